@@ -1,0 +1,185 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+from oslo_config import cfg
+
+SENSITIVE_CATEGORIES = (
+    'qemu_passthrough',
+    'security_labels',
+    'host_paths',
+    'devices_passthrough',
+    'resources',
+)
+
+DEFAULT_SCHEMA_PATH = '/usr/share/libvirt/schemas/domain.rng'
+
+xmlhooks_group = cfg.OptGroup(
+    'xmlhooks',
+    title='nova-xmlhooks options',
+    help="""
+Options of the nova-xmlhooks compute driver, which applies the ``xmlhooks:``
+flavor extra specs and operator profiles to the libvirt domain XML every
+time Nova generates it. Enable the driver with
+``[DEFAULT] compute_driver = xmlhooks.LibvirtDriver``.
+""")
+
+ALL_OPTS = [
+    cfg.ListOpt('profile_dirs',
+        default=['/etc/nova/xmlhooks.d'],
+        help="""
+Directories that hold profile files.
+
+Every ``*.yaml`` file in these directories is read when nova-compute starts,
+in directory order and then file name order. A profile name may be defined
+only once across all files. A file that cannot be read or parsed stops the
+service from starting, with an error naming the file, the profile and the
+entry.
+
+Possible values:
+
+* A list of absolute directory paths. A directory that does not exist is
+  skipped with a warning; an empty list disables profiles.
+
+Related options:
+
+* ``default_profiles``: profiles applied to every instance on this host.
+"""),
+    cfg.ListOpt('default_profiles',
+        default=[],
+        help="""
+Profiles applied to every instance built on this host.
+
+They are applied before the profiles a flavor names in ``xmlhooks:profile``,
+so a flavor can override what they set.
+
+Possible values:
+
+* A list of profile names defined in ``profile_dirs``.
+
+Related options:
+
+* ``profile_dirs``
+"""),
+    cfg.ListOpt('customizers',
+        default=['xml', 'hyperv', 'smbios', 'cpu', 'kvm', 'timer', 'qemu'],
+        help="""
+Customisers to load, in the order in which they are applied.
+
+Each name is an entry point in the ``nova_xmlhooks.customizers`` namespace.
+A customiser that is missing or fails to load stops the service from
+starting. Spec keys of a family whose customiser is not listed here are
+rejected.
+
+Possible values:
+
+* A list of customiser names from the ``nova_xmlhooks.customizers``
+  namespace: the built-in ``xml``, ``hyperv``, ``smbios``, ``cpu``, ``kvm``,
+  ``timer`` and ``qemu``, or a customiser from another package.
+"""),
+    cfg.StrOpt('on_error',
+        default='fail',
+        choices=[
+            ('fail', 'Abort the operation with an error that names the '
+                     'key and the reason. A build is not rescheduled.'),
+            ('skip', 'Log a warning naming the key and the reason, and use '
+                     "Nova's XML unmodified."),
+        ],
+        help="""
+What to do when a customisation cannot be resolved or applied.
+
+Customisations are all-or-nothing: on an error no rule is applied.
+
+Related options:
+
+* ``default_profiles``, ``profile_dirs``
+"""),
+    cfg.ListOpt('allow_sensitive',
+        default=[],
+        item_type=cfg.types.String(choices=SENSITIVE_CATEGORIES),
+        help="""
+Sensitive categories of change that customisations may make.
+
+Whoever controls the domain XML controls the host, so a rule that adds or
+changes something in one of these categories is refused (an error under
+``on_error``) unless its category is listed here:
+
+* ``qemu_passthrough``: the QEMU namespace (``<qemu:commandline>`` and the
+  like), which bypasses libvirt's security drivers.
+* ``security_labels``: ``<seclabel>``.
+* ``host_paths``: attributes naming a host file or program (disk,
+  filesystem, serial and console sources, kernel, initrd, loader, nvram,
+  emulator, interface scripts).
+* ``devices_passthrough``: ``<hostdev>``, and new disks or interfaces.
+* ``resources``: ``<vcpu>``, ``<memory>``, ``<currentMemory>``,
+  ``<cputune>``, ``<numatune>`` and ``<memoryBacking>``, which Nova's
+  resource tracker and placement account for.
+
+Possible values:
+
+* A list of the category names above; empty (the default) allows none.
+
+Related options:
+
+* ``on_error``
+"""),
+    cfg.BoolOpt('validate_schema',
+        default=None,
+        help="""
+Validate every customised XML against libvirt's RelaxNG schema.
+
+The schema is compiled once when the service starts. A customised XML that
+the schema refuses is an error under ``on_error`` naming the rules that
+were applied. Schema validation checks structure only; it is not a
+security filter (see ``allow_sensitive``).
+
+Possible values:
+
+* Unset (default): validate when ``schema_path`` exists.
+* ``true``: validate; a missing schema stops the service from starting.
+* ``false``: do not validate.
+
+Related options:
+
+* ``schema_path``
+"""),
+    cfg.StrOpt('schema_path',
+        default=DEFAULT_SCHEMA_PATH,
+        help="""
+Path of libvirt's domain RelaxNG schema on the compute host.
+
+Possible values:
+
+* An absolute path; distributions install it with libvirt as
+  ``/usr/share/libvirt/schemas/domain.rng``.
+
+Related options:
+
+* ``validate_schema``
+"""),
+]
+
+
+def register_opts(conf):
+    """Register the ``[xmlhooks]`` options.
+
+    :param conf: an ``oslo_config.cfg.ConfigOpts`` object
+    """
+    conf.register_group(xmlhooks_group)
+    conf.register_opts(ALL_OPTS, group=xmlhooks_group)
+
+
+def list_opts():
+    """List the ``[xmlhooks]`` options.
+
+    :returns: a dict mapping the group to its options
+    """
+    return {xmlhooks_group: ALL_OPTS}

@@ -1,0 +1,65 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Raw XPath edits: ``xmlhooks:xml:{label}``."""
+
+from nova_xmlhooks.customizers import base
+from nova_xmlhooks import exception
+from nova_xmlhooks import xpath_edit
+
+
+class XmlCustomizer(base.Customizer):
+    """Applies edits in virt-xml's ``--xml`` grammar.
+
+    Edits run in the order of their rules; see the engine for how that
+    order is built.
+    """
+
+    family = 'xml'
+
+    def declarations(self):
+        return [base.KeyValidator(
+            name='xmlhooks:xml:{label}',
+            description=(
+                'One edit of the domain XML in the grammar of '
+                '``virt-xml --xml``: ``XPATH=VALUE`` or '
+                '``xpath.set=XPATH=VALUE`` sets an attribute (``.../@name``) '
+                'or element text, creating missing elements, and unsets it '
+                'when VALUE is empty; ``xpath.create=XPATH`` makes sure an '
+                'element exists; ``xpath.delete=XPATH`` removes every match. '
+                'XPATH starts with ``./`` (the ``<domain>`` element) and may '
+                'use the ``qemu:`` prefix. Set and delete act on every '
+                'matched node.'),
+            value={
+                'type': str,
+                'description': 'An edit such as '
+                               "``./devices/disk/driver/@cache=none``.",
+            },
+            parameters=[{
+                'name': 'label',
+                'pattern': r'[a-zA-Z0-9_.-]+',
+                'description': 'A free label that names the edit.',
+            }],
+        )]
+
+    def parse(self, key, value):
+        try:
+            return xpath_edit.parse(value)
+        except xpath_edit.EditError as e:
+            raise ValueError(str(e))
+
+    def apply(self, root, rules, context):
+        for rule in rules:
+            try:
+                rule.payload.apply(root)
+            except xpath_edit.EditError as e:
+                raise exception.RuleError(rule.key, str(e))

@@ -1,0 +1,64 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Nova's libvirt driver, with xmlhooks applied to every generated XML.
+
+Enable it in nova.conf on compute hosts::
+
+    [DEFAULT]
+    compute_driver = xmlhooks.LibvirtDriver
+
+NOTE(xmlhooks): ``LibvirtDriver._get_guest_xml`` is the one place where
+Nova turns its guest config into XML, for spawn (and so rebuild, evacuate
+and unshelve), hard reboot (and power on), rescue, finish_migration and
+finish_revert_migration. Overriding it is enough to cover every path that
+regenerates the definition. Soft reboot and live migration do not call it:
+the first restarts the defined domain, the second moves the domain's own
+XML, which already carries the customisations.
+"""
+
+from oslo_log import log as logging
+
+from nova.virt.libvirt import driver as libvirt_driver
+
+from nova_xmlhooks import conf as xmlhooks_conf
+from nova_xmlhooks import engine as engine_mod
+from nova_xmlhooks import instance_specs
+from nova_xmlhooks import preflight
+
+LOG = logging.getLogger(__name__)
+CONF = xmlhooks_conf.CONF
+
+
+class LibvirtDriver(preflight.PreflightMixin, libvirt_driver.LibvirtDriver):
+    """Nova's libvirt driver with per-flavor XML customisation."""
+
+    def __init__(self, virtapi, read_only=False):
+        super().__init__(virtapi, read_only=read_only)
+        # NOTE(xmlhooks): profiles are read, parsed and their XPath compiled
+        # here, once. A broken profile or a missing customiser raises and
+        # nova-compute refuses to start, naming the file and the entry,
+        # rather than failing guests one by one later.
+        self.xmlhooks = engine_mod.Engine.from_conf(CONF)
+        LOG.info('nova-xmlhooks enabled: customizers %(customizers)s, '
+                 '%(count)d profile(s)',
+                 {'customizers': ', '.join(self.xmlhooks.customizers),
+                  'count': len(self.xmlhooks.profiles)})
+
+    def _get_guest_xml(self, context, instance, network_info, disk_info,
+                       image_meta, *args, **kwargs):
+        xml = super()._get_guest_xml(context, instance, network_info,
+                                     disk_info, image_meta, *args, **kwargs)
+        return self.xmlhooks.customize(
+            xml, instance.flavor.extra_specs,
+            instance_specs.image_profiles(instance),
+            instance=instance)

@@ -1,0 +1,358 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The engine: from specs and profiles to a customised domain XML.
+
+Order, documented for operators in the docs:
+
+1. Rules are collected from their sources in this order: the host's
+   ``[xmlhooks] default_profiles``, the profiles the flavor names in
+   ``xmlhooks:profile`` (in the order given), the profiles an image selects,
+   then the flavor's own ``xmlhooks:`` keys (sorted by key). Within a
+   profile, its ``specs`` come first, in file order, then its ``xml``
+   entries in list order. A key set again by a later source replaces the
+   earlier rule and takes the later position.
+2. Customisers run in the order of ``[xmlhooks] customizers``; each gets
+   its own rules in the order above.
+
+Everything is parsed before anything is applied, and the document is only
+returned when every rule applied: a failure leaves Nova's XML untouched.
+"""
+
+import copy
+import difflib
+import functools
+import threading
+
+from lxml import etree
+from oslo_log import log as logging
+
+from nova_xmlhooks import checks as checks_mod
+from nova_xmlhooks.customizers import base
+from nova_xmlhooks import exception
+from nova_xmlhooks import loader
+from nova_xmlhooks import metadata
+from nova_xmlhooks import profiles as profiles_mod
+
+LOG = logging.getLogger(__name__)
+
+PROFILE_KEY = 'xmlhooks:profile'
+IMAGE_PROFILES_KEY = 'xmlhooks:image_profiles'
+_PREFIX = base.NAMESPACE + ':'
+
+
+class RuleSet(tuple):
+    """The ordered rules for one instance, with the profiles they came from.
+
+    It is a tuple of :class:`~nova_xmlhooks.customizers.base.Rule`.
+    """
+
+    profiles = ()
+
+    @classmethod
+    def build(cls, rules, profiles):
+        ruleset = cls(rules)
+        ruleset.profiles = tuple(profiles)
+        return ruleset
+
+
+class _CompiledProfile(tuple):
+    """The parsed rules of one profile."""
+
+
+_parser_local = threading.local()
+
+
+def _parser():
+    # NOTE(xmlhooks): lxml parsers must not be shared between threads, and
+    # nova-compute builds many guests at once, so each thread gets one.
+    parser = getattr(_parser_local, 'parser', None)
+    if parser is None:
+        parser = etree.XMLParser(remove_blank_text=True,
+                                 resolve_entities=False, no_network=True,
+                                 load_dtd=False, huge_tree=False)
+        _parser_local.parser = parser
+    return parser
+
+
+def parse_domain(xml):
+    """Parse a domain document safely.
+
+    :param xml: the domain XML, as a str
+    :returns: the root element
+    :raises: nova_xmlhooks.exception.XmlHooksError if it is not XML
+    """
+    try:
+        return etree.fromstring(xml.encode('utf-8'), _parser())
+    except etree.XMLSyntaxError as e:
+        raise exception.XmlHooksError(
+            reason='the domain XML cannot be parsed: %s' % e)
+
+
+def serialize(root):
+    """Serialise a domain the way nova's ``LibvirtConfigObject`` does."""
+    return etree.tostring(root, encoding='unicode', pretty_print=True)
+
+
+def split_names(value):
+    """Split a comma-separated list of profile names, dropping blanks."""
+    return [name.strip() for name in value.split(',') if name.strip()]
+
+
+class Engine:
+    """Resolves specs into rules and applies them to domain XML.
+
+    An engine is built once per service and is safe to share between
+    threads: it holds only immutable, pre-compiled state.
+    """
+
+    def __init__(self, customizers, profiles, default_profiles=(),
+                 on_error='fail', checks=()):
+        """Compile profiles against the customisers.
+
+        :param customizers: an ordered dict of family name to
+            :class:`~nova_xmlhooks.customizers.base.Customizer`
+        :param profiles: a dict of name to
+            :class:`~nova_xmlhooks.profiles.Profile`
+        :param default_profiles: names applied to every instance
+        :param on_error: ``fail`` or ``skip``
+        :param checks: callables ``check(nova_root, result_root, ruleset)``
+            run on every customised document; they raise
+            :class:`~nova_xmlhooks.exception.XmlHooksError` to refuse it
+        :raises: nova_xmlhooks.exception.ProfileError on the first problem
+        """
+        self.customizers = customizers
+        self.profiles = profiles
+        self.on_error = on_error
+        self.checks = tuple(checks)
+        self._order = {family: i for i, family in enumerate(customizers)}
+        self._compiled = {name: self._compile_profile(profile)
+                          for name, profile in profiles.items()}
+        for name in default_profiles:
+            if name not in self._compiled:
+                raise exception.ProfileError(
+                    '[xmlhooks] default_profiles', 'names unknown profile',
+                    profile=name)
+        self.default_profiles = tuple(default_profiles)
+        # NOTE(xmlhooks): parsing a value (an XPath compile, say) is pure,
+        # so flavor values seen before cost a dict look-up on later boots.
+        self._parse_cached = functools.lru_cache(maxsize=4096)(self._parse)
+
+    @classmethod
+    def from_conf(cls, conf, errors=None):
+        """Build the engine exactly as the compute driver does.
+
+        :param conf: the service's ``oslo_config.cfg.ConfigOpts``
+        :param errors: a list to collect every problem in, instead of
+            raising the first (used by ``nova-xmlhooks validate``)
+        :returns: an :class:`Engine`
+        :raises: nova_xmlhooks.exception.XmlHooksError
+        """
+        group = conf.xmlhooks
+        customizers = loader.load_customizers(conf, group.customizers)
+        checks = checks_mod.load_checks(conf)
+        profiles = profiles_mod.load_directories(group.profile_dirs, errors)
+        if errors is None:
+            return cls(customizers, profiles, group.default_profiles,
+                       group.on_error, checks)
+        good = {}
+        for name, profile in profiles.items():
+            try:
+                good[name] = profile
+                cls(customizers, {name: profile})
+            except exception.XmlHooksError as e:
+                del good[name]
+                errors.append(e)
+        defaults = [name for name in group.default_profiles if name in good]
+        for name in group.default_profiles:
+            if name not in good:
+                errors.append(exception.ProfileError(
+                    '[xmlhooks] default_profiles', 'names unknown or '
+                    'invalid profile', profile=name))
+        return cls(customizers, good, defaults, group.on_error, checks)
+
+    # Parsing
+
+    def _family(self, key):
+        family = key[len(_PREFIX):].split(':', 1)[0]
+        customizer = self.customizers.get(family)
+        if customizer is None:
+            raise ValueError(
+                "no customizer handles 'xmlhooks:%s' (enabled: %s)"
+                % (family, ', '.join(self.customizers) or 'none'))
+        return family, customizer
+
+    def _parse(self, key, value):
+        family, customizer = self._family(key)
+        return family, customizer.check_key(key, value)
+
+    def parse_spec(self, key, value, source):
+        """Parse one ``xmlhooks:`` spec into a rule.
+
+        :param key: the key; not ``xmlhooks:profile``
+        :param value: the value
+        :param source: where it comes from, for messages and the record
+        :returns: a :class:`~nova_xmlhooks.customizers.base.Rule`
+        :raises: nova_xmlhooks.exception.InvalidSpec
+        """
+        try:
+            family, payload = self._parse_cached(key, value)
+        except ValueError as e:
+            raise exception.InvalidSpec(key, str(e))
+        return base.Rule(key=key, value=value, source=source, family=family,
+                         payload=payload)
+
+    def _compile_profile(self, profile):
+        source = 'profile:%s' % profile.name
+        rules = []
+        for key, value in profile.specs:
+            if not key.startswith(_PREFIX) or key in (PROFILE_KEY,
+                                                      IMAGE_PROFILES_KEY):
+                raise exception.ProfileError(
+                    profile.path, 'only xmlhooks:<family>:... keys are '
+                    'allowed in a profile', profile=profile.name, entry=key)
+            try:
+                rules.append(self.parse_spec(key, value, source))
+            except exception.InvalidSpec as e:
+                raise exception.ProfileError(profile.path, e.kwargs['reason'],
+                                             profile=profile.name, entry=key)
+        if profile.xml:
+            family, customizer = 'xml', self.customizers.get('xml')
+            if customizer is None:
+                raise exception.ProfileError(
+                    profile.path, "needs the 'xml' customizer, which is not "
+                    "enabled", profile=profile.name, entry='xml')
+            for index, edit in enumerate(profile.xml):
+                key = 'xmlhooks:xml:%s[%d]' % (profile.name, index)
+                try:
+                    payload = customizer.parse(key, edit)
+                except ValueError as e:
+                    raise exception.ProfileError(
+                        profile.path, str(e), profile=profile.name,
+                        entry='xml[%d]' % index)
+                rules.append(base.Rule(key=key, value=edit, source=source,
+                                       family=family, payload=payload))
+        return _CompiledProfile(rules)
+
+    # Resolution
+
+    def resolve(self, extra_specs, image_profiles=()):
+        """Turn a flavor's extra specs into the ordered rules to apply.
+
+        :param extra_specs: the flavor's extra specs (other namespaces are
+            ignored)
+        :param image_profiles: profile names an image selected
+        :returns: a :class:`RuleSet`
+        :raises: nova_xmlhooks.exception.XmlHooksError naming the key
+        """
+        names = list(self.default_profiles)
+        for name in split_names(extra_specs.get(PROFILE_KEY, '')):
+            if name not in self._compiled:
+                raise exception.UnknownProfile(PROFILE_KEY, name)
+            names.append(name)
+        if image_profiles:
+            names.extend(self._image_profiles(extra_specs, image_profiles))
+
+        merged = {}
+        for name in dict.fromkeys(names):
+            for rule in self._compiled[name]:
+                merged.pop(rule.key, None)
+                merged[rule.key] = rule
+        for key in sorted(extra_specs):
+            if not key.startswith(_PREFIX) or key in (PROFILE_KEY,
+                                                      IMAGE_PROFILES_KEY):
+                continue
+            merged.pop(key, None)
+            merged[key] = self.parse_spec(key, extra_specs[key], 'flavor')
+        rules = sorted(merged.values(), key=lambda r: self._order[r.family])
+        return RuleSet.build(rules, dict.fromkeys(names))
+
+    def _image_profiles(self, extra_specs, image_profiles):
+        key = 'image property xmlhooks_profile'
+        policy = extra_specs.get(IMAGE_PROFILES_KEY, 'allowed')
+        if policy not in ('allowed', 'forbidden'):
+            raise exception.InvalidSpec(IMAGE_PROFILES_KEY,
+                                        "must be 'allowed' or 'forbidden'")
+        if policy == 'forbidden':
+            raise exception.InvalidSpec(
+                key, 'the flavor forbids image-selected profiles '
+                '(xmlhooks:image_profiles=forbidden)')
+        for name in image_profiles:
+            profile = self.profiles.get(name)
+            if profile is None:
+                raise exception.UnknownProfile(key, name)
+            if not profile.image_selectable:
+                raise exception.InvalidSpec(
+                    key, "profile '%s' is not image_selectable" % name)
+        return image_profiles
+
+    # Application
+
+    def apply(self, xml, ruleset, instance=None):
+        """Apply resolved rules to a domain XML.
+
+        :param xml: the domain XML Nova generated
+        :param ruleset: a :class:`RuleSet`
+        :param instance: the instance, for log context only
+        :returns: the customised XML; ``xml`` itself, untouched, when there
+            is nothing to apply
+        :raises: nova_xmlhooks.exception.XmlHooksError naming the rule
+        """
+        if not ruleset:
+            return xml
+        root = parse_domain(xml)
+        nova_root = copy.deepcopy(root) if self.checks else None
+        context = metadata.domain_context(root)
+        by_family = {}
+        for rule in ruleset:
+            by_family.setdefault(rule.family, []).append(rule)
+        for family, rules in by_family.items():
+            try:
+                self.customizers[family].apply(root, rules, context)
+            except exception.XmlHooksError:
+                raise
+            except Exception as e:
+                # NOTE(xmlhooks): a third-party customiser may raise
+                # anything; it must still abort the build cleanly.
+                LOG.exception('Customizer %s failed', family)
+                raise exception.RuleError(
+                    rules[0].key, 'customizer %s failed: %s'
+                    % (family, type(e).__name__))
+        for check in self.checks:
+            check(nova_root, root, ruleset)
+        metadata.record(root, ruleset)
+        result = serialize(root)
+        LOG.info('Applied %(count)d xmlhooks rule(s) from profiles '
+                 '%(profiles)s', {'count': len(ruleset),
+                                  'profiles': list(ruleset.profiles) or '-'},
+                 instance=instance)
+        if LOG.isEnabledFor(logging.DEBUG):
+            LOG.debug('xmlhooks changes:\n%s', ''.join(difflib.unified_diff(
+                xml.splitlines(True), result.splitlines(True),
+                'nova', 'xmlhooks')), instance=instance)
+        return result
+
+    def customize(self, xml, extra_specs, image_profiles=(), instance=None):
+        """Resolve and apply, honouring ``[xmlhooks] on_error``.
+
+        :returns: the customised XML, or Nova's own on a skipped error
+        :raises: nova_xmlhooks.exception.XmlHooksError under ``fail``
+        """
+        try:
+            return self.apply(xml, self.resolve(extra_specs, image_profiles),
+                              instance=instance)
+        except exception.XmlHooksError as e:
+            if self.on_error == 'fail':
+                raise
+            LOG.warning('Skipping xmlhooks customisation: %s',
+                        e.format_message(), instance=instance)
+            return xml

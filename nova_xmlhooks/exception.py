@@ -1,0 +1,95 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Exceptions raised by nova-xmlhooks.
+
+NOTE(xmlhooks): every error derives from nova's ``InvalidInput``. Nova's
+compute manager turns an ``InvalidInput`` raised during a build into a
+``BuildAbortException``: the build stops at once, is not rescheduled to
+other hosts, and the instance fault carries our message. Any other
+exception would be retried on other hosts and the user would only see
+"Exceeded maximum number of retries". Messages are one line, name the key
+or file, and never carry file contents.
+"""
+
+from nova import exception as nova_exception
+
+
+class XmlHooksError(nova_exception.InvalidInput):
+    """Base class of every nova-xmlhooks error."""
+
+    msg_fmt = 'xmlhooks: %(reason)s'
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(message=message, **kwargs)
+        # NOTE(xmlhooks): keep the bare reason for callers that build a
+        # longer report, e.g. "nova-xmlhooks validate".
+        self.reason = kwargs.get('reason', message)
+
+
+class InvalidSpec(XmlHooksError):
+    """A spec key or value is not valid."""
+
+    msg_fmt = "xmlhooks: invalid spec '%(key)s': %(reason)s"
+
+    def __init__(self, key, reason):
+        super().__init__(key=key, reason=reason)
+        self.key = key
+
+
+class UnknownProfile(XmlHooksError):
+    """A spec names a profile that is not defined on this host."""
+
+    msg_fmt = ("xmlhooks: '%(key)s' names unknown profile '%(profile)s'")
+
+    def __init__(self, key, profile):
+        super().__init__(key=key, profile=profile)
+        self.key = key
+        self.profile = profile
+
+
+class ProfileError(XmlHooksError):
+    """A profile file, a profile or one of its entries is invalid."""
+
+    msg_fmt = 'xmlhooks: %(where)s: %(reason)s'
+
+    def __init__(self, path, reason, profile=None, entry=None):
+        where = [str(path)]
+        if profile is not None:
+            where.append("profile '%s'" % profile)
+        if entry is not None:
+            where.append("entry '%s'" % entry)
+        super().__init__(where=', '.join(where), reason=reason)
+        self.path = path
+        self.profile = profile
+        self.entry = entry
+        self.reason = reason
+
+
+class RuleError(XmlHooksError):
+    """A rule could not be applied to the domain XML."""
+
+    msg_fmt = "xmlhooks: rule '%(key)s' failed: %(reason)s"
+
+    def __init__(self, key, reason):
+        super().__init__(key=key, reason=reason)
+        self.key = key
+
+
+class CustomizerLoadError(XmlHooksError):
+    """A configured customiser is missing or failed to load."""
+
+    msg_fmt = "xmlhooks: customizer '%(name)s' cannot be loaded: %(reason)s"
+
+    def __init__(self, name, reason):
+        super().__init__(name=name, reason=reason)
+        self.name = name

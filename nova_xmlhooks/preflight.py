@@ -1,0 +1,94 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Checks run before Nova tears a guest down.
+
+NOTE(xmlhooks): Nova's ``_hard_reboot`` destroys and undefines the domain
+before it regenerates the XML, resize powers the guest off on the source
+before the destination builds the new XML, and rebuild destroys before it
+spawns. An error found only when the XML is generated would leave a guest
+that was running down, or undefined. These overrides resolve the
+instance's customisations, and apply them to the current definition, first:
+a failure raises before Nova has touched the guest, and the compute manager
+records an instance fault and leaves the instance in its state.
+"""
+
+from oslo_log import log as logging
+
+from nova import exception as nova_exception
+
+from nova_xmlhooks import exception
+from nova_xmlhooks import instance_specs
+
+LOG = logging.getLogger(__name__)
+
+
+class PreflightMixin:
+    """Adds the preflight checks to a libvirt driver class.
+
+    The class must set ``self.xmlhooks`` to an engine and provide nova's
+    ``_host``.
+    """
+
+    def _xmlhooks_preflight(self, instance, extra_specs, operation):
+        """Check that the instance's customisations resolve and apply.
+
+        :param instance: the instance
+        :param extra_specs: the extra specs of the flavor the operation
+            will use
+        :param operation: a word for the logs, e.g. ``hard reboot``
+        :raises: nova_xmlhooks.exception.XmlHooksError under
+            ``on_error = fail``
+        """
+        engine = self.xmlhooks
+        try:
+            ruleset = engine.resolve(extra_specs,
+                                     instance_specs.image_profiles(instance))
+            xml = self._xmlhooks_current_xml(instance)
+            if xml is not None:
+                engine.apply(xml, ruleset)
+        except exception.XmlHooksError as e:
+            if engine.on_error != 'fail':
+                return
+            LOG.error('Refusing %(operation)s before it touches the guest: '
+                      '%(error)s', {'operation': operation,
+                                    'error': e.format_message()},
+                      instance=instance)
+            raise
+
+    def _xmlhooks_current_xml(self, instance):
+        try:
+            guest = self._host.get_guest(instance)
+        except nova_exception.InstanceNotFound:
+            return None
+        return guest.get_xml_desc()
+
+    def _hard_reboot(self, context, instance, *args, **kwargs):
+        # NOTE(xmlhooks): hard reboot, the fallback of a failed soft
+        # reboot, power on and resume after a host reboot all come here.
+        self._xmlhooks_preflight(instance, instance.flavor.extra_specs,
+                                 'hard reboot')
+        return super()._hard_reboot(context, instance, *args, **kwargs)
+
+    def migrate_disk_and_power_off(self, context, instance, dest, flavor,
+                                   *args, **kwargs):
+        self._xmlhooks_preflight(instance, flavor.extra_specs, 'resize')
+        return super().migrate_disk_and_power_off(
+            context, instance, dest, flavor, *args, **kwargs)
+
+    def rebuild(self, context, instance, *args, **kwargs):
+        # NOTE(xmlhooks): the libvirt driver has no rebuild of its own;
+        # raising NotImplementedError makes the compute manager fall back
+        # to destroy plus spawn, after our check.
+        self._xmlhooks_preflight(instance, instance.flavor.extra_specs,
+                                 'rebuild')
+        raise NotImplementedError()
