@@ -35,6 +35,7 @@ XML. Values are set as text or attribute values, which lxml escapes.
 
 import dataclasses
 import re
+import unicodedata
 
 from lxml import etree
 
@@ -55,10 +56,25 @@ _STEP_RE = re.compile(
     re.VERBOSE)
 _ATTR_RE = re.compile(r'^@(?:(?P<prefix>[A-Za-z_][\w.-]*):)?'
                       r'(?P<name>[A-Za-z_][\w.-]*)$')
+# Characters that XML 1.0 does not allow in a document.
+_NOT_XML_RE = re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd'
+                         '\U00010000-\U0010ffff]')
+
+
+def _printable(text):
+    # NOTE(xmlhooks): messages quote the edit; control, format (such as a
+    # right-to-left override) and unassigned characters are shown escaped
+    # so that a message stays one honest line.
+    return ''.join(
+        char if not unicodedata.category(char).startswith('C')
+        else '\\u%04x' % ord(char) for char in text)
 
 
 class EditError(ValueError):
     """An edit is malformed or cannot be applied; the message says why."""
+
+    def __init__(self, message):
+        super().__init__(_printable(message))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +85,7 @@ class _Step:
     cond_attr: str | None
     cond_value: str | None
     text: str
+    compiled: etree.XPath = dataclasses.field(repr=False, compare=False)
 
     def qname(self):
         if self.prefix is None:
@@ -148,7 +165,7 @@ class Edit:
         path = '.'
         for step in self.steps:
             path += '/' + step.text
-            found = parent.xpath('./' + step.text, namespaces=NAMESPACES)
+            found = step.compiled(parent)
             if found:
                 parent = found[0]
                 continue
@@ -220,7 +237,10 @@ def _parse_steps(path):
             position=int(match.group('pos')) if match.group('pos') else None,
             cond_attr=match.group('cattr'),
             cond_value=cond_value,
-            text=part))
+            text=part,
+            # NOTE(xmlhooks): compiled here, once, like the edit itself.
+            compiled=etree.XPath('./' + part, namespaces=NAMESPACES,
+                                 regexp=False, smart_strings=False)))
     return tuple(steps)
 
 
@@ -231,6 +251,12 @@ def parse(text):
     :returns: an :class:`Edit`
     :raises: EditError naming what is wrong
     """
+    bad = _NOT_XML_RE.search(text)
+    if bad:
+        # NOTE(xmlhooks): lxml would refuse such a value only when the
+        # edit is applied; refuse it when the spec is parsed instead.
+        raise EditError('character U+%04X at position %d is not allowed in '
+                        'XML' % (ord(bad.group()), bad.start()))
     if text.startswith('xpath.delete='):
         action, xpath, value = DELETE, text[len('xpath.delete='):], None
     elif text.startswith('xpath.create='):
@@ -261,8 +287,6 @@ def parse(text):
             raise EditError("namespaced attribute '%s' is not supported"
                             % last)
         element_xpath, attribute = head, attr_match.group('name')
-    if element_xpath in ('.', '') and action == DELETE:
-        raise EditError('the root element cannot be deleted')
 
     try:
         # NOTE(xmlhooks): EXSLT regular expressions are off: they are the

@@ -33,7 +33,8 @@ time Nova generates it. Enable the driver with
 """)
 
 ALL_OPTS = [
-    cfg.ListOpt('profile_dirs',
+    cfg.ListOpt(
+        'profile_dirs',
         default=['/etc/nova/xmlhooks.d'],
         help="""
 Directories that hold profile files.
@@ -53,7 +54,8 @@ Related options:
 
 * ``default_profiles``: profiles applied to every instance on this host.
 """),
-    cfg.ListOpt('default_profiles',
+    cfg.ListOpt(
+        'default_profiles',
         default=[],
         help="""
 Profiles applied to every instance built on this host.
@@ -69,7 +71,8 @@ Related options:
 
 * ``profile_dirs``
 """),
-    cfg.ListOpt('customizers',
+    cfg.ListOpt(
+        'customizers',
         default=['xml', 'hyperv', 'smbios', 'cpu', 'kvm', 'timer', 'qemu'],
         help="""
 Customisers to load, in the order in which they are applied.
@@ -85,7 +88,8 @@ Possible values:
   namespace: the built-in ``xml``, ``hyperv``, ``smbios``, ``cpu``, ``kvm``,
   ``timer`` and ``qemu``, or a customiser from another package.
 """),
-    cfg.StrOpt('on_error',
+    cfg.StrOpt(
+        'on_error',
         default='fail',
         choices=[
             ('fail', 'Abort the operation with an error that names the '
@@ -102,7 +106,8 @@ Related options:
 
 * ``default_profiles``, ``profile_dirs``
 """),
-    cfg.ListOpt('allow_sensitive',
+    cfg.ListOpt(
+        'allow_sensitive',
         default=[],
         item_type=cfg.types.String(choices=SENSITIVE_CATEGORIES),
         help="""
@@ -131,7 +136,8 @@ Related options:
 
 * ``on_error``
 """),
-    cfg.BoolOpt('validate_schema',
+    cfg.BoolOpt(
+        'validate_schema',
         default=None,
         help="""
 Validate every customised XML against libvirt's RelaxNG schema.
@@ -151,7 +157,8 @@ Related options:
 
 * ``schema_path``
 """),
-    cfg.StrOpt('schema_path',
+    cfg.StrOpt(
+        'schema_path',
         default=DEFAULT_SCHEMA_PATH,
         help="""
 Path of libvirt's domain RelaxNG schema on the compute host.

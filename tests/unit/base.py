@@ -1,0 +1,71 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Shared pieces of the unit tests."""
+
+import os
+
+import fixtures
+from lxml import etree
+from oslo_config import fixture as config_fixture
+import testtools
+
+from nova_xmlhooks import conf as xmlhooks_conf
+from nova_xmlhooks import engine
+from nova_xmlhooks import xpath_edit
+
+FIXTURES_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                            'fixtures')
+
+
+def nova_xml(name='nova-basic'):
+    """Domain XML that Nova generated, captured by tools/capture_fixtures.
+
+    :param name: the fixture name, without ``.xml``
+    :returns: the XML as a str
+    """
+    with open(os.path.join(FIXTURES_DIR, name + '.xml')) as handle:
+        return handle.read()
+
+
+def xpath(xml, expression):
+    """Evaluate an XPath on an XML string, with the qemu prefix known."""
+    return etree.fromstring(xml.encode()).xpath(
+        expression, namespaces=xpath_edit.NAMESPACES)
+
+
+class TestCase(testtools.TestCase):
+    """A test case with the config and a profile directory of its own."""
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(
+            config_fixture.Config(xmlhooks_conf.CONF)).conf
+        self.profile_dir = self.useFixture(fixtures.TempDir()).path
+        self.flags(profile_dirs=[self.profile_dir])
+
+    def flags(self, **kwargs):
+        """Override ``[xmlhooks]`` options for this test."""
+        for name, value in kwargs.items():
+            self.conf.set_override(name, value, group='xmlhooks')
+
+    def write_profile(self, name, text):
+        """Write a profile file into this test's profile directory."""
+        path = os.path.join(self.profile_dir, name)
+        with open(path, 'w') as handle:
+            handle.write(text)
+        return path
+
+    def engine(self, **flags):
+        """Build the engine from the config, as the driver does."""
+        self.flags(**flags)
+        return engine.Engine.from_conf(self.conf)

@@ -1,0 +1,152 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+from lxml import etree
+import testtools
+
+from nova_xmlhooks import engine
+from nova_xmlhooks import xpath_edit
+from tests.unit import base
+
+
+def _apply(xml, *edits):
+    root = engine.parse_domain(xml)
+    for edit in edits:
+        xpath_edit.parse(edit).apply(root)
+    return engine.serialize(root)
+
+
+class ParseTest(testtools.TestCase):
+
+    def test_plain_form_is_set(self):
+        edit = xpath_edit.parse('./clock/@offset=localtime')
+        self.assertEqual(xpath_edit.SET, edit.action)
+        self.assertEqual('./clock', edit.element_xpath)
+        self.assertEqual('offset', edit.attribute)
+        self.assertEqual('localtime', edit.value)
+
+    def test_value_may_contain_equals(self):
+        edit = xpath_edit.parse(
+            "xpath.set=./qemu:commandline/qemu:arg[@value='-fw_cfg']"
+            "/@value=name=opt/x,string=1")
+        self.assertEqual("./qemu:commandline/qemu:arg[@value='-fw_cfg']",
+                         edit.element_xpath)
+        self.assertEqual('name=opt/x,string=1', edit.value)
+
+    def test_predicate_equals_is_not_the_separator(self):
+        edit = xpath_edit.parse(
+            "./sysinfo/system/entry[@name='manufacturer']=ACME")
+        self.assertEqual("./sysinfo/system/entry[@name='manufacturer']",
+                         edit.element_xpath)
+        self.assertIsNone(edit.attribute)
+        self.assertEqual('ACME', edit.value)
+
+    def test_empty_value_unsets(self):
+        self.assertIsNone(xpath_edit.parse('./clock/@offset=').value)
+
+    def test_create_and_delete(self):
+        self.assertEqual(xpath_edit.CREATE,
+                         xpath_edit.parse('xpath.create=./a/b').action)
+        self.assertEqual(xpath_edit.DELETE,
+                         xpath_edit.parse('xpath.delete=./a/b').action)
+
+    def test_errors(self):
+        for text, fragment in [
+                ('./clock/@offset', 'XPATH=VALUE'),
+                ('xpath.frob=./a', "unknown action 'xpath.frob'"),
+                ('/domain/clock/@offset=utc', "must be relative"),
+                ('./a[=x', 'XPATH=VALUE'),
+                ('./a[=]=x', 'invalid'),
+                ('./foo:bar=1', 'invalid'),
+                ('xpath.delete=./clock/@offset', 'needs an element'),
+                ('xpath.delete=.', 'must be relative'),
+        ]:
+            e = self.assertRaises(xpath_edit.EditError, xpath_edit.parse,
+                                  text)
+            self.assertIn(fragment, str(e), text)
+
+
+class ApplyTest(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml('nova-basic')
+
+    def test_set_existing_attribute(self):
+        out = _apply(self.xml, './clock/@offset=localtime')
+        self.assertEqual(['localtime'], base.xpath(out, './clock/@offset'))
+
+    def test_set_creates_nested_elements_with_predicates(self):
+        out = _apply(self.xml,
+                     "./sysinfo/baseBoard/entry[@name='manufacturer']=ACME")
+        self.assertEqual(['ACME'], base.xpath(
+            out, "./sysinfo/baseBoard/entry[@name='manufacturer']/text()"))
+
+    def test_set_overrides_nova_entry_without_duplicate(self):
+        out = _apply(self.xml,
+                     "./sysinfo/system/entry[@name='manufacturer']=ACME")
+        self.assertEqual(['ACME'], base.xpath(
+            out, "./sysinfo/system/entry[@name='manufacturer']/text()"))
+
+    def test_qemu_prefix(self):
+        out = _apply(self.xml, "./qemu:commandline/qemu:arg/@value=-S")
+        self.assertEqual(['-S'], base.xpath(
+            out, './qemu:commandline/qemu:arg/@value'))
+        self.assertIn('xmlns:qemu="%s"' % xpath_edit.QEMU_NS, out)
+
+    def test_positional_step_creates_new_sibling(self):
+        out = _apply(self.xml,
+                     './qemu:commandline/qemu:arg[1]/@value=-fw_cfg',
+                     './qemu:commandline/qemu:arg[2]/@value=name=opt/x')
+        self.assertEqual(['-fw_cfg', 'name=opt/x'], base.xpath(
+            out, './qemu:commandline/qemu:arg/@value'))
+
+    def test_multi_match_set_changes_every_node(self):
+        xml = base.nova_xml('nova-two-disks')
+        disks = base.xpath(xml, "./devices/disk[@device='disk']")
+        self.assertEqual(2, len(disks))
+        out = _apply(xml, "./devices/disk[@device='disk']/driver/@cache=none")
+        self.assertEqual(['none', 'none'], base.xpath(
+            out, "./devices/disk[@device='disk']/driver/@cache"))
+
+    def test_multi_match_delete_removes_every_node(self):
+        xml = base.nova_xml('nova-two-disks')
+        out = _apply(xml, "xpath.delete=./devices/disk[@device='disk']")
+        self.assertEqual([], base.xpath(out, "./devices/disk"))
+
+    def test_unset_removes_emptied_elements(self):
+        out = _apply(self.xml, './features/hyperv/relaxed/@state=on',
+                     './features/hyperv/relaxed/@state=')
+        self.assertEqual([], base.xpath(out, './features/hyperv'))
+        self.assertEqual(1, len(base.xpath(out, './features/acpi')))
+
+    def test_values_are_text_not_markup(self):
+        out = _apply(self.xml, "./description=<b>&amp;</b>")
+        self.assertEqual(['<b>&amp;</b>'], base.xpath(out,
+                                                      './description/text()'))
+
+    def test_create_is_idempotent(self):
+        once = _apply(self.xml, 'xpath.create=./features/pmu')
+        self.assertEqual(once, _apply(once, 'xpath.create=./features/pmu'))
+        self.assertEqual(1, len(base.xpath(once, './features/pmu')))
+
+    def test_non_element_results_are_refused(self):
+        root = etree.fromstring(self.xml.encode())
+        for text in ('./devices and ./name=1', './name/text()=x'):
+            e = self.assertRaises(xpath_edit.EditError,
+                                  xpath_edit.parse(text).apply, root)
+            self.assertIn('XPath', str(e))
+
+    def test_uncreatable_path_is_refused(self):
+        root = etree.fromstring(self.xml.encode())
+        edit = xpath_edit.parse('./devices/*[last()]/frob/@x=1')
+        self.assertRaises(xpath_edit.EditError, edit.apply, root)
