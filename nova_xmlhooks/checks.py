@@ -12,11 +12,25 @@
 
 """The checks run on every customised document before it reaches Nova."""
 
+from nova_xmlhooks import guard as guard_mod
+from nova_xmlhooks import schema as schema_mod
 
-def load_checks(conf):
+
+def load_checks(conf, customizers=None):
     """Build the checks the configuration asks for.
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``
+    :param customizers: the engine's customisers, which the guard uses to
+        name the rule behind a refused change
     :returns: a list of callables ``check(nova_root, result_root, ruleset)``
     """
-    return []
+    checks = []
+    # NOTE(xmlhooks): the guard runs first: a refused change is reported
+    # as such, not as whatever schema error it may also cause.
+    guard = guard_mod.from_conf(conf, customizers)
+    if guard is not None:
+        checks.append(guard)
+    schema = schema_mod.from_conf(conf)
+    if schema is not None:
+        checks.append(schema)
+    return checks

@@ -29,6 +29,7 @@ returned when every rule applied: a failure leaves Nova's XML untouched.
 """
 
 import copy
+import dataclasses
 import difflib
 import functools
 import threading
@@ -135,6 +136,9 @@ class Engine:
         self.on_error = on_error
         self.checks = tuple(checks)
         self._order = {family: i for i, family in enumerate(customizers)}
+        # NOTE(xmlhooks): parsing a value (an XPath compile, say) is pure,
+        # so flavor values seen before cost a dict look-up on later boots.
+        self._parse_cached = functools.lru_cache(maxsize=4096)(self._parse)
         self._compiled = {name: self._compile_profile(profile)
                           for name, profile in profiles.items()}
         for name in default_profiles:
@@ -143,9 +147,6 @@ class Engine:
                     '[xmlhooks] default_profiles', 'names unknown profile',
                     profile=name)
         self.default_profiles = tuple(default_profiles)
-        # NOTE(xmlhooks): parsing a value (an XPath compile, say) is pure,
-        # so flavor values seen before cost a dict look-up on later boots.
-        self._parse_cached = functools.lru_cache(maxsize=4096)(self._parse)
 
     @classmethod
     def from_conf(cls, conf, errors=None):
@@ -158,20 +159,61 @@ class Engine:
         :raises: nova_xmlhooks.exception.XmlHooksError
         """
         group = conf.xmlhooks
-        customizers = loader.load_customizers(conf, group.customizers)
-        checks = checks_mod.load_checks(conf)
-        profiles = profiles_mod.load_directories(group.profile_dirs, errors)
         if errors is None:
+            customizers = loader.load_customizers(conf, group.customizers)
+            checks = checks_mod.load_checks(conf, customizers)
+            profiles = profiles_mod.load_directories(group.profile_dirs)
             return cls(customizers, profiles, group.default_profiles,
                        group.on_error, checks)
+
+        # NOTE(xmlhooks): "nova-xmlhooks validate" reports every problem
+        # at once, so each piece is checked on its own and what is good
+        # is kept for the checks that follow.
+        try:
+            customizers = loader.load_customizers(conf, group.customizers)
+        except exception.XmlHooksError as e:
+            customizers = {}
+            found = len(errors)
+            for name in dict.fromkeys(group.customizers):
+                try:
+                    loaded = loader.load_customizers(conf, [name])
+                except exception.XmlHooksError as one:
+                    errors.append(one)
+                    continue
+                for family, customizer in loaded.items():
+                    customizers.setdefault(family, customizer)
+            if len(errors) == found:
+                errors.append(e)
+        try:
+            checks = checks_mod.load_checks(conf, customizers)
+        except exception.XmlHooksError as e:
+            errors.append(e)
+            checks = []
+        profiles = profiles_mod.load_directories(group.profile_dirs, errors)
         good = {}
         for name, profile in profiles.items():
             try:
-                good[name] = profile
                 cls(customizers, {name: profile})
             except exception.XmlHooksError as e:
-                del good[name]
-                errors.append(e)
+                found = len(errors)
+                for spec in profile.specs:
+                    try:
+                        cls(customizers, {name: dataclasses.replace(
+                            profile, specs=(spec,), xml=())})
+                    except exception.XmlHooksError as one:
+                        errors.append(one)
+                for index, edit in enumerate(profile.xml):
+                    try:
+                        cls(customizers, {name: dataclasses.replace(
+                            profile, specs=(), xml=(edit,))})
+                    except exception.ProfileError as one:
+                        errors.append(exception.ProfileError(
+                            one.path, one.reason, profile=one.profile,
+                            entry='xml[%d]' % index))
+                if len(errors) == found:
+                    errors.append(e)
+                continue
+            good[name] = profile
         defaults = [name for name in group.default_profiles if name in good]
         for name in group.default_profiles:
             if name not in good:

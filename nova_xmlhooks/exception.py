@@ -93,3 +93,32 @@ class CustomizerLoadError(XmlHooksError):
     def __init__(self, name, reason):
         super().__init__(name=name, reason=reason)
         self.name = name
+
+
+class GuardError(XmlHooksError):
+    """A rule changes a sensitive category that the operator did not allow.
+
+    The change is named by its place in the document, never by its value:
+    values may be host paths.
+    """
+
+    msg_fmt = ("xmlhooks: rule '%(key)s' %(change)s (sensitive category "
+               "'%(category)s'), which [xmlhooks] allow_sensitive does not "
+               "allow")
+
+    def __init__(self, key, category, change):
+        super().__init__(key=key, category=category, change=change)
+        self.key = key
+        self.category = category
+
+
+class SchemaError(XmlHooksError):
+    """The customised domain XML does not match libvirt's schema."""
+
+    msg_fmt = ("xmlhooks: the customised domain XML does not match "
+               "libvirt's schema (rules applied: %(rules)s): %(error)s")
+
+    def __init__(self, rules, error):
+        super().__init__(rules=', '.join(rules) or 'none', error=error)
+        self.rules = tuple(rules)
+        self.error = error

@@ -79,9 +79,22 @@ class PreflightMixin:
                                  'hard reboot')
         return super()._hard_reboot(context, instance, *args, **kwargs)
 
+    def _xmlhooks_preflight_or_rollback(self, instance, extra_specs,
+                                        operation):
+        # NOTE(xmlhooks): the compute manager puts an instance in ERROR when
+        # resize or rebuild fails with an ordinary exception, although the
+        # guest was not touched. InstanceFaultRollback makes it keep the
+        # instance's state (and, for resize, return the allocations and
+        # mark the migration failed); the fault still carries our error.
+        try:
+            self._xmlhooks_preflight(instance, extra_specs, operation)
+        except exception.XmlHooksError as e:
+            raise nova_exception.InstanceFaultRollback(inner_exception=e)
+
     def migrate_disk_and_power_off(self, context, instance, dest, flavor,
                                    *args, **kwargs):
-        self._xmlhooks_preflight(instance, flavor.extra_specs, 'resize')
+        self._xmlhooks_preflight_or_rollback(instance, flavor.extra_specs,
+                                             'resize')
         return super().migrate_disk_and_power_off(
             context, instance, dest, flavor, *args, **kwargs)
 
@@ -89,6 +102,6 @@ class PreflightMixin:
         # NOTE(xmlhooks): the libvirt driver has no rebuild of its own;
         # raising NotImplementedError makes the compute manager fall back
         # to destroy plus spawn, after our check.
-        self._xmlhooks_preflight(instance, instance.flavor.extra_specs,
-                                 'rebuild')
+        self._xmlhooks_preflight_or_rollback(
+            instance, instance.flavor.extra_specs, 'rebuild')
         raise NotImplementedError()

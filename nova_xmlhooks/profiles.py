@@ -39,6 +39,8 @@ LOG = logging.getLogger(__name__)
 
 #: profile files larger than this are refused before they are parsed
 MAX_FILE_BYTES = 1024 * 1024
+#: profile files nested deeper than this are refused
+MAX_DEPTH = 32
 PROFILE_NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$')
 _FIELDS = {'description', 'specs', 'xml', 'image_selectable'}
 
@@ -76,7 +78,18 @@ class _StrictLoader(yaml.SafeLoader):
             event = self.peek_event()
             raise yaml.constructor.ConstructorError(
                 None, None, 'aliases are not allowed', event.start_mark)
-        return super().compose_node(parent, index)
+        # NOTE(xmlhooks): PyYAML composes recursively; without a limit a
+        # deeply nested file ends in a RecursionError instead of an error
+        # naming the file.
+        self._depth = getattr(self, '_depth', 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, 'nesting deeper than %d levels' % MAX_DEPTH,
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -159,10 +172,12 @@ def _check_profile(path, name, body):
                    image_selectable=selectable)
 
 
-def load_file(path):
+def load_file(path, errors=None):
     """Read one profile file.
 
     :param path: the file
+    :param errors: if a list, a problem in one profile is appended to it
+        and the other profiles of the file are still read
     :returns: a list of :class:`Profile`, in file order
     :raises: nova_xmlhooks.exception.ProfileError
     """
@@ -172,8 +187,15 @@ def load_file(path):
     if not isinstance(document, dict):
         raise exception.ProfileError(
             path, 'must map profile names to profiles')
-    return [_check_profile(path, name, body)
-            for name, body in document.items()]
+    profiles = []
+    for name, body in document.items():
+        try:
+            profiles.append(_check_profile(path, name, body))
+        except exception.ProfileError as e:
+            if errors is None:
+                raise
+            errors.append(e)
+    return profiles
 
 
 def profile_files(directories):
@@ -211,7 +233,7 @@ def load_directories(directories, errors=None):
     profiles = {}
     for path in profile_files(directories):
         try:
-            loaded = load_file(path)
+            loaded = load_file(path, errors)
         except exception.ProfileError as e:
             if errors is None:
                 raise

@@ -1,0 +1,312 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The guard: refuse sensitive changes the operator did not allow.
+
+Whoever controls the domain XML controls the host. After every rule has
+been applied, the guard compares the customised document with Nova's and
+refuses a change in any sensitive category that ``[xmlhooks]
+allow_sensitive`` does not list. Only what changed counts: whatever Nova
+itself generated passes untouched.
+
+Each category is a set of *items* taken from a document; an item is a
+node's path (element names without positions) and its value. The
+categories compare their items in one of two ways:
+
+* ``any``: the items must be the same in both documents (adding, changing
+  or removing is a change);
+* ``added``: every item of the result must be in Nova's document (adding
+  or changing is a change; removing is not).
+
+To stay cheap on every boot, lxml picks the few elements that can hold
+an item by name, in C, and items are compared as lists first. Only when
+a category is violated are the rules replayed, one by one on a copy of
+Nova's document, to name the first rule that makes the change.
+"""
+
+import collections
+import copy
+
+from lxml import etree
+from oslo_log import log as logging
+
+from nova_xmlhooks import exception
+from nova_xmlhooks import metadata
+from nova_xmlhooks import xpath_edit
+
+LOG = logging.getLogger(__name__)
+
+QEMU_PASSTHROUGH = 'qemu_passthrough'
+SECURITY_LABELS = 'security_labels'
+HOST_PATHS = 'host_paths'
+DEVICES_PASSTHROUGH = 'devices_passthrough'
+RESOURCES = 'resources'
+
+# NOTE(xmlhooks): places are matched on the last three element names of
+# a node's path (see _path), which tell every place below apart.
+
+#: elements whose whole subtree is an item of ``resources``
+_RESOURCES = frozenset('domain/' + name for name in (
+    'vcpu', 'vcpus', 'iothreads', 'iothreadids', 'memory', 'currentMemory',
+    'maxMemory', 'memoryBacking', 'memtune', 'blkiotune', 'cputune',
+    'numatune', 'resource', 'cpu/numa', 'devices/memory'))
+#: host path attributes: these on any <source>, and by element name below
+_SOURCE_PATH_ATTRS = ('file', 'dir', 'path', 'dev', 'socket', 'evdev',
+                      'pool', 'volume')
+_PATH_ATTRS = {
+    'script': ('path',), 'downscript': ('path',), 'log': ('file',),
+    'rom': ('file',), 'backend': ('tap', 'vhost'), 'server': ('path',),
+    'listen': ('socket',), 'graphics': ('socket',), 'mirror': ('file',),
+    'nvram': ('template',), 'device': ('path',),
+}
+#: elements whose text is a host path; and <path> in any <source>
+_PATH_TEXTS = frozenset((
+    'domain/os/kernel', 'domain/os/initrd', 'domain/os/loader',
+    'domain/os/nvram', 'domain/os/dtb', 'os/acpi/table',
+    'domain/devices/emulator', 'devices/rng/backend',
+    'devices/smartcard/database', 'blkiotune/device/path'))
+_HOSTDEV = 'domain/devices/hostdev'
+_ATTACHED = frozenset(['domain/devices/disk', 'domain/devices/interface'])
+#: every element name that can be, or hold, an item of a category other
+#: than qemu_passthrough, so lxml can skip the others without Python code
+_TAGS = tuple(sorted(
+    {path.rsplit('/', 1)[1] for path in _RESOURCES | _PATH_TEXTS |
+     _ATTACHED} | set(_PATH_ATTRS) | {'source', 'path', 'seclabel',
+                                      'hostdev'}))
+_QEMU_PREFIX = '{%s}' % xpath_edit.QEMU_NS
+_QEMU_NS_BYTES = xpath_edit.QEMU_NS.encode()
+_QEMU_NODES = etree.XPath(
+    # NOTE(xmlhooks): matched by namespace URI, so a prefix other than
+    # "qemu", declared on any element, is caught all the same.
+    '//*[namespace-uri()=$ns] | //@*[namespace-uri()=$ns]', regexp=False)
+#: how each category compares: "any" change, or only "added" items
+_MODES = {
+    # NOTE(xmlhooks): removing QEMU passthrough can only narrow it.
+    QEMU_PASSTHROUGH: 'added',
+    SECURITY_LABELS: 'any',
+    HOST_PATHS: 'added',
+    DEVICES_PASSTHROUGH: 'any',
+    RESOURCES: 'any',
+}
+#: the order in which categories are checked, so errors are deterministic
+CATEGORIES = (QEMU_PASSTHROUGH, SECURITY_LABELS, HOST_PATHS,
+              DEVICES_PASSTHROUGH, RESOURCES)
+_NEW = 'new '
+
+
+def _tree(node):
+    return etree.tostring(node, with_tail=False)
+
+
+def _child_tree(node, name):
+    child = node.find(name)
+    return b'' if child is None else _tree(child)
+
+
+def _source(node):
+    """A device's source, leaving out its labels (security_labels)."""
+    source = node.find('source')
+    if source is None:
+        return ()
+    return (tuple(sorted(source.attrib.items())),
+            tuple(_tree(child) for child in source
+                  if child.tag != 'seclabel'))
+
+
+def _path(node):
+    """The last three element names down to a node, without positions.
+
+    NOTE(xmlhooks): without positions, removing one device does not make
+    the devices after it look changed; three names are enough to tell
+    the places apart and cheaper than the full path.
+    """
+    parent = node.getparent()
+    if parent is None:
+        return node.tag
+    grandparent = parent.getparent()
+    if grandparent is None:
+        return '%s/%s' % (parent.tag, node.tag)
+    return '%s/%s/%s' % (grandparent.tag, parent.tag, node.tag)
+
+
+def _identity(node):
+    """What makes a disk or an interface the one Nova attached.
+
+    NOTE(xmlhooks): a disk is known by its type, device, source and
+    target, an interface by its type, source, MAC address and virtual
+    port: one whose identity is not in Nova's document is new, even where
+    a rule changed one that Nova generated.
+    """
+    if node.tag == 'disk':
+        return (node.get('type'), node.get('device'), _source(node),
+                _child_tree(node, 'target'))
+    return (node.get('type'), _source(node),
+            _child_tree(node, 'mac'), _child_tree(node, 'virtualport'))
+
+
+def _qemu_items(root):
+    # NOTE(xmlhooks): any element or attribute in the namespace needs its
+    # URI declared, so a document whose serialisation does not hold the
+    # URI has none; that test is much cheaper than the XPath.
+    if _QEMU_NS_BYTES not in etree.tostring(root):
+        return []
+    items = []
+    for node in _QEMU_NODES(root, ns=xpath_edit.QEMU_NS):
+        if isinstance(node, str):
+            items.append(('%s/@%s' % (_path(node.getparent()),
+                                      node.attrname), str(node)))
+        else:
+            items.append((_path(node), _tree(node)))
+    return items
+
+
+def _collect(root, qemu=True):
+    """The sensitive items of a document.
+
+    :param root: the ``<domain>`` element
+    :param qemu: whether to collect ``qemu_passthrough`` items
+    :returns: a dict of category to a list of ``(path, value)`` items, in
+        document order
+    """
+    items = {category: [] for category in CATEGORIES}
+    if qemu:
+        items[QEMU_PASSTHROUGH] = _qemu_items(root)
+    labels = items[SECURITY_LABELS]
+    paths = items[HOST_PATHS]
+    devices = items[DEVICES_PASSTHROUGH]
+    resources = items[RESOURCES]
+    for node in root.iter(*_TAGS):
+        tag = node.tag
+        path = _path(node)
+        if tag == 'seclabel':
+            labels.append((path, _tree(node)))
+        elif path in _RESOURCES:
+            resources.append((path, _tree(node)))
+        elif path == _HOSTDEV:
+            devices.append((path, _tree(node)))
+        elif path in _ATTACHED:
+            devices.append((_NEW + path, _identity(node)))
+        for name in (_SOURCE_PATH_ATTRS if tag == 'source'
+                     else _PATH_ATTRS.get(tag, ())):
+            value = node.get(name)
+            if value is not None:
+                paths.append(('%s/@%s' % (path, name), value))
+        if path in _PATH_TEXTS or (tag == 'path' and
+                                   path.endswith('source/path')):
+            paths.append((path, (node.text or '').strip()))
+    return items
+
+
+def _violation(category, nova_items, items):
+    """Describe the first change in a category, or return ``None``.
+
+    :returns: what changed, naming a node's path but never its value:
+        values may be host paths, which users must not see
+    """
+    if items[category] == nova_items[category]:
+        return None
+    nova_counts = collections.Counter(nova_items[category])
+    counts = collections.Counter(items[category])
+    added = counts - nova_counts
+    if added:
+        path = min(added)[0]
+        if path.startswith(_NEW):
+            return 'attaches a new %s' % _shown(path[len(_NEW):])
+        return 'adds or changes %s' % _shown(path)
+    if _MODES[category] == 'any':
+        # NOTE(xmlhooks): removing a disk or an interface that Nova
+        # attached reaches nothing new, so it is not refused.
+        removed = [item for item in nova_counts - counts
+                   if not item[0].startswith(_NEW)]
+        if removed:
+            return 'removes %s' % _shown(min(removed)[0])
+    return None
+
+
+def _shown(path):
+    return path.replace(_QEMU_PREFIX, 'qemu:')
+
+
+class Guard:
+    """A check that refuses changes in sensitive categories.
+
+    It is a callable ``guard(nova_root, result_root, ruleset)``, for the
+    engine's ``checks``. It holds no per-call state and is thread-safe.
+    """
+
+    def __init__(self, allowed=(), customizers=None):
+        """Build the guard.
+
+        :param allowed: the categories the operator allows
+        :param customizers: the engine's customisers, an ordered dict of
+            family to customiser; used only to replay rules when a change
+            must be attributed to one of them
+        """
+        self.refused = tuple(c for c in CATEGORIES if c not in allowed)
+        self._qemu = QEMU_PASSTHROUGH in self.refused
+        self.customizers = customizers or {}
+
+    def __call__(self, nova_root, result_root, ruleset):
+        """Refuse the document if it changes a refused category.
+
+        :param nova_root: the ``<domain>`` that Nova generated
+        :param result_root: the customised ``<domain>``
+        :param ruleset: the rules that were applied
+        :raises: nova_xmlhooks.exception.GuardError naming the first rule
+            that makes the change and its category
+        """
+        items = _collect(result_root, self._qemu)
+        # NOTE(xmlhooks): only added QEMU items count, so Nova's need not
+        # be looked for when the result has none.
+        nova_items = _collect(nova_root, bool(items[QEMU_PASSTHROUGH]))
+        for category in self.refused:
+            change = _violation(category, nova_items, items)
+            if change is not None:
+                raise exception.GuardError(
+                    self._culprit(category, nova_root, ruleset), category,
+                    change)
+
+    def _culprit(self, category, nova_root, ruleset):
+        """Find the first rule whose application makes a change.
+
+        NOTE(xmlhooks): this runs only when a change was found, so the
+        normal path pays nothing for naming the rule.
+        """
+        nova_items = _collect(nova_root)
+        root = copy.deepcopy(nova_root)
+        context = metadata.domain_context(root)
+        for rule in ruleset:
+            customizer = self.customizers.get(rule.family)
+            if customizer is None:
+                break
+            try:
+                customizer.apply(root, [rule], context)
+            except Exception:
+                # NOTE(xmlhooks): a rule may depend on the others of its
+                # family; the change is then the family's together.
+                LOG.debug('Replaying rule %s alone failed', rule.key)
+                break
+            if _violation(category, nova_items, _collect(root)) is not None:
+                return rule.key
+        keys = [rule.key for rule in ruleset]
+        return keys[0] if len(keys) == 1 else ', '.join(keys)
+
+
+def from_conf(conf, customizers=None):
+    """Build the guard from ``[xmlhooks] allow_sensitive``.
+
+    :param conf: the service's ``oslo_config.cfg.ConfigOpts``
+    :param customizers: the engine's customisers, to name rules
+    :returns: a :class:`Guard`, or ``None`` when every category is allowed
+    """
+    guard = Guard(conf.xmlhooks.allow_sensitive, customizers)
+    return guard if guard.refused else None

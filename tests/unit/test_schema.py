@@ -1,0 +1,167 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+import os
+
+from lxml import etree
+
+from nova_xmlhooks import checks
+from nova_xmlhooks import engine
+from nova_xmlhooks import exception
+from nova_xmlhooks import schema
+from tests.unit import base
+
+# A small schema of our own, so the mechanics are tested on any machine.
+TINY_RNG = """<?xml version="1.0"?>
+<grammar xmlns="http://relaxng.org/ns/structure/1.0"
+         datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+  <start>
+    <element name="domain">
+      <externalRef href="part.rng"/>
+    </element>
+  </start>
+</grammar>
+"""
+TINY_PART = """<?xml version="1.0"?>
+<element name="name" xmlns="http://relaxng.org/ns/structure/1.0">
+  <text/>
+</element>
+"""
+
+
+class SchemaConfTest(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.missing = os.path.join(self.profile_dir, 'no', 'domain.rng')
+
+    def _schema_check(self):
+        return [c for c in checks.load_checks(self.conf)
+                if isinstance(c, schema.SchemaCheck)]
+
+    def test_off(self):
+        self.flags(validate_schema=False)
+        self.assertEqual([], self._schema_check())
+
+    def test_auto_without_schema_is_off(self):
+        self.flags(validate_schema=None, schema_path=self.missing)
+        self.assertEqual([], self._schema_check())
+
+    def test_required_without_schema_fails_naming_the_option(self):
+        self.flags(validate_schema=True, schema_path=self.missing)
+        error = self.assertRaises(exception.XmlHooksError,
+                                  checks.load_checks, self.conf)
+        self.assertIn('[xmlhooks] validate_schema', error.format_message())
+
+    def test_broken_schema(self):
+        path = self.write_profile('broken.rng', '<grammar><start>')
+        self.flags(validate_schema=True, schema_path=path)
+        error = self.assertRaises(exception.XmlHooksError,
+                                  checks.load_checks, self.conf)
+        self.assertIn('cannot be compiled', error.format_message())
+        self.assertNotIn('\n', error.format_message())
+        self.flags(validate_schema=None)
+        self.assertEqual([], self._schema_check())
+
+    def test_compiled_once(self):
+        self.write_profile('part.rng', TINY_PART)
+        path = self.write_profile('tiny.rng', TINY_RNG)
+        self.flags(validate_schema=True, schema_path=path)
+        first = self._schema_check()[0]
+        second = self._schema_check()[0]
+        self.assertIs(schema.compile_schema(path), first._schema)
+        self.assertIs(first._schema, second._schema)
+
+    def test_tiny_schema_with_include(self):
+        self.write_profile('part.rng', TINY_PART)
+        path = self.write_profile('tiny.rng', TINY_RNG)
+        check = schema.SchemaCheck(schema.compile_schema(path))
+        good = etree.fromstring('<domain><name>x</name></domain>')
+        bad = etree.fromstring('<domain><name>x</name><bogus/></domain>')
+        self.assertIsNone(check(good, good, ()))
+        error = self.assertRaises(exception.SchemaError, check, good, bad,
+                                  ())
+        self.assertNotIn(self.profile_dir, error.format_message())
+        # Nova's own document fails too: not the customisation's fault.
+        self.assertIsNone(check(bad, bad, ()))
+
+
+class HostSchemaTest(base.TestCase):
+    """Against the host's own libvirt schema."""
+
+    def setUp(self):
+        super().setUp()
+        if not os.path.exists(self.conf.xmlhooks.schema_path):
+            self.skipTest('libvirt schema %s is not installed (Debian: '
+                          'apt install libvirt-daemon)'
+                          % self.conf.xmlhooks.schema_path)
+        self.flags(validate_schema=True)
+        self.engine = engine.Engine.from_conf(self.conf)
+
+    def test_novas_fixtures_validate(self):
+        validator = schema.compile_schema(self.conf.xmlhooks.schema_path)
+        for name in ('nova-basic', 'nova-two-disks', 'nova-windows'):
+            root = etree.fromstring(base.nova_xml(name).encode())
+            self.assertTrue(validator.validate(root),
+                            '%s: %s' % (name, validator.error_log))
+
+    def test_customised_xml_with_our_record_validates(self):
+        out = self.engine.customize(base.nova_xml('nova-windows'), {
+            'xmlhooks:hyperv:evmcs': 'on',
+            'xmlhooks:smbios:chassis.asset': 'x',
+            'xmlhooks:xml:clock': './clock/@offset=utc'})
+        root = etree.fromstring(out.encode())
+        self.assertEqual(1, len(root.xpath(
+            './metadata/h:customization',
+            namespaces={'h': 'http://openstack.org/xmlns/libvirt/'
+                             'nova-xmlhooks/1.0'})))
+        validator = schema.compile_schema(self.conf.xmlhooks.schema_path)
+        self.assertTrue(validator.validate(root), validator.error_log)
+
+    def test_refused_customisation_names_the_rules(self):
+        specs = {'xmlhooks:xml:bogus': './features/bogus/@state=on',
+                 'xmlhooks:kvm:hidden': 'on'}
+        xml = base.nova_xml('nova-basic')
+        error = self.assertRaises(exception.SchemaError,
+                                  self.engine.customize, xml, specs)
+        message = error.format_message()
+        self.assertIn('xmlhooks:xml:bogus', message)
+        self.assertIn('xmlhooks:kvm:hidden', message)
+        self.assertIn('/domain/features: Extra element features',
+                      message.split('):', 1)[1])
+        self.assertNotIn('\n', message)
+        self.assertNotIn(self.conf.xmlhooks.schema_path, message)
+        self.assertEqual(('xmlhooks:kvm:hidden', 'xmlhooks:xml:bogus'),
+                         tuple(sorted(error.rules)))
+
+    def test_bad_attribute_value_is_refused(self):
+        error = self.assertRaises(
+            exception.SchemaError, self.engine.customize,
+            base.nova_xml('nova-basic'),
+            {'xmlhooks:xml:clock': './clock/@offset=sometimes'})
+        self.assertIn('xmlhooks:xml:clock', error.format_message())
+
+    def test_skip_returns_novas_xml(self):
+        self.flags(on_error='skip')
+        eng = engine.Engine.from_conf(self.conf)
+        xml = base.nova_xml('nova-basic')
+        self.assertIs(xml, eng.customize(
+            xml, {'xmlhooks:xml:bogus': './features/bogus/@state=on'}))
+
+    def test_many_rules_are_counted(self):
+        specs = {'xmlhooks:xml:e%02d' % i: './description=d%d' % i
+                 for i in range(schema.MAX_RULES_NAMED + 3)}
+        specs['xmlhooks:xml:zz'] = './features/bogus/@state=on'
+        error = self.assertRaises(exception.SchemaError,
+                                  self.engine.customize,
+                                  base.nova_xml('nova-basic'), specs)
+        self.assertIn('and 4 more', error.format_message())
