@@ -1,0 +1,119 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""KVM features: ``xmlhooks:kvm:{feature}`` under ``<features><kvm>``.
+
+Nova writes ``<kvm><hidden state='on'/></kvm>`` for
+``hw:hide_hypervisor_id``; these keys change that element in place and set
+the other KVM features per flavor.
+"""
+
+from lxml import etree
+
+from nova_xmlhooks.customizers import base
+
+SWITCHES = ('hidden', 'hint-dedicated', 'poll-control', 'pv-ipi')
+#: libvirt's limits for the dirty ring size (entries, a power of two).
+MIN_DIRTY_RING = 1024
+MAX_DIRTY_RING = 65536
+#: The size ``on`` picks when Nova set none; libvirt requires one.
+DEFAULT_DIRTY_RING = 4096
+_STATE = ('on', 'off')
+
+
+class KvmCustomizer(base.Customizer):
+    """Sets ``<features><kvm>`` switches."""
+
+    family = 'kvm'
+
+    def declarations(self):
+        return [
+            base.KeyValidator(
+                name='xmlhooks:kvm:{feature}',
+                description=(
+                    'Switch a KVM feature on or off in ``<features><kvm>``: '
+                    '``hidden`` hides the KVM signature from the guest, '
+                    '``hint-dedicated`` tells it its vCPUs are pinned, '
+                    '``poll-control`` and ``pv-ipi`` are paravirtual '
+                    'optimisations.'),
+                value={'type': str, 'enum': list(_STATE),
+                       'description': '``on`` or ``off``.'},
+                parameters=[{
+                    'name': 'feature',
+                    'pattern': '|'.join(SWITCHES),
+                    'description': 'One of: %s.' % ', '.join(SWITCHES),
+                }],
+            ),
+            base.KeyValidator(
+                name='xmlhooks:kvm:dirty-ring',
+                description=(
+                    'The KVM dirty ring, which tracks guest memory writes '
+                    'for live migration. A size switches it on with that '
+                    'many entries (a power of two from %d to %d); ``on`` '
+                    'keeps the size set before or uses %d; ``off`` switches '
+                    'it off.' % (MIN_DIRTY_RING, MAX_DIRTY_RING,
+                                 DEFAULT_DIRTY_RING)),
+                value={'type': str, 'pattern': r'on|off|[0-9]{1,5}',
+                       'description': '``on``, ``off`` or a size such as '
+                                      '``4096``.'},
+            ),
+        ]
+
+    def parse(self, key, value):
+        feature = key.split(':', 2)[2]
+        if feature == 'dirty-ring':
+            if value in _STATE:
+                return (feature, value, None)
+            if not value.isascii() or not value.isdigit():
+                raise ValueError("must be 'on', 'off' or a size")
+            size = int(value)
+            if (size < MIN_DIRTY_RING or size > MAX_DIRTY_RING
+                    or size & (size - 1)):
+                raise ValueError('the size must be a power of two from %d '
+                                 'to %d' % (MIN_DIRTY_RING, MAX_DIRTY_RING))
+            return (feature, 'on', size)
+        if feature not in SWITCHES:
+            raise ValueError('unknown KVM feature')
+        if value not in _STATE:
+            raise ValueError("must be 'on' or 'off'")
+        return (feature, value, None)
+
+    def apply(self, root, rules, context):
+        kvm = _kvm_element(root)
+        for rule in rules:
+            feature, state, size = rule.payload
+            node = kvm.find(feature)
+            if node is None:
+                node = etree.SubElement(kvm, feature)
+            node.set('state', state)
+            if feature != 'dirty-ring':
+                continue
+            if state == 'off':
+                node.attrib.pop('size', None)
+            else:
+                node.set('size', str(size or node.get('size')
+                                     or DEFAULT_DIRTY_RING))
+
+
+def _kvm_element(root):
+    features = root.find('features')
+    if features is None:
+        features = etree.Element('features')
+        devices = root.find('devices')
+        if devices is None:
+            root.append(features)
+        else:
+            devices.addprevious(features)
+    kvm = features.find('kvm')
+    if kvm is None:
+        kvm = etree.SubElement(features, 'kvm')
+    return kvm

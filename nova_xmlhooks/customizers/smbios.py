@@ -1,0 +1,233 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""SMBIOS fields: ``xmlhooks:smbios:{section}.{field}`` and OEM strings.
+
+Nova writes ``<sysinfo type='smbios'>`` with its own ``system`` entries
+(manufacturer, product, version, serial, uuid, family) and
+``<os><smbios mode='sysinfo'/>``. These keys override Nova's entries in
+place and add the rest, and make sure the guest sees them.
+
+Values may use the placeholders ``{instance_uuid}``, ``{instance_name}``,
+``{flavor_name}`` and ``{hostname}``, filled from the domain XML itself
+(its ``<uuid>`` and Nova's metadata). No other braces are allowed.
+"""
+
+import re
+import unicodedata
+
+from lxml import etree
+
+from nova_xmlhooks.customizers import base
+
+#: The fields libvirt accepts per section (its ``sysinfo-*-name``
+#: definitions). ``system.uuid`` is left out on purpose: libvirt refuses a
+#: domain whose SMBIOS UUID differs from its ``<uuid>``.
+FIELDS = {
+    'bios': ('vendor', 'version', 'date', 'release'),
+    'system': ('manufacturer', 'product', 'version', 'serial', 'sku',
+               'family'),
+    'baseboard': ('manufacturer', 'product', 'version', 'serial', 'asset',
+                  'location'),
+    'chassis': ('manufacturer', 'version', 'serial', 'asset', 'sku'),
+}
+#: The XML element of each section.
+_ELEMENTS = {'bios': 'bios', 'system': 'system', 'baseboard': 'baseBoard',
+             'chassis': 'chassis'}
+PLACEHOLDERS = ('instance_uuid', 'instance_name', 'flavor_name', 'hostname')
+_TOKEN_RE = re.compile(r'\{([^{}]*)\}|[{}]')
+# NOTE(xmlhooks): libvirt checks these two formats when it parses the XML.
+_FORMATS = {
+    ('bios', 'date'): (re.compile(r'(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])'
+                                  r'/([0-9]{2}|[0-9]{4})'),
+                       'a date as mm/dd/yy or mm/dd/yyyy'),
+    ('bios', 'release'): (re.compile(r'[0-9]{1,3}\.[0-9]{1,3}'),
+                          'major.minor, e.g. 1.2'),
+}
+
+
+def check_text(value):
+    """Refuse characters that have no place in a firmware string.
+
+    NOTE(xmlhooks): control and format characters (a right-to-left
+    override, say) would reach the guest and QEMU's command line
+    unseen, and some cannot be stored in XML at all.
+
+    :param value: the value
+    :raises: ValueError naming the character
+    """
+    for char in value:
+        if unicodedata.category(char) in ('Cc', 'Cf', 'Cs') or (
+                ord(char) & 0xfffe) == 0xfffe:
+            raise ValueError('contains the control or invalid character '
+                             'U+%04X' % ord(char))
+
+
+def parse_template(value):
+    """Split a value into literal text and placeholders.
+
+    :param value: a value such as ``srv-{instance_uuid}``
+    :returns: a tuple of ``(is_placeholder, text)`` pairs
+    :raises: ValueError on an unknown placeholder or a stray brace
+    """
+    parts = []
+    pos = 0
+    for match in _TOKEN_RE.finditer(value):
+        if match.start() > pos:
+            parts.append((False, value[pos:match.start()]))
+        name = match.group(1)
+        if name is None:
+            raise ValueError("has a stray '%s' at position %d; braces are "
+                             "only allowed around a placeholder (%s)"
+                             % (match.group(0), match.start() + 1,
+                                ', '.join('{%s}' % p for p in PLACEHOLDERS)))
+        if name not in PLACEHOLDERS:
+            raise ValueError("has unknown placeholder '{%s}'; known: %s"
+                             % (name, ', '.join('{%s}' % p
+                                                for p in PLACEHOLDERS)))
+        parts.append((True, name))
+        pos = match.end()
+    if pos < len(value):
+        parts.append((False, value[pos:]))
+    return tuple(parts)
+
+
+def render(parts, context):
+    """Fill a parsed value from the domain's facts.
+
+    :param parts: what :func:`parse_template` returned
+    :param context: a :class:`~nova_xmlhooks.customizers.base.DomainContext`
+    :returns: the text
+    """
+    return ''.join(getattr(context, text) if is_placeholder else text
+                   for is_placeholder, text in parts)
+
+
+class SmbiosCustomizer(base.Customizer):
+    """Sets ``<sysinfo type='smbios'>`` entries and OEM strings."""
+
+    family = 'smbios'
+
+    def declarations(self):
+        placeholders = ', '.join('``{%s}``' % p for p in PLACEHOLDERS)
+        return [
+            base.KeyValidator(
+                name='xmlhooks:smbios:{section}.{field}',
+                description=(
+                    "An SMBIOS field. It overrides Nova's own entry of the "
+                    'same name. Fields per section: %s. ``bios.date`` is '
+                    '``mm/dd/yy`` or ``mm/dd/yyyy``, ``bios.release`` is '
+                    '``major.minor``. ``system.uuid`` is always the '
+                    "instance's UUID. Sets ``<os><smbios mode='sysinfo'/>``."
+                    % '; '.join('%s: %s' % (s, ', '.join(f))
+                                for s, f in FIELDS.items())),
+                value={'type': str,
+                       'description': 'The text; it may use %s.'
+                                      % placeholders},
+                parameters=[
+                    {'name': 'section',
+                     'pattern': '|'.join(FIELDS),
+                     'description': 'bios, system, baseboard or chassis.'},
+                    {'name': 'field', 'pattern': '[a-z]+',
+                     'description': 'A field of the section.'},
+                ],
+            ),
+            base.KeyValidator(
+                name='xmlhooks:smbios:oem.{n}',
+                description=(
+                    'An SMBIOS OEM string (type 11). The OEM strings of the '
+                    'guest are exactly the ones given, ordered by ``n``.'),
+                value={'type': str,
+                       'description': 'The text; it may use %s.'
+                                      % placeholders},
+                parameters=[{'name': 'n', 'pattern': '[0-9]{1,3}',
+                             'description': 'The position, 0 to 999.'}],
+            ),
+        ]
+
+    def parse(self, key, value):
+        name = key.split(':', 2)[2]
+        section, sep, field = name.partition('.')
+        if not sep:
+            raise ValueError('must be <section>.<field> or oem.<n>')
+        if not value:
+            raise ValueError('must not be empty')
+        check_text(value)
+        if section == 'oem':
+            if not field.isascii() or not field.isdigit():
+                raise ValueError('the OEM string position must be a number')
+            return ('oem', int(field), parse_template(value))
+        if section not in FIELDS:
+            raise ValueError('unknown SMBIOS section %r; known: %s'
+                             % (section, ', '.join(FIELDS)))
+        if field not in FIELDS[section]:
+            raise ValueError('unknown field %r of section %s; known: %s'
+                             % (field, section, ', '.join(FIELDS[section])))
+        fmt = _FORMATS.get((section, field))
+        if fmt is not None and not fmt[0].fullmatch(value):
+            raise ValueError('must be %s' % fmt[1])
+        return ('entry', section, field, parse_template(value))
+
+    def apply(self, root, rules, context):
+        sysinfo = _sysinfo(root)
+        oem = []
+        for rule in rules:
+            if rule.payload[0] == 'oem':
+                oem.append((rule.payload[1], render(rule.payload[2],
+                                                    context)))
+                continue
+            _, section, field, parts = rule.payload
+            element = _ELEMENTS[section]
+            node = sysinfo.find(element)
+            if node is None:
+                node = etree.SubElement(sysinfo, element)
+            entries = [e for e in node.iterfind('entry')
+                       if e.get('name') == field]
+            if not entries:
+                entries = [etree.SubElement(node, 'entry', name=field)]
+            for extra in entries[1:]:
+                node.remove(extra)
+            entries[0].text = render(parts, context)
+        if oem:
+            node = sysinfo.find('oemStrings')
+            if node is None:
+                node = etree.SubElement(sysinfo, 'oemStrings')
+            # NOTE(xmlhooks): Nova writes no OEM strings; the keys own the
+            # whole list so that applying them again changes nothing.
+            for old in list(node):
+                node.remove(old)
+            for _, text in sorted(oem, key=lambda item: item[0]):
+                etree.SubElement(node, 'entry').text = text
+        _use_sysinfo(root)
+
+
+def _sysinfo(root):
+    for node in root.iterfind('sysinfo'):
+        if node.get('type') == 'smbios':
+            return node
+    node = etree.Element('sysinfo', type='smbios')
+    anchor = root.find('os')
+    if anchor is None:
+        root.append(node)
+    else:
+        anchor.addprevious(node)
+    return node
+
+
+def _use_sysinfo(root):
+    os_node = root.find('os')
+    if os_node is None:
+        os_node = etree.SubElement(root, 'os')
+    smbios = os_node.find('smbios')
+    if smbios is None:
+        smbios = etree.SubElement(os_node, 'smbios')
+    smbios.set('mode', 'sysinfo')

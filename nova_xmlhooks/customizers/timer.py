@@ -1,0 +1,112 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Guest timers: ``xmlhooks:timer:{name}`` under ``<clock>``.
+
+Nova writes ``pit`` (tickpolicy delay), ``rtc`` (tickpolicy catchup) and
+``hpet`` (present no) timers for KVM guests, and ``hypervclock`` for
+Windows guests. These keys change those ``<timer>`` elements in place and
+add the others.
+
+The value is a comma-separated list of ``present=yes|no`` and
+``tickpolicy=POLICY``, each at most once, e.g. ``present=no`` or
+``present=yes,tickpolicy=catchup``.
+"""
+
+from lxml import etree
+
+from nova_xmlhooks.customizers import base
+
+TIMERS = ('rtc', 'pit', 'hpet', 'kvmclock', 'hypervclock', 'tsc')
+#: libvirt's tick policies.
+TICKPOLICIES = ('delay', 'catchup', 'merge', 'discard')
+#: What libvirt's QEMU driver accepts per timer; it refuses the other
+#: policies for rtc and pit and ignores or refuses them for the rest.
+QEMU_TICKPOLICIES = {
+    'rtc': ('delay', 'catchup'),
+    'pit': ('delay', 'catchup', 'discard'),
+}
+_ATTRIBUTES = ('present', 'tickpolicy')
+
+
+class TimerCustomizer(base.Customizer):
+    """Sets ``<clock><timer>`` attributes."""
+
+    family = 'timer'
+
+    def declarations(self):
+        supported = '; '.join('%s: %s' % (t, ', '.join(p))
+                              for t, p in QEMU_TICKPOLICIES.items())
+        return [base.KeyValidator(
+            name='xmlhooks:timer:{name}',
+            description=(
+                "A guest timer, changing the one Nova wrote. The value "
+                "sets ``present`` (``yes`` or ``no``) and, for the timers "
+                "whose tick policy QEMU honours, ``tickpolicy`` (%s). "
+                "Attributes not given keep Nova's value." % supported),
+            value={'type': str,
+                   'pattern': r'[a-z]+=[a-z]+(,[a-z]+=[a-z]+)?',
+                   'description': 'Comma-separated ``present=yes|no`` and '
+                                  '``tickpolicy=POLICY``, e.g. '
+                                  '``present=yes,tickpolicy=catchup``.'},
+            parameters=[{
+                'name': 'name', 'pattern': '|'.join(TIMERS),
+                'description': 'One of: %s.' % ', '.join(TIMERS),
+            }],
+        )]
+
+    def parse(self, key, value):
+        name = key.split(':', 2)[2]
+        if name not in TIMERS:
+            raise ValueError('unknown timer; known: %s' % ', '.join(TIMERS))
+        attrs = {}
+        for item in value.split(','):
+            attr, sep, setting = item.partition('=')
+            if not sep or attr not in _ATTRIBUTES:
+                raise ValueError("must be a comma-separated list of "
+                                 "present=yes|no and tickpolicy=POLICY")
+            if attr in attrs:
+                raise ValueError('sets %s twice' % attr)
+            if attr == 'present' and setting not in ('yes', 'no'):
+                raise ValueError("present must be 'yes' or 'no'")
+            if attr == 'tickpolicy':
+                if setting not in TICKPOLICIES:
+                    raise ValueError('tickpolicy must be one of: %s'
+                                     % ', '.join(TICKPOLICIES))
+                allowed = QEMU_TICKPOLICIES.get(name, ())
+                if setting not in allowed:
+                    raise ValueError(
+                        'the %s timer does not take tickpolicy=%s with QEMU'
+                        ' (allowed: %s)' % (name, setting,
+                                            ', '.join(allowed) or 'none'))
+            attrs[attr] = setting
+        return (name, tuple(sorted(attrs.items())))
+
+    def apply(self, root, rules, context):
+        clock = root.find('clock')
+        if clock is None:
+            clock = etree.Element('clock', offset='utc')
+            anchor = root.find('devices')
+            if anchor is None:
+                root.append(clock)
+            else:
+                anchor.addprevious(clock)
+        for rule in rules:
+            name, attrs = rule.payload
+            nodes = [n for n in clock.iterfind('timer')
+                     if n.get('name') == name]
+            if not nodes:
+                nodes = [etree.SubElement(clock, 'timer', name=name)]
+            for extra in nodes[1:]:
+                clock.remove(extra)
+            for attr, setting in attrs:
+                nodes[0].set(attr, setting)

@@ -1,0 +1,79 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+from nova_xmlhooks.customizers import cpu
+from nova_xmlhooks import exception
+from tests.unit import base
+from tests.unit import customizers
+
+
+class CpuTest(customizers.CustomizerTests, base.TestCase):
+
+    FAMILY = 'cpu'
+    GOOD = tuple(
+        [('xmlhooks:cpu:feature.vmx', policy) for policy in cpu.POLICIES]
+        + [('xmlhooks:cpu:feature.sse4.2', 'disable'),
+           ('xmlhooks:cpu:feature.tsc-deadline', 'require'),
+           ('xmlhooks:cpu:feature.3dnowprefetch', 'optional')])
+    BAD = (
+        ('xmlhooks:cpu:feature.vmx', 'on'),
+        ('xmlhooks:cpu:feature.vmx', 'Disable'),
+        ('xmlhooks:cpu:feature.vmx', ''),
+        ('xmlhooks:cpu:feature.VMX', 'disable'),
+        ('xmlhooks:cpu:feature.', 'disable'),
+        ('xmlhooks:cpu:feature.a b', 'disable'),
+        ('xmlhooks:cpu:model', 'Skylake'),
+        ('xmlhooks:cpu:featureXvmx', 'disable'),
+    )
+
+    def test_feature_policy_is_set(self):
+        out = self.customize({'xmlhooks:cpu:feature.hypervisor': 'disable',
+                              'xmlhooks:cpu:feature.vmx': 'require'})
+        self.assertEqual(['disable'], self.xpath(
+            out, "./cpu/feature[@name='hypervisor']/@policy"))
+        self.assertEqual(['require'], self.xpath(
+            out, "./cpu/feature[@name='vmx']/@policy"))
+        self.assertEqual(1, len(self.xpath(out, './cpu')))
+
+    def test_existing_feature_is_changed_not_duplicated(self):
+        first = self.customize({'xmlhooks:cpu:feature.pcid': 'require'})
+        out = self.customize({'xmlhooks:cpu:feature.pcid': 'forbid'},
+                             xml=first)
+        self.assertEqual(['forbid'], self.xpath(
+            out, "./cpu/feature[@name='pcid']/@policy"))
+
+    def test_novas_cpu_is_kept(self):
+        xml = base.nova_xml(self.FIXTURE)
+        out = self.customize({'xmlhooks:cpu:feature.vmx': 'disable'})
+        for attr in ('mode', 'match', 'check'):
+            self.assertEqual(self.xpath(xml, './cpu/@' + attr),
+                             self.xpath(out, './cpu/@' + attr))
+        self.assertEqual(self.xpath(xml, 'count(./cpu/*)') + (
+            0 if self.xpath(xml, "./cpu/feature[@name='vmx']") else 1),
+            self.xpath(out, 'count(./cpu/*)'))
+
+    def test_cpu_without_mode_or_model_is_refused(self):
+        ruleset = self.engine.resolve({
+            'xmlhooks:xml:nocpu': 'xpath.delete=./cpu',
+            'xmlhooks:cpu:feature.vmx': 'disable'})
+        error = self.assertRaises(exception.RuleError, self.engine.apply,
+                                  base.nova_xml(self.FIXTURE), ruleset)
+        self.assertIn("'xmlhooks:cpu:feature.vmx'", error.format_message())
+        self.assertIn('cpu_mode', error.format_message())
+
+    def test_custom_cpu_with_a_model(self):
+        out = self.customize({
+            'xmlhooks:xml:mode': './cpu/@mode=custom',
+            'xmlhooks:xml:model': './cpu/model=qemu64',
+            'xmlhooks:cpu:feature.hypervisor': 'disable'})
+        self.assertEqual(['disable'], self.xpath(
+            out, "./cpu/feature[@name='hypervisor']/@policy"))

@@ -1,0 +1,92 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+from nova_xmlhooks.customizers import kvm
+from tests.unit import base
+from tests.unit import customizers
+
+
+class KvmTest(customizers.CustomizerTests, base.TestCase):
+
+    FAMILY = 'kvm'
+    GOOD = tuple(
+        [('xmlhooks:kvm:%s' % f, s) for f in kvm.SWITCHES
+         for s in ('on', 'off')]
+        + [('xmlhooks:kvm:dirty-ring', v)
+           for v in ('on', 'off', '1024', '4096', '65536')])
+    BAD = (
+        ('xmlhooks:kvm:hidden', 'yes'),
+        ('xmlhooks:kvm:hidden', ''),
+        ('xmlhooks:kvm:hint_dedicated', 'on'),
+        ('xmlhooks:kvm:steal-time', 'on'),
+        ('xmlhooks:kvm:dirty-ring', '512'),
+        ('xmlhooks:kvm:dirty-ring', '131072'),
+        ('xmlhooks:kvm:dirty-ring', '3000'),
+        ('xmlhooks:kvm:dirty-ring', '0'),
+        ('xmlhooks:kvm:dirty-ring', '4k'),
+    )
+
+    def test_switches(self):
+        out = self.customize({'xmlhooks:kvm:hidden': 'on',
+                              'xmlhooks:kvm:pv-ipi': 'off',
+                              'xmlhooks:kvm:poll-control': 'on',
+                              'xmlhooks:kvm:hint-dedicated': 'off'})
+        for feature, state in (('hidden', 'on'), ('pv-ipi', 'off'),
+                               ('poll-control', 'on'),
+                               ('hint-dedicated', 'off')):
+            self.assertEqual([state], self.xpath(
+                out, './features/kvm/%s/@state' % feature))
+        self.assertEqual(1, len(self.xpath(out, './features')))
+
+    def test_existing_element_is_changed_not_duplicated(self):
+        first = self.customize({'xmlhooks:kvm:hidden': 'on'})
+        out = self.customize({'xmlhooks:kvm:hidden': 'off'}, xml=first)
+        self.assertEqual(['off'], self.xpath(
+            out, './features/kvm/hidden/@state'))
+
+    def test_novas_features_are_kept(self):
+        xml = base.nova_xml(self.FIXTURE)
+        out = self.customize({'xmlhooks:kvm:hidden': 'on'})
+        self.assertEqual(
+            [c.tag for c in self.xpath(xml, './features/*')] + (
+                [] if self.xpath(xml, './features/kvm') else ['kvm']),
+            [c.tag for c in self.xpath(out, './features/*')])
+
+    def test_dirty_ring_size(self):
+        out = self.customize({'xmlhooks:kvm:dirty-ring': '8192'})
+        self.assertEqual(['on'], self.xpath(
+            out, './features/kvm/dirty-ring/@state'))
+        self.assertEqual(['8192'], self.xpath(
+            out, './features/kvm/dirty-ring/@size'))
+
+    def test_dirty_ring_on_uses_the_default_size(self):
+        out = self.customize({'xmlhooks:kvm:dirty-ring': 'on'})
+        self.assertEqual([str(kvm.DEFAULT_DIRTY_RING)], self.xpath(
+            out, './features/kvm/dirty-ring/@size'))
+
+    def test_dirty_ring_on_keeps_a_size(self):
+        first = self.customize({'xmlhooks:kvm:dirty-ring': '16384'})
+        out = self.customize({'xmlhooks:kvm:dirty-ring': 'on'}, xml=first)
+        self.assertEqual(['16384'], self.xpath(
+            out, './features/kvm/dirty-ring/@size'))
+
+    def test_dirty_ring_off_drops_the_size(self):
+        first = self.customize({'xmlhooks:kvm:dirty-ring': '16384'})
+        out = self.customize({'xmlhooks:kvm:dirty-ring': 'off'}, xml=first)
+        self.assertEqual(['off'], self.xpath(
+            out, './features/kvm/dirty-ring/@state'))
+        self.assertEqual([], self.xpath(
+            out, './features/kvm/dirty-ring/@size'))
+
+    def test_bad_size_names_the_range(self):
+        self.assertRefused('xmlhooks:kvm:dirty-ring', '20480',
+                           'power of two from 1024 to 65536')

@@ -1,0 +1,130 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+from nova import exception as nova_exception
+
+from nova_xmlhooks.customizers import qemu
+from nova_xmlhooks import engine
+from nova_xmlhooks import exception
+from tests.unit import base
+from tests.unit import customizers
+
+FW_CFG = 'name=opt/ovmf/X-PciMmio64Mb,string=65536'
+
+
+class QemuRefusedTest(base.TestCase):
+    """Without qemu_passthrough allowed, every key is refused."""
+
+    def test_refused_at_the_compute_and_the_api(self):
+        eng = engine.Engine.from_conf(self.conf)
+        for key, value in (('xmlhooks:qemu:arg.0', '-fw_cfg'),
+                           ('xmlhooks:qemu:env.FOO', 'bar')):
+            error = self.assertRaises(exception.InvalidSpec, eng.resolve,
+                                      {key: value})
+            message = error.format_message()
+            self.assertIn("'%s'" % key, message)
+            self.assertIn('needs qemu_passthrough in [xmlhooks] '
+                          'allow_sensitive', message)
+            api_error = self.assertRaises(
+                nova_exception.ValidationError, customizers.api_validate,
+                self.conf, key, value)
+            self.assertIn(key, str(api_error))
+            self.assertIn('qemu_passthrough', str(api_error))
+
+    def test_other_categories_do_not_allow_it(self):
+        self.flags(allow_sensitive=['host_paths', 'resources'])
+        eng = engine.Engine.from_conf(self.conf)
+        self.assertRaises(exception.InvalidSpec, eng.resolve,
+                          {'xmlhooks:qemu:arg.0': '-S'})
+
+
+class QemuTest(customizers.CustomizerTests, base.TestCase):
+
+    FAMILY = 'qemu'
+    GOOD = (
+        ('xmlhooks:qemu:arg.0', '-fw_cfg'),
+        ('xmlhooks:qemu:arg.999', FW_CFG),
+        ('xmlhooks:qemu:arg.1', '<&>"\''),
+        ('xmlhooks:qemu:env.FOO', 'bar'),
+        ('xmlhooks:qemu:env._x1', ''),
+    )
+    BAD = (
+        ('xmlhooks:qemu:arg.0', ''),
+        ('xmlhooks:qemu:arg.x', '-S'),
+        ('xmlhooks:qemu:arg.1000', '-S'),
+        ('xmlhooks:qemu:arg.0', '-S\n-daemonize'),
+        ('xmlhooks:qemu:arg.0', 'a\x00'),
+        ('xmlhooks:qemu:env.1FOO', 'bar'),
+        ('xmlhooks:qemu:env.FOO-BAR', 'bar'),
+        ('xmlhooks:qemu:env.', 'bar'),
+        ('xmlhooks:qemu:env.FOO', 'a\x1bb'),
+        ('xmlhooks:qemu:commandline', '-S'),
+    )
+
+    def setUp(self):
+        super().setUp()
+        self.flags(allow_sensitive=[qemu.CATEGORY])
+        self.engine = engine.Engine.from_conf(self.conf)
+
+    def _args(self, xml):
+        return self.xpath(xml, './qemu:commandline/qemu:arg/@value')
+
+    def test_args_are_ordered_numerically(self):
+        out = self.customize({'xmlhooks:qemu:arg.10': 'ten',
+                              'xmlhooks:qemu:arg.2': 'two',
+                              'xmlhooks:qemu:arg.0': 'zero'})
+        self.assertEqual(['zero', 'two', 'ten'], self._args(out))
+
+    def test_namespace(self):
+        out = self.customize({'xmlhooks:qemu:arg.0': '-fw_cfg',
+                              'xmlhooks:qemu:arg.1': FW_CFG,
+                              'xmlhooks:qemu:env.FOO': 'b a r'})
+        self.assertEqual(['-fw_cfg', FW_CFG], self._args(out))
+        root = self.xpath(out, '/*')[0]
+        commandline = root.find('{%s}commandline' % qemu.QEMU_NS)
+        self.assertIsNotNone(commandline)
+        self.assertEqual('qemu', commandline.prefix)
+        self.assertEqual(['FOO'], self.xpath(
+            out, './qemu:commandline/qemu:env/@name'))
+        self.assertEqual(['b a r'], self.xpath(
+            out, './qemu:commandline/qemu:env/@value'))
+
+    def test_reapplying_other_rules_replaces_the_recorded_args(self):
+        first = self.customize({'xmlhooks:qemu:arg.0': '-fw_cfg',
+                                'xmlhooks:qemu:arg.1': FW_CFG,
+                                'xmlhooks:qemu:env.FOO': 'bar'})
+        out = self.customize({'xmlhooks:qemu:arg.0': '-no-hpet',
+                              'xmlhooks:qemu:env.BAZ': '1'}, xml=first)
+        self.assertEqual(['-no-hpet'], self._args(out))
+        self.assertEqual(['BAZ'], self.xpath(
+            out, './qemu:commandline/qemu:env/@name'))
+
+    def test_no_rules_of_the_family_left(self):
+        first = self.customize({'xmlhooks:qemu:arg.0': '-no-hpet'})
+        out = self.customize({'xmlhooks:qemu:env.BAZ': '1'}, xml=first)
+        self.assertEqual([], self._args(out))
+
+    def test_args_already_present_are_not_added_twice(self):
+        # NOTE(xmlhooks): the same arguments written by an xml edit (no
+        # record of ours) are recognised rather than repeated.
+        out = self.customize({
+            'xmlhooks:xml:a': './qemu:commandline/qemu:arg/@value=-S',
+            'xmlhooks:qemu:arg.0': '-S'})
+        self.assertEqual(['-S'], self._args(out))
+
+    def test_env_overrides_one_of_the_same_name(self):
+        out = self.customize({
+            'xmlhooks:xml:a':
+                "./qemu:commandline/qemu:env[@name='FOO']/@value=old",
+            'xmlhooks:qemu:env.FOO': 'new'})
+        self.assertEqual(['new'], self.xpath(
+            out, './qemu:commandline/qemu:env/@value'))

@@ -1,0 +1,87 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+from nova_xmlhooks.customizers import timer
+from tests.unit import base
+from tests.unit import customizers
+
+
+class TimerTest(customizers.CustomizerTests, base.TestCase):
+
+    FAMILY = 'timer'
+    GOOD = tuple(
+        [('xmlhooks:timer:%s' % name, 'present=%s' % p)
+         for name in timer.TIMERS for p in ('yes', 'no')]
+        + [('xmlhooks:timer:rtc', 'tickpolicy=catchup'),
+           ('xmlhooks:timer:rtc', 'present=yes,tickpolicy=delay'),
+           ('xmlhooks:timer:pit', 'tickpolicy=discard,present=yes')])
+    BAD = (
+        ('xmlhooks:timer:rtc', 'present=maybe'),
+        ('xmlhooks:timer:rtc', 'yes'),
+        ('xmlhooks:timer:rtc', ''),
+        ('xmlhooks:timer:rtc', 'present=yes,present=no'),
+        ('xmlhooks:timer:rtc', 'present=yes, tickpolicy=delay'),
+        ('xmlhooks:timer:rtc', 'track=guest'),
+        ('xmlhooks:timer:rtc', 'tickpolicy=merge'),
+        ('xmlhooks:timer:rtc', 'tickpolicy=discard'),
+        ('xmlhooks:timer:rtc', 'tickpolicy=slew'),
+        ('xmlhooks:timer:pit', 'tickpolicy=merge'),
+        ('xmlhooks:timer:kvmclock', 'tickpolicy=delay'),
+        ('xmlhooks:timer:hypervclock', 'present=yes,tickpolicy=catchup'),
+        ('xmlhooks:timer:platform', 'present=yes'),
+        ('xmlhooks:timer:armvtimer', 'present=yes'),
+    )
+
+    def _timers(self, xml, name, attr):
+        return self.xpath(xml, "./clock/timer[@name='%s']/@%s"
+                          % (name, attr))
+
+    def test_novas_timer_is_changed_in_place(self):
+        xml = base.nova_xml(self.FIXTURE)
+        self.assertEqual(['catchup'], self._timers(xml, 'rtc', 'tickpolicy'))
+        self.assertEqual(['no'], self._timers(xml, 'hpet', 'present'))
+        out = self.customize({'xmlhooks:timer:rtc': 'tickpolicy=delay',
+                              'xmlhooks:timer:hpet': 'present=yes'})
+        self.assertEqual(['delay'], self._timers(out, 'rtc', 'tickpolicy'))
+        self.assertEqual(['yes'], self._timers(out, 'hpet', 'present'))
+        self.assertEqual(len(self.xpath(xml, './clock/timer')),
+                         len(self.xpath(out, './clock/timer')))
+
+    def test_unset_attributes_keep_novas_value(self):
+        out = self.customize({'xmlhooks:timer:rtc': 'present=yes'})
+        self.assertEqual(['catchup'], self._timers(out, 'rtc', 'tickpolicy'))
+        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
+
+    def test_new_timers_are_added(self):
+        out = self.customize({'xmlhooks:timer:kvmclock': 'present=no',
+                              'xmlhooks:timer:tsc': 'present=yes'})
+        self.assertEqual(['no'], self._timers(out, 'kvmclock', 'present'))
+        self.assertEqual(['yes'], self._timers(out, 'tsc', 'present'))
+
+    def test_windows_hypervclock(self):
+        xml = base.nova_xml('nova-windows')
+        self.assertEqual(['yes'], self._timers(xml, 'hypervclock', 'present'))
+        out = self.customize({'xmlhooks:timer:hypervclock': 'present=no'},
+                             xml=xml)
+        self.assertEqual(['no'], self._timers(out, 'hypervclock', 'present'))
+        self.assertEqual(1, len(self.xpath(
+            out, "./clock/timer[@name='hypervclock']")))
+        self.assertEqual(self.xpath(xml, './clock/@offset'),
+                         self.xpath(out, './clock/@offset'))
+
+    def test_errors_name_the_reason(self):
+        self.assertRefused('xmlhooks:timer:rtc', 'tickpolicy=merge',
+                           'allowed: delay, catchup')
+        self.assertRefused('xmlhooks:timer:kvmclock', 'tickpolicy=delay',
+                           'allowed: none')
+        self.assertRefused('xmlhooks:timer:rtc', 'present=on',
+                           "'yes' or 'no'")
