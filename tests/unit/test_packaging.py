@@ -44,3 +44,12 @@ class WheelTest(testtools.TestCase):
         text = zipfile.ZipFile(wheel).read(entry_points[0]).decode()
         self.assertIn('[nova.api.extra_spec_validators]', text)
         self.assertIn('[oslo.config.opts]', text)
+        # NOTE(xmlhooks): the examples must never land in a directory the
+        # driver loads by default (one of them needs allow_sensitive).
+        examples = sorted(
+            os.path.basename(n) for n in names
+            if '.data/data/share/nova-xmlhooks/examples/' in n)
+        self.assertEqual(
+            sorted(os.listdir(os.path.join(TOP, 'etc', 'xmlhooks.d'))),
+            examples)
+        self.assertEqual([], [n for n in names if '/etc/nova/' in n])
