@@ -1,0 +1,261 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""``nova-xmlhooks audit``: which guests carry what, and which drifted.
+
+For every domain on the host (or those named with ``--domain``), the
+rules recorded in its ``<metadata>`` are checked again against its
+persistent definition and, when it runs, its live one. Each domain gets
+one status:
+
+``drift``
+    A recorded rule no longer holds (after a ``virsh edit``, say); the
+    report names the rule and shows what the XML has instead.
+``stale``
+    The configuration or profiles changed since the rules were applied:
+    the next hard reboot will change the domain, shown as a diff. Also a
+    Nova domain without a record that would now get rules.
+``ok``
+    Every recorded rule holds and the configuration would apply the same.
+``unmanaged``
+    No record: the domain was not customised by nova-xmlhooks.
+
+A domain that both drifted and is stale is reported as ``drift``. The
+exit status is 1 when any domain drifted (or on an error), 0 otherwise.
+
+JSON output (``--format json``) is a list with one object per domain,
+sorted by name, always with these keys::
+
+    {
+      "name": "instance-00000001",        # libvirt domain name
+      "uuid": "9d1f...",                   # domain (= instance) UUID
+      "state": "running",                  # as virsh list names it
+      "status": "ok",                      # ok, drift, stale or unmanaged
+      "profiles": ["windows"],             # recorded profiles
+      "rules": [                           # recorded rules, in order
+        {"key": "...", "value": "...", "source": "flavor",
+         "family": "xml"}
+      ],
+      "drift": [                           # empty unless status is drift
+        {"definition": "persistent",       # persistent, live or null
+         "key": "...", "value": "...",     # null if no single rule
+         "source": "...",
+         "diff": "--- ...",                # what the XML has (-) and
+                                           # what the rule wants (+)
+         "reason": null}                   # set if it cannot apply
+      ],
+      "stale": null or {                   # what the next hard reboot
+        "profiles": [...],                 #   profiles it would apply
+        "added": [rule, ...],              #   rules it would add
+        "removed": [rule, ...],            #   rules it would drop
+        "diff": "--- ...",                 #   its effect on the XML
+        "error": null                      #   why it would fail, if so
+      }
+    }
+
+Domains that vanish while the audit runs are left out, with a note on
+stderr.
+"""
+
+import json
+import sys
+
+from nova_xmlhooks.cmd import common
+from nova_xmlhooks.cmd import drift as drift_mod
+from nova_xmlhooks.cmd import libvirt_host
+from nova_xmlhooks import metadata
+
+NAME = 'audit'
+#: show progress on a terminal from this many domains on
+PROGRESS_FROM = 10
+
+
+def add_parser(subparsers):
+    """Declare the sub-command and its arguments.
+
+    :param subparsers: the argparse sub-parsers of the command
+    """
+    parser = subparsers.add_parser(
+        NAME, help='check every domain for drift from its customisation',
+        description=__doc__.split('\n\n')[1])
+    parser.add_argument('--connection', metavar='URI',
+                        help='the libvirt URI (default: the one '
+                             'nova-compute uses, from [libvirt] in the '
+                             'configuration)')
+    parser.add_argument('--format', choices=('table', 'json'),
+                        default='table', help='the report format')
+    parser.add_argument('--domain', action='append', default=[],
+                        metavar='NAME',
+                        help='audit only this domain (name or UUID); '
+                             'repeat for several')
+    parser.set_defaults(func=run)
+
+
+def _nova_domain(root):
+    return root.find('metadata/{%s}instance' % metadata.NOVA_NS) is not None
+
+
+def audit_domain(engine, info):
+    """Audit one domain.
+
+    :param engine: the engine built from the current configuration
+    :param info: what :func:`~nova_xmlhooks.cmd.libvirt_host.read_domain`
+        read
+    :returns: the report object documented above
+    """
+    report = {'name': info['name'], 'uuid': info['uuid'],
+              'state': info['state'], 'status': 'unmanaged',
+              'profiles': [], 'rules': [], 'drift': [], 'stale': None}
+    definitions = [(name, info[name]) for name in ('persistent', 'live')
+                   if info[name] is not None]
+    main_xml = definitions[0][1]
+    root = common.parse_domain(main_xml, 'domain %s' % info['name'])
+    record = metadata.recorded(root)
+    if record is None:
+        if _nova_domain(root):
+            stale = drift_mod.find_staleness(engine, main_xml, ([], []))
+            if stale is not None:
+                report['status'] = 'stale'
+                report['stale'] = stale.__dict__
+        return report
+    report['profiles'] = list(record[0])
+    report['rules'] = [drift_mod.rule_dict(rule) for rule in record[1]]
+    ruleset, drifts = drift_mod.recorded_ruleset(engine, record)
+    for definition, xml in definitions:
+        drifts.extend(drift_mod.find_drift(engine, xml, ruleset, definition))
+    stale = drift_mod.find_staleness(engine, main_xml, record)
+    report['drift'] = [d.__dict__ for d in drifts]
+    report['stale'] = stale.__dict__ if stale is not None else None
+    if drifts:
+        report['status'] = 'drift'
+    elif stale is not None:
+        report['status'] = 'stale'
+    else:
+        report['status'] = 'ok'
+    return report
+
+
+def _selected(domains, wanted):
+    if not wanted:
+        return domains
+    wanted = set(wanted)
+    chosen = [d for d in domains
+              if d.name() in wanted or d.UUIDString() in wanted]
+    missing = wanted - {d.name() for d in chosen} - {
+        d.UUIDString() for d in chosen}
+    if missing:
+        raise common.CommandError('no such domain: %s'
+                                  % ', '.join(sorted(missing)))
+    return chosen
+
+
+def _detail(report):
+    if report['status'] == 'unmanaged':
+        return '-'
+    if report['status'] == 'stale' and report['stale']['error']:
+        return 'next hard reboot fails: %s' % report['stale']['error']
+    text = '%d rule(s)' % len(report['rules'])
+    if report['profiles']:
+        text += ', profiles: %s' % ', '.join(report['profiles'])
+    if report['drift']:
+        keys = dict.fromkeys(d['key'] or '(several rules)'
+                             for d in report['drift'])
+        text += '; drifted: %s' % ', '.join(keys)
+    return text
+
+
+def _changed_lines(diff):
+    return [line for line in diff.splitlines()
+            if line[:1] in '+-' and not line.startswith(('+++', '---'))]
+
+
+def print_table(reports):
+    """Write the reports as a table followed by the details."""
+    header = ('NAME', 'UUID', 'STATE', 'STATUS', 'DETAIL')
+    rows = [header] + [(r['name'], r['uuid'], r['state'], r['status'],
+                        _detail(r)) for r in reports]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        common.out('  '.join(cell.ljust(width) for cell, width
+                             in zip(row, widths)) + '  ' + row[4])
+    for report in reports:
+        if report['status'] not in ('drift', 'stale'):
+            continue
+        common.out()
+        common.out('%s (%s): %s' % (report['name'], report['uuid'],
+                                    report['status']))
+        for item in report['drift']:
+            where = item['definition'] or 'record'
+            rule = (' rule %s=%s (%s)' % (item['key'], item['value'],
+                                          item['source'])
+                    if item['key'] else ' the recorded rules together')
+            common.out('  %s definition:%s' % (where, rule))
+            if item['reason']:
+                common.out('    ' + item['reason'])
+            for line in _changed_lines(item['diff']):
+                common.out('    ' + line)
+        stale = report['stale']
+        if stale is None:
+            continue
+        common.out('  at next hard reboot (profiles: %s):'
+                   % (', '.join(stale['profiles']) or 'none'))
+        if stale['error']:
+            common.out('    fails: ' + stale['error'])
+        for rule in stale['added']:
+            common.out('    adds rule %s=%s (%s)' % (
+                rule['key'], rule['value'], rule['source']))
+        for rule in stale['removed']:
+            common.out('    drops rule %s=%s (%s)' % (
+                rule['key'], rule['value'], rule['source']))
+        for line in stale['diff'].splitlines():
+            common.out('    ' + line)
+
+
+def run(conf):
+    """Run the sub-command.
+
+    :param conf: the parsed configuration
+    :returns: 1 if any domain drifted, else 0
+    :raises: CommandError
+    """
+    args = conf.command
+    uri = args.connection or libvirt_host.libvirt_uri(conf)
+    engine = common.load_engine(conf)
+    libvirt, connection = libvirt_host.connect(uri)
+    try:
+        domains = connection.listAllDomains(0)
+    except libvirt.libvirtError as e:
+        raise common.CommandError('cannot list the domains at %s: %s' % (
+            uri, common.one_line(e.get_error_message() or e)))
+    domains = _selected(domains, args.domain)
+    progress = sys.stdout.isatty() and len(domains) >= PROGRESS_FROM
+    reports = []
+    for number, domain in enumerate(domains, 1):
+        if progress:
+            sys.stderr.write('\raudit: %d/%d domains' % (number,
+                                                         len(domains)))
+            sys.stderr.flush()
+        try:
+            info = libvirt_host.read_domain(libvirt, domain)
+        except libvirt_host.DomainGone as e:
+            common.err('note: domain %s vanished during the audit; '
+                       'skipped' % e)
+            continue
+        reports.append(audit_domain(engine, info))
+    if progress:
+        sys.stderr.write('\n')
+    reports.sort(key=lambda r: r['name'])
+    if args.format == 'json':
+        common.out(json.dumps(reports, indent=2, sort_keys=True))
+    else:
+        print_table(reports)
+    return 1 if any(r['status'] == 'drift' for r in reports) else 0

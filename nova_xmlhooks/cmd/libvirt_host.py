@@ -1,0 +1,122 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Reaching the host's libvirt the way nova-compute does."""
+
+import importlib
+
+from nova_xmlhooks.cmd import common
+
+#: domain states as ``virsh list`` names them, by libvirt's numbers
+#: (VIR_DOMAIN_NOSTATE is 0, VIR_DOMAIN_RUNNING 1 and so on)
+STATE_NAMES = ('no state', 'running', 'blocked', 'paused', 'in shutdown',
+               'shut off', 'crashed', 'pmsuspended')
+
+
+class DomainGone(Exception):
+    """The domain was undefined while we were reading it."""
+
+
+def libvirt_uri(conf):
+    """The libvirt URI nova-compute connects to.
+
+    NOTE(xmlhooks): the same rule as nova's ``LibvirtDriver._uri()``;
+    importing nova's driver just for it would cost seconds and pull in
+    eventlet. A unit test compares the two.
+
+    :param conf: the parsed configuration, with nova's ``[libvirt]`` options
+    :returns: ``[libvirt] connection_uri``, or the default for
+        ``[libvirt] virt_type``
+    """
+    virt_type = conf.libvirt.virt_type
+    if virt_type == 'lxc':
+        default = 'lxc:///'
+    elif virt_type == 'parallels':
+        default = 'parallels:///system'
+    else:
+        default = 'qemu:///system'
+    return conf.libvirt.connection_uri or default
+
+
+def import_libvirt():
+    """Import libvirt-python.
+
+    :returns: the ``libvirt`` module
+    :raises: CommandError saying which extra to install
+    """
+    try:
+        libvirt = importlib.import_module('libvirt')
+    except ImportError:
+        raise common.CommandError(
+            'libvirt-python is not installed; install it with '
+            '"pip install nova-xmlhooks[libvirt]" (it needs the libvirt '
+            'development headers to build)')
+    # NOTE(xmlhooks): libvirt-python prints every error on stderr by
+    # default; the command reports each one itself, on one line.
+    libvirt.registerErrorHandler(lambda _ctx, _error: None, None)
+    return libvirt
+
+
+def connect(uri):
+    """Open a read-only connection to libvirt.
+
+    :param uri: the libvirt URI
+    :returns: ``(libvirt module, connection)``
+    :raises: CommandError naming the URI
+    """
+    libvirt = import_libvirt()
+    try:
+        return libvirt, libvirt.openReadOnly(uri)
+    except libvirt.libvirtError as e:
+        raise common.CommandError('cannot connect to libvirt at %s: %s'
+                                  % (uri, common.one_line(
+                                      e.get_error_message() or e)))
+
+
+def is_gone(libvirt, error):
+    """Whether a libvirt error means the domain no longer exists."""
+    return error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+
+
+def read_domain(libvirt, domain):
+    """Read what the sub-commands need from one domain.
+
+    :param libvirt: the ``libvirt`` module
+    :param domain: a ``virDomain``
+    :returns: a dict with ``name``, ``uuid``, ``state`` (a name from
+        :data:`STATE_NAMES`), ``persistent`` (the inactive definition or
+        ``None`` for a transient domain) and ``live`` (the running
+        definition or ``None`` when the domain is not running)
+    :raises: DomainGone if the domain vanished meanwhile
+    """
+    # NOTE(xmlhooks): the name and UUID are kept by the client object, so
+    # they can be read even after the domain vanished.
+    name = domain.name()
+    try:
+        state = domain.state()[0]
+        persistent = None
+        if domain.isPersistent():
+            persistent = domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        live = domain.XMLDesc(0) if domain.isActive() else None
+        return {
+            'name': name,
+            'uuid': domain.UUIDString(),
+            'state': (STATE_NAMES[state] if 0 <= state < len(STATE_NAMES)
+                      else 'unknown'),
+            'persistent': persistent,
+            'live': live,
+        }
+    except libvirt.libvirtError as e:
+        if is_gone(libvirt, e):
+            raise DomainGone(name)
+        raise common.CommandError('cannot read a domain: %s' % common.one_line(
+            e.get_error_message() or e))

@@ -1,0 +1,70 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Reaching libvirt: nova-compute's URI, and clear errors."""
+
+import sys
+from unittest import mock
+
+from oslo_config import fixture as config_fixture
+import testscenarios
+
+from nova.virt.libvirt import driver as libvirt_driver
+from nova_xmlhooks.cmd import common
+from nova_xmlhooks.cmd import libvirt_host
+from nova_xmlhooks.cmd import main
+from tests.unit.cmd import base
+
+load_tests = testscenarios.load_tests_apply_scenarios
+
+
+class LibvirtUriTest(testscenarios.WithScenarios, base.CommandTestCase):
+
+    scenarios = [
+        ('kvm', {'virt_type': 'kvm', 'uri': ''}),
+        ('qemu', {'virt_type': 'qemu', 'uri': ''}),
+        ('lxc', {'virt_type': 'lxc', 'uri': ''}),
+        ('parallels', {'virt_type': 'parallels', 'uri': ''}),
+        ('explicit', {'virt_type': 'kvm', 'uri': 'qemu+ssh://h/system'}),
+    ]
+
+    def test_same_as_nova(self):
+        conf = self.useFixture(config_fixture.Config(main.CONF)).conf
+        conf.set_override('virt_type', self.virt_type, group='libvirt')
+        conf.set_override('connection_uri', self.uri, group='libvirt')
+        self.assertEqual(libvirt_driver.LibvirtDriver._uri(),
+                         libvirt_host.libvirt_uri(conf))
+
+
+class LibvirtErrorsTest(base.CommandTestCase):
+
+    def test_libvirt_python_missing(self):
+        # NOTE(xmlhooks): None in sys.modules makes the import fail as if
+        # the package were not installed.
+        patcher = mock.patch.dict(sys.modules, {'libvirt': None})
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        status, out, err = self.run_command('audit')
+        self.assertEqual(1, status)
+        self.assertEqual('', out)
+        self.assertOneLineError(err, 'libvirt-python is not installed',
+                                'nova-xmlhooks[libvirt]')
+
+    def test_unreachable(self):
+        try:
+            libvirt_host.import_libvirt()
+        except common.CommandError:
+            self.skipTest('libvirt-python is not installed')
+        uri = 'qemu+unix:///system?socket=%s/none.sock' % self.tempdir
+        status, _out, err = self.run_command('show', 'x', '--connection', uri)
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, 'cannot connect to libvirt at %s' % uri)

@@ -1,0 +1,188 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""``nova-xmlhooks render`` on Nova's own domain XML."""
+
+from lxml import etree
+
+from nova_xmlhooks import metadata
+from nova_xmlhooks import xpath_edit
+from tests.unit.cmd import base
+
+CLOCK = 'xmlhooks:xml:clock=./clock/@offset=localtime'
+NO_TABLET = "xpath.delete=./devices/input[@type='tablet']"
+
+
+def _xpath(xml, expression):
+    return etree.fromstring(xml.encode()).xpath(
+        expression, namespaces=xpath_edit.NAMESPACES)
+
+
+class RenderTest(base.CommandTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.xml_file = self.write_xml(self.nova_xml())
+
+    def render(self, *argv, xml_file=None):
+        return self.run_command('render', '--xml', xml_file or self.xml_file,
+                                *argv)
+
+    def test_diff_by_default(self):
+        status, out, err = self.render('--spec', CLOCK)
+        self.assertEqual(0, status, err)
+        self.assertEqual('', err)
+        self.assertTrue(out.startswith('--- %s\n+++ %s (customised)\n'
+                                       % (self.xml_file, self.xml_file)))
+        self.assertIn('\n-  <clock offset="utc">\n', out)
+        self.assertIn('\n+  <clock offset="localtime">\n', out)
+        # the record of what was applied shows in the diff too
+        self.assertIn('+      <xmlhooks:rule key="xmlhooks:xml:clock"', out)
+
+    def test_output_xml(self):
+        status, out, err = self.render('--spec', CLOCK, '--output', 'xml')
+        self.assertEqual(0, status, err)
+        root = etree.fromstring(out.encode())
+        self.assertEqual('localtime', root.find('clock').get('offset'))
+        _profiles, rules = metadata.recorded(root)
+        self.assertEqual(['xmlhooks:xml:clock'], [r.key for r in rules])
+        # everything else is Nova's
+        self.assertEqual(len(_xpath(self.nova_xml(), '//*')) + 2,
+                         len(root.xpath('//*')))
+
+    def test_recorded_extra_specs_are_used_without_spec(self):
+        xml = base.with_extra_specs(self.nova_xml(), {
+            'xmlhooks:xml:tablet': NO_TABLET,
+            'hw:cpu_policy': 'shared',
+        })
+        status, out, err = self.render('--output', 'xml',
+                                       xml_file=self.write_xml(xml))
+        self.assertEqual(0, status, err)
+        self.assertEqual([], _xpath(out, "./devices/input[@type='tablet']"))
+        self.assertEqual(1, len(_xpath(self.nova_xml(),
+                                       "./devices/input[@type='tablet']")))
+
+    def test_spec_replaces_recorded_extra_specs(self):
+        xml = base.with_extra_specs(self.nova_xml(),
+                                    {'xmlhooks:xml:tablet': NO_TABLET})
+        status, out, err = self.render('--spec', CLOCK, '--output', 'xml',
+                                       xml_file=self.write_xml(xml))
+        self.assertEqual(0, status, err)
+        self.assertEqual(1, len(_xpath(out,
+                                       "./devices/input[@type='tablet']")))
+        self.assertEqual(['localtime'], _xpath(out, './clock/@offset'))
+
+    def test_profile_adds_to_recorded_profiles(self):
+        self.write_profile('a.yaml', 'notablet:\n  description: no tablet\n'
+                           '  xml:\n    - "%s"\n' % NO_TABLET)
+        self.write_profile('b.yaml', 'localclock:\n  specs:\n'
+                           '    xmlhooks:xml:clock: ./clock/@offset=localtime'
+                           '\n')
+        xml = base.with_extra_specs(self.nova_xml(),
+                                    {'xmlhooks:profile': 'notablet'})
+        status, out, err = self.render('--profile', 'localclock',
+                                       '--output', 'xml',
+                                       xml_file=self.write_xml(xml))
+        self.assertEqual(0, status, err)
+        self.assertEqual([], _xpath(out, "./devices/input[@type='tablet']"))
+        self.assertEqual(['localtime'], _xpath(out, './clock/@offset'))
+        profiles, _rules = metadata.recorded(etree.fromstring(out.encode()))
+        self.assertEqual(['notablet', 'localclock'], profiles)
+
+    def test_every_match_changes(self):
+        xml_file = self.write_xml(self.nova_xml('nova-two-disks'))
+        disks = _xpath(self.nova_xml('nova-two-disks'),
+                       "./devices/disk[@device='disk']")
+        self.assertEqual(2, len(disks))
+        status, out, err = self.render(
+            '--spec', "xmlhooks:xml:cache=./devices/disk[@device='disk']"
+            "/driver/@cache=writeback", '--output', 'xml', xml_file=xml_file)
+        self.assertEqual(0, status, err)
+        self.assertEqual(['writeback', 'writeback'], _xpath(
+            out, "./devices/disk[@device='disk']/driver/@cache"))
+
+    def test_nothing_to_apply(self):
+        status, out, err = self.render()
+        self.assertEqual(0, status)
+        self.assertEqual('', out)
+        self.assertEqual('no xmlhooks rule changes this XML\n', err)
+
+    def test_unreadable_file(self):
+        status, out, err = self.render(
+            xml_file=self.tempdir + '/missing.xml')
+        self.assertEqual(1, status)
+        self.assertEqual('', out)
+        self.assertOneLineError(err, 'missing.xml',
+                                'No such file or directory')
+
+    def test_not_xml(self):
+        status, _out, err = self.render(
+            xml_file=self.write_xml('not <xml', 'broken.xml'))
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, 'broken.xml',
+                                'is not a valid XML document')
+
+    def test_not_a_domain(self):
+        status, _out, err = self.render(
+            xml_file=self.write_xml('<network/>', 'net.xml'))
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, 'net.xml', '<network>')
+
+    def test_bad_spec_syntax(self):
+        status, _out, err = self.render('--spec', 'xmlhooks:xml:clock')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, "'xmlhooks:xml:clock'", 'KEY=VALUE')
+
+    def test_invalid_spec(self):
+        status, _out, err = self.render('--spec', 'xmlhooks:xml:x=nonsense')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, "invalid spec 'xmlhooks:xml:x'")
+
+    def test_unknown_family(self):
+        status, _out, err = self.render('--spec', 'xmlhooks:nosuch:x=1')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, "'xmlhooks:nosuch:x'",
+                                "no customizer handles 'xmlhooks:nosuch'")
+
+    def test_unknown_profile(self):
+        status, _out, err = self.render('--profile', 'ghost')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, "unknown profile 'ghost'")
+
+    def test_broken_profile_file(self):
+        path = self.write_profile('bad.yaml', 'p:\n  xml: [nonsense]\n')
+        status, _out, err = self.render('--spec', CLOCK)
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, path, "profile 'p'", "entry 'xml[0]'",
+                                'nova-xmlhooks validate')
+
+    def test_bad_config_value(self):
+        self.write_config(on_error='sometimes')
+        status, _out, err = self.render('--spec', CLOCK)
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, 'on_error', 'sometimes')
+
+    def test_missing_config_file(self):
+        status, _out, err = self.command.run(
+            '--config-file', self.tempdir + '/nope.conf', 'render', '--xml',
+            self.xml_file)
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, 'nope.conf')
+
+    def test_usage_errors(self):
+        status, _out, err = self.run_command('render')
+        self.assertEqual(2, status)
+        self.assertIn('--xml', err)
+        status, _out, err = self.render('--output', 'json')
+        self.assertEqual(2, status)
+        self.assertIn("invalid choice: 'json'", err)
+        self.assertNotIn('Traceback', err)

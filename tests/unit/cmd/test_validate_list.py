@@ -1,0 +1,136 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""``nova-xmlhooks validate`` and ``nova-xmlhooks list``."""
+
+from nova_xmlhooks.customizers import xml as xml_customizer
+from tests.unit.cmd import base
+
+GOOD = '''
+windows-clock:
+  description: Windows keeps the RTC in local time
+  specs:
+    xmlhooks:xml:clock: ./clock/@offset=localtime
+notablet:
+  description: No USB tablet
+  image_selectable: true
+  xml:
+    - xpath.delete=./devices/input[@type='tablet']
+'''
+
+#: one file with several bad entries in one profile, a good profile and a
+#: profile of a bad shape
+ENTRIES = '''
+two-bad:
+  specs:
+    xmlhooks:xml:a: no-equals
+    xmlhooks:nofamily:b: x
+    xmlhooks:xml:fine: ./clock/@offset=utc
+  xml:
+    - ./clock/@offset=utc
+    - xpath.delete=./devices/[[
+good:
+  description: fine
+  xml: [./clock/@offset=utc]
+shape:
+  colour: red
+'''
+
+
+class ValidateTest(base.CommandTestCase):
+
+    def test_ok(self):
+        self.write_profile('10-good.yaml', GOOD)
+        self.write_profile('20-more.yaml', 'other:\n  description: x\n')
+        self.write_config(default_profiles='notablet')
+        status, out, err = self.run_command('validate')
+        self.assertEqual(0, status, out + err)
+        self.assertEqual('', err)
+        self.assertEqual(
+            ['OK: 1 customizer(s) (xml), 3 profile(s) from 2 file(s), '
+             'default profiles: notablet, on_error = fail'],
+            out.splitlines())
+
+    def test_reports_every_problem(self):
+        entries = self.write_profile('10-entries.yaml', ENTRIES)
+        yaml = self.write_profile('20-yaml.yaml', 'a: [unclosed\n')
+        dup = self.write_profile('30-dup.yaml', 'good:\n  description: x\n')
+        utf = self.write_profile('40-utf8.yaml', '')
+        with open(utf, 'wb') as handle:
+            handle.write(b'p:\n  description: "\xff"\n')
+        self.write_profile('50-good.yaml', GOOD)
+        self.write_config(default_profiles='two-bad,notablet',
+                          customizers='xml,nosuch')
+        status, out, err = self.run_command('validate')
+        self.assertEqual(1, status)
+        self.assertEqual('', err)
+        expected = [
+            "ERROR: customizer 'nosuch' cannot be loaded: no such entry "
+            "point in nova_xmlhooks.customizers",
+            "ERROR: [xmlhooks] default_profiles, profile 'two-bad': names "
+            "unknown or invalid profile",
+            "ERROR: %s, profile 'two-bad', entry 'xmlhooks:xml:a': "
+            "'no-equals' is not of the form XPATH=VALUE" % entries,
+            "ERROR: %s, profile 'two-bad', entry 'xmlhooks:nofamily:b': "
+            "no customizer handles 'xmlhooks:nofamily' (enabled: xml)"
+            % entries,
+            "ERROR: %s, profile 'two-bad', entry 'xml[1]': XPath "
+            "'./devices/[[' is invalid: Invalid expression" % entries,
+            "ERROR: %s, profile 'shape', entry 'colour': unknown field "
+            "(expected one of description, image_selectable, specs, xml)"
+            % entries,
+            "ERROR: %s: is not valid YAML at line 2: expected ',' or ']', "
+            "but got '<stream end>'" % yaml,
+            "ERROR: %s, profile 'good': is already defined in %s"
+            % (dup, entries),
+            "ERROR: %s: is not valid UTF-8 (byte 19)" % utf,
+            "9 problem(s) found; nova-compute would refuse to start",
+        ]
+        self.assertEqual(sorted(expected), sorted(out.splitlines()))
+        # configuration problems first, then file by file
+        self.assertTrue(out.startswith('ERROR: customizer'), out)
+        self.assertLess(out.index(entries), out.index(yaml))
+
+    def test_missing_directory_is_a_note(self):
+        self.write_config(profile_dirs=self.tempdir + '/none')
+        status, out, _err = self.run_command('validate')
+        self.assertEqual(0, status)
+        self.assertIn('NOTE: profile directory %s/none does not exist'
+                      % self.tempdir, out)
+
+
+class ListTest(base.CommandTestCase):
+
+    def test_keys_and_profiles(self):
+        self.write_profile('good.yaml', GOOD)
+        self.write_config(default_profiles='windows-clock')
+        status, out, err = self.run_command('list')
+        self.assertEqual(0, status, err)
+        customizer = xml_customizer.XmlCustomizer(None)
+        for validator in customizer.validators():
+            self.assertIn('\n    %s\n' % validator.name, out)
+            self.assertIn(validator.description.split()[0], out)
+            for param in validator.parameters:
+                self.assertIn('{%s}:' % param['name'], out)
+        self.assertIn('value: a string', out)
+        self.assertIn('    windows-clock [default]\n        Windows keeps the '
+                      'RTC in local time\n        1 spec(s), 0 xml edit(s)',
+                      out)
+        self.assertIn('    notablet [image_selectable]\n        No USB tablet'
+                      '\n        0 spec(s), 1 xml edit(s)', out)
+
+    def test_broken_profile(self):
+        path = self.write_profile('bad.yaml', 'a: [unclosed\n')
+        status, out, err = self.run_command('list')
+        self.assertEqual(1, status)
+        self.assertEqual('', out)
+        self.assertOneLineError(err, path, 'nova-xmlhooks validate')
