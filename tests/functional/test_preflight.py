@@ -1,0 +1,144 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Customisations that no longer resolve never take a guest down."""
+
+from nova.tests.fixtures import libvirt as fakelibvirt
+
+from tests.functional import helpers
+
+PROFILE_FILE = 'p.yaml'
+PROFILE = """
+P:
+  description: a profile the flavor uses
+  xml:
+    - ./features/pmu/@state=off
+"""
+SPECS = {'xmlhooks:profile': 'P',
+         'xmlhooks:xml:vmport': './features/vmport/@state=off'}
+HOST = 'host1'
+
+
+class PreflightTest(helpers.FaultTestBase):
+    # NOTE(xmlhooks): with casts turned into calls, the compute's error
+    # would come back through the API request; real RPC casts return 202
+    # and the error shows in the instance's state and faults.
+    CAST_AS_CALL = False
+
+    def setUp(self):
+        super().setUp()
+        self.flags(allow_resize_to_same_host=True)
+        self.write_profile(PROFILE_FILE, PROFILE)
+        self.start_compute(hostname=HOST)
+        self.server = self.boot(SPECS)
+        self.assert_customised(self.server)
+
+    def assert_customised(self, server, since=0):
+        self.assertEqual(['off'], self.xpath(server, './features/pmu/@state',
+                                             since=since))
+        self.assertEqual(['off'], self.xpath(
+            server, './features/vmport/@state', since=since))
+
+    def break_profile(self):
+        self.remove_profile_file(PROFILE_FILE)
+        self.restart_compute_service(HOST)
+
+    def fix_profile(self):
+        self.write_profile(PROFILE_FILE, PROFILE)
+        self.restart_compute_service(HOST)
+
+    def assert_untouched(self, mark, running):
+        """No definition since mark, and the domain is as it was."""
+        self.assertEqual([], self.domain_events(self.server, since=mark))
+        domain = self.fake_domain(HOST, self.server)
+        self.assertEqual(running, bool(domain.isActive()))
+        self.assertEqual(
+            fakelibvirt.VIR_DOMAIN_RUNNING if running
+            else fakelibvirt.VIR_DOMAIN_SHUTOFF, domain.info()[0])
+
+    def assert_fault(self, *expected):
+        faults = self.instance_faults(self.server)
+        self.assertTrue(faults, 'no instance fault was recorded')
+        for text in expected:
+            self.assertIn(text, faults[0].message)
+        self.assertNotIn(self.profile_dir, faults[0].message)
+
+    def _wait_idle(self, status):
+        return self._wait_for_server_parameter(
+            self.server, {'status': status, 'OS-EXT-STS:task_state': None})
+
+    def _hard_reboot(self):
+        self.admin_api.post_server_action(
+            self.server['id'], {'reboot': {'type': 'HARD'}})
+
+    def test_hard_reboot_refused_then_recovers(self):
+        self.break_profile()
+        mark = self.mark()
+        self._hard_reboot()
+        self.notifier.wait_for_versioned_notifications('instance.reboot.error')
+        self._wait_idle('ACTIVE')
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("'xmlhooks:profile'", "unknown profile 'P'")
+
+        self.fix_profile()
+        mark = self.mark()
+        self._reboot_server(self.server, hard=True)
+        self.assertTrue(self.domain_events(self.server, since=mark))
+        self.assert_customised(self.server, since=mark)
+        self.assertTrue(self.fake_domain(HOST, self.server).isActive())
+
+    def test_power_on_refused_then_recovers(self):
+        self.server = self._stop_server(self.server)
+        self.break_profile()
+        mark = self.mark()
+        self.admin_api.post_server_action(self.server['id'],
+                                          {'os-start': None})
+        self._wait_idle('SHUTOFF')
+        self.assert_untouched(mark, running=False)
+        self.assert_fault("unknown profile 'P'")
+
+        self.fix_profile()
+        mark = self.mark()
+        self.server = self._start_server(self.server)
+        self.assert_customised(self.server, since=mark)
+        self.assertTrue(self.fake_domain(HOST, self.server).isActive())
+
+    def test_resize_to_bad_flavor_refused_before_power_off(self):
+        new_flavor = self.create_unvalidated_flavor(
+            {'xmlhooks:xml:x': './devices/nosuch[@a>1]/@x=1'})
+        old_flavor = self.admin_api.get_server(
+            self.server['id'])['flavor']['original_name']
+        mark = self.mark()
+        self.admin_api.post_server_action(
+            self.server['id'], {'resize': {'flavorRef': new_flavor}})
+        self._wait_for_migration_status(self.server, ['error'])
+        server = self._wait_idle('ACTIVE')
+        self.assertEqual(old_flavor, server['flavor']['original_name'])
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("'xmlhooks:xml:x'", 'matches nothing')
+
+    def test_rebuild_refused_leaves_guest_alone(self):
+        self.break_profile()
+        mark = self.mark()
+        self.admin_api.post_server_action(
+            self.server['id'],
+            {'rebuild': {'imageRef': self.server['image']['id']}})
+        self.notifier.wait_for_versioned_notifications(
+            'instance.rebuild.error')
+        self._wait_idle('ACTIVE')
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("unknown profile 'P'")
+
+        self.fix_profile()
+        mark = self.mark()
+        self._rebuild_server(self.server, self.server['image']['id'])
+        self.assert_customised(self.server, since=mark)
