@@ -1,0 +1,281 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""``nova-xmlhooks audit``, ``show`` and ``validate`` on a real libvirtd.
+
+Guests are Nova's own domain XML (``tests/fixtures``), with the flavor's
+extra specs recorded in Nova's metadata as Nova records them, customised
+by the real engine, adapted to run under TCG and defined on
+``qemu:///system``. The command runs in-process against that libvirtd.
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+
+from lxml import etree
+
+from nova_xmlhooks import metadata
+from tests.libvirt import base
+from tests.unit.cmd import base as cmd_base
+
+try:
+    import libvirt
+except ImportError:  # pragma: no cover - depends on the host
+    libvirt = None
+
+CLOCK_SPEC = 'xmlhooks:xml:clock'
+CLOCK_EDIT = './clock/@offset=localtime'
+ACME_EDIT = "./sysinfo/system/entry[@name='manufacturer']=ACME"
+STEADY = '''
+steady:
+  description: never changes in these tests
+  xml:
+    - "xpath.delete=./devices/input[@type='tablet']"
+'''
+CHANGING = '''
+changing:
+  description: changed by the stale test
+  xml:
+    - "%s"
+'''
+
+
+class CliTestCase(base.LibvirtTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.command = self.useFixture(cmd_base.CommandFixture())
+        self.instances_path = os.path.join(self.workdir, 'instances')
+        os.makedirs(os.path.join(self.instances_path, '_base'))
+        self.config_file = os.path.join(self.workdir, 'nova.conf')
+        with open(self.config_file, 'w') as handle:
+            handle.write('[DEFAULT]\ninstances_path = %s\n'
+                         '[libvirt]\nvirt_type = qemu\n'
+                         '[xmlhooks]\nprofile_dirs = %s\ncustomizers = xml\n'
+                         % (self.instances_path, self.profile_dir))
+        self.flags(customizers=['xml'])
+
+    def run_command(self, *argv):
+        return self.command.run('--config-file', self.config_file, *argv)
+
+    def nova_guest(self, specs, start=False, customise=True):
+        """Define a guest as nova-compute with this driver would.
+
+        :param specs: the flavor's extra specs, recorded in Nova's metadata
+        :returns: a :class:`tests.libvirt.base.Guest`
+        """
+        xml = cmd_base.with_extra_specs(
+            base.renamed(base.nova_xml('nova-basic'), self.guest_name()),
+            specs)
+        if customise:
+            xml = self.engine().customize(xml, specs)
+        # NOTE(xmlhooks): each guest gets its own images; the base class
+        # names them by disk index only.
+        workdir = tempfile.mkdtemp(dir=self.workdir)
+        os.chmod(workdir, 0o755)
+        return self.useFixture(base.Guest(self.conn, xml, workdir,
+                                          start=start))
+
+    def audit(self, *guests, fmt='json'):
+        argv = ['audit', '--format', fmt]
+        for guest in guests:
+            argv += ['--domain', guest.domain.name()]
+        status, out, err = self.run_command(*argv)
+        if fmt != 'json':
+            return status, out, err
+        return status, {r['name']: r for r in json.loads(out)}, err
+
+
+class AuditTest(CliTestCase):
+
+    def test_ok_drift_stale_unmanaged(self):
+        self.write_profile('steady.yaml', STEADY)
+        self.write_profile('changing.yaml', CHANGING % CLOCK_EDIT)
+        ok = self.nova_guest({'xmlhooks:profile': 'steady',
+                              'xmlhooks:xml:acme': ACME_EDIT}, start=True)
+        drifted = self.nova_guest({CLOCK_SPEC: CLOCK_EDIT})
+        stale = self.nova_guest({'xmlhooks:profile': 'changing'})
+        unmanaged = self.nova_guest({}, customise=False)
+        guests = (ok, drifted, stale, unmanaged)
+
+        status, reports, err = self.audit(*guests)
+        self.assertEqual(0, status, err)
+        self.assertEqual(['ok'] * 3 + ['unmanaged'], [
+            reports[g.domain.name()]['status'] for g in guests])
+        self.assertEqual('running', reports[ok.domain.name()]['state'])
+        self.assertEqual(['steady'], reports[ok.domain.name()]['profiles'])
+
+        # "virsh edit": the clock goes back to what Nova wrote, the record
+        # of the customisation stays.
+        root = etree.fromstring(drifted.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+        root.find('clock').set('offset', 'utc')
+        self.conn.defineXML(etree.tostring(root, encoding='unicode'))
+        # The operator changes a profile.
+        self.write_profile('changing.yaml', CHANGING % ACME_EDIT)
+
+        status, reports, err = self.audit(*guests)
+        self.assertEqual(1, status, err)
+        report = reports[drifted.domain.name()]
+        self.assertEqual('drift', report['status'])
+        (drift,) = report['drift']
+        self.assertEqual(('persistent', CLOCK_SPEC, CLOCK_EDIT, 'flavor'),
+                         (drift['definition'], drift['key'], drift['value'],
+                          drift['source']))
+        self.assertIn('\n-  <clock offset="utc">', drift['diff'])
+        self.assertIn('\n+  <clock offset="localtime">', drift['diff'])
+
+        report = reports[stale.domain.name()]
+        self.assertEqual('stale', report['status'])
+        self.assertEqual([], report['drift'])
+        self.assertEqual(['changing'], report['stale']['profiles'])
+        self.assertEqual([ACME_EDIT], [r['value'] for r in
+                                       report['stale']['added']])
+        self.assertEqual([CLOCK_EDIT], [r['value'] for r in
+                                        report['stale']['removed']])
+        self.assertIn('+      <entry name="manufacturer">ACME</entry>',
+                      report['stale']['diff'])
+        self.assertIsNone(report['stale']['error'])
+
+        self.assertEqual('ok', reports[ok.domain.name()]['status'])
+        self.assertEqual('unmanaged',
+                         reports[unmanaged.domain.name()]['status'])
+
+        # Without the drifted guest nothing drifted: exit status 0.
+        status, _reports, err = self.audit(ok, stale, unmanaged)
+        self.assertEqual(0, status, err)
+
+        status, out, err = self.audit(*guests, fmt='table')
+        self.assertEqual(1, status, err)
+        self.assertIn('drifted: %s' % CLOCK_SPEC, out)
+        self.assertIn('%s (%s): stale' % (
+            stale.domain.name(), stale.domain.UUIDString()), out)
+        self.assertIn('    adds rule xmlhooks:xml:changing[0]=%s' % ACME_EDIT,
+                      out)
+
+    def test_live_definition_drift(self):
+        guest = self.nova_guest({CLOCK_SPEC: CLOCK_EDIT}, start=True)
+        # The persistent definition is edited by hand; the running guest
+        # still carries the customisation until it is restarted.
+        root = etree.fromstring(guest.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+        root.find('clock').set('offset', 'utc')
+        self.conn.defineXML(etree.tostring(root, encoding='unicode'))
+        status, reports, err = self.audit(guest)
+        self.assertEqual(1, status, err)
+        self.assertEqual(['persistent'], [
+            d['definition'] for d in reports[guest.domain.name()]['drift']])
+
+    def test_every_domain_without_filter(self):
+        guest = self.nova_guest({CLOCK_SPEC: CLOCK_EDIT})
+        status, out, err = self.run_command('audit', '--format', 'json')
+        self.assertIn(status, (0, 1), err)
+        names = [report['name'] for report in json.loads(out)]
+        self.assertIn(guest.domain.name(), names)
+        self.assertEqual(sorted(names), names)
+
+    def test_unreachable_libvirt(self):
+        uri = 'qemu+unix:///system?socket=%s/no-such.sock' % self.workdir
+        status, out, err = self.run_command('audit', '--connection', uri)
+        self.assertEqual(1, status)
+        self.assertEqual('', out)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertIn('cannot connect to libvirt at %s' % uri, err)
+
+
+class ShowTest(CliTestCase):
+
+    def test_backing_chain_flavor_and_live_diff(self):
+        self.write_profile('steady.yaml', STEADY)
+        specs = {'xmlhooks:profile': 'steady', CLOCK_SPEC: CLOCK_EDIT,
+                 'hw:cpu_policy': 'shared'}
+        xml = cmd_base.with_extra_specs(
+            base.renamed(base.nova_xml('nova-basic'), self.guest_name()),
+            specs)
+        xml = self.engine().customize(xml, specs)
+        uuid = etree.fromstring(xml.encode()).findtext('uuid')
+        # Nova's layout: a raw image in _base, a qcow2 overlay in the
+        # instance directory.
+        base_image = os.path.join(self.instances_path, '_base', 'f00d')
+        instance_dir = os.path.join(self.instances_path, uuid)
+        os.mkdir(instance_dir)
+        overlay = os.path.join(instance_dir, 'disk')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'raw', base_image,
+                        '32M'], check=True)
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F',
+                        'raw', '-b', base_image, overlay], check=True)
+        with open(os.path.join(instance_dir, 'console.log'), 'w'):
+            pass
+        guest = base.Guest(self.conn, xml, self.workdir, start=True)
+        root = etree.fromstring(guest.xml.encode())
+        root.find("devices/disk[@device='disk']/source").set('file', overlay)
+        guest.xml = etree.tostring(root, encoding='unicode')
+        self.useFixture(guest)
+
+        for instance in (uuid, guest.domain.name()):
+            status, out, err = self.run_command('show', instance)
+            self.assertEqual(0, status, err)
+            self.assertEqual('', err)
+            self.assertIn('Instance directory: %s\n' % instance_dir, out)
+            self.assertIn('\n  console.log ', out)
+            self.assertIn('\n  disk ', out)
+            self.assertIn('vda (disk, bus virtio, driver format qcow2): %s'
+                          % overlay, out)
+            self.assertIn('\n    %s: qcow2, virtual size 32 MiB' % overlay,
+                          out)
+            self.assertIn('\n      backing file: %s (raw)' % base_image, out)
+            self.assertIn('\n      %s: raw, virtual size 32 MiB'
+                          % base_image, out)
+            self.assertIn('  name: capture.basic\n', out)
+            self.assertIn('    hw:cpu_policy=shared\n', out)
+            self.assertIn('  profiles: steady\n', out)
+            self.assertIn('  %s=%s  (flavor)\n' % (CLOCK_SPEC, CLOCK_EDIT),
+                          out)
+            live = out.split('Live definition against the persistent '
+                             'one:\n')[1]
+            self.assertTrue(live.startswith('--- persistent\n+++ live\n'),
+                            live)
+            self.assertIn("\n+      <alias name='virtio-disk0'/>\n", live)
+        recorded = metadata.recorded(etree.fromstring(
+            guest.domain.XMLDesc(0).encode()))
+        self.assertEqual(['steady'], recorded[0])
+
+    def test_unknown_instance(self):
+        status, out, err = self.run_command('show', 'no-such-domain')
+        self.assertEqual(1, status)
+        self.assertEqual('', out)
+        self.assertEqual(['nova-xmlhooks show: error: no domain no-such-domain'
+                          ' at qemu:///system'], err.splitlines())
+
+
+class ValidateTest(CliTestCase):
+
+    def test_several_broken_files(self):
+        one = self.write_profile('1.yaml', 'a:\n  xml: [nonsense]\n'
+                                 '  specs: {"xmlhooks:xml:b": "x"}\n')
+        two = self.write_profile('2.yaml', '- a list\n')
+        three = self.write_profile('3.yaml', 'c:\n  image_selectable: 1\n')
+        status, out, err = self.run_command('validate')
+        self.assertEqual(1, status, err)
+        lines = out.splitlines()
+        self.assertEqual([
+            "ERROR: %s, profile 'a', entry 'xmlhooks:xml:b': 'x' is not of "
+            "the form XPATH=VALUE" % one,
+            "ERROR: %s, profile 'a', entry 'xml[0]': 'nonsense' is not of "
+            "the form XPATH=VALUE" % one,
+            'ERROR: %s: must map profile names to profiles' % two,
+            "ERROR: %s, profile 'c', entry 'image_selectable': must be true "
+            "or false" % three,
+            '4 problem(s) found; nova-compute would refuse to start',
+        ], lines)
