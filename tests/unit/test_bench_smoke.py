@@ -1,0 +1,241 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The building blocks of ``tools/bench.py``, without any timing.
+
+The benchmark itself runs with ``tox -e bench``; these tests make sure the
+pieces it is built from keep working as the engine and the customisers
+change: its rule mix is valid on Nova's XML under the default checks, the
+separate-process hook does the same edits as the engine, and the targets
+are judged correctly.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+from nova_xmlhooks import engine as engine_mod
+from nova_xmlhooks import metadata
+from tests.unit import base
+
+TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), 'tools')
+
+
+def _load_bench():
+    spec = importlib.util.spec_from_file_location(
+        'xmlhooks_bench', os.path.join(TOOLS, 'bench.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_bench()
+
+
+def _usable_pool(engine, xml):
+    """The bench's candidates that this engine applies to ``xml`` alone."""
+    typed, edits = bench.rule_pool([f for f in engine.customizers
+                                    if f != 'xml'])
+    for pool in (typed, edits):
+        for key, value in list(pool):
+            try:
+                engine.customize(xml, {key: value})
+            except Exception:
+                pool.remove((key, value))
+    return typed, edits
+
+
+class TestStatistics(base.TestCase):
+
+    def test_percentiles_are_nearest_rank(self):
+        samples = list(range(100, 0, -1))
+        self.assertEqual(50, bench.percentile(samples, 50))
+        self.assertEqual(99, bench.percentile(samples, 99))
+        self.assertEqual(100, bench.percentile(samples, 100))
+        self.assertEqual(7, bench.percentile([7], 99))
+
+    def test_summary_is_in_microseconds(self):
+        result = bench.summary([1000, 2000, 3000])
+        self.assertEqual(2.0, result['p50_us'])
+        self.assertEqual(3.0, result['p99_us'])
+        self.assertEqual(3, result['n'])
+
+    def test_sample_returns_one_time_per_repetition(self):
+        calls = []
+        times = bench.sample(lambda: calls.append(1), 10, warmup=2)
+        self.assertEqual(10, len(times))
+        self.assertEqual(12, len(calls))
+        self.assertTrue(all(t >= 0 for t in times))
+
+
+class TestRuleMix(base.TestCase):
+
+    def test_rule_set_mixes_typed_and_xml_rules(self):
+        typed = [('xmlhooks:t:%d' % i, 'on') for i in range(50)]
+        edits = [('xmlhooks:xml:e%d' % i, './a/@b=%d' % i)
+                 for i in range(100)]
+        for count in (5, 25, 100):
+            rules = bench.rule_set(typed, edits, count)
+            self.assertEqual(count, len(rules))
+            self.assertEqual(count, len(dict(rules)))
+            n_typed = sum(1 for key, _ in rules if key.startswith(
+                'xmlhooks:t:'))
+            self.assertEqual(round(count * bench.TYPED_SHARE), n_typed)
+        # every prefix of five is a mix too
+        first = bench.rule_set(typed, edits, 5)
+        self.assertIn('xmlhooks:t:0', dict(first))
+        self.assertIn('xmlhooks:xml:e0', dict(first))
+
+    def test_rule_sets_apply_on_nova_xml_with_the_default_checks(self):
+        xml = base.nova_xml()
+        probe = self.engine()
+        typed, edits = _usable_pool(probe, xml)
+        rules = bench.rule_set(typed, edits, 25)
+        self.assertEqual(25, len(rules))
+        self.write_profile('bench.yaml', json.dumps(bench.profile_doc(
+            'bench-25', rules[:-2], 'bench')))
+        engine = self.engine()
+        specs = bench.flavor_specs('bench-25', rules)
+        self.assertEqual(25, len(engine.resolve(specs)))
+        result = engine.customize(xml, specs)
+        _profiles, recorded = metadata.recorded(
+            engine_mod.parse_domain(result))
+        # NOTE(xmlhooks): entries of a profile's xml list are recorded
+        # under keys of their own, so the values are compared.
+        self.assertEqual(sorted(value for _key, value in rules),
+                         sorted(rule.value for rule in recorded))
+
+
+class TestSeparateProcessHook(base.TestCase):
+
+    def test_hook_does_the_same_edits_as_the_engine(self):
+        xml = base.nova_xml()
+        probe = self.engine(customizers=['xml'])
+        _typed, edits = _usable_pool(probe, xml)
+        edits = edits[:6]
+        edits_file = os.path.join(self.profile_dir, 'edits.json')
+        with open(edits_file, 'w') as handle:
+            json.dump([value for _key, value in edits], handle)
+        done = subprocess.run(
+            [sys.executable, os.path.join(TOOLS, 'bench_hook.py'),
+             edits_file], input=xml.encode('utf-8'), capture_output=True,
+            check=True)
+        hooked = done.stdout.decode('utf-8')
+        ours = probe.customize(xml, dict(edits))
+        self.assertNotEqual(bench.strip_record(xml),
+                            bench.strip_record(hooked))
+        self.assertEqual(bench.strip_record(ours),
+                         bench.strip_record(hooked))
+
+    def test_hook_needs_its_edits_file(self):
+        done = subprocess.run(
+            [sys.executable, os.path.join(TOOLS, 'bench_hook.py')],
+            input=b'<domain/>', capture_output=True)
+        self.assertEqual(2, done.returncode)
+        self.assertIn(b'usage', done.stderr)
+
+
+class TestBreakdown(base.TestCase):
+
+    def test_components_are_timed_and_the_engine_restored(self):
+        xml = base.nova_xml()
+        engine = self.engine()
+        parse, serialize = engine_mod.parse_domain, engine_mod.serialize
+        module_metadata = engine_mod.metadata
+        specs = {'xmlhooks:xml:cache':
+                 "./devices/disk/driver/@cache=writeback"}
+        with bench.Breakdown(engine) as breakdown:
+            timed = engine.customize(xml, specs)
+        self.assertIn('parse', breakdown.totals)
+        self.assertIn('serialise', breakdown.totals)
+        self.assertIn('customizer xml', breakdown.totals)
+        self.assertIn('metadata record', breakdown.totals)
+        self.assertIs(parse, engine_mod.parse_domain)
+        self.assertIs(serialize, engine_mod.serialize)
+        self.assertIs(module_metadata, engine_mod.metadata)
+        self.assertNotIn('resolve', vars(engine))
+        self.assertNotIn('apply', vars(engine.customizers['xml']))
+        self.assertEqual(engine.customize(xml, specs), timed)
+
+
+def _results(p50_25=50.0, p99_25=60.0, hook=100000.0, load=0.2,
+             large=101.0, identical=True):
+    rule = {'p50_us': 0, 'p99_us': 0, 'rules': 0, 'typed': 0,
+            'components_us': {'parse': 1.0}}
+    rules = {
+        0: dict(rule, p50_us=1.0, p99_us=2.0),
+        5: dict(rule, p50_us=30.0, p99_us=40.0, rules=5, typed=2),
+        25: dict(rule, p50_us=p50_25, p99_us=p99_25, rules=25, typed=10),
+        100: dict(rule, p50_us=p50_25 + 75.0, p99_us=200.0, rules=100,
+                  typed=40),
+    }
+    startup = {n: {'read_s': load / 2, 'compile_s': load / 2,
+                   'load_and_compile_s': load, 'from_conf_s': load}
+               for n in (10, 100, 1000)}
+    return {
+        'nova': {'p50_us': 4000.0, 'p99_us': 9000.0},
+        'floor': {'p50_us': 30.0, 'p99_us': 40.0},
+        'rules': rules,
+        'separate_process': {
+            'hook': {'p50_us': hook, 'p99_us': hook},
+            'engine_same_edits': {'p50_us': 50.0, 'p99_us': 60.0},
+            'edits': 25, 'same_result': True},
+        'startup': startup,
+        'profile_independence': {
+            'profiles_small': 10, 'profiles_large': 1000, 'rules': 5,
+            'small': {'p50_us': 100.0, 'p99_us': 150.0},
+            'large': {'p50_us': large, 'p99_us': 150.0}},
+        'concurrency': {n: {'applications_per_s': 1000.0,
+                            'identical': identical} for n in (1, 4, 16)},
+    }
+
+
+class TestTargets(base.TestCase):
+
+    def _met(self, results):
+        return {t['key']: t['met'] for t in bench.evaluate(results)}
+
+    def test_all_met(self):
+        self.assertEqual({True}, set(self._met(_results()).values()))
+
+    def test_each_miss_is_reported(self):
+        self.assertFalse(self._met(_results(p50_25=61.0))['p50_floor'])
+        self.assertFalse(self._met(_results(p99_25=81.0))['p99_nova'])
+        self.assertFalse(self._met(_results(hook=4000.0))['separate'])
+        self.assertFalse(self._met(_results(load=0.6))['startup'])
+        self.assertFalse(self._met(_results(large=120.0))['independence'])
+        self.assertFalse(self._met(_results(identical=False))['threads'])
+
+    def test_independence_allows_the_measured_noise(self):
+        results = _results(large=115.0)
+        self.assertFalse(self._met(results)['independence'])
+        results['profile_independence']['noise_pct'] = 20.0
+        self.assertTrue(self._met(results)['independence'])
+
+    def test_superlinear_growth_is_a_miss(self):
+        results = _results()
+        results['rules'][100]['p50_us'] = 50.0 + 75 * 5.0
+        self.assertFalse(self._met(results)['growth'])
+
+    def test_tables_show_every_target(self):
+        results = _results(p50_25=90.0)
+        results['targets'] = bench.evaluate(results)
+        markdown = bench.markdown(results)
+        rst = bench.rst(results)
+        for target in results['targets']:
+            self.assertIn(target['target'], markdown)
+            self.assertIn(target['target'], rst)
+        self.assertIn('MISSED', markdown)
+        self.assertIn('.. list-table:: Targets', rst)
