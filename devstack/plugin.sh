@@ -1,0 +1,173 @@
+#!/bin/bash
+#
+# nova-xmlhooks DevStack plugin
+# =============================
+#
+# Installs nova-xmlhooks on compute and API hosts and turns it on:
+#
+# * stack install      pip-installs the package (not editable, see below)
+#                      on hosts that run n-cpu or n-api
+# * stack post-config  writes compute_driver and the [xmlhooks] options on
+#                      compute hosts, the [xmlhooks] options that the extra
+#                      spec validation reads on API hosts, and installs the
+#                      example profiles
+# * stack extra        runs "nova-xmlhooks validate" on the compute's
+#                      config, so a broken profile fails the job clearly
+# * unstack            nothing: the plugin runs no service of its own
+# * clean              removes the example profiles, the shim link and
+#                      the package
+#
+# Enabled with one line in local.conf:
+#
+#     enable_plugin nova-xmlhooks https://opendev.org/x/nova-xmlhooks
+
+# Save trace setting
+_XTRACE_NOVA_XMLHOOKS=$(set +o | grep xtrace)
+set +o xtrace
+
+
+# The Python that runs nova's services.
+function _xmlhooks_python {
+    if [[ "${GLOBAL_VENV:-False}" == "True" && -n "${DEVSTACK_VENV:-}" ]]; then
+        echo "$DEVSTACK_VENV/bin/python3"
+    else
+        echo "${PYTHON:-python3}"
+    fi
+}
+
+# Whether this host runs a nova service that needs the package.
+function _xmlhooks_needed {
+    is_service_enabled n-cpu || is_service_enabled n-api
+}
+
+# NOTE(xmlhooks): nova only loads compute drivers named under nova.virt, so
+# the package ships the one-line module nova/virt/xmlhooks.py. DevStack
+# installs nova itself editable from $DEST/nova, and Python then never looks
+# for nova.virt modules in site-packages, where pip put the shim. Link the
+# shim into nova's own nova/virt directory when it cannot be found there.
+function _xmlhooks_link_shim {
+    local python virt_dir
+    python=$(_xmlhooks_python)
+    if $python -c 'import importlib.util, sys
+sys.exit(importlib.util.find_spec("nova.virt.xmlhooks") is None)'; then
+        return 0
+    fi
+    virt_dir=$($python -c 'import os, nova.virt
+print(os.path.dirname(nova.virt.__file__))')
+    echo "nova-xmlhooks: linking the driver shim into $virt_dir"
+    ln -sfn "$NOVA_XMLHOOKS_DIR/nova/virt/xmlhooks.py" "$virt_dir/xmlhooks.py"
+}
+
+function _xmlhooks_unlink_shim {
+    local python virt_dir link
+    python=$(_xmlhooks_python)
+    virt_dir=$($python -c 'import os, nova.virt
+print(os.path.dirname(nova.virt.__file__))' 2>/dev/null) || return 0
+    link="$virt_dir/xmlhooks.py"
+    # Only remove what _xmlhooks_link_shim made.
+    if [[ -L "$link" && "$(readlink "$link")" == "$NOVA_XMLHOOKS_DIR/nova/virt/xmlhooks.py" ]]; then
+        rm -f "$link"
+    fi
+}
+
+function install_nova_xmlhooks {
+    local target=$NOVA_XMLHOOKS_DIR
+    if [[ -n "$NOVA_XMLHOOKS_EXTRAS" ]]; then
+        target="$target[$NOVA_XMLHOOKS_EXTRAS]"
+    fi
+    # NOTE(xmlhooks): not setup_develop: an editable install cannot put the
+    # shim module inside nova's package.
+    pip_install "$target"
+    _xmlhooks_link_shim
+}
+
+# Write the [xmlhooks] options into one config file.
+function _xmlhooks_iniset_options {
+    local conf=$1
+    iniset "$conf" xmlhooks profile_dirs "$NOVA_XMLHOOKS_PROFILE_DIR"
+    iniset "$conf" xmlhooks on_error "$NOVA_XMLHOOKS_ON_ERROR"
+    if [[ -n "$NOVA_XMLHOOKS_DEFAULT_PROFILES" ]]; then
+        iniset "$conf" xmlhooks default_profiles "$NOVA_XMLHOOKS_DEFAULT_PROFILES"
+    fi
+    if [[ -n "$NOVA_XMLHOOKS_CUSTOMIZERS" ]]; then
+        iniset "$conf" xmlhooks customizers "$NOVA_XMLHOOKS_CUSTOMIZERS"
+    fi
+    if [[ -n "$NOVA_XMLHOOKS_ALLOW_SENSITIVE" ]]; then
+        iniset "$conf" xmlhooks allow_sensitive "$NOVA_XMLHOOKS_ALLOW_SENSITIVE"
+    fi
+    if [[ -n "$NOVA_XMLHOOKS_VALIDATE_SCHEMA" ]]; then
+        iniset "$conf" xmlhooks validate_schema "$NOVA_XMLHOOKS_VALIDATE_SCHEMA"
+    fi
+}
+
+function configure_nova_xmlhooks {
+    if is_service_enabled n-cpu; then
+        if [[ "${VIRT_DRIVER:-libvirt}" != "libvirt" ]]; then
+            die $LINENO "nova-xmlhooks needs VIRT_DRIVER=libvirt, not $VIRT_DRIVER"
+        fi
+        # NOTE(xmlhooks): DevStack writes $NOVA_CPU_CONF from a copy of
+        # $NOVA_CONF when it starts nova-compute, after post-config, so the
+        # compute settings go into both files.
+        local conf
+        for conf in "$NOVA_CONF" "$NOVA_CPU_CONF"; do
+            iniset "$conf" DEFAULT compute_driver "$NOVA_XMLHOOKS_COMPUTE_DRIVER"
+            _xmlhooks_iniset_options "$conf"
+        done
+    elif is_service_enabled n-api; then
+        # nova-api validates xmlhooks: extra specs with the same customizers
+        # and, where it can read them, the same profiles.
+        _xmlhooks_iniset_options "$NOVA_CONF"
+    fi
+}
+
+function install_nova_xmlhooks_profiles {
+    if [[ "$NOVA_XMLHOOKS_INSTALL_EXAMPLES" != "True" ]]; then
+        return 0
+    fi
+    sudo install -d -m 0755 "$NOVA_XMLHOOKS_PROFILE_DIR"
+    local name
+    for name in $NOVA_XMLHOOKS_EXAMPLES; do
+        sudo install -m 0644 "$NOVA_XMLHOOKS_DIR/etc/xmlhooks.d/$name.yaml" \
+            "$NOVA_XMLHOOKS_PROFILE_DIR/"
+    done
+}
+
+# Check the compute's configuration and profiles the way the driver reads
+# them; every problem is reported, and any stops stack.sh.
+function validate_nova_xmlhooks {
+    if ! is_service_enabled n-cpu; then
+        return 0
+    fi
+    "$NOVA_BIN_DIR/nova-xmlhooks" validate --config-file "$NOVA_CPU_CONF" \
+        || die $LINENO "nova-xmlhooks validate found problems in $NOVA_CPU_CONF"
+}
+
+function cleanup_nova_xmlhooks {
+    local name
+    for name in $NOVA_XMLHOOKS_EXAMPLES; do
+        sudo rm -f "$NOVA_XMLHOOKS_PROFILE_DIR/$name.yaml"
+    done
+    _xmlhooks_unlink_shim
+    pip_uninstall nova-xmlhooks
+}
+
+
+if _xmlhooks_needed; then
+    if [[ "$1" == "stack" && "$2" == "install" ]]; then
+        echo_summary "Installing nova-xmlhooks"
+        install_nova_xmlhooks
+    elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
+        echo_summary "Configuring nova-xmlhooks"
+        configure_nova_xmlhooks
+        install_nova_xmlhooks_profiles
+    elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
+        validate_nova_xmlhooks
+    fi
+
+    if [[ "$1" == "clean" ]]; then
+        cleanup_nova_xmlhooks
+    fi
+fi
+
+# Restore xtrace
+$_XTRACE_NOVA_XMLHOOKS

@@ -1,0 +1,3 @@
+openstack flavor set m1.server \
+  --property "xmlhooks:xml:tablet=xpath.delete=./devices/input[@type='tablet']" \
+  --property xmlhooks:smbios:system.manufacturer=ACME

@@ -1,0 +1,431 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Every example in the docs, checked against the code.
+
+NOTE(xmlhooks): these tests read the files the docs include; they never
+import Sphinx, so they run with the unit tests.
+
+After a deliberate change of behaviour, rewrite the cookbook's XML excerpts
+with ``python -m tests.unit.test_docs regenerate`` and review the diff.
+"""
+
+import configparser
+import contextlib
+import glob
+import importlib.util
+import os
+import re
+import shlex
+import shutil
+import sys
+import tempfile
+
+import fixtures
+from lxml import etree
+from oslo_config import cfg
+import testscenarios
+import testtools
+import yaml
+
+from nova_xmlhooks import api_validation
+from nova_xmlhooks.customizers import base
+from nova_xmlhooks import engine as engine_mod
+from nova_xmlhooks import exception
+from nova_xmlhooks import metadata
+from nova_xmlhooks import sphinxext
+from nova_xmlhooks import xpath_edit
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+DOC = os.path.join(REPO, 'doc', 'source')
+EXAMPLES = os.path.join(DOC, sphinxext.EXAMPLES_DIR)
+SNIPPETS = os.path.join(DOC, 'install', 'snippets')
+FIXTURES = os.path.join(REPO, 'tests', 'fixtures')
+NAMESPACES = dict(xpath_edit.NAMESPACES, xmlhooks=metadata.XMLHOOKS_NS,
+                  nova=metadata.NOVA_NS)
+
+load_tests = testscenarios.load_tests_apply_scenarios
+
+
+def make_conf(**overrides):
+    """A private config with the project's options, as a service has."""
+    conf = cfg.ConfigOpts()
+    sphinxext.register_private_opts(conf)
+    conf([], project='nova-xmlhooks-test', default_config_files=[],
+         default_config_dirs=[])
+    conf.set_override('profile_dirs', [], group='xmlhooks')
+    for name, value in overrides.items():
+        conf.set_override(name, value, group='xmlhooks')
+    return conf
+
+
+def load_examples():
+    with open(os.path.join(EXAMPLES, 'examples.yaml')) as handle:
+        return yaml.safe_load(handle)
+
+
+def specs_from_command(path):
+    """Read the extra specs an ``openstack flavor set`` command sets.
+
+    :raises: ValueError if the file holds anything else
+    """
+    with open(path) as handle:
+        words = shlex.split(handle.read().replace('\\\n', ' '))
+    if words[:3] != ['openstack', 'flavor', 'set'] or len(words) % 2:
+        raise ValueError('%s is not "openstack flavor set FLAVOR ..."'
+                         % path)
+    # NOTE(xmlhooks): the flavor comes first or last, as the client allows.
+    options = words[4:] if not words[3].startswith('-') else words[3:-1]
+    specs = {}
+    for option, argument in zip(options[::2], options[1::2]):
+        if option != '--property' or '=' not in argument:
+            raise ValueError('%s: unexpected %s %s'
+                             % (path, option, argument))
+        key, value = argument.split('=', 1)
+        specs[key] = value
+    return specs
+
+
+def excerpt(xml, paths):
+    """The elements of a domain at the given XPaths, pretty-printed."""
+    parser = etree.XMLParser(remove_blank_text=True)
+    root = etree.fromstring(xml.encode(), parser)
+    parts = []
+    for path in paths:
+        nodes = root.xpath(path, namespaces=NAMESPACES)
+        if not nodes:
+            parts.append('<!-- nothing at %s -->\n' % path)
+        for node in nodes:
+            parts.append(etree.tostring(node, encoding='unicode',
+                                        pretty_print=True, with_tail=False))
+    return ''.join(part if part.endswith('\n') else part + '\n'
+                   for part in parts)
+
+
+@contextlib.contextmanager
+def example_conf(example):
+    """The config an example runs with.
+
+    ``profile_files`` names files of ``etc/xmlhooks.d`` to use alone.
+    """
+    overrides = dict(example.get('conf') or {})
+    files = overrides.pop('profile_files', [])
+    with tempfile.TemporaryDirectory() as profile_dir:
+        for name in files:
+            shutil.copy(os.path.join(REPO, 'etc', 'xmlhooks.d', name),
+                        profile_dir)
+        if files:
+            overrides['profile_dirs'] = [profile_dir]
+        yield make_conf(**overrides)
+
+
+def run_example(name, example):
+    """Apply an example's specs to its fixture with the real engine.
+
+    :returns: ``(before, after)`` excerpts
+    """
+    with open(os.path.join(FIXTURES, example['fixture'])) as handle:
+        xml = handle.read()
+    specs = specs_from_command(os.path.join(EXAMPLES, name + '.sh'))
+    with example_conf(example) as conf:
+        engine = engine_mod.Engine.from_conf(conf)
+    result = engine.apply(xml, engine.resolve(specs))
+    return excerpt(xml, example['show']), excerpt(result, example['show'])
+
+
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+class CookbookExampleTest(testtools.TestCase):
+    """Each example's specs give exactly the XML the docs show."""
+
+    scenarios = sorted((name, {'name': name, 'example': example})
+                       for name, example in load_examples().items())
+
+    def test_before_and_after(self):
+        before, after = run_example(self.name, self.example)
+        files = sphinxext.example_files(self.name)
+        self.assertEqual(read(os.path.join(DOC, files['before'])), before)
+        self.assertEqual(read(os.path.join(DOC, files['after'])), after)
+        self.assertNotEqual(before, after, 'the example changes nothing')
+
+    def test_specs_pass_api_validation(self):
+        with example_conf(self.example) as conf:
+            validators = api_validation.validators(conf)
+        specs = specs_from_command(os.path.join(EXAMPLES,
+                                                self.name + '.sh'))
+        for key, value in specs.items():
+            matching = [v for v in validators
+                        if re.fullmatch(v.name_regex, key)]
+            self.assertEqual(1, len(matching), key)
+            matching[0].validate(key, value)
+
+
+class CookbookIndexTest(testtools.TestCase):
+
+    def test_every_example_is_shown_and_every_shown_one_exists(self):
+        shown = set()
+        for path in glob.glob(os.path.join(DOC, '**', '*.rst'),
+                              recursive=True):
+            shown.update(re.findall(r'^\.\. xmlhooks-example:: (\S+)$',
+                                    read(path), re.M))
+        self.assertEqual(set(load_examples()), shown)
+
+    def test_no_stray_example_files(self):
+        names = set(load_examples())
+        for path in os.listdir(EXAMPLES):
+            if path == 'examples.yaml':
+                continue
+            self.assertIn(path.split('.')[0], names, path)
+
+    def test_command_parser_refuses_other_commands(self):
+        path = self.useFixture(fixtures.TempDir()).join('bad.sh')
+        with open(path, 'w') as handle:
+            handle.write('openstack flavor set --no-property m1.small\n')
+        self.assertRaises(ValueError, specs_from_command, path)
+
+
+class ExtraSpecReferenceTest(testtools.TestCase):
+    """The reference documents every key that nova-api accepts."""
+
+    def setUp(self):
+        super().setUp()
+        self.groups = sphinxext.sections()
+        self.text = '\n'.join(sphinxext.extra_spec_rst(self.groups))
+
+    def test_every_api_key_is_documented(self):
+        # All installed customisers enabled: everything nova-api could
+        # accept on some deployment.
+        conf = make_conf(customizers=sphinxext.customizer_names())
+        for validator in api_validation.validators(conf):
+            self.assertIn('.. _%s:' % sphinxext.anchor(validator.name),
+                          self.text)
+            self.assertIn('\n``%s``\n' % validator.name, self.text)
+
+    def test_every_installed_customizer_has_a_section(self):
+        families = [family for family, _, _ in self.groups if family]
+        self.assertEqual(sorted(sphinxext.customizer_names()),
+                         sorted(families))
+        for family in families:
+            self.assertIn('\n``xmlhooks:%s``\n' % family, self.text)
+
+    def test_anchors_are_unique(self):
+        anchors = re.findall(r'^\.\. _(\S+):$', self.text, re.M)
+        self.assertEqual(len(anchors), len(set(anchors)))
+
+    def test_reference_page_renders_everything(self):
+        page = read(os.path.join(DOC, 'reference', 'extra-specs.rst'))
+        self.assertRegex(page, r'(?m)^\.\. xmlhooks-extra-specs::\n(?!   :)')
+
+    def test_undocumented_key_fails(self):
+        undocumented = base.KeyValidator(
+            name='xmlhooks:test:thing', description=' ',
+            value={'type': str})
+        groups = self.groups + [('test', '', [undocumented])]
+        error = self.assertRaises(ValueError, sphinxext.extra_spec_rst,
+                                  groups)
+        self.assertIn('xmlhooks:test:thing has no description', str(error))
+
+    def test_undocumented_parameter_fails(self):
+        validator = base.KeyValidator(
+            name='xmlhooks:test:{n}', description='A thing.',
+            value={'type': str},
+            parameters=[{'name': 'n', 'pattern': '[0-9]'}])
+        self.assertRaises(ValueError, sphinxext.extra_spec_rst,
+                          [('test', '', [validator])])
+
+    def test_every_key_used_in_the_docs_is_documented(self):
+        validators = [v for _, _, vs in self.groups for v in vs]
+        used = set()
+        for path in glob.glob(os.path.join(EXAMPLES, '*.sh')):
+            used.update(specs_from_command(path))
+        for path in glob.glob(os.path.join(REPO, 'etc', 'xmlhooks.d',
+                                           '*.yaml')):
+            for profile in yaml.safe_load(read(path)).values():
+                used.update((profile or {}).get('specs') or {})
+        self.assertTrue(used)
+        for key in used:
+            self.assertTrue(
+                any(re.fullmatch(v.name_regex, key) for v in validators),
+                '%s is not in the extra spec reference' % key)
+
+
+class TroubleshootingTest(testtools.TestCase):
+    """Every error a user can see has an entry in troubleshooting."""
+
+    def test_every_error_is_explained(self):
+        page = read(os.path.join(DOC, 'admin', 'troubleshooting.rst'))
+        errors = [cls for cls in vars(exception).values()
+                  if isinstance(cls, type)
+                  and issubclass(cls, exception.XmlHooksError)]
+        self.assertGreater(len(errors), 3)
+        for cls in errors:
+            self.assertIn(':class:`%s`' % cls.__name__, page)
+
+    def test_documented_messages_match_the_code(self):
+        """Each message quoted in the docs has the form the code gives."""
+        patterns = []
+        for cls in vars(exception).values():
+            if isinstance(cls, type) and issubclass(
+                    cls, exception.XmlHooksError):
+                parts = re.split(r'%\(\w+\)s', cls.msg_fmt)
+                patterns.append('.+'.join(re.escape(p) for p in parts))
+        # nova-api's answer for a value the customiser's parser refused.
+        patterns.append(r"Validation failed; '[^']+': .+")
+        quoted = []
+        for page in ('admin/troubleshooting.rst', 'admin/how-it-works.rst',
+                     'reference/profiles.rst'):
+            quoted += re.findall(r'^ {2,}((?:xmlhooks: |Validation failed;)'
+                                 r'.*)$', read(os.path.join(DOC, page)),
+                                 re.M)
+        self.assertGreater(len(quoted), 8)
+        for message in quoted:
+            self.assertTrue(
+                any(re.fullmatch(p, message) for p in patterns), message)
+
+
+class DeploymentSnippetTest(testtools.TestCase):
+    """Every deployment tool's snippet makes the same settings."""
+
+    def setUp(self):
+        super().setUp()
+        self.expected = self.ini(os.path.join(SNIPPETS, 'nova.conf'))
+
+    def ini(self, path):
+        parser = configparser.RawConfigParser()
+        parser.optionxform = str
+        parser.read(path)
+        settings = {('DEFAULT', k): v for k, v in parser.defaults().items()}
+        for section in parser.sections():
+            settings.update(((section, k), v) for k, v in
+                            parser.items(section, raw=True)
+                            if k not in parser.defaults())
+        return settings
+
+    def api_settings(self):
+        return {k: v for k, v in self.expected.items()
+                if k != ('DEFAULT', 'compute_driver')}
+
+    def test_reference_snippet_is_valid_config(self):
+        conf = cfg.ConfigOpts()
+        sphinxext.register_private_opts(conf)
+        conf.register_opt(cfg.StrOpt('compute_driver'))
+        conf(['--config-file', os.path.join(SNIPPETS, 'nova.conf')],
+             project='nova', default_config_files=[], default_config_dirs=[])
+        self.assertEqual('xmlhooks.LibvirtDriver', conf.compute_driver)
+        for (section, option), value in self.expected.items():
+            if section == 'xmlhooks':
+                default = conf.xmlhooks[option]
+                self.assertEqual(value, ','.join(default)
+                                 if isinstance(default, list) else default)
+
+    def test_kolla(self):
+        self.assertEqual(self.expected, self.ini(
+            os.path.join(SNIPPETS, 'kolla-nova-compute.conf')))
+        self.assertEqual(self.api_settings(), self.ini(
+            os.path.join(SNIPPETS, 'kolla-nova-api.conf')))
+        dockerfile = read(os.path.join(SNIPPETS, 'kolla.Dockerfile'))
+        self.assertIn("pip install --no-cache-dir 'nova-xmlhooks", dockerfile)
+        self.assertIn('COPY xmlhooks.d/ %s/' % self.expected[
+            ('xmlhooks', 'profile_dirs')], dockerfile)
+
+    def test_openstack_ansible(self):
+        data = yaml.safe_load(read(os.path.join(SNIPPETS,
+                                                'osa-user_variables.yml')))
+        settings = {(section, option): value for section, options in
+                    data['nova_nova_conf_overrides'].items()
+                    for option, value in options.items()}
+        self.assertEqual(self.expected, settings)
+        self.assertEqual(['nova-xmlhooks'], data['nova_user_pip_packages'])
+        play = yaml.safe_load(read(os.path.join(SNIPPETS,
+                                                'osa-profiles.yml')))
+        copy = play[0]['tasks'][0]['ansible.builtin.copy']
+        self.assertEqual(self.expected[('xmlhooks', 'profile_dirs')] + '/',
+                         copy['dest'])
+
+    def test_puppet(self):
+        manifest = read(os.path.join(SNIPPETS, 'puppet-nova-xmlhooks.pp'))
+        settings = {tuple(key.split('/')): value for key, value in
+                    re.findall(r"'(\w+/\w+)':\s*value\s*=>\s*'([^']*)'",
+                               manifest)}
+        driver = re.search(r"compute_driver\s*=>\s*'([^']*)'", manifest)
+        settings[('DEFAULT', 'compute_driver')] = driver.group(1)
+        self.assertEqual(self.expected, settings)
+        self.assertIn("package { 'nova-xmlhooks':", manifest)
+
+    def test_devstack(self):
+        lines = read(os.path.join(SNIPPETS, 'local.conf')).splitlines()
+        enable = [line for line in lines
+                  if line.startswith('enable_plugin')]
+        setup = configparser.ConfigParser()
+        setup.read(os.path.join(REPO, 'setup.cfg'))
+        self.assertEqual(['enable_plugin nova-xmlhooks %s'
+                          % setup['metadata']['home_page']], enable)
+        self.assertIn(enable[0], read(os.path.join(REPO, 'devstack',
+                                                   'settings')))
+
+
+class CustomizerExampleTest(testtools.TestCase):
+    """The example customiser of the developer guide works as shown."""
+
+    def load_module(self):
+        path = os.path.join(DOC, 'contributor', 'example',
+                            'xmlhooks_example', 'crash.py')
+        spec = importlib.util.spec_from_file_location('xmlhooks_crash', path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def test_example_customizer(self):
+        module = self.load_module()
+        customizer = module.CrashCustomizer(make_conf())
+        engine = engine_mod.Engine({'crash': customizer}, {})
+        xml = read(os.path.join(FIXTURES, 'nova-basic.xml'))
+        ruleset = engine.resolve({'xmlhooks:crash:action': 'preserve'})
+        result = engine.apply(xml, ruleset)
+        self.assertEqual(['preserve'], [node.text for node in etree.fromstring(
+            result.encode()).findall('on_crash')])
+        self.assertEqual(result, engine.apply(result, ruleset))
+        error = self.assertRaises(exception.InvalidSpec, engine.resolve,
+                                  {'xmlhooks:crash:action': 'explode'})
+        self.assertIn("'xmlhooks:crash:action'", str(error))
+        self.assertIn('xmlhooks:crash:action', '\n'.join(
+            sphinxext.extra_spec_rst([('crash', '',
+                                       customizer.validators())])))
+
+    def test_entry_point_in_the_guide(self):
+        setup = configparser.ConfigParser()
+        setup.read(os.path.join(DOC, 'contributor', 'example', 'setup.cfg'))
+        points = setup['entry_points']['nova_xmlhooks.customizers']
+        self.assertEqual(
+            'crash = xmlhooks_example.crash:CrashCustomizer',
+            points.strip())
+
+
+def regenerate():
+    """Rewrite every example's before and after excerpts."""
+    for name, example in load_examples().items():
+        before, after = run_example(name, example)
+        files = sphinxext.example_files(name)
+        for part, text in (('before', before), ('after', after)):
+            with open(os.path.join(DOC, files[part]), 'w') as handle:
+                handle.write(text)
+        print('wrote %s' % name)
+
+
+if __name__ == '__main__':
+    if sys.argv[1:] != ['regenerate']:
+        sys.exit('usage: python -m tests.unit.test_docs regenerate')
+    regenerate()
