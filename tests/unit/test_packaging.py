@@ -11,6 +11,7 @@
 #    under the License.
 
 import glob
+from importlib import metadata
 import os
 import subprocess
 import sys
@@ -53,3 +54,23 @@ class WheelTest(testtools.TestCase):
             sorted(os.listdir(os.path.join(TOP, 'etc', 'xmlhooks.d'))),
             examples)
         self.assertEqual([], [n for n in names if '/etc/nova/' in n])
+
+
+class InstalledFilesTest(testtools.TestCase):
+    """What pip installed: the shim, and none of nova's own files.
+
+    NOTE(xmlhooks): tox installs the package (not editable) into a fresh
+    virtualenv next to nova, so this reads the real installed RECORD.
+    "pip uninstall nova-xmlhooks" removes exactly these files, which is
+    why nova/__init__.py must never be among them.
+    """
+
+    def test_installed_record(self):
+        try:
+            dist = metadata.distribution('nova-xmlhooks')
+        except metadata.PackageNotFoundError:
+            self.skipTest('nova-xmlhooks is not installed')
+        files = [str(f) for f in dist.files]
+        self.assertEqual(['nova/virt/xmlhooks.py'],
+                         [f for f in files if f.startswith('nova/')])
+        self.assertIn('nova_xmlhooks/driver.py', files)
