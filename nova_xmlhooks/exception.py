@@ -21,7 +21,25 @@ exception would be retried on other hosts and the user would only see
 or file, and never carry file contents.
 """
 
+import unicodedata
+
 from nova import exception as nova_exception
+
+
+def printable(text):
+    """Escape the characters that would break a one-line message.
+
+    NOTE(xmlhooks): messages quote keys, values and edits that come from
+    flavors, images and profile files. Control, format (such as a
+    right-to-left override) and unassigned characters are shown escaped,
+    so a message stays one honest line in faults and logs.
+
+    :param text: a string
+    :returns: the string with those characters as ``\\uXXXX``
+    """
+    return ''.join(
+        char if not unicodedata.category(char).startswith('C')
+        else '\\u%04x' % ord(char) for char in text)
 
 
 class XmlHooksError(nova_exception.InvalidInput):
@@ -30,6 +48,10 @@ class XmlHooksError(nova_exception.InvalidInput):
     msg_fmt = 'xmlhooks: %(reason)s'
 
     def __init__(self, message=None, **kwargs):
+        if message is not None:
+            message = printable(str(message))
+        kwargs = {name: printable(value) if isinstance(value, str) else value
+                  for name, value in kwargs.items()}
         super().__init__(message=message, **kwargs)
         # NOTE(xmlhooks): keep the bare reason for callers that build a
         # longer report, e.g. "nova-xmlhooks validate".

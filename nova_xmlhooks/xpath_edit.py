@@ -35,9 +35,10 @@ XML. Values are set as text or attribute values, which lxml escapes.
 
 import dataclasses
 import re
-import unicodedata
 
 from lxml import etree
+
+from nova_xmlhooks import exception
 
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 NAMESPACES = {'qemu': QEMU_NS}
@@ -61,20 +62,11 @@ _NOT_XML_RE = re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd'
                          '\U00010000-\U0010ffff]')
 
 
-def _printable(text):
-    # NOTE(xmlhooks): messages quote the edit; control, format (such as a
-    # right-to-left override) and unassigned characters are shown escaped
-    # so that a message stays one honest line.
-    return ''.join(
-        char if not unicodedata.category(char).startswith('C')
-        else '\\u%04x' % ord(char) for char in text)
-
-
 class EditError(ValueError):
     """An edit is malformed or cannot be applied; the message says why."""
 
     def __init__(self, message):
-        super().__init__(_printable(message))
+        super().__init__(exception.printable(message))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -308,6 +308,14 @@ class ProfileFileTest(BadInputTestCase):
             self.assertIn(reason, message)
         return e
 
+    def test_typed_value_with_a_newline_stays_one_line(self):
+        # NOTE(xmlhooks): found by the property tests: nova's validator
+        # quotes the value, newline included.
+        e = self.assertFileRefused(
+            'a:\n  specs:\n    xmlhooks:hyperv:relaxed: "./clock=\\n"\n',
+            'xmlhooks:hyperv:relaxed')
+        self.assertIn('\\u000a', e.format_message())
+
     def test_xml_with_doctype_and_external_entities(self):
         for system in ('file:///etc/passwd', 'http://127.0.0.1:9/x'):
             self.assertFileRefused(
