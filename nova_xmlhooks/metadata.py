@@ -32,7 +32,9 @@ libvirt keeps one metadata element per namespace, so a record is replaced,
 never added twice.
 """
 
+import copy
 import dataclasses
+import threading
 
 from lxml import etree
 
@@ -42,6 +44,15 @@ NOVA_NS = 'http://openstack.org/xmlns/libvirt/nova/1.1'
 XMLHOOKS_NS = 'http://openstack.org/xmlns/libvirt/nova-xmlhooks/1.0'
 _NS = {'nova': NOVA_NS, 'xmlhooks': XMLHOOKS_NS}
 _RECORD = '{%s}customization' % XMLHOOKS_NS
+_PROFILE = '{%s}profile' % XMLHOOKS_NS
+_NOVA_INSTANCE = '{%s}instance' % NOVA_NS
+_NOVA_FLAVOR = '{%s}flavor' % NOVA_NS
+_NOVA_NAME = '{%s}name' % NOVA_NS
+_RULE = '{%s}rule' % XMLHOOKS_NS
+#: records kept ready to copy, per thread (see _record_node)
+MAX_CACHED_RECORDS = 128
+
+_cache_local = threading.local()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,29 +65,41 @@ class RecordedRule:
     family: str
 
 
+def _child(node, tag):
+    """The first child of ``node`` named ``tag``, or None.
+
+    NOTE(xmlhooks): lxml matches the name in C; ``find`` with a path goes
+    through ElementPath in Python, which costs more on every boot.
+    """
+    if node is None:
+        return None
+    return next(node.iterchildren(tag), None)
+
+
 def domain_context(root):
     """Read the facts that rules may use from a domain document.
 
     :param root: the ``<domain>`` element
     :returns: a :class:`~nova_xmlhooks.customizers.base.DomainContext`
     """
-    instance = root.find('metadata/nova:instance', _NS)
+    instance = None
+    for meta in root.iterchildren('metadata'):
+        instance = _child(meta, _NOVA_INSTANCE)
+        if instance is not None:
+            break
 
-    def nova_text(path):
-        if instance is None:
-            return ''
-        return (instance.findtext(path, '', _NS) or '').strip()
+    def nova_text(tag):
+        node = _child(instance, tag)
+        return '' if node is None else (node.text or '').strip()
 
-    flavor_name = ''
-    if instance is not None:
-        flavor = instance.find('nova:flavor', _NS)
-        if flavor is not None:
-            flavor_name = flavor.get('name', '')
+    flavor = _child(instance, _NOVA_FLAVOR)
+    uuid = _child(root, 'uuid')
+    name = nova_text(_NOVA_NAME)
     return base.DomainContext(
-        instance_uuid=(root.findtext('uuid') or '').strip(),
-        instance_name=nova_text('nova:name'),
-        flavor_name=flavor_name,
-        hostname=nova_text('nova:name'),
+        instance_uuid='' if uuid is None else (uuid.text or '').strip(),
+        instance_name=name,
+        flavor_name='' if flavor is None else flavor.get('name', ''),
+        hostname=name,
     )
 
 
@@ -90,6 +113,41 @@ def flavor_extra_specs(root):
             for node in root.iterfind(
                 'metadata/nova:instance/nova:flavor/nova:extraSpecs/'
                 'nova:extraSpec', _NS)}
+
+
+def _build_record(profiles, rules):
+    node = etree.Element(_RECORD, nsmap={'xmlhooks': XMLHOOKS_NS})
+    for name in profiles:
+        etree.SubElement(node, _PROFILE, name=name)
+    for key, family, source, value in rules:
+        child = etree.SubElement(node, _RULE, key=key, family=family,
+                                 source=source)
+        child.text = value
+    return node
+
+
+def _record_node(ruleset):
+    """A new record element for a rule set.
+
+    NOTE(xmlhooks): building the record costs more than every other part
+    of an application but the checks, and a rule set's record never
+    changes, so it is built once and copied (a copy is done in C). The
+    records are kept per thread: an lxml tree must not be read by one
+    thread while another one changes the document it came from.
+    """
+    key = (ruleset.profiles, tuple((rule.key, rule.family, rule.source,
+                                    rule.value) for rule in ruleset))
+    cache = getattr(_cache_local, 'records', None)
+    if cache is None:
+        cache = _cache_local.records = {}
+    node = cache.get(key)
+    if node is None:
+        if len(cache) >= MAX_CACHED_RECORDS:
+            # NOTE(xmlhooks): the oldest goes first; a host applies few
+            # distinct rule sets, so this rarely happens.
+            del cache[next(iter(cache))]
+        node = cache[key] = _build_record(*key)
+    return copy.deepcopy(node)
 
 
 def record(root, ruleset):
@@ -114,14 +172,7 @@ def record(root, ruleset):
             anchor.addnext(meta)
     for old in meta.findall(_RECORD):
         meta.remove(old)
-    node = etree.SubElement(meta, _RECORD, nsmap={'xmlhooks': XMLHOOKS_NS})
-    for name in ruleset.profiles:
-        etree.SubElement(node, '{%s}profile' % XMLHOOKS_NS, name=name)
-    for rule in ruleset:
-        child = etree.SubElement(node, '{%s}rule' % XMLHOOKS_NS,
-                                 key=rule.key, family=rule.family,
-                                 source=rule.source)
-        child.text = rule.value
+    meta.append(_record_node(ruleset))
 
 
 def recorded(root):

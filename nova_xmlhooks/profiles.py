@@ -65,12 +65,13 @@ class Profile:
     image_selectable: bool
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses duplicate keys and aliases.
+class _Strict:
+    """Refuses duplicate keys, aliases and deep nesting in YAML.
 
     NOTE(xmlhooks): PyYAML silently keeps the last of two equal keys, which
     hides mistakes, and aliases allow "billion laughs" style expansion.
-    Neither has a use in a profile file.
+    Neither has a use in a profile file. This is mixed into both loaders
+    below, ahead of PyYAML's own composer and constructor.
     """
 
     def compose_node(self, parent, index):
@@ -103,6 +104,46 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+class _StrictLoader(_Strict, yaml.SafeLoader):
+    """A safe YAML loader that refuses duplicate keys and aliases."""
+
+
+# NOTE(xmlhooks): PyYAML imports its libyaml binding only when libyaml was
+# found at build time; without it, profiles are read in pure Python.
+_CParser = getattr(getattr(yaml, 'cyaml', None), 'CParser', None)
+if _CParser is not None:
+    class _StrictCLoader(_Strict, yaml.composer.Composer, _CParser,
+                         yaml.constructor.SafeConstructor,
+                         yaml.resolver.Resolver):
+        """:class:`_StrictLoader` on libyaml's scanner and parser.
+
+        NOTE(xmlhooks): scanning and parsing in Python is most of the time
+        a large profile library takes to load. libyaml does both in C; the
+        composer stays PyYAML's (libyaml's own composer cannot be
+        overridden), so the refusals above are made exactly as before.
+        """
+
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:
+    _StrictCLoader = None
+
+
+def _parse_yaml(text):
+    if _StrictCLoader is not None:
+        try:
+            return yaml.load(text, Loader=_StrictCLoader)
+        except yaml.YAMLError:
+            # NOTE(xmlhooks): libyaml words some syntax errors differently
+            # from PyYAML; a file it refuses is read again in Python, so
+            # operators get the same message whichever is installed.
+            pass
+    return yaml.load(text, Loader=_StrictLoader)
+
+
 def _load_yaml(path):
     try:
         with open(path, 'rb') as handle:
@@ -119,7 +160,7 @@ def _load_yaml(path):
         raise exception.ProfileError(
             path, 'is not valid UTF-8 (byte %d)' % e.start)
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        return _parse_yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, 'problem_mark', None)
         where = ' at line %d' % (mark.line + 1) if mark else ''

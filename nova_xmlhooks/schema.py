@@ -22,6 +22,7 @@ at any host file is valid XML. See ``[xmlhooks] allow_sensitive``.
 """
 
 import os
+import queue
 import threading
 
 from lxml import etree
@@ -33,9 +34,24 @@ LOG = logging.getLogger(__name__)
 
 #: Rule keys named in an error message; more are counted, not listed.
 MAX_RULES_NAMED = 10
+#: At most this many validators per check validate at the same time.
+MAX_VALIDATORS = 4
 
 _compiled = {}
 _compile_lock = threading.Lock()
+
+
+def _compile(path):
+    # NOTE(xmlhooks): the schema is the host's own file, but it is still
+    # parsed without network access; includes are resolved relative to it
+    # by libxml2.
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    try:
+        return etree.RelaxNG(etree.parse(path, parser))
+    except (OSError, etree.XMLSyntaxError, etree.RelaxNGParseError) as e:
+        raise exception.XmlHooksError(
+            reason='[xmlhooks] schema_path %s cannot be compiled: %s'
+                   % (path, _one_line(str(e))))
 
 
 def compile_schema(path):
@@ -49,18 +65,7 @@ def compile_schema(path):
     with _compile_lock:
         schema = _compiled.get(path)
         if schema is None:
-            # NOTE(xmlhooks): the schema is the host's own file, but it is
-            # still parsed without network access; includes are resolved
-            # relative to it by libxml2.
-            parser = etree.XMLParser(no_network=True, resolve_entities=False)
-            try:
-                schema = etree.RelaxNG(etree.parse(path, parser))
-            except (OSError, etree.XMLSyntaxError,
-                    etree.RelaxNGParseError) as e:
-                raise exception.XmlHooksError(
-                    reason='[xmlhooks] schema_path %s cannot be compiled: '
-                           '%s' % (path, _one_line(str(e))))
-            _compiled[path] = schema
+            schema = _compiled[path] = _compile(path)
         return schema
 
 
@@ -75,22 +80,55 @@ class SchemaCheck:
     engine; one instance serves every thread.
     """
 
-    def __init__(self, schema):
+    def __init__(self, schema, path=None, max_validators=MAX_VALIDATORS):
         """Wrap a compiled schema.
 
         :param schema: an ``lxml.etree.RelaxNG``
+        :param path: the file it was compiled from; when given, up to
+            ``max_validators`` validators are compiled from it so that
+            threads validate at the same time
+        :param max_validators: the most validators to hold
         """
-        self._schema = schema
         # NOTE(xmlhooks): libxml2 validates with a fresh context per call,
-        # but lxml keeps the error log on the validator object, so the
-        # validation and the reading of its errors are done under a lock.
-        self._lock = threading.Lock()
+        # but lxml keeps the error log on the validator object, so one
+        # validator serves one thread at a time: validating and reading its
+        # errors happen while the thread holds it. libxml2 validates
+        # without the GIL, so threads holding validators of their own
+        # validate in parallel; each costs a few MB, hence the bound.
+        self._schema = schema
+        self._path = path
+        self._free = queue.LifoQueue()
+        self._free.put(schema)
+        self._spare = max(0, max_validators - 1) if path else 0
+        self._spare_lock = threading.Lock()
+
+    def _validator(self):
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            pass
+        with self._spare_lock:
+            grow = self._spare > 0
+            if grow:
+                self._spare -= 1
+        if grow:
+            try:
+                return _compile(self._path)
+            except exception.XmlHooksError as e:
+                # NOTE(xmlhooks): the file was read at start-up; if it
+                # cannot be read now, the validators there are enough.
+                LOG.warning('Validating with fewer validators: %s',
+                            e.format_message())
+        return self._free.get()
 
     def _errors(self, root):
-        with self._lock:
-            if self._schema.validate(root):
+        validator = self._validator()
+        try:
+            if validator.validate(root):
                 return None
-            return list(self._schema.error_log)
+            return list(validator.error_log)
+        finally:
+            self._free.put(validator)
 
     def __call__(self, nova_root, result_root, ruleset):
         """Validate a customised document.
@@ -149,7 +187,7 @@ def from_conf(conf):
                      'is not validated', path)
             return None
         try:
-            return SchemaCheck(compile_schema(path))
+            return SchemaCheck(compile_schema(path), path)
         except exception.XmlHooksError as e:
             LOG.warning('Not validating customised domain XML: %s',
                         e.format_message())
@@ -158,4 +196,4 @@ def from_conf(conf):
         raise exception.XmlHooksError(
             reason='[xmlhooks] validate_schema is true but schema_path %s '
                    'does not exist' % path)
-    return SchemaCheck(compile_schema(path))
+    return SchemaCheck(compile_schema(path), path)

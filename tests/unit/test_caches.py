@@ -1,0 +1,253 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What the hot path keeps between applications gives the same results."""
+
+import concurrent.futures
+import os
+import threading
+
+import fixtures
+from lxml import etree
+import yaml
+
+from nova_xmlhooks.customizers import base as customizer_base
+from nova_xmlhooks import engine
+from nova_xmlhooks import exception
+from nova_xmlhooks import guard
+from nova_xmlhooks import metadata
+from nova_xmlhooks import profiles
+from nova_xmlhooks import schema
+from nova_xmlhooks import xpath_edit
+from tests.unit import base
+from tests.unit import test_schema
+
+
+def _ruleset(rules, names=('p',)):
+    return engine.RuleSet.build(
+        [customizer_base.Rule(key=key, value=value, source='flavor',
+                              family='xml', payload=None)
+         for key, value in rules], names)
+
+
+def _built_in_place(xml, ruleset):
+    """The record as it was made before it was cached: element by element."""
+    root = engine.parse_domain(xml)
+    meta = root.find('metadata')
+    ns = metadata.XMLHOOKS_NS
+    node = etree.SubElement(meta, '{%s}customization' % ns,
+                            nsmap={'xmlhooks': ns})
+    for name in ruleset.profiles:
+        etree.SubElement(node, '{%s}profile' % ns, name=name)
+    for rule in ruleset:
+        child = etree.SubElement(node, '{%s}rule' % ns, key=rule.key,
+                                 family=rule.family, source=rule.source)
+        child.text = rule.value
+    return engine.serialize(root)
+
+
+def fixtures_patch(owner, name, value):
+    return fixtures.MonkeyPatch('%s.%s' % (owner.__name__, name), value)
+
+
+def _recorded(xml, ruleset):
+    root = engine.parse_domain(xml)
+    metadata.record(root, ruleset)
+    return engine.serialize(root)
+
+
+class RecordCacheTest(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        metadata._cache_local.records = {}
+        self.xml = base.nova_xml('nova-windows')
+
+    def test_same_document_as_built_in_place(self):
+        for rules in ([('xmlhooks:xml:a', './clock/@offset=utc')],
+                      [('xmlhooks:xml:a', "x='<&>\"'\n\t"),
+                       ('xmlhooks:xml:b', ''), ('xmlhooks:xml:c', ' ')]):
+            ruleset = _ruleset(rules, ('p', 'q'))
+            for _ in range(2):
+                self.assertEqual(_built_in_place(self.xml, ruleset),
+                                 _recorded(self.xml, ruleset))
+
+    def test_rule_sets_get_their_own_records(self):
+        first = _ruleset([('xmlhooks:xml:a', './title=a')])
+        second = _ruleset([('xmlhooks:xml:a', './title=b')])
+        other_profiles = _ruleset([('xmlhooks:xml:a', './title=a')], ('q',))
+        for ruleset in (first, second, other_profiles, first):
+            names, rules = metadata.recorded(engine.parse_domain(
+                _recorded(self.xml, ruleset)))
+            self.assertEqual(list(ruleset.profiles), names)
+            self.assertEqual([r.value for r in ruleset],
+                             [r.value for r in rules])
+
+    def test_documents_do_not_share_the_record(self):
+        ruleset = _ruleset([('xmlhooks:xml:a', './title=a')])
+        first = engine.parse_domain(self.xml)
+        second = engine.parse_domain(self.xml)
+        metadata.record(first, ruleset)
+        metadata.record(second, ruleset)
+        path = 'metadata/{%s}customization' % metadata.XMLHOOKS_NS
+        first.find(path)[0].set('name', 'changed')
+        self.assertEqual('p', second.find(path)[0].get('name'))
+        self.assertEqual('p', engine.parse_domain(_recorded(
+            self.xml, ruleset)).find(path)[0].get('name'))
+
+    def test_bounded(self):
+        self.useFixture(fixtures_patch(metadata, 'MAX_CACHED_RECORDS', 3))
+        for n in range(10):
+            _recorded(self.xml, _ruleset([('xmlhooks:xml:a', str(n))]))
+        self.assertEqual(3, len(metadata._cache_local.records))
+
+    def test_per_thread(self):
+        ruleset = _ruleset([('xmlhooks:xml:a', './title=a')])
+        expected = _recorded(self.xml, ruleset)
+        seen = []
+
+        def other_thread():
+            seen.append(getattr(metadata._cache_local, 'records', None))
+            seen.append(_recorded(self.xml, ruleset))
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        self.assertEqual([None, expected], seen)
+
+
+class LoaderTest(base.TestCase):
+    """libyaml reads profiles exactly as PyYAML's own loader does."""
+
+    def setUp(self):
+        super().setUp()
+        if profiles._StrictCLoader is None:
+            self.skipTest('PyYAML was built without libyaml')
+
+    def _both(self, text):
+        results = []
+        for loader in (profiles._StrictCLoader, profiles._StrictLoader):
+            try:
+                results.append(('ok', yaml.load(text, Loader=loader)))
+            except yaml.YAMLError as e:
+                mark = getattr(e, 'problem_mark', None)
+                results.append(('error', mark and mark.line,
+                                getattr(e, 'problem', None)))
+        return results
+
+    def test_same_data(self):
+        text = ('a:\n  description: "x\\ty"\n  specs:\n'
+                '    xmlhooks:xml:n: 1\n    xmlhooks:xml:b: on\n'
+                "  xml:\n    - './clock=\n\n      '\n    - |\n      x\n"
+                '  image_selectable: true\n')
+        first, second = self._both(text)
+        self.assertEqual('ok', first[0])
+        self.assertEqual(first, second)
+
+    def test_same_refusals(self):
+        for text in ('a: 1\na: 2\n', 'a: &x 1\nb: *x\n',
+                     '[' * 40 + ']' * 40, 'a:\n  b: 1\n  b: 2\n'):
+            first, second = self._both(text)
+            self.assertEqual('error', first[0], text)
+            self.assertEqual(first, second, text)
+
+    def test_syntax_errors_worded_as_pyyaml_does(self):
+        messages = {}
+        for name, loader in (('c', profiles._StrictCLoader), ('py', None)):
+            self.useFixture(fixtures_patch(profiles, '_StrictCLoader',
+                                           loader))
+            for text in ('a: b: c\n', 'a:\n\t- x\n', '- [a\n'):
+                path = self.write_profile('bad.yaml', text)
+                error = self.assertRaises(exception.ProfileError,
+                                          profiles.load_file, path)
+                messages.setdefault(text, []).append(error.format_message())
+        for text, (with_c, pure) in messages.items():
+            self.assertEqual(pure, with_c)
+            self.assertIn('is not valid YAML at line', pure)
+
+    def test_library_reads_the_same(self):
+        for n in range(20):
+            self.write_profile('p%02d.yaml' % n, yaml.safe_dump({
+                'p%02d' % n: {'description': 'n %d' % n,
+                              'specs': {'xmlhooks:xml:a': './title=%d' % n},
+                              'xml': ["./description='%d'" % n]}}))
+        with_c = profiles.load_directories([self.profile_dir])
+        self.useFixture(fixtures_patch(profiles, '_StrictCLoader', None))
+        self.assertEqual(profiles.load_directories([self.profile_dir]),
+                         with_c)
+
+
+class ValidatorPoolTest(base.TestCase):
+    """Threads validate with validators of their own, up to a bound."""
+
+    def setUp(self):
+        super().setUp()
+        self.write_profile('part.rng', test_schema.TINY_PART)
+        self.path = self.write_profile('tiny.rng', test_schema.TINY_RNG)
+        self.good = '<domain><name>x</name></domain>'
+        self.bad = '<domain><name>x</name><bogus/></domain>'
+
+    def _run(self, check, threads=8, rounds=200):
+        def one(n):
+            doc = self.good if n % 2 else self.bad
+            root = etree.fromstring(doc)
+            try:
+                check(etree.fromstring(self.good), root, ())
+            except exception.SchemaError as e:
+                return e.format_message()
+            return None
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(one, range(rounds)))
+
+    def test_concurrent_results_match_serial(self):
+        check = schema.SchemaCheck(schema.compile_schema(self.path),
+                                   self.path, max_validators=3)
+        serial = self._run(check, threads=1)
+        self.assertIsNone(serial[1])
+        self.assertIn('bogus', serial[0])
+        self.assertEqual(serial, self._run(check))
+        self.assertLessEqual(check._free.qsize(), 3)
+        self.assertGreaterEqual(check._spare, 0)
+
+    def test_without_path_one_validator(self):
+        check = schema.SchemaCheck(schema.compile_schema(self.path))
+        serial = self._run(check, threads=1)
+        self.assertEqual(serial, self._run(check))
+        self.assertEqual(1, check._free.qsize())
+
+    def test_unreadable_schema_later_waits_for_a_validator(self):
+        check = schema.SchemaCheck(schema.compile_schema(self.path),
+                                   self.path, max_validators=4)
+        os.unlink(self.path)
+        serial = self._run(check, threads=1)
+        self.assertEqual(serial, self._run(check))
+        self.assertEqual(1, check._free.qsize())
+
+
+class QemuDeclarationTest(base.TestCase):
+
+    def test_found_anywhere_under_any_prefix(self):
+        ns = xpath_edit.QEMU_NS
+        for doc, found in (
+                ('<domain><devices/></domain>', False),
+                ('<domain xmlns:q="%s"><devices/></domain>' % ns, True),
+                ('<domain><devices><x:a xmlns:x="%s"/></devices></domain>'
+                 % ns, True),
+                ('<domain><title>%s</title></domain>' % ns, False),
+                ('<domain xmlns:q="urn:other"/>', False)):
+            self.assertEqual(found, guard._declares_qemu(
+                etree.fromstring(doc)), doc)
+
+    def test_element_added_by_lxml_declares_it(self):
+        root = etree.fromstring('<domain><devices/></domain>')
+        etree.SubElement(root[0], '{%s}commandline' % xpath_edit.QEMU_NS)
+        self.assertTrue(guard._declares_qemu(root))
+        self.assertEqual(1, len(guard._qemu_items(root)))
