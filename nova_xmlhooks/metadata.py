@@ -37,6 +37,7 @@ import dataclasses
 import threading
 
 from lxml import etree
+from nova import utils as nova_utils
 
 from nova_xmlhooks.customizers import base
 
@@ -99,7 +100,11 @@ def domain_context(root):
         instance_uuid='' if uuid is None else (uuid.text or '').strip(),
         instance_name=name,
         flavor_name='' if flavor is None else flavor.get('name', ''),
-        hostname=name,
+        # NOTE(xmlhooks): Nova does not record the hostname in the domain,
+        # so it is derived from the server name the way Nova derives a
+        # server's default hostname. render and audit read only the XML,
+        # and must fill the same value the driver did.
+        hostname=nova_utils.sanitize_hostname(name) if name else '',
     )
 
 

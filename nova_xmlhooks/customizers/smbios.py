@@ -17,9 +17,14 @@ Nova writes ``<sysinfo type='smbios'>`` with its own ``system`` entries
 ``<os><smbios mode='sysinfo'/>``. These keys override Nova's entries in
 place and add the rest, and make sure the guest sees them.
 
-Values may use the placeholders ``{instance_uuid}``, ``{instance_name}``,
-``{flavor_name}`` and ``{hostname}``, filled from the domain XML itself
-(its ``<uuid>`` and Nova's metadata). No other braces are allowed.
+Values may use the placeholders ``{instance_uuid}`` (the domain's
+``<uuid>``), ``{instance_name}`` (the server name Nova recorded in its
+metadata), ``{flavor_name}`` and ``{hostname}`` (the server name made a
+hostname the way Nova makes a server's default hostname; a hostname set
+explicitly through the API is not recorded in the domain). They are
+filled from the domain XML itself, so ``nova-xmlhooks render`` and
+``audit`` fill the same values as the driver. No other braces are
+allowed.
 """
 
 import re

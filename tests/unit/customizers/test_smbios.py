@@ -108,16 +108,22 @@ class SmbiosTest(customizers.CustomizerTests, base.TestCase):
             out, "./sysinfo/system/entry[@name='serial']/text()"))
         self.assertEqual(
             ['flavor=' + flavor[0], 'name=' + instance_name[0].strip(),
-             'host=' + self._hostname(root)],
+             'host=' + instance_name[0].strip()],
             self.xpath(out, './sysinfo/oemStrings/entry/text()'))
 
     @staticmethod
     def _root(xml):
         return etree.fromstring(xml.encode())
 
-    @staticmethod
-    def _hostname(root):
-        return metadata.domain_context(root).hostname
+    def test_hostname_is_derived_from_the_server_name(self):
+        root = self._root(base.nova_xml(self.FIXTURE))
+        name = root.find('./metadata/nova:instance/nova:name', NOVA_NS)
+        name.text = 'Web Server_01.example'
+        out = self.customize(
+            {'xmlhooks:smbios:oem.0': '{instance_name}|{hostname}'},
+            xml=etree.tostring(root, encoding='unicode'))
+        self.assertEqual(['Web Server_01.example|web-server-01-example'],
+                         self.xpath(out, './sysinfo/oemStrings/entry/text()'))
 
     def test_oem_strings_are_ordered_numerically(self):
         out = self.customize({'xmlhooks:smbios:oem.10': 'ten',
