@@ -21,25 +21,9 @@ exception would be retried on other hosts and the user would only see
 or file, and never carry file contents.
 """
 
-import unicodedata
-
 from nova import exception as nova_exception
 
-
-def printable(text):
-    """Escape the characters that would break a one-line message.
-
-    NOTE(xmlhooks): messages quote keys, values and edits that come from
-    flavors, images and profile files. Control, format (such as a
-    right-to-left override) and unassigned characters are shown escaped,
-    so a message stays one honest line in faults and logs.
-
-    :param text: a string
-    :returns: the string with those characters as ``\\uXXXX``
-    """
-    return ''.join(
-        char if not unicodedata.category(char).startswith('C')
-        else '\\u%04x' % ord(char) for char in text)
+from nova_xmlhooks import messages
 
 
 class XmlHooksError(nova_exception.InvalidInput):
@@ -49,8 +33,9 @@ class XmlHooksError(nova_exception.InvalidInput):
 
     def __init__(self, message=None, **kwargs):
         if message is not None:
-            message = printable(str(message))
-        kwargs = {name: printable(value) if isinstance(value, str) else value
+            message = messages.printable(str(message))
+        kwargs = {name: (messages.printable(value)
+                         if isinstance(value, str) else value)
                   for name, value in kwargs.items()}
         super().__init__(message=message, **kwargs)
         # NOTE(xmlhooks): keep the bare reason for callers that build a

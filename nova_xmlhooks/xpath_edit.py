@@ -38,7 +38,7 @@ import re
 
 from lxml import etree
 
-from nova_xmlhooks import exception
+from nova_xmlhooks import messages
 
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 NAMESPACES = {'qemu': QEMU_NS}
@@ -66,7 +66,7 @@ class EditError(ValueError):
     """An edit is malformed or cannot be applied; the message says why."""
 
     def __init__(self, message):
-        super().__init__(exception.printable(message))
+        super().__init__(messages.printable(message))
 
 
 @dataclasses.dataclass(frozen=True)

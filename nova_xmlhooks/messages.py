@@ -1,0 +1,35 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Helpers for the one-line messages users see.
+
+NOTE(xmlhooks): kept free of nova imports, so that the XPath edit code
+that uses it can run in a process that does not load nova.
+"""
+
+import unicodedata
+
+
+def printable(text):
+    """Escape the characters that would break a one-line message.
+
+    NOTE(xmlhooks): messages quote keys, values and edits that come from
+    flavors, images and profile files. Control, format (such as a
+    right-to-left override) and unassigned characters are shown escaped,
+    so a message stays one honest line in faults and logs.
+
+    :param text: a string
+    :returns: the string with those characters as ``\\uXXXX``
+    """
+    return ''.join(
+        char if not unicodedata.category(char).startswith('C')
+        else '\\u%04x' % ord(char) for char in text)
