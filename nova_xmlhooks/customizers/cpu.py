@@ -19,9 +19,8 @@ policy Nova gave the same feature.
 
 import re
 
-from lxml import etree
-
 from nova_xmlhooks.customizers import base
+from nova_xmlhooks.customizers import elements
 from nova_xmlhooks import exception
 
 POLICIES = ('require', 'disable', 'force', 'forbid', 'optional')
@@ -81,10 +80,5 @@ class CpuCustomizer(base.Customizer):
                 'features on (Nova wrote none; check [libvirt] cpu_mode)')
         for rule in rules:
             feature, policy = rule.payload
-            nodes = [n for n in cpu.iterfind('feature')
-                     if n.get('name') == feature]
-            if not nodes:
-                nodes = [etree.SubElement(cpu, 'feature', name=feature)]
-            for extra in nodes[1:]:
-                cpu.remove(extra)
-            nodes[0].set('policy', policy)
+            elements.named_child(cpu, 'feature', feature).set(
+                'policy', policy)

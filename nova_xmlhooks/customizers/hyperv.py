@@ -23,6 +23,7 @@ import re
 from lxml import etree
 
 from nova_xmlhooks.customizers import base
+from nova_xmlhooks.customizers import elements
 from nova_xmlhooks import exception
 
 #: Features that are plain ``state='on|off'`` switches. ``stimer.direct``
@@ -139,7 +140,7 @@ class HypervCustomizer(base.Customizer):
             raise exception.RuleError(
                 passthrough[0].key, 'mode=passthrough cannot be combined '
                 'with %s' % ', '.join(others))
-        hyperv = _hyperv_element(root)
+        hyperv = elements.feature(root, 'hyperv')
         for rule in rules:
             kind = rule.payload[0]
             if kind == 'mode':
@@ -153,21 +154,6 @@ class HypervCustomizer(base.Customizer):
                 _spinlocks(hyperv, rule.payload[1], rule.payload[2])
             else:
                 _vendor_id(hyperv, rule)
-
-
-def _hyperv_element(root):
-    features = root.find('features')
-    if features is None:
-        features = etree.Element('features')
-        devices = root.find('devices')
-        if devices is None:
-            root.append(features)
-        else:
-            devices.addprevious(features)
-    hyperv = features.find('hyperv')
-    if hyperv is None:
-        hyperv = etree.SubElement(features, 'hyperv')
-    return hyperv
 
 
 def _child(parent, tag):

@@ -20,6 +20,7 @@ the other KVM features per flavor.
 from lxml import etree
 
 from nova_xmlhooks.customizers import base
+from nova_xmlhooks.customizers import elements
 
 SWITCHES = ('hidden', 'hint-dedicated', 'poll-control', 'pv-ipi')
 #: libvirt's limits for the dirty ring size (entries, a power of two).
@@ -88,7 +89,7 @@ class KvmCustomizer(base.Customizer):
         return (feature, value, None)
 
     def apply(self, root, rules, context):
-        kvm = _kvm_element(root)
+        kvm = elements.feature(root, 'kvm')
         for rule in rules:
             feature, state, size = rule.payload
             node = kvm.find(feature)
@@ -102,18 +103,3 @@ class KvmCustomizer(base.Customizer):
             else:
                 node.set('size', str(size or node.get('size')
                                      or DEFAULT_DIRTY_RING))
-
-
-def _kvm_element(root):
-    features = root.find('features')
-    if features is None:
-        features = etree.Element('features')
-        devices = root.find('devices')
-        if devices is None:
-            root.append(features)
-        else:
-            devices.addprevious(features)
-    kvm = features.find('kvm')
-    if kvm is None:
-        kvm = etree.SubElement(features, 'kvm')
-    return kvm

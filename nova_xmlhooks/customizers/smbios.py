@@ -33,6 +33,7 @@ import unicodedata
 from lxml import etree
 
 from nova_xmlhooks.customizers import base
+from nova_xmlhooks.customizers import elements
 
 #: The fields libvirt accepts per section (its ``sysinfo-*-name``
 #: definitions). ``system.uuid`` is left out on purpose: libvirt refuses a
@@ -195,13 +196,8 @@ class SmbiosCustomizer(base.Customizer):
             node = sysinfo.find(element)
             if node is None:
                 node = etree.SubElement(sysinfo, element)
-            entries = [e for e in node.iterfind('entry')
-                       if e.get('name') == field]
-            if not entries:
-                entries = [etree.SubElement(node, 'entry', name=field)]
-            for extra in entries[1:]:
-                node.remove(extra)
-            entries[0].text = render(parts, context)
+            elements.named_child(node, 'entry', field).text = render(
+                parts, context)
         if oem:
             node = sysinfo.find('oemStrings')
             if node is None:

@@ -25,6 +25,7 @@ The value is a comma-separated list of ``present=yes|no`` and
 from lxml import etree
 
 from nova_xmlhooks.customizers import base
+from nova_xmlhooks.customizers import elements
 
 TIMERS = ('rtc', 'pit', 'hpet', 'kvmclock', 'hypervclock', 'tsc')
 #: libvirt's tick policies.
@@ -102,11 +103,6 @@ class TimerCustomizer(base.Customizer):
                 anchor.addprevious(clock)
         for rule in rules:
             name, attrs = rule.payload
-            nodes = [n for n in clock.iterfind('timer')
-                     if n.get('name') == name]
-            if not nodes:
-                nodes = [etree.SubElement(clock, 'timer', name=name)]
-            for extra in nodes[1:]:
-                clock.remove(extra)
+            timer = elements.named_child(clock, 'timer', name)
             for attr, setting in attrs:
-                nodes[0].set(attr, setting)
+                timer.set(attr, setting)

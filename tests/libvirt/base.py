@@ -36,12 +36,9 @@ import uuid
 
 import fixtures
 from lxml import etree
-from oslo_config import fixture as config_fixture
-import testtools
 
-from nova_xmlhooks import conf as xmlhooks_conf
-from nova_xmlhooks import engine
 from nova_xmlhooks import xpath_edit
+from tests.unit import base as unit_base
 
 try:
     import libvirt
@@ -339,7 +336,7 @@ class Guest(fixtures.Fixture):
             self.domain, '{"execute": "%s"}' % command, 0)
 
 
-class LibvirtTestCase(testtools.TestCase):
+class LibvirtTestCase(unit_base.TestCase):
     """Tests on ``qemu:///system``, with a config of their own."""
 
     uri = SYSTEM_URI
@@ -347,10 +344,6 @@ class LibvirtTestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.conn = self.connect(self.uri)
-        self.conf = self.useFixture(
-            config_fixture.Config(xmlhooks_conf.CONF)).conf
-        self.profile_dir = self.useFixture(fixtures.TempDir()).path
-        self.flags(profile_dirs=[self.profile_dir])
         self.workdir = self.useFixture(fixtures.TempDir()).path
         # NOTE(xmlhooks): QEMU runs as libvirt-qemu and must reach the
         # images and logs; libvirt relabels the files, not their parents.
@@ -379,23 +372,6 @@ class LibvirtTestCase(testtools.TestCase):
             self.fail('%s (%s=1 makes this a failure)' % (reason,
                                                           REQUIRE_ENV))
         self.skipTest('%s; to run this tier, %s' % (reason, ENABLE_HINT))
-
-    def flags(self, **kwargs):
-        """Override ``[xmlhooks]`` options for this test."""
-        for name, value in kwargs.items():
-            self.conf.set_override(name, value, group='xmlhooks')
-
-    def write_profile(self, name, text):
-        """Write a profile file into this test's profile directory."""
-        path = os.path.join(self.profile_dir, name)
-        with open(path, 'w') as handle:
-            handle.write(text)
-        return path
-
-    def engine(self, **flags):
-        """Build the engine from the config, as the driver does."""
-        self.flags(**flags)
-        return engine.Engine.from_conf(self.conf)
 
     def guest_name(self):
         return GUEST_PREFIX + uuid.uuid4().hex[:12]

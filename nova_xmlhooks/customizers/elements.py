@@ -1,0 +1,63 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Find-or-create helpers the typed customisers share.
+
+NOTE(xmlhooks): the typed families must merge with what Nova generated,
+never add a second element where libvirt expects one, so they all look
+an element up before creating it.
+"""
+
+from lxml import etree
+
+
+def feature(root, tag):
+    """Return <features><tag>, creating what is missing.
+
+    A new <features> goes before <devices>, where libvirt
+    formats it.
+
+    :param root: the <domain> element
+    :param tag: the feature element's tag, e.g. hyperv
+    :returns: the feature element
+    """
+    features = root.find('features')
+    if features is None:
+        features = etree.Element('features')
+        devices = root.find('devices')
+        if devices is None:
+            root.append(features)
+        else:
+            devices.addprevious(features)
+    node = features.find(tag)
+    if node is None:
+        node = etree.SubElement(features, tag)
+    return node
+
+
+def named_child(parent, tag, name):
+    """Return the one <tag name='name'> child, creating it if missing.
+
+    Duplicates (which libvirt would refuse or ignore) are removed, so the
+    caller's settings are the only ones left.
+
+    :param parent: the parent element
+    :param tag: the child's tag, e.g. timer
+    :param name: the value of its name attribute
+    :returns: the child element
+    """
+    nodes = [n for n in parent.iterfind(tag) if n.get('name') == name]
+    if not nodes:
+        return etree.SubElement(parent, tag, name=name)
+    for extra in nodes[1:]:
+        parent.remove(extra)
+    return nodes[0]
