@@ -227,6 +227,9 @@ def main(argv=None):
     elapsed = time.monotonic() - started
     problems = [str(err[1]).strip().splitlines()[-1]
                 for err in result.errors + result.failures]
+    # NOTE(xmlhooks): unittest counts a skipped test as run; a demo that
+    # checked nothing must not pass.
+    problems += ['skipped: %s' % reason for _case, reason in result.skipped]
     if problems or Demo.failures or not result.testsRun:
         _say('DEMO FAILED: %s (%.0f s)' % (
             '; '.join(problems + Demo.failures) or 'did not run', elapsed))

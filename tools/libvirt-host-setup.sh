@@ -32,7 +32,7 @@ fi
 for binary in libvirtd virtlogd virsh; do
     if ! command -v "$binary" >/dev/null; then
         echo "libvirt-host-setup: $binary not found; install the packages" \
-             "in bindep.txt (bindep -b | xargs apt-get install -y)" >&2
+             "in bindep.txt (bindep -b test | xargs apt-get install -y)" >&2
         exit 1
     fi
 done

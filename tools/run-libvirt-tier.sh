@@ -22,7 +22,7 @@ set -euo pipefail
 TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$TOOLS_DIR/.."
 
-HINT="to enable it: install the packages in bindep.txt (on Debian: bindep -b \
+HINT="to enable it: install the packages in bindep.txt (on Debian: bindep -b test \
 | xargs apt-get install -y), then run 'sudo tools/libvirt-host-setup.sh'"
 
 missing=()
