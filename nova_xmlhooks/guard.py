@@ -62,11 +62,28 @@ _RESOURCES = frozenset('domain/' + name for name in (
 #: host path attributes: these on any <source>, and by element name below
 _SOURCE_PATH_ATTRS = ('file', 'dir', 'path', 'dev', 'socket', 'evdev',
                       'pool', 'volume')
+# NOTE(xmlhooks): only the attributes named are paths: the same element
+# names hold other things elsewhere (an smbios <entry> has a name and
+# text, an <input type='tablet'> device has no dev), which pass.
+# tests/unit/test_guard.py checks this against libvirt's schema.
 _PATH_ATTRS = {
     'script': ('path',), 'downscript': ('path',), 'log': ('file',),
-    'rom': ('file',), 'backend': ('tap', 'vhost'), 'server': ('path',),
-    'listen': ('socket',), 'graphics': ('socket',), 'mirror': ('file',),
-    'nvram': ('template',), 'device': ('path',),
+    'rom': ('file',), 'backend': ('tap', 'vhost', 'logFile'),
+    'server': ('path',), 'listen': ('socket',), 'graphics': ('socket',),
+    'mirror': ('file',), 'nvram': ('template',), 'device': ('path',),
+    # fw_cfg entry: libvirt hands the file's contents to the guest
+    'entry': ('file',),
+    # audio: a file the sound is written to, ALSA devices
+    'audio': ('path',), 'input': ('dev',), 'output': ('dev',),
+    # the virtiofsd program that libvirt runs for a <filesystem>
+    'binary': ('path',),
+    # DRM render nodes of graphics and video acceleration
+    'gl': ('rendernode',), 'acceleration': ('rendernode',),
+    # an RBD disk's Ceph configuration, an NBD disk's UNIX socket
+    'config': ('file',), 'host': ('socket',),
+    # the host terminal of a character device
+    'serial': ('tty',), 'parallel': ('tty',), 'console': ('tty',),
+    'channel': ('tty',),
 }
 #: elements whose text is a host path; and <path> in any <source>
 _PATH_TEXTS = frozenset((

@@ -121,9 +121,10 @@ changes something in one of these categories is refused (an error under
 * ``qemu_passthrough``: the QEMU namespace (``<qemu:commandline>`` and the
   like), which bypasses libvirt's security drivers.
 * ``security_labels``: ``<seclabel>``.
-* ``host_paths``: attributes naming a host file or program (disk,
+* ``host_paths``: values naming a host file, device or program (disk,
   filesystem, serial and console sources, kernel, initrd, loader, nvram,
-  emulator, interface scripts).
+  emulator, interface scripts, fw_cfg entry files, audio files and ALSA
+  devices, the virtiofsd binary, DRM render nodes).
 * ``devices_passthrough``: ``<hostdev>``, and new disks or interfaces.
 * ``resources``: ``<vcpu>``, ``<memory>``, ``<currentMemory>``,
   ``<cputune>``, ``<numatune>`` and ``<memoryBacking>``, which Nova's
