@@ -351,6 +351,32 @@ class Engine:
         """
         if not ruleset:
             return xml
+        result = serialize(self._build(xml, ruleset))
+        LOG.info('Applied %(count)d xmlhooks rule(s) from profiles '
+                 '%(profiles)s', {'count': len(ruleset),
+                                  'profiles': list(ruleset.profiles) or '-'},
+                 instance=instance)
+        if LOG.isEnabledFor(logging.DEBUG):
+            LOG.debug('xmlhooks changes:\n%s', ''.join(difflib.unified_diff(
+                xml.splitlines(True), result.splitlines(True),
+                'nova', 'xmlhooks')), instance=instance)
+        return result
+
+    def check(self, xml, ruleset):
+        """Find out whether rules would apply, without applying them.
+
+        Runs every customiser and every check exactly as :meth:`apply`
+        does, but logs nothing: used before an operation that would take
+        the guest down.
+
+        :param xml: a domain XML
+        :param ruleset: a :class:`RuleSet`
+        :raises: nova_xmlhooks.exception.XmlHooksError naming the rule
+        """
+        if ruleset:
+            self._build(xml, ruleset)
+
+    def _build(self, xml, ruleset):
         root = parse_domain(xml)
         nova_root = copy.deepcopy(root) if self.checks else None
         context = metadata.domain_context(root)
@@ -372,16 +398,7 @@ class Engine:
         for check in self.checks:
             check(nova_root, root, ruleset)
         metadata.record(root, ruleset)
-        result = serialize(root)
-        LOG.info('Applied %(count)d xmlhooks rule(s) from profiles '
-                 '%(profiles)s', {'count': len(ruleset),
-                                  'profiles': list(ruleset.profiles) or '-'},
-                 instance=instance)
-        if LOG.isEnabledFor(logging.DEBUG):
-            LOG.debug('xmlhooks changes:\n%s', ''.join(difflib.unified_diff(
-                xml.splitlines(True), result.splitlines(True),
-                'nova', 'xmlhooks')), instance=instance)
-        return result
+        return root
 
     def customize(self, xml, extra_specs, image_profiles=(), instance=None):
         """Resolve and apply, honouring ``[xmlhooks] on_error``.

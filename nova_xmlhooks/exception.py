@@ -79,7 +79,6 @@ class ProfileError(XmlHooksError):
         self.path = path
         self.profile = profile
         self.entry = entry
-        self.reason = reason
 
 
 class RuleError(XmlHooksError):

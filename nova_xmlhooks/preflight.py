@@ -17,19 +17,29 @@ before it regenerates the XML, resize powers the guest off on the source
 before the destination builds the new XML, and rebuild destroys before it
 spawns. An error found only when the XML is generated would leave a guest
 that was running down, or undefined. These overrides resolve the
-instance's customisations, and apply them to the current definition, first:
-a failure raises before Nova has touched the guest, and the compute manager
-records an instance fault and leaves the instance in its state.
+instance's customisations and try them first: a failure raises before
+Nova has touched the guest, and the compute manager records an instance
+fault and leaves the instance in its state.
+
+For a hard reboot the rules are tried on the XML stock Nova generates now,
+so the guard and the schema check judge exactly what the reboot would
+define. For resize and rebuild they are tried on the current definition:
+the new flavor or image's XML is only built later, on the destination or
+after the destroy.
 """
 
 from oslo_log import log as logging
 
+import nova.conf
 from nova import exception as nova_exception
+from nova.virt.libvirt import blockinfo
+from nova.virt.libvirt import driver as libvirt_driver
 
 from nova_xmlhooks import exception
 from nova_xmlhooks import instance_specs
 
 LOG = logging.getLogger(__name__)
+CONF = nova.conf.CONF
 
 
 class PreflightMixin:
@@ -39,13 +49,17 @@ class PreflightMixin:
     ``_host``.
     """
 
-    def _xmlhooks_preflight(self, instance, extra_specs, operation):
+    def _xmlhooks_preflight(self, instance, extra_specs, operation,
+                            nova_xml=None):
         """Check that the instance's customisations resolve and apply.
 
         :param instance: the instance
         :param extra_specs: the extra specs of the flavor the operation
             will use
         :param operation: a word for the logs, e.g. ``hard reboot``
+        :param nova_xml: a callable returning the XML stock Nova would
+            generate for the operation; without it, or when it fails, the
+            rules are tried on the current definition
         :raises: nova_xmlhooks.exception.XmlHooksError under
             ``on_error = fail``
         """
@@ -53,9 +67,23 @@ class PreflightMixin:
         try:
             ruleset = engine.resolve(extra_specs,
                                      instance_specs.image_profiles(instance))
-            xml = self._xmlhooks_current_xml(instance)
+            if not ruleset:
+                return
+            xml = None
+            if nova_xml is not None:
+                try:
+                    xml = nova_xml()
+                except Exception as e:
+                    # NOTE(xmlhooks): Nova's own generation failing is
+                    # Nova's to report, on its own path; the check falls
+                    # back to the definition that exists.
+                    LOG.debug('Preflight could not generate the XML (%s); '
+                              'trying the current definition', e,
+                              instance=instance)
+            if xml is None:
+                xml = self._xmlhooks_current_xml(instance)
             if xml is not None:
-                engine.apply(xml, ruleset)
+                engine.check(xml, ruleset)
         except exception.XmlHooksError as e:
             if engine.on_error != 'fail':
                 return
@@ -72,12 +100,36 @@ class PreflightMixin:
             return None
         return guest.get_xml_desc()
 
-    def _hard_reboot(self, context, instance, *args, **kwargs):
+    def _xmlhooks_nova_reboot_xml(self, context, instance, network_info,
+                                  share_info, block_device_info, accel_info):
+        """The XML stock Nova would define on a hard reboot, built now.
+
+        Mirrors the arguments ``_hard_reboot`` passes to
+        ``_get_guest_xml``, without its side effects (vGPU and Cyborg
+        device allocation), with the guest still defined.
+        """
+        disk_info = blockinfo.get_disk_info(
+            CONF.libvirt.virt_type, instance, instance.image_meta,
+            block_device_info)
+        mdevs = list(self._get_all_assigned_mediated_devices(instance))
+        return libvirt_driver.LibvirtDriver._get_guest_xml(
+            self, context, instance, network_info, disk_info,
+            instance.image_meta, block_device_info=block_device_info,
+            mdevs=mdevs, accel_info=accel_info, share_info=share_info,
+            old_guest=self._get_existing_guest_config(instance))
+
+    def _hard_reboot(self, context, instance, network_info, share_info,
+                     block_device_info=None, accel_info=None):
         # NOTE(xmlhooks): hard reboot, the fallback of a failed soft
         # reboot, power on and resume after a host reboot all come here.
-        self._xmlhooks_preflight(instance, instance.flavor.extra_specs,
-                                 'hard reboot')
-        return super()._hard_reboot(context, instance, *args, **kwargs)
+        self._xmlhooks_preflight(
+            instance, instance.flavor.extra_specs, 'hard reboot',
+            nova_xml=lambda: self._xmlhooks_nova_reboot_xml(
+                context, instance, network_info, share_info,
+                block_device_info, accel_info))
+        return super()._hard_reboot(
+            context, instance, network_info, share_info,
+            block_device_info=block_device_info, accel_info=accel_info)
 
     def _xmlhooks_preflight_or_rollback(self, instance, extra_specs,
                                         operation):

@@ -12,6 +12,8 @@
 
 """Customisations that no longer resolve never take a guest down."""
 
+import time
+
 from nova.tests.fixtures import libvirt as fakelibvirt
 
 from tests.functional import helpers
@@ -66,7 +68,14 @@ class PreflightTest(helpers.FaultTestBase):
             else fakelibvirt.VIR_DOMAIN_SHUTOFF, domain.info()[0])
 
     def assert_fault(self, *expected):
-        faults = self.instance_faults(self.server)
+        # NOTE(xmlhooks): the compute manager records the fault while it
+        # unwinds, after the migration and the instance are already
+        # updated, so the test waits a little for it.
+        for _attempt in range(50):
+            faults = self.instance_faults(self.server)
+            if faults:
+                break
+            time.sleep(0.1)
         self.assertTrue(faults, 'no instance fault was recorded')
         for text in expected:
             self.assertIn(text, faults[0].message)
@@ -95,6 +104,27 @@ class PreflightTest(helpers.FaultTestBase):
         self.assertTrue(self.domain_events(self.server, since=mark))
         self.assert_customised(self.server, since=mark)
         self.assertTrue(self.fake_domain(HOST, self.server).isActive())
+
+    def test_hard_reboot_refused_by_the_guard_on_novas_new_xml(self):
+        # NOTE(xmlhooks): the rule applied when its category was allowed;
+        # once the operator withdraws that, the reboot's XML would be
+        # refused after the domain was undefined. The preflight builds
+        # Nova's XML first, so the guard refuses before anything happens.
+        self.flags(allow_sensitive=['resources'], group='xmlhooks')
+        self.restart_compute_service(HOST)
+        key = 'xmlhooks:xml:ksm'
+        self.server = self.boot({key: 'xpath.create=./memoryBacking/'
+                                      'nosharepages'})
+        self.assertEqual(1, len(self.xpath(
+            self.server, './memoryBacking/nosharepages')))
+        self.flags(allow_sensitive=[], group='xmlhooks')
+        self.restart_compute_service(HOST)
+        mark = self.mark()
+        self._hard_reboot()
+        self.notifier.wait_for_versioned_notifications('instance.reboot.error')
+        self._wait_idle('ACTIVE')
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("'%s'" % key, 'resources')
 
     def test_power_on_refused_then_recovers(self):
         self.server = self._stop_server(self.server)
