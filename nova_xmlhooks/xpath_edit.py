@@ -49,14 +49,50 @@ DELETE = 'delete'
 
 # One location step that we know how to create when it is missing:
 # [prefix:]name, optionally followed by [N] or [@attr='value'].
+# NOTE(xmlhooks): ASCII only, and no prefix on the condition attribute:
+# lxml refuses to create attributes such as ``x\u00b2`` or ``qemu:b``,
+# which would otherwise pass here and fail only when the edit is applied.
 _STEP_RE = re.compile(
     r"""^(?:(?P<prefix>[A-Za-z_][\w.-]*):)?(?P<name>[A-Za-z_][\w.-]*)
         (?:\[(?:(?P<pos>[1-9][0-9]*)
-              |@(?P<cattr>[A-Za-z_][\w.:-]*)\s*=\s*
+              |@(?P<cattr>[A-Za-z_][\w.-]*)\s*=\s*
                 (?:'(?P<csq>[^']*)'|"(?P<cdq>[^"]*)"))\])?$""",
-    re.VERBOSE)
-_ATTR_RE = re.compile(r'^@(?:(?P<prefix>[A-Za-z_][\w.-]*):)?'
-                      r'(?P<name>[A-Za-z_][\w.-]*)$')
+    re.VERBOSE | re.ASCII)
+# The last step of an XPath that sets an attribute. The name is loose on
+# purpose: parse() asks lxml whether it is a name it will set.
+_ATTR_RE = re.compile(r"""^@(?:(?P<prefix>[^\s\[\]()/|=*:@'"$,<>!+]+):)?
+                          (?P<name>[^\s\[\]()/|=*:@'"$,<>!+]+)$""",
+                      re.VERBOSE)
+# The tokens of an XPath that _check_tokens looks at; everything else
+# (operators, brackets, whitespace) is one character at a time.
+_TOKEN_RE = re.compile(
+    r"""(?P<literal>'[^']*'|"[^"]*")
+      | (?P<descend>//)
+      | (?P<parent>\.\.)
+      | (?P<name>[A-Za-z_][\w.-]*)
+        (?P<after>:(?![:])|\s*::|\s*\()?
+      | (?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
+      | (?P<char>.)""",
+    re.VERBOSE | re.ASCII | re.DOTALL)
+# XPath 1.0 core functions and node-type tests; lxml's own extensions
+# (EXSLT and friends) need a prefix that NAMESPACES does not define.
+_FUNCTIONS = frozenset((
+    'last', 'position', 'count', 'id', 'local-name', 'namespace-uri',
+    'name', 'string', 'concat', 'starts-with', 'contains',
+    'substring-before', 'substring-after', 'substring', 'string-length',
+    'normalize-space', 'translate', 'boolean', 'not', 'true', 'false',
+    'lang', 'number', 'sum', 'floor', 'ceiling', 'round',
+    'node', 'text', 'comment', 'processing-instruction'))
+# Axes that leave the subtree of the node a predicate tests. A predicate
+# runs once per candidate node; if it may walk the whole document, each
+# nested predicate multiplies the cost by the size of the document.
+_PREDICATE_AXES = frozenset((
+    'parent', 'descendant', 'descendant-or-self', 'ancestor',
+    'ancestor-or-self', 'preceding', 'preceding-sibling', 'following',
+    'following-sibling'))
+# Operator names, which may be followed by '(' as in 'a or (b)'.
+_OPERATORS = frozenset(('and', 'or', 'div', 'mod'))
+_MAX_PREDICATE_DEPTH = 2
 # Characters that XML 1.0 does not allow in a document.
 _NOT_XML_RE = re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd'
                          '\U00010000-\U0010ffff]')
@@ -236,6 +272,89 @@ def _parse_steps(path):
     return tuple(steps)
 
 
+def _not_allowed(xpath, what):
+    return EditError("XPath '%s' uses %s, which is not allowed"
+                     % (xpath, what))
+
+
+def _check_tokens(xpath):
+    """Refuse what compiles but would fail, or be slow, when applied.
+
+    Inside predicates only paths down from the node tested are allowed
+    (no '//', '..', absolute paths or axes that leave its subtree), and
+    predicates nest at most _MAX_PREDICATE_DEPTH deep, so that applying
+    an edit costs about the size of the document, not a power of it.
+
+    :param xpath: an XPath that lxml compiled
+    :raises: EditError naming the first thing that is not allowed
+    """
+    depth = 0
+    # NOTE(xmlhooks): whether the last token ends an operand tells a
+    # path separator '/' from the start of an absolute path, and '*'
+    # the name test from '*' the multiplication (XPath 1.0, 3.7).
+    operand = False
+    for match in _TOKEN_RE.finditer(xpath):
+        char, name = match.group('char'), match.group('name')
+        if char is not None and char.isspace():
+            continue
+        if match.group('literal') or match.group('number'):
+            operand = True
+        elif match.group('parent'):
+            if depth:
+                raise _not_allowed(xpath, "'..' inside a predicate")
+            operand = True
+        elif match.group('descend'):
+            if depth:
+                raise _not_allowed(xpath, "'//' inside a predicate")
+            operand = False
+        elif name is not None:
+            after = (match.group('after') or '').strip()
+            if operand and name in _OPERATORS:
+                operand = False
+            elif after == '::':
+                if depth and name in _PREDICATE_AXES:
+                    raise _not_allowed(xpath, "the axis '%s::' inside a "
+                                       "predicate" % name)
+                operand = False
+            elif after == ':':
+                # NOTE(xmlhooks): lxml reports an unknown prefix only when
+                # the step that uses it is evaluated.
+                if name not in NAMESPACES and name != 'xml':
+                    raise EditError("XPath '%s' uses the unknown namespace "
+                                    "prefix '%s'" % (xpath, name))
+                operand = False
+            elif after == '(':
+                # NOTE(xmlhooks): lxml reports an unknown function only
+                # when the predicate that calls it is evaluated.
+                if name not in _FUNCTIONS:
+                    raise EditError("XPath '%s' calls '%s()', which is not "
+                                    "an XPath 1.0 function" % (xpath, name))
+                operand = False
+            else:
+                operand = True
+        elif char == '[':
+            depth += 1
+            if depth > _MAX_PREDICATE_DEPTH:
+                raise _not_allowed(xpath, 'predicates nested more than %d '
+                                   'deep' % _MAX_PREDICATE_DEPTH)
+            operand = False
+        elif char == '/':
+            if depth and not operand:
+                raise _not_allowed(xpath, 'an absolute path inside a '
+                                   'predicate')
+            operand = False
+        elif char == '$':
+            # NOTE(xmlhooks): no variables are defined, and lxml reports
+            # one only when the predicate that uses it is evaluated.
+            raise _not_allowed(xpath, 'a variable')
+        elif char == '*':
+            operand = not operand
+        else:
+            if char == ']':
+                depth -= 1
+            operand = char in '.)]'
+
+
 def parse(text):
     """Parse and compile one edit.
 
@@ -279,12 +398,17 @@ def parse(text):
             raise EditError("namespaced attribute '%s' is not supported"
                             % last)
         element_xpath, attribute = head, attr_match.group('name')
+        try:
+            etree.Element('x').set(attribute, '')
+        except ValueError:
+            raise EditError("invalid attribute name '%s'" % attribute)
 
     try:
         # NOTE(xmlhooks): EXSLT regular expressions are off: they are the
         # one part of lxml's XPath that can cost more than linear time.
         compiled = etree.XPath(element_xpath, namespaces=NAMESPACES,
                                regexp=False, smart_strings=False)
+        _check_tokens(element_xpath)
         # NOTE(xmlhooks): an unknown prefix only shows on evaluation, so
         # evaluate once on an empty document to report it now.
         compiled(etree.Element('domain'))

@@ -67,6 +67,28 @@ class Rule:
     payload: ty.Any = dataclasses.field(compare=False, repr=False)
 
 
+# Characters that XML 1.0 does not allow in a document.
+_NOT_XML_RE = re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd'
+                         '\U00010000-\U0010ffff]')
+
+
+def check_xml_text(value):
+    """Refuse a value that could not be written into a domain document.
+
+    NOTE(xmlhooks): every value ends up in the domain's metadata record,
+    whatever the customiser does with it; lxml refuses such characters
+    with a plain ValueError, which would reschedule a build instead of
+    failing it cleanly.
+
+    :param value: a spec value
+    :raises: ValueError naming the character
+    """
+    bad = _NOT_XML_RE.search(value)
+    if bad:
+        raise ValueError('character U+%04X is not allowed in XML'
+                         % ord(bad.group()))
+
+
 class KeyValidator(nova_validators.ExtraSpecValidator):
     """A key declaration that also runs the customiser's own parser.
 
@@ -83,6 +105,7 @@ class KeyValidator(nova_validators.ExtraSpecValidator):
         super().validate(name, value)
         if self.parser is not None:
             try:
+                check_xml_text(value)
                 self.parser(name, value)
             except ValueError as e:
                 raise nova_exception.ValidationError(
@@ -163,5 +186,6 @@ class Customizer(metaclass=abc.ABCMeta):
                         validator, key, value)
                 except nova_exception.ValidationError as e:
                     raise ValueError(str(e).replace('Validation failed; ', ''))
+                check_xml_text(value)
                 return self.parse(key, value)
         raise ValueError('unknown key')

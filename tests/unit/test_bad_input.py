@@ -27,11 +27,13 @@ import time
 
 import fixtures
 from lxml import etree
+from nova import exception as nova_exception
 
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from nova_xmlhooks import loader
 from tests.unit import base
+from tests.unit import customizers
 
 SECRET = 'sEcReT-do-not-show'
 
@@ -240,6 +242,31 @@ class XPathTest(BadInputTestCase):
             self.assertRefused(exception.RuleError, {'xmlhooks:xml:x': value},
                                'xmlhooks:xml:x')
 
+    def test_edits_that_would_fail_or_stall_when_applied(self):
+        # NOTE(xmlhooks): each of these used to pass validation and then
+        # take seconds to apply or fail with a bare ValueError at apply.
+        for value in (
+                'xpath.delete=./devices[count(//*[count(//*[count(//*'
+                '[count(//*[count(//*)>0])>0])>0])>0])=0]',
+                './devices[descendant::*[preceding::*]]/@x=1',
+                './devices[a[b[c]]]/@x=1',
+                './devices[foo:bar]/@x=1',
+                './devices[nosuchfn()]/@x=1',
+                './devices[$v]/@x=1',
+                './clock/@x\u00b2=1'):
+            e = self.assertRefused(exception.InvalidSpec,
+                                   {'xmlhooks:xml:x': value},
+                                   'xmlhooks:xml:x')
+            self.assertEqual('xmlhooks:xml:x', e.key)
+
+    def test_prefixed_condition_cannot_be_created(self):
+        for value in ("./devices/foo[@qemu:b='c']/@x=1",
+                      "./clock[@xml:lang='en']/@x=1"):
+            e = self.assertRefused(exception.RuleError,
+                                   {'xmlhooks:xml:x': value},
+                                   'xmlhooks:xml:x')
+            self.assertIn('too complex to create', e.format_message())
+
 
 class ConflictTest(BadInputTestCase):
 
@@ -445,6 +472,19 @@ class CustomizerFaultTest(BadInputTestCase):
                                   'xmlhooks:xml:a': './vcpu=2'},
             'xmlhooks:raising:a', customizers=['xml', 'raising'])
         self.assertIn('RuntimeError', e.format_message())
+
+    def test_value_that_xml_cannot_hold(self):
+        # NOTE(xmlhooks): the plugin's parser accepts any string; the value
+        # must still be refused cleanly, at the API and at the compute,
+        # before lxml refuses it with a bare ValueError.
+        key = 'xmlhooks:raising:a'
+        self.assertRefused(exception.InvalidSpec, {key: 'x\x01y'}, key,
+                           customizers=['xml', 'raising'])
+        self.flags(customizers=['xml', 'raising'])
+        api_error = self.assertRaises(
+            nova_exception.ValidationError, customizers.api_validate,
+            self.conf, key, 'x\x01y')
+        self.assertIn(key, str(api_error))
 
     def test_returns_invalid_xml(self):
         e = self.assertRefused(
