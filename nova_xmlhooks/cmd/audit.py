@@ -23,7 +23,10 @@ one status:
 ``stale``
     The configuration or profiles changed since the rules were applied:
     the next hard reboot will change the domain, shown as a diff. Also a
-    Nova domain without a record that would now get rules.
+    Nova domain without a record that would now get rules, and one with
+    recorded rules that the current customisers cannot parse (their
+    customiser was disabled, say), which therefore cannot be checked for
+    drift.
 ``ok``
     Every recorded rule holds and the configuration would apply the same.
 ``unmanaged``
@@ -46,7 +49,7 @@ sorted by name, always with these keys::
          "family": "xml"}
       ],
       "drift": [                           # empty unless status is drift
-        {"definition": "persistent",       # persistent, live or null
+        {"definition": "persistent",       # persistent or live
          "key": "...", "value": "...",     # null if no single rule
          "source": "...",
          "diff": "--- ...",                # what the XML has (-) and
@@ -58,9 +61,18 @@ sorted by name, always with these keys::
         "added": [rule, ...],              #   rules it would add
         "removed": [rule, ...],            #   rules it would drop
         "diff": "--- ...",                 #   its effect on the XML
-        "error": null                      #   why it would fail, if so
+        "error": null,                     #   why it would fail, if so
+        "unchecked": [                     #   recorded rules the current
+          {"key": "...", "value": "...",   #   customisers cannot parse,
+           "source": "...",                #   so not checked for drift
+           "family": "...",
+           "reason": "..."}
+        ]
       }
     }
+
+The same schema, key by key, is in the administrator guide
+(``doc/source/admin/cli.rst``).
 
 Domains that vanish while the audit runs are left out, with a note on
 stderr.
@@ -75,29 +87,23 @@ from nova_xmlhooks.cmd import libvirt_host
 from nova_xmlhooks import metadata
 
 NAME = 'audit'
+HELP = 'check every domain for drift from its customisation'
 #: show progress on a terminal from this many domains on
 PROGRESS_FROM = 10
 
 
-def add_parser(subparsers):
-    """Declare the sub-command and its arguments.
+def add_arguments(parser):
+    """Declare the sub-command's arguments.
 
-    :param subparsers: the argparse sub-parsers of the command
+    :param parser: the sub-command's argparse parser
     """
-    parser = subparsers.add_parser(
-        NAME, help='check every domain for drift from its customisation',
-        description=__doc__.split('\n\n')[1])
-    parser.add_argument('--connection', metavar='URI',
-                        help='the libvirt URI (default: the one '
-                             'nova-compute uses, from [libvirt] in the '
-                             'configuration)')
+    libvirt_host.add_connection_argument(parser)
     parser.add_argument('--format', choices=('table', 'json'),
                         default='table', help='the report format')
     parser.add_argument('--domain', action='append', default=[],
                         metavar='NAME',
                         help='audit only this domain (name or UUID); '
                              'repeat for several')
-    parser.set_defaults(func=run)
 
 
 def _nova_domain(root):
@@ -129,10 +135,11 @@ def audit_domain(engine, info):
         return report
     report['profiles'] = list(record[0])
     report['rules'] = [drift_mod.rule_dict(rule) for rule in record[1]]
-    ruleset, drifts = drift_mod.recorded_ruleset(engine, record)
+    ruleset, unchecked = drift_mod.recorded_ruleset(engine, record)
+    drifts = []
     for definition, xml in definitions:
         drifts.extend(drift_mod.find_drift(engine, xml, ruleset, definition))
-    stale = drift_mod.find_staleness(engine, main_xml, record)
+    stale = drift_mod.find_staleness(engine, main_xml, record, unchecked)
     report['drift'] = [d.__dict__ for d in drifts]
     report['stale'] = stale.__dict__ if stale is not None else None
     if drifts:
@@ -170,6 +177,9 @@ def _detail(report):
         keys = dict.fromkeys(d['key'] or '(several rules)'
                              for d in report['drift'])
         text += '; drifted: %s' % ', '.join(keys)
+    if report['stale'] and report['stale']['unchecked']:
+        text += '; unchecked: %s' % ', '.join(dict.fromkeys(
+            rule['key'] for rule in report['stale']['unchecked']))
     return text
 
 
@@ -194,11 +204,10 @@ def print_table(reports):
         common.out('%s (%s): %s' % (report['name'], report['uuid'],
                                     report['status']))
         for item in report['drift']:
-            where = item['definition'] or 'record'
             rule = (' rule %s=%s (%s)' % (item['key'], item['value'],
                                           item['source'])
                     if item['key'] else ' the recorded rules together')
-            common.out('  %s definition:%s' % (where, rule))
+            common.out('  %s definition:%s' % (item['definition'], rule))
             if item['reason']:
                 common.out('    ' + item['reason'])
             for line in _changed_lines(item['diff']):
@@ -206,6 +215,9 @@ def print_table(reports):
         stale = report['stale']
         if stale is None:
             continue
+        for rule in stale['unchecked']:
+            common.out('  not checked: rule %s=%s (%s): %s' % (
+                rule['key'], rule['value'], rule['source'], rule['reason']))
         common.out('  at next hard reboot (profiles: %s):'
                    % (', '.join(stale['profiles']) or 'none'))
         if stale['error']:
@@ -228,16 +240,18 @@ def run(conf):
     :raises: CommandError
     """
     args = conf.command
-    uri = args.connection or libvirt_host.libvirt_uri(conf)
     engine = common.load_engine(conf)
-    libvirt, connection = libvirt_host.connect(uri)
+    libvirt, connection, uri = libvirt_host.connect_from(conf)
     try:
         domains = connection.listAllDomains(0)
     except libvirt.libvirtError as e:
         raise common.CommandError('cannot list the domains at %s: %s' % (
             uri, common.one_line(e.get_error_message() or e)))
     domains = _selected(domains, args.domain)
-    progress = sys.stdout.isatty() and len(domains) >= PROGRESS_FROM
+    # NOTE(xmlhooks): progress goes to stderr, so it is stderr that must
+    # be a terminal: "audit --format json > report.json" still shows it,
+    # and "audit 2> log" keeps the log clean.
+    progress = sys.stderr.isatty() and len(domains) >= PROGRESS_FROM
     reports = []
     for number, domain in enumerate(domains, 1):
         if progress:

@@ -18,6 +18,8 @@ import subprocess
 QEMU_IMG = 'qemu-img'
 #: seconds to wait for qemu-img; an image on a hung NFS mount blocks it
 TIMEOUT = 30
+#: the units of :func:`human_size`, powers of 1024 as qemu-img prints them
+UNITS = ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB')
 
 
 class DiskInfoError(Exception):
@@ -32,14 +34,19 @@ def human_size(size):
     """
     if size is None:
         return '?'
-    value = float(size)
-    for unit in ('B', 'KiB', 'MiB', 'GiB', 'TiB'):
-        if value < 1024 or unit == 'TiB':
-            break
-        value /= 1024
-    if unit == 'B':
+    if size < 1000:
         return '%d B' % size
-    return ('%.3g %s' % (value, unit))
+    value = float(size)
+    # NOTE(xmlhooks): like qemu-img, the next unit is taken from 1000 on,
+    # not from 1024, so that "%.3g" has three digits for the value: 1000
+    # MiB is "0.977 GiB". Unlike qemu-img, a value that only rounds to
+    # 1000 (999.5 KiB) goes to the next unit too, where qemu-img prints
+    # "1e+03 KiB". A 64-bit size stays below 1000 EiB.
+    for unit in UNITS[1:]:
+        value /= 1024
+        text = '%.3g' % value
+        if float(text) < 1000 or unit == UNITS[-1]:
+            return '%s %s' % (text, unit)
 
 
 def source_of(disk):

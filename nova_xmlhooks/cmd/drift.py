@@ -21,7 +21,10 @@ Used by ``nova-xmlhooks audit``. Two questions are asked of a domain:
   instead (``-`` lines) and what the rule wants (``+`` lines).
 * Staleness: would the current configuration and profiles produce the
   same rules from the flavor's extra specs that Nova recorded in the
-  domain? If not, the next hard reboot will change the domain.
+  domain? If not, the next hard reboot will change the domain. A
+  recorded rule that the current customisers no longer parse (its
+  customiser was disabled, say) cannot be checked for drift: that, too,
+  is a change of the configuration and not of the domain.
 """
 
 import copy
@@ -65,6 +68,8 @@ class Staleness:
     :ivar diff: a unified diff of the persistent definition against the
         same with the current rules applied
     :ivar error: why the next hard reboot would fail, if it would
+    :ivar unchecked: recorded rules that the current customisers cannot
+        parse, so not checked for drift: rule dicts with a ``reason``
     """
 
     profiles: list
@@ -72,6 +77,7 @@ class Staleness:
     removed: list
     diff: str = ''
     error: str = None
+    unchecked: list = dataclasses.field(default_factory=list)
 
 
 def rule_dict(rule):
@@ -89,11 +95,11 @@ def recorded_ruleset(engine, record):
     :param engine: the current :class:`~nova_xmlhooks.engine.Engine`
     :param record: ``(profiles, rules)`` from
         :func:`nova_xmlhooks.metadata.recorded`
-    :returns: ``(ruleset, problems)``: the rules that parse, and a
-        :class:`Drift` without a definition for each rule that does not
+    :returns: ``(ruleset, unchecked)``: the rules that parse, and for
+        each rule that does not, its :func:`rule_dict` with a ``reason``
     """
     profiles, recorded = record
-    rules, problems = [], []
+    rules, unchecked = [], []
     for item in recorded:
         customizer = engine.customizers.get(item.family)
         try:
@@ -102,14 +108,14 @@ def recorded_ruleset(engine, record):
                                  % item.family)
             payload = customizer.parse(item.key, item.value)
         except ValueError as e:
-            problems.append(Drift(definition=None, key=item.key,
-                                  value=item.value, source=item.source,
-                                  reason='cannot be checked: %s' % e))
+            problem = rule_dict(item)
+            problem['reason'] = common.one_line(e)
+            unchecked.append(problem)
             continue
         rules.append(base.Rule(key=item.key, value=item.value,
                                source=item.source, family=item.family,
                                payload=payload))
-    return engine_mod.RuleSet.build(rules, profiles), problems
+    return engine_mod.RuleSet.build(rules, profiles), unchecked
 
 
 def _apply(engine, root, rules, context):
@@ -182,7 +188,7 @@ def _image_profiles(engine, extra_specs, recorded_profiles):
             engine.profiles[name].image_selectable]
 
 
-def find_staleness(engine, xml, record):
+def find_staleness(engine, xml, record, unchecked=()):
     """Compare the recorded rules with what the engine would apply now.
 
     The flavor's extra specs come from Nova's own record in the domain.
@@ -194,8 +200,23 @@ def find_staleness(engine, xml, record):
     :param xml: the persistent definition
     :param record: ``(profiles, rules)`` as recorded, ``([], [])`` for a
         domain without a record
+    :param unchecked: the recorded rules the current customisers cannot
+        parse, from :func:`recorded_ruleset`; any makes the domain stale
     :returns: a :class:`Staleness`, or ``None`` when nothing would change
     """
+    stale = _staleness(engine, xml, record)
+    if unchecked:
+        if stale is None:
+            # NOTE(xmlhooks): rules that do not parse and yet resolve the
+            # same (a parser that got stricter in an upgrade, say): the
+            # next hard reboot applies them again, or fails.
+            stale = Staleness(profiles=list(record[0]), added=[],
+                              removed=[])
+        stale.unchecked = list(unchecked)
+    return stale
+
+
+def _staleness(engine, xml, record):
     root = engine_mod.parse_domain(xml)
     profiles, recorded = record
     was = [rule_dict(rule) for rule in recorded]

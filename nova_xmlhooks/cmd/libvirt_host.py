@@ -82,6 +82,30 @@ def connect(uri):
                                       e.get_error_message() or e)))
 
 
+def add_connection_argument(parser):
+    """Declare ``--connection`` on a sub-command that reaches libvirt.
+
+    :param parser: the sub-command's argparse parser
+    """
+    parser.add_argument('--connection', metavar='URI',
+                        help='the libvirt URI (default: the one '
+                             'nova-compute uses, from [libvirt] in the '
+                             'configuration)')
+
+
+def connect_from(conf):
+    """Connect to the libvirt a sub-command was pointed at.
+
+    :param conf: the parsed configuration; its sub-command declared
+        ``--connection`` with :func:`add_connection_argument`
+    :returns: ``(libvirt module, connection, URI)``
+    :raises: CommandError naming the URI
+    """
+    uri = conf.command.connection or libvirt_uri(conf)
+    libvirt, connection = connect(uri)
+    return libvirt, connection, uri
+
+
 def is_gone(libvirt, error):
     """Whether a libvirt error means the domain no longer exists."""
     return error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN

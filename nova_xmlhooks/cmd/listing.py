@@ -22,18 +22,8 @@ import textwrap
 from nova_xmlhooks.cmd import common
 
 NAME = 'list'
+HELP = 'list the customisers, their keys and the profiles'
 _INDENT = '    '
-
-
-def add_parser(subparsers):
-    """Declare the sub-command and its arguments.
-
-    :param subparsers: the argparse sub-parsers of the command
-    """
-    parser = subparsers.add_parser(
-        NAME, help='list the customisers, their keys and the profiles',
-        description=__doc__.split('\n\n')[1])
-    parser.set_defaults(func=run)
 
 
 def allowed_values(value):

@@ -20,7 +20,11 @@ stderr, or as a report for ``validate`` and ``audit``), 2 on a usage
 error.
 """
 
+import argparse
+import glob
 import logging as std_logging
+import os
+import re
 import sys
 
 from oslo_config import cfg
@@ -44,8 +48,17 @@ SUBCOMMANDS = (render, validate, listing, audit, show)
 
 
 def _add_subcommands(subparsers):
+    # NOTE(xmlhooks): each sub-command module declares its NAME, a one-line
+    # HELP, its arguments in add_arguments() if it takes any, and run();
+    # the second paragraph of its docstring is its --help description.
     for module in SUBCOMMANDS:
-        module.add_parser(subparsers)
+        parser = subparsers.add_parser(
+            module.NAME, help=module.HELP,
+            description=module.__doc__.split('\n\n')[1])
+        add_arguments = getattr(module, 'add_arguments', None)
+        if add_arguments is not None:
+            add_arguments(parser)
+        parser.set_defaults(func=module.run)
 
 
 COMMAND_OPT = cfg.SubCommandOpt(
@@ -78,6 +91,102 @@ def _parse_args(argv):
          description=__doc__.split('\n\n')[1])
 
 
+# NOTE(xmlhooks): oslo.config words a bad value in a file as "Value for
+# option NAME from LocationInfo(location=..., detail='FILE') is not valid:
+# REASON"; only the name, the file and the reason help an operator.
+_VALUE_ERROR = re.compile(
+    r"^Value for option (?P<option>\S+)(?: from (?:LocationInfo\(.*?"
+    r"detail='(?P<file>[^']*)'\)|(?P<where>.*?)))? is not valid: "
+    r"(?P<reason>.*)$")
+
+
+def _config_files(argv):
+    """The files oslo.config reads for these arguments, in order."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--config-file', action='append', default=[])
+    parser.add_argument('--config-dir', action='append', default=[])
+    known, _rest = parser.parse_known_args(argv)
+    files = list(known.config_file)
+    for directory in known.config_dir:
+        files.extend(sorted(glob.glob(os.path.join(directory, '*.conf'))))
+    return files
+
+
+def _config_file_of(error, argv):
+    # NOTE(xmlhooks): oslo.config lets OSError and UnicodeDecodeError out of
+    # the file it reads; an OSError names the file, a UnicodeDecodeError
+    # does not, so the files the arguments name are tried in turn.
+    filename = getattr(error, 'filename', None)
+    if filename or not isinstance(error, UnicodeDecodeError):
+        return filename
+    for path in _config_files(argv):
+        try:
+            with open(path, 'rb') as handle:
+                handle.read().decode('utf-8')
+        except UnicodeDecodeError:
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def config_read_error(error, argv=()):
+    """Word a configuration file that cannot be read as one line.
+
+    :param error: what oslo.config raised while reading the files: a
+        ``cfg.Error``, an ``OSError`` or a ``ValueError`` such as
+        ``UnicodeDecodeError``
+    :param argv: the command's arguments, which name the files
+    :returns: the message, naming the file when it is known
+    """
+    if isinstance(error, cfg.Error):
+        return 'cannot read the configuration: %s' % common.one_line(error)
+    filename = _config_file_of(error, argv)
+    if isinstance(error, UnicodeDecodeError):
+        reason = 'not UTF-8 text'
+    elif isinstance(error, OSError):
+        reason = error.strerror or str(error)
+    else:
+        reason = common.one_line(error)
+    if filename:
+        return 'cannot read the configuration file %s: %s' % (filename,
+                                                              reason)
+    return 'cannot read the configuration: %s' % reason
+
+
+def config_value_error(error):
+    """Word a bad option value from a configuration file as one line.
+
+    :param error: a ``cfg.ConfigFileValueError``
+    :returns: ``configuration: option NAME in FILE is not valid: REASON``,
+        or oslo.config's own message folded onto one line if it is not
+        worded as expected
+    """
+    text = common.one_line(error)
+    match = _VALUE_ERROR.match(text)
+    if match is None:
+        return 'configuration: ' + text
+    where = match.group('file') or match.group('where')
+    return 'configuration: option %s%s is not valid: %s' % (
+        match.group('option'), ' in %s' % where if where else '',
+        match.group('reason'))
+
+
+def _quiet_stdout():
+    # NOTE(xmlhooks): as the Python documentation of SIGPIPE advises: the
+    # reader of stdout went away (``| head``); point stdout at /dev/null so
+    # that flushing it at exit does not raise again.
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fileno)
+    finally:
+        os.close(devnull)
+
+
 def main(argv=None):
     """Run the command.
 
@@ -89,16 +198,26 @@ def main(argv=None):
         argv = sys.argv[1:]
     try:
         _parse_args(argv)
-    except cfg.Error as e:
-        # NOTE(xmlhooks): a missing or malformed --config-file.
-        common.err('nova-xmlhooks: error: %s' % common.one_line(e))
+    except (cfg.Error, OSError, ValueError) as e:
+        # NOTE(xmlhooks): a missing or malformed --config-file, or one that
+        # is a directory or not UTF-8, which oslo.config lets out as
+        # IsADirectoryError or UnicodeDecodeError.
+        common.err('nova-xmlhooks: error: %s' % config_read_error(e, argv))
         return 1
     _setup_logging(CONF.verbose)
     prefix = 'nova-xmlhooks %s: error: ' % CONF.command.name
     try:
-        return CONF.command.func(CONF)
+        status = CONF.command.func(CONF)
+        # NOTE(xmlhooks): flushed here so that a closed pipe shows now,
+        # where it is handled, and not at interpreter exit.
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        _quiet_stdout()
     except common.CommandError as e:
         common.err(prefix + common.one_line(e))
+    except cfg.ConfigFileValueError as e:
+        common.err(prefix + config_value_error(e))
     except cfg.Error as e:
         # NOTE(xmlhooks): oslo.config checks values from files when they
         # are first read, e.g. an on_error value that is not a choice.

@@ -25,16 +25,14 @@ from nova_xmlhooks import exception
 from nova_xmlhooks import metadata
 
 NAME = 'render'
+HELP = 'apply xmlhooks to a saved domain XML and show the result'
 
 
-def add_parser(subparsers):
-    """Declare the sub-command and its arguments.
+def add_arguments(parser):
+    """Declare the sub-command's arguments.
 
-    :param subparsers: the argparse sub-parsers of the command
+    :param parser: the sub-command's argparse parser
     """
-    parser = subparsers.add_parser(
-        NAME, help='apply xmlhooks to a saved domain XML and show the result',
-        description=__doc__.split('\n\n')[1])
     parser.add_argument('--xml', required=True, metavar='FILE',
                         help='a domain XML, e.g. saved with virsh dumpxml')
     parser.add_argument('--spec', action='append', default=[],
@@ -49,7 +47,6 @@ def add_parser(subparsers):
     parser.add_argument('--output', choices=('diff', 'xml'), default='diff',
                         help='a unified diff against the input (default) or '
                              'the customised XML')
-    parser.set_defaults(func=run)
 
 
 def parse_specs(items):

@@ -28,25 +28,18 @@ from nova_xmlhooks.cmd import libvirt_host
 from nova_xmlhooks import metadata
 
 NAME = 'show'
+HELP = "show an instance's files, disks, flavor and customisations"
 _NS = {'nova': metadata.NOVA_NS}
 
 
-def add_parser(subparsers):
-    """Declare the sub-command and its arguments.
+def add_arguments(parser):
+    """Declare the sub-command's arguments.
 
-    :param subparsers: the argparse sub-parsers of the command
+    :param parser: the sub-command's argparse parser
     """
-    parser = subparsers.add_parser(
-        NAME, help="show an instance's files, disks, flavor and "
-                   "customisations",
-        description=__doc__.split('\n\n')[1])
     parser.add_argument('instance', metavar='INSTANCE',
                         help='the instance UUID or the libvirt domain name')
-    parser.add_argument('--connection', metavar='URI',
-                        help='the libvirt URI (default: the one '
-                             'nova-compute uses, from [libvirt] in the '
-                             'configuration)')
-    parser.set_defaults(func=run)
+    libvirt_host.add_connection_argument(parser)
 
 
 def _is_uuid(text):
@@ -196,8 +189,7 @@ def run(conf):
     :raises: CommandError
     """
     args = conf.command
-    uri = args.connection or libvirt_host.libvirt_uri(conf)
-    libvirt, connection = libvirt_host.connect(uri)
+    libvirt, connection, uri = libvirt_host.connect_from(conf)
     domain = find_domain(libvirt, connection, args.instance, uri)
     try:
         info = libvirt_host.read_domain(libvirt, domain)

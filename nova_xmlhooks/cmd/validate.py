@@ -27,17 +27,7 @@ from nova_xmlhooks import exception
 from nova_xmlhooks import profiles as profiles_mod
 
 NAME = 'validate'
-
-
-def add_parser(subparsers):
-    """Declare the sub-command and its arguments.
-
-    :param subparsers: the argparse sub-parsers of the command
-    """
-    parser = subparsers.add_parser(
-        NAME, help='check the configuration, customisers and every profile',
-        description=__doc__.split('\n\n')[1])
-    parser.set_defaults(func=run)
+HELP = 'check the configuration, customisers and every profile'
 
 
 def problem_line(error):

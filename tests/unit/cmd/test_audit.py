@@ -12,9 +12,18 @@
 
 """Drift and staleness of a recorded customisation, on Nova's XML."""
 
+import io
+import json
+import os
+import re
+
+import fixtures
 from lxml import etree
 
 from nova_xmlhooks.cmd import audit
+from nova_xmlhooks.cmd import common
+from nova_xmlhooks.cmd import libvirt_host
+from nova_xmlhooks.cmd import main
 from nova_xmlhooks import engine as engine_mod
 from tests.unit import base
 from tests.unit.cmd import base as cmd_base
@@ -95,3 +104,134 @@ class AuditDomainTest(base.TestCase):
         self.assertIn("-    <input type=\"tablet\" bus=\"usb\"/>",
                       report['stale']['diff'])
         self.assertIsInstance(engine, engine_mod.Engine)
+
+    def test_rule_of_disabled_customizer_is_stale_not_drift(self):
+        specs = dict(self.specs, **{'xmlhooks:hyperv:relaxed': 'on'})
+        customised = self.engine(customizers=['xml', 'hyperv']).customize(
+            cmd_base.with_extra_specs(base.nova_xml(), specs), specs)
+        report = audit.audit_domain(self.engine(customizers=['xml']),
+                                    self.info(customised, customised))
+        self.assertEqual('stale', report['status'])
+        self.assertEqual([], report['drift'])
+        self.assertEqual(
+            [{'key': 'xmlhooks:hyperv:relaxed', 'value': 'on',
+              'source': 'flavor', 'family': 'hyperv',
+              'reason': "customizer 'hyperv' is not enabled"}],
+            report['stale']['unchecked'])
+        # NOTE(xmlhooks): the rules that still parse are checked as ever.
+        root = etree.fromstring(customised.encode())
+        root.find('clock').set('offset', 'utc')
+        edited = etree.tostring(root, encoding='unicode')
+        report = audit.audit_domain(self.engine(customizers=['xml']),
+                                    self.info(edited, customised))
+        self.assertEqual('drift', report['status'])
+        self.assertEqual(['xmlhooks:xml:clock'],
+                         [d['key'] for d in report['drift']])
+        self.assertEqual(['xmlhooks:hyperv:relaxed'],
+                         [r['key'] for r in report['stale']['unchecked']])
+
+    def test_nothing_unchecked_when_every_rule_parses(self):
+        self.write_profile('p.yaml', 'p:\n  xml: ["%s"]\n' % CLOCK)
+        report = audit.audit_domain(self.engine(),
+                                    self.info(self.customised))
+        self.assertEqual('stale', report['status'])
+        self.assertEqual([], report['stale']['unchecked'])
+
+
+class AuditJsonDocTest(base.TestCase):
+    """The administrator guide documents the keys audit really writes."""
+
+    def documented_example(self):
+        path = os.path.join(cmd_base.REPO_DIR, 'doc', 'source', 'admin',
+                            'cli.rst')
+        with open(path) as handle:
+            text = handle.read()
+        section = text[text.index('Audit JSON output\n'):]
+        match = re.search(r'^\.\. code-block:: json\n\n((?:   .*\n|\n)+)',
+                          section, re.M)
+        self.assertIsNotNone(match, 'no JSON example in %s' % path)
+        return json.loads(match.group(1))
+
+    def assertSameKeys(self, documented, real, where):
+        if isinstance(documented, dict):
+            self.assertIsInstance(real, dict, where)
+            self.assertEqual(sorted(documented), sorted(real), where)
+            for key in documented:
+                self.assertSameKeys(documented[key], real[key],
+                                    '%s.%s' % (where, key))
+        elif isinstance(documented, list) and documented and real:
+            self.assertSameKeys(documented[0], real[0], where + '[0]')
+
+    def test_documented_keys_are_the_real_ones(self):
+        self.flags(customizers=['xml', 'hyperv'])
+        specs = {'xmlhooks:xml:clock': CLOCK, 'xmlhooks:hyperv:relaxed': 'on'}
+        customised = self.engine().customize(
+            cmd_base.with_extra_specs(base.nova_xml(), specs), specs)
+        root = etree.fromstring(customised.encode())
+        root.find('clock').set('offset', 'utc')
+        edited = etree.tostring(root, encoding='unicode')
+        report = audit.audit_domain(
+            self.engine(customizers=['xml']),
+            {'name': 'instance-00000001', 'uuid': 'u', 'state': 'running',
+             'persistent': edited, 'live': customised})
+        # NOTE(xmlhooks): every list and the stale part are filled, so
+        # that every documented key, however deep, is compared.
+        self.assertEqual('drift', report['status'])
+        for part in (report['rules'], report['drift'],
+                     report['stale']['removed'],
+                     report['stale']['unchecked']):
+            self.assertNotEqual([], part)
+        documented = self.documented_example()
+        self.assertEqual(1, len(documented))
+        self.assertSameKeys(documented[0], report, 'domain')
+        self.assertSameKeys(documented[0]['rules'][0],
+                            report['stale']['removed'][0], 'rule')
+        # NOTE(xmlhooks): the keys, as JSON writes them.
+        self.assertSameKeys(documented[0], json.loads(json.dumps(report)),
+                            'domain')
+
+
+class _Stream(io.StringIO):
+
+    def __init__(self, tty):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+class AuditProgressTest(cmd_base.CommandTestCase):
+    """Progress shows when stderr, where it is written, is a terminal."""
+
+    def setUp(self):
+        super().setUp()
+        try:
+            libvirt_host.import_libvirt()
+        except common.CommandError:
+            self.skipTest('libvirt-python is not installed')
+        # NOTE(xmlhooks): libvirt's test driver has one domain; let that be
+        # "many".
+        self.useFixture(fixtures.MockPatchObject(audit, 'PROGRESS_FROM', 1))
+
+    def audit(self, stdout_tty, stderr_tty):
+        stdout, stderr = _Stream(stdout_tty), _Stream(stderr_tty)
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', stdout))
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', stderr))
+        main.CONF.reset()
+        status = main.main(['--config-file', self.config_file, 'audit',
+                            '--connection', 'test:///default', '--format',
+                            'json'])
+        return status, stdout.getvalue(), stderr.getvalue()
+
+    def test_stderr_is_a_terminal(self):
+        status, out, err = self.audit(stdout_tty=False, stderr_tty=True)
+        self.assertEqual(0, status, err)
+        self.assertEqual('\raudit: 1/1 domains\n', err)
+        self.assertEqual(['unmanaged'],
+                         [r['status'] for r in json.loads(out)])
+
+    def test_only_stdout_is_a_terminal(self):
+        status, _out, err = self.audit(stdout_tty=True, stderr_tty=False)
+        self.assertEqual(0, status, err)
+        self.assertEqual('', err)
