@@ -19,8 +19,12 @@ microversion 2.86 and later. The validators are the customisers' own key
 declarations, so the API accepts exactly what the compute accepts.
 
 NOTE(xmlhooks): the package must therefore be installed on API hosts too,
-with the same ``[xmlhooks] customizers`` as the computes.
+with the same ``[xmlhooks] customizers`` and ``allow_sensitive`` as the
+computes (without ``qemu_passthrough`` there, ``xmlhooks:qemu:`` keys get
+HTTP 400).
 """
+
+import os
 
 from nova import exception as nova_exception
 from oslo_log import log as logging
@@ -85,11 +89,18 @@ def _profile_parser(conf):
 def _known_profiles(conf):
     # NOTE(xmlhooks): API hosts often do not carry the computes' profile
     # files; names are then only checked for syntax.
+    # NOTE(xmlhooks): a missing directory is normal on an API host and is
+    # not worth the warning the compute logs for it, on every request.
+    directories = [d for d in conf.xmlhooks.profile_dirs if os.path.isdir(d)]
+    if not directories:
+        return None
     try:
-        known = profiles.load_directories(conf.xmlhooks.profile_dirs)
+        known = profiles.load_directories(directories)
     except exception.XmlHooksError as e:
-        LOG.warning('xmlhooks profiles are not readable here, checking '
-                    'profile names for syntax only: %s', e.format_message())
+        # NOTE(xmlhooks): DEBUG, not WARNING: this runs on every request
+        # that names a profile, and is normal on API hosts.
+        LOG.debug('xmlhooks profiles are not readable here, checking '
+                  'profile names for syntax only: %s', e.format_message())
         return None
     return set(known) or None
 

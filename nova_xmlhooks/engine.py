@@ -66,10 +66,6 @@ class RuleSet(tuple):
         return ruleset
 
 
-class _CompiledProfile(tuple):
-    """The parsed rules of one profile."""
-
-
 _parser_local = threading.local()
 
 
@@ -283,7 +279,7 @@ class Engine:
                         entry='xml[%d]' % index)
                 rules.append(base.Rule(key=key, value=edit, source=source,
                                        family=family, payload=payload))
-        return _CompiledProfile(rules)
+        return tuple(rules)
 
     # Resolution
 

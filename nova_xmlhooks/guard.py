@@ -39,17 +39,18 @@ import copy
 from lxml import etree
 from oslo_log import log as logging
 
+from nova_xmlhooks.conf import xmlhooks as conf_opts
 from nova_xmlhooks import exception
 from nova_xmlhooks import metadata
 from nova_xmlhooks import xpath_edit
 
 LOG = logging.getLogger(__name__)
 
-QEMU_PASSTHROUGH = 'qemu_passthrough'
-SECURITY_LABELS = 'security_labels'
-HOST_PATHS = 'host_paths'
-DEVICES_PASSTHROUGH = 'devices_passthrough'
-RESOURCES = 'resources'
+QEMU_PASSTHROUGH = conf_opts.QEMU_PASSTHROUGH
+SECURITY_LABELS = conf_opts.SECURITY_LABELS
+HOST_PATHS = conf_opts.HOST_PATHS
+DEVICES_PASSTHROUGH = conf_opts.DEVICES_PASSTHROUGH
+RESOURCES = conf_opts.RESOURCES
 
 # NOTE(xmlhooks): places are matched on the last three element names of
 # a node's path (see _path), which tell every place below apart.
@@ -114,8 +115,7 @@ _MODES = {
     RESOURCES: 'any',
 }
 #: the order in which categories are checked, so errors are deterministic
-CATEGORIES = (QEMU_PASSTHROUGH, SECURITY_LABELS, HOST_PATHS,
-              DEVICES_PASSTHROUGH, RESOURCES)
+CATEGORIES = conf_opts.SENSITIVE_CATEGORIES
 _NEW = 'new '
 
 

@@ -10,15 +10,19 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+"""The ``[xmlhooks]`` options of the compute driver and the command."""
+
 from oslo_config import cfg
 
-SENSITIVE_CATEGORIES = (
-    'qemu_passthrough',
-    'security_labels',
-    'host_paths',
-    'devices_passthrough',
-    'resources',
-)
+# The sensitive categories of change, in the order the guard checks them
+# (so that its errors are deterministic); see nova_xmlhooks.guard.
+QEMU_PASSTHROUGH = 'qemu_passthrough'
+SECURITY_LABELS = 'security_labels'
+HOST_PATHS = 'host_paths'
+DEVICES_PASSTHROUGH = 'devices_passthrough'
+RESOURCES = 'resources'
+SENSITIVE_CATEGORIES = (QEMU_PASSTHROUGH, SECURITY_LABELS, HOST_PATHS,
+                        DEVICES_PASSTHROUGH, RESOURCES)
 
 DEFAULT_SCHEMA_PATH = '/usr/share/libvirt/schemas/domain.rng'
 

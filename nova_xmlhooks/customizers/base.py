@@ -53,7 +53,7 @@ class Rule:
     """One parsed customisation.
 
     :ivar key: the spec key, e.g. ``xmlhooks:xml:cache``, or for an entry
-        of a profile's ``xml`` list ``xmlhooks:xml:<profile>.<n>``
+        of a profile's ``xml`` list ``xmlhooks:xml:<profile>[<n>]``
     :ivar value: the value as written
     :ivar source: ``flavor``, ``image`` or ``profile:<name>``
     :ivar family: the customiser that owns the key

@@ -27,12 +27,14 @@ import re
 
 from lxml import etree
 
+from nova_xmlhooks.conf import xmlhooks as conf_opts
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks.customizers import smbios
 from nova_xmlhooks import metadata
+from nova_xmlhooks import xpath_edit
 
-QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
-CATEGORY = 'qemu_passthrough'
+QEMU_NS = xpath_edit.QEMU_NS
+CATEGORY = conf_opts.QEMU_PASSTHROUGH
 ENV_NAME_PATTERN = r'[A-Za-z_][A-Za-z0-9_]{0,63}'
 _ENV_NAME_RE = re.compile(ENV_NAME_PATTERN)
 _COMMANDLINE = '{%s}commandline' % QEMU_NS
