@@ -20,6 +20,19 @@ an element up before creating it.
 from lxml import etree
 
 
+def child(parent, tag):
+    """Return the first ``<tag>`` child, creating it if missing.
+
+    :param parent: the parent element
+    :param tag: the child's tag
+    :returns: the child element
+    """
+    node = parent.find(tag)
+    if node is None:
+        node = etree.SubElement(parent, tag)
+    return node
+
+
 def feature(root, tag):
     """Return <features><tag>, creating what is missing.
 
@@ -38,10 +51,7 @@ def feature(root, tag):
             root.append(features)
         else:
             devices.addprevious(features)
-    node = features.find(tag)
-    if node is None:
-        node = etree.SubElement(features, tag)
-    return node
+    return child(features, tag)
 
 
 def named_child(parent, tag, name):

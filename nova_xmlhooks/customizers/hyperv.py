@@ -20,8 +20,6 @@ element Nova wrote is changed in place, never duplicated.
 
 import re
 
-from lxml import etree
-
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks.customizers import elements
 from nova_xmlhooks import exception
@@ -156,26 +154,19 @@ class HypervCustomizer(base.Customizer):
                 _vendor_id(hyperv, rule)
 
 
-def _child(parent, tag):
-    node = parent.find(tag)
-    if node is None:
-        node = etree.SubElement(parent, tag)
-    return node
-
-
 def _switch(hyperv, feature, state):
     if feature == 'stimer.direct':
-        stimer = _child(hyperv, 'stimer')
+        stimer = elements.child(hyperv, 'stimer')
         if state == 'on' and stimer.get('state') != 'on':
             # NOTE(xmlhooks): QEMU's hv-stimer-direct needs hv-stimer.
             stimer.set('state', 'on')
-        _child(stimer, 'direct').set('state', state)
+        elements.child(stimer, 'direct').set('state', state)
         return
-    _child(hyperv, feature).set('state', state)
+    elements.child(hyperv, feature).set('state', state)
 
 
 def _spinlocks(hyperv, state, retries):
-    node = _child(hyperv, 'spinlocks')
+    node = elements.child(hyperv, 'spinlocks')
     node.set('state', state)
     if state == 'off':
         node.attrib.pop('retries', None)
@@ -188,7 +179,7 @@ def _spinlocks(hyperv, state, retries):
 
 def _vendor_id(hyperv, rule):
     _, state, value = rule.payload
-    node = _child(hyperv, 'vendor_id')
+    node = elements.child(hyperv, 'vendor_id')
     node.set('state', state)
     if state == 'off':
         node.attrib.pop('value', None)

@@ -17,8 +17,6 @@ Nova writes ``<kvm><hidden state='on'/></kvm>`` for
 the other KVM features per flavor.
 """
 
-from lxml import etree
-
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks.customizers import elements
 
@@ -92,9 +90,7 @@ class KvmCustomizer(base.Customizer):
         kvm = elements.feature(root, 'kvm')
         for rule in rules:
             feature, state, size = rule.payload
-            node = kvm.find(feature)
-            if node is None:
-                node = etree.SubElement(kvm, feature)
+            node = elements.child(kvm, feature)
             node.set('state', state)
             if feature != 'dirty-ring':
                 continue

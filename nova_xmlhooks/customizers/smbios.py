@@ -193,9 +193,7 @@ class SmbiosCustomizer(base.Customizer):
                 continue
             _, section, field, parts = rule.payload
             element = _ELEMENTS[section]
-            node = sysinfo.find(element)
-            if node is None:
-                node = etree.SubElement(sysinfo, element)
+            node = elements.child(sysinfo, element)
             elements.named_child(node, 'entry', field).text = render(
                 parts, context)
         if oem:
