@@ -70,7 +70,24 @@ print(os.path.dirname(nova.virt.__file__))' 2>/dev/null) || return 0
     fi
 }
 
+# NOTE(xmlhooks): the driver overrides private methods of nova's libvirt
+# driver, so the package pins one nova series; on another one pip would
+# fail, or try to replace DevStack's own nova from PyPI.
+_NOVA_XMLHOOKS_NOVA_SERIES=34
+
+function _xmlhooks_check_nova {
+    local python version
+    python=$(_xmlhooks_python)
+    version=$($python -c 'from importlib import metadata
+print(metadata.version("nova"))' 2>/dev/null) \
+        || die $LINENO "nova-xmlhooks: nova is not installed for $python"
+    if [[ "${version%%.*}" != "$_NOVA_XMLHOOKS_NOVA_SERIES" ]]; then
+        die $LINENO "nova-xmlhooks supports nova $_NOVA_XMLHOOKS_NOVA_SERIES.x only; this DevStack has nova $version"
+    fi
+}
+
 function install_nova_xmlhooks {
+    _xmlhooks_check_nova
     local target=$NOVA_XMLHOOKS_DIR
     if [[ -n "$NOVA_XMLHOOKS_EXTRAS" ]]; then
         target="$target[$NOVA_XMLHOOKS_EXTRAS]"

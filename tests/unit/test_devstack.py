@@ -251,6 +251,20 @@ class DevStackPluginTest(testtools.TestCase):
                       result.stderr)
         self.assertFalse(os.path.exists(self.cpu_conf))
 
+    def test_other_nova_series_is_refused(self):
+        # NOTE(xmlhooks): metadata found first on the path wins, as it
+        # would for a DevStack nova of another series.
+        info = os.path.join(self.site, 'nova-35.0.0.dist-info')
+        os.mkdir(info)
+        with open(os.path.join(info, 'METADATA'), 'w') as handle:
+            handle.write('Metadata-Version: 2.1\nName: nova\n'
+                         'Version: 35.0.0\n')
+        result = self.run_phases(['stack:install'], check=False)
+        self.assertNotEqual(0, result.returncode)
+        self.assertIn('nova-xmlhooks supports nova 34.x only; this '
+                      'DevStack has nova 35.0.0', result.stderr)
+        self.assertEqual([], self.calls_made())
+
     def test_failed_validation_stops_stack(self):
         result = self.run_phases(['stack:extra'], check=False,
                                  STUB_VALIDATE_RC='1')
