@@ -20,6 +20,23 @@ an element up before creating it.
 from lxml import etree
 
 
+def insert_before(root, node, anchor):
+    """Insert a new top-level element where libvirt would format it.
+
+    :param root: the ``<domain>`` element
+    :param node: the new element
+    :param anchor: the tag of the child that ``node`` goes before; when
+        there is none, ``node`` goes last
+    :returns: ``node``
+    """
+    following = root.find(anchor)
+    if following is None:
+        root.append(node)
+    else:
+        following.addprevious(node)
+    return node
+
+
 def child(parent, tag):
     """Return the first ``<tag>`` child, creating it if missing.
 
@@ -34,35 +51,30 @@ def child(parent, tag):
 
 
 def feature(root, tag):
-    """Return <features><tag>, creating what is missing.
+    """Return ``<features><tag>``, creating what is missing.
 
-    A new <features> goes before <devices>, where libvirt
+    A new ``<features>`` goes before ``<devices>``, where libvirt
     formats it.
 
-    :param root: the <domain> element
-    :param tag: the feature element's tag, e.g. hyperv
+    :param root: the ``<domain>`` element
+    :param tag: the feature element's tag, e.g. ``hyperv``
     :returns: the feature element
     """
     features = root.find('features')
     if features is None:
-        features = etree.Element('features')
-        devices = root.find('devices')
-        if devices is None:
-            root.append(features)
-        else:
-            devices.addprevious(features)
+        features = insert_before(root, etree.Element('features'), 'devices')
     return child(features, tag)
 
 
 def named_child(parent, tag, name):
-    """Return the one <tag name='name'> child, creating it if missing.
+    """Return the one ``<tag name='name'>`` child, creating it if missing.
 
     Duplicates (which libvirt would refuse or ignore) are removed, so the
     caller's settings are the only ones left.
 
     :param parent: the parent element
-    :param tag: the child's tag, e.g. timer
-    :param name: the value of its name attribute
+    :param tag: the child's tag, e.g. ``timer``
+    :param name: the value of its ``name`` attribute
     :returns: the child element
     """
     nodes = [n for n in parent.iterfind(tag) if n.get('name') == name]

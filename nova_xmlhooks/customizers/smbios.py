@@ -213,13 +213,8 @@ def _sysinfo(root):
     for node in root.iterfind('sysinfo'):
         if node.get('type') == 'smbios':
             return node
-    node = etree.Element('sysinfo', type='smbios')
-    anchor = root.find('os')
-    if anchor is None:
-        root.append(node)
-    else:
-        anchor.addprevious(node)
-    return node
+    return elements.insert_before(
+        root, etree.Element('sysinfo', type='smbios'), 'os')
 
 
 def _use_sysinfo(root):

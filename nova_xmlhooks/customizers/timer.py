@@ -95,12 +95,8 @@ class TimerCustomizer(base.Customizer):
     def apply(self, root, rules, context):
         clock = root.find('clock')
         if clock is None:
-            clock = etree.Element('clock', offset='utc')
-            anchor = root.find('devices')
-            if anchor is None:
-                root.append(clock)
-            else:
-                anchor.addprevious(clock)
+            clock = elements.insert_before(
+                root, etree.Element('clock', offset='utc'), 'devices')
         for rule in rules:
             name, attrs = rule.payload
             timer = elements.named_child(clock, 'timer', name)

@@ -37,7 +37,6 @@ import uuid
 import fixtures
 from lxml import etree
 
-from nova_xmlhooks import xpath_edit
 from tests.unit import base as unit_base
 
 try:
@@ -48,7 +47,6 @@ except ImportError:  # pragma: no cover - depends on the host
     libvirt_qemu = None
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES_DIR = os.path.join(TESTS_DIR, 'fixtures')
 PROFILES_DIR = os.path.join(os.path.dirname(TESTS_DIR), 'etc', 'xmlhooks.d')
 SYSTEM_URI = 'qemu:///system'
 REQUIRE_ENV = 'XMLHOOKS_REQUIRE_LIBVIRT'
@@ -70,20 +68,9 @@ def libvirt_required():
     return os.environ.get(REQUIRE_ENV) == '1'
 
 
-def nova_xml(name):
-    """Domain XML that Nova generated through its functional harness.
-
-    :param name: the fixture name without ``.xml``, e.g. ``nova-basic``
-    :returns: the XML as a str
-    """
-    with open(os.path.join(FIXTURES_DIR, name + '.xml')) as handle:
-        return handle.read()
-
-
-def xpath(xml, expression):
-    """Evaluate an XPath on an XML string, with the ``qemu`` prefix."""
-    return etree.fromstring(xml.encode()).xpath(
-        expression, namespaces=xpath_edit.NAMESPACES)
+# NOTE(xmlhooks): the same captured fixtures and helpers as the unit tests.
+nova_xml = unit_base.nova_xml
+xpath = unit_base.xpath
 
 
 def renamed(xml, name):
