@@ -17,7 +17,7 @@ import os
 import fixtures
 from lxml import etree
 from oslo_config import fixture as config_fixture
-import testtools
+from oslotest import base as oslo_base
 
 from nova_xmlhooks import conf as xmlhooks_conf
 from nova_xmlhooks import engine
@@ -43,7 +43,7 @@ def xpath(xml, expression):
         expression, namespaces=xpath_edit.NAMESPACES)
 
 
-class TestCase(testtools.TestCase):
+class TestCase(oslo_base.BaseTestCase):
     """A test case with the config and a profile directory of its own."""
 
     def setUp(self):

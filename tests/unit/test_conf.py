@@ -13,10 +13,10 @@
 import subprocess
 import sys
 
-import testtools
+from oslotest import base as oslo_base
 
 
-class GeneratorTest(testtools.TestCase):
+class GeneratorTest(oslo_base.BaseTestCase):
 
     def test_sample_has_the_group_and_every_option(self):
         # NOTE(xmlhooks): run the real generator through the installed

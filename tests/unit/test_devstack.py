@@ -28,7 +28,7 @@ import textwrap
 
 import fixtures
 from oslo_config import cfg
-import testtools
+from oslotest import base as oslo_base
 
 from nova_xmlhooks.conf import xmlhooks as xmlhooks_opts
 from nova_xmlhooks import engine
@@ -86,7 +86,7 @@ STUBS = textwrap.dedent(r'''
 ''')
 
 
-class DevStackPluginTest(testtools.TestCase):
+class DevStackPluginTest(oslo_base.BaseTestCase):
 
     def setUp(self):
         super().setUp()

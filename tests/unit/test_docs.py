@@ -34,7 +34,7 @@ import fixtures
 from lxml import etree
 from oslo_config import cfg
 import testscenarios
-import testtools
+from oslotest import base as oslo_base
 import yaml
 
 from nova_xmlhooks import api_validation
@@ -148,7 +148,7 @@ def read(path):
         return handle.read()
 
 
-class CookbookExampleTest(testtools.TestCase):
+class CookbookExampleTest(oslo_base.BaseTestCase):
     """Each example's specs give exactly the XML the docs show."""
 
     scenarios = sorted((name, {'name': name, 'example': example})
@@ -173,7 +173,7 @@ class CookbookExampleTest(testtools.TestCase):
             matching[0].validate(key, value)
 
 
-class CookbookIndexTest(testtools.TestCase):
+class CookbookIndexTest(oslo_base.BaseTestCase):
 
     def test_every_example_is_shown_and_every_shown_one_exists(self):
         shown = set()
@@ -197,7 +197,7 @@ class CookbookIndexTest(testtools.TestCase):
         self.assertRaises(ValueError, specs_from_command, path)
 
 
-class ExtraSpecReferenceTest(testtools.TestCase):
+class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
     """The reference documents every key that nova-api accepts."""
 
     def setUp(self):
@@ -262,7 +262,7 @@ class ExtraSpecReferenceTest(testtools.TestCase):
                 '%s is not in the extra spec reference' % key)
 
 
-class TroubleshootingTest(testtools.TestCase):
+class TroubleshootingTest(oslo_base.BaseTestCase):
     """Every error a user can see has an entry in troubleshooting."""
 
     def test_every_error_is_explained(self):
@@ -296,7 +296,7 @@ class TroubleshootingTest(testtools.TestCase):
                 any(re.fullmatch(p, message) for p in patterns), message)
 
 
-class DeploymentSnippetTest(testtools.TestCase):
+class DeploymentSnippetTest(oslo_base.BaseTestCase):
     """Every deployment tool's snippet makes the same settings."""
 
     def setUp(self):
@@ -377,7 +377,7 @@ class DeploymentSnippetTest(testtools.TestCase):
                                                    'settings')))
 
 
-class CustomizerExampleTest(testtools.TestCase):
+class CustomizerExampleTest(oslo_base.BaseTestCase):
     """The example customiser of the developer guide works as shown."""
 
     def load_module(self):

@@ -18,12 +18,12 @@ import sys
 import zipfile
 
 import fixtures
-import testtools
+from oslotest import base as oslo_base
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 
-class WheelTest(testtools.TestCase):
+class WheelTest(oslo_base.BaseTestCase):
     """The built wheel ships the shim but none of nova's own files."""
 
     def test_wheel_contents(self):
@@ -56,7 +56,7 @@ class WheelTest(testtools.TestCase):
         self.assertEqual([], [n for n in names if '/etc/nova/' in n])
 
 
-class InstalledFilesTest(testtools.TestCase):
+class InstalledFilesTest(oslo_base.BaseTestCase):
     """What pip installed: the shim, and none of nova's own files.
 
     NOTE(xmlhooks): tox installs the package (not editable) into a fresh

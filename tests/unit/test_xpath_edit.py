@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from lxml import etree
-import testtools
+from oslotest import base as oslo_base
 
 from nova_xmlhooks import engine
 from nova_xmlhooks import xpath_edit
@@ -29,7 +29,7 @@ def _apply(xml, *edits):
     return engine.serialize(root)
 
 
-class ParseTest(testtools.TestCase):
+class ParseTest(oslo_base.BaseTestCase):
 
     def test_plain_form_is_set(self):
         edit = xpath_edit.parse('./clock/@offset=localtime')
@@ -79,7 +79,7 @@ class ParseTest(testtools.TestCase):
             self.assertIn(fragment, str(e), text)
 
 
-class ParseLimitTest(testtools.TestCase):
+class ParseLimitTest(oslo_base.BaseTestCase):
     """What compiles but would fail, or be slow, when applied."""
 
     def assertRefused(self, text, fragment):
@@ -249,7 +249,7 @@ class ApplyTest(base.TestCase):
         self.assertRaises(xpath_edit.EditError, edit.apply, root)
 
 
-class StandaloneTest(testtools.TestCase):
+class StandaloneTest(oslo_base.BaseTestCase):
 
     def test_does_not_import_nova(self):
         # NOTE(xmlhooks): the separate-process hook of the benchmark runs

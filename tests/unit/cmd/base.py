@@ -19,7 +19,7 @@ import sys
 
 import fixtures
 from lxml import etree
-import testtools
+from oslotest import base as oslo_base
 
 from nova_xmlhooks.cmd import main
 from nova_xmlhooks import metadata
@@ -90,7 +90,7 @@ class CommandFixture(fixtures.Fixture):
         return status, stdout.getvalue(), stderr.getvalue()
 
 
-class CommandTestCase(testtools.TestCase):
+class CommandTestCase(oslo_base.BaseTestCase):
     """A test with a temporary nova.conf and profile directory."""
 
     def setUp(self):

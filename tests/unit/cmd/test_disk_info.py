@@ -18,7 +18,7 @@ import shutil
 import subprocess
 
 import fixtures
-import testtools
+from oslotest import base as oslo_base
 
 from nova_xmlhooks.cmd import disk_info
 
@@ -31,7 +31,7 @@ SIZES = (0, 999, 1000, 1023, KIB, 1000 * KIB - 512, 1000 * KIB,
          1000 * GIB, 4 * 1024 * GIB)
 
 
-class HumanSizeTest(testtools.TestCase):
+class HumanSizeTest(oslo_base.BaseTestCase):
 
     def test_never_scientific(self):
         for size in SIZES + (2 ** 50, 1000 * 2 ** 50, 2 ** 60, 2 ** 64 - 1):
