@@ -16,7 +16,12 @@ NOTE(xmlhooks): kept free of nova imports, so that the XPath edit code
 that uses it can run in a process that does not load nova.
 """
 
+import re
 import unicodedata
+
+# Characters that XML 1.0 does not allow in a document.
+_NOT_XML_RE = re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd'
+                         '\U00010000-\U0010ffff]')
 
 
 def printable(text):
@@ -33,3 +38,21 @@ def printable(text):
     return ''.join(
         char if not unicodedata.category(char).startswith('C')
         else '\\u%04x' % ord(char) for char in text)
+
+
+def one_line(text):
+    """Fold a message onto one line.
+
+    :param text: any message
+    :returns: the message with its line breaks replaced by spaces
+    """
+    return ' '.join(str(text).split())
+
+
+def not_xml(text):
+    """Find the first character that an XML 1.0 document cannot hold.
+
+    :param text: a string
+    :returns: a ``re.Match`` for that character, or None
+    """
+    return _NOT_XML_RE.search(text)

@@ -29,6 +29,7 @@ from lxml import etree
 from oslo_log import log as logging
 
 from nova_xmlhooks import exception
+from nova_xmlhooks import messages
 
 LOG = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def _compile(path):
     except (OSError, etree.XMLSyntaxError, etree.RelaxNGParseError) as e:
         raise exception.XmlHooksError(
             reason='[xmlhooks] schema_path %s cannot be compiled: %s'
-                   % (path, _one_line(str(e))))
+                   % (path, messages.one_line(str(e))))
 
 
 def compile_schema(path):
@@ -67,10 +68,6 @@ def compile_schema(path):
         if schema is None:
             schema = _compiled[path] = _compile(path)
         return schema
-
-
-def _one_line(text):
-    return ' '.join(text.split())
 
 
 class SchemaCheck:
@@ -155,7 +152,7 @@ class SchemaCheck:
             keys = keys[:MAX_RULES_NAMED] + [
                 'and %d more' % (len(keys) - MAX_RULES_NAMED)]
         raise exception.SchemaError(keys, '%s: %s' % (
-            self._where(errors), _one_line(errors[0].message)))
+            self._where(errors), messages.one_line(errors[0].message)))
 
     @staticmethod
     def _where(errors):

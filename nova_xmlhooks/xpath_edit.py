@@ -93,9 +93,6 @@ _PREDICATE_AXES = frozenset((
 # Operator names, which may be followed by '(' as in 'a or (b)'.
 _OPERATORS = frozenset(('and', 'or', 'div', 'mod'))
 _MAX_PREDICATE_DEPTH = 2
-# Characters that XML 1.0 does not allow in a document.
-_NOT_XML_RE = re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd'
-                         '\U00010000-\U0010ffff]')
 
 
 class EditError(ValueError):
@@ -362,7 +359,7 @@ def parse(text):
     :returns: an :class:`Edit`
     :raises: EditError naming what is wrong
     """
-    bad = _NOT_XML_RE.search(text)
+    bad = messages.not_xml(text)
     if bad:
         # NOTE(xmlhooks): lxml would refuse such a value only when the
         # edit is applied; refuse it when the spec is parsed instead.

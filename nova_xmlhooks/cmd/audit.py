@@ -84,6 +84,7 @@ import sys
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks.cmd import drift as drift_mod
 from nova_xmlhooks.cmd import libvirt_host
+from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 
 NAME = 'audit'
@@ -246,7 +247,7 @@ def run(conf):
         domains = connection.listAllDomains(0)
     except libvirt.libvirtError as e:
         raise common.CommandError('cannot list the domains at %s: %s' % (
-            uri, common.one_line(e.get_error_message() or e)))
+            uri, messages.one_line(e.get_error_message() or e)))
     domains = _selected(domains, args.domain)
     # NOTE(xmlhooks): progress goes to stderr, so it is stderr that must
     # be a terminal: "audit --format json > report.json" still shows it,

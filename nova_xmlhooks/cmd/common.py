@@ -17,19 +17,11 @@ import sys
 
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
+from nova_xmlhooks import messages
 
 
 class CommandError(Exception):
     """A problem reported as one line on stderr, with exit status 1."""
-
-
-def one_line(text):
-    """Fold a message onto one line.
-
-    :param text: any message
-    :returns: the message with its line breaks replaced by spaces
-    """
-    return ' '.join(str(text).split())
 
 
 def error_message(error):
@@ -41,7 +33,7 @@ def error_message(error):
     message = error.format_message()
     if message.startswith('xmlhooks: '):
         message = message[len('xmlhooks: '):]
-    return one_line(message)
+    return messages.one_line(message)
 
 
 def out(text=''):

@@ -34,6 +34,7 @@ from nova_xmlhooks.cmd import common
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
+from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 
 
@@ -109,7 +110,7 @@ def recorded_ruleset(engine, record):
             payload = customizer.parse(item.key, item.value)
         except ValueError as e:
             problem = rule_dict(item)
-            problem['reason'] = common.one_line(e)
+            problem['reason'] = messages.one_line(e)
             unchecked.append(problem)
             continue
         rules.append(base.Rule(key=item.key, value=item.value,

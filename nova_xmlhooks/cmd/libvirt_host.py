@@ -15,6 +15,7 @@
 import importlib
 
 from nova_xmlhooks.cmd import common
+from nova_xmlhooks import messages
 
 #: domain states as ``virsh list`` names them, by libvirt's numbers
 #: (VIR_DOMAIN_NOSTATE is 0, VIR_DOMAIN_RUNNING 1 and so on)
@@ -78,7 +79,7 @@ def connect(uri):
         return libvirt, libvirt.openReadOnly(uri)
     except libvirt.libvirtError as e:
         raise common.CommandError('cannot connect to libvirt at %s: %s'
-                                  % (uri, common.one_line(
+                                  % (uri, messages.one_line(
                                       e.get_error_message() or e)))
 
 
@@ -142,5 +143,6 @@ def read_domain(libvirt, domain):
     except libvirt.libvirtError as e:
         if is_gone(libvirt, e):
             raise DomainGone(name)
-        raise common.CommandError('cannot read a domain: %s' % common.one_line(
-            e.get_error_message() or e))
+        raise common.CommandError('cannot read a domain: %s'
+                                  % messages.one_line(
+                                      e.get_error_message() or e))

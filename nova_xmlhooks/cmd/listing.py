@@ -20,6 +20,7 @@ validates with), followed by the profiles with their descriptions.
 import textwrap
 
 from nova_xmlhooks.cmd import common
+from nova_xmlhooks import messages
 
 NAME = 'list'
 HELP = 'list the customisers, their keys and the profiles'
@@ -51,7 +52,7 @@ def allowed_values(value):
 
 
 def _wrap(text, depth):
-    return textwrap.wrap(common.one_line(text), width=79 - 4 * (depth + 1),
+    return textwrap.wrap(messages.one_line(text), width=79 - 4 * (depth + 1),
                          initial_indent=_INDENT * depth,
                          subsequent_indent=_INDENT * depth,
                          break_long_words=False)
@@ -107,7 +108,7 @@ def run(conf):
         common.out()
         common.out(_INDENT + name + (' [%s]' % ', '.join(flags)
                                      if flags else ''))
-        common.out(_INDENT * 2 + (common.one_line(profile.description)
+        common.out(_INDENT * 2 + (messages.one_line(profile.description)
                                   or '(no description)'))
         common.out(_INDENT * 2 + '%d spec(s), %d xml edit(s), from %s' % (
             len(profile.specs), len(profile.xml), profile.path))

@@ -41,6 +41,7 @@ from nova_xmlhooks.cmd import render
 from nova_xmlhooks.cmd import show
 from nova_xmlhooks.cmd import validate
 from nova_xmlhooks import conf as xmlhooks_conf
+from nova_xmlhooks import messages
 
 CONF = xmlhooks_conf.CONF
 
@@ -140,14 +141,14 @@ def config_read_error(error, argv=()):
     :returns: the message, naming the file when it is known
     """
     if isinstance(error, cfg.Error):
-        return 'cannot read the configuration: %s' % common.one_line(error)
+        return 'cannot read the configuration: %s' % messages.one_line(error)
     filename = _config_file_of(error, argv)
     if isinstance(error, UnicodeDecodeError):
         reason = 'not UTF-8 text'
     elif isinstance(error, OSError):
         reason = error.strerror or str(error)
     else:
-        reason = common.one_line(error)
+        reason = messages.one_line(error)
     if filename:
         return 'cannot read the configuration file %s: %s' % (filename,
                                                               reason)
@@ -162,7 +163,7 @@ def config_value_error(error):
         or oslo.config's own message folded onto one line if it is not
         worded as expected
     """
-    text = common.one_line(error)
+    text = messages.one_line(error)
     match = _VALUE_ERROR.match(text)
     if match is None:
         return 'configuration: ' + text
@@ -215,20 +216,20 @@ def main(argv=None):
     except BrokenPipeError:
         _quiet_stdout()
     except common.CommandError as e:
-        common.err(prefix + common.one_line(e))
+        common.err(prefix + messages.one_line(e))
     except cfg.ConfigFileValueError as e:
         common.err(prefix + config_value_error(e))
     except cfg.Error as e:
         # NOTE(xmlhooks): oslo.config checks values from files when they
         # are first read, e.g. an on_error value that is not a choice.
-        common.err(prefix + 'configuration: ' + common.one_line(e))
+        common.err(prefix + 'configuration: ' + messages.one_line(e))
     except KeyboardInterrupt:
         common.err(prefix + 'interrupted')
     except Exception as e:
         std_logging.getLogger(__name__).debug('Unexpected error',
                                               exc_info=True)
         common.err(prefix + 'unexpected %s: %s' % (type(e).__name__,
-                                                   common.one_line(e)))
+                                                   messages.one_line(e)))
     return 1
 
 

@@ -25,6 +25,7 @@ import uuid
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks.cmd import disk_info
 from nova_xmlhooks.cmd import libvirt_host
+from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 
 NAME = 'show'
@@ -63,7 +64,7 @@ def find_domain(libvirt, connection, instance, uri):
         if libvirt_host.is_gone(libvirt, e):
             raise common.CommandError('no domain %s at %s' % (instance, uri))
         raise common.CommandError('cannot look up %s at %s: %s' % (
-            instance, uri, common.one_line(e.get_error_message() or e)))
+            instance, uri, messages.one_line(e.get_error_message() or e)))
 
 
 def _section(title):

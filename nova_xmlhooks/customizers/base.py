@@ -30,6 +30,8 @@ import typing as ty
 from nova.api.validation.extra_specs import base as nova_validators
 from nova import exception as nova_exception
 
+from nova_xmlhooks import messages
+
 NAMESPACE = 'xmlhooks'
 
 
@@ -67,11 +69,6 @@ class Rule:
     payload: ty.Any = dataclasses.field(compare=False, repr=False)
 
 
-# Characters that XML 1.0 does not allow in a document.
-_NOT_XML_RE = re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd'
-                         '\U00010000-\U0010ffff]')
-
-
 def check_xml_text(value):
     """Refuse a value that could not be written into a domain document.
 
@@ -83,7 +80,7 @@ def check_xml_text(value):
     :param value: a spec value
     :raises: ValueError naming the character
     """
-    bad = _NOT_XML_RE.search(value)
+    bad = messages.not_xml(value)
     if bad:
         raise ValueError('character U+%04X is not allowed in XML'
                          % ord(bad.group()))

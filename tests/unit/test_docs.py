@@ -33,8 +33,8 @@ import tempfile
 import fixtures
 from lxml import etree
 from oslo_config import cfg
-import testscenarios
 from oslotest import base as oslo_base
+import testscenarios
 import yaml
 
 from nova_xmlhooks import api_validation
