@@ -297,7 +297,38 @@ class TroubleshootingTest(oslo_base.BaseTestCase):
 
 
 class DeploymentSnippetTest(oslo_base.BaseTestCase):
-    """Every deployment tool's snippet makes the same settings."""
+    """Every deployment tool's snippet makes the same settings.
+
+    Each also uses the names that tool really defines; the names are
+    recorded here with the file and line of the tool that defines them
+    (on its master branch; the same on every stable branch that the
+    deployment guide names).
+    """
+
+    # NOTE(xmlhooks): openstack/kolla. kolla-build gives an image the
+    # plugins of the sections named '^<image>-plugin-.+'
+    # (kolla/image/kolla_worker.py:776-789); their options come from
+    # kolla/common/config.py:304-328 (type is one of local, git, url), and
+    # a git source needs a reference (kolla_worker.py:726-727).
+    # kolla/docker/nova/nova-base/Dockerfile.j2:57-78 installs them with
+    # pip; nova-api and nova-compute are built FROM nova-base (line 1 of
+    # their Dockerfile.j2).
+    KOLLA_PLUGIN_SECTION = r'^nova-base-plugin-.+'
+    KOLLA_SOURCE_TYPES = ('local', 'git', 'url')
+    # NOTE(xmlhooks): openstack/kolla-ansible. nova.conf is merged from
+    # {{ node_custom_config }}/nova/{{ item.key }}.conf, item.key being the
+    # service (ansible/roles/nova-cell/tasks/config.yml:136,
+    # ansible/roles/nova/tasks/config.yml:66); node_custom_config is
+    # /etc/kolla/config (doc/source/admin/advanced-configuration.rst:92).
+    # Images and extra volumes: ansible/roles/nova/defaults/main.yml:126,
+    # 226 and ansible/roles/nova-cell/defaults/main.yml:326, 517. Inventory
+    # groups: nova-api (nova/defaults/main.yml:5) and compute
+    # (nova_cell_compute_group, nova-cell/defaults/main.yml:119).
+    KOLLA_CONFIG = '/etc/kolla/config/nova/%s.conf'
+    KOLLA_VARIABLES = {'nova_api_image', 'nova_compute_image',
+                       'nova_api_extra_volumes',
+                       'nova_compute_extra_volumes'}
+    KOLLA_GROUPS = {'nova-api', 'compute'}
 
     def setUp(self):
         super().setUp()
@@ -318,6 +349,19 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
         return {k: v for k, v in self.expected.items()
                 if k != ('DEFAULT', 'compute_driver')}
 
+    def project_url(self):
+        """The project's home page, where its git repository is."""
+        setup = configparser.ConfigParser()
+        setup.read(os.path.join(REPO, 'setup.cfg'))
+        if setup.has_option('metadata', 'home_page'):
+            return setup['metadata']['home_page']
+        import tomllib
+        with open(os.path.join(REPO, 'pyproject.toml'), 'rb') as handle:
+            return tomllib.load(handle)['project']['urls']['Homepage']
+
+    def profile_dir(self):
+        return self.expected[('xmlhooks', 'profile_dirs')]
+
     def test_reference_snippet_is_valid_config(self):
         conf = cfg.ConfigOpts()
         sphinxext.register_private_opts(conf)
@@ -331,15 +375,50 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
                 self.assertEqual(value, ','.join(default)
                                  if isinstance(default, list) else default)
 
-    def test_kolla(self):
-        self.assertEqual(self.expected, self.ini(
-            os.path.join(SNIPPETS, 'kolla-nova-compute.conf')))
-        self.assertEqual(self.api_settings(), self.ini(
-            os.path.join(SNIPPETS, 'kolla-nova-api.conf')))
-        dockerfile = read(os.path.join(SNIPPETS, 'kolla.Dockerfile'))
-        self.assertIn("pip install --no-cache-dir 'nova-xmlhooks", dockerfile)
-        self.assertIn('COPY xmlhooks.d/ %s/' % self.expected[
-            ('xmlhooks', 'profile_dirs')], dockerfile)
+    def test_kolla_ansible_config(self):
+        for service, expected in (('nova-compute', self.expected),
+                                  ('nova-api', self.api_settings())):
+            path = os.path.join(SNIPPETS, 'kolla-%s.conf' % service)
+            self.assertEqual(expected, self.ini(path))
+            self.assertEqual('# ' + self.KOLLA_CONFIG % service,
+                             read(path).splitlines()[0])
+
+    def test_kolla_build(self):
+        # kolla-build.conf is read with oslo.config, as kolla-build reads it.
+        path = os.path.join(SNIPPETS, 'kolla-build.conf')
+        conf = cfg.ConfigOpts()
+        conf(['--config-file', path], project='kolla',
+             default_config_files=[], default_config_dirs=[])
+        sections = sorted(conf.list_all_sections())
+        self.assertEqual(['nova-base-plugin-nova-xmlhooks'], sections)
+        self.assertRegex(sections[0], self.KOLLA_PLUGIN_SECTION)
+        conf.register_opts(
+            [cfg.StrOpt('type', choices=self.KOLLA_SOURCE_TYPES),
+             cfg.StrOpt('location'), cfg.StrOpt('reference'),
+             cfg.BoolOpt('enabled', default=True)], group=sections[0])
+        source = conf[sections[0]]
+        self.assertEqual('git', source.type)
+        self.assertEqual(self.project_url(), source.location)
+        self.assertTrue(source.reference)
+        self.assertTrue(source.enabled)
+
+    def test_kolla_ansible_profiles(self):
+        variables = yaml.safe_load(read(os.path.join(SNIPPETS,
+                                                     'kolla-globals.yml')))
+        self.assertEqual(set(), set(variables) - self.KOLLA_VARIABLES)
+        for service in ('nova_api', 'nova_compute'):
+            self.assertTrue(variables[service + '_image'].endswith(
+                '/' + service.replace('_', '-')))
+        play = yaml.safe_load(read(os.path.join(SNIPPETS,
+                                                'kolla-profiles.yml')))
+        self.assertEqual(self.KOLLA_GROUPS, set(play[0]['hosts'].split(':')))
+        copy = play[0]['tasks'][0]['ansible.builtin.copy']
+        mount = '%s:%s:ro' % (copy['dest'].rstrip('/'), self.profile_dir())
+        self.assertEqual(
+            {'nova_api_extra_volumes': [mount],
+             'nova_compute_extra_volumes': [mount]},
+            {k: v for k, v in variables.items()
+             if k.endswith('_extra_volumes')})
 
     def test_openstack_ansible(self):
         data = yaml.safe_load(read(os.path.join(SNIPPETS,
@@ -369,12 +448,14 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
         lines = read(os.path.join(SNIPPETS, 'local.conf')).splitlines()
         enable = [line for line in lines
                   if line.startswith('enable_plugin')]
-        setup = configparser.ConfigParser()
-        setup.read(os.path.join(REPO, 'setup.cfg'))
         self.assertEqual(['enable_plugin nova-xmlhooks %s'
-                          % setup['metadata']['home_page']], enable)
-        self.assertIn(enable[0], read(os.path.join(REPO, 'devstack',
-                                                   'settings')))
+                          % self.project_url()], enable)
+        settings = read(os.path.join(REPO, 'devstack', 'settings'))
+        self.assertIn(enable[0], settings)
+        # No branch: enable_plugin's default, master, serves every series.
+        self.assertEqual(3, len(enable[0].split()))
+        self.assertIn('\ndefine_plugin %s\n' % enable[0].split()[1],
+                      settings)
 
 
 class CustomizerExampleTest(oslo_base.BaseTestCase):
