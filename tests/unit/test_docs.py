@@ -329,6 +329,21 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
                        'nova_api_extra_volumes',
                        'nova_compute_extra_volumes'}
     KOLLA_GROUPS = {'nova-api', 'compute'}
+    # NOTE(xmlhooks): openstack/puppet-nova. manifests/deps.pp:13-25 chains
+    # these anchors and collects every package tagged nova-package into the
+    # install phase (line 14), whose end restarts the services (line 79).
+    # manifests/init.pp:480-484 declares Package['python-nova'] (Nova's
+    # Python code, python_package_name in manifests/params.pp:23 and 75).
+    # manifests/compute/libvirt.pp:292 takes compute_driver and writes
+    # DEFAULT/compute_driver (line 401).
+    PUPPET_ANCHORS = {'nova::install::begin', 'nova::install::end',
+                      'nova::config::begin', 'nova::config::end',
+                      'nova::db::begin', 'nova::db::end',
+                      'nova::dbsync::begin', 'nova::dbsync::end',
+                      'nova::service::begin', 'nova::service::end'}
+    PUPPET_PACKAGE_TAG = 'nova-package'
+    PUPPET_NOVA_PACKAGE = 'python-nova'
+    PUPPET_COMPUTE_DRIVER = 'nova::compute::libvirt::compute_driver'
 
     def setUp(self):
         super().setUp()
@@ -434,15 +449,56 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
         self.assertEqual(self.expected[('xmlhooks', 'profile_dirs')] + '/',
                          copy['dest'])
 
+    def puppet_resources(self, manifest):
+        """The resources of a manifest: {(type, title): {attribute: text}}.
+
+        Enough Puppet for the snippet: one resource per block, one
+        attribute per line, comments on lines of their own.
+        """
+        lines = [line for line in manifest.splitlines()
+                 if not line.lstrip().startswith('#')]
+        resources = {}
+        for kind, title, body in re.findall(
+                r"^(\w+) \{ '([^']+)':\n(.*?)^\}", '\n'.join(lines),
+                re.MULTILINE | re.DOTALL):
+            resources[(kind, title)] = dict(re.findall(
+                r'^\s+(\w+)\s+=>\s+(.*?),?$', body, re.MULTILINE))
+        return resources
+
     def test_puppet(self):
         manifest = read(os.path.join(SNIPPETS, 'puppet-nova-xmlhooks.pp'))
         settings = {tuple(key.split('/')): value for key, value in
                     re.findall(r"'(\w+/\w+)':\s*value\s*=>\s*'([^']*)'",
                                manifest)}
-        driver = re.search(r"compute_driver\s*=>\s*'([^']*)'", manifest)
-        settings[('DEFAULT', 'compute_driver')] = driver.group(1)
-        self.assertEqual(self.expected, settings)
-        self.assertIn("package { 'nova-xmlhooks':", manifest)
+        self.assertEqual(self.api_settings(), settings)
+        hiera = yaml.safe_load(read(os.path.join(SNIPPETS,
+                                                 'puppet-hiera.yaml')))
+        self.assertEqual(
+            {self.PUPPET_COMPUTE_DRIVER:
+             self.expected[('DEFAULT', 'compute_driver')]}, hiera)
+
+        resources = self.puppet_resources(manifest)
+        self.assertEqual({('package', 'nova-xmlhooks'),
+                          ('file', self.profile_dir())}, set(resources))
+        package = resources[('package', 'nova-xmlhooks')]
+        self.assertEqual("'pip3'", package['provider'])
+        self.assertIn("'--break-system-packages'",
+                      package['install_options'])
+        self.assertEqual("Package['%s']" % self.PUPPET_NOVA_PACKAGE,
+                         package['require'])
+        self.assertIn("'%s'" % self.PUPPET_PACKAGE_TAG, package['tag'])
+        # Only what puppet-nova declares on every Nova host: an API-only
+        # host has no Service['nova-compute'].
+        self.assertEqual(set(), set(re.findall(r"Anchor\['([^']+)'\]",
+                                               manifest)) -
+                         self.PUPPET_ANCHORS)
+        self.assertEqual({self.PUPPET_NOVA_PACKAGE},
+                         set(re.findall(r"Package\['([^']+)'\]", manifest)))
+        self.assertNotIn('Service[', manifest)
+        profiles = resources[('file', self.profile_dir())]
+        self.assertEqual("Anchor['nova::config::begin']",
+                         profiles['require'])
+        self.assertEqual("Anchor['nova::config::end']", profiles['notify'])
 
     def test_devstack(self):
         lines = read(os.path.join(SNIPPETS, 'local.conf')).splitlines()
