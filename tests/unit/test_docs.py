@@ -299,10 +299,10 @@ class TroubleshootingTest(oslo_base.BaseTestCase):
 class DeploymentSnippetTest(oslo_base.BaseTestCase):
     """Every deployment tool's snippet makes the same settings.
 
-    Each also uses the names that tool really defines; the names are
-    recorded here with the file and line of the tool that defines them
-    (on its master branch; the same on every stable branch that the
-    deployment guide names).
+    Each also uses only names that the tool defines. They are recorded
+    here with the file and line that define them on the tool's master
+    branch; the names are the same on every branch that the deployment
+    guide lists.
     """
 
     # NOTE(xmlhooks): openstack/kolla. kolla-build gives an image the
@@ -344,6 +344,17 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
     PUPPET_PACKAGE_TAG = 'nova-package'
     PUPPET_NOVA_PACKAGE = 'python-nova'
     PUPPET_COMPUTE_DRIVER = 'nova::compute::libvirt::compute_driver'
+    # NOTE(xmlhooks): openstack/openstack-ansible-os_nova.
+    # defaults/main.yml:569 declares nova_user_pip_packages, which
+    # vars/main.yml:58 joins to the packages of the Nova virtualenv that
+    # tasks/nova_install.yml:54-76 builds under the upper constraints (for
+    # the default nova_install_method, source, defaults/main.yml:56);
+    # defaults/main.yml:579 declares nova_nova_conf_overrides, merged into
+    # nova.conf by tasks/nova_post_install.yml:42. The services' groups are
+    # in defaults/main.yml:486 (nova-api-os-compute) and 497
+    # (nova-compute).
+    OSA_VARIABLES = {'nova_user_pip_packages', 'nova_nova_conf_overrides'}
+    OSA_GROUPS = {'nova_api_os_compute', 'nova_compute'}
 
     def setUp(self):
         super().setUp()
@@ -438,6 +449,7 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
     def test_openstack_ansible(self):
         data = yaml.safe_load(read(os.path.join(SNIPPETS,
                                                 'osa-user_variables.yml')))
+        self.assertEqual(self.OSA_VARIABLES, set(data))
         settings = {(section, option): value for section, options in
                     data['nova_nova_conf_overrides'].items()
                     for option, value in options.items()}
@@ -445,9 +457,9 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
         self.assertEqual(['nova-xmlhooks'], data['nova_user_pip_packages'])
         play = yaml.safe_load(read(os.path.join(SNIPPETS,
                                                 'osa-profiles.yml')))
+        self.assertEqual(self.OSA_GROUPS, set(play[0]['hosts'].split(':')))
         copy = play[0]['tasks'][0]['ansible.builtin.copy']
-        self.assertEqual(self.expected[('xmlhooks', 'profile_dirs')] + '/',
-                         copy['dest'])
+        self.assertEqual(self.profile_dir() + '/', copy['dest'])
 
     def puppet_resources(self, manifest):
         """The resources of a manifest: {(type, title): {attribute: text}}.
