@@ -55,11 +55,14 @@ sys.exit(importlib.util.find_spec("nova.virt.xmlhooks") is None)'
 # installs nova editable from $DEST/nova, so nova.virt's only directory is
 # $DEST/nova/nova/virt, not site-packages where pip puts the module. A
 # package that registers an import finder for the module needs nothing
-# more; for one that does not, the module is linked into nova's tree.
+# more; from one that does not, the module is linked into nova's tree.
 function _xmlhooks_link_shim {
     local python virt_dir
     if _xmlhooks_shim_found; then
         return 0
+    fi
+    if [[ ! -f "$NOVA_XMLHOOKS_DIR/nova/virt/xmlhooks.py" ]]; then
+        die $LINENO "nova-xmlhooks: nova cannot find nova.virt.xmlhooks after the install"
     fi
     python=$(_xmlhooks_python)
     virt_dir=$($python -c 'import os, nova.virt

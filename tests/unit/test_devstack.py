@@ -42,7 +42,6 @@ from nova_xmlhooks import exception
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 PLUGIN_DIR = os.path.join(REPO, 'devstack')
-SHIM = os.path.join(REPO, 'nova', 'virt', 'xmlhooks.py')
 
 # NOTE(xmlhooks): the stubs follow the signatures of DevStack's
 # functions-common (define_plugin, is_service_enabled, die, trueorfalse),
@@ -111,8 +110,8 @@ STUBS = textwrap.dedent(r'''
 
 # NOTE(xmlhooks): the plugin's Python: the test's interpreter without its
 # site-packages (-S), so only the fake nova on PYTHONPATH is seen. With
-# STUB_FINDER set, a meta path finder serves nova.virt.xmlhooks from this
-# checkout first, the way the package's own import finder would.
+# STUB_FINDER set, a meta path finder serves nova.virt.xmlhooks, the way
+# the package's own import finder does.
 PYTHON_WRAPPER = textwrap.dedent('''\
     #!%(python)s -S
     import importlib.util
@@ -163,6 +162,14 @@ class DevStackPluginTest(oslo_base.BaseTestCase):
             open(os.path.join(self.site, package, '__init__.py'),
                  'w').close()
         self.set_nova_version('34.0.0')
+        # A checkout of a package version that shipped the driver module
+        # as a file, for the plugin to link into the fake nova.
+        self.checkout = os.path.join(self.tmp, 'checkout')
+        self.shim = os.path.join(self.checkout, 'nova', 'virt',
+                                 'xmlhooks.py')
+        os.makedirs(os.path.dirname(self.shim))
+        with open(self.shim, 'w') as handle:
+            handle.write('from nova_xmlhooks.driver import LibvirtDriver\n')
         self.bin_dir = os.path.join(self.tmp, 'bin')
         os.makedirs(self.bin_dir)
         validate = os.path.join(self.bin_dir, 'nova-xmlhooks')
@@ -173,7 +180,7 @@ class DevStackPluginTest(oslo_base.BaseTestCase):
         self.python = os.path.join(self.bin_dir, 'python3')
         with open(self.python, 'w') as handle:
             handle.write(PYTHON_WRAPPER % {'python': sys.executable,
-                                           'shim': SHIM})
+                                           'shim': self.shim})
         os.chmod(self.python, 0o755)
         self.examples = sorted(
             os.path.basename(path) for path in
@@ -210,6 +217,7 @@ class DevStackPluginTest(oslo_base.BaseTestCase):
             'NOVA_XMLHOOKS_PROFILE_DIR': self.profile_dir,
             'ENABLED_SERVICES': services,
             'VIRT_DRIVER': 'libvirt',
+            'STUB_FINDER': '1',
         }
         env.update(settings)
         result = subprocess.run(['bash', '-c', STUBS], env=env,
@@ -267,6 +275,11 @@ class DevStackPluginTest(oslo_base.BaseTestCase):
         self.assertEqual(sorted(name[:-len('.yaml')]
                                 for name in self.examples),
                          sorted(built.profiles))
+
+        self.run_phases(['unstack', 'clean'])
+        self.assertEqual([], os.listdir(self.profile_dir))
+        self.assertEqual('pip_uninstall nova-xmlhooks',
+                         self.calls_made()[-1])
 
     def test_gpu_example_needs_qemu_passthrough(self):
         self.run_phases(['stack:install', 'stack:post-config'],
@@ -385,29 +398,47 @@ class DevStackPluginTest(oslo_base.BaseTestCase):
         self.assertIn('nova-xmlhooks validate found problems', result.stderr)
 
     def test_shim_linked_into_source_nova_and_cleaned(self):
+        # A package version without the import finder: nova, installed
+        # editable, looks for the module in its own tree only.
         link = os.path.join(self.virt_dir, 'xmlhooks.py')
-        self.run_phases(['stack:install', 'stack:post-config'])
-        self.assertEqual(SHIM, os.readlink(link))
+        result = self.run_phases(['stack:install', 'stack:post-config'],
+                                 STUB_FINDER='',
+                                 NOVA_XMLHOOKS_DIR=self.checkout,
+                                 NOVA_XMLHOOKS_INSTALL_EXAMPLES='False')
+        self.assertIn('linking the driver shim', result.stdout)
+        self.assertEqual(self.shim, os.readlink(link))
         self.assertTrue(os.path.isfile(link))
 
-        self.run_phases(['unstack', 'clean'])
+        self.run_phases(['unstack', 'clean'], STUB_FINDER='',
+                        NOVA_XMLHOOKS_DIR=self.checkout)
         self.assertFalse(os.path.lexists(link))
-        self.assertEqual([], os.listdir(self.profile_dir))
-        self.assertEqual('pip_uninstall nova-xmlhooks',
-                         self.calls_made()[-1])
 
     def test_no_link_where_an_import_finder_serves_the_shim(self):
         result = self.run_phases(['stack:install', 'stack:post-config'],
-                                 STUB_FINDER='1')
+                                 NOVA_XMLHOOKS_DIR=self.checkout,
+                                 NOVA_XMLHOOKS_INSTALL_EXAMPLES='False')
         self.assertNotIn('linking', result.stdout)
         self.assertFalse(os.path.lexists(
             os.path.join(self.virt_dir, 'xmlhooks.py')))
+
+    def test_module_nova_cannot_find_stops_stack(self):
+        # Neither a finder nor a module file to link.
+        empty = self.useFixture(fixtures.TempDir()).path
+        result = self.run_phases(['stack:install', 'stack:post-config'],
+                                 check=False, STUB_FINDER='',
+                                 NOVA_XMLHOOKS_DIR=empty)
+        self.assertNotEqual(0, result.returncode)
+        self.assertIn('nova-xmlhooks: nova cannot find nova.virt.xmlhooks '
+                      'after the install', result.stderr)
+        self.assertFalse(os.path.exists(self.cpu_conf))
 
     def test_installed_shim_is_left_alone(self):
         shim = os.path.join(self.virt_dir, 'xmlhooks.py')
         with open(shim, 'w') as handle:
             handle.write('# installed by pip\n')
-        self.run_phases(['stack:install', 'stack:post-config', 'clean'])
+        self.run_phases(['stack:install', 'stack:post-config', 'clean'],
+                        STUB_FINDER='', NOVA_XMLHOOKS_DIR=self.checkout,
+                        NOVA_XMLHOOKS_INSTALL_EXAMPLES='False')
         self.assertFalse(os.path.islink(shim))
         with open(shim) as handle:
             self.assertEqual('# installed by pip\n', handle.read())
