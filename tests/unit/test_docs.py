@@ -376,14 +376,21 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
                 if k != ('DEFAULT', 'compute_driver')}
 
     def project_url(self):
-        """The project's home page, where its git repository is."""
+        """Where the project's git repository is, from its metadata.
+
+        NOTE(xmlhooks): setup.cfg's home_page, or the first source or home
+        page URL of pyproject.toml's [project.urls] (PEP 621).
+        """
         setup = configparser.ConfigParser()
         setup.read(os.path.join(REPO, 'setup.cfg'))
         if setup.has_option('metadata', 'home_page'):
             return setup['metadata']['home_page']
         import tomllib
         with open(os.path.join(REPO, 'pyproject.toml'), 'rb') as handle:
-            return tomllib.load(handle)['project']['urls']['Homepage']
+            urls = tomllib.load(handle)['project']['urls']
+        return next(urls[key] for key in
+                    ('Source Code', 'Source', 'Repository', 'Homepage')
+                    if key in urls)
 
     def profile_dir(self):
         return self.expected[('xmlhooks', 'profile_dirs')]
