@@ -5,8 +5,10 @@
 #
 # Installs nova-xmlhooks on compute and API hosts and turns it on:
 #
-# * stack install      pip-installs the package (not editable, see below)
-#                      on hosts that run n-cpu or n-api
+# * stack install      checks that nova is a supported series, installs
+#                      the package with setup_install (not editable, see
+#                      below) on hosts that run n-cpu or n-api, and checks
+#                      that nova's version did not change
 # * stack post-config  writes compute_driver and the [xmlhooks] options on
 #                      compute hosts, the [xmlhooks] options that the extra
 #                      spec validation reads on API hosts, and installs the
@@ -14,8 +16,8 @@
 # * stack extra        runs "nova-xmlhooks validate" on the compute's
 #                      config, so a broken profile fails the job clearly
 # * unstack            nothing: the plugin runs no service of its own
-# * clean              removes the example profiles, the shim link and
-#                      the package
+# * clean              removes the example profiles, the shim link if the
+#                      plugin made one, and the package
 #
 # Enabled with one line in local.conf:
 #
@@ -40,18 +42,29 @@ function _xmlhooks_needed {
     is_service_enabled n-cpu || is_service_enabled n-api
 }
 
+# Whether nova's loader can find nova.virt.xmlhooks. find_spec locates the
+# module the way "import nova.virt.xmlhooks" would, through every import
+# finder, without importing nova's libvirt driver.
+function _xmlhooks_shim_found {
+    $(_xmlhooks_python) -c 'import importlib.util, sys
+sys.exit(importlib.util.find_spec("nova.virt.xmlhooks") is None)'
+}
+
 # NOTE(xmlhooks): nova only loads compute drivers named under nova.virt, so
 # the package ships the one-line module nova/virt/xmlhooks.py. DevStack
-# installs nova itself editable from $DEST/nova, and Python then never looks
-# for nova.virt modules in site-packages, where pip put the shim. Link the
-# shim into nova's own nova/virt directory when it cannot be found there.
+# installs nova editable from $DEST/nova, so nova.virt's only directory is
+# $DEST/nova/nova/virt, not site-packages where pip puts the module. A
+# package that registers an import finder for the module needs nothing
+# more; from one that does not, the module is linked into nova's tree.
 function _xmlhooks_link_shim {
     local python virt_dir
-    python=$(_xmlhooks_python)
-    if $python -c 'import importlib.util, sys
-sys.exit(importlib.util.find_spec("nova.virt.xmlhooks") is None)'; then
+    if _xmlhooks_shim_found; then
         return 0
     fi
+    if [[ ! -f "$NOVA_XMLHOOKS_DIR/nova/virt/xmlhooks.py" ]]; then
+        die $LINENO "nova-xmlhooks: nova cannot find nova.virt.xmlhooks after the install"
+    fi
+    python=$(_xmlhooks_python)
     virt_dir=$($python -c 'import os, nova.virt
 print(os.path.dirname(nova.virt.__file__))')
     echo "nova-xmlhooks: linking the driver shim into $virt_dir"
@@ -71,30 +84,48 @@ print(os.path.dirname(nova.virt.__file__))' 2>/dev/null) || return 0
 }
 
 # NOTE(xmlhooks): the driver overrides private methods of nova's libvirt
-# driver, so the package pins one nova series; on another one pip would
-# fail, or try to replace DevStack's own nova from PyPI.
-_NOVA_XMLHOOKS_NOVA_SERIES=34
+# driver, so it is tested against each nova series it supports (the support
+# matrix in doc/source/install/index.rst): nova 29 (2024.1) to 34 (2026.2).
+# 30 (2024.2) is best effort: no upper-constraints file is kept for it. On
+# any other series the install stops before pip runs.
+_NOVA_XMLHOOKS_SUPPORTED="29:2024.1 30:2024.2 31:2025.1 32:2025.2 33:2026.1 34:2026.2"
+_NOVA_XMLHOOKS_BEST_EFFORT="30"
+
+# The installed nova's version, as pip sees it.
+function _xmlhooks_nova_version {
+    $(_xmlhooks_python) -c 'from importlib import metadata
+print(metadata.version("nova"))' 2>/dev/null
+}
 
 function _xmlhooks_check_nova {
-    local python version
-    python=$(_xmlhooks_python)
-    version=$($python -c 'from importlib import metadata
-print(metadata.version("nova"))' 2>/dev/null) \
-        || die $LINENO "nova-xmlhooks: nova is not installed for $python"
-    if [[ "${version%%.*}" != "$_NOVA_XMLHOOKS_NOVA_SERIES" ]]; then
-        die $LINENO "nova-xmlhooks supports nova $_NOVA_XMLHOOKS_NOVA_SERIES.x only; this DevStack has nova $version"
-    fi
+    local version major entry
+    version=$(_xmlhooks_nova_version) \
+        || die $LINENO "nova-xmlhooks: nova is not installed for $(_xmlhooks_python)"
+    major=${version%%.*}
+    for entry in $_NOVA_XMLHOOKS_SUPPORTED; do
+        if [[ "${entry%%:*}" == "$major" ]]; then
+            if [[ " $_NOVA_XMLHOOKS_BEST_EFFORT " == *" $major "* ]]; then
+                echo "nova-xmlhooks: nova $version (${entry#*:}) is supported on a best-effort basis: no CI job tests this series"
+            fi
+            return 0
+        fi
+    done
+    die $LINENO "nova-xmlhooks supports nova 29 to 34 (2024.1 to 2026.2); this DevStack has nova $version"
 }
 
 function install_nova_xmlhooks {
+    local before after
     _xmlhooks_check_nova
-    local target=$NOVA_XMLHOOKS_DIR
-    if [[ -n "$NOVA_XMLHOOKS_EXTRAS" ]]; then
-        target="$target[$NOVA_XMLHOOKS_EXTRAS]"
+    before=$(_xmlhooks_nova_version)
+    # NOTE(xmlhooks): setup_install, DevStack's installer for a project's
+    # own checkout, runs pip with the upper constraints and the extras given.
+    # Not setup_develop: an editable install would not put the shim module
+    # under nova/virt in site-packages, where nova's loader looks.
+    setup_install "$NOVA_XMLHOOKS_DIR" ${NOVA_XMLHOOKS_EXTRAS:+"$NOVA_XMLHOOKS_EXTRAS"}
+    after=$(_xmlhooks_nova_version)
+    if [[ "$after" != "$before" ]]; then
+        die $LINENO "nova-xmlhooks: installing it changed nova from $before to $after"
     fi
-    # NOTE(xmlhooks): not setup_develop: an editable install cannot put the
-    # shim module inside nova's package.
-    pip_install "$target"
     _xmlhooks_link_shim
 }
 

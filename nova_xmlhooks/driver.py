@@ -30,20 +30,24 @@ from oslo_log import log as logging
 
 from nova.virt.libvirt import driver as libvirt_driver
 
+from nova_xmlhooks import compat
 from nova_xmlhooks import conf as xmlhooks_conf
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import instance_specs
 from nova_xmlhooks import preflight
+from nova_xmlhooks import reboot
 
 LOG = logging.getLogger(__name__)
 CONF = xmlhooks_conf.CONF
 
 
-class LibvirtDriver(preflight.PreflightMixin, libvirt_driver.LibvirtDriver):
+class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
+                    libvirt_driver.LibvirtDriver):
     """Nova's libvirt driver with per-flavor XML customisation."""
 
     def __init__(self, virtapi, read_only=False):
         super().__init__(virtapi, read_only=read_only)
+        compat.warn_if_untested()
         # NOTE(xmlhooks): profiles are read, parsed and their XPath compiled
         # here, once. A broken profile or a missing customiser raises and
         # nova-compute refuses to start, naming the file and the entry,
@@ -56,6 +60,10 @@ class LibvirtDriver(preflight.PreflightMixin, libvirt_driver.LibvirtDriver):
 
     def _get_guest_xml(self, context, instance, network_info, disk_info,
                        image_meta, *args, **kwargs):
+        planned = self._xmlhooks_planned_xml(instance, network_info,
+                                             disk_info, args, kwargs)
+        if planned is not None:
+            return planned
         xml = super()._get_guest_xml(context, instance, network_info,
                                      disk_info, image_meta, *args, **kwargs)
         return self.xmlhooks.customize(

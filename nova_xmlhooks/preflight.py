@@ -21,25 +21,20 @@ instance's customisations and try them first: a failure raises before
 Nova has touched the guest, and the compute manager records an instance
 fault and leaves the instance in its state.
 
-For a hard reboot the rules are tried on the XML stock Nova generates now,
-so the guard and the schema check judge exactly what the reboot would
-define. For resize and rebuild they are tried on the current definition:
-the new flavor or image's XML is only built later, on the destination or
-after the destroy.
+For resize and rebuild they are tried on the current definition: the new
+flavor or image's XML is only built later, on the destination or after the
+destroy. The hard reboot has its own, exact check: see
+:mod:`nova_xmlhooks.reboot`.
 """
 
 from oslo_log import log as logging
 
-import nova.conf
 from nova import exception as nova_exception
-from nova.virt.libvirt import blockinfo
-from nova.virt.libvirt import driver as libvirt_driver
 
 from nova_xmlhooks import exception
 from nova_xmlhooks import instance_specs
 
 LOG = logging.getLogger(__name__)
-CONF = nova.conf.CONF
 
 
 class PreflightMixin:
@@ -99,37 +94,6 @@ class PreflightMixin:
         except nova_exception.InstanceNotFound:
             return None
         return guest.get_xml_desc()
-
-    def _xmlhooks_nova_reboot_xml(self, context, instance, network_info,
-                                  share_info, block_device_info, accel_info):
-        """The XML stock Nova would define on a hard reboot, built now.
-
-        Mirrors the arguments ``_hard_reboot`` passes to
-        ``_get_guest_xml``, without its side effects (vGPU and Cyborg
-        device allocation), with the guest still defined.
-        """
-        disk_info = blockinfo.get_disk_info(
-            CONF.libvirt.virt_type, instance, instance.image_meta,
-            block_device_info)
-        mdevs = list(self._get_all_assigned_mediated_devices(instance))
-        return libvirt_driver.LibvirtDriver._get_guest_xml(
-            self, context, instance, network_info, disk_info,
-            instance.image_meta, block_device_info=block_device_info,
-            mdevs=mdevs, accel_info=accel_info, share_info=share_info,
-            old_guest=self._get_existing_guest_config(instance))
-
-    def _hard_reboot(self, context, instance, network_info, share_info,
-                     block_device_info=None, accel_info=None):
-        # NOTE(xmlhooks): hard reboot, the fallback of a failed soft
-        # reboot, power on and resume after a host reboot all come here.
-        self._xmlhooks_preflight(
-            instance, instance.flavor.extra_specs, 'hard reboot',
-            nova_xml=lambda: self._xmlhooks_nova_reboot_xml(
-                context, instance, network_info, share_info,
-                block_device_info, accel_info))
-        return super()._hard_reboot(
-            context, instance, network_info, share_info,
-            block_device_info=block_device_info, accel_info=accel_info)
 
     def _xmlhooks_preflight_or_rollback(self, instance, extra_specs,
                                         operation):

@@ -20,6 +20,7 @@ from nova.virt import driver as virt_driver
 from nova.virt import fake as fake_virt
 from nova.virt.libvirt import driver as libvirt_driver
 
+import _nova_xmlhooks_shim as shim
 from nova_xmlhooks import driver as xmlhooks_driver
 from tests.functional import base
 
@@ -60,13 +61,15 @@ class LoadDriverTest(base.XmlHooksTestBase):
         self.assertEqual(base.CONF.xmlhooks.customizers,
                          list(drv.xmlhooks.customizers))
         # NOTE(xmlhooks): nova only imports drivers below nova.virt; the
-        # shim must be part of the installed nova package, not of a second
-        # "nova" directory shadowing it.
-        from nova.virt import xmlhooks as shim
-        self.assertEqual(
-            os.path.join(os.path.dirname(nova.__file__), 'virt'),
-            os.path.dirname(shim.__file__))
-        self.assertIs(xmlhooks_driver.LibvirtDriver, shim.LibvirtDriver)
+        # module comes from the finder the installed .pth file registers,
+        # never from a file put into nova's package or a second "nova"
+        # directory shadowing it.
+        from nova.virt import xmlhooks as shim_module
+        self.assertIsInstance(shim_module.__spec__.loader, shim.ShimLoader)
+        self.assertFalse(os.path.exists(os.path.join(
+            os.path.dirname(nova.__file__), 'virt', 'xmlhooks.py')))
+        self.assertIs(xmlhooks_driver.LibvirtDriver,
+                      shim_module.LibvirtDriver)
 
     def test_compute_service_runs_this_driver(self):
         self.start_compute(hostname='compute1')

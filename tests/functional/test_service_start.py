@@ -12,6 +12,9 @@
 
 """A broken configuration stops nova-compute from starting."""
 
+import fixtures
+
+from nova_xmlhooks import compat
 from nova_xmlhooks import exception
 from tests.functional import base
 
@@ -41,6 +44,21 @@ class ServiceStartTest(base.XmlHooksTestBase):
         self.start_compute(hostname='host1')
         driver = self.computes['host1'].driver
         self.assertEqual(['good'], list(driver.xmlhooks.profiles))
+
+    def test_untested_nova_series_starts_with_one_warning(self):
+        self.useFixture(fixtures.MockPatch(
+            'nova_xmlhooks.compat.nova_major', return_value=35))
+        log = self.useFixture(fixtures.FakeLogger(
+            name='nova_xmlhooks.compat'))
+        self.start_compute(hostname='host1')
+        self.assertIsNotNone(self.computes['host1'].driver.xmlhooks)
+        lines = log.output.splitlines()
+        self.assertEqual(1, len(lines), lines)
+        self.assertIn(compat.tested_range(), lines[0])
+        self.assertIn('nova 35', lines[0])
+        # NOTE(xmlhooks): the compute registered its node as usual.
+        self.assertEqual(1, len(self.admin_api.api_get(
+            '/os-hypervisors').body['hypervisors']))
 
     def test_bad_xpath_in_profile(self):
         self.write_profile('good.yaml', GOOD)

@@ -297,7 +297,64 @@ class TroubleshootingTest(oslo_base.BaseTestCase):
 
 
 class DeploymentSnippetTest(oslo_base.BaseTestCase):
-    """Every deployment tool's snippet makes the same settings."""
+    """Every deployment tool's snippet makes the same settings.
+
+    Each also uses only names that the tool defines. They are recorded
+    here with the file and line that define them on the tool's master
+    branch; the names are the same on every branch that the deployment
+    guide lists.
+    """
+
+    # NOTE(xmlhooks): openstack/kolla. kolla-build gives an image the
+    # plugins of the sections named '^<image>-plugin-.+'
+    # (kolla/image/kolla_worker.py:776-789); their options come from
+    # kolla/common/config.py:304-328 (type is one of local, git, url), and
+    # a git source needs a reference (kolla_worker.py:726-727).
+    # kolla/docker/nova/nova-base/Dockerfile.j2:57-78 installs them with
+    # pip; nova-api and nova-compute are built FROM nova-base (line 1 of
+    # their Dockerfile.j2).
+    KOLLA_PLUGIN_SECTION = r'^nova-base-plugin-.+'
+    KOLLA_SOURCE_TYPES = ('local', 'git', 'url')
+    # NOTE(xmlhooks): openstack/kolla-ansible. nova.conf is merged from
+    # {{ node_custom_config }}/nova/{{ item.key }}.conf, item.key being the
+    # service (ansible/roles/nova-cell/tasks/config.yml:136,
+    # ansible/roles/nova/tasks/config.yml:66); node_custom_config is
+    # /etc/kolla/config (doc/source/admin/advanced-configuration.rst:92).
+    # Images and extra volumes: ansible/roles/nova/defaults/main.yml:126,
+    # 226 and ansible/roles/nova-cell/defaults/main.yml:326, 517. Inventory
+    # groups: nova-api (nova/defaults/main.yml:5) and compute
+    # (nova_cell_compute_group, nova-cell/defaults/main.yml:119).
+    KOLLA_CONFIG = '/etc/kolla/config/nova/%s.conf'
+    KOLLA_VARIABLES = {'nova_api_image', 'nova_compute_image',
+                       'nova_api_extra_volumes',
+                       'nova_compute_extra_volumes'}
+    KOLLA_GROUPS = {'nova-api', 'compute'}
+    # NOTE(xmlhooks): openstack/puppet-nova. manifests/deps.pp:13-25 chains
+    # these anchors and collects every package tagged nova-package into the
+    # install phase (line 14), whose end restarts the services (line 79).
+    # manifests/init.pp:480-484 declares Package['python-nova'] (Nova's
+    # Python code, python_package_name in manifests/params.pp:23 and 75).
+    # manifests/compute/libvirt.pp:292 takes compute_driver and writes
+    # DEFAULT/compute_driver (line 401).
+    PUPPET_ANCHORS = {'nova::install::begin', 'nova::install::end',
+                      'nova::config::begin', 'nova::config::end',
+                      'nova::db::begin', 'nova::db::end',
+                      'nova::dbsync::begin', 'nova::dbsync::end',
+                      'nova::service::begin', 'nova::service::end'}
+    PUPPET_PACKAGE_TAG = 'nova-package'
+    PUPPET_NOVA_PACKAGE = 'python-nova'
+    PUPPET_COMPUTE_DRIVER = 'nova::compute::libvirt::compute_driver'
+    # NOTE(xmlhooks): openstack/openstack-ansible-os_nova.
+    # defaults/main.yml:569 declares nova_user_pip_packages, which
+    # vars/main.yml:58 joins to the packages of the Nova virtualenv that
+    # tasks/nova_install.yml:54-76 builds under the upper constraints (for
+    # the default nova_install_method, source, defaults/main.yml:56);
+    # defaults/main.yml:579 declares nova_nova_conf_overrides, merged into
+    # nova.conf by tasks/nova_post_install.yml:42. The services' groups are
+    # in defaults/main.yml:486 (nova-api-os-compute) and 497
+    # (nova-compute).
+    OSA_VARIABLES = {'nova_user_pip_packages', 'nova_nova_conf_overrides'}
+    OSA_GROUPS = {'nova_api_os_compute', 'nova_compute'}
 
     def setUp(self):
         super().setUp()
@@ -318,6 +375,26 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
         return {k: v for k, v in self.expected.items()
                 if k != ('DEFAULT', 'compute_driver')}
 
+    def project_url(self):
+        """Where the project's git repository is, from its metadata.
+
+        NOTE(xmlhooks): setup.cfg's home_page, or the first source or home
+        page URL of pyproject.toml's [project.urls] (PEP 621).
+        """
+        setup = configparser.ConfigParser()
+        setup.read(os.path.join(REPO, 'setup.cfg'))
+        if setup.has_option('metadata', 'home_page'):
+            return setup['metadata']['home_page']
+        import tomllib
+        with open(os.path.join(REPO, 'pyproject.toml'), 'rb') as handle:
+            urls = tomllib.load(handle)['project']['urls']
+        return next(urls[key] for key in
+                    ('Source Code', 'Source', 'Repository', 'Homepage')
+                    if key in urls)
+
+    def profile_dir(self):
+        return self.expected[('xmlhooks', 'profile_dirs')]
+
     def test_reference_snippet_is_valid_config(self):
         conf = cfg.ConfigOpts()
         sphinxext.register_private_opts(conf)
@@ -331,19 +408,55 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
                 self.assertEqual(value, ','.join(default)
                                  if isinstance(default, list) else default)
 
-    def test_kolla(self):
-        self.assertEqual(self.expected, self.ini(
-            os.path.join(SNIPPETS, 'kolla-nova-compute.conf')))
-        self.assertEqual(self.api_settings(), self.ini(
-            os.path.join(SNIPPETS, 'kolla-nova-api.conf')))
-        dockerfile = read(os.path.join(SNIPPETS, 'kolla.Dockerfile'))
-        self.assertIn("pip install --no-cache-dir 'nova-xmlhooks", dockerfile)
-        self.assertIn('COPY xmlhooks.d/ %s/' % self.expected[
-            ('xmlhooks', 'profile_dirs')], dockerfile)
+    def test_kolla_ansible_config(self):
+        for service, expected in (('nova-compute', self.expected),
+                                  ('nova-api', self.api_settings())):
+            path = os.path.join(SNIPPETS, 'kolla-%s.conf' % service)
+            self.assertEqual(expected, self.ini(path))
+            self.assertEqual('# ' + self.KOLLA_CONFIG % service,
+                             read(path).splitlines()[0])
+
+    def test_kolla_build(self):
+        # kolla-build.conf is read with oslo.config, as kolla-build reads it.
+        path = os.path.join(SNIPPETS, 'kolla-build.conf')
+        conf = cfg.ConfigOpts()
+        conf(['--config-file', path], project='kolla',
+             default_config_files=[], default_config_dirs=[])
+        sections = sorted(conf.list_all_sections())
+        self.assertEqual(['nova-base-plugin-nova-xmlhooks'], sections)
+        self.assertRegex(sections[0], self.KOLLA_PLUGIN_SECTION)
+        conf.register_opts(
+            [cfg.StrOpt('type', choices=self.KOLLA_SOURCE_TYPES),
+             cfg.StrOpt('location'), cfg.StrOpt('reference'),
+             cfg.BoolOpt('enabled', default=True)], group=sections[0])
+        source = conf[sections[0]]
+        self.assertEqual('git', source.type)
+        self.assertEqual(self.project_url(), source.location)
+        self.assertTrue(source.reference)
+        self.assertTrue(source.enabled)
+
+    def test_kolla_ansible_profiles(self):
+        variables = yaml.safe_load(read(os.path.join(SNIPPETS,
+                                                     'kolla-globals.yml')))
+        self.assertEqual(set(), set(variables) - self.KOLLA_VARIABLES)
+        for service in ('nova_api', 'nova_compute'):
+            self.assertTrue(variables[service + '_image'].endswith(
+                '/' + service.replace('_', '-')))
+        play = yaml.safe_load(read(os.path.join(SNIPPETS,
+                                                'kolla-profiles.yml')))
+        self.assertEqual(self.KOLLA_GROUPS, set(play[0]['hosts'].split(':')))
+        copy = play[0]['tasks'][0]['ansible.builtin.copy']
+        mount = '%s:%s:ro' % (copy['dest'].rstrip('/'), self.profile_dir())
+        self.assertEqual(
+            {'nova_api_extra_volumes': [mount],
+             'nova_compute_extra_volumes': [mount]},
+            {k: v for k, v in variables.items()
+             if k.endswith('_extra_volumes')})
 
     def test_openstack_ansible(self):
         data = yaml.safe_load(read(os.path.join(SNIPPETS,
                                                 'osa-user_variables.yml')))
+        self.assertEqual(self.OSA_VARIABLES, set(data))
         settings = {(section, option): value for section, options in
                     data['nova_nova_conf_overrides'].items()
                     for option, value in options.items()}
@@ -351,30 +464,73 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
         self.assertEqual(['nova-xmlhooks'], data['nova_user_pip_packages'])
         play = yaml.safe_load(read(os.path.join(SNIPPETS,
                                                 'osa-profiles.yml')))
+        self.assertEqual(self.OSA_GROUPS, set(play[0]['hosts'].split(':')))
         copy = play[0]['tasks'][0]['ansible.builtin.copy']
-        self.assertEqual(self.expected[('xmlhooks', 'profile_dirs')] + '/',
-                         copy['dest'])
+        self.assertEqual(self.profile_dir() + '/', copy['dest'])
+
+    def puppet_resources(self, manifest):
+        """The resources of a manifest: {(type, title): {attribute: text}}.
+
+        Enough Puppet for the snippet: one resource per block, one
+        attribute per line, comments on lines of their own.
+        """
+        lines = [line for line in manifest.splitlines()
+                 if not line.lstrip().startswith('#')]
+        resources = {}
+        for kind, title, body in re.findall(
+                r"^(\w+) \{ '([^']+)':\n(.*?)^\}", '\n'.join(lines),
+                re.MULTILINE | re.DOTALL):
+            resources[(kind, title)] = dict(re.findall(
+                r'^\s+(\w+)\s+=>\s+(.*?),?$', body, re.MULTILINE))
+        return resources
 
     def test_puppet(self):
         manifest = read(os.path.join(SNIPPETS, 'puppet-nova-xmlhooks.pp'))
         settings = {tuple(key.split('/')): value for key, value in
                     re.findall(r"'(\w+/\w+)':\s*value\s*=>\s*'([^']*)'",
                                manifest)}
-        driver = re.search(r"compute_driver\s*=>\s*'([^']*)'", manifest)
-        settings[('DEFAULT', 'compute_driver')] = driver.group(1)
-        self.assertEqual(self.expected, settings)
-        self.assertIn("package { 'nova-xmlhooks':", manifest)
+        self.assertEqual(self.api_settings(), settings)
+        hiera = yaml.safe_load(read(os.path.join(SNIPPETS,
+                                                 'puppet-hiera.yaml')))
+        self.assertEqual(
+            {self.PUPPET_COMPUTE_DRIVER:
+             self.expected[('DEFAULT', 'compute_driver')]}, hiera)
+
+        resources = self.puppet_resources(manifest)
+        self.assertEqual({('package', 'nova-xmlhooks'),
+                          ('file', self.profile_dir())}, set(resources))
+        package = resources[('package', 'nova-xmlhooks')]
+        self.assertEqual("'pip3'", package['provider'])
+        self.assertIn("'--break-system-packages'",
+                      package['install_options'])
+        self.assertEqual("Package['%s']" % self.PUPPET_NOVA_PACKAGE,
+                         package['require'])
+        self.assertIn("'%s'" % self.PUPPET_PACKAGE_TAG, package['tag'])
+        # Only what puppet-nova declares on every Nova host: an API-only
+        # host has no Service['nova-compute'].
+        self.assertEqual(set(), set(re.findall(r"Anchor\['([^']+)'\]",
+                                               manifest)) -
+                         self.PUPPET_ANCHORS)
+        self.assertEqual({self.PUPPET_NOVA_PACKAGE},
+                         set(re.findall(r"Package\['([^']+)'\]", manifest)))
+        self.assertNotIn('Service[', manifest)
+        profiles = resources[('file', self.profile_dir())]
+        self.assertEqual("Anchor['nova::config::begin']",
+                         profiles['require'])
+        self.assertEqual("Anchor['nova::config::end']", profiles['notify'])
 
     def test_devstack(self):
         lines = read(os.path.join(SNIPPETS, 'local.conf')).splitlines()
         enable = [line for line in lines
                   if line.startswith('enable_plugin')]
-        setup = configparser.ConfigParser()
-        setup.read(os.path.join(REPO, 'setup.cfg'))
         self.assertEqual(['enable_plugin nova-xmlhooks %s'
-                          % setup['metadata']['home_page']], enable)
-        self.assertIn(enable[0], read(os.path.join(REPO, 'devstack',
-                                                   'settings')))
+                          % self.project_url()], enable)
+        settings = read(os.path.join(REPO, 'devstack', 'settings'))
+        self.assertIn(enable[0], settings)
+        # No branch: enable_plugin's default, master, serves every series.
+        self.assertEqual(3, len(enable[0].split()))
+        self.assertIn('\ndefine_plugin %s\n' % enable[0].split()[1],
+                      settings)
 
 
 class CustomizerExampleTest(oslo_base.BaseTestCase):

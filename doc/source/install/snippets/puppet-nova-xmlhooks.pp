@@ -1,26 +1,36 @@
-# On compute hosts. puppet-nova already manages compute_driver, so set it
-# through its class rather than a second nova_config resource.
-class { 'nova::compute::libvirt':
-  compute_driver => 'xmlhooks.LibvirtDriver',
+# On compute and API hosts, next to the nova classes.
+
+# pip installs into the Python that runs Nova; the package makes the driver
+# module visible to Nova by itself, so no link into Nova's tree is needed.
+package { 'nova-xmlhooks':
+  ensure          => installed,
+  provider        => 'pip3',
+  # Debian and Ubuntu mark their Python as externally managed (PEP 668),
+  # and nova-xmlhooks has no distribution package.
+  install_options => ['--break-system-packages'],
+  # After Nova's own package, so that pip finds Nova installed and never
+  # fetches it from the index.
+  require         => Package['python-nova'],
+  # In puppet-nova's install phase: a change restarts the Nova services
+  # of the host, whichever they are, through its anchors.
+  tag             => ['openstack', 'nova-package'],
 }
 
-# On compute and API hosts.
 nova_config {
   'xmlhooks/profile_dirs': value => '/etc/nova/xmlhooks.d';
   'xmlhooks/on_error':     value => 'fail';
 }
 
-package { 'nova-xmlhooks':
-  ensure   => installed,
-  provider => 'pip3',
-  notify   => Service['nova-compute'],
-}
-
-# Distribution packages put Nova in /usr/lib, pip puts nova-xmlhooks in
-# /usr/local/lib: link the driver module into Nova's own package.
-exec { 'nova-xmlhooks-link-driver':
-  command => '/usr/bin/python3 -c "import os, nova.virt, nova_xmlhooks; d = os.path.dirname; os.symlink(os.path.join(d(d(nova_xmlhooks.__file__)), \'nova\', \'virt\', \'xmlhooks.py\'), os.path.join(d(nova.virt.__file__), \'xmlhooks.py\'))"',
-  unless  => '/usr/bin/python3 -c "import importlib.util, sys; sys.exit(importlib.util.find_spec(\'nova.virt.xmlhooks\') is None)"',
-  require => Package['nova-xmlhooks'],
-  notify  => Service['nova-compute'],
+# The profiles, from a module of your own; in the config phase, so that a
+# change restarts the Nova services too.
+file { '/etc/nova/xmlhooks.d':
+  ensure  => directory,
+  source  => 'puppet:///modules/profile/nova-xmlhooks',
+  recurse => true,
+  purge   => true,
+  owner   => 'root',
+  group   => 'root',
+  mode    => '0644',
+  require => Anchor['nova::config::begin'],
+  notify  => Anchor['nova::config::end'],
 }

@@ -1,0 +1,182 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Where nova's private interfaces differ between the supported series.
+
+The driver overrides private methods of nova's libvirt driver. Those
+differ between the series this project supports, and every difference is
+handled here, and only here, by what the running nova offers rather than
+by its version number:
+
+======================  ==========================================
+nova series             difference
+======================  ==========================================
+2025.1 (31) and later   ``_hard_reboot`` and ``_get_guest_xml`` take
+                        ``share_info`` (virtiofs shares)
+2025.2 (32) and later   the domain metadata records the flavor's
+                        extra specs (``<nova:extraSpecs>``); see
+                        :func:`nova_xmlhooks.metadata.flavor_extra_specs`
+2026.1 (33) and later   ``_get_guest_xml`` takes ``old_guest``, the
+                        definition before a hard reboot, read with
+                        ``_get_existing_guest_config``
+======================  ==========================================
+
+:data:`TESTED_SERIES` names the series the project is tested with; on
+another one, the driver still starts and logs one warning.
+"""
+
+import dataclasses
+import functools
+import inspect
+
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+
+#: nova's major version and release series, for each series tested in CI
+TESTED_SERIES = {
+    29: '2024.1',
+    30: '2024.2',
+    31: '2025.1',
+    32: '2025.2',
+    33: '2026.1',
+    34: '2026.2',
+}
+#: series supported on a best-effort basis: no upper constraints exist
+BEST_EFFORT = frozenset([30])
+
+
+def nova_major():
+    """The major version of the nova that is installed.
+
+    :returns: an int, e.g. ``34``; None if nova cannot tell
+    """
+    from nova import version
+    text = version.version_string()
+    major = text.split('.', 1)[0]
+    return int(major) if major.isdigit() else None
+
+
+def tested_range():
+    """The tested series as one phrase, e.g. for a warning.
+
+    :returns: e.g. ``nova 29 to 34 (2024.1 to 2026.2)``
+    """
+    first, last = min(TESTED_SERIES), max(TESTED_SERIES)
+    return 'nova %d to %d (%s to %s)' % (
+        first, last, TESTED_SERIES[first], TESTED_SERIES[last])
+
+
+def warn_if_untested(major=None):
+    """Log one warning when nova's series is outside the tested range.
+
+    NOTE(xmlhooks): a newer nova is not refused: the driver is likely to
+    work, and refusing would stop nova-compute on an upgrade. The warning
+    tells the operator what was proven and what was not.
+
+    :param major: nova's major version; the installed one by default
+    :returns: True if a warning was logged
+    """
+    if major is None:
+        major = nova_major()
+    if major in TESTED_SERIES:
+        return False
+    LOG.warning('nova-xmlhooks is tested with %(tested)s; this host runs '
+                'nova %(running)s. The driver is loaded, but untested on '
+                'this series.',
+                {'tested': tested_range(),
+                 'running': major if major is not None else 'of an unknown '
+                 'version'})
+    return True
+
+
+@dataclasses.dataclass(frozen=True)
+class HardReboot:
+    """The arguments of one ``_hard_reboot`` call, whatever the series.
+
+    :ivar share_info: ``None`` on a series whose ``_hard_reboot`` has no
+        ``share_info``
+    """
+
+    context: object
+    instance: object
+    network_info: object
+    share_info: object = None
+    block_device_info: object = None
+    accel_info: object = None
+
+
+@functools.cache
+def _signature(function):
+    return inspect.signature(function)
+
+
+def _takes(function, name):
+    return name in _signature(function).parameters
+
+
+def hard_reboot_args(nova_method, driver, args, kwargs):
+    """Read the arguments of a ``_hard_reboot`` call.
+
+    :param nova_method: nova's own ``LibvirtDriver._hard_reboot``
+    :param driver: the driver it is called on
+    :param args: the positional arguments, without ``self``
+    :param kwargs: the keyword arguments
+    :returns: a :class:`HardReboot`
+    :raises: TypeError if they do not fit nova's signature
+    """
+    bound = _signature(nova_method).bind(driver, *args, **kwargs)
+    bound.apply_defaults()
+    # NOTE(xmlhooks): an argument a later nova adds is passed on to nova
+    # untouched; only the ones the preflight needs are read.
+    return HardReboot(**{field.name: bound.arguments[field.name]
+                         for field in dataclasses.fields(HardReboot)
+                         if field.name in bound.arguments})
+
+
+def guest_xml_kwargs(nova_method, driver, reboot):
+    """The keyword arguments ``_hard_reboot`` passes to ``_get_guest_xml``.
+
+    Only the ones this nova knows: ``share_info`` from 2025.1, and from
+    2026.1 ``old_guest``, the definition as it is before the reboot.
+
+    :param nova_method: nova's own ``LibvirtDriver._get_guest_xml``
+    :param driver: the driver, still holding the guest's definition
+    :param reboot: a :class:`HardReboot`
+    :returns: a dict of keyword arguments
+    """
+    kwargs = {'block_device_info': reboot.block_device_info,
+              'accel_info': reboot.accel_info}
+    if _takes(nova_method, 'share_info'):
+        kwargs['share_info'] = reboot.share_info
+    if _takes(nova_method, 'old_guest'):
+        kwargs['old_guest'] = driver._get_existing_guest_config(
+            reboot.instance)
+    return kwargs
+
+
+def guest_xml_call(nova_method, args, kwargs):
+    """Read the arguments of a ``_get_guest_xml`` call after ``image_meta``.
+
+    :param nova_method: nova's own ``LibvirtDriver._get_guest_xml``
+    :param args: the positional arguments after ``image_meta``
+    :param kwargs: the keyword arguments
+    :returns: a dict of every argument this nova takes after
+        ``image_meta``, defaults filled in (``rescue``, ``mdevs``, ...)
+    :raises: TypeError if they do not fit nova's signature
+    """
+    names = list(_signature(nova_method).parameters)
+    first = names.index('image_meta') + 1
+    bound = _signature(nova_method).bind_partial(
+        *([None] * first), *args, **kwargs)
+    bound.apply_defaults()
+    return {name: bound.arguments[name] for name in names[first:]}

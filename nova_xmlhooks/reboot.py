@@ -1,0 +1,215 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The hard reboot: customised before the guest goes down, generated once.
+
+NOTE(xmlhooks): Nova's ``_hard_reboot`` destroys and undefines the domain
+before it generates the new XML, so a rule refused only then would leave a
+running guest down and undefined. Hard reboot, the fallback of a failed
+soft reboot, power on and resume after a host reboot all come here.
+
+Before Nova touches the guest, :class:`HardRebootMixin` builds the XML
+exactly as ``_hard_reboot`` will (same arguments, read before the destroy
+as Nova reads them) and customises it: the guard and the schema check
+judge the very document the reboot defines, and a refusal raises while the
+guest still runs. The result is kept for the length of the call. When
+Nova then asks ``_get_guest_xml`` for the XML with the same inputs, it gets
+that document instead of a second generation, so the check costs nothing
+on top of what the reboot does anyway. Whatever changed in between (Nova
+allocates vGPU or Cyborg devices after the destroy, or a later Nova passes
+other inputs) makes the inputs differ, and the XML is generated again as
+usual.
+
+The reads Nova makes before the destroy (``_get_all_assigned_mediated_
+devices`` and, from 2026.1, ``_get_existing_guest_config``) return what the
+check read a moment before, for the same reason: they are not done twice.
+"""
+
+import contextvars
+import dataclasses
+
+from oslo_log import log as logging
+
+import nova.conf
+from nova import exception as nova_exception
+from nova.virt.libvirt import blockinfo
+from nova.virt.libvirt import driver as libvirt_driver
+
+from nova_xmlhooks import compat
+from nova_xmlhooks import exception
+from nova_xmlhooks import instance_specs
+
+LOG = logging.getLogger(__name__)
+CONF = nova.conf.CONF
+
+#: the plan of the hard reboot running in this thread or green thread
+_PLAN = contextvars.ContextVar('xmlhooks_hard_reboot', default=None)
+_UNSET = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class RebootPlan:
+    """What a hard reboot will generate, read before the guest goes down.
+
+    :ivar reboot: the arguments of the ``_hard_reboot`` call
+    :ivar disk_info: the disk mapping the XML was built for
+    :ivar mdevs: ``_get_all_assigned_mediated_devices``'s answer
+    :ivar old_guest: ``_get_existing_guest_config``'s answer, or unset on
+        a nova that has no such method
+    :ivar xml: the customised XML, ready to be defined
+    """
+
+    reboot: compat.HardReboot
+    disk_info: dict
+    mdevs: dict
+    old_guest: object
+    xml: str
+
+    def serves(self, instance, network_info, disk_info, call):
+        """Whether a ``_get_guest_xml`` call asks for this XML.
+
+        :param instance: the call's instance
+        :param network_info: the call's network info
+        :param disk_info: the call's disk mapping
+        :param call: the rest, from :func:`compat.guest_xml_call`
+        :returns: True if every input is the one the plan was built from
+        """
+        reboot = self.reboot
+        same_objects = (
+            network_info is reboot.network_info and
+            call.get('block_device_info') is reboot.block_device_info and
+            call.get('accel_info') is reboot.accel_info and
+            call.get('share_info') is reboot.share_info and
+            call.get('old_guest', _UNSET) is self.old_guest)
+        return (instance.uuid == reboot.instance.uuid and
+                call.get('rescue') is None and same_objects and
+                disk_info == self.disk_info and
+                list(call.get('mdevs') or ()) == list(self.mdevs))
+
+
+class HardRebootMixin:
+    """Checks a hard reboot first, and generates its XML once.
+
+    The class must set ``self.xmlhooks`` to an engine and be a nova
+    ``LibvirtDriver``.
+    """
+
+    def _hard_reboot(self, *args, **kwargs):
+        # NOTE(xmlhooks): the arguments differ between nova series;
+        # compat reads them, and they are passed on untouched.
+        reboot = compat.hard_reboot_args(
+            libvirt_driver.LibvirtDriver._hard_reboot, self, args, kwargs)
+        token = _PLAN.set(self._xmlhooks_plan_reboot(reboot))
+        try:
+            return super()._hard_reboot(*args, **kwargs)
+        finally:
+            _PLAN.reset(token)
+
+    def _xmlhooks_plan_reboot(self, reboot):
+        """Customise the XML the reboot will define, or refuse.
+
+        :param reboot: a :class:`~nova_xmlhooks.compat.HardReboot`
+        :returns: a :class:`RebootPlan`, or None when there is nothing to
+            customise or Nova's XML could not be built now
+        :raises: nova_xmlhooks.exception.XmlHooksError under
+            ``on_error = fail``, before the guest is touched
+        """
+        instance = reboot.instance
+        engine = self.xmlhooks
+        specs = instance.flavor.extra_specs
+        images = instance_specs.image_profiles(instance)
+        try:
+            ruleset = engine.resolve(specs, images)
+            if not ruleset:
+                return None
+            plan = self._xmlhooks_nova_plan(reboot)
+            if plan is None:
+                self._xmlhooks_check_current(instance, ruleset)
+                return None
+            return dataclasses.replace(plan, xml=engine.customize(
+                plan.xml, specs, images, instance=instance))
+        except exception.XmlHooksError as e:
+            if engine.on_error != 'fail':
+                return None
+            LOG.error('Refusing hard reboot before it touches the guest: '
+                      '%s', e.format_message(), instance=instance)
+            raise
+
+    def _xmlhooks_nova_plan(self, reboot):
+        """Build Nova's XML as ``_hard_reboot`` will, with its inputs.
+
+        :returns: a :class:`RebootPlan` holding Nova's own XML, or None
+            if Nova cannot build it now
+        """
+        instance = reboot.instance
+        nova_method = libvirt_driver.LibvirtDriver._get_guest_xml
+        try:
+            disk_info = blockinfo.get_disk_info(
+                CONF.libvirt.virt_type, instance, instance.image_meta,
+                reboot.block_device_info)
+            mdevs = self._get_all_assigned_mediated_devices(instance)
+            kwargs = compat.guest_xml_kwargs(nova_method, self, reboot)
+            xml = nova_method(
+                self, reboot.context, instance, reboot.network_info,
+                disk_info, instance.image_meta, mdevs=list(mdevs), **kwargs)
+        except Exception as e:
+            # NOTE(xmlhooks): Nova's own generation failing is Nova's to
+            # report, on its own path, after the destroy.
+            LOG.debug('Could not build the XML before the hard reboot '
+                      '(%s); trying the rules on the current definition',
+                      e, instance=instance)
+            return None
+        return RebootPlan(reboot=reboot, disk_info=disk_info, mdevs=mdevs,
+                          old_guest=kwargs.get('old_guest', _UNSET), xml=xml)
+
+    def _xmlhooks_check_current(self, instance, ruleset):
+        try:
+            guest = self._host.get_guest(instance)
+        except nova_exception.InstanceNotFound:
+            return
+        self.xmlhooks.check(guest.get_xml_desc(), ruleset)
+
+    def _xmlhooks_planned(self, instance):
+        plan = _PLAN.get()
+        if plan is None or plan.reboot.instance.uuid != instance.uuid:
+            return None
+        return plan
+
+    def _xmlhooks_planned_xml(self, instance, network_info, disk_info,
+                              args, kwargs):
+        """The planned XML, if this ``_get_guest_xml`` call asks for it.
+
+        :returns: the customised XML, or None to generate it as usual
+        """
+        plan = self._xmlhooks_planned(instance)
+        if plan is None:
+            return None
+        call = compat.guest_xml_call(
+            libvirt_driver.LibvirtDriver._get_guest_xml, args, kwargs)
+        if plan.serves(instance, network_info, disk_info, call):
+            return plan.xml
+        LOG.debug('The hard reboot asks for the XML with other inputs than '
+                  'the ones read before the destroy; generating it again',
+                  instance=instance)
+        return None
+
+    def _get_all_assigned_mediated_devices(self, instance=None):
+        plan = None if instance is None else self._xmlhooks_planned(instance)
+        if plan is None:
+            return super()._get_all_assigned_mediated_devices(instance)
+        return dict(plan.mdevs)
+
+    def _get_existing_guest_config(self, instance):
+        plan = self._xmlhooks_planned(instance)
+        if plan is None or plan.old_guest is _UNSET:
+            return super()._get_existing_guest_config(instance)
+        return plan.old_guest

@@ -1,0 +1,88 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""A hard reboot is checked before the destroy and generated only once.
+
+NOTE(xmlhooks): each test counts how often nova's own ``_get_guest_config``
+builds a guest configuration, the bulk of an XML generation, during one
+hard reboot through nova's compute manager.
+"""
+
+import fixtures
+from nova.virt.libvirt import blockinfo
+from nova.virt.libvirt import driver as libvirt_driver
+
+from tests.functional import helpers
+
+HOST = 'host1'
+SPECS = {'xmlhooks:xml:vmport': './features/vmport/@state=off'}
+
+
+class HardRebootGenerationTest(helpers.FaultTestBase):
+
+    def setUp(self):
+        super().setUp()
+        self.generations = 0
+        nova_method = libvirt_driver.LibvirtDriver._get_guest_config
+
+        def counting(driver, *args, **kwargs):
+            self.generations += 1
+            return nova_method(driver, *args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.driver.LibvirtDriver._get_guest_config',
+            counting))
+        self.start_compute(hostname=HOST)
+
+    def _hard_reboot(self, server):
+        self.generations = 0
+        mark = self.mark()
+        self._reboot_server(server, hard=True)
+        return mark
+
+    def test_customised_reboot_generates_once(self):
+        server = self.boot(SPECS)
+        mark = self._hard_reboot(server)
+        self.assertEqual(1, self.generations)
+        self.assertEqual(['off'], self.xpath(
+            server, './features/vmport/@state', since=mark))
+        self.assertEqual(['xmlhooks:xml:vmport'], self.xpath(
+            server, './metadata/xmlhooks:customization/xmlhooks:rule/@key',
+            since=mark))
+        self.assertTrue(self.fake_domain(HOST, server).isActive())
+
+    def test_stock_reboot_generates_once(self):
+        server = self.boot({})
+        self._hard_reboot(server)
+        self.assertEqual(1, self.generations)
+
+    def test_changed_inputs_generate_again(self):
+        # NOTE(xmlhooks): as when nova allocates devices after the
+        # destroy: the disk mapping nova builds then differs from the one
+        # read before, so the prepared XML is not used.
+        server = self.boot(SPECS)
+        calls = []
+        nova_function = blockinfo.get_disk_info
+
+        def changing(*args, **kwargs):
+            disk_info = nova_function(*args, **kwargs)
+            calls.append(disk_info)
+            if len(calls) > 1:
+                disk_info = dict(disk_info, changed=True)
+            return disk_info
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.blockinfo.get_disk_info', changing))
+        mark = self._hard_reboot(server)
+        self.assertEqual(2, self.generations)
+        self.assertEqual(['off'], self.xpath(
+            server, './features/vmport/@state', since=mark))
