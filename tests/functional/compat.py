@@ -31,6 +31,9 @@ wheels:
 * The domain metadata names the instance's image in ``<nova:image>``
   from nova 32 on; ``<nova:root type="image" uuid="...">`` is there in
   every series (:data:`IMAGE_UUID_XPATH`).
+* nova patches eventlet when ``nova.monkey_patch`` is imported up to nova
+  31, and when its ``patch()`` is called from nova 32 on; nova 32's
+  ``nova.tests.functional`` package does neither (:func:`patch_eventlet`).
 * ``_build_flavor`` and ``_create_flavor`` of
   ``nova.tests.functional.integrated_helpers`` take the same arguments in
   every series (only the ``rxtx_factor`` default changed, 1.0 to None, in
@@ -42,6 +45,20 @@ import dataclasses
 import importlib.metadata
 
 from oslo_utils import versionutils
+
+
+def patch_eventlet():
+    """Patch eventlet as the installed nova's own services and tests do.
+
+    Call it before anything imports oslo.db: ``tests/functional``'s
+    ``__init__`` does.
+    """
+    # NOTE(xmlhooks): nova 29 to 31 patch when the module is imported.
+    from nova import monkey_patch
+    patch = getattr(monkey_patch, 'patch', None)
+    if patch is not None:
+        patch()
+
 
 #: the installed nova's version, e.g. ``'29.4.0'``
 NOVA_VERSION = importlib.metadata.version('nova')
