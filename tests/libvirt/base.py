@@ -32,6 +32,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import uuid
 
 import fixtures
@@ -331,9 +332,12 @@ class LibvirtTestCase(unit_base.TestCase):
     def setUp(self):
         super().setUp()
         self.conn = self.connect(self.uri)
-        self.workdir = self.useFixture(fixtures.TempDir()).path
         # NOTE(xmlhooks): QEMU runs as libvirt-qemu and must reach the
         # images and logs; libvirt relabels the files, not their parents.
+        # oslotest's base test case makes every temporary directory of the
+        # test inside one of its own, created 0700: let QEMU through it.
+        os.chmod(tempfile.gettempdir(), 0o711)
+        self.workdir = self.useFixture(fixtures.TempDir()).path
         os.chmod(self.workdir, 0o755)
 
     def connect(self, uri):
