@@ -26,6 +26,7 @@ HTTP 400).
 
 import os
 
+from nova.api.validation.extra_specs import base as nova_validators
 from nova import exception as nova_exception
 from oslo_log import log as logging
 
@@ -34,36 +35,43 @@ from nova_xmlhooks.customizers import base
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from nova_xmlhooks import loader
+from nova_xmlhooks import messages
 from nova_xmlhooks import profiles
 
 LOG = logging.getLogger(__name__)
 CONF = xmlhooks_conf.CONF
-_FAILED = 'Validation failed; '
 
 
-class _ApiValidator(base.KeyValidator):
-    """A key declaration whose every API error names the key.
+class ApiValidator(nova_validators.ExtraSpecValidator):
+    """nova's validator of one declared key, refusing what we refuse.
 
-    NOTE(xmlhooks): nova's own messages for a bad type, enum, pattern or
-    range name the value but not the key, and a flavor update may set many
-    keys at once.
+    NOTE(xmlhooks): our own check runs first, with our own message, which
+    names the key: nova's messages name only the value, and a flavor
+    update may set many keys at once. nova's check then runs as well; the
+    declarations agree with it (see the unit tests), so it passes.
+
+    :param declaration: a
+        :class:`~nova_xmlhooks.customizers.base.KeyValidator`
+    :param parser: a callable ``(key, value)`` raising ValueError with a
+        one-line reason, e.g. the customiser's ``parse``, or None
     """
 
-    @classmethod
-    def of(cls, validator):
-        return cls(name=validator.name, description=validator.description,
-                   value=validator.value, deprecated=validator.deprecated,
-                   parameters=validator.parameters, parser=validator.parser)
+    def __init__(self, declaration, parser=None):
+        super().__init__(
+            name=declaration.name, description=declaration.description,
+            value=dict(declaration.value), deprecated=declaration.deprecated,
+            parameters=[dict(p) for p in declaration.parameters])
+        self.declaration = declaration
+        self.parser = parser
 
     def validate(self, name, value):
         try:
-            super().validate(name, value)
-        except nova_exception.ValidationError as e:
-            message = str(e)
-            if message.startswith("%s'%s'" % (_FAILED, name)):
-                raise
-            raise nova_exception.ValidationError("%s'%s': %s" % (
-                _FAILED, name, message.removeprefix(_FAILED)))
+            base.check_spec(self.declaration, name, value, self.parser)
+        except ValueError as e:
+            raise nova_exception.ValidationError(
+                "Validation failed; '%s': %s"
+                % (name, messages.printable(str(e))))
+        super().validate(name, value)
 
 
 def _profile_parser(conf):
@@ -110,22 +118,23 @@ def validators(conf=None):
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``; the global
         one by default
-    :returns: a list of ``ExtraSpecValidator``
+    :returns: a list of :class:`ApiValidator`, nova's
+        ``ExtraSpecValidator`` objects
     """
     conf = conf or CONF
     result = [
-        _ApiValidator(
+        ApiValidator(base.KeyValidator(
             name=engine.PROFILE_KEY,
             description='Comma-separated names of operator profiles to '
                         'apply, in order.',
             value={'type': str,
-                   'description': 'Profile names, e.g. ``windows,gpu``.'},
+                   'description': 'Profile names, e.g. ``windows,gpu``.'}),
             parser=_profile_parser(conf)),
-        _ApiValidator(
+        ApiValidator(base.KeyValidator(
             name=engine.IMAGE_PROFILES_KEY,
             description='Whether the image property ``xmlhooks_profile`` '
                         'may select ``image_selectable`` profiles.',
-            value={'type': str, 'enum': ['allowed', 'forbidden']}),
+            value={'type': str, 'enum': ['allowed', 'forbidden']})),
     ]
     try:
         customizers = loader.load_customizers(conf, conf.xmlhooks.customizers)
@@ -139,8 +148,8 @@ def validators(conf=None):
                   engine.PROFILE_KEY, e.format_message())
         return result
     for customizer in customizers.values():
-        result.extend(_ApiValidator.of(validator)
-                      for validator in customizer.validators())
+        result.extend(ApiValidator(declaration, customizer.parse)
+                      for declaration in customizer.validators())
     return result
 
 
