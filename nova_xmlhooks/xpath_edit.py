@@ -80,9 +80,21 @@ _FUNCTIONS = frozenset((
     'substring-before', 'substring-after', 'substring', 'string-length',
     'normalize-space', 'translate', 'boolean', 'not', 'true', 'false',
     'lang', 'number', 'sum', 'floor', 'ceiling', 'round'))
-# Axes that stay on the node a step starts from: the only ones allowed
-# inside predicates.
+# NOTE(xmlhooks): libxml2 searches a string naively, and looks each
+# character up in translate()'s lists: the cost is the product of the
+# lengths. With the pattern a literal, it is at most 255 times the
+# string searched.
+_LITERAL_ARGUMENTS = {'contains': (1,), 'substring-before': (1,),
+                      'substring-after': (1,), 'translate': (1, 2)}
+# NOTE(xmlhooks): libxml2 copies the result so far for each argument of
+# concat(); nest calls for more.
+_MAX_CONCAT_ARGUMENTS = 3
+# Axes that stay on the node a step starts from: allowed everywhere.
 _LOCAL_AXES = frozenset(('child', 'attribute', 'self', 'namespace'))
+# Axes that walk the whole subtree: once, outside predicates.
+_DESCENDANT_AXES = frozenset(('descendant', 'descendant-or-self'))
+# Everything else (parent, ancestor, preceding, following, the sibling
+# axes) is refused: see _Checker.
 _MAX_PREDICATE_DEPTH = 2
 # NOTE(xmlhooks): W3C error codes that elementpath gives its errors; the
 # token it attaches names the prefix or function. No message is parsed.
@@ -257,12 +269,16 @@ def _inside(depth):
 class _Checker:
     """Allow what an edit's XPath may use, on elementpath's syntax tree.
 
-    Inside predicates only paths down from the node tested are allowed
-    (no '//', '..', absolute paths or axes that leave its subtree), and
-    predicates nest at most _MAX_PREDICATE_DEPTH deep, so that applying
-    an edit costs about the size of the document, not a power of it.
-    Everywhere, variables are refused and only XPath 1.0 functions may
-    be called.
+    The rules bound the work of applying an edit (see the hardening
+    guide). Every step walks down from the node it starts from, with the
+    child, attribute, self or namespace axis; the whole XPath may take
+    one descendant step (``//``, ``descendant::``,
+    ``descendant-or-self::``), outside predicates. Predicates, which run
+    once per candidate node, nest at most _MAX_PREDICATE_DEPTH deep.
+    ``..``, absolute paths, variables and the parent, ancestor,
+    preceding, following and sibling axes are refused everywhere; only
+    XPath 1.0 functions may be called, search patterns are literals and
+    concat() takes at most _MAX_CONCAT_ARGUMENTS arguments.
 
     :ivar xpath: the XPath, for messages
     """
@@ -275,52 +291,67 @@ class _Checker:
         :param tree: the root token of its syntax tree
         :raises: EditError naming the first thing that is not allowed
         """
-        self.walk(tree)
+        if self.walk(tree) > 1:
+            raise _not_allowed(self.xpath, "more than one '//' or "
+                               "descendant step")
 
     def walk(self, token, depth=0):
         """Check a token and everything below it.
 
         :param token: an elementpath token
         :param depth: how many predicates the token is inside
+        :returns: the number of descendant steps in ``token``
         :raises: EditError naming the first thing that is not allowed
         """
         symbol = token.symbol
         if symbol in _LEAVES:
-            return
-        if symbol in _THROUGH or symbol in _FUNCTIONS:
-            self._below(token, depth)
-            return
+            return 0
+        if symbol in _THROUGH:
+            return self._below(token, depth)
         check = _CHECKS.get(symbol)
-        if check is None:
-            raise _not_allowed(self.xpath, "'%s'%s"
-                               % (symbol, _inside(depth)))
-        check(self, token, depth)
+        if check is not None:
+            return check(self, token, depth)
+        raise _not_allowed(self.xpath, "'%s'%s" % (symbol, _inside(depth)))
 
     def _below(self, token, depth):
-        for child in token:
-            self.walk(child, depth)
+        return sum(self.walk(child, depth) for child in token)
 
     def path(self, token, depth):
         """``a/b`` and ``a//b``; alone, ``/`` and ``//`` are absolute."""
-        if depth and token.symbol == '//':
+        descending = token.symbol == '//'
+        if descending and depth:
             raise _not_allowed(self.xpath, "'//' inside a predicate")
-        if depth and len(token) < 2:
+        if len(token) < 2:
             raise _not_allowed(self.xpath,
-                               'an absolute path inside a predicate')
-        self._below(token, depth)
+                               'an absolute path' + _inside(depth))
+        return self._below(token, depth) + descending
 
     def axis(self, token, depth):
-        if depth and token.symbol not in _LOCAL_AXES:
-            raise _not_allowed(self.xpath, "the axis '%s::' inside a "
-                               "predicate" % token.symbol)
-        self._below(token, depth)
+        name = token.symbol
+        if name in _DESCENDANT_AXES and not depth:
+            return 1 + self._below(token, depth)
+        if name not in _LOCAL_AXES:
+            raise _not_allowed(self.xpath, "the axis '%s::'%s"
+                               % (name, _inside(depth)))
+        return self._below(token, depth)
 
     def predicate(self, token, depth):
         if depth >= _MAX_PREDICATE_DEPTH:
             raise _not_allowed(self.xpath, 'predicates nested more than %d '
                                'deep' % _MAX_PREDICATE_DEPTH)
         self.walk(token[1], depth + 1)
-        self.walk(token[0], depth)
+        return self.walk(token[0], depth)
+
+    def function(self, token, depth):
+        name = token.symbol
+        for index in _LITERAL_ARGUMENTS.get(name, ()):
+            if index < len(token) and token[index].symbol != '(string)':
+                raise _not_allowed(self.xpath, "a pattern of %s() that is "
+                                   "not a string literal" % name)
+        if name == 'concat' and len(token) > _MAX_CONCAT_ARGUMENTS:
+            raise _not_allowed(self.xpath, 'concat() of more than %d '
+                               'arguments' % _MAX_CONCAT_ARGUMENTS)
+        return self._below(token, depth)
 
     def prefixed(self, token, depth):
         # NOTE(xmlhooks): elementpath refuses undeclared prefixes already;
@@ -328,11 +359,10 @@ class _Checker:
         prefix = token[0].value
         if prefix not in NAMESPACES and prefix != 'xml':
             raise _unknown_prefix(self.xpath, prefix)
-        self.walk(token[1], depth)
+        return self.walk(token[1], depth)
 
     def parent(self, token, depth):
-        if depth:
-            raise _not_allowed(self.xpath, "'..' inside a predicate")
+        raise _not_allowed(self.xpath, "'..'" + _inside(depth))
 
     def variable(self, token, depth):
         # NOTE(xmlhooks): no variables are defined, and lxml reports one
@@ -348,6 +378,7 @@ _CHECKS.update((axis, _Checker.axis) for axis in (
     'child', 'attribute', 'self', 'namespace', 'descendant',
     'descendant-or-self', 'parent', 'ancestor', 'ancestor-or-self',
     'preceding', 'preceding-sibling', 'following', 'following-sibling'))
+_CHECKS.update((name, _Checker.function) for name in _FUNCTIONS)
 
 
 def _unknown_prefix(xpath, prefix):

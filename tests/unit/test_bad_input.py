@@ -267,6 +267,20 @@ class XPathTest(BadInputTestCase):
                                    'xmlhooks:xml:x')
             self.assertIn('too complex to create', e.format_message())
 
+    def test_non_downward_axes_outside_predicates(self):
+        # NOTE(xmlhooks): issue 13: accepted by nova-api, and minutes to
+        # apply on a large document.
+        for value in (
+                ('xpath.delete=.//node()' +
+                 '/preceding::node()/following::node()' * 6),
+                './devices/disk/following-sibling::*/@x=1',
+                './devices/disk/../@x=1',
+                './/disk//source/@x=1'):
+            e = self.assertRefused(exception.InvalidSpec,
+                                   {'xmlhooks:xml:x': value},
+                                   'xmlhooks:xml:x')
+            self.assertIn('not allowed', e.format_message())
+
 
 class ConflictTest(BadInputTestCase):
 
