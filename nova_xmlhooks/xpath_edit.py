@@ -17,16 +17,19 @@ An edit is one of::
     XPATH=VALUE                 same as xpath.set=XPATH=VALUE
     xpath.set=XPATH=VALUE       set an attribute (XPATH ends in /@name) or
                                 the text of an element, creating missing
-                                elements on the way
+                                elements on the way, but not a new device
     xpath.set=XPATH=            no value: unset, then drop elements left empty
     xpath.create=XPATH          make sure the element exists
     xpath.delete=XPATH          remove every matched element
 
 The semantics follow virt-manager's ``virtinst.xmlapi`` so that an edit
-gives what ``virt-xml --edit --xml`` gives, with two deliberate
+gives what ``virt-xml --edit --xml`` gives, with three deliberate
 differences: set and delete act on every node the XPath matches (virt-xml
-only touches the first), and VALUE is everything after the first ``=``
-outside brackets and quotes, so a value may itself contain ``=``.
+only touches the first); VALUE is everything after the first ``=``
+outside brackets and quotes, so a value may itself contain ``=``; and a
+set that matches nothing never adds a new child of ``<devices>`` (only
+``xpath.create`` does), because a set that misses the device it meant to
+tune would otherwise add a bare, different one.
 
 Every XPath is parsed by elementpath's XPath 1.0 parser, and its syntax
 tree is checked against what edits may use (see :class:`_Checker`);
@@ -124,6 +127,12 @@ class _Step:
             return self.name
         return '{%s}%s' % (NAMESPACES[self.prefix], self.name)
 
+    def tag(self):
+        """The element's name as the XPath writes it."""
+        if self.prefix is None:
+            return self.name
+        return '%s:%s' % (self.prefix, self.name)
+
     def make(self, parent):
         """Add the element this step names to ``parent``.
 
@@ -208,15 +217,62 @@ class Edit:
         return result
 
     def _make_stub(self, root):
-        """Create the missing elements on the path, as virt-xml does."""
+        """Create the missing elements on the path, as virt-xml does.
+
+        NOTE(xmlhooks): except a new child of ``<devices>`` for a set:
+        ``./devices/interface/model/@type=virtio`` on a guest without an
+        interface means to tune interfaces, not to add a bare one.
+        Nothing is created unless all of the path can be.
+        """
         if self.steps is None:
             raise EditError("XPath '%s' matches nothing and is too complex "
                             "to create" % self.element_xpath)
-        parent = root
-        for step in self.steps:
-            found = step.compiled(parent)
-            parent = found[0] if found else step.make(parent)
+        parent, first = self._deepest_existing(root)
+        device = _first_device(self.steps, parent, first, root)
+        if self.action == SET and device is not None:
+            raise EditError(
+                "XPath '%s' matches nothing, and a set does not add <%s> to "
+                "<devices>: add it with xpath.create=%s first"
+                % (self.element_xpath, self.steps[device].tag(),
+                   _join(self.steps[:device + 1])))
+        for step in self.steps[first:]:
+            parent = step.make(parent)
         return parent
+
+    def _deepest_existing(self, root):
+        """The deepest element on the path, and the first step missing."""
+        parent = root
+        for number, step in enumerate(self.steps):
+            found = step.compiled(parent)
+            if not found:
+                return parent, number
+            parent = found[0]
+        return parent, len(self.steps)
+
+
+def _first_device(steps, parent, first, root):
+    """The index of the step that would add a child to ``<devices>``.
+
+    :param steps: the steps of an XPath
+    :param parent: the deepest element of the path that exists
+    :param first: the index of the first step that does not
+    :param root: the ``<domain>`` element
+    :returns: an index into ``steps``, or None
+    """
+    if first < len(steps) and _is_devices(parent, root):
+        return first
+    if (parent is root and first + 1 < len(steps) and
+            steps[first].qname() == 'devices'):
+        return first + 1
+    return None
+
+
+def _is_devices(node, root):
+    return node.tag == 'devices' and node.getparent() is root
+
+
+def _join(steps):
+    return '/'.join(['.'] + [step.text for step in steps])
 
 
 def _remove(node):

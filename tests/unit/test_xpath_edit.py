@@ -423,6 +423,51 @@ class ApplyTest(base.TestCase):
         self.assertEqual(raw, base.xpath(out, 'count(./devices/disk[@x])'))
         self.assertEqual(['2'], base.xpath(out, './devices/@y'))
 
+    def test_set_does_not_add_a_device(self):
+        root = engine.parse_domain(self.xml)
+        before = etree.tostring(root)
+        edit = xpath_edit.parse('./devices/interface/model/@type=virtio')
+        e = self.assertRaises(xpath_edit.EditError, edit.apply, root)
+        self.assertEqual(
+            "XPath './devices/interface/model' matches nothing, and a set "
+            "does not add <interface> to <devices>: add it with "
+            "xpath.create=./devices/interface first", str(e))
+        self.assertEqual(before, etree.tostring(root))
+        e = self.assertRaises(
+            xpath_edit.EditError, xpath_edit.parse(
+                "./devices/disk[@device='cdrom']/target/@dev=hdc").apply,
+            root)
+        self.assertIn("xpath.create=./devices/disk[@device='cdrom'] first",
+                      str(e))
+
+    def test_nothing_is_created_unless_all_can_be(self):
+        root = etree.fromstring('<domain><name>x</name></domain>')
+        self.assertRaises(xpath_edit.EditError, xpath_edit.parse(
+            './devices/watchdog/@model=itco').apply, root)
+        self.assertEqual(b'<domain><name>x</name></domain>',
+                         etree.tostring(root))
+        # <devices> itself is not a device.
+        xpath_edit.parse('./devices/@x=1').apply(root)
+        self.assertEqual(['1'], root.xpath('./devices/@x'))
+
+    def test_create_adds_a_device_and_set_tunes_it(self):
+        out = _apply(self.xml, 'xpath.create=./devices/watchdog',
+                     './devices/watchdog/@model=i6300esb')
+        self.assertEqual(['i6300esb'], base.xpath(
+            out, './devices/watchdog/@model'))
+        out = _apply(self.xml, 'xpath.create=./devices/interface/model',
+                     './devices/interface/model/@type=virtio')
+        self.assertEqual(['virtio'], base.xpath(
+            out, './devices/interface/model/@type'))
+
+    def test_set_still_creates_below_a_device_and_outside_devices(self):
+        out = _apply(self.xml, './devices/rng/rate/@bytes=1024',
+                     './pm/suspend-to-mem/@enabled=no')
+        self.assertEqual(['1024'], base.xpath(out,
+                                              './devices/rng/rate/@bytes'))
+        self.assertEqual(['no'], base.xpath(
+            out, './pm/suspend-to-mem/@enabled'))
+
     def test_create_is_idempotent(self):
         once = _apply(self.xml, 'xpath.create=./features/pmu')
         self.assertEqual(once, _apply(once, 'xpath.create=./features/pmu'))
