@@ -157,7 +157,10 @@ XML_CANDIDATES = [
     './description=benchmark guest',
     './title=bench',
     "./devices/controller[@type='usb']/@model=qemu-xhci",
+    # NOTE(xmlhooks): a set does not add a device; create it first.
+    'xpath.create=./devices/panic',
     './devices/panic/@model=isa',
+    'xpath.create=./devices/watchdog',
     './devices/watchdog/@model=i6300esb',
     './devices/watchdog/@action=reset',
     './cpu/cache/@mode=passthrough',

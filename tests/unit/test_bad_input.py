@@ -211,10 +211,12 @@ class SpecValueTest(BadInputTestCase):
 class XPathTest(BadInputTestCase):
 
     def test_matches_nothing_set_creates(self):
+        # NOTE(xmlhooks): outside <devices>; a device needs xpath.create
+        # (test_matches_no_device_set_is_refused).
         out = self.engine().customize(self.xml, {
-            'xmlhooks:xml:x': "./devices/watchdog/@model=i6300esb"})
-        self.assertEqual(['i6300esb'], base.xpath(
-            out, './devices/watchdog/@model'))
+            'xmlhooks:xml:x': "./pm/suspend-to-mem/@enabled=no"})
+        self.assertEqual(['no'], base.xpath(
+            out, './pm/suspend-to-mem/@enabled'))
 
     def test_matches_nothing_delete_changes_nothing(self):
         out = self.engine().customize(self.xml, {
@@ -266,6 +268,42 @@ class XPathTest(BadInputTestCase):
                                    {'xmlhooks:xml:x': value},
                                    'xmlhooks:xml:x')
             self.assertIn('too complex to create', e.format_message())
+
+    def test_matches_no_device_set_is_refused(self):
+        # NOTE(xmlhooks): issue 13: a set meant for interfaces, on a guest
+        # without one, used to add a bare <interface>.
+        for value, create in (
+                ('./devices/interface/model/@type=virtio',
+                 'xpath.create=./devices/interface'),
+                ("./devices/disk[@device='cdrom']/target/@bus=sata",
+                 "xpath.create=./devices/disk[@device='cdrom']"),
+                ('./devices/watchdog/@model=i6300esb',
+                 'xpath.create=./devices/watchdog')):
+            e = self.assertRefused(exception.RuleError,
+                                   {'xmlhooks:xml:x': value},
+                                   'xmlhooks:xml:x')
+            message = e.format_message()
+            self.assertIn('matches nothing', message)
+            self.assertIn(create + ' first', message)
+        out = self.engine().customize(self.xml, {
+            'xmlhooks:xml:a': 'xpath.create=./devices/watchdog',
+            'xmlhooks:xml:b': './devices/watchdog/@model=i6300esb'})
+        self.assertEqual(['i6300esb'], base.xpath(
+            out, './devices/watchdog/@model'))
+
+    def test_non_downward_axes_outside_predicates(self):
+        # NOTE(xmlhooks): issue 13: accepted by nova-api, and minutes to
+        # apply on a large document.
+        for value in (
+                ('xpath.delete=.//node()' +
+                 '/preceding::node()/following::node()' * 6),
+                './devices/disk/following-sibling::*/@x=1',
+                './devices/disk/../@x=1',
+                './/disk//source/@x=1'):
+            e = self.assertRefused(exception.InvalidSpec,
+                                   {'xmlhooks:xml:x': value},
+                                   'xmlhooks:xml:x')
+            self.assertIn('not allowed', e.format_message())
 
 
 class ConflictTest(BadInputTestCase):

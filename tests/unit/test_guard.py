@@ -99,8 +99,10 @@ class SensitiveCategoryTest(GuardTestCase):
             value='./os/nvram/@template=/usr/share/OVMF/OVMF_VARS.fd',
             proof='./os/nvram/@template')),
         ('emulator', dict(
-            category='host_paths', value='./devices/emulator=/usr/bin/x',
-            proof='./devices/emulator')),
+            category='host_paths',
+            devices='<emulator>/usr/bin/qemu-system-x86_64</emulator>',
+            value='./devices/emulator=/usr/bin/x',
+            proof="./devices/emulator[.='/usr/bin/x']")),
         ('serial_log', dict(
             category='host_paths',
             value='./devices/serial/log/@file=/etc/cron.d/x',
@@ -115,11 +117,13 @@ class SensitiveCategoryTest(GuardTestCase):
             proof="./devices/rng[backend='/dev/mem']")),
         ('interface_script', dict(
             category='host_paths',
+            devices="<interface type='ethernet'/>",
             value="./devices/interface[@type='ethernet']/script/@path=/x",
             proof='./devices/interface/script/@path',
             also=['devices_passthrough'])),
         ('filesystem_dir', dict(
             category='host_paths',
+            devices=_VIRTIOFS,
             value="./devices/filesystem/source/@dir=/",
             proof='./devices/filesystem/source/@dir')),
         ('fwcfg_entry_file', dict(
@@ -130,15 +134,17 @@ class SensitiveCategoryTest(GuardTestCase):
             proof="./sysinfo[@type='fwcfg']/entry[@file='/etc/shadow']")),
         ('audio_file', dict(
             category='host_paths',
-            setup=["./devices/audio[@id='1']/@type=file"],
+            devices="<audio id='1' type='file'/>",
             value="./devices/audio[@id='1']/@path=/etc/cron.d/x",
             proof="./devices/audio[@path='/etc/cron.d/x']")),
         ('audio_alsa_input', dict(
             category='host_paths',
+            devices="<audio id='1' type='alsa'/>",
             value="./devices/audio[@type='alsa']/input/@dev=/dev/snd/x",
             proof="./devices/audio/input[@dev='/dev/snd/x']")),
         ('audio_alsa_output', dict(
             category='host_paths',
+            devices="<audio id='1' type='alsa'/>",
             value="./devices/audio[@type='alsa']/output/@dev=/dev/snd/x",
             proof="./devices/audio/output[@dev='/dev/snd/x']")),
         ('virtiofs_binary', dict(
@@ -148,6 +154,7 @@ class SensitiveCategoryTest(GuardTestCase):
             proof="./devices/filesystem/binary[@path='/tmp/evil']")),
         ('graphics_gl_rendernode', dict(
             category='host_paths',
+            devices="<graphics type='egl-headless'/>",
             value="./devices/graphics[@type='egl-headless']/gl/@rendernode"
                   "=/dev/dri/renderD128",
             proof='./devices/graphics/gl/@rendernode')),
@@ -162,11 +169,11 @@ class SensitiveCategoryTest(GuardTestCase):
             proof='./devices/hostdev')),
         ('new_cdrom', dict(
             category='devices_passthrough',
-            value="./devices/disk[@device='cdrom']/target/@dev=hdc",
+            value="xpath.create=./devices/disk[@device='cdrom']",
             proof="./devices/disk[@device='cdrom']")),
         ('new_interface', dict(
             category='devices_passthrough',
-            value="./devices/interface[@type='network']/source/@network=x",
+            value="xpath.create=./devices/interface[@type='network']",
             proof='./devices/interface')),
         ('vcpu', dict(
             category='resources', value='./vcpu=64', proof="./vcpu[.='64']")),
@@ -306,8 +313,12 @@ class GuardTest(GuardTestCase):
             'xmlhooks:xml:family':
                 "./sysinfo/system/entry[@name='family']=Cloud",
             'xmlhooks:xml:keyboard':
+                "xpath.create=./devices/input[@type='keyboard']",
+            'xmlhooks:xml:keyboard-bus':
                 "./devices/input[@type='keyboard']/@bus=usb",
-            'xmlhooks:xml:audio': "./devices/audio[@id='1']/@type=none"})
+            'xmlhooks:xml:audio': "xpath.create=./devices/audio[@id='1']",
+            'xmlhooks:xml:audio-type':
+                "./devices/audio[@id='1']/@type=none"})
         self.assertEqual(['Cloud'], base.xpath(
             out, "./sysinfo/system/entry[@name='family']/text()"))
         self.assertEqual(['usb'], base.xpath(
@@ -343,7 +354,9 @@ class GuardTest(GuardTestCase):
                               self.xml, {
                                   'xmlhooks:smbios:system.product': 'X',
                                   'xmlhooks:xml:1': './vcpu=2',
-                                  'xmlhooks:xml:2': './devices/emulator=/x',
+                                  'xmlhooks:xml:2':
+                                      'xpath.create=./devices/emulator',
+                                  'xmlhooks:xml:2a': './devices/emulator=/x',
                                   'xmlhooks:xml:3': './vcpu=4',
                                   'xmlhooks:xml:4': './vcpu=8'})
         self.assertEqual(('xmlhooks:xml:3', 'resources'),
