@@ -51,19 +51,39 @@ IMAGE_PROFILES_KEY = 'xmlhooks:image_profiles'
 _PREFIX = base.NAMESPACE + ':'
 
 
-class RuleSet(tuple):
+@dataclasses.dataclass(frozen=True)
+class RuleSet:
     """The ordered rules for one instance, with the profiles they came from.
 
-    It is a tuple of :class:`~nova_xmlhooks.customizers.base.Rule`.
+    It iterates, indexes and measures like its :attr:`rules`, so code that
+    only walks the rules needs nothing else.
+
+    :ivar rules: a tuple of :class:`~nova_xmlhooks.customizers.base.Rule`,
+        in the order they apply
+    :ivar profiles: a tuple of the names of the profiles they came from
     """
 
-    profiles = ()
+    rules: tuple = ()
+    profiles: tuple = ()
 
     @classmethod
     def build(cls, rules, profiles):
-        ruleset = cls(rules)
-        ruleset.profiles = tuple(profiles)
-        return ruleset
+        """Build a rule set from any iterables.
+
+        :param rules: the rules, in order
+        :param profiles: the profile names, in order
+        :returns: a :class:`RuleSet`
+        """
+        return cls(tuple(rules), tuple(profiles))
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    def __len__(self):
+        return len(self.rules)
+
+    def __getitem__(self, index):
+        return self.rules[index]
 
 
 _parser_local = threading.local()

@@ -10,6 +10,8 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import dataclasses
+
 import fixtures
 
 from nova import exception as nova_exception
@@ -219,3 +221,26 @@ outer:
         self.assertEqual(3, len(errors), [e.format_message()
                                           for e in errors])
         self.assertEqual(['c'], list(engine_.profiles))
+
+
+class RuleSetTest(base.TestCase):
+
+    def test_frozen_and_walks_like_its_rules(self):
+        eng = self.engine(customizers=['xml'])
+        ruleset = eng.resolve({'xmlhooks:xml:b': './b=1',
+                               'xmlhooks:xml:a': './a=1'})
+        self.assertEqual(2, len(ruleset))
+        self.assertEqual(['xmlhooks:xml:a', 'xmlhooks:xml:b'],
+                         [rule.key for rule in ruleset])
+        self.assertIs(ruleset.rules[1], ruleset[1])
+        self.assertIsInstance(ruleset.rules, tuple)
+        self.assertEqual((), ruleset.profiles)
+        self.assertRaises(dataclasses.FrozenInstanceError, setattr,
+                          ruleset, 'profiles', ('x',))
+        self.assertFalse(eng.resolve({}))
+        self.assertEqual(engine.RuleSet((), ()), eng.resolve({}))
+
+    def test_build_takes_any_iterable(self):
+        ruleset = engine.RuleSet.build(iter([]), dict.fromkeys(['a', 'b']))
+        self.assertEqual(((), ('a', 'b')),
+                         (ruleset.rules, ruleset.profiles))
