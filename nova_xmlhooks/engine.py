@@ -104,15 +104,25 @@ def _parser():
 def parse_domain(xml):
     """Parse a domain document safely.
 
+    NOTE(xmlhooks): a document type declaration is refused outright.
+    libvirt and Nova never write one, and entities are not substituted
+    (so that nothing is read, fetched or expanded), which would leave an
+    entity reference in the result while the declaration that defines it
+    is not written back: the output would not be well-formed.
+
     :param xml: the domain XML, as a str
     :returns: the root element
-    :raises: nova_xmlhooks.exception.XmlHooksError if it is not XML
+    :raises: nova_xmlhooks.exception.XmlHooksError if it is not XML, or
+        has a DOCTYPE
     """
     try:
-        return etree.fromstring(xml.encode('utf-8'), _parser())
+        root = etree.fromstring(xml.encode('utf-8'), _parser())
     except etree.XMLSyntaxError as e:
         raise exception.XmlHooksError(
             reason='the domain XML cannot be parsed: %s' % e)
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise exception.DoctypeError()
+    return root
 
 
 def serialize(root):

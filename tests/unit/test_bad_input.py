@@ -413,9 +413,12 @@ class DomainParsingTest(BadInputTestCase):
                '<!ENTITY %% dtd SYSTEM "http://127.0.0.1:%d/d"> %%dtd;\n'
                ']>\n' % (port, port)) + self.xml.replace(
             '<devices>', '<description>&file;&net;</description><devices>')
-        root = engine.parse_domain(xml)
+        # NOTE(xmlhooks): the document is refused for its DOCTYPE, but
+        # only once parsed, so the parse itself must fetch nothing.
+        e = self.assertRaises(exception.DoctypeError, engine.parse_domain,
+                              xml)
         self.assertRaises(socket.timeout, listener.accept)
-        self.assertNotIn('root:', engine.serialize(root))
+        self.assertClean(e, 'DOCTYPE')
 
     def test_entity_expansion_bomb_is_not_expanded(self):
         entities = ['<!ENTITY l0 "%s">' % ('x' * 100)]
@@ -526,3 +529,15 @@ class CustomizerFaultTest(BadInputTestCase):
             self.assertNotIn('\n', message)
             self.assertRaises(exception.CustomizerLoadError,
                               self.engine, customizers=['xml', name])
+
+
+class DomainDoctypeTest(BadInputTestCase):
+    """A domain XML with a document type declaration."""
+
+    def test_doctype_with_entities(self):
+        xml = ('<!DOCTYPE domain [<!ENTITY co "%s">]>\n' % SECRET
+               + self.xml.replace('<devices>',
+                                  '<description>&co;</description><devices>'))
+        self.assertRefused(exception.DoctypeError,
+                           {'xmlhooks:xml:a': './clock/@offset=localtime'},
+                           'DOCTYPE', xml=xml, customizers=['xml'])

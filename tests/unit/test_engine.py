@@ -244,3 +244,39 @@ class RuleSetTest(base.TestCase):
         ruleset = engine.RuleSet.build(iter([]), dict.fromkeys(['a', 'b']))
         self.assertEqual(((), ('a', 'b')),
                          (ruleset.rules, ruleset.profiles))
+
+
+class DoctypeTest(base.TestCase):
+    """A document type declaration is refused, in one line."""
+
+    DOCUMENTS = (
+        '<!DOCTYPE domain>\n%s',
+        '<!DOCTYPE domain [<!ENTITY co "ACME">]>\n%s',
+        '<?xml version="1.0"?>\n<!DOCTYPE domain SYSTEM "domain.dtd">\n%s',
+        '<!DOCTYPE domain PUBLIC "-//x//EN" "http://127.0.0.1:9/x.dtd">%s',
+    )
+
+    def test_refused_in_one_line(self):
+        xml = base.nova_xml('nova-basic')
+        for template in self.DOCUMENTS:
+            e = self.assertRaises(exception.DoctypeError, engine.parse_domain,
+                                  template % xml)
+            self.assertIsInstance(e, nova_exception.InvalidInput)
+            self.assertEqual(1, len(e.format_message().splitlines()))
+            self.assertIn('<!DOCTYPE>', e.format_message())
+
+    def test_entity_is_not_left_in_the_output(self):
+        # NOTE(xmlhooks): the entity was kept as a reference and the
+        # declaration dropped, so the result was not well-formed XML.
+        xml = (self.DOCUMENTS[1] % base.nova_xml('nova-basic')).replace(
+            '<devices>', '<description>&co;</description><devices>')
+        eng = self.engine(customizers=['xml'])
+        self.assertRaises(exception.DoctypeError, eng.customize, xml,
+                          {'xmlhooks:xml:a': './clock/@offset=localtime'})
+        skipping = self.engine(customizers=['xml'], on_error='skip')
+        self.assertIs(xml, skipping.customize(
+            xml, {'xmlhooks:xml:a': './clock/@offset=localtime'}))
+
+    def test_comment_that_looks_like_one_is_fine(self):
+        xml = '<!-- <!DOCTYPE domain> -->\n' + base.nova_xml('nova-basic')
+        self.assertEqual('domain', engine.parse_domain(xml).tag)
