@@ -421,9 +421,12 @@ class Engine:
                 raise exception.RuleError(
                     rules[0].key, 'customizer %s failed: %s'
                     % (family, type(e).__name__))
+        # NOTE(xmlhooks): the record is part of the document libvirt gets,
+        # so it is written before the checks, which judge every byte that
+        # leaves the engine.
+        metadata.record(root, ruleset)
         for check in self.checks:
             check(nova_root, root, ruleset)
-        metadata.record(root, ruleset)
         return root
 
     def customize(self, xml, extra_specs, image_profiles=(), instance=None):

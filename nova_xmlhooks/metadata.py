@@ -30,6 +30,10 @@ applied, under ours::
 
 libvirt keeps one metadata element per namespace, so a record is replaced,
 never added twice.
+
+When the domain has no ``<metadata>`` yet, one is made where libvirt writes
+it: after ``<name>``, ``<uuid>``, ``<genid>``, ``<title>`` and
+``<description>``.
 """
 
 import copy
@@ -50,6 +54,8 @@ _NOVA_INSTANCE = '{%s}instance' % NOVA_NS
 _NOVA_FLAVOR = '{%s}flavor' % NOVA_NS
 _NOVA_NAME = '{%s}name' % NOVA_NS
 _RULE = '{%s}rule' % XMLHOOKS_NS
+#: what libvirt writes before <metadata>, in its order
+_BEFORE_METADATA = ('name', 'uuid', 'genid', 'title', 'description')
 #: records kept ready to copy, per thread (see _record_node)
 MAX_CACHED_RECORDS = 128
 
@@ -155,26 +161,36 @@ def _record_node(ruleset):
     return copy.deepcopy(node)
 
 
+def _metadata(root):
+    """The domain's ``<metadata>``, made where libvirt writes it if missing.
+
+    NOTE(xmlhooks): libvirt's schema interleaves ``<name>``, ``<uuid>`` and
+    ``<genid>`` as a group of their own, and libxml2 refuses another
+    element between them (``<metadata>`` after ``<uuid>`` when a
+    ``<genid>`` follows, for one). libvirt writes ``<metadata>`` after
+    the group, the title and the description, so it goes after the last
+    of them.
+    """
+    meta = _child(root, 'metadata')
+    if meta is not None:
+        return meta
+    meta = etree.Element('metadata')
+    anchor = next(root.iterchildren(*_BEFORE_METADATA, reversed=True),
+                  None)
+    if anchor is None:
+        root.insert(0, meta)
+    else:
+        anchor.addnext(meta)
+    return meta
+
+
 def record(root, ruleset):
     """Record the applied rules in the domain's metadata.
 
     :param root: the ``<domain>`` element, changed in place
     :param ruleset: the applied :class:`~nova_xmlhooks.engine.RuleSet`
     """
-    meta = root.find('metadata')
-    if meta is None:
-        meta = etree.Element('metadata')
-        # NOTE(xmlhooks): libvirt's schema wants <metadata> after the
-        # title and description and before the memory settings.
-        anchor = None
-        for name in ('description', 'title', 'uuid', 'name'):
-            anchor = root.find(name)
-            if anchor is not None:
-                break
-        if anchor is None:
-            root.insert(0, meta)
-        else:
-            anchor.addnext(meta)
+    meta = _metadata(root)
     for old in meta.findall(_RECORD):
         meta.remove(old)
     meta.append(_record_node(ruleset))

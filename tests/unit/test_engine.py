@@ -280,3 +280,49 @@ class DoctypeTest(base.TestCase):
     def test_comment_that_looks_like_one_is_fine(self):
         xml = '<!-- <!DOCTYPE domain> -->\n' + base.nova_xml('nova-basic')
         self.assertEqual('domain', engine.parse_domain(xml).tag)
+
+
+class RecordTest(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml('nova-basic')
+
+    def test_checks_see_the_record(self):
+        seen = []
+
+        def check(nova_root, result_root, ruleset):
+            seen.append((metadata.recorded(nova_root),
+                         metadata.recorded(result_root)))
+
+        eng = engine.Engine(self.engine(customizers=['xml']).customizers,
+                            {}, checks=[check])
+        eng.customize(self.xml, {'xmlhooks:xml:a': './description=x'})
+        (before, after), = seen
+        self.assertIsNone(before)
+        self.assertEqual(['xmlhooks:xml:a'], [r.key for r in after[1]])
+
+    def test_metadata_goes_after_the_ids_title_and_description(self):
+        eng = self.engine(customizers=['xml'])
+        specs = {'xmlhooks:xml:a': './clock/@offset=localtime'}
+        for children, previous in (
+                ('<name>a</name><uuid>%s</uuid><genid/>', 'genid'),
+                ('<uuid>%s</uuid><name>a</name><title>t</title>', 'title'),
+                ('<name>a</name><description>d</description><uuid>%s</uuid>',
+                 'uuid'),
+                ('', None)):
+            xml = ('<domain type="kvm">%s<clock offset="utc"/></domain>'
+                   % children.replace('%s', '0d9f3c2e-7a51-4e8b-9c3d-'
+                                            '2f6a1b5e8c47'))
+            root = engine.parse_domain(eng.customize(xml, specs))
+            meta = root.find('metadata')
+            self.assertEqual(
+                previous, None if meta.getprevious() is None
+                else meta.getprevious().tag, children)
+
+    def test_existing_metadata_stays_where_it_is(self):
+        eng = self.engine(customizers=['xml'])
+        out = eng.customize(self.xml, {'xmlhooks:xml:a': './description=x'})
+        root = engine.parse_domain(out)
+        self.assertEqual(1, len(root.findall('metadata')))
+        self.assertEqual('vcpu', root.find('metadata').getprevious().tag)
