@@ -87,6 +87,9 @@ class RuleSet:
 
 
 _parser_local = threading.local()
+#: whitespace-only text in elements whose content is only elements
+_BLANK_TEXT = etree.XPath(
+    '//*[* and not(text()[normalize-space()])]/text()', regexp=False)
 
 
 def _parser():
@@ -126,8 +129,46 @@ def parse_domain(xml):
 
 
 def serialize(root):
-    """Serialise a domain the way nova's ``LibvirtConfigObject`` does."""
-    return etree.tostring(root, encoding='unicode', pretty_print=True)
+    """Serialise a domain the way nova's ``LibvirtConfigObject`` does.
+
+    NOTE(xmlhooks): the parser drops the whitespace between elements, but
+    keeps it in an element that holds nothing else, such as a
+    ``<devices>`` written with its closing tag on the next line (libvirt
+    writes an empty ``<devices>`` so). Once a child is added there, the
+    whitespace and the child are written side by side as mixed content,
+    and the whitespace is dropped when the document is read again: the
+    rules applied to their own output would not give the same bytes.
+    Such whitespace is dropped from ``root`` before it is written out.
+    libxml2 writes the children of an element with text next to each
+    other, so ``><`` in the output, which Nova's documents never have,
+    is the cheap sign that the tree needs looking at.
+
+    :param root: the ``<domain>`` element; whitespace-only text beside
+        child elements is dropped from it
+    :returns: the document, as a str
+    """
+    text = etree.tostring(root, encoding='unicode', pretty_print=True)
+    if '><' in text and _tidy(root):
+        text = etree.tostring(root, encoding='unicode', pretty_print=True)
+    return text
+
+
+def _tidy(root):
+    """Drop whitespace-only text from elements whose content is elements.
+
+    Text values, and text beside other non-blank text, are left alone.
+
+    :param root: an element, changed in place
+    :returns: whether anything was dropped
+    """
+    blanks = _BLANK_TEXT(root)
+    for text in blanks:
+        parent = text.getparent()
+        if text.is_tail:
+            parent.tail = None
+        else:
+            parent.text = None
+    return bool(blanks)
 
 
 def split_names(value):
@@ -377,7 +418,7 @@ class Engine:
         """
         if not ruleset:
             return xml
-        result = serialize(self._build(xml, ruleset))
+        result = self._build(xml, ruleset)
         LOG.info('Applied %(count)d xmlhooks rule(s) from profiles '
                  '%(profiles)s', {'count': len(ruleset),
                                   'profiles': list(ruleset.profiles) or '-'},
@@ -403,31 +444,48 @@ class Engine:
             self._build(xml, ruleset)
 
     def _build(self, xml, ruleset):
+        """Apply, record, serialise and check.
+
+        :returns: the customised XML, as a str; the checks have judged
+            the very tree it was written from
+        :raises: nova_xmlhooks.exception.XmlHooksError naming the rule
+        """
         root = parse_domain(xml)
         nova_root = copy.deepcopy(root) if self.checks else None
         context = metadata.domain_context(root)
         by_family = {}
         for rule in ruleset:
             by_family.setdefault(rule.family, []).append(rule)
+        not_added = set()
         for family, rules in by_family.items():
-            try:
-                self.customizers[family].apply(root, rules, context)
-            except exception.XmlHooksError:
-                raise
-            except Exception as e:
-                # NOTE(xmlhooks): a third-party customiser may raise
-                # anything; it must still abort the build cleanly.
-                LOG.exception('Customizer %s failed', family)
-                raise exception.RuleError(
-                    rules[0].key, 'customizer %s failed: %s'
-                    % (family, type(e).__name__))
+            not_added.update(self._run(family, root, rules, context))
         # NOTE(xmlhooks): the record is part of the document libvirt gets,
-        # so it is written before the checks, which judge every byte that
+        # so it is written (and the document serialised, which may drop
+        # whitespace) before the checks, which judge every byte that
         # leaves the engine.
-        metadata.record(root, ruleset)
+        metadata.record(root, ruleset, not_added)
+        result = serialize(root)
         for check in self.checks:
             check(nova_root, root, ruleset)
-        return root
+        return result
+
+    def _run(self, family, root, rules, context):
+        """Run one customiser.
+
+        :returns: the keys of the rules that added nothing, because the
+            document already had what they ask for
+        """
+        try:
+            return self.customizers[family].apply(root, rules, context) or ()
+        except exception.XmlHooksError:
+            raise
+        except Exception as e:
+            # NOTE(xmlhooks): a third-party customiser may raise anything;
+            # it must still abort the build cleanly.
+            LOG.exception('Customizer %s failed', family)
+            raise exception.RuleError(
+                rules[0].key, 'customizer %s failed: %s'
+                % (family, type(e).__name__))
 
     def customize(self, xml, extra_specs, image_profiles=(), instance=None):
         """Resolve and apply, honouring ``[xmlhooks] on_error``.

@@ -29,7 +29,9 @@ applied, under ours::
     </metadata>
 
 libvirt keeps one metadata element per namespace, so a record is replaced,
-never added twice.
+never added twice. A rule that added nothing because the document already
+had what it asks for (a QEMU argument, say) is marked ``added="no"``, so
+that a later application does not take away what was the document's own.
 
 When the domain has no ``<metadata>`` yet, one is made where libvirt writes
 it: after ``<name>``, ``<uuid>``, ``<genid>``, ``<title>`` and
@@ -70,6 +72,8 @@ class RecordedRule:
     value: str
     source: str
     family: str
+    #: False when the rule added nothing: the document already had it
+    added: bool = True
 
 
 def _child(node, tag):
@@ -126,18 +130,20 @@ def flavor_extra_specs(root):
                 'nova:extraSpec', _NS)}
 
 
-def _build_record(profiles, rules):
+def _build_record(profiles, rules, not_added):
     node = etree.Element(_RECORD, nsmap={'xmlhooks': XMLHOOKS_NS})
     for name in profiles:
         etree.SubElement(node, _PROFILE, name=name)
     for key, family, source, value in rules:
         child = etree.SubElement(node, _RULE, key=key, family=family,
                                  source=source)
+        if key in not_added:
+            child.set('added', 'no')
         child.text = value
     return node
 
 
-def _record_node(ruleset):
+def _record_node(ruleset, not_added):
     """A new record element for a rule set.
 
     NOTE(xmlhooks): building the record costs more than every other part
@@ -147,7 +153,8 @@ def _record_node(ruleset):
     thread while another one changes the document it came from.
     """
     key = (ruleset.profiles, tuple((rule.key, rule.family, rule.source,
-                                    rule.value) for rule in ruleset))
+                                    rule.value) for rule in ruleset),
+           frozenset(not_added))
     cache = getattr(_cache_local, 'records', None)
     if cache is None:
         cache = _cache_local.records = {}
@@ -184,16 +191,18 @@ def _metadata(root):
     return meta
 
 
-def record(root, ruleset):
+def record(root, ruleset, not_added=()):
     """Record the applied rules in the domain's metadata.
 
     :param root: the ``<domain>`` element, changed in place
     :param ruleset: the applied :class:`~nova_xmlhooks.engine.RuleSet`
+    :param not_added: the keys of rules that added nothing, because the
+        document already had what they ask for
     """
     meta = _metadata(root)
     for old in meta.findall(_RECORD):
         meta.remove(old)
-    meta.append(_record_node(ruleset))
+    meta.append(_record_node(ruleset, not_added))
 
 
 def recorded(root):
@@ -208,6 +217,7 @@ def recorded(root):
         return None
     profiles = [p.get('name') for p in node.iterfind('xmlhooks:profile', _NS)]
     rules = [RecordedRule(key=r.get('key'), value=r.text or '',
-                          source=r.get('source'), family=r.get('family'))
+                          source=r.get('source'), family=r.get('family'),
+                          added=r.get('added') != 'no')
              for r in node.iterfind('xmlhooks:rule', _NS)]
     return profiles, rules

@@ -40,4 +40,86 @@ ODD_SHAPES = {
   </devices>
 </domain>
 """,
+    'blank-containers': """\
+<domain type='qemu'>
+  <name>guest</name>
+  <uuid>0d9f3c2e-7a51-4e8b-9c3d-2f6a1b5e8c47</uuid>
+  <memory unit='KiB'>262144</memory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <features>
+  </features>
+  <cpu mode='host-passthrough'>
+    <cache mode='disable'/>
+  </cpu>
+  <clock offset='utc'>
+  </clock>
+  <devices>
+  </devices>
+</domain>
+""",
+    'qemu-namespace': """\
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>guest</name>
+  <uuid>0d9f3c2e-7a51-4e8b-9c3d-2f6a1b5e8c47</uuid>
+  <memory unit='KiB'>262144</memory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <cpu mode='custom' match='exact'>
+    <model>qemu64</model>
+  </cpu>
+  <clock offset='utc'/>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-unknown'/>
+    <qemu:arg value='parameter'/>
+    <qemu:env name='NS' value='ns0'/>
+    <qemu:env name='BAR'/>
+  </qemu:commandline>
+</domain>
+""",
+    'title-description-comments': """\
+<?xml version='1.0' encoding='UTF-8'?>
+<!-- written by hand -->
+<domain type='qemu'>
+  <name>guest</name>
+  <uuid>0d9f3c2e-7a51-4e8b-9c3d-2f6a1b5e8c47</uuid>
+  <title>A title</title>
+  <description>  spaces kept  </description>
+  <!-- between elements -->
+  <memory unit='KiB'>262144</memory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <cpu mode='host-passthrough'/>
+  <clock offset='utc'/>
+  <devices>
+    <!-- inside a container -->
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+  </devices>
+</domain>
+""",
+    'blank-metadata-name-only': """\
+<domain type='qemu'>
+  <name>guest</name>
+  <metadata>
+  </metadata>
+  <memory unit='KiB'>262144</memory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <cpu mode='host-model'>
+  </cpu>
+  <clock offset='utc'/>
+  <devices/>
+</domain>
+""",
 }

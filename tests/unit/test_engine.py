@@ -14,6 +14,7 @@ import dataclasses
 
 import fixtures
 
+from lxml import etree
 from nova import exception as nova_exception
 
 from nova_xmlhooks import engine
@@ -326,3 +327,31 @@ class RecordTest(base.TestCase):
         root = engine.parse_domain(out)
         self.assertEqual(1, len(root.findall('metadata')))
         self.assertEqual('vcpu', root.find('metadata').getprevious().tag)
+
+
+class SerializeTest(base.TestCase):
+    """Whitespace that would not survive a re-read is not written."""
+
+    def test_blank_container_that_gains_a_child(self):
+        root = engine.parse_domain(
+            '<domain>\n  <devices>\n  </devices>\n'
+            '  <description>  two  spaces  </description>\n'
+            '  <title> </title>\n</domain>')
+        root.find('devices').append(etree.Element('memballoon'))
+        out = engine.serialize(root)
+        self.assertIn('  <devices>\n    <memballoon/>\n  </devices>\n', out)
+        self.assertIn('<description>  two  spaces  </description>', out)
+        self.assertIn('<title> </title>', out)
+        self.assertEqual(out, engine.serialize(engine.parse_domain(out)))
+
+    def test_text_beside_elements_is_kept(self):
+        # Foreign metadata may hold mixed content; its text is content.
+        xml = ('<domain><metadata><a:note xmlns:a="urn:a">one <a:b>two'
+               '</a:b> three<a:c/> </a:note></metadata></domain>')
+        out = engine.serialize(engine.parse_domain(xml))
+        self.assertIn('one <a:b>two</a:b> three<a:c/> </a:note>', out)
+
+    def test_novas_documents_are_written_as_they_were(self):
+        for name in ('nova-basic', 'nova-two-disks', 'nova-windows'):
+            xml = base.nova_xml(name)
+            self.assertEqual(xml, engine.serialize(engine.parse_domain(xml)))

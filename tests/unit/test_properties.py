@@ -27,6 +27,7 @@ import yaml
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from tests.unit import base
+from tests.unit import odd_shapes
 
 SETTINGS = hypothesis.settings(
     max_examples=150, deadline=None, derandomize=True,
@@ -128,3 +129,18 @@ class PropertyTest(base.TestCase):
         finally:
             os.unlink(path)
         self.check(engine_, {'xmlhooks:profile': ','.join(document)})
+
+
+class OddShapePropertyTest(PropertyTest):
+    """The same promise on documents of shapes Nova does not write."""
+
+    @SETTINGS
+    @hypothesis.given(SPECS, st.sampled_from(
+        sorted(odd_shapes.ODD_SHAPES)))
+    def test_specs_on_odd_shapes(self, specs, shape):
+        self.xml = odd_shapes.ODD_SHAPES[shape]
+        self.check(self.engine_, specs)
+
+    # NOTE(xmlhooks): the inherited tests run once, in PropertyTest.
+    test_specs = None
+    test_profiles = None
