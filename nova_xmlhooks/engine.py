@@ -41,6 +41,7 @@ from nova_xmlhooks import checks as checks_mod
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks import exception
 from nova_xmlhooks import loader
+from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 from nova_xmlhooks import profiles as profiles_mod
 
@@ -48,6 +49,8 @@ LOG = logging.getLogger(__name__)
 
 PROFILE_KEY = 'xmlhooks:profile'
 IMAGE_PROFILES_KEY = 'xmlhooks:image_profiles'
+#: how errors name the image property that selects profiles
+IMAGE_PROPERTY = 'image property xmlhooks_profile'
 _PREFIX = base.NAMESPACE + ':'
 
 
@@ -386,22 +389,25 @@ class Engine:
         return RuleSet.build(rules, dict.fromkeys(names))
 
     def _image_profiles(self, extra_specs, image_profiles):
-        key = 'image property xmlhooks_profile'
         policy = extra_specs.get(IMAGE_PROFILES_KEY, 'allowed')
         if policy not in ('allowed', 'forbidden'):
             raise exception.InvalidSpec(IMAGE_PROFILES_KEY,
                                         "must be 'allowed' or 'forbidden'")
         if policy == 'forbidden':
             raise exception.InvalidSpec(
-                key, 'the flavor forbids image-selected profiles '
+                IMAGE_PROPERTY, 'the flavor forbids image-selected profiles '
                 '(xmlhooks:image_profiles=forbidden)')
         for name in image_profiles:
             profile = self.profiles.get(name)
-            if profile is None:
-                raise exception.UnknownProfile(key, name)
-            if not profile.image_selectable:
+            # NOTE(xmlhooks): faults are shown to the instance's owner, who
+            # sets the image property. One message for a profile that does
+            # not exist and for one that images may not select, so that a
+            # user cannot list the operator's other profiles by trying
+            # names.
+            if profile is None or not profile.image_selectable:
                 raise exception.InvalidSpec(
-                    key, "profile '%s' is not image_selectable" % name)
+                    IMAGE_PROPERTY, "'%s' is not a profile that images may "
+                    "select" % name)
         return image_profiles
 
     # Application
@@ -490,6 +496,14 @@ class Engine:
     def customize(self, xml, extra_specs, image_profiles=(), instance=None):
         """Resolve and apply, honouring ``[xmlhooks] on_error``.
 
+        Under ``skip``, when the profiles an image selects fail (or fail
+        to apply), the host's and the flavor's own customisation is still
+        applied without them; when that fails too, Nova's XML is used.
+
+        :param xml: the domain XML Nova generated
+        :param extra_specs: the flavor's extra specs
+        :param image_profiles: the profile names the image selects
+        :param instance: the instance, for log context only
         :returns: the customised XML, or Nova's own on a skipped error
         :raises: nova_xmlhooks.exception.XmlHooksError under ``fail``
         """
@@ -499,6 +513,25 @@ class Engine:
         except exception.XmlHooksError as e:
             if self.on_error == 'fail':
                 raise
-            LOG.warning('Skipping xmlhooks customisation: %s',
-                        e.format_message(), instance=instance)
-            return xml
+            error = e
+        if image_profiles:
+            # NOTE(xmlhooks): the image property is set by an ordinary
+            # user; the host's default profiles and the flavor's rules are
+            # the operator's policy, which the user's mistake must not
+            # switch off.
+            try:
+                result = self.apply(xml, self.resolve(extra_specs),
+                                    instance=instance)
+            except exception.XmlHooksError as e:
+                error = e
+            else:
+                LOG.warning('Ignoring the profiles the image selects '
+                            '(%(names)s): %(error)s',
+                            {'names': messages.printable(
+                                ', '.join(image_profiles)),
+                             'error': error.format_message()},
+                            instance=instance)
+                return result
+        LOG.warning('Skipping xmlhooks customisation: %s',
+                    error.format_message(), instance=instance)
+        return xml

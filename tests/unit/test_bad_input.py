@@ -541,3 +541,29 @@ class DomainDoctypeTest(BadInputTestCase):
         self.assertRefused(exception.DoctypeError,
                            {'xmlhooks:xml:a': './clock/@offset=localtime'},
                            'DOCTYPE', xml=xml, customizers=['xml'])
+
+
+class ImagePropertyTest(BadInputTestCase):
+    """An ordinary user's image property gone wrong."""
+
+    def test_names_no_selectable_profile(self):
+        self.write_profile('p.yaml', 'hidden:\n  xml: ["./title=t"]\n'
+                                     'open:\n  image_selectable: true\n'
+                                     '  xml: ["./description=d"]\n')
+        texts = []
+        for name in ('hidden', 'absent'):
+            eng = self.engine(customizers=['xml'], on_error='fail')
+            e = self.assertRaises(exception.InvalidSpec, eng.customize,
+                                  self.xml, {}, [name])
+            texts.append(self.assertClean(
+                e, 'image property xmlhooks_profile').replace(name, ''))
+        self.assertEqual(texts[0], texts[1])
+        # Under skip only the image's part is dropped: nothing else to
+        # apply here, so Nova's XML comes back as it was.
+        skipping = self.engine(customizers=['xml'], on_error='skip')
+        self.assertIs(self.xml, skipping.customize(self.xml, {}, ['hidden']))
+        out = skipping.customize(self.xml, {'xmlhooks:xml:t': './title=x'},
+                                 ['hidden', 'open'])
+        self.assertEqual(([], ['x']), (
+            base.xpath(out, './description/text()'),
+            base.xpath(out, './title/text()')))

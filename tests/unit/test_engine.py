@@ -355,3 +355,92 @@ class SerializeTest(base.TestCase):
         for name in ('nova-basic', 'nova-two-disks', 'nova-windows'):
             xml = base.nova_xml(name)
             self.assertEqual(xml, engine.serialize(engine.parse_domain(xml)))
+
+
+IMAGE_PROFILES = """
+host-default:
+  xml:
+    - ./features/pmu/@state=off
+selectable:
+  image_selectable: true
+  xml:
+    - ./features/vmport/@state=off
+operator-only:
+  xml:
+    - ./features/pvspinlock/@state=off
+breaks-on-apply:
+  image_selectable: true
+  xml:
+    - ./name/text()=x
+"""
+
+
+class ImageProfileTest(base.TestCase):
+    """What an ordinary user's image property can and cannot do."""
+
+    def setUp(self):
+        super().setUp()
+        self.write_profile('image.yaml', IMAGE_PROFILES)
+        self.xml = base.nova_xml('nova-basic')
+        self.specs = {'xmlhooks:xml:flavor': './clock/@offset=localtime'}
+
+    def _engine(self, on_error):
+        return self.engine(customizers=['xml'], on_error=on_error,
+                           default_profiles=['host-default'])
+
+    def _host_and_flavor_applied(self, out, image_applied=False):
+        self.assertEqual(['off'], base.xpath(out, './features/pmu/@state'))
+        self.assertEqual(['localtime'], base.xpath(out, './clock/@offset'))
+        self.assertEqual(['off'] if image_applied else [],
+                         base.xpath(out, './features/vmport/@state'))
+
+    def test_one_message_for_unknown_and_not_selectable(self):
+        eng = self._engine('fail')
+        messages = []
+        for name in ('nosuch', 'operator-only'):
+            e = self.assertRaises(exception.InvalidSpec, eng.customize,
+                                  self.xml, self.specs, [name])
+            messages.append(e.format_message().replace(name, 'NAME'))
+            self.assertIn(engine.IMAGE_PROPERTY, e.format_message())
+        self.assertEqual(messages[0], messages[1])
+        self.assertNotIn('unknown', messages[0])
+
+    def test_skip_keeps_host_and_flavor_when_the_image_is_wrong(self):
+        eng = self._engine('skip')
+        for names, specs in (
+                (['nosuch'], self.specs),
+                (['operator-only'], self.specs),
+                (['selectable', 'nosuch'], self.specs),
+                (['breaks-on-apply'], self.specs),
+                (['selectable'],
+                 dict(self.specs, **{'xmlhooks:image_profiles':
+                                     'forbidden'}))):
+            logs = self.useFixture(fixtures.FakeLogger())
+            out = eng.customize(self.xml, specs, names)
+            self._host_and_flavor_applied(out)
+            self.assertEqual(['profile:host-default', 'flavor'], base.xpath(
+                out, './metadata/*[local-name()="customization"]/'
+                     '*/@source'))
+            self.assertIn('Ignoring the profiles the image selects',
+                          logs.output)
+            self.assertNotIn('Skipping', logs.output)
+
+    def test_skip_applies_a_good_image_selection(self):
+        out = self._engine('skip').customize(self.xml, self.specs,
+                                             ['selectable'])
+        self._host_and_flavor_applied(out, image_applied=True)
+
+    def test_skip_drops_everything_when_the_flavor_is_wrong(self):
+        logs = self.useFixture(fixtures.FakeLogger())
+        eng = self._engine('skip')
+        self.assertIs(self.xml, eng.customize(
+            self.xml, {'xmlhooks:xml:bad': './name/text()=x'},
+            ['selectable']))
+        self.assertIn("Skipping xmlhooks customisation: xmlhooks: rule "
+                      "'xmlhooks:xml:bad'", logs.output)
+        self.assertNotIn('Ignoring', logs.output)
+
+    def test_fail_still_fails_on_the_image(self):
+        eng = self._engine('fail')
+        self.assertRaises(exception.InvalidSpec, eng.customize, self.xml,
+                          self.specs, ['operator-only'])
