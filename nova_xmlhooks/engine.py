@@ -41,6 +41,7 @@ from nova_xmlhooks import checks as checks_mod
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks import exception
 from nova_xmlhooks import loader
+from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 from nova_xmlhooks import profiles as profiles_mod
 
@@ -48,25 +49,50 @@ LOG = logging.getLogger(__name__)
 
 PROFILE_KEY = 'xmlhooks:profile'
 IMAGE_PROFILES_KEY = 'xmlhooks:image_profiles'
+#: how errors name the image property that selects profiles
+IMAGE_PROPERTY = 'image property xmlhooks_profile'
 _PREFIX = base.NAMESPACE + ':'
 
 
-class RuleSet(tuple):
+@dataclasses.dataclass(frozen=True)
+class RuleSet:
     """The ordered rules for one instance, with the profiles they came from.
 
-    It is a tuple of :class:`~nova_xmlhooks.customizers.base.Rule`.
+    It iterates, indexes and measures like its :attr:`rules`, so code that
+    only walks the rules needs nothing else.
+
+    :ivar rules: a tuple of :class:`~nova_xmlhooks.customizers.base.Rule`,
+        in the order they apply
+    :ivar profiles: a tuple of the names of the profiles they came from
     """
 
-    profiles = ()
+    rules: tuple = ()
+    profiles: tuple = ()
 
     @classmethod
     def build(cls, rules, profiles):
-        ruleset = cls(rules)
-        ruleset.profiles = tuple(profiles)
-        return ruleset
+        """Build a rule set from any iterables.
+
+        :param rules: the rules, in order
+        :param profiles: the profile names, in order
+        :returns: a :class:`RuleSet`
+        """
+        return cls(tuple(rules), tuple(profiles))
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    def __len__(self):
+        return len(self.rules)
+
+    def __getitem__(self, index):
+        return self.rules[index]
 
 
 _parser_local = threading.local()
+#: whitespace-only text in elements whose content is only elements
+_BLANK_TEXT = etree.XPath(
+    '//*[* and not(text()[normalize-space()])]/text()', regexp=False)
 
 
 def _parser():
@@ -84,20 +110,68 @@ def _parser():
 def parse_domain(xml):
     """Parse a domain document safely.
 
+    NOTE(xmlhooks): a document type declaration is refused outright.
+    libvirt and Nova never write one, and entities are not substituted
+    (so that nothing is read, fetched or expanded), which would leave an
+    entity reference in the result while the declaration that defines it
+    is not written back: the output would not be well-formed.
+
     :param xml: the domain XML, as a str
     :returns: the root element
-    :raises: nova_xmlhooks.exception.XmlHooksError if it is not XML
+    :raises: nova_xmlhooks.exception.XmlHooksError if it is not XML, or
+        has a DOCTYPE
     """
     try:
-        return etree.fromstring(xml.encode('utf-8'), _parser())
+        root = etree.fromstring(xml.encode('utf-8'), _parser())
     except etree.XMLSyntaxError as e:
         raise exception.XmlHooksError(
             reason='the domain XML cannot be parsed: %s' % e)
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise exception.DoctypeError()
+    return root
 
 
 def serialize(root):
-    """Serialise a domain the way nova's ``LibvirtConfigObject`` does."""
-    return etree.tostring(root, encoding='unicode', pretty_print=True)
+    """Serialise a domain the way nova's ``LibvirtConfigObject`` does.
+
+    NOTE(xmlhooks): the parser drops the whitespace between elements, but
+    keeps it in an element that holds nothing else, such as a
+    ``<devices>`` written with its closing tag on the next line (libvirt
+    writes an empty ``<devices>`` so). Once a child is added there, the
+    whitespace and the child are written side by side as mixed content,
+    and the whitespace is dropped when the document is read again: the
+    rules applied to their own output would not give the same bytes.
+    Such whitespace is dropped from ``root`` before it is written out.
+    libxml2 writes the children of an element with text next to each
+    other, so ``><`` in the output, which Nova's documents never have,
+    is the cheap sign that the tree needs looking at.
+
+    :param root: the ``<domain>`` element; whitespace-only text beside
+        child elements is dropped from it
+    :returns: the document, as a str
+    """
+    text = etree.tostring(root, encoding='unicode', pretty_print=True)
+    if '><' in text and _tidy(root):
+        text = etree.tostring(root, encoding='unicode', pretty_print=True)
+    return text
+
+
+def _tidy(root):
+    """Drop whitespace-only text from elements whose content is elements.
+
+    Text values, and text beside other non-blank text, are left alone.
+
+    :param root: an element, changed in place
+    :returns: whether anything was dropped
+    """
+    blanks = _BLANK_TEXT(root)
+    for text in blanks:
+        parent = text.getparent()
+        if text.is_tail:
+            parent.tail = None
+        else:
+            parent.text = None
+    return bool(blanks)
 
 
 def split_names(value):
@@ -315,22 +389,25 @@ class Engine:
         return RuleSet.build(rules, dict.fromkeys(names))
 
     def _image_profiles(self, extra_specs, image_profiles):
-        key = 'image property xmlhooks_profile'
         policy = extra_specs.get(IMAGE_PROFILES_KEY, 'allowed')
         if policy not in ('allowed', 'forbidden'):
             raise exception.InvalidSpec(IMAGE_PROFILES_KEY,
                                         "must be 'allowed' or 'forbidden'")
         if policy == 'forbidden':
             raise exception.InvalidSpec(
-                key, 'the flavor forbids image-selected profiles '
+                IMAGE_PROPERTY, 'the flavor forbids image-selected profiles '
                 '(xmlhooks:image_profiles=forbidden)')
         for name in image_profiles:
             profile = self.profiles.get(name)
-            if profile is None:
-                raise exception.UnknownProfile(key, name)
-            if not profile.image_selectable:
+            # NOTE(xmlhooks): faults are shown to the instance's owner, who
+            # sets the image property. One message for a profile that does
+            # not exist and for one that images may not select, so that a
+            # user cannot list the operator's other profiles by trying
+            # names.
+            if profile is None or not profile.image_selectable:
                 raise exception.InvalidSpec(
-                    key, "profile '%s' is not image_selectable" % name)
+                    IMAGE_PROPERTY, "'%s' is not a profile that images may "
+                    "select" % name)
         return image_profiles
 
     # Application
@@ -347,7 +424,7 @@ class Engine:
         """
         if not ruleset:
             return xml
-        result = serialize(self._build(xml, ruleset))
+        result = self._build(xml, ruleset)
         LOG.info('Applied %(count)d xmlhooks rule(s) from profiles '
                  '%(profiles)s', {'count': len(ruleset),
                                   'profiles': list(ruleset.profiles) or '-'},
@@ -373,32 +450,60 @@ class Engine:
             self._build(xml, ruleset)
 
     def _build(self, xml, ruleset):
+        """Apply, record, serialise and check.
+
+        :returns: the customised XML, as a str; the checks have judged
+            the very tree it was written from
+        :raises: nova_xmlhooks.exception.XmlHooksError naming the rule
+        """
         root = parse_domain(xml)
         nova_root = copy.deepcopy(root) if self.checks else None
         context = metadata.domain_context(root)
         by_family = {}
         for rule in ruleset:
             by_family.setdefault(rule.family, []).append(rule)
+        not_added = set()
         for family, rules in by_family.items():
-            try:
-                self.customizers[family].apply(root, rules, context)
-            except exception.XmlHooksError:
-                raise
-            except Exception as e:
-                # NOTE(xmlhooks): a third-party customiser may raise
-                # anything; it must still abort the build cleanly.
-                LOG.exception('Customizer %s failed', family)
-                raise exception.RuleError(
-                    rules[0].key, 'customizer %s failed: %s'
-                    % (family, type(e).__name__))
+            not_added.update(self._run(family, root, rules, context))
+        # NOTE(xmlhooks): the record is part of the document libvirt gets,
+        # so it is written (and the document serialised, which may drop
+        # whitespace) before the checks, which judge every byte that
+        # leaves the engine.
+        metadata.record(root, ruleset, not_added)
+        result = serialize(root)
         for check in self.checks:
             check(nova_root, root, ruleset)
-        metadata.record(root, ruleset)
-        return root
+        return result
+
+    def _run(self, family, root, rules, context):
+        """Run one customiser.
+
+        :returns: the keys of the rules that added nothing, because the
+            document already had what they ask for
+        """
+        try:
+            return self.customizers[family].apply(root, rules, context) or ()
+        except exception.XmlHooksError:
+            raise
+        except Exception as e:
+            # NOTE(xmlhooks): a third-party customiser may raise anything;
+            # it must still abort the build cleanly.
+            LOG.exception('Customizer %s failed', family)
+            raise exception.RuleError(
+                rules[0].key, 'customizer %s failed: %s'
+                % (family, type(e).__name__))
 
     def customize(self, xml, extra_specs, image_profiles=(), instance=None):
         """Resolve and apply, honouring ``[xmlhooks] on_error``.
 
+        Under ``skip``, when the profiles an image selects fail (or fail
+        to apply), the host's and the flavor's own customisation is still
+        applied without them; when that fails too, Nova's XML is used.
+
+        :param xml: the domain XML Nova generated
+        :param extra_specs: the flavor's extra specs
+        :param image_profiles: the profile names the image selects
+        :param instance: the instance, for log context only
         :returns: the customised XML, or Nova's own on a skipped error
         :raises: nova_xmlhooks.exception.XmlHooksError under ``fail``
         """
@@ -408,6 +513,25 @@ class Engine:
         except exception.XmlHooksError as e:
             if self.on_error == 'fail':
                 raise
-            LOG.warning('Skipping xmlhooks customisation: %s',
-                        e.format_message(), instance=instance)
-            return xml
+            error = e
+        if image_profiles:
+            # NOTE(xmlhooks): the image property is set by an ordinary
+            # user; the host's default profiles and the flavor's rules are
+            # the operator's policy, which the user's mistake must not
+            # switch off.
+            try:
+                result = self.apply(xml, self.resolve(extra_specs),
+                                    instance=instance)
+            except exception.XmlHooksError as e:
+                error = e
+            else:
+                LOG.warning('Ignoring the profiles the image selects '
+                            '(%(names)s): %(error)s',
+                            {'names': messages.printable(
+                                ', '.join(image_profiles)),
+                             'error': error.format_message()},
+                            instance=instance)
+                return result
+        LOG.warning('Skipping xmlhooks customisation: %s',
+                    error.format_message(), instance=instance)
+        return xml

@@ -100,7 +100,9 @@ Possible values:
             ('fail', 'Abort the operation with an error that names the '
                      'key and the reason. A build is not rescheduled.'),
             ('skip', 'Log a warning naming the key and the reason, and use '
-                     "Nova's XML unmodified."),
+                     "Nova's XML unmodified; when only the profiles an "
+                     "image selects are at fault, apply the rest without "
+                     "them."),
         ],
         help="""
 What to do when a customisation cannot be resolved or applied.

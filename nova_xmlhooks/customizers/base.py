@@ -282,6 +282,9 @@ class Customizer(metaclass=abc.ABCMeta):
         :param root: the ``<domain>`` lxml element, changed in place
         :param rules: this family's :class:`Rule` objects, in order
         :param context: a :class:`DomainContext`
+        :returns: None; or the keys of the rules that added nothing
+            because the document already had what they ask for, which
+            the record marks so that a later application leaves it be
         :raises: nova_xmlhooks.exception.RuleError naming the rule
         """
 

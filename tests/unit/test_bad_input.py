@@ -451,9 +451,12 @@ class DomainParsingTest(BadInputTestCase):
                '<!ENTITY %% dtd SYSTEM "http://127.0.0.1:%d/d"> %%dtd;\n'
                ']>\n' % (port, port)) + self.xml.replace(
             '<devices>', '<description>&file;&net;</description><devices>')
-        root = engine.parse_domain(xml)
+        # NOTE(xmlhooks): the document is refused for its DOCTYPE, but
+        # only once parsed, so the parse itself must fetch nothing.
+        e = self.assertRaises(exception.DoctypeError, engine.parse_domain,
+                              xml)
         self.assertRaises(socket.timeout, listener.accept)
-        self.assertNotIn('root:', engine.serialize(root))
+        self.assertClean(e, 'DOCTYPE')
 
     def test_entity_expansion_bomb_is_not_expanded(self):
         entities = ['<!ENTITY l0 "%s">' % ('x' * 100)]
@@ -564,3 +567,41 @@ class CustomizerFaultTest(BadInputTestCase):
             self.assertNotIn('\n', message)
             self.assertRaises(exception.CustomizerLoadError,
                               self.engine, customizers=['xml', name])
+
+
+class DomainDoctypeTest(BadInputTestCase):
+    """A domain XML with a document type declaration."""
+
+    def test_doctype_with_entities(self):
+        xml = ('<!DOCTYPE domain [<!ENTITY co "%s">]>\n' % SECRET
+               + self.xml.replace('<devices>',
+                                  '<description>&co;</description><devices>'))
+        self.assertRefused(exception.DoctypeError,
+                           {'xmlhooks:xml:a': './clock/@offset=localtime'},
+                           'DOCTYPE', xml=xml, customizers=['xml'])
+
+
+class ImagePropertyTest(BadInputTestCase):
+    """An ordinary user's image property gone wrong."""
+
+    def test_names_no_selectable_profile(self):
+        self.write_profile('p.yaml', 'hidden:\n  xml: ["./title=t"]\n'
+                                     'open:\n  image_selectable: true\n'
+                                     '  xml: ["./description=d"]\n')
+        texts = []
+        for name in ('hidden', 'absent'):
+            eng = self.engine(customizers=['xml'], on_error='fail')
+            e = self.assertRaises(exception.InvalidSpec, eng.customize,
+                                  self.xml, {}, [name])
+            texts.append(self.assertClean(
+                e, 'image property xmlhooks_profile').replace(name, ''))
+        self.assertEqual(texts[0], texts[1])
+        # Under skip only the image's part is dropped: nothing else to
+        # apply here, so Nova's XML comes back as it was.
+        skipping = self.engine(customizers=['xml'], on_error='skip')
+        self.assertIs(self.xml, skipping.customize(self.xml, {}, ['hidden']))
+        out = skipping.customize(self.xml, {'xmlhooks:xml:t': './title=x'},
+                                 ['hidden', 'open'])
+        self.assertEqual(([], ['x']), (
+            base.xpath(out, './description/text()'),
+            base.xpath(out, './title/text()')))

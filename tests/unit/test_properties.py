@@ -30,6 +30,7 @@ from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from nova_xmlhooks import xpath_edit
 from tests.unit import base
+from tests.unit import odd_shapes
 
 SETTINGS = hypothesis.settings(
     max_examples=150, deadline=None, derandomize=True,
@@ -239,3 +240,18 @@ class XPathGrammarTest(base.TestCase):
         start = time.process_time()
         edit._compiled(self.large)
         self.assertLess(time.process_time() - start, 5.0, xpath)
+
+
+class OddShapePropertyTest(PropertyTest):
+    """The same promise on documents of shapes Nova does not write."""
+
+    @SETTINGS
+    @hypothesis.given(SPECS, st.sampled_from(
+        sorted(odd_shapes.ODD_SHAPES)))
+    def test_specs_on_odd_shapes(self, specs, shape):
+        self.xml = odd_shapes.ODD_SHAPES[shape]
+        self.check(self.engine_, specs)
+
+    # NOTE(xmlhooks): the inherited tests run once, in PropertyTest.
+    test_specs = None
+    test_profiles = None
