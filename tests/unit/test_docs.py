@@ -12,8 +12,10 @@
 
 """Every example in the docs, checked against the code.
 
-NOTE(xmlhooks): these tests read the files the docs include; they never
-import Sphinx, so they run with the unit tests.
+NOTE(xmlhooks): these tests read the files the docs include and load the
+docs' own extensions from ``doc/ext`` by path (they are not part of the
+installed package); they never import Sphinx, so they run with the unit
+tests.
 
 After a deliberate change of behaviour, rewrite the cookbook's XML excerpts
 with ``python -m tests.unit.test_docs regenerate`` and review the diff.
@@ -21,6 +23,7 @@ with ``python -m tests.unit.test_docs regenerate`` and review the diff.
 
 import configparser
 import contextlib
+import dataclasses
 import glob
 import importlib.util
 import os
@@ -29,6 +32,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import types
 
 import fixtures
 from lxml import etree
@@ -38,17 +42,33 @@ import testscenarios
 import yaml
 
 from nova_xmlhooks import api_validation
-from nova_xmlhooks.customizers import base
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
 from nova_xmlhooks import metadata
-from nova_xmlhooks import sphinxext
 from nova_xmlhooks import xpath_edit
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 DOC = os.path.join(REPO, 'doc', 'source')
-EXAMPLES = os.path.join(DOC, sphinxext.EXAMPLES_DIR)
+
+
+def load_doc_ext(name):
+    """Import one of the docs' extensions from ``doc/ext`` by path."""
+    spec = importlib.util.spec_from_file_location(
+        'xmlhooks_doc_ext_' + name, os.path.join(REPO, 'doc', 'ext',
+                                                 name + '.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+extra_specs = load_doc_ext('extra_specs')
+cookbook = load_doc_ext('cookbook')
+# NOTE(xmlhooks): the name DeploymentSnippetTest knows the private option
+# registration by.
+sphinxext = extra_specs
+
+EXAMPLES = os.path.join(DOC, cookbook.EXAMPLES_DIR)
 SNIPPETS = os.path.join(DOC, 'install', 'snippets')
 FIXTURES = os.path.join(REPO, 'tests', 'fixtures')
 NAMESPACES = dict(xpath_edit.NAMESPACES, xmlhooks=metadata.XMLHOOKS_NS,
@@ -60,7 +80,7 @@ load_tests = testscenarios.load_tests_apply_scenarios
 def make_conf(**overrides):
     """A private config with the project's options, as a service has."""
     conf = cfg.ConfigOpts()
-    sphinxext.register_private_opts(conf)
+    extra_specs.register_private_opts(conf)
     conf([], project='nova-xmlhooks-test', default_config_files=[],
          default_config_dirs=[])
     conf.set_override('profile_dirs', [], group='xmlhooks')
@@ -156,7 +176,7 @@ class CookbookExampleTest(oslo_base.BaseTestCase):
 
     def test_before_and_after(self):
         before, after = run_example(self.name, self.example)
-        files = sphinxext.example_files(self.name)
+        files = cookbook.example_files(self.name)
         self.assertEqual(read(os.path.join(DOC, files['before'])), before)
         self.assertEqual(read(os.path.join(DOC, files['after'])), after)
         self.assertNotEqual(before, after, 'the example changes nothing')
@@ -197,26 +217,53 @@ class CookbookIndexTest(oslo_base.BaseTestCase):
         self.assertRaises(ValueError, specs_from_command, path)
 
 
+@dataclasses.dataclass(frozen=True)
+class Declaration:
+    """A key declaration with the fields the reference reads, and no more."""
+
+    name: str
+    description: str
+    value: dict
+    parameters: tuple = ()
+    deprecated: bool = False
+
+
+def key_regex(declaration):
+    """The regular expression of a declared key's name.
+
+    NOTE(xmlhooks): computed from the fields every declaration has, as
+    nova's validators compute theirs.
+    """
+    regex = re.escape(declaration.name)
+    for param in declaration.parameters or ():
+        regex = regex.replace(re.escape('{%s}' % param['name']),
+                              '(?:%s)' % param['pattern'])
+    return regex
+
+
 class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
     """The reference documents every key that nova-api accepts."""
 
     def setUp(self):
         super().setUp()
-        self.groups = sphinxext.sections()
-        self.text = '\n'.join(sphinxext.extra_spec_rst(self.groups))
+        self.groups = extra_specs.sections()
+        self.text = '\n'.join(extra_specs.extra_spec_rst(self.groups))
+
+    def render(self, *declarations):
+        return extra_specs.extra_spec_rst([('test', '', declarations)])
 
     def test_every_api_key_is_documented(self):
         # All installed customisers enabled: everything nova-api could
         # accept on some deployment.
-        conf = make_conf(customizers=sphinxext.customizer_names())
+        conf = make_conf(customizers=extra_specs.customizer_names())
         for validator in api_validation.validators(conf):
-            self.assertIn('.. _%s:' % sphinxext.anchor(validator.name),
+            self.assertIn('.. _%s:' % extra_specs.anchor(validator.name),
                           self.text)
             self.assertIn('\n``%s``\n' % validator.name, self.text)
 
     def test_every_installed_customizer_has_a_section(self):
         families = [family for family, _, _ in self.groups if family]
-        self.assertEqual(sorted(sphinxext.customizer_names()),
+        self.assertEqual(sorted(extra_specs.customizer_names()),
                          sorted(families))
         for family in families:
             self.assertIn('\n``xmlhooks:%s``\n' % family, self.text)
@@ -230,24 +277,20 @@ class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
         self.assertRegex(page, r'(?m)^\.\. xmlhooks-extra-specs::\n(?!   :)')
 
     def test_undocumented_key_fails(self):
-        undocumented = base.KeyValidator(
-            name='xmlhooks:test:thing', description=' ',
-            value={'type': str})
-        groups = self.groups + [('test', '', [undocumented])]
-        error = self.assertRaises(ValueError, sphinxext.extra_spec_rst,
-                                  groups)
+        undocumented = Declaration(name='xmlhooks:test:thing',
+                                   description=' ', value={'type': str})
+        error = self.assertRaises(ValueError, self.render, undocumented)
         self.assertIn('xmlhooks:test:thing has no description', str(error))
 
     def test_undocumented_parameter_fails(self):
-        validator = base.KeyValidator(
+        declaration = Declaration(
             name='xmlhooks:test:{n}', description='A thing.',
             value={'type': str},
             parameters=[{'name': 'n', 'pattern': '[0-9]'}])
-        self.assertRaises(ValueError, sphinxext.extra_spec_rst,
-                          [('test', '', [validator])])
+        self.assertRaises(ValueError, self.render, declaration)
 
     def test_every_key_used_in_the_docs_is_documented(self):
-        validators = [v for _, _, vs in self.groups for v in vs]
+        declarations = [d for _, _, ds in self.groups for d in ds]
         used = set()
         for path in glob.glob(os.path.join(EXAMPLES, '*.sh')):
             used.update(specs_from_command(path))
@@ -258,8 +301,16 @@ class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
         self.assertTrue(used)
         for key in used:
             self.assertTrue(
-                any(re.fullmatch(v.name_regex, key) for v in validators),
+                any(re.fullmatch(key_regex(d), key) for d in declarations),
                 '%s is not in the extra spec reference' % key)
+
+    def test_parameters_may_be_objects(self):
+        param = types.SimpleNamespace(name='n', pattern='[0-9]',
+                                      description='A digit.')
+        lines = self.render(Declaration(
+            name='xmlhooks:test:{n}', description='A thing.',
+            value={'type': str}, parameters=(param,)))
+        self.assertIn(':``{n}``: matches ``[0-9]``. A digit.', lines)
 
 
 class TroubleshootingTest(oslo_base.BaseTestCase):
@@ -558,8 +609,8 @@ class CustomizerExampleTest(oslo_base.BaseTestCase):
                                   {'xmlhooks:crash:action': 'explode'})
         self.assertIn("'xmlhooks:crash:action'", str(error))
         self.assertIn('xmlhooks:crash:action', '\n'.join(
-            sphinxext.extra_spec_rst([('crash', '',
-                                       customizer.validators())])))
+            extra_specs.extra_spec_rst([('crash', '',
+                                         customizer.validators())])))
 
     def test_entry_point_in_the_guide(self):
         setup = configparser.ConfigParser()
@@ -574,7 +625,7 @@ def regenerate():
     """Rewrite every example's before and after excerpts."""
     for name, example in load_examples().items():
         before, after = run_example(name, example)
-        files = sphinxext.example_files(name)
+        files = cookbook.example_files(name)
         for part, text in (('before', before), ('after', after)):
             with open(os.path.join(DOC, files[part]), 'w') as handle:
                 handle.write(text)

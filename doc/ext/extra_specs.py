@@ -10,36 +10,34 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Sphinx directives that render the docs from the code.
+"""The extra spec reference, rendered from the key declarations.
 
 ``.. xmlhooks-extra-specs::``
-    The extra spec reference: every key that nova-api accepts in the
-    ``xmlhooks`` namespace, from the same declarations that nova-api and the
-    compute validate with (:func:`nova_xmlhooks.api_validation.validators`
-    and every customiser in the ``nova_xmlhooks.customizers`` namespace).
-    Option ``:family: NAME`` renders one family only.
+    Every key that nova-api accepts in the ``xmlhooks`` namespace, from the
+    same declarations that nova-api and the compute validate with
+    (:func:`nova_xmlhooks.api_validation.validators` and every customiser
+    in the ``nova_xmlhooks.customizers`` namespace). Option
+    ``:family: NAME`` renders one family only.
 
-``.. xmlhooks-example:: NAME``
-    One cookbook example: the ``openstack flavor set`` command and the XML
-    before and after, read from ``doc/source/cookbook/examples``. The same
-    files are checked by ``tests/unit/test_docs.py``.
+A declaration is any object with the fields ``name``, ``description``,
+``value`` (a dict: ``type``, and ``enum``, ``pattern``, ``min``, ``max``,
+``description`` as needed), ``parameters`` (each with ``name``,
+``pattern`` and ``description``) and ``deprecated``: nova's
+``ExtraSpecValidator`` has them, and so do the project's declarations.
 
-NOTE(xmlhooks): the rendering itself (:func:`extra_spec_rst`) imports
-neither Sphinx nor docutils, so the unit tests can check the reference
-without a docs toolchain; only :func:`setup` needs Sphinx.
+NOTE(xmlhooks): the rendering (:func:`extra_spec_rst`) imports neither
+Sphinx nor docutils, so the unit tests check the reference without a docs
+toolchain; only :func:`setup` needs Sphinx.
 """
 
+import collections.abc
 import importlib.metadata
-import os
 
 from oslo_config import cfg
 
 from nova_xmlhooks import api_validation
 from nova_xmlhooks.conf import xmlhooks as xmlhooks_opts
 from nova_xmlhooks import loader
-
-#: the directory of the cookbook examples, relative to the docs source
-EXAMPLES_DIR = os.path.join('cookbook', 'examples')
 
 
 def register_private_opts(conf):
@@ -88,8 +86,8 @@ def sections(conf=None):
 
     :param conf: an ``oslo_config.cfg.ConfigOpts`` with the ``[xmlhooks]``
         options; a private one with the defaults by default
-    :returns: a list of ``(family, summary, validators)``; family ``None``
-        holds the keys nova-api handles itself (profile selection)
+    :returns: a list of ``(family, summary, declarations)``; family
+        ``None`` holds the keys nova-api handles itself (profile selection)
     :raises: nova_xmlhooks.exception.CustomizerLoadError if an installed
         customiser cannot be loaded
     """
@@ -103,7 +101,8 @@ def sections(conf=None):
     result = [(None, 'Keys that select profiles.', general)]
     for family, customizer in customizers.items():
         doc = (type(customizer).__doc__ or '').strip().split('\n\n')[0]
-        result.append((family, ' '.join(doc.split()), customizer.validators()))
+        result.append((family, ' '.join(doc.split()),
+                       customizer.validators()))
     return result
 
 
@@ -111,6 +110,13 @@ def anchor(name):
     """The reference label of a key, e.g. ``xmlhooks-spec-xml-label``."""
     slug = ''.join(c if c.isalnum() else '-' for c in name.lower())
     return 'xmlhooks-spec-' + '-'.join(filter(None, slug.split('-')))
+
+
+def _field(item, name):
+    """A field of a parameter, which is a dict or an object."""
+    if isinstance(item, collections.abc.Mapping):
+        return item.get(name)
+    return getattr(item, name, None)
 
 
 def _value_text(value):
@@ -151,7 +157,7 @@ def extra_spec_rst(groups, family=None):
     """
     lines = []
     found = False
-    for name, summary, validators in groups:
+    for name, summary, declarations in groups:
         if family is not None and name != family:
             continue
         found = True
@@ -160,44 +166,35 @@ def extra_spec_rst(groups, family=None):
         lines += _underline(title, '-')
         if summary:
             lines += [summary, '']
-        for validator in validators:
-            lines += _key_rst(validator)
+        for declaration in declarations:
+            lines += _key_rst(declaration)
     if not found:
         raise ValueError('no customizer family %r' % family)
     return lines
 
 
-def _key_rst(validator):
-    if not (validator.description or '').strip():
-        raise ValueError('key %s has no description' % validator.name)
-    lines = ['.. _%s:' % anchor(validator.name), '']
-    lines += _underline('``%s``' % validator.name, '~')
-    if validator.deprecated:
+def _key_rst(declaration):
+    if not (declaration.description or '').strip():
+        raise ValueError('key %s has no description' % declaration.name)
+    lines = ['.. _%s:' % anchor(declaration.name), '']
+    lines += _underline('``%s``' % declaration.name, '~')
+    if declaration.deprecated:
         lines += ['.. warning:: This key is deprecated.', '']
-    lines += [' '.join(validator.description.split()), '']
-    lines += [':Value: ' + _value_text(validator.value)]
-    for param in validator.parameters:
-        if not (param.get('description') or '').strip():
+    lines += [' '.join(declaration.description.split()), '']
+    lines += [':Value: ' + _value_text(declaration.value)]
+    for param in declaration.parameters or ():
+        name = _field(param, 'name')
+        description = _field(param, 'description')
+        if not (description or '').strip():
             raise ValueError('parameter {%s} of key %s has no description'
-                             % (param['name'], validator.name))
+                             % (name, declaration.name))
         lines += [':``{%s}``: matches ``%s``. %s' % (
-            param['name'], param['pattern'],
-            ' '.join(param['description'].split()))]
+            name, _field(param, 'pattern'), ' '.join(description.split()))]
     return lines + ['']
 
 
-def example_files(name):
-    """The files of one cookbook example, relative to the docs source.
-
-    :returns: a dict with ``command``, ``before`` and ``after``
-    """
-    base = os.path.join(EXAMPLES_DIR, name)
-    return {'command': base + '.sh', 'before': base + '.before.xml',
-            'after': base + '.after.xml'}
-
-
 def setup(app):
-    """Register the directives with Sphinx."""
+    """Register the directive with Sphinx."""
     # NOTE(xmlhooks): imported here so that the rest of this module works
     # without Sphinx (see the module docstring).
     from docutils.parsers.rst import directives
@@ -216,28 +213,5 @@ def setup(app):
             return self.parse_text_to_nodes('\n'.join(lines),
                                             allow_section_headings=True)
 
-    class ExampleDirective(sphinx_docutils.SphinxDirective):
-        required_arguments = 1
-
-        def run(self):
-            name = self.arguments[0]
-            lines = []
-            captions = {'command': ('console', 'Flavor command'),
-                        'before': ('xml', "Nova's XML (excerpt)"),
-                        'after': ('xml', 'After xmlhooks (excerpt)')}
-            for part, path in example_files(name).items():
-                full = os.path.join(self.env.srcdir, path)
-                if not os.path.isfile(full):
-                    raise self.error('cookbook example %s has no %s file %s'
-                                     % (name, part, path))
-                self.env.note_dependency(full)
-                language, caption = captions[part]
-                include = path.replace(os.sep, '/')
-                lines += ['.. literalinclude:: /%s' % include,
-                          '   :language: %s' % language,
-                          '   :caption: %s' % caption, '']
-            return self.parse_text_to_nodes('\n'.join(lines))
-
     app.add_directive('xmlhooks-extra-specs', ExtraSpecsDirective)
-    app.add_directive('xmlhooks-example', ExampleDirective)
     return {'parallel_read_safe': True, 'parallel_write_safe': True}
