@@ -31,13 +31,27 @@ toolchain; only :func:`setup` needs Sphinx.
 """
 
 import collections.abc
+import dataclasses
 import importlib.metadata
+import re
 
 from oslo_config import cfg
 
 from nova_xmlhooks import api_validation
 from nova_xmlhooks.conf import xmlhooks as xmlhooks_opts
 from nova_xmlhooks import loader
+
+#: the longest inline literal the reference writes. Browsers do not break
+#: a literal, so a longer one would overflow the column; a pattern that
+#: does not fit is split at its top-level ``|`` or shown as a literal
+#: block, which scrolls.
+MAX_LITERAL = 40
+
+#: one alternative of a pattern that matches a single fixed string: no
+#: metacharacter, or one escaped
+_FIXED_RE = re.compile(r'(?:[^\\.^$*+?{}\[\]()|]|\\[^A-Za-z0-9])+')
+#: the tokens that decide where a pattern's top level is
+_TOKEN_RE = re.compile(r'\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[()|]|[^\\\[()|]+')
 
 
 def register_private_opts(conf):
@@ -119,27 +133,117 @@ def _field(item, name):
     return getattr(item, name, None)
 
 
-def _value_text(value):
-    kind = value['type']
-    if kind is bool:
-        text = 'a boolean (``true`` or ``false``)'
-    elif kind is int:
-        bounds = []
-        if 'min' in value:
-            bounds.append('at least ``%d``' % value['min'])
-        if 'max' in value:
-            bounds.append('at most ``%d``' % value['max'])
-        text = 'an integer' + (' ' + ' and '.join(bounds) if bounds else '')
-    elif 'enum' in value:
-        text = 'one of ' + ', '.join('``%s``' % v for v in value['enum'])
-    elif 'pattern' in value:
-        text = 'a string matching ``%s``' % value['pattern']
-    else:
-        text = 'a string'
-    # NOTE(xmlhooks): an enum already says everything about the value.
-    if value.get('description') and 'enum' not in value:
-        text += '. ' + value['description']
+def split_alternatives(pattern):
+    """Split a regular expression at its top-level ``|``.
+
+    ``'|'.join()`` of the result is ``pattern`` again.
+    """
+    parts, current, depth = [], [], 0
+    for token in _TOKEN_RE.findall(pattern):
+        if token == '|' and not depth:
+            parts.append(''.join(current))
+            current = []
+            continue
+        depth += {'(': 1, ')': -1}.get(token, 0)
+        current.append(token)
+    return parts + [''.join(current)]
+
+
+def fixed_values(pattern):
+    """The strings a pattern matches, if it only lists fixed strings.
+
+    :returns: the strings, or ``None`` for any other pattern
+    """
+    alternatives = split_alternatives(pattern)
+    if not all(_FIXED_RE.fullmatch(alt) for alt in alternatives):
+        return None
+    values = [re.sub(r'\\(.)', r'\1', alt) for alt in alternatives]
+    # NOTE(xmlhooks): the strings are shown instead of the pattern, so
+    # make sure the pattern accepts each of them.
+    if not all(re.fullmatch(pattern, value) for value in values):
+        return None
+    return values
+
+
+def _literals(items):
+    return ', '.join('``%s``' % item for item in items)
+
+
+@dataclasses.dataclass(frozen=True)
+class PatternText:
+    """How the reference shows a pattern.
+
+    :ivar text: a phrase for the running text, e.g. ``matches ``[0-9]+````
+    :ivar block: lines of a literal block to follow the paragraph, for a
+        pattern that fits nowhere else
+    :ivar enumerated: whether ``text`` lists every accepted value
+    """
+
+    text: str
+    block: tuple = ()
+    enumerated: bool = False
+
+
+def pattern_text(pattern):
+    """Show a pattern in a form that fits the column.
+
+    Fixed strings are listed; a short pattern is one literal; a long one
+    is split at its top-level ``|``; what is still too long goes into a
+    literal block of its own.
+
+    :returns: a :class:`PatternText`
+    """
+    values = fixed_values(pattern)
+    if values is not None:
+        return PatternText('one of ' + _literals(values), enumerated=True)
+    if len(pattern) <= MAX_LITERAL:
+        return PatternText('matches ``%s``' % pattern)
+    alternatives = split_alternatives(pattern)
+    if len(alternatives) > 1 and max(map(len, alternatives)) <= MAX_LITERAL:
+        return PatternText('matches any of ' + _literals(alternatives))
+    return PatternText('matches the pattern below',
+                       ('', '  ::', '', '    ' + pattern, ''))
+
+
+def _integer_text(value):
+    bounds = []
+    if 'min' in value:
+        bounds.append('at least ``%d``' % value['min'])
+    if 'max' in value:
+        bounds.append('at most ``%d``' % value['max'])
+    text = 'an integer'
+    if bounds:
+        text += ' ' + ' and '.join(bounds)
     return text
+
+
+def _value_text(value):
+    """The ``:Value:`` field of a key: a :class:`PatternText`."""
+    if value['type'] is bool:
+        return PatternText('a boolean (``true`` or ``false``)')
+    if value['type'] is int:
+        return PatternText(_integer_text(value))
+    if 'enum' in value:
+        return PatternText('one of ' + _literals(value['enum']),
+                           enumerated=True)
+    if 'pattern' not in value:
+        return PatternText('a string')
+    shown = pattern_text(value['pattern'])
+    if shown.enumerated:
+        return shown
+    return dataclasses.replace(shown, text='a string that ' + shown.text)
+
+
+def _field_lines(label, shown, description):
+    """One field of a field list: the value, then its description.
+
+    NOTE(xmlhooks): a list of every accepted value already says everything
+    about it; a description would repeat the list.
+    """
+    text = ':%s: %s.' % (label, shown.text)
+    if description and not shown.enumerated:
+        text += ' ' + ' '.join(description.split())
+    return [text] + list(shown.block)
 
 
 def _underline(title, char):
@@ -173,6 +277,15 @@ def extra_spec_rst(groups, family=None):
     return lines
 
 
+def _parameter_rst(declaration, param):
+    name, description = _field(param, 'name'), _field(param, 'description')
+    if not (description or '').strip():
+        raise ValueError('parameter {%s} of key %s has no description'
+                         % (name, declaration.name))
+    return _field_lines('``{%s}``' % name,
+                        pattern_text(_field(param, 'pattern')), description)
+
+
 def _key_rst(declaration):
     if not (declaration.description or '').strip():
         raise ValueError('key %s has no description' % declaration.name)
@@ -181,15 +294,11 @@ def _key_rst(declaration):
     if declaration.deprecated:
         lines += ['.. warning:: This key is deprecated.', '']
     lines += [' '.join(declaration.description.split()), '']
-    lines += [':Value: ' + _value_text(declaration.value)]
+    value = declaration.value
+    lines += _field_lines('Value', _value_text(value),
+                          value.get('description'))
     for param in declaration.parameters or ():
-        name = _field(param, 'name')
-        description = _field(param, 'description')
-        if not (description or '').strip():
-            raise ValueError('parameter {%s} of key %s has no description'
-                             % (name, declaration.name))
-        lines += [':``{%s}``: matches ``%s``. %s' % (
-            name, _field(param, 'pattern'), ' '.join(description.split()))]
+        lines += _parameter_rst(declaration, param)
     return lines + ['']
 
 

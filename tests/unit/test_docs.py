@@ -241,13 +241,43 @@ def key_regex(declaration):
     return regex
 
 
+def words_outside_literal_blocks(lines):
+    """The words a browser may not break, less labels and literal blocks.
+
+    :returns: ``(line number, word)`` pairs
+    """
+    words, block_indent = [], None
+    for number, line in enumerate(lines, 1):
+        indent = len(line) - len(line.lstrip())
+        if block_indent is not None and (not line.strip()
+                                         or indent > block_indent):
+            continue
+        block_indent = indent if line.strip() == '::' else None
+        if line.startswith('.. _') or set(line) <= set('-~'):
+            continue
+        words += [(number, word) for word in line.split()]
+    return words
+
+
+def too_long(lines):
+    """Words longer than the reference allows, as rendered.
+
+    A literal's backticks are not shown; a punctuation mark after it
+    sticks to it.
+    """
+    return [(number, word) for number, word
+            in words_outside_literal_blocks(lines)
+            if len(word.replace('``', '')) > extra_specs.MAX_LITERAL + 1]
+
+
 class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
     """The reference documents every key that nova-api accepts."""
 
     def setUp(self):
         super().setUp()
         self.groups = extra_specs.sections()
-        self.text = '\n'.join(extra_specs.extra_spec_rst(self.groups))
+        self.lines = extra_specs.extra_spec_rst(self.groups)
+        self.text = '\n'.join(self.lines)
 
     def render(self, *declarations):
         return extra_specs.extra_spec_rst([('test', '', declarations)])
@@ -303,6 +333,66 @@ class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
             self.assertTrue(
                 any(re.fullmatch(key_regex(d), key) for d in declarations),
                 '%s is not in the extra spec reference' % key)
+
+    def test_no_word_overflows_the_column(self):
+        # Browsers break lines between words only, and never inside an
+        # inline literal: a longer one runs out of the column.
+        self.assertEqual([], too_long(self.lines))
+
+    def test_fixed_strings_are_listed(self):
+        # The Hyper-V switches were a 142-character alternation.
+        from nova_xmlhooks.customizers import hyperv
+        self.assertEqual(list(hyperv.SWITCHES), extra_specs.fixed_values(
+            '|'.join(re.escape(f) for f in hyperv.SWITCHES)))
+        self.assertIn(':``{feature}``: one of ``relaxed``, ``vapic``,',
+                      self.text)
+        self.assertIn('``stimer.direct``', self.text)
+        self.assertNotIn('relaxed|vapic', self.text)
+
+    def test_listing_only_fixed_strings(self):
+        for pattern in ('on|off|[0-9]{1,10}', '[a-z]+', 'a.b|c', r'a\d',
+                        '(a|b)', 'a|', 'x?'):
+            self.assertIsNone(extra_specs.fixed_values(pattern), pattern)
+        self.assertEqual(['a.b', 'c-d', 'e'],
+                         extra_specs.fixed_values(r'a\.b|c\-d|e'))
+
+    def test_top_level_alternatives(self):
+        for pattern, expected in (
+                ('on|off|[0-9]+', ['on', 'off', '[0-9]+']),
+                ('(a|b)c|d', ['(a|b)c', 'd']),
+                (r'[|]x|\|y', ['[|]x', r'\|y']),
+                ('[]|]|z', ['[]|]', 'z']),
+                ('abc', ['abc'])):
+            parts = extra_specs.split_alternatives(pattern)
+            self.assertEqual(expected, parts)
+            self.assertEqual(pattern, '|'.join(parts))
+
+    def test_long_patterns_fit(self):
+        short = '[a-z]{1,8}'
+        alternation = '|'.join([short + str(i) * 30 for i in range(3)])
+        single = '(' + alternation + ')'
+        lines = self.render(Declaration(
+            name='xmlhooks:test:{a}.{b}', description='A thing.',
+            value={'type': str, 'pattern': single,
+                   'description': 'Anything.'},
+            parameters=[{'name': 'a', 'pattern': alternation,
+                         'description': 'A.'},
+                        {'name': 'b', 'pattern': short,
+                         'description': 'B.'}]))
+        text = '\n'.join(lines)
+        self.assertEqual([], too_long(lines))
+        self.assertIn(':``{b}``: matches ``%s``. B.' % short, text)
+        self.assertIn(':``{a}``: matches any of ``%s``, ' % (
+            alternation.split('|')[0]), text)
+        # What fits nowhere else is shown whole, in a literal block.
+        self.assertIn('\n  ::\n\n    %s\n' % single, text)
+
+    def test_enumerations_replace_their_description(self):
+        lines = self.render(Declaration(
+            name='xmlhooks:test:thing', description='A thing.',
+            value={'type': str, 'pattern': 'yes|no',
+                   'description': 'yes or no.'}))
+        self.assertIn(':Value: one of ``yes``, ``no``.', lines)
 
     def test_parameters_may_be_objects(self):
         param = types.SimpleNamespace(name='n', pattern='[0-9]',
