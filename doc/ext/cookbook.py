@@ -13,15 +13,25 @@
 """The cookbook's worked examples.
 
 ``.. xmlhooks-example:: NAME``
-    One example: the ``openstack flavor set`` command and the XML before
-    and after, read from ``doc/source/cookbook/examples``. The same files
-    are checked by ``tests/unit/test_docs.py``.
+    The ``openstack flavor set`` command of one example, then what it does
+    to Nova's XML as a unified diff: the whole excerpt, the lines
+    nova-xmlhooks adds marked ``+`` and those it removes ``-``. Both are
+    read from ``doc/source/cookbook/examples``, whose XML excerpts
+    ``tests/unit/test_docs.py`` checks against the engine.
+
+NOTE(xmlhooks): the diff is made when the docs are built, from the
+before and after excerpts the tests check, so it cannot go stale, with
+the standard library's :mod:`difflib` rather than a diff of its own.
 """
 
+import difflib
 import os
 
 #: the directory of the examples, relative to the docs source
 EXAMPLES_DIR = os.path.join('cookbook', 'examples')
+#: how the two sides of a diff are labelled
+BEFORE_LABEL = "Nova's XML"
+AFTER_LABEL = 'after nova-xmlhooks'
 
 
 def example_files(name):
@@ -34,6 +44,41 @@ def example_files(name):
             'after': base + '.after.xml'}
 
 
+def diff_lines(before, after):
+    """A unified diff of two excerpts that keeps every line as context.
+
+    NOTE(xmlhooks): excerpts are a few dozen lines; showing all of them
+    keeps each change inside the element it belongs to.
+
+    :param before: the excerpt of Nova's XML
+    :param after: the same excerpt after the customisations
+    :returns: the lines of the diff, without line ends
+    """
+    old, new = before.splitlines(), after.splitlines()
+    return list(difflib.unified_diff(old, new, BEFORE_LABEL, AFTER_LABEL,
+                                     n=max(len(old), len(new)),
+                                     lineterm=''))
+
+
+def example_rst(name, read):
+    """The reStructuredText that shows one example.
+
+    :param name: the example's name
+    :param read: a function that returns the text of a file, given its
+        path relative to the docs source
+    :returns: a list of lines
+    """
+    files = example_files(name)
+    diff = diff_lines(read(files['before']), read(files['after']))
+    lines = ['.. literalinclude:: /%s' % files['command'].replace(os.sep, '/'),
+             '   :language: console',
+             '   :caption: Flavor command', '',
+             '.. code-block:: diff',
+             "   :caption: Nova's XML (excerpt) and what nova-xmlhooks "
+             'changes', '']
+    return lines + [('   ' + line).rstrip() for line in diff] + ['']
+
+
 def setup(app):
     """Register the directive with Sphinx."""
     # NOTE(xmlhooks): imported here so that the rest of this module works
@@ -43,24 +88,20 @@ def setup(app):
     class ExampleDirective(sphinx_docutils.SphinxDirective):
         required_arguments = 1
 
+        def _read(self, path):
+            full = os.path.join(self.env.srcdir, path)
+            if not os.path.isfile(full):
+                raise self.error('cookbook example %s has no file %s'
+                                 % (self.arguments[0], path))
+            self.env.note_dependency(full)
+            with open(full) as handle:
+                return handle.read()
+
         def run(self):
             name = self.arguments[0]
-            lines = []
-            captions = {'command': ('console', 'Flavor command'),
-                        'before': ('xml', "Nova's XML (excerpt)"),
-                        'after': ('xml', 'After xmlhooks (excerpt)')}
-            for part, path in example_files(name).items():
-                full = os.path.join(self.env.srcdir, path)
-                if not os.path.isfile(full):
-                    raise self.error('cookbook example %s has no %s file %s'
-                                     % (name, part, path))
-                self.env.note_dependency(full)
-                language, caption = captions[part]
-                include = path.replace(os.sep, '/')
-                lines += ['.. literalinclude:: /%s' % include,
-                          '   :language: %s' % language,
-                          '   :caption: %s' % caption, '']
-            return self.parse_text_to_nodes('\n'.join(lines))
+            self._read(example_files(name)['command'])
+            return self.parse_text_to_nodes('\n'.join(
+                example_rst(name, self._read)))
 
     app.add_directive('xmlhooks-example', ExampleDirective)
     return {'parallel_read_safe': True, 'parallel_write_safe': True}

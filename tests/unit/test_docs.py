@@ -181,6 +181,37 @@ class CookbookExampleTest(oslo_base.BaseTestCase):
         self.assertEqual(read(os.path.join(DOC, files['after'])), after)
         self.assertNotEqual(before, after, 'the example changes nothing')
 
+    def test_diff_shows_the_whole_excerpt_and_marks_the_change(self):
+        files = cookbook.example_files(self.name)
+        before = read(os.path.join(DOC, files['before']))
+        after = read(os.path.join(DOC, files['after']))
+        diff = cookbook.diff_lines(before, after)
+        self.assertEqual(['--- ' + cookbook.BEFORE_LABEL,
+                          '+++ ' + cookbook.AFTER_LABEL], diff[:2])
+        self.assertTrue(diff[2].startswith('@@ '), diff[2])
+        body = diff[3:]
+        self.assertEqual(before.splitlines(),
+                         [line[1:] for line in body if line[0] in ' -'])
+        self.assertEqual(after.splitlines(),
+                         [line[1:] for line in body if line[0] in ' +'])
+        self.assertTrue([line for line in body if line[0] in '+-'])
+
+    def test_page_shows_the_command_and_the_diff(self):
+        lines = cookbook.example_rst(
+            self.name, lambda path: read(os.path.join(DOC, path)))
+        text = '\n'.join(lines)
+        self.assertIn('.. literalinclude:: /cookbook/examples/%s.sh\n'
+                      % self.name, text)
+        self.assertIn('\n.. code-block:: diff\n', text)
+        self.assertNotIn('.xml', text)
+        start = lines.index('.. code-block:: diff') + 3
+        shown = [line[3:] for line in lines[start:-1]]
+        files = cookbook.example_files(self.name)
+        self.assertEqual(
+            [line.rstrip() for line in cookbook.diff_lines(
+                read(os.path.join(DOC, files['before'])),
+                read(os.path.join(DOC, files['after'])))], shown)
+
     def test_specs_pass_api_validation(self):
         with example_conf(self.example) as conf:
             validators = api_validation.validators(conf)
