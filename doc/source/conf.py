@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 extensions = [
+    'sphinx.ext.graphviz',
     'openstackdocstheme',
     'oslo_config.sphinxext',
     'oslo_config.sphinxconfiggen',
@@ -34,6 +35,11 @@ extensions = [
     'ext.extra_specs',
     'ext.cookbook',
 ]
+
+# sphinx.ext.graphviz: SVG scales with the page and keeps its text
+# searchable; the dot command comes from the graphviz package (bindep.txt,
+# profile doc).
+graphviz_output_format = 'svg'
 
 # openstackdocstheme
 openstackdocs_repo_name = 'x/nova-xmlhooks'

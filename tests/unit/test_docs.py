@@ -434,6 +434,29 @@ class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
         self.assertIn(':``{n}``: matches ``[0-9]``. A digit.', lines)
 
 
+class HowItWorksPictureTest(oslo_base.BaseTestCase):
+    """The picture follows a spec from the flavor to libvirt."""
+
+    def test_every_step_is_on_the_path(self):
+        page = read(os.path.join(DOC, 'admin', 'how-it-works.rst'))
+        graph = re.search(r'^\.\. graphviz::\n.*?^   (digraph .*?^   \})$',
+                          page, re.M | re.S).group(1)
+        edges = {}
+        for source, target in re.findall(r'^\s*(\w+) -> (\w+)', graph,
+                                         re.M):
+            edges.setdefault(source, set()).add(target)
+        path = ['flavor', 'specs', 'rules', 'customizers', 'checks',
+                'record', 'xml', 'libvirt']
+        for source, target in zip(path, path[1:]):
+            self.assertIn(target, edges.get(source, ()), source)
+        self.assertIn('customizers', edges['tree'])
+        self.assertIn('tree', edges['nova'])
+
+    def test_graphviz_is_a_doc_package(self):
+        lines = read(os.path.join(REPO, 'bindep.txt')).splitlines()
+        self.assertIn('graphviz [doc]', lines)
+
+
 class TroubleshootingTest(oslo_base.BaseTestCase):
     """Every error a user can see has an entry in troubleshooting."""
 
