@@ -32,6 +32,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import textwrap
 import types
 
 import fixtures
@@ -432,6 +433,16 @@ class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
             name='xmlhooks:test:{n}', description='A thing.',
             value={'type': str}, parameters=(param,)))
         self.assertIn(':``{n}``: matches ``[0-9]``. A digit.', lines)
+
+
+class ReadmeTest(oslo_base.BaseTestCase):
+
+    def test_nova_conf_lines_are_the_reference_snippet(self):
+        readme = read(os.path.join(REPO, 'README.rst'))
+        block = re.search(r'::\n\n( {4}\[DEFAULT\]\n(?: {4}.*\n|\n)+)',
+                          readme).group(1)
+        self.assertEqual(read(os.path.join(SNIPPETS, 'nova.conf')),
+                         textwrap.dedent(block).strip('\n') + '\n')
 
 
 class HowItWorksPictureTest(oslo_base.BaseTestCase):
