@@ -32,6 +32,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import uuid
 
 import fixtures
@@ -55,6 +56,10 @@ ENABLE_HINT = (
     'tools/libvirt-host-setup.sh as root (or start libvirtd yourself)')
 #: names of test guests start with this, so a leftover is easy to spot
 GUEST_PREFIX = 'xmlhooks-tier-'
+# NOTE(xmlhooks): read when the module is imported, before oslotest points
+# TMPDIR at a per-test directory of mode 0700 that QEMU, which runs as
+# libvirt-qemu, cannot enter.
+SYSTEM_TMP = tempfile.gettempdir()
 GUEST_MEMORY_KIB = 64 * 1024
 #: the CPU model every TCG guest gets instead of a host-derived one
 TCG_CPU_MODEL = 'qemu64'
@@ -331,7 +336,8 @@ class LibvirtTestCase(unit_base.TestCase):
     def setUp(self):
         super().setUp()
         self.conn = self.connect(self.uri)
-        self.workdir = self.useFixture(fixtures.TempDir()).path
+        self.workdir = self.useFixture(
+            fixtures.TempDir(rootdir=SYSTEM_TMP)).path
         # NOTE(xmlhooks): QEMU runs as libvirt-qemu and must reach the
         # images and logs; libvirt relabels the files, not their parents.
         os.chmod(self.workdir, 0o755)
