@@ -334,7 +334,10 @@ class LibvirtTestCase(unit_base.TestCase):
         self.workdir = self.useFixture(fixtures.TempDir()).path
         # NOTE(xmlhooks): QEMU runs as libvirt-qemu and must reach the
         # images and logs; libvirt relabels the files, not their parents.
+        # oslotest's NestedTempfile puts the directory in one of its own,
+        # mode 0700, which QEMU must be able to traverse too.
         os.chmod(self.workdir, 0o755)
+        os.chmod(os.path.dirname(self.workdir), 0o711)
 
     def connect(self, uri):
         """Open a libvirt connection, or skip/fail with the reason.
