@@ -19,8 +19,11 @@ allow_sensitive`` does not list. Only what changed counts: whatever Nova
 itself generated passes untouched.
 
 Each category is a set of *items* taken from a document; an item is a
-node's path (element names without positions) and its value. The
-categories compare their items in one of two ways:
+node's path (element names without positions) and its value, read the way
+libvirt reads it: an attribute by its local name whatever its namespace
+(libvirt's ``xmlGetProp``), an element's text as the whole of its text,
+CDATA and child elements' text, without comments (libvirt's XPath
+``string()``). The categories compare their items in one of two ways:
 
 * ``any``: the items must be the same in both documents (adding, changing
   or removing is a change);
@@ -121,6 +124,31 @@ _NEW = 'new '
 
 def _tree(node):
     return etree.tostring(node, with_tail=False)
+
+
+def _text(node):
+    """An element's text as libvirt reads it.
+
+    NOTE(xmlhooks): libvirt reads text with XPath's ``string()`` or
+    libxml2's ``xmlNodeGetContent``: all of the element's text, CDATA and
+    descendants' text, without comments and processing instructions,
+    which is what lxml's ``itertext`` gives. ``.text`` alone stops at the
+    first comment or child, so a path could be completed behind it.
+    """
+    return ''.join(node.itertext())
+
+
+def _attributes(node, names, path, found):
+    """Add the values of the named attributes of a node.
+
+    NOTE(xmlhooks): libvirt reads attributes with libxml2's
+    ``xmlGetProp``, which matches the local name whatever the namespace:
+    ``{x}path`` is read as ``path``.
+    """
+    for key, value in node.items():
+        name = key.rpartition('}')[2] if key[0] == '{' else key
+        if name in names:
+            found.append(('%s/@%s' % (path, name), value))
 
 
 def _child_tree(node, name):
@@ -225,14 +253,11 @@ def _collect(root, qemu=True):
             devices.append((path, _tree(node)))
         elif path in _ATTACHED:
             devices.append((_NEW + path, _identity(node)))
-        for name in (_SOURCE_PATH_ATTRS if tag == 'source'
-                     else _PATH_ATTRS.get(tag, ())):
-            value = node.get(name)
-            if value is not None:
-                paths.append(('%s/@%s' % (path, name), value))
+        _attributes(node, (_SOURCE_PATH_ATTRS if tag == 'source'
+                           else _PATH_ATTRS.get(tag, ())), path, paths)
         if path in _PATH_TEXTS or (tag == 'path' and
                                    path.endswith('source/path')):
-            paths.append((path, (node.text or '').strip()))
+            paths.append((path, _text(node)))
     return items
 
 

@@ -269,6 +269,130 @@ class _ForeignPrefixCustomizer(customizer_base.Customizer):
                     '{%s}%s' % (xpath_edit.QEMU_NS, rule.value), 'on')
 
 
+#: edits a third-party customiser could make, which libvirt reads as
+#: shown in each comment; the XML customiser cannot write them
+_X = '{urn:x}'
+
+
+def _replace_attribute(node, name, value):
+    """Set an attribute in another namespace, first, dropping the plain one.
+
+    NOTE(xmlhooks): libvirt's xmlGetProp returns the first attribute of
+    that local name, whatever its namespace.
+    """
+    attributes = [(key, val) for key, val in node.items() if key != name]
+    node.attrib.clear()
+    node.set(_X + name, value)
+    for key, val in attributes:
+        node.set(key, val)
+
+
+def _split(node, *parts):
+    """Write text as several nodes: text, comments and their tails."""
+    for child in list(node):
+        node.remove(child)
+    node.text = parts[0]
+    for part in parts[1:]:
+        comment = etree.Comment(' x ')
+        comment.tail = part
+        node.append(comment)
+
+
+_RAW_EDITS = {
+    # <log file='/etc/cron.d/x'>
+    'logfile': lambda root: _replace_attribute(
+        root.find('devices/serial/log'), 'file', '/etc/cron.d/x'),
+    # <backend>/dev/urandom/../x</backend>: the text before the comment
+    # is what Nova wrote
+    'rngtext': lambda root: _split(
+        root.find('devices/rng/backend'), '/dev/urandom', '/../x'),
+    # the same with CDATA after the comment
+    'rngcdata': lambda root: _split(
+        root.find('devices/rng/backend'), '/dev/urandom',
+        etree.CDATA('/../x')),
+    # <backend>/dev/urandom</backend>: the same path as Nova's, split
+    'rngsame': lambda root: _split(
+        root.find('devices/rng/backend'), '/dev/', 'u', 'random'),
+}
+
+
+class _RawCustomizer(customizer_base.Customizer):
+    """Makes the edits above, as a third-party customiser could."""
+
+    family = 'raw'
+
+    def declarations(self):
+        return [customizer_base.KeyValidator(
+            name='xmlhooks:raw:{edit}', description='test',
+            value={'type': str, 'description': 'test'},
+            parameters=[{'name': 'edit', 'pattern': '[a-z]+',
+                         'description': 'test'}])]
+
+    def parse(self, key, value):
+        return key.rsplit(':', 1)[1]
+
+    def apply(self, root, rules, context):
+        for rule in rules:
+            _RAW_EDITS[rule.payload](root)
+
+
+class _RawTestCase(GuardTestCase):
+
+    def _engine(self, allowed):
+        self.flags(allow_sensitive=allowed, validate_schema=False)
+        customizers = {'raw': _RawCustomizer(self.conf)}
+        return engine.Engine(customizers, {}, checks=checks.load_checks(
+            self.conf, customizers))
+
+
+class ReadAsLibvirtReadsTest(_RawTestCase):
+    """The guard stands on its own: no schema check behind it.
+
+    Attributes in another namespace and text split across several nodes
+    are read the way libvirt reads them.
+    """
+
+    scenarios = [
+        ('namespaced_log_file', dict(edit='logfile',
+                                     categories=['host_paths'])),
+        ('text_after_a_comment', dict(edit='rngtext',
+                                      categories=['host_paths'])),
+        ('cdata_after_a_comment', dict(edit='rngcdata',
+                                       categories=['host_paths'])),
+    ]
+
+    def test_refused_by_default(self):
+        e = self.assertRaises(exception.GuardError,
+                              self._engine([]).customize, base.nova_xml(),
+                              {'xmlhooks:raw:' + self.edit: 'x'})
+        self.assertEqual(self.categories[0], e.category)
+
+    def test_refused_unless_each_of_its_categories_is_allowed(self):
+        for category in self.categories:
+            others = [c for c in ALL if c != category]
+            e = self.assertRaises(
+                exception.GuardError, self._engine(others).customize,
+                base.nova_xml(), {'xmlhooks:raw:' + self.edit: 'x'})
+            self.assertEqual(category, e.category)
+
+    def test_allowed_by_its_categories(self):
+        out = self._engine(self.categories).customize(
+            base.nova_xml(), {'xmlhooks:raw:' + self.edit: 'x'})
+        self.assertIn('urn:x' if self.edit == 'logfile' else '<!-- x -->',
+                      out)
+
+
+class SameTextSplitTest(_RawTestCase):
+
+    def test_same_text_split_differently_passes(self):
+        # libvirt reads "/dev/urandom", as Nova wrote it: no change.
+        out = self._engine([]).customize(base.nova_xml(),
+                                         {'xmlhooks:raw:rngsame': 'x'})
+        self.assertIn('<!-- x -->u<!-- x -->random</backend>', out)
+        self.assertEqual('/dev/urandom', base.xpath(
+            out, 'string(./devices/rng/backend)'))
+
+
 class GuardTest(GuardTestCase):
 
     def setUp(self):
