@@ -23,7 +23,10 @@ node's path (element names without positions) and its value, read the way
 libvirt reads it: an attribute by its local name whatever its namespace
 (libvirt's ``xmlGetProp``), an element's text as the whole of its text,
 CDATA and child elements' text, without comments (libvirt's XPath
-``string()``). The categories compare their items in one of two ways:
+``string()``). Some items are whole elements (a ``<hostdev>``, the
+``<memoryBacking>``), some are what makes a device the one it is (a disk's
+identity: everything under it but its tuning), some are single values (a
+host path). The categories compare their items in one of two ways:
 
 * ``any``: the items must be the same in both documents (adding, changing
   or removing is a change);
@@ -31,13 +34,16 @@ CDATA and child elements' text, without comments (libvirt's XPath
   or changing is a change; removing is not).
 
 To stay cheap on every boot, lxml picks the few elements that can hold
-an item by name, in C, and items are compared as lists first. Only when
-a category is violated are the rules replayed, one by one on a copy of
-Nova's document, to name the first rule that makes the change.
+an item by name, in C, each name has its collectors, and items are
+compared as lists first. Only when a category is violated are the rules
+replayed, one by one on a copy of Nova's document, to name the first rule
+that makes the change.
 """
 
 import collections
 import copy
+import dataclasses
+import functools
 
 from lxml import etree
 from oslo_log import log as logging
@@ -58,11 +64,99 @@ RESOURCES = conf_opts.RESOURCES
 # NOTE(xmlhooks): places are matched on the last three element names of
 # a node's path (see _path), which tell every place below apart.
 
-#: elements whose whole subtree is an item of ``resources``
+
+@dataclasses.dataclass(frozen=True)
+class Watch:
+    """An element whose content is one item of some categories.
+
+    :ivar categories: the categories the item belongs to
+    :ivar whole: whether the item is the whole element as written;
+        otherwise it is the element's attributes and children, less those
+        named in ``skip_attrs`` and ``skip`` (or only the children named
+        in ``only``), and less security labels (``security_labels``)
+    :ivar skip: names of children left out: they tune how the guest sees
+        the device, and reach nothing on the host
+    :ivar only: when set, the names of the only children in the item
+    :ivar skip_attrs: names of attributes left out, likewise
+    :ivar formats: whether the format of the element's ``<driver>`` is
+        in the item (the rest of the ``<driver>`` being skipped); it is
+        then also a ``host_paths`` item of its own (see :func:`_format`)
+    :ivar new: whether the element is a device Nova attaches: an item
+        that is not in Nova's document attaches a new one, and removing a
+        device is not a change
+    """
+
+    categories: tuple
+    whole: bool = False
+    skip: frozenset = frozenset()
+    only: frozenset | None = None
+    skip_attrs: frozenset = frozenset()
+    formats: bool = False
+    new: bool = False
+
+    def add(self, node, path, items):
+        """Add a node's item to the lists of its categories.
+
+        :param node: an element at a place this watch is for
+        :param path: the node's path (see :func:`_path`)
+        :param items: a dict of category to a list of items
+        """
+        value = _tree(node) if self.whole else _content(node, self)
+        key = _NEW + path if self.new else path
+        for category in self.categories:
+            items[category].append((key, value))
+        if (self.formats and
+                next(node.iterchildren('source'), None) is not None):
+            items[HOST_PATHS].append((path + '/driver/@type', value[2]))
+
+    def keeps(self, name):
+        """Whether a child element of this name is part of the item."""
+        if self.whole:
+            return True
+        if self.only is not None:
+            return name in self.only
+        return name not in self.skip and name != 'seclabel'
+
+    @functools.cached_property
+    def _left_out(self):
+        return self.skip | {'seclabel'}
+
+
+#: what tunes a disk, an interface or a filesystem without changing what
+#: it is: everything else under one is its identity (its source at any
+#: depth, backing chain, format, target, encryption, authentication,
+#: read-only flag...), including children libvirt may add one day
+_DISK_TUNING = frozenset([
+    'driver', 'iotune', 'boot', 'address', 'alias', 'serial', 'wwn',
+    'vendor', 'product', 'blockio', 'geometry'])
+_INTERFACE_TUNING = frozenset([
+    'model', 'driver', 'mtu', 'link', 'boot', 'address', 'alias',
+    'coalesce', 'tune', 'acpi', 'rom'])
+_FILESYSTEM_TUNING = frozenset(['address', 'alias', 'boot'])
+
+_DISK = Watch((DEVICES_PASSTHROUGH,), skip=_DISK_TUNING, formats=True,
+              new=True)
+_INTERFACE = Watch((DEVICES_PASSTHROUGH,), skip=_INTERFACE_TUNING,
+                   new=True)
+_FILESYSTEM = Watch((DEVICES_PASSTHROUGH,), skip=_FILESYSTEM_TUNING,
+                    new=True)
+_PASSTHROUGH = Watch((DEVICES_PASSTHROUGH,), whole=True)
+_RESOURCE = Watch((RESOURCES,), whole=True)
+
+#: what Nova's resource tracker and placement account for
 _RESOURCES = frozenset('domain/' + name for name in (
     'vcpu', 'vcpus', 'iothreads', 'iothreadids', 'memory', 'currentMemory',
     'maxMemory', 'memoryBacking', 'memtune', 'blkiotune', 'cputune',
     'numatune', 'resource', 'cpu/numa', 'devices/memory'))
+#: the elements whose content is an item, by place
+WATCHED = {
+    'domain/devices/disk': (_DISK,),
+    'domain/devices/interface': (_INTERFACE,),
+    'domain/devices/filesystem': (_FILESYSTEM,),
+    'domain/devices/hostdev': (_PASSTHROUGH,),
+}
+WATCHED.update((path, (_RESOURCE,)) for path in _RESOURCES)
+
 #: host path attributes: these on any <source>, and by element name below
 _SOURCE_PATH_ATTRS = ('file', 'dir', 'path', 'dev', 'socket', 'evdev',
                       'pool', 'volume')
@@ -74,7 +168,7 @@ _PATH_ATTRS = {
     'script': ('path',), 'downscript': ('path',), 'log': ('file',),
     'rom': ('file',), 'backend': ('tap', 'vhost', 'logFile'),
     'server': ('path',), 'listen': ('socket',), 'graphics': ('socket',),
-    'mirror': ('file',), 'nvram': ('template',), 'device': ('path',),
+    'device': ('path',),
     # fw_cfg entry: libvirt hands the file's contents to the guest
     'entry': ('file',),
     # audio: a file the sound is written to, ALSA devices
@@ -88,6 +182,11 @@ _PATH_ATTRS = {
     # the host terminal of a character device
     'serial': ('tty',), 'parallel': ('tty',), 'console': ('tty',),
     'channel': ('tty',),
+    # formats: which header of data the guest controls is read, and so
+    # which host files it names (see _format): a backing store's, a
+    # mirror's, and (libvirt 9.2 and later) the firmware's and NVRAM's
+    'format': ('type',), 'mirror': ('file', 'format'),
+    'nvram': ('template', 'format'), 'loader': ('format',),
 }
 #: elements whose text is a host path; and <path> in any <source>
 _PATH_TEXTS = frozenset((
@@ -95,14 +194,6 @@ _PATH_TEXTS = frozenset((
     'domain/os/nvram', 'domain/os/dtb', 'os/acpi/table',
     'domain/devices/emulator', 'devices/rng/backend',
     'devices/smartcard/database', 'blkiotune/device/path'))
-_HOSTDEV = 'domain/devices/hostdev'
-_ATTACHED = frozenset(['domain/devices/disk', 'domain/devices/interface'])
-#: every element name that can be, or hold, an item of a category other
-#: than qemu_passthrough, so lxml can skip the others without Python code
-_TAGS = tuple(sorted(
-    {path.rsplit('/', 1)[1] for path in _RESOURCES | _PATH_TEXTS |
-     _ATTACHED} | set(_PATH_ATTRS) | {'source', 'path', 'seclabel',
-                                      'hostdev'}))
 _QEMU_PREFIX = '{%s}' % xpath_edit.QEMU_NS
 _QEMU_NODES = etree.XPath(
     # NOTE(xmlhooks): matched by namespace URI, so a prefix other than
@@ -138,32 +229,64 @@ def _text(node):
     return ''.join(node.itertext())
 
 
-def _attributes(node, names, path, found):
-    """Add the values of the named attributes of a node.
+def _attribute_values(node, name):
+    """Every value libvirt may read for an attribute.
 
     NOTE(xmlhooks): libvirt reads attributes with libxml2's
     ``xmlGetProp``, which matches the local name whatever the namespace:
     ``{x}path`` is read as ``path``.
     """
-    for key, value in node.items():
-        name = key.rpartition('}')[2] if key[0] == '{' else key
-        if name in names:
-            found.append(('%s/@%s' % (path, name), value))
+    suffix = '}' + name
+    return tuple([value for key, value in node.items()
+                  if key == name or key.endswith(suffix)])
 
 
-def _child_tree(node, name):
-    child = node.find(name)
-    return b'' if child is None else _tree(child)
+def _unlabelled(node):
+    """A child's tree without the security labels at any depth."""
+    node = copy.deepcopy(node)
+    for label in list(node.iter('seclabel')):
+        label.getparent().remove(label)
+    return _tree(node)
 
 
-def _source(node):
-    """A device's source, leaving out its labels (security_labels)."""
-    source = node.find('source')
-    if source is None:
-        return ()
-    return (tuple(sorted(source.attrib.items())),
-            tuple(_tree(child) for child in source
-                  if child.tag != 'seclabel'))
+def _format(node):
+    """The format values of an element's ``<driver>``.
+
+    NOTE(xmlhooks): the format says how guest-controlled bytes are read:
+    read as qcow2 (or probed, when no format is written), a header the
+    guest wrote names backing files that libvirt opens and QEMU shows to
+    the guest (OSSA-2024-001). Changing or removing it is like naming a
+    host path; a disk without a source (an empty CD-ROM) reads nothing.
+    """
+    driver = next(node.iterchildren('driver'), None)
+    return () if driver is None else _attribute_values(driver, 'type')
+
+
+def _content(node, watch):
+    """An element's attributes and children, as a watch sees them.
+
+    NOTE(xmlhooks): namespaced attributes and children are kept: libvirt
+    reads attributes whatever their namespace. Comments and processing
+    instructions directly under the element are left out: libvirt never
+    reads them.
+    """
+    attributes = node.items()
+    if watch.skip_attrs:
+        attributes = [item for item in attributes
+                      if item[0] not in watch.skip_attrs]
+    # NOTE(xmlhooks): labels are rare; one search in C tells whether the
+    # children must be copied to leave them out.
+    tree = _tree if next(node.iter('seclabel'), None) is None else _unlabelled
+    if watch.only is None:
+        left_out = watch._left_out
+        children = [tree(child) for child in node
+                    if child.tag not in left_out and
+                    isinstance(child.tag, str)]
+    else:
+        children = [tree(child) for child in node if child.tag in watch.only]
+    if watch.formats:
+        return tuple(sorted(attributes)), tuple(children), _format(node)
+    return tuple(sorted(attributes)), tuple(children)
 
 
 def _path(node):
@@ -180,21 +303,6 @@ def _path(node):
     if grandparent is None:
         return '%s/%s' % (parent.tag, node.tag)
     return '%s/%s/%s' % (grandparent.tag, parent.tag, node.tag)
-
-
-def _identity(node):
-    """What makes a disk or an interface the one Nova attached.
-
-    NOTE(xmlhooks): a disk is known by its type, device, source and
-    target, an interface by its type, source, MAC address and virtual
-    port: one whose identity is not in Nova's document is new, even where
-    a rule changed one that Nova generated.
-    """
-    if node.tag == 'disk':
-        return (node.get('type'), node.get('device'), _source(node),
-                _child_tree(node, 'target'))
-    return (node.get('type'), _source(node),
-            _child_tree(node, 'mac'), _child_tree(node, 'virtualport'))
 
 
 def _declares_qemu(root):
@@ -227,6 +335,59 @@ def _qemu_items(root):
     return items
 
 
+# Collectors: each takes (node, items) for the elements of one name and
+# adds the node's items, if any. NOTE(xmlhooks): a node's path is worked
+# out only when it is needed, which is rare for attributes.
+
+def _watched(node, items):
+    path = _path(node)
+    for watch in WATCHED.get(path, ()):
+        watch.add(node, path, items)
+
+
+def _attributes(table, node, items):
+    for key, value in node.items():
+        # NOTE(xmlhooks): any namespace, as libvirt reads it.
+        name = key.rpartition('}')[2] if key[0] == '{' else key
+        for names, category in table:
+            if name in names:
+                items[category].append(('%s/@%s' % (_path(node), name),
+                                        value))
+
+
+def _label(node, items):
+    items[SECURITY_LABELS].append((_path(node), _tree(node)))
+
+
+def _path_text(node, items):
+    path = _path(node)
+    if path in _PATH_TEXTS or path.endswith('source/path'):
+        items[HOST_PATHS].append((path, _text(node)))
+
+
+def _build_collectors():
+    """Map each element name to the collectors for that name."""
+    table = collections.defaultdict(list)
+    for path in WATCHED:
+        table[path.rsplit('/', 1)[-1]].append(_watched)
+    attributes = collections.defaultdict(list)
+    attributes['source'].append((_SOURCE_PATH_ATTRS, HOST_PATHS))
+    for tag, names in _PATH_ATTRS.items():
+        attributes[tag].append((names, HOST_PATHS))
+    for tag, found in attributes.items():
+        table[tag].append(functools.partial(_attributes, tuple(found)))
+    for path in _PATH_TEXTS | {'source/path'}:
+        table[path.rsplit('/', 1)[-1]].append(_path_text)
+    table['seclabel'].append(_label)
+    return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
+
+
+_COLLECTORS = _build_collectors()
+#: every element name that can be, or hold, an item of a category other
+#: than qemu_passthrough, so lxml can skip the others without Python code
+_TAGS = tuple(sorted(_COLLECTORS))
+
+
 def _collect(root, qemu=True):
     """The sensitive items of a document.
 
@@ -238,26 +399,9 @@ def _collect(root, qemu=True):
     items = {category: [] for category in CATEGORIES}
     if qemu:
         items[QEMU_PASSTHROUGH] = _qemu_items(root)
-    labels = items[SECURITY_LABELS]
-    paths = items[HOST_PATHS]
-    devices = items[DEVICES_PASSTHROUGH]
-    resources = items[RESOURCES]
     for node in root.iter(*_TAGS):
-        tag = node.tag
-        path = _path(node)
-        if tag == 'seclabel':
-            labels.append((path, _tree(node)))
-        elif path in _RESOURCES:
-            resources.append((path, _tree(node)))
-        elif path == _HOSTDEV:
-            devices.append((path, _tree(node)))
-        elif path in _ATTACHED:
-            devices.append((_NEW + path, _identity(node)))
-        _attributes(node, (_SOURCE_PATH_ATTRS if tag == 'source'
-                           else _PATH_ATTRS.get(tag, ())), path, paths)
-        if path in _PATH_TEXTS or (tag == 'path' and
-                                   path.endswith('source/path')):
-            paths.append((path, _text(node)))
+        for collect in _COLLECTORS[node.tag]:
+            collect(node, items)
     return items
 
 

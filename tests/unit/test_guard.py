@@ -40,6 +40,26 @@ _VIRTIOFS = ('<filesystem type="mount" accessmode="passthrough">'
              '<driver type="virtiofs"/>'
              '<source dir="/var/lib/nova/mnt/share1"/>'
              '<target dir="share1"/></filesystem>')
+#: a port as Nova plugs it into Open vSwitch
+_OVS_PORT = ('<interface type="bridge">'
+             '<mac address="fa:16:3e:4c:2c:30"/>'
+             '<model type="virtio"/>'
+             '<driver name="vhost" rx_queue_size="512"/>'
+             '<source bridge="br-int"/><mtu size="1442"/>'
+             '<target dev="tap4c2c30aa-11"/>'
+             '<virtualport type="openvswitch">'
+             '<parameters interfaceid="4c2c30aa-1175-4b4c-9c4d-1d4e5f6a7b8c"/>'
+             '</virtualport></interface>')
+#: a Ceph volume as Nova attaches it
+_RBD_VOLUME = ('<disk type="network" device="disk">'
+               '<driver name="qemu" type="raw" cache="writeback"/>'
+               '<source protocol="rbd" name="volumes/volume-1">'
+               '<host name="192.0.2.10" port="6789"/></source>'
+               '<auth username="cinder">'
+               '<secret type="ceph"'
+               ' uuid="5c1b5f8e-3b0e-4c56-9f2e-2f1c1d9d1a11"/>'
+               '</auth><target dev="vdb" bus="virtio"/>'
+               '<serial>1d0c1ad5-4b1e-4ad4-9d35-0a4d0e5b7a2c</serial></disk>')
 
 
 class GuardTestCase(base.TestCase):
@@ -121,7 +141,8 @@ class SensitiveCategoryTest(GuardTestCase):
         ('filesystem_dir', dict(
             category='host_paths',
             value="./devices/filesystem/source/@dir=/",
-            proof='./devices/filesystem/source/@dir')),
+            proof='./devices/filesystem/source/@dir',
+            also=['devices_passthrough'])),
         ('fwcfg_entry_file', dict(
             category='host_paths',
             setup=["xpath.create=./sysinfo[@type='fwcfg']/entry",
@@ -145,7 +166,8 @@ class SensitiveCategoryTest(GuardTestCase):
             category='host_paths',
             devices=_VIRTIOFS,
             value='./devices/filesystem/binary/@path=/tmp/evil',
-            proof="./devices/filesystem/binary[@path='/tmp/evil']")),
+            proof="./devices/filesystem/binary[@path='/tmp/evil']",
+            also=['devices_passthrough'])),
         ('graphics_gl_rendernode', dict(
             category='host_paths',
             value="./devices/graphics[@type='egl-headless']/gl/@rendernode"
@@ -186,6 +208,72 @@ class SensitiveCategoryTest(GuardTestCase):
         ('iothreads_removed', dict(
             category='resources', value='xpath.delete=./iothreads',
             proof='./devices')),
+        # Everything under a disk is what the disk is.
+        ('backing_store_network', dict(
+            category='devices_passthrough',
+            value='./devices/disk/backingStore/@type=network',
+            proof="./devices/disk/backingStore[@type='network']")),
+        ('backing_store_file', dict(
+            category='host_paths',
+            value='./devices/disk/backingStore/source/@file=/etc/shadow',
+            proof='./devices/disk/backingStore/source/@file',
+            also=['devices_passthrough'])),
+        ('backing_store_nbd_host', dict(
+            category='devices_passthrough',
+            value='./devices/disk/backingStore/source/host/@name=192.0.2.1',
+            proof='./devices/disk/backingStore/source/host/@name')),
+        ('deep_source', dict(
+            category='host_paths',
+            value='./devices/disk/source/reservations/source/@path=/run/x',
+            proof='./devices/disk/source/reservations/source/@path',
+            also=['devices_passthrough'])),
+        ('disk_network_host', dict(
+            category='devices_passthrough', devices=_RBD_VOLUME,
+            value="./devices/disk[@type='network']/source/host/@name"
+                  "=198.51.100.7",
+            proof="./devices/disk/source/host[@name='198.51.100.7']")),
+        ('disk_auth_secret', dict(
+            category='devices_passthrough', devices=_RBD_VOLUME,
+            value="./devices/disk/auth/secret/@uuid"
+                  "=00000000-0000-0000-0000-000000000001",
+            proof="./devices/disk/auth/secret/@uuid")),
+        ('disk_shareable', dict(
+            category='devices_passthrough',
+            value='xpath.create=./devices/disk/shareable',
+            proof='./devices/disk/shareable')),
+        # A format says how guest-controlled bytes are read.
+        ('disk_format', dict(
+            category='host_paths',
+            value="./devices/disk/driver/@type=qcow2",
+            proof="./devices/disk/driver[@type='qcow2']",
+            also=['devices_passthrough'])),
+        ('disk_format_removed', dict(
+            category='host_paths',
+            value="xpath.delete=./devices/disk/driver",
+            proof="./devices/disk[not(driver)]",
+            also=['devices_passthrough'])),
+        ('rbd_format', dict(
+            category='host_paths', devices=_RBD_VOLUME,
+            value="./devices/disk[@type='network']/driver/@type=qcow2",
+            proof="./devices/disk/driver[@type='qcow2']",
+            also=['devices_passthrough'])),
+        ('interface_port_forward', dict(
+            category='devices_passthrough', devices=_OVS_PORT,
+            value="./devices/interface/portForward/@proto=tcp",
+            proof="./devices/interface/portForward")),
+        ('interface_tap_of_another_guest', dict(
+            category='devices_passthrough', devices=_OVS_PORT,
+            value="./devices/interface/target/@dev=tap00000000-00",
+            proof="./devices/interface/target[@dev='tap00000000-00']")),
+        ('interface_vlan', dict(
+            category='devices_passthrough', devices=_OVS_PORT,
+            value="./devices/interface/vlan/tag/@id=42",
+            proof="./devices/interface/vlan/tag")),
+        ('filesystem_readonly_removed', dict(
+            category='devices_passthrough',
+            devices=_VIRTIOFS.replace('<target', '<readonly/><target'),
+            value='xpath.delete=./devices/filesystem/readonly',
+            proof="./devices/filesystem[not(readonly)]")),
     ]
     fixture = 'nova-basic'
     also = []
@@ -220,12 +308,14 @@ class SensitiveCategoryTest(GuardTestCase):
         if value.startswith('/') and len(value) > 1:
             self.assertNotIn(value, message)
 
-    def test_refused_unless_its_own_category_is_allowed(self):
-        others = [c for c in ALL if c not in [self.category] + self.also]
-        engine_ = self.engine(allow_sensitive=others)
-        e = self.assertRaises(exception.GuardError, engine_.customize,
-                              self.xml, self.specs)
-        self.assertEqual(self.category, e.category)
+    def test_refused_unless_each_of_its_categories_is_allowed(self):
+        for category in [self.category] + self.also:
+            others = [c for c in ALL if c != category]
+            engine_ = self.engine(allow_sensitive=others,
+                                  validate_schema=False)
+            e = self.assertRaises(exception.GuardError, engine_.customize,
+                                  self.xml, self.specs)
+            self.assertEqual(category, e.category)
 
     def test_allowed_by_option(self):
         # NOTE(xmlhooks): some of these edits are incomplete devices that
@@ -302,6 +392,9 @@ _RAW_EDITS = {
     # <log file='/etc/cron.d/x'>
     'logfile': lambda root: _replace_attribute(
         root.find('devices/serial/log'), 'file', '/etc/cron.d/x'),
+    # <driver type='qcow2'>
+    'format': lambda root: _replace_attribute(
+        root.find('devices/disk/driver'), 'type', 'qcow2'),
     # <backend>/dev/urandom/../x</backend>: the text before the comment
     # is what Nova wrote
     'rngtext': lambda root: _split(
@@ -355,6 +448,9 @@ class ReadAsLibvirtReadsTest(_RawTestCase):
     scenarios = [
         ('namespaced_log_file', dict(edit='logfile',
                                      categories=['host_paths'])),
+        ('namespaced_format', dict(
+            edit='format',
+            categories=['host_paths', 'devices_passthrough'])),
         ('text_after_a_comment', dict(edit='rngtext',
                                       categories=['host_paths'])),
         ('cdata_after_a_comment', dict(edit='rngcdata',
@@ -378,8 +474,8 @@ class ReadAsLibvirtReadsTest(_RawTestCase):
     def test_allowed_by_its_categories(self):
         out = self._engine(self.categories).customize(
             base.nova_xml(), {'xmlhooks:raw:' + self.edit: 'x'})
-        self.assertIn('urn:x' if self.edit == 'logfile' else '<!-- x -->',
-                      out)
+        self.assertIn('urn:x' if self.edit in ('logfile', 'format')
+                      else '<!-- x -->', out)
 
 
 class SameTextSplitTest(_RawTestCase):
@@ -453,6 +549,82 @@ class GuardTest(GuardTestCase):
             'xmlhooks:xml:serial': 'xpath.delete=./devices/serial'})
         self.assertEqual(1, len(base.xpath(out, './devices/disk')))
         self.assertEqual([], base.xpath(out, './devices/serial'))
+
+    def test_tuning_what_nova_attached_passes(self):
+        # Nova's volumes, ports and shares are tuned, not changed.
+        xml = self.xml.replace('<devices>', '<devices>' + _RBD_VOLUME.replace(
+            'vdb', 'vdc') + _OVS_PORT + _VIRTIOFS, 1)
+        engine_ = self.engine()
+        out = engine_.customize(xml, {
+            'xmlhooks:xml:cache': './devices/disk/driver/@cache=none',
+            'xmlhooks:xml:discard': './devices/disk/driver/@discard=unmap',
+            'xmlhooks:xml:iops': "./devices/disk[@device='disk']/iotune/"
+                                 "total_iops_sec=2000",
+            'xmlhooks:xml:queues': './devices/interface/driver/@queues=4',
+            'xmlhooks:xml:link': './devices/interface/link/@state=up',
+            'xmlhooks:xml:keymap': './devices/graphics/@keymap=de',
+            'xmlhooks:xml:video': './devices/video/model/@heads=2',
+            'xmlhooks:xml:boot': './devices/disk[1]/boot/@order=1',
+            'xmlhooks:xml:crash': './on_crash=restart',
+            'xmlhooks:xml:watchdog':
+                "./devices/watchdog[@model='i6300esb']/@action=reset"})
+        self.assertEqual(['2000'], base.xpath(
+            out, './devices/disk/iotune/total_iops_sec/text()'))
+        self.assertEqual(['4'], base.xpath(
+            out, './devices/interface/driver/@queues'))
+
+    def test_backing_chain_added_to_a_disk_nova_attached(self):
+        """The red team's chain: QEMU reads an NBD server's bytes.
+
+        A complete, schema-valid backing chain on the disk Nova attached
+        makes QEMU connect to the server and show its bytes as the guest's
+        disk (tests/libvirt/test_guard_disks.py shows it on a real QEMU).
+        It is a new disk, and its format says how the server's bytes are
+        read.
+        """
+        specs = {
+            'xmlhooks:xml:chain1': './devices/disk/backingStore/@type=network',
+            'xmlhooks:xml:chain2':
+                './devices/disk/backingStore/source/@protocol=nbd',
+            'xmlhooks:xml:chain3':
+                './devices/disk/backingStore/source/host/@name=192.0.2.1',
+            'xmlhooks:xml:chain4':
+                './devices/disk/backingStore/source/host/@port=10809',
+            'xmlhooks:xml:chain5':
+                './devices/disk/backingStore/format/@type=raw',
+            'xmlhooks:xml:chain6':
+                'xpath.create=./devices/disk/backingStore/backingStore'}
+        refused = {'devices_passthrough': 'xmlhooks:xml:chain1',
+                   'host_paths': 'xmlhooks:xml:chain5'}
+        xml = base.nova_xml('nova-basic')
+        e = self.assertRaises(exception.GuardError,
+                              self.engine().customize, xml, specs)
+        self.assertEqual(('xmlhooks:xml:chain5', 'host_paths'),
+                         (e.key, e.category))
+        for category, key in refused.items():
+            engine_ = self.engine(allow_sensitive=[
+                c for c in ALL if c != category])
+            e = self.assertRaises(exception.GuardError, engine_.customize,
+                                  xml, specs)
+            self.assertEqual((key, category), (e.key, e.category))
+        # Schema-valid: only the guard stands in the way.
+        out = self.engine(allow_sensitive=list(refused)).customize(
+            xml, specs)
+        self.assertEqual(['nbd'], base.xpath(
+            out, './devices/disk/backingStore/source/@protocol'))
+
+    def test_format_change_on_a_raw_disk_nova_attached(self):
+        specs = {'xmlhooks:xml:format': "./devices/disk/driver/@type=qcow2"}
+        e = self.assertRaises(exception.GuardError,
+                              self.engine().customize, self.xml, specs)
+        self.assertEqual(('xmlhooks:xml:format', 'host_paths'),
+                         (e.key, e.category))
+        self.assertIn('domain/devices/disk/driver/@type',
+                      e.format_message())
+        out = self.engine(allow_sensitive=[
+            'host_paths', 'devices_passthrough']).customize(self.xml, specs)
+        self.assertEqual(['qcow2', 'qcow2'], base.xpath(
+            out, './devices/disk/driver/@type'))
 
     def test_moving_a_disk_to_another_target_is_a_new_disk(self):
         engine_ = self.engine()
