@@ -23,8 +23,8 @@ node's path (element names without positions) and its value, read the way
 libvirt reads it: an attribute by its local name whatever its namespace
 (libvirt's ``xmlGetProp``), an element's text as the whole of its text,
 CDATA and child elements' text, without comments (libvirt's XPath
-``string()``). Some items are whole elements (a ``<hostdev>``, the
-``<memoryBacking>``), some are what makes a device the one it is (a disk's
+``string()``). Some items are whole elements (a ``<hostdev>``, a
+``<shmem>``), some are what makes a device the one it is (a disk's
 identity: everything under it but its tuning), some are single values (a
 host path). The categories compare their items in one of two ways:
 
@@ -60,6 +60,8 @@ SECURITY_LABELS = conf_opts.SECURITY_LABELS
 HOST_PATHS = conf_opts.HOST_PATHS
 DEVICES_PASSTHROUGH = conf_opts.DEVICES_PASSTHROUGH
 RESOURCES = conf_opts.RESOURCES
+NETWORK_EXPOSURE = conf_opts.NETWORK_EXPOSURE
+HOST_RESOURCES = conf_opts.HOST_RESOURCES
 
 # NOTE(xmlhooks): places are matched on the last three element names of
 # a node's path (see _path), which tell every place below apart.
@@ -133,33 +135,85 @@ _INTERFACE_TUNING = frozenset([
     'model', 'driver', 'mtu', 'link', 'boot', 'address', 'alias',
     'coalesce', 'tune', 'acpi', 'rom'])
 _FILESYSTEM_TUNING = frozenset(['address', 'alias', 'boot'])
+#: the guest's side of a character device; the rest (its type, sources
+#: and protocol) is what the host connects it to. Its log file and a
+#: smart card's certificates are host_paths.
+_CHARDEV_GUEST_SIDE = frozenset([
+    'target', 'address', 'alias', 'boot', 'log', 'certificate',
+    'database'])
+#: what a graphics device shows and how, not where it listens; its GL
+#: render node is host_resources
+_GRAPHICS_SETTINGS = frozenset([
+    'image', 'jpeg', 'zlib', 'playback', 'streaming', 'clipboard', 'mouse',
+    'filetransfer', 'audio', 'gl'])
+_GRAPHICS_SETTING_ATTRS = frozenset([
+    'keymap', 'sharePolicy', 'passwd', 'passwdValidTo', 'connected',
+    'fullscreen'])
 
 _DISK = Watch((DEVICES_PASSTHROUGH,), skip=_DISK_TUNING, formats=True,
               new=True)
-_INTERFACE = Watch((DEVICES_PASSTHROUGH,), skip=_INTERFACE_TUNING,
-                   new=True)
+# NOTE(xmlhooks): what an interface is connected to is also what the
+# guest is exposed to on the network.
+_INTERFACE = Watch((DEVICES_PASSTHROUGH, NETWORK_EXPOSURE),
+                   skip=_INTERFACE_TUNING, new=True)
 _FILESYSTEM = Watch((DEVICES_PASSTHROUGH,), skip=_FILESYSTEM_TUNING,
                     new=True)
 _PASSTHROUGH = Watch((DEVICES_PASSTHROUGH,), whole=True)
+_CHARDEV = Watch((NETWORK_EXPOSURE,), skip=_CHARDEV_GUEST_SIDE)
+_GRAPHICS = Watch((NETWORK_EXPOSURE,), skip=_GRAPHICS_SETTINGS,
+                  skip_attrs=_GRAPHICS_SETTING_ATTRS)
+_EXPOSED = Watch((NETWORK_EXPOSURE,), whole=True)
+#: a network source (a disk's, a backing store's, a SCSI host device's,
+#: an NVRAM's): its protocol, export and the hosts QEMU connects to
+_NETWORK_SOURCE = Watch((NETWORK_EXPOSURE,), only=frozenset(['host']))
+_HOST_RESOURCE = Watch((HOST_RESOURCES,), whole=True)
+_HOST_FILE_RESOURCE = Watch((HOST_PATHS, HOST_RESOURCES), whole=True)
 _RESOURCE = Watch((RESOURCES,), whole=True)
 
 #: what Nova's resource tracker and placement account for
 _RESOURCES = frozenset('domain/' + name for name in (
     'vcpu', 'vcpus', 'iothreads', 'iothreadids', 'memory', 'currentMemory',
     'maxMemory', 'memoryBacking', 'memtune', 'blkiotune', 'cputune',
-    'numatune', 'resource', 'cpu/numa', 'devices/memory'))
+    'numatune', 'resource', 'cpu/numa', 'devices/memory',
+    # SEV and the like: placement counts the host's encryption contexts
+    'launchSecurity'))
+#: character devices: every element libvirt's schema gives a character
+#: device source (tests/unit/test_guard.py checks this)
+_CHARDEVS = frozenset([
+    'domain/devices/serial', 'domain/devices/console',
+    'domain/devices/parallel', 'domain/devices/channel',
+    'domain/devices/redirdev', 'domain/devices/smartcard',
+    'devices/rng/backend'])
 #: the elements whose content is an item, by place
 WATCHED = {
     'domain/devices/disk': (_DISK,),
     'domain/devices/interface': (_INTERFACE,),
     'domain/devices/filesystem': (_FILESYSTEM,),
     'domain/devices/hostdev': (_PASSTHROUGH,),
+    # the host's TPM (/dev/tpm0 when no path is written) or an emulator
+    # keeping state on the host; the host's smart card readers
+    'domain/devices/tpm': (_PASSTHROUGH,),
+    'domain/devices/smartcard': (_PASSTHROUGH, _CHARDEV),
+    'domain/devices/graphics': (_GRAPHICS,),
+    # a socket between the guest and the host's AF_VSOCK services
+    'domain/devices/vsock': (_EXPOSED,),
+    # host memory shared between guests, outside placement
+    'domain/devices/shmem': (_HOST_RESOURCE,),
+    # a lock manager's lease: a host file and a lockspace
+    'domain/devices/lease': (_HOST_FILE_RESOURCE,),
+    # the host's GPU, through QEMU's OpenGL and virglrenderer
+    'devices/graphics/gl': (_HOST_RESOURCE,),
+    'video/model/acceleration': (_HOST_RESOURCE,),
 }
+WATCHED.update((path, (_CHARDEV,)) for path in _CHARDEVS
+               if path not in WATCHED)
 WATCHED.update((path, (_RESOURCE,)) for path in _RESOURCES)
 
 #: host path attributes: these on any <source>, and by element name below
 _SOURCE_PATH_ATTRS = ('file', 'dir', 'path', 'dev', 'socket', 'evdev',
-                      'pool', 'volume')
+                      'pool', 'volume',
+                      # a FreeBSD nmdm character device's two ends
+                      'master', 'slave')
 # NOTE(xmlhooks): only the attributes named are paths: the same element
 # names hold other things elsewhere (an smbios <entry> has a name and
 # text, an <input type='tablet'> device has no dev), which pass.
@@ -167,12 +221,17 @@ _SOURCE_PATH_ATTRS = ('file', 'dir', 'path', 'dev', 'socket', 'evdev',
 _PATH_ATTRS = {
     'script': ('path',), 'downscript': ('path',), 'log': ('file',),
     'rom': ('file',), 'backend': ('tap', 'vhost', 'logFile'),
-    'server': ('path',), 'listen': ('socket',), 'graphics': ('socket',),
+    'server': ('path',), 'listen': ('socket',),
+    # a VNC socket, a D-Bus display's bus address, an SDL display's
+    # X authority file
+    'graphics': ('socket', 'address', 'xauth'),
     'device': ('path',),
     # fw_cfg entry: libvirt hands the file's contents to the guest
     'entry': ('file',),
-    # audio: a file the sound is written to, ALSA devices
-    'audio': ('path',), 'input': ('dev',), 'output': ('dev',),
+    # audio: a file the sound is written to, ALSA and OSS devices, the
+    # PulseAudio and JACK servers (a socket on the host)
+    'audio': ('path', 'serverName'), 'input': ('dev', 'serverName'),
+    'output': ('dev', 'serverName'),
     # the virtiofsd program that libvirt runs for a <filesystem>
     'binary': ('path',),
     # DRM render nodes of graphics and video acceleration
@@ -182,18 +241,35 @@ _PATH_ATTRS = {
     # the host terminal of a character device
     'serial': ('tty',), 'parallel': ('tty',), 'console': ('tty',),
     'channel': ('tty',),
+    # QEMU maps /dev/shm/<name>
+    'shmem': ('name',),
     # formats: which header of data the guest controls is read, and so
     # which host files it names (see _format): a backing store's, a
     # mirror's, and (libvirt 9.2 and later) the firmware's and NVRAM's
     'format': ('type',), 'mirror': ('file', 'format'),
     'nvram': ('template', 'format'), 'loader': ('format',),
 }
+#: values naming a server QEMU connects to, on the host or the network
+_EXPOSED_ATTRS = {
+    'audio': ('serverName',), 'input': ('serverName',),
+    'output': ('serverName',)}
 #: elements whose text is a host path; and <path> in any <source>
 _PATH_TEXTS = frozenset((
     'domain/os/kernel', 'domain/os/initrd', 'domain/os/loader',
     'domain/os/nvram', 'domain/os/dtb', 'os/acpi/table',
     'domain/devices/emulator', 'devices/rng/backend',
     'devices/smartcard/database', 'blkiotune/device/path'))
+#: lifecycle actions and watchdog actions that write the guest's memory
+#: to the host (coredump-*, dump) or keep it there (preserve)
+HOST_ACTIONS = frozenset(['coredump-destroy', 'coredump-restart',
+                          'preserve', 'dump'])
+_LIFECYCLE = frozenset(['domain/on_crash', 'domain/on_poweroff',
+                        'domain/on_reboot', 'domain/on_lockfailure'])
+#: audio backends that reach the host's sound devices or servers, with
+#: or without a path or a server name written (ALSA's default device,
+#: the QEMU user's PulseAudio server...)
+HOST_AUDIO = frozenset(['alsa', 'oss', 'pulseaudio', 'jack', 'sdl',
+                        'coreaudio', 'pipewire'])
 _QEMU_PREFIX = '{%s}' % xpath_edit.QEMU_NS
 _QEMU_NODES = etree.XPath(
     # NOTE(xmlhooks): matched by namespace URI, so a prefix other than
@@ -207,6 +283,11 @@ _MODES = {
     HOST_PATHS: 'added',
     DEVICES_PASSTHROUGH: 'any',
     RESOURCES: 'any',
+    # NOTE(xmlhooks): exposure is per device (a listener, a character
+    # device, an interface, a network source): changing one is adding
+    # a new item, and removing a whole device narrows what is exposed.
+    NETWORK_EXPOSURE: 'added',
+    HOST_RESOURCES: 'added',
 }
 #: the order in which categories are checked, so errors are deterministic
 CATEGORIES = conf_opts.SENSITIVE_CATEGORIES
@@ -365,6 +446,30 @@ def _path_text(node, items):
         items[HOST_PATHS].append((path, _text(node)))
 
 
+def _network_source(node, items):
+    """A source QEMU connects to over the network (or a UNIX socket)."""
+    if (next(node.iterchildren('host'), None) is not None or
+            _attribute_values(node, 'protocol')):
+        _NETWORK_SOURCE.add(node, _path(node), items)
+
+
+def _lifecycle(node, items):
+    path = _path(node)
+    if path in _LIFECYCLE:
+        action = _text(node)
+        if action in HOST_ACTIONS:
+            items[HOST_RESOURCES].append((path, action))
+
+
+def _host_values(name, allowed_path, values, node, items):
+    path = _path(node)
+    if path == allowed_path:
+        for value in _attribute_values(node, name):
+            if value in values:
+                items[HOST_RESOURCES].append(('%s/@%s' % (path, name),
+                                              value))
+
+
 def _build_collectors():
     """Map each element name to the collectors for that name."""
     table = collections.defaultdict(list)
@@ -374,11 +479,20 @@ def _build_collectors():
     attributes['source'].append((_SOURCE_PATH_ATTRS, HOST_PATHS))
     for tag, names in _PATH_ATTRS.items():
         attributes[tag].append((names, HOST_PATHS))
+    for tag, names in _EXPOSED_ATTRS.items():
+        attributes[tag].append((names, NETWORK_EXPOSURE))
     for tag, found in attributes.items():
         table[tag].append(functools.partial(_attributes, tuple(found)))
+    table['source'].append(_network_source)
     for path in _PATH_TEXTS | {'source/path'}:
         table[path.rsplit('/', 1)[-1]].append(_path_text)
+    for path in _LIFECYCLE:
+        table[path.rsplit('/', 1)[-1]].append(_lifecycle)
     table['seclabel'].append(_label)
+    table['watchdog'].append(functools.partial(
+        _host_values, 'action', 'domain/devices/watchdog', HOST_ACTIONS))
+    table['audio'].append(functools.partial(
+        _host_values, 'type', 'domain/devices/audio', HOST_AUDIO))
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
 
 

@@ -167,7 +167,7 @@ class BackingChainTest(GuardDiskTestCase):
         self.assertNotDefined(xml)
 
         _nova, customised = self.customize(specs, allow_sensitive=[
-            'devices_passthrough', 'host_paths'])
+            'devices_passthrough', 'network_exposure', 'host_paths'])
         guest = self.run_guest(customised)
         # QEMU connects to the server and shows its bytes as the disk
         # Nova attached.
