@@ -605,3 +605,33 @@ class ImagePropertyTest(BadInputTestCase):
         self.assertEqual(([], ['x']), (
             base.xpath(out, './description/text()'),
             base.xpath(out, './title/text()')))
+
+
+class GuardValueTest(BadInputTestCase):
+    """Refused sensitive values are never shown, whatever they are.
+
+    Addresses, ports, formats and lifecycle actions are values like host
+    paths: the message names the rule, the place and the category.
+    """
+
+    def test_sensitive_values_are_not_shown(self):
+        cases = [
+            ("./devices/graphics/@listen=203.0.113.99", 'network_exposure',
+             '203.0.113.99'),
+            ("./devices/disk[1]/backingStore/source/host/@name="
+             "nbd.example.org", 'devices_passthrough', 'nbd.example.org'),
+            ("./devices/serial/source/@service=45999", 'network_exposure',
+             '45999'),
+            ("./devices/disk[1]/driver/@type=qcow2", 'host_paths', 'qcow2'),
+            ("./on_crash=coredump-restart", 'host_resources',
+             'coredump-restart'),
+            ("./devices/shmem/@name=shared-by-guests", 'host_paths',
+             'shared-by-guests'),
+        ]
+        for edit, category, value in cases:
+            e = self.assertRefused(exception.GuardError,
+                                   {'xmlhooks:xml:edit': edit},
+                                   'xmlhooks:xml:edit',
+                                   validate_schema=False)
+            self.assertEqual(category, e.category)
+            self.assertNotIn(value, e.format_message())

@@ -17,6 +17,7 @@ that it leaves unchanged when applied to again, or raises the project's
 own error with a one-line message. Nothing else.
 """
 
+import copy
 import os
 import time
 
@@ -28,6 +29,7 @@ import yaml
 
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
+from nova_xmlhooks import guard
 from nova_xmlhooks import xpath_edit
 from tests.unit import base
 from tests.unit import odd_shapes
@@ -255,3 +257,78 @@ class OddShapePropertyTest(PropertyTest):
     # NOTE(xmlhooks): the inherited tests run once, in PropertyTest.
     test_specs = None
     test_profiles = None
+
+
+#: text that XML can hold, without what a path could be made of alone
+PATH_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e),
+                    min_size=1, max_size=20)
+NAMESPACES = st.sampled_from(['urn:x', 'http://example.com/ns',
+                              'http://www.w3.org/XML/1998/namespace'])
+
+
+def _split_text(node, cuts, tails=()):
+    """Rewrite an element's text as text, comments and CDATA pieces."""
+    text = node.text
+    bounds = sorted(set(cut % (len(text) + 1) for cut in cuts))
+    pieces = [text[start:end] for start, end in
+              zip([0] + bounds, bounds + [len(text)])]
+    node.text = pieces[0]
+    for index, piece in enumerate(list(pieces[1:]) + list(tails)):
+        comment = etree.Comment('x')
+        comment.tail = etree.CDATA(piece) if index % 2 and piece else piece
+        node.append(comment)
+
+
+class GuardReadsAsLibvirtTest(base.TestCase):
+    """The guard sees a document the way libvirt reads it.
+
+    However Nova's host path text is split (comments, CDATA), and in
+    whatever namespace Nova's host path attributes are written, libvirt
+    reads the same values: the guard sees the same host paths. Any text
+    added after a comment, or any other value in another namespace, is a
+    change it refuses.
+
+    NOTE(xmlhooks): a device's identity is its subtree as written, so a
+    disk whose source attribute moved to another namespace is a new disk:
+    stricter than libvirt, never looser.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.nova = etree.fromstring(base.nova_xml('nova-two-disks').encode())
+        self.guard = guard.Guard()
+
+    @SETTINGS
+    @hypothesis.given(st.lists(st.integers(0, 40), max_size=5))
+    def test_split_path_text_is_the_same_path(self, cuts):
+        root = copy.deepcopy(self.nova)
+        _split_text(root.find('devices/rng/backend'), cuts)
+        self.assertEqual('/dev/urandom', root.xpath(
+            'string(./devices/rng/backend)'))
+        self.guard(self.nova, root, [])
+
+    @SETTINGS
+    @hypothesis.given(st.lists(st.integers(0, 40), max_size=5), PATH_TEXT)
+    def test_text_after_a_comment_is_a_change(self, cuts, suffix):
+        root = copy.deepcopy(self.nova)
+        _split_text(root.find('devices/rng/backend'), cuts, [suffix])
+        e = self.assertRaises(exception.GuardError, self.guard, self.nova,
+                              root, [])
+        self.assertEqual('host_paths', e.category)
+
+    @SETTINGS
+    @hypothesis.given(NAMESPACES, st.sampled_from([
+        ('devices/disk/source', 'file'), ('devices/serial/log', 'file')]))
+    def test_namespaced_attribute_is_the_same_value(self, namespace, place):
+        path, name = place
+        root = copy.deepcopy(self.nova)
+        for node in root.iterfind(path):
+            value = node.attrib.pop(name)
+            node.set('{%s}%s' % (namespace, name), value)
+        self.assertEqual(guard._collect(self.nova)[guard.HOST_PATHS],
+                         guard._collect(root)[guard.HOST_PATHS])
+        node = root.find(path)
+        node.set('{%s}%s' % (namespace, name), '/etc/shadow')
+        e = self.assertRaises(exception.GuardError, self.guard, self.nova,
+                              root, [])
+        self.assertEqual('host_paths', e.category)
