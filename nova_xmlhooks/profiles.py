@@ -22,18 +22,21 @@ A profile file is YAML that maps profile names to profiles::
         - ./clock/@offset=localtime
       image_selectable: false
 
-This module only reads the files and checks their shape; the engine
-parses the specs and edits with the customisers.
+This module reads the files and checks their shape against
+:data:`SCHEMA`; the engine parses the specs and edits with the
+customisers.
 """
 
 import dataclasses
 import os
 import re
 
+import jsonschema
 from oslo_log import log as logging
 import yaml
 
 from nova_xmlhooks import exception
+from nova_xmlhooks import problems
 
 LOG = logging.getLogger(__name__)
 
@@ -41,8 +44,59 @@ LOG = logging.getLogger(__name__)
 MAX_FILE_BYTES = 1024 * 1024
 #: profile files nested deeper than this are refused
 MAX_DEPTH = 32
-PROFILE_NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$')
-_FIELDS = {'description', 'specs', 'xml', 'image_selectable'}
+#: the names of the files read in a profile directory
+SUFFIXES = ('.yaml', '.yml')
+# NOTE(xmlhooks): \Z, not $, which also matches before a final newline.
+PROFILE_NAME_PATTERN = r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}\Z'
+PROFILE_NAME_RE = re.compile(PROFILE_NAME_PATTERN)
+FIELDS = ('description', 'image_selectable', 'specs', 'xml')
+_SPEC_REASON = ('keys and values must be strings (quote on, off, yes and '
+                'numbers)')
+
+#: The shape of a profile file, in JSON Schema. Each subschema carries in
+#: ``x-reason`` the message for a document that does not match it; the
+#: file, the profile and the entry come from where the mismatch is.
+SCHEMA = {
+    '$schema': 'https://json-schema.org/draft/2020-12/schema',
+    'type': 'object',
+    'x-reason': 'must map profile names to profiles',
+    'propertyNames': {
+        'type': 'string',
+        'pattern': PROFILE_NAME_PATTERN,
+        'x-reason': 'profile names are 1 to 64 letters, digits, "_", "." '
+                    'or "-", starting with a letter or digit',
+    },
+    'additionalProperties': {
+        'type': 'object',
+        'x-reason': 'must be a mapping',
+        # NOTE(xmlhooks): false rather than propertyNames with an enum:
+        # jsonschema then checks the keys without descending into each,
+        # which is most of its cost on a large library.
+        'additionalProperties': False,
+        'x-unknown': 'unknown field (expected one of %s)' % ', '.join(FIELDS),
+        'properties': {
+            'description': {'type': 'string', 'x-reason': 'must be a string'},
+            'specs': {
+                'type': ['object', 'null'],
+                'x-reason': 'must be a mapping',
+                'propertyNames': {'type': 'string',
+                                  'x-reason': _SPEC_REASON},
+                'additionalProperties': {'type': 'string',
+                                         'x-reason': _SPEC_REASON},
+            },
+            'xml': {
+                'type': ['array', 'null'],
+                'x-reason': 'must be a list',
+                'items': {'type': 'string', 'x-reason': 'must be a string'},
+            },
+            'image_selectable': {'type': 'boolean',
+                                 'x-reason': 'must be true or false'},
+        },
+    },
+}
+_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+#: names and fields quoted in messages are cut to this many characters
+_SHOWN = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +109,11 @@ class Profile:
     :ivar specs: spec keys and values, in file order
     :ivar xml: edits without the 255 character limit of flavor values
     :ivar image_selectable: whether an image property may select it
+    :ivar complete: False for a profile with a problem already reported
+        (a field of the wrong shape, a name defined twice); it carries
+        the entries of the right shape, and an ``xml`` entry of the wrong
+        shape as None, so that the engine can report theirs too. Such a
+        profile is never used.
     """
 
     name: str
@@ -63,6 +122,7 @@ class Profile:
     specs: tuple
     xml: tuple
     image_selectable: bool
+    complete: bool = True
 
 
 class _Strict:
@@ -169,48 +229,126 @@ def _load_yaml(path):
             path, 'is not valid YAML%s: %s' % (where, problem))
 
 
-def _check_profile(path, name, body):
-    if not isinstance(name, str) or not PROFILE_NAME_RE.match(name):
-        raise exception.ProfileError(
-            path, 'profile names are 1 to 64 letters, digits, "_", "." '
-            'or "-", starting with a letter or digit', profile=name)
-    if not isinstance(body, dict):
-        raise exception.ProfileError(path, 'must be a mapping', profile=name)
-    unknown = sorted(set(body) - _FIELDS, key=str)
-    if unknown:
-        raise exception.ProfileError(
-            path, 'unknown field (expected one of %s)'
-            % ', '.join(sorted(_FIELDS)), profile=name, entry=unknown[0])
+# Checking the shape
 
-    description = body.get('description', '')
-    if not isinstance(description, str):
-        raise exception.ProfileError(path, 'must be a string', profile=name,
-                                     entry='description')
-    specs = body.get('specs') or {}
-    if not isinstance(specs, dict):
-        raise exception.ProfileError(path, 'must be a mapping', profile=name,
-                                     entry='specs')
-    for key, value in specs.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            raise exception.ProfileError(
-                path, 'keys and values must be strings (quote on, off, '
-                'yes and numbers)', profile=name, entry=str(key))
-    xml = body.get('xml') or []
-    if not isinstance(xml, list):
-        raise exception.ProfileError(path, 'must be a list', profile=name,
-                                     entry='xml')
-    for index, edit in enumerate(xml):
-        if not isinstance(edit, str):
-            raise exception.ProfileError(path, 'must be a string',
-                                         profile=name,
-                                         entry='xml[%d]' % index)
-    selectable = body.get('image_selectable', False)
-    if not isinstance(selectable, bool):
-        raise exception.ProfileError(path, 'must be true or false',
-                                     profile=name, entry='image_selectable')
-    return Profile(name=name, path=path, description=description,
-                   specs=tuple(specs.items()), xml=tuple(xml),
-                   image_selectable=selectable)
+def _shown(value):
+    """A name or field from a file, as a message quotes it."""
+    text = str(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + '...'
+
+
+def _entry(steps):
+    """The entry a problem is in, from its path below the profile."""
+    if not steps:
+        return None
+    if len(steps) == 1:
+        return _shown(steps[0])
+    if steps[0] == 'xml':
+        return 'xml[%d]' % steps[1]
+    return _shown(steps[1])
+
+
+def _shape_problems(path, error):
+    """One line per problem of a schema error, never jsonschema's message.
+
+    NOTE(xmlhooks): jsonschema's own message quotes the value. The reason
+    is the failing subschema's ``x-reason`` from :data:`SCHEMA`, and the
+    profile and the entry come from where in the document the error is.
+
+    :param path: the file
+    :param error: a ``jsonschema.ValidationError``
+    :returns: a list of :class:`~nova_xmlhooks.exception.ProfileError`
+    """
+    steps = list(error.absolute_path)
+    if 'propertyNames' in error.absolute_schema_path:
+        # NOTE(xmlhooks): a bad key; jsonschema gives it as the instance.
+        steps.append(error.instance)
+    reason = error.schema['x-reason']
+    if not steps:
+        return [exception.ProfileError(path, reason)]
+    if error.validator == 'additionalProperties':
+        # NOTE(xmlhooks): one problem per unknown field, found from the
+        # profile and the schema, not from jsonschema's message.
+        return [exception.ProfileError(
+            path, error.schema['x-unknown'], profile=_shown(steps[0]),
+            entry=_shown(field))
+            for field in error.instance
+            if field not in error.schema['properties']]
+    return [exception.ProfileError(path, reason, profile=_shown(steps[0]),
+                                   entry=_entry(steps[1:]))]
+
+
+def _strings(value, kind):
+    return value if isinstance(value, kind) else kind()
+
+
+def _partial(path, name, body):
+    """The entries of the right shape, of a profile whose shape is wrong.
+
+    :param path: the file
+    :param name: the profile's name, as written
+    :param body: the profile, as written
+    :returns: a :class:`Profile` that is not ``complete``
+    """
+    body = _strings(body, dict)
+    specs = _strings(body.get('specs'), dict)
+    xml = _strings(body.get('xml'), list)
+    return Profile(
+        name=_shown(name), path=path, description='',
+        specs=tuple((key, value) for key, value in specs.items()
+                    if isinstance(key, str) and isinstance(value, str)),
+        xml=tuple(edit if isinstance(edit, str) else None for edit in xml),
+        image_selectable=False, complete=False)
+
+
+def _profile(path, name, body):
+    return Profile(name=name, path=path,
+                   description=body.get('description', ''),
+                   specs=tuple((body.get('specs') or {}).items()),
+                   xml=tuple(body.get('xml') or ()),
+                   image_selectable=body.get('image_selectable', False))
+
+
+def _check_document(path, document, report):
+    """Check the shape of a parsed profile file, every problem at once.
+
+    :param path: the file
+    :param document: what the YAML parsed to
+    :param report: the sink for a problem of the whole file
+    :returns: a list of (:class:`Profile`, its problems), in file order;
+        a profile with problems is not ``complete``
+    """
+    found = {}
+    for error in _VALIDATOR.iter_errors(document):
+        for problem in _shape_problems(path, error):
+            if problem.profile is None:
+                report(problem)
+            else:
+                found.setdefault(problem.profile, []).append(problem)
+    if not isinstance(document, dict):
+        return []
+    return [(_partial(path, name, body), found[_shown(name)])
+            if _shown(name) in found else (_profile(path, name, body), [])
+            for name, body in document.items()]
+
+
+def _read_file(path, report):
+    """Read and check one file, reporting each profile's problems first.
+
+    :returns: an iterator of :class:`Profile`, in file order, including
+        those with a problem (not ``complete``)
+    """
+    try:
+        document = _load_yaml(path)
+    except exception.ProfileError as e:
+        report(e)
+        return
+    if document is None:
+        return
+    for profile, found in _check_document(path, document, report):
+        for problem in found:
+            report(problem)
+        yield profile
 
 
 def load_file(path, errors=None):
@@ -219,47 +357,84 @@ def load_file(path, errors=None):
     :param path: the file
     :param errors: if a list, a problem in one profile is appended to it
         and the other profiles of the file are still read
-    :returns: a list of :class:`Profile`, in file order
+    :returns: a list of :class:`Profile`, in file order, without those
+        with a problem
     :raises: nova_xmlhooks.exception.ProfileError
     """
-    document = _load_yaml(path)
-    if document is None:
-        return []
-    if not isinstance(document, dict):
-        raise exception.ProfileError(
-            path, 'must map profile names to profiles')
-    profiles = []
-    for name, body in document.items():
-        try:
-            profiles.append(_check_profile(path, name, body))
-        except exception.ProfileError as e:
-            if errors is None:
-                raise
-            errors.append(e)
-    return profiles
+    return [profile for profile in _read_file(path, problems.sink(errors))
+            if profile.complete]
 
 
-def profile_files(directories):
-    """List the profile files, in a stable order.
+# Listing directories
 
-    :param directories: directories to read
-    :returns: paths of ``*.yaml`` files, directory by directory, sorted by
-        file name within each
+def _scan(directory):
+    """List the profile files of one directory, without reading them.
+
+    :param directory: a profile directory
+    :returns: its ``os.DirEntry`` objects for profile files, sorted by
+        name, or None if the directory does not exist
+    :raises: nova_xmlhooks.exception.ProfileError
     """
-    paths = []
+    try:
+        with os.scandir(directory) as entries:
+            found = [entry for entry in entries
+                     if entry.name.endswith(SUFFIXES)]
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise exception.ProfileError(directory, 'cannot be listed: %s'
+                                     % (e.strerror or e))
+    return sorted(found, key=lambda entry: entry.name)
+
+
+def _scan_all(directories, report):
     for directory in directories:
         try:
-            names = sorted(os.listdir(directory))
-        except FileNotFoundError:
+            entries = _scan(directory)
+        except exception.ProfileError as e:
+            report(e)
+            continue
+        if entries is None:
             LOG.warning('Profile directory %s does not exist; skipping it',
                         directory)
             continue
-        except OSError as e:
-            raise exception.ProfileError(directory, 'cannot be listed: %s'
-                                         % (e.strerror or e))
-        paths.extend(os.path.join(directory, name) for name in names
-                     if name.endswith(('.yaml', '.yml')))
-    return paths
+        yield from entries
+
+
+def profile_files(directories, errors=None):
+    """List the profile files, in a stable order.
+
+    :param directories: directories to read
+    :param errors: if a list, a directory that cannot be used is appended
+        to it and skipped; otherwise it is raised
+    :returns: paths of ``*.yaml`` and ``*.yml`` files, directory by
+        directory, sorted by file name within each
+    :raises: nova_xmlhooks.exception.ProfileError
+    """
+    return [entry.path for entry in _scan_all(directories,
+                                              problems.sink(errors))]
+
+
+def read_directories(directories, report):
+    """Read and check every profile file, reporting each problem once.
+
+    This is the first half of the engine's compile path.
+
+    :param directories: directories to read
+    :param report: the sink (see :mod:`nova_xmlhooks.problems`)
+    :returns: an iterator of :class:`Profile`, file by file, including
+        those with a problem reported (not ``complete``)
+    """
+    defined = {}
+    for entry in _scan_all(directories, report):
+        for profile in _read_file(entry.path, report):
+            first = defined.setdefault(profile.name, profile)
+            if first is not profile:
+                report(exception.ProfileError(
+                    profile.path, 'is already defined in %s' % first.path,
+                    profile=profile.name))
+                profile = dataclasses.replace(profile, complete=False)
+            yield profile
 
 
 def load_directories(directories, errors=None):
@@ -268,26 +443,11 @@ def load_directories(directories, errors=None):
     :param directories: directories to read
     :param errors: if a list, problems are appended to it and reading goes
         on; otherwise the first problem is raised
-    :returns: a dict of profile name to :class:`Profile`
+    :returns: a dict of profile name to :class:`Profile`, without those
+        with a problem
     :raises: nova_xmlhooks.exception.ProfileError
     """
-    profiles = {}
-    for path in profile_files(directories):
-        try:
-            loaded = load_file(path, errors)
-        except exception.ProfileError as e:
-            if errors is None:
-                raise
-            errors.append(e)
-            continue
-        for profile in loaded:
-            if profile.name in profiles:
-                problem = exception.ProfileError(
-                    path, 'is already defined in %s'
-                    % profiles[profile.name].path, profile=profile.name)
-                if errors is None:
-                    raise problem
-                errors.append(problem)
-                continue
-            profiles[profile.name] = profile
-    return profiles
+    return {profile.name: profile
+            for profile in read_directories(directories,
+                                            problems.sink(errors))
+            if profile.complete}

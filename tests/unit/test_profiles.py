@@ -10,11 +10,18 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import collections
 import os
+from unittest import mock
+
+import jsonschema
 
 from nova_xmlhooks import exception
 from nova_xmlhooks import profiles
 from tests.unit import base
+from tests.unit.cmd import base as cmd_base
+
+SECRET = 'sEcReT-do-not-show'
 
 
 class ProfilesTest(base.TestCase):
@@ -53,6 +60,7 @@ one:
         for fragment in fragments:
             self.assertIn(fragment, message)
         self.assertEqual(1, len(message.splitlines()))
+        return message
 
     def test_invalid_yaml(self):
         self._error('a: [b\n', 'not valid YAML')
@@ -73,6 +81,14 @@ one:
     def test_bad_name(self):
         self._error('"bad name":\n  description: x\n', "profile 'bad name'")
 
+    def test_name_ending_in_a_newline(self):
+        self._error('"name\\n":\n  description: x\n', 'profile names are')
+
+    def test_long_names_are_cut(self):
+        message = self._error('"%s":\n  description: x\n' % ('x' * 1000),
+                              'profile names are')
+        self.assertLess(len(message), 500)
+
     def test_not_utf8(self):
         path = os.path.join(self.profile_dir, 'p.yaml')
         with open(path, 'wb') as handle:
@@ -92,3 +108,219 @@ one:
                               profiles.load_directories, [self.profile_dir])
         self.assertIn(path, e.format_message())
         self.assertIn('already defined', e.format_message())
+
+
+class ShapeTest(base.TestCase):
+    """The shape of a file, checked by one schema, every problem at once."""
+
+    def test_schema_is_valid(self):
+        jsonschema.Draft202012Validator.check_schema(profiles.SCHEMA)
+
+    def _problems(self, text):
+        path = self.write_profile('p.yaml', text)
+        errors = []
+        loaded = profiles.load_file(path, errors)
+        for error in errors:
+            self.assertIsInstance(error, exception.ProfileError)
+            self.assertEqual(path, error.path)
+            self.assertNotIn(SECRET, error.format_message())
+        return ([p.name for p in loaded],
+                [(e.profile, e.entry, e.reason) for e in errors])
+
+    def test_every_shape_problem_once(self):
+        names, problems = self._problems('''
+good:
+  description: fine
+  specs:
+    xmlhooks:xml:a: ./title=x
+fields:
+  colour: red
+  size: 3
+  description: [%(s)s]
+  image_selectable: "%(s)s"
+specs:
+  specs:
+    xmlhooks:hyperv:relaxed: on
+    xmlhooks:xml:n: 12
+    7: %(s)s
+    xmlhooks:xml:ok: ./title=x
+  xml: [1, "./title=x", {a: %(s)s}]
+notmapping: [%(s)s]
+"bad name": {}
+5: {}
+kinds:
+  specs: [%(s)s]
+  xml: "%(s)s"
+''' % {'s': SECRET})
+        strings = profiles._SPEC_REASON
+        unknown = ('unknown field (expected one of description, '
+                   'image_selectable, specs, xml)')
+        name = ('profile names are 1 to 64 letters, digits, "_", "." or '
+                '"-", starting with a letter or digit')
+        self.assertEqual(['good'], names)
+        self.assertEqual(sorted([
+            ('fields', 'colour', unknown),
+            ('fields', 'size', unknown),
+            ('fields', 'description', 'must be a string'),
+            ('fields', 'image_selectable', 'must be true or false'),
+            ('specs', 'xmlhooks:hyperv:relaxed', strings),
+            ('specs', 'xmlhooks:xml:n', strings),
+            ('specs', '7', strings),
+            ('specs', 'xml[0]', 'must be a string'),
+            ('specs', 'xml[2]', 'must be a string'),
+            ('notmapping', None, 'must be a mapping'),
+            ('bad name', None, name),
+            ('5', None, name),
+            ('kinds', 'specs', 'must be a mapping'),
+            ('kinds', 'xml', 'must be a list'),
+        ]), sorted(problems))
+
+    def test_a_file_that_is_not_a_mapping(self):
+        for text in ('- a\n- b\n', '%s\n' % SECRET, '12\n'):
+            names, problems = self._problems(text)
+            self.assertEqual([], names)
+            self.assertEqual(
+                [(None, None, 'must map profile names to profiles')],
+                problems)
+
+    def test_empty_file_and_empty_fields(self):
+        self.assertEqual(([], []), self._problems(''))
+        self.assertEqual((['p'], []), self._problems(
+            'p:\n  specs:\n  xml:\n'))
+
+    def test_the_entries_of_a_broken_profile_still_reach_the_engine(self):
+        path = self.write_profile('p.yaml', '''
+p:
+  colour: red
+  specs:
+    xmlhooks:xml:a: ./title=x
+    xmlhooks:xml:b: 2024-01-01
+  xml: [./title=y, 3, ./title=z]
+''')
+        errors = []
+        read = list(profiles.read_directories([self.profile_dir],
+                                              errors.append))
+        self.assertEqual(['colour', 'xmlhooks:xml:b', 'xml[1]'],
+                         [e.entry for e in errors])
+        self.assertEqual([profiles.Profile(
+            name='p', path=path, description='',
+            specs=(('xmlhooks:xml:a', './title=x'),),
+            xml=('./title=y', None, './title=z'), image_selectable=False,
+            complete=False)], read)
+
+
+class ValidateEveryProblemTest(cmd_base.CommandTestCase):
+    """``nova-xmlhooks validate`` reports each problem of a profile once."""
+
+    def validate(self, **options):
+        self.write_config(**options)
+        status, out, err = self.run_command('validate')
+        self.assertEqual(1, status, out + err)
+        self.assertEqual('', err)
+        lines = out.splitlines()
+        summary = lines.pop()
+        self.assertEqual('%d problem(s) found; nova-compute would refuse '
+                         'to start' % len(lines), summary)
+        self.assertEqual([], [line for line, count
+                              in collections.Counter(lines).items()
+                              if count > 1])
+        return lines
+
+    def test_xml_entries_without_the_xml_customizer(self):
+        path = self.write_profile('p.yaml', '''
+p:
+  xml:
+    - ./clock/@offset=utc
+    - ./vcpu=2
+    - ./title=x
+''')
+        self.assertEqual(
+            ["ERROR: %s, profile 'p', entry 'xml': needs the 'xml' "
+             "customizer, which is not enabled" % path],
+            self.validate(customizers='hyperv'))
+
+    def test_a_bad_value_and_an_unquoted_date(self):
+        path = self.write_profile('p.yaml', '''
+p:
+  specs:
+    xmlhooks:hyperv:spinlocks: lots
+    xmlhooks:hyperv:vendor_id: 2024-01-01
+''')
+        self.assertEqual([
+            "ERROR: %s, profile 'p', entry 'xmlhooks:hyperv:vendor_id': "
+            "keys and values must be strings (quote on, off, yes and "
+            "numbers)" % path,
+            "ERROR: %s, profile 'p', entry 'xmlhooks:hyperv:spinlocks': "
+            "'lots' is not of the format 'on|off|[0-9]{1,10}'." % path,
+        ], self.validate(customizers='hyperv'))
+
+    def test_every_problem_of_every_profile(self):
+        path = self.write_profile('p.yaml', '''
+mixed:
+  colour: red
+  description: 5
+  specs:
+    xmlhooks:hyperv:spinlocks: lots
+    xmlhooks:hyperv:relaxed: on
+    xmlhooks:nofamily:a: x
+    xmlhooks:profile: other
+    xmlhooks:xml:a: not an edit
+  xml:
+    - ./title=x
+    - 12
+    - xpath.delete=./devices/[[
+    - also not an edit
+fine:
+  specs:
+    xmlhooks:hyperv:relaxed: "on"
+''')
+        self.write_profile('q.yaml', 'fine: {}\n')
+        lines = self.validate(customizers='hyperv,xml',
+                              default_profiles='mixed,fine')
+        where = "ERROR: %s, profile 'mixed', entry " % path
+        self.assertEqual(sorted([
+            "ERROR: [xmlhooks] default_profiles, profile 'mixed': names "
+            "unknown or invalid profile",
+            where + "'colour': unknown field (expected one of description, "
+            "image_selectable, specs, xml)",
+            where + "'description': must be a string",
+            where + "'xmlhooks:hyperv:relaxed': keys and values must be "
+            "strings (quote on, off, yes and numbers)",
+            where + "'xml[1]': must be a string",
+            where + "'xmlhooks:hyperv:spinlocks': 'lots' is not of the "
+            "format 'on|off|[0-9]{1,10}'.",
+            where + "'xmlhooks:nofamily:a': no customizer handles "
+            "'xmlhooks:nofamily' (enabled: hyperv, xml)",
+            where + "'xmlhooks:profile': only xmlhooks:<family>:... keys "
+            "are allowed in a profile",
+            where + "'xmlhooks:xml:a': 'not an edit' is not of the form "
+            "XPATH=VALUE",
+            where + "'xml[2]': XPath './devices/[[' is invalid: Invalid "
+            "expression",
+            where + "'xml[3]': 'also not an edit' is not of the form "
+            "XPATH=VALUE",
+            "ERROR: %s/q.yaml, profile 'fine': is already defined in %s"
+            % (self.profile_dir, path),
+        ]), sorted(lines))
+
+
+class ProblemSinkTest(base.TestCase):
+    """The services stop at the first problem, on the same path."""
+
+    def test_first_problem_is_raised(self):
+        self.write_profile('a.yaml', 'a:\n  colour: red\n  description: 5\n')
+        errors = []
+        profiles.load_directories([self.profile_dir], errors)
+        self.assertEqual(2, len(errors))
+        e = self.assertRaises(exception.ProfileError,
+                              profiles.load_directories, [self.profile_dir])
+        self.assertEqual(errors[0].format_message(), e.format_message())
+
+    def test_reading_stops_at_the_first_problem(self):
+        self.write_profile('a.yaml', 'a:\n  colour: red\n')
+        self.write_profile('b.yaml', 'b: {}\n')
+        with mock.patch.object(profiles, '_load_yaml',
+                               wraps=profiles._load_yaml) as load:
+            self.assertRaises(exception.ProfileError,
+                              profiles.load_directories, [self.profile_dir])
+        self.assertEqual(1, load.call_count)
