@@ -22,14 +22,21 @@ A profile file is YAML that maps profile names to profiles::
         - ./clock/@offset=localtime
       image_selectable: false
 
-This module reads the files and checks their shape against
-:data:`SCHEMA`; the engine parses the specs and edits with the
-customisers.
+This module reads the files safely (regular files only, never blocking,
+only what root or the service's user alone can write) and checks their
+shape against :data:`SCHEMA`; the engine parses the specs and edits with
+the customisers.
+
+NOTE(xmlhooks): no message from here ever quotes the content of a file
+that did not parse: a profile directory may hold a link to any file, and
+``nova-xmlhooks validate`` may run as root. Problems are located by line
+and column, and by the profile names and fields of a file that parsed.
 """
 
 import dataclasses
 import os
 import re
+import stat
 
 import jsonschema
 from oslo_log import log as logging
@@ -125,6 +132,14 @@ class Profile:
     complete: bool = True
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """A YAML construct that profile files may not use.
+
+    NOTE(xmlhooks): its problem text is this module's own, so it may be
+    shown; PyYAML's own problems quote the file and are not shown.
+    """
+
+
 class _Strict:
     """Refuses duplicate keys, aliases and deep nesting in YAML.
 
@@ -137,17 +152,17 @@ class _Strict:
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.constructor.ConstructorError(
-                None, None, 'aliases are not allowed', event.start_mark)
+            raise _Refused(None, None, 'aliases are not allowed',
+                           event.start_mark)
         # NOTE(xmlhooks): PyYAML composes recursively; without a limit a
         # deeply nested file ends in a RecursionError instead of an error
         # naming the file.
         self._depth = getattr(self, '_depth', 0) + 1
         try:
             if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, 'nesting deeper than %d levels' % MAX_DEPTH,
-                    self.peek_event().start_mark)
+                raise _Refused(None, None,
+                               'nesting deeper than %d levels' % MAX_DEPTH,
+                               self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -157,9 +172,8 @@ class _Strict:
         for key_node, _value_node in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "duplicate key '%s'" % key,
-                    key_node.start_mark)
+                raise _Refused(None, None, 'duplicate key',
+                               key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -197,20 +211,183 @@ def _parse_yaml(text):
         try:
             return yaml.load(text, Loader=_StrictCLoader)
         except yaml.YAMLError:
-            # NOTE(xmlhooks): libyaml words some syntax errors differently
-            # from PyYAML; a file it refuses is read again in Python, so
+            # NOTE(xmlhooks): libyaml places some errors differently from
+            # PyYAML; a file it refuses is read again in Python, so
             # operators get the same message whichever is installed.
             pass
     return yaml.load(text, Loader=_StrictLoader)
 
 
-def _load_yaml(path):
+# What a YAML error is about, by its class: PyYAML's own problem text
+# quotes the offending token, which may be a secret.
+_YAML_PROBLEMS = (
+    (yaml.reader.ReaderError, 'a character YAML does not allow'),
+    (yaml.scanner.ScannerError, 'a token YAML cannot read'),
+    (yaml.constructor.ConstructorError, 'a tag or value profiles cannot '
+                                        'hold'),
+    (yaml.MarkedYAMLError, 'the structure is broken'),
+    (yaml.YAMLError, 'not a YAML document'),
+)
+
+
+def _yaml_problem(path, text, error):
+    """One line for a YAML error, from its position and class only.
+
+    :param path: the file
+    :param text: the file's text
+    :param error: a ``yaml.YAMLError``
+    :returns: a :class:`~nova_xmlhooks.exception.ProfileError`
+    """
+    if isinstance(error, yaml.reader.ReaderError):
+        # NOTE(xmlhooks): a ReaderError has an offset, not a mark.
+        offset = min(max(error.position, 0), len(text))
+        line = text.count('\n', 0, offset) + 1
+        column = offset - (text.rfind('\n', 0, offset) + 1) + 1
+    else:
+        mark = (getattr(error, 'problem_mark', None)
+                or getattr(error, 'context_mark', None))
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    if isinstance(error, _Refused):
+        what = error.problem
+    else:
+        what = next(what for cls, what in _YAML_PROBLEMS
+                    if isinstance(error, cls))
+    where = ' at line %d, column %d' % (line, column) if line else ''
+    return exception.ProfileError(path, 'is not valid YAML%s: %s'
+                                  % (where, what))
+
+
+# Reading files safely
+
+_WRITABLE_BY_OTHERS = stat.S_IWGRP | stat.S_IWOTH
+# NOTE(xmlhooks): O_NONBLOCK so that opening a FIFO that appeared between
+# the check and the open returns at once instead of waiting for a writer;
+# O_NOCTTY so that a terminal never becomes the service's.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+_KINDS = ((stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a named pipe'),
+          (stat.S_ISSOCK, 'a socket'), (stat.S_ISCHR, 'a character device'),
+          (stat.S_ISBLK, 'a block device'))
+
+
+def _untrusted(status):
+    """Why a file or directory could be changed by someone untrusted.
+
+    NOTE(xmlhooks): the rule of sshd's StrictModes: what decides how
+    guests are built must be owned by root or by the user the service runs
+    as, and writable by its owner only. Anyone else who can write a
+    profile can change every guest that uses it.
+
+    :param status: an ``os.stat_result``
+    :returns: the reason, or None when only a trusted user can change it
+    """
+    uid = os.geteuid()
+    if status.st_uid not in (0, uid):
+        return ('is owned by uid %d, not by root or the user running this '
+                'service (uid %d)' % (status.st_uid, uid))
+    if status.st_mode & _WRITABLE_BY_OTHERS:
+        return ('is writable by its group or by others (mode %04o); only '
+                'its owner may write it' % stat.S_IMODE(status.st_mode))
+    return None
+
+
+def _kind(status):
+    return next((kind for test, kind in _KINDS if test(status.st_mode)),
+                'another kind of file')
+
+
+def _check_directory(directory, status):
+    if not stat.S_ISDIR(status.st_mode):
+        raise exception.ProfileError(directory, 'is not a directory')
+    reason = _untrusted(status)
+    if reason:
+        raise exception.ProfileError(directory, reason)
+
+
+def _check_link(path):
+    """Check where a profile file that is a symbolic link leads.
+
+    NOTE(xmlhooks): operators link profiles from a configuration
+    repository, so links are followed; but the target must look like a
+    profile file and sit in a directory only trusted users can change.
+    The target is never named: it may be any host path.
+
+    :param path: the link, in a profile directory
+    :raises: nova_xmlhooks.exception.ProfileError
+    """
+    target = os.path.realpath(path)
+    if not target.endswith(SUFFIXES):
+        raise exception.ProfileError(
+            path, 'is a symbolic link to a file whose name does not end '
+            'in %s' % ' or '.join(SUFFIXES))
     try:
-        with open(path, 'rb') as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        reason = _untrusted(os.stat(os.path.dirname(target)))
+    except OSError as e:
+        reason = 'cannot be read: %s' % (e.strerror or e)
+    if reason:
+        raise exception.ProfileError(
+            path, 'is a symbolic link whose target directory %s' % reason)
+
+
+def _check_file(path):
+    """Stat a profile file without opening it, and refuse it if unsafe.
+
+    :param path: the file
+    :returns: its ``os.stat_result``, symbolic links followed
+    :raises: nova_xmlhooks.exception.ProfileError
+    """
+    try:
+        link = os.lstat(path)
+        status = os.stat(path)
     except OSError as e:
         raise exception.ProfileError(path, 'cannot be read: %s'
                                      % (e.strerror or e))
+    if not stat.S_ISREG(status.st_mode):
+        raise exception.ProfileError(
+            path, 'is not a regular file (it is %s)' % _kind(status))
+    reason = _untrusted(status)
+    if reason:
+        raise exception.ProfileError(path, reason)
+    if stat.S_ISLNK(link.st_mode):
+        _check_link(path)
+    return status
+
+
+def _read_bytes(path):
+    """Read at most ``MAX_FILE_BYTES + 1`` bytes of a safe profile file.
+
+    :param path: the file
+    :returns: the bytes
+    :raises: nova_xmlhooks.exception.ProfileError
+    """
+    checked = _check_file(path)
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as e:
+        raise exception.ProfileError(path, 'cannot be read: %s'
+                                     % (e.strerror or e))
+    try:
+        opened = os.fstat(fd)
+        # NOTE(xmlhooks): the file checked is the file read, or nothing.
+        if (opened.st_dev, opened.st_ino) != (checked.st_dev,
+                                              checked.st_ino):
+            raise exception.ProfileError(path, 'changed while it was read')
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise exception.ProfileError(path, 'cannot be read: %s'
+                                     % (e.strerror or e))
+    finally:
+        os.close(fd)
+    return b''.join(chunks)
+
+
+def _load_yaml(path):
+    data = _read_bytes(path)
     if len(data) > MAX_FILE_BYTES:
         raise exception.ProfileError(
             path, 'is larger than %d bytes' % MAX_FILE_BYTES)
@@ -222,11 +399,7 @@ def _load_yaml(path):
     try:
         return _parse_yaml(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, 'problem_mark', None)
-        where = ' at line %d' % (mark.line + 1) if mark else ''
-        problem = getattr(e, 'problem', None) or str(e).splitlines()[0]
-        raise exception.ProfileError(
-            path, 'is not valid YAML%s: %s' % (where, problem))
+        raise _yaml_problem(path, text, e)
 
 
 # Checking the shape
@@ -376,9 +549,13 @@ def _scan(directory):
     :raises: nova_xmlhooks.exception.ProfileError
     """
     try:
+        _check_directory(directory, os.stat(directory))
         with os.scandir(directory) as entries:
+            # NOTE(xmlhooks): hidden files are editors' (an Emacs lock is
+            # a dangling ".#name.yaml" link), never profiles.
             found = [entry for entry in entries
-                     if entry.name.endswith(SUFFIXES)]
+                     if entry.name.endswith(SUFFIXES)
+                     and not entry.name.startswith('.')]
     except FileNotFoundError:
         return None
     except OSError as e:

@@ -396,6 +396,52 @@ class ProfileFileTest(BadInputTestCase):
                                    '    - "./bad[=%s"\n' % SECRET[:0])
         self.assertEqual(('p', 'xml[1]'), (e.profile, e.entry))
 
+    def test_yaml_errors_never_quote_the_file(self):
+        # NOTE(xmlhooks): PyYAML's messages quote the offending token; a
+        # file that does not parse may be any file, so only its line and
+        # column are shown.
+        for text in ('p: "%s\n', 'p: !!python/object:%s {}\n',
+                     'p: !%s x\n', 'p:\n\t%s: x\n', 'p: [%s\n',
+                     '%s: x: y\n', 'p: "\\q%s"\n', 'p: \x07%s\n',
+                     'p: *%s\n', 'p: {a: 1, a: %s}\n'):
+            e = self.assertFileRefused(text % SECRET, 'not valid YAML at '
+                                                      'line ')
+            self.assertNotIn(SECRET[:6], e.format_message())
+
+    def test_named_pipe_is_refused_at_once(self):
+        path = os.path.join(self.profile_dir, 'bad.yaml')
+        os.mkfifo(path)
+        errors = []
+        builder = threading.Thread(target=lambda: errors.append(
+            self.assertRaises(exception.ProfileError,
+                              engine.Engine.from_conf, self.conf)),
+            daemon=True)
+        builder.start()
+        builder.join(30)
+        self.assertFalse(builder.is_alive(), 'reading a FIFO blocked')
+        self.assertClean(errors[0], 'bad.yaml')
+        self.assertIn('named pipe', errors[0].format_message())
+
+    def test_link_to_a_host_file_is_refused_unread(self):
+        secret = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                              'shadow')
+        with open(secret, 'w') as handle:
+            handle.write('root:$6$%s:19000:0:99999:7:::\n' % SECRET)
+        os.symlink(secret, os.path.join(self.profile_dir, 'bad.yaml'))
+        e = self.assertRaises(exception.ProfileError,
+                              engine.Engine.from_conf, self.conf)
+        message = self.assertClean(e, 'bad.yaml')
+        self.assertNotIn(secret, message)
+        self.assertIn('symbolic link', message)
+
+    def test_file_others_can_write_is_refused(self):
+        path = self.write_profile('bad.yaml', 'p: {}\n')
+        os.chmod(path, 0o666)
+        e = self.assertRaises(exception.ProfileError,
+                              engine.Engine.from_conf, self.conf)
+        self.assertIn('writable by its group or by others',
+                      self.assertClean(e, 'bad.yaml'))
+
 
 class DomainParsingTest(BadInputTestCase):
     """Whatever comes in as domain XML is never expanded or fetched."""

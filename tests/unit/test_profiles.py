@@ -12,8 +12,13 @@
 
 import collections
 import os
+import socket
+import subprocess
+import sys
+import threading
 from unittest import mock
 
+import fixtures
 import jsonschema
 
 from nova_xmlhooks import exception
@@ -63,10 +68,11 @@ one:
         return message
 
     def test_invalid_yaml(self):
-        self._error('a: [b\n', 'not valid YAML')
+        self._error('a: [b\n', 'not valid YAML at line 2, column 1')
 
     def test_duplicate_keys(self):
-        self._error('a: {}\na: {}\n', "duplicate key 'a'")
+        self._error('a: {}\na: {}\n',
+                    'not valid YAML at line 2, column 1: duplicate key')
 
     def test_aliases(self):
         self._error('a: &x {description: d}\nb: *x\n', 'aliases')
@@ -108,6 +114,15 @@ one:
                               profiles.load_directories, [self.profile_dir])
         self.assertIn(path, e.format_message())
         self.assertIn('already defined', e.format_message())
+
+    def test_hidden_files_are_not_profiles(self):
+        # NOTE(xmlhooks): an Emacs lock is a dangling link like this one.
+        os.symlink('root@host.1234', os.path.join(self.profile_dir,
+                                                  '.#p.yaml'))
+        self.write_profile('.p.yaml', 'not: [yaml')
+        self.write_profile('p.yaml', 'p: {}\n')
+        self.assertEqual(['p'], list(profiles.load_directories(
+            [self.profile_dir])))
 
 
 class ShapeTest(base.TestCase):
@@ -209,6 +224,135 @@ p:
             complete=False)], read)
 
 
+class FileSafetyTest(base.TestCase):
+    """Only regular files that only trusted users can change are read."""
+
+    def load(self):
+        """Load the profile directory in a thread that may not block."""
+        result = []
+
+        def load():
+            try:
+                result.append(profiles.load_directories([self.profile_dir]))
+            except exception.ProfileError as e:
+                result.append(e)
+
+        reader = threading.Thread(target=load, daemon=True)
+        reader.start()
+        reader.join(30)
+        self.assertFalse(reader.is_alive(), 'reading the profiles blocked')
+        return result[0]
+
+    def assertRefused(self, name, *fragments):
+        error = self.load()
+        self.assertIsInstance(error, exception.ProfileError)
+        message = error.format_message()
+        self.assertIn(name, message)
+        self.assertNotIn(SECRET, message)
+        self.assertEqual(1, len(message.splitlines()))
+        for fragment in fragments:
+            self.assertIn(fragment, message)
+        return message
+
+    def test_named_pipe(self):
+        os.mkfifo(os.path.join(self.profile_dir, 'p.yaml'))
+        self.assertRefused('p.yaml', 'is not a regular file (it is a named '
+                                     'pipe)')
+
+    def test_socket_and_directory(self):
+        listener = socket.socket(socket.AF_UNIX)
+        self.addCleanup(listener.close)
+        listener.bind(os.path.join(self.profile_dir, 'a.yaml'))
+        self.assertRefused('a.yaml', 'it is a socket')
+        os.unlink(os.path.join(self.profile_dir, 'a.yaml'))
+        os.mkdir(os.path.join(self.profile_dir, 'd.yaml'))
+        self.assertRefused('d.yaml', 'it is a directory')
+
+    def test_link_to_a_device(self):
+        os.symlink('/dev/zero', os.path.join(self.profile_dir, 'p.yaml'))
+        self.assertRefused('p.yaml', 'it is a character device')
+
+    def _elsewhere(self, name, text, mode=0o755):
+        directory = self.useFixture(fixtures.TempDir()).path
+        os.chmod(directory, mode)
+        path = os.path.join(directory, name)
+        with open(path, 'w') as handle:
+            handle.write(text)
+        return path
+
+    def test_link_to_a_file_that_is_not_a_profile(self):
+        secret = self._elsewhere('shadow', 'root:$6$%s:19000::::::\n'
+                                 % SECRET)
+        os.symlink(secret, os.path.join(self.profile_dir, 'p.yaml'))
+        message = self.assertRefused('p.yaml', 'symbolic link')
+        self.assertNotIn(secret, message)
+        self.assertNotIn('root:', message)
+
+    def test_link_into_a_configuration_repository(self):
+        target = self._elsewhere('windows.yaml', 'windows: {}\n')
+        os.symlink(target, os.path.join(self.profile_dir, 'windows.yaml'))
+        self.assertEqual(['windows'], list(self.load()))
+
+    def test_link_into_a_directory_others_can_write(self):
+        target = self._elsewhere('windows.yaml', 'windows: {}\n',
+                                 mode=0o1777)
+        os.symlink(target, os.path.join(self.profile_dir, 'windows.yaml'))
+        self.assertRefused('windows.yaml', 'target directory is writable '
+                                           'by its group or by others')
+
+    def test_dangling_link(self):
+        os.symlink('nowhere.yaml', os.path.join(self.profile_dir, 'p.yaml'))
+        self.assertRefused('p.yaml', 'cannot be read')
+
+    def test_file_others_can_write(self):
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        for mode in (0o664, 0o646):
+            os.chmod(path, mode)
+            self.assertRefused('p.yaml', 'writable by its group or by '
+                                         'others (mode 0%o)' % mode)
+        os.chmod(path, 0o644)
+        self.assertEqual(['p'], list(self.load()))
+
+    def test_directory_others_can_write(self):
+        self.write_profile('p.yaml', 'p: {}\n')
+        for mode in (0o775, 0o1777):
+            os.chmod(self.profile_dir, mode)
+            self.assertRefused(self.profile_dir, 'writable by its group or '
+                                                 'by others')
+        os.chmod(self.profile_dir, 0o700)
+        self.assertEqual(['p'], list(self.load()))
+
+    def test_file_of_another_user(self):
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        if os.geteuid() == 0:
+            os.chown(path, 4242, -1)
+            owner = 4242
+        else:
+            # NOTE(xmlhooks): without root, the service runs as another
+            # user than the one who owns the file.
+            owner = os.geteuid()
+            self.useFixture(fixtures.MonkeyPatch(
+                'os.geteuid', lambda: owner + 1))
+        self.assertRefused('p.yaml', 'is owned by uid %d, not by root or '
+                                     'the user running this service'
+                           % owner)
+
+    def test_file_replaced_while_read(self):
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        stat = os.stat
+        swapped = []
+
+        def swap(name, *args, **kwargs):
+            result = stat(name, *args, **kwargs)
+            if name == path and not swapped:
+                swapped.append(name)
+                os.rename(self.write_profile('q.tmp', 'q: {}\n'), path)
+            return result
+
+        self.useFixture(fixtures.MonkeyPatch('os.stat', swap))
+        self.assertRefused('p.yaml', 'changed while it was read')
+
+
 class ValidateEveryProblemTest(cmd_base.CommandTestCase):
     """``nova-xmlhooks validate`` reports each problem of a profile once."""
 
@@ -302,6 +446,39 @@ fine:
             "ERROR: %s/q.yaml, profile 'fine': is already defined in %s"
             % (self.profile_dir, path),
         ]), sorted(lines))
+
+    def test_unsafe_files_as_a_process(self):
+        # NOTE(xmlhooks): a process of its own, so that a read that blocks
+        # fails the test on its timeout instead of hanging the run.
+        os.mkfifo(os.path.join(self.profile_dir, 'fifo.yaml'))
+        secret = os.path.join(self.tempdir, 'shadow')
+        with open(secret, 'w') as handle:
+            handle.write('root:$6$%s:19000::::::\n' % SECRET)
+        os.symlink(secret, os.path.join(self.profile_dir, 'link.yaml'))
+        self.write_profile('yaml.yaml', 'p: "%s\n' % SECRET)
+        os.chmod(self.write_profile('open.yaml', 'p: {}\n'), 0o666)
+        environ = {name: value for name, value in os.environ.items()
+                   if name != 'PYTHONWARNINGS'}
+        result = subprocess.run(
+            [sys.executable, '-m', 'nova_xmlhooks.cmd.main',
+             '--config-file', self.config_file, 'validate'],
+            cwd=cmd_base.REPO_DIR, capture_output=True, text=True,
+            timeout=120, env=environ)
+        self.assertEqual(1, result.returncode, result.stderr)
+        self.assertNotIn(SECRET, result.stdout + result.stderr)
+        self.assertNotIn(secret, result.stdout)
+        d = self.profile_dir
+        self.assertEqual([
+            'ERROR: %s/fifo.yaml: is not a regular file (it is a named pipe)'
+            % d,
+            'ERROR: %s/link.yaml: is a symbolic link to a file whose name '
+            'does not end in .yaml or .yml' % d,
+            'ERROR: %s/open.yaml: is writable by its group or by others '
+            '(mode 0666); only its owner may write it' % d,
+            'ERROR: %s/yaml.yaml: is not valid YAML at line 2, column 1: a '
+            'token YAML cannot read' % d,
+            '4 problem(s) found; nova-compute would refuse to start',
+        ], result.stdout.splitlines())
 
 
 class ProblemSinkTest(base.TestCase):
