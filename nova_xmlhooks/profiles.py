@@ -37,6 +37,8 @@ import dataclasses
 import os
 import re
 import stat
+import threading
+import time
 
 import jsonschema
 from oslo_log import log as logging
@@ -628,3 +630,141 @@ def load_directories(directories, errors=None):
             for profile in read_directories(directories,
                                             problems.sink(errors))
             if profile.complete}
+
+
+class NameIndex:
+    """The names of the profiles in some directories, kept up to date.
+
+    NOTE(xmlhooks): nova-api checks the profile names a flavor gives
+    against the files on every request that names a profile, and
+    operators add and change files while it runs. A look-up stats each
+    directory; the files are listed and stated again when a directory
+    changed (a file added, removed or renamed, as editors and
+    configuration tools save) and at least every ``recheck`` seconds (a
+    file rewritten in place, a linked file changed), and only a file whose
+    identity, size or times changed is read again. With 1,000 profiles a
+    look-up then costs a few stats, not a read of every file.
+    Thread-safe.
+    """
+
+    #: seconds after which every file is stated again, changed directory
+    #: or not
+    RECHECK = 2.0
+
+    def __init__(self, recheck=RECHECK, clock=time.monotonic):
+        """Start empty.
+
+        :param recheck: seconds between two checks of every file
+        :param clock: the clock ``recheck`` is measured on
+        """
+        self._lock = threading.Lock()
+        self._recheck = recheck
+        self._clock = clock
+        self._swept = None
+        self._directories = None
+        self._settled = False
+        # path -> (stat key or None, tuple of names or the ProfileError)
+        self._files = {}
+        self._result = frozenset()
+
+    def names(self, directories):
+        """The profile names defined in the directories now.
+
+        :param directories: directories to read; a missing one is skipped
+        :returns: a frozenset of names
+        :raises: nova_xmlhooks.exception.ProfileError for a directory that
+            cannot be used, the first file that does not load, or a name
+            defined twice
+        """
+        with self._lock:
+            statuses = [_directory_status(d) for d in directories]
+            keys = tuple(_stat_key(status) for status in statuses)
+            now = self._clock()
+            if (not self._settled or keys != self._directories
+                    or now - self._swept >= self._recheck):
+                self._settled = all(map(_settled, statuses))
+                self._sweep(directories)
+                self._directories, self._swept = keys, now
+            result = self._result
+        if isinstance(result, exception.ProfileError):
+            # NOTE(xmlhooks): a copy, so that the cached error does not
+            # collect a traceback per request.
+            raise exception.ProfileError(result.path, result.reason,
+                                         profile=result.profile,
+                                         entry=result.entry)
+        return result
+
+    def _sweep(self, directories):
+        files = {}
+        for directory in directories:
+            for entry in _scan(directory) or ():
+                files[entry.path] = self._file(entry)
+        if files == self._files:
+            return
+        self._files = files
+        try:
+            self._result = _union(files)
+        except exception.ProfileError as e:
+            self._result = e
+
+    def _file(self, entry):
+        try:
+            status = entry.stat()
+        except OSError:
+            status = None
+        key = _stat_key(status)
+        known = self._files.get(entry.path)
+        if key is not None and known is not None and known[0] == key:
+            return known
+        if not _settled(status):
+            # NOTE(xmlhooks): read again next time: a change within the
+            # same timestamp would leave the key as it is now.
+            key, self._settled = None, False
+        try:
+            loaded = tuple(profile.name for profile in load_file(entry.path))
+        except exception.ProfileError as e:
+            loaded = e
+        return key, loaded
+
+
+#: a file or directory modified less than this long ago (ns) may be
+#: modified again within the same timestamp, unseen
+_SETTLE_NS = 1000 * 1000 * 1000
+
+
+def _settled(status):
+    if status is None:
+        return True
+    return time.time_ns() - status.st_mtime_ns > _SETTLE_NS
+
+
+def _stat_key(status):
+    if status is None:
+        return None
+    return (status.st_dev, status.st_ino, status.st_size,
+            status.st_mtime_ns, status.st_ctime_ns)
+
+
+def _directory_status(directory):
+    try:
+        status = os.stat(directory)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise exception.ProfileError(directory, 'cannot be listed: %s'
+                                     % (e.strerror or e))
+    _check_directory(directory, status)
+    return status
+
+
+def _union(files):
+    names = {}
+    for path, (_key, loaded) in files.items():
+        if isinstance(loaded, exception.ProfileError):
+            raise loaded
+        for name in loaded:
+            first = names.setdefault(name, path)
+            if first != path:
+                raise exception.ProfileError(
+                    path, 'is already defined in %s' % first, profile=name)
+    return frozenset(names)

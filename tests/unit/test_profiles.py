@@ -16,11 +16,13 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from unittest import mock
 
 import fixtures
 import jsonschema
 
+from nova_xmlhooks import api_validation
 from nova_xmlhooks import exception
 from nova_xmlhooks import profiles
 from tests.unit import base
@@ -351,6 +353,136 @@ class FileSafetyTest(base.TestCase):
 
         self.useFixture(fixtures.MonkeyPatch('os.stat', swap))
         self.assertRefused('p.yaml', 'changed while it was read')
+
+
+class NameIndexTest(base.TestCase):
+    """nova-api's view of the profile names: current, and cheap."""
+
+    def setUp(self):
+        super().setUp()
+        self.now = 1000.0
+        self.index = profiles.NameIndex(clock=lambda: self.now)
+        self.reads = []
+        load_file = profiles.load_file
+
+        def counting(path, errors=None):
+            self.reads.append(os.path.basename(path))
+            return load_file(path, errors)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_xmlhooks.profiles.load_file', counting))
+
+    def write(self, name, text):
+        """Write a file as if a while ago, so that it counts as settled."""
+        path = self.write_profile(name, text)
+        self.settle(path)
+        return path
+
+    def settle(self, *paths):
+        """Date the directory and the paths a while ago."""
+        past = time.time_ns() - 10 * profiles._SETTLE_NS
+        for path in paths + (self.profile_dir,):
+            os.utime(path, ns=(past, past))
+
+    def names(self):
+        return self.index.names([self.profile_dir])
+
+    def test_reads_only_what_changed(self):
+        for n in range(20):
+            self.write('p%02d.yaml' % n, 'p%02d: {}\n' % n)
+        self.assertEqual({'p%02d' % n for n in range(20)}, self.names())
+        self.assertEqual(20, len(self.reads))
+        del self.reads[:]
+        self.now += profiles.NameIndex.RECHECK * 10
+        self.assertEqual(20, len(self.names()))
+        self.assertEqual([], self.reads)
+
+    def test_new_file_is_seen_at_once(self):
+        self.write('a.yaml', 'a: {}\n')
+        self.assertEqual({'a'}, self.names())
+        self.write('b.yaml', 'b: {}\n')
+        self.assertEqual({'a', 'b'}, self.names())
+        self.assertEqual(['a.yaml', 'b.yaml'], self.reads)
+        os.unlink(os.path.join(self.profile_dir, 'b.yaml'))
+        self.settle()
+        self.assertEqual({'a'}, self.names())
+
+    def test_file_rewritten_in_place_is_seen_within_recheck(self):
+        path = self.write('a.yaml', 'a: {}\n')
+        self.assertEqual({'a'}, self.names())
+        with open(path, 'r+') as handle:
+            handle.write('c')
+        os.utime(path, ns=(time.time_ns() - 5 * profiles._SETTLE_NS,) * 2)
+        self.now += profiles.NameIndex.RECHECK
+        self.assertEqual({'c'}, self.names())
+        self.assertEqual(['a.yaml', 'a.yaml'], self.reads)
+
+    def test_recent_changes_are_read_until_they_settle(self):
+        # NOTE(xmlhooks): a second change within the same timestamp would
+        # leave size and times as they were; a recent file is read again.
+        self.write_profile('a.yaml', 'a: {}\n')
+        self.assertEqual({'a'}, self.names())
+        self.assertEqual({'a'}, self.names())
+        self.assertEqual(['a.yaml', 'a.yaml'], self.reads)
+        self.settle(os.path.join(self.profile_dir, 'a.yaml'))
+        self.names()
+        self.names()
+        self.assertEqual(3, len(self.reads))
+
+    def test_problems(self):
+        self.write('a.yaml', 'a: {}\n')
+        bad = self.write('b.yaml', 'b: [unclosed\n')
+        for _ in range(2):
+            e = self.assertRaises(exception.ProfileError, self.names)
+            self.assertIn('b.yaml: is not valid YAML', e.format_message())
+        self.assertEqual(['a.yaml', 'b.yaml'], self.reads)
+        os.unlink(bad)
+        self.write('c.yaml', 'a: {}\n')
+        e = self.assertRaises(exception.ProfileError, self.names)
+        self.assertIn("c.yaml, profile 'a': is already defined in",
+                      e.format_message())
+        os.unlink(os.path.join(self.profile_dir, 'c.yaml'))
+        os.mkfifo(os.path.join(self.profile_dir, 'd.yaml'))
+        self.settle()
+        e = self.assertRaises(exception.ProfileError, self.names)
+        self.assertIn('named pipe', e.format_message())
+
+    def test_threads_see_one_consistent_view(self):
+        for n in range(50):
+            self.write('p%02d.yaml' % n, 'p%02d: {}\n' % n)
+        expected = frozenset('p%02d' % n for n in range(50))
+        seen = collections.Counter()
+
+        def look_up():
+            for _ in range(20):
+                seen[self.index.names([self.profile_dir]) == expected] += 1
+
+        threads = [threading.Thread(target=look_up) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        self.assertEqual({True: 160}, dict(seen))
+        self.assertEqual(50, len(self.reads))
+
+
+class ApiProfileParserTest(base.TestCase):
+    """``xmlhooks:profile`` at nova-api, against the files of the host."""
+
+    def test_names_checked_against_the_files_as_they_change(self):
+        parse = api_validation._profile_parser(self.conf)
+        self.write_profile('a.yaml', 'a: {}\n')
+        parse('xmlhooks:profile', 'a')
+        e = self.assertRaises(ValueError, parse, 'xmlhooks:profile', 'a,b')
+        self.assertEqual("unknown profile 'b'", str(e))
+        self.write_profile('b.yaml', 'b: {}\n')
+        parse('xmlhooks:profile', 'a,b')
+
+    def test_unusable_files_leave_a_syntax_check(self):
+        parse = api_validation._profile_parser(self.conf)
+        os.mkfifo(os.path.join(self.profile_dir, 'a.yaml'))
+        parse('xmlhooks:profile', 'anything')
+        self.assertRaises(ValueError, parse, 'xmlhooks:profile', 'a b')
 
 
 class ValidateEveryProblemTest(cmd_base.CommandTestCase):
