@@ -84,9 +84,9 @@ def _profile_parser(conf):
                 raise ValueError("'%s' is not a valid profile name" % name)
         # NOTE(xmlhooks): nova-api builds its validators once, when it
         # first imports them, but operators add profile files while it
-        # runs. Reading the files here, when a flavor names a profile,
-        # keeps the check true without an API restart; it is rare and
-        # cheap.
+        # runs. The names are looked up in the files when a flavor names a
+        # profile, which keeps the check true without an API restart;
+        # only files that changed since the last request are read again.
         known = _known_profiles(conf)
         for name in names:
             if known is not None and name not in known:
@@ -94,7 +94,16 @@ def _profile_parser(conf):
     return parse
 
 
+#: the profile names on this API host, shared by every request
+_PROFILE_NAMES = profiles.NameIndex()
+
+
 def _known_profiles(conf):
+    """The profile names defined on this host, or None to check syntax only.
+
+    :param conf: the service's ``oslo_config.cfg.ConfigOpts``
+    :returns: a frozenset of names, or None
+    """
     # NOTE(xmlhooks): API hosts often do not carry the computes' profile
     # files; names are then only checked for syntax.
     # NOTE(xmlhooks): a missing directory is normal on an API host and is
@@ -103,14 +112,14 @@ def _known_profiles(conf):
     if not directories:
         return None
     try:
-        known = profiles.load_directories(directories)
+        known = _PROFILE_NAMES.names(directories)
     except exception.XmlHooksError as e:
         # NOTE(xmlhooks): DEBUG, not WARNING: this runs on every request
         # that names a profile, and is normal on API hosts.
         LOG.debug('xmlhooks profiles are not readable here, checking '
                   'profile names for syntax only: %s', e.format_message())
         return None
-    return set(known) or None
+    return known or None
 
 
 def validators(conf=None):

@@ -43,6 +43,7 @@ from nova_xmlhooks import exception
 from nova_xmlhooks import loader
 from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
+from nova_xmlhooks import problems
 from nova_xmlhooks import profiles as profiles_mod
 
 LOG = logging.getLogger(__name__)
@@ -179,6 +180,20 @@ def split_names(value):
     return [name.strip() for name in value.split(',') if name.strip()]
 
 
+def _load_checks(conf, customizers, report):
+    try:
+        return checks_mod.load_checks(conf, customizers)
+    except exception.XmlHooksError as e:
+        report(e)
+        return []
+
+
+def _needs_xml(profile):
+    raise exception.ProfileError(
+        profile.path, "needs the 'xml' customizer, which is not enabled",
+        profile=profile.name, entry='xml')
+
+
 class Engine:
     """Resolves specs into rules and applies them to domain XML.
 
@@ -187,110 +202,79 @@ class Engine:
     """
 
     def __init__(self, customizers, profiles, default_profiles=(),
-                 on_error='fail', checks=()):
+                 on_error='fail', checks=(), errors=None):
         """Compile profiles against the customisers.
 
         :param customizers: an ordered dict of family name to
             :class:`~nova_xmlhooks.customizers.base.Customizer`
         :param profiles: a dict of name to
-            :class:`~nova_xmlhooks.profiles.Profile`
+            :class:`~nova_xmlhooks.profiles.Profile`, or an iterable of
+            them such as :func:`~nova_xmlhooks.profiles.read_directories`
+            gives
         :param default_profiles: names applied to every instance
         :param on_error: ``fail`` or ``skip``
         :param checks: callables ``check(nova_root, result_root, ruleset)``
             run on every customised document; they raise
             :class:`~nova_xmlhooks.exception.XmlHooksError` to refuse it
-        :raises: nova_xmlhooks.exception.ProfileError on the first problem
+        :param errors: None to raise the first problem; a list to collect
+            every problem in, once each, keeping only the profiles without
+            one
+        :raises: nova_xmlhooks.exception.ProfileError on the first problem,
+            unless ``errors`` is a list
         """
+        report = problems.sink(errors)
         self.customizers = customizers
-        self.profiles = profiles
         self.on_error = on_error
         self.checks = tuple(checks)
         self._order = {family: i for i, family in enumerate(customizers)}
         # NOTE(xmlhooks): parsing a value (an XPath compile, say) is pure,
         # so flavor values seen before cost a dict look-up on later boots.
         self._parse_cached = functools.lru_cache(maxsize=4096)(self._parse)
-        self._compiled = {name: self._compile_profile(profile)
-                          for name, profile in profiles.items()}
-        for name in default_profiles:
-            if name not in self._compiled:
-                raise exception.ProfileError(
-                    '[xmlhooks] default_profiles', 'names unknown profile',
-                    profile=name)
-        self.default_profiles = tuple(default_profiles)
+        if isinstance(profiles, dict):
+            profiles = profiles.values()
+        self.profiles, self._compiled = {}, {}
+        for profile in profiles:
+            rules = self._compile_profile(profile, report)
+            if rules is not None and profile.complete:
+                self.profiles[profile.name] = profile
+                self._compiled[profile.name] = rules
+        self.default_profiles = self._known_defaults(default_profiles,
+                                                     report)
 
     @classmethod
     def from_conf(cls, conf, errors=None):
         """Build the engine exactly as the compute driver does.
 
+        Customisers, checks, profile files, the shape of each profile and
+        each of its entries are checked on one path, each problem reported
+        once to the same sink.
+
         :param conf: the service's ``oslo_config.cfg.ConfigOpts``
         :param errors: a list to collect every problem in, instead of
-            raising the first (used by ``nova-xmlhooks validate``)
+            raising the first (used by ``nova-xmlhooks validate``); the
+            engine then has what passed
         :returns: an :class:`Engine`
         :raises: nova_xmlhooks.exception.XmlHooksError
         """
+        report = problems.sink(errors)
         group = conf.xmlhooks
-        if errors is None:
-            customizers = loader.load_customizers(conf, group.customizers)
-            checks = checks_mod.load_checks(conf, customizers)
-            profiles = profiles_mod.load_directories(group.profile_dirs)
-            return cls(customizers, profiles, group.default_profiles,
-                       group.on_error, checks)
+        customizers = loader.load_customizers(conf, group.customizers,
+                                              errors=errors)
+        checks = _load_checks(conf, customizers, report)
+        profiles = profiles_mod.read_directories(group.profile_dirs, report)
+        return cls(customizers, profiles, group.default_profiles,
+                   group.on_error, checks, errors=errors)
 
-        # NOTE(xmlhooks): "nova-xmlhooks validate" reports every problem
-        # at once, so each piece is checked on its own and what is good
-        # is kept for the checks that follow.
-        try:
-            customizers = loader.load_customizers(conf, group.customizers)
-        except exception.XmlHooksError as e:
-            customizers = {}
-            found = len(errors)
-            for name in dict.fromkeys(group.customizers):
-                try:
-                    loaded = loader.load_customizers(conf, [name])
-                except exception.XmlHooksError as one:
-                    errors.append(one)
-                    continue
-                for family, customizer in loaded.items():
-                    customizers.setdefault(family, customizer)
-            if len(errors) == found:
-                errors.append(e)
-        try:
-            checks = checks_mod.load_checks(conf, customizers)
-        except exception.XmlHooksError as e:
-            errors.append(e)
-            checks = []
-        profiles = profiles_mod.load_directories(group.profile_dirs, errors)
-        good = {}
-        for name, profile in profiles.items():
-            try:
-                cls(customizers, {name: profile})
-            except exception.XmlHooksError as e:
-                found = len(errors)
-                for spec in profile.specs:
-                    try:
-                        cls(customizers, {name: dataclasses.replace(
-                            profile, specs=(spec,), xml=())})
-                    except exception.XmlHooksError as one:
-                        errors.append(one)
-                for index, edit in enumerate(profile.xml):
-                    try:
-                        cls(customizers, {name: dataclasses.replace(
-                            profile, specs=(), xml=(edit,))})
-                    except exception.ProfileError as one:
-                        errors.append(exception.ProfileError(
-                            one.path, one.reason, profile=one.profile,
-                            entry='xml[%d]' % index))
-                if len(errors) == found:
-                    errors.append(e)
+    def _known_defaults(self, names, report):
+        known = []
+        for name in names:
+            if name in self._compiled:
+                known.append(name)
                 continue
-            good[name] = profile
-        defaults = [name for name in group.default_profiles if name in good]
-        for name in group.default_profiles:
-            if name not in good:
-                errors.append(exception.ProfileError(
-                    '[xmlhooks] default_profiles', 'names unknown or '
-                    'invalid profile', profile=name))
-        return cls(customizers, good, defaults, group.on_error, checks)
+            report(exception.ProfileError(
+                '[xmlhooks] default_profiles',
+                'names unknown or invalid profile', profile=name))
+        return tuple(known)
 
     # Parsing
 
@@ -323,37 +307,65 @@ class Engine:
         return base.Rule(key=key, value=value, source=source, family=family,
                          payload=payload)
 
-    def _compile_profile(self, profile):
-        source = 'profile:%s' % profile.name
-        rules = []
-        for key, value in profile.specs:
-            if not key.startswith(_PREFIX) or key in (PROFILE_KEY,
-                                                      IMAGE_PROFILES_KEY):
-                raise exception.ProfileError(
-                    profile.path, 'only xmlhooks:<family>:... keys are '
-                    'allowed in a profile', profile=profile.name, entry=key)
+    def _compile_profile(self, profile, report):
+        """Compile a profile's entries, reporting each bad one.
+
+        :param profile: a :class:`~nova_xmlhooks.profiles.Profile`
+        :param report: the sink (see :mod:`nova_xmlhooks.problems`)
+        :returns: a tuple of rules, or None if an entry was reported
+        """
+        rules, failed = [], False
+        for compile_entry in self._profile_entries(profile):
             try:
-                rules.append(self.parse_spec(key, value, source))
-            except exception.InvalidSpec as e:
-                raise exception.ProfileError(profile.path, e.kwargs['reason'],
-                                             profile=profile.name, entry=key)
-        if profile.xml:
-            family, customizer = 'xml', self.customizers.get('xml')
-            if customizer is None:
-                raise exception.ProfileError(
-                    profile.path, "needs the 'xml' customizer, which is not "
-                    "enabled", profile=profile.name, entry='xml')
-            for index, edit in enumerate(profile.xml):
-                key = 'xmlhooks:xml:%s[%d]' % (profile.name, index)
-                try:
-                    payload = customizer.parse(key, edit)
-                except ValueError as e:
-                    raise exception.ProfileError(
-                        profile.path, str(e), profile=profile.name,
-                        entry='xml[%d]' % index)
-                rules.append(base.Rule(key=key, value=edit, source=source,
-                                       family=family, payload=payload))
-        return tuple(rules)
+                rules.append(compile_entry())
+            except exception.ProfileError as e:
+                report(e)
+                failed = True
+        return None if failed else tuple(rules)
+
+    def _profile_entries(self, profile):
+        """One callable per entry, returning its rule or raising."""
+        source = 'profile:%s' % profile.name
+        for key, value in profile.specs:
+            yield functools.partial(self._profile_spec, profile, key, value,
+                                    source)
+        if not profile.xml:
+            return
+        customizer = self.customizers.get('xml')
+        if customizer is None:
+            # NOTE(xmlhooks): one problem for the field, not one per edit.
+            yield functools.partial(_needs_xml, profile)
+            return
+        for index, edit in enumerate(profile.xml):
+            # NOTE(xmlhooks): None is an edit of the wrong shape, already
+            # reported.
+            if edit is not None:
+                yield functools.partial(self._profile_edit, profile,
+                                        customizer, index, edit, source)
+
+    def _profile_spec(self, profile, key, value, source):
+        if not key.startswith(_PREFIX) or key in (PROFILE_KEY,
+                                                  IMAGE_PROFILES_KEY):
+            raise exception.ProfileError(
+                profile.path, 'only xmlhooks:<family>:... keys are '
+                'allowed in a profile', profile=profile.name, entry=key)
+        try:
+            return self.parse_spec(key, value, source)
+        except exception.InvalidSpec as e:
+            raise exception.ProfileError(profile.path, e.kwargs['reason'],
+                                         profile=profile.name, entry=key)
+
+    @staticmethod
+    def _profile_edit(profile, customizer, index, edit, source):
+        key = 'xmlhooks:xml:%s[%d]' % (profile.name, index)
+        try:
+            payload = customizer.parse(key, edit)
+        except ValueError as e:
+            raise exception.ProfileError(
+                profile.path, str(e), profile=profile.name,
+                entry='xml[%d]' % index)
+        return base.Rule(key=key, value=edit, source=source, family='xml',
+                         payload=payload)
 
     # Resolution
 

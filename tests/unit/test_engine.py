@@ -19,7 +19,9 @@ from nova import exception as nova_exception
 
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
+from nova_xmlhooks import loader
 from nova_xmlhooks import metadata
+from nova_xmlhooks import profiles
 from tests.unit import base
 
 GOLD = """
@@ -222,6 +224,50 @@ outer:
         self.assertEqual(3, len(errors), [e.format_message()
                                           for e in errors])
         self.assertEqual(['c'], list(engine_.profiles))
+
+    def test_collecting_keeps_what_passed(self):
+        path = self.write_profile('a.yaml', '''
+bad:
+  specs:
+    xmlhooks:xml:a: no-equals
+    xmlhooks:xml:b: ./title=x
+  xml: [./title=y, "xpath.delete=./devices/[["]
+good:
+  xml: [./title=z]
+''')
+        self.flags(customizers=['xml'], default_profiles=['bad', 'good'])
+        errors = []
+        engine_ = engine.Engine.from_conf(self.conf, errors=errors)
+        self.assertEqual([
+            (path, 'bad', 'xmlhooks:xml:a'), (path, 'bad', 'xml[1]'),
+            ('[xmlhooks] default_profiles', 'bad', None),
+        ], [(e.path, e.profile, e.entry) for e in errors])
+        self.assertEqual(['good'], list(engine_.profiles))
+        self.assertEqual(('good',), engine_.default_profiles)
+        self.assertEqual(['profile:good'], [
+            rule.source for rule in engine_.resolve({})])
+
+    def test_the_service_stops_at_the_first_problem(self):
+        self.write_profile('a.yaml', 'a:\n  colour: red\n  xml: [bad]\n')
+        e = self.assertRaises(exception.ProfileError, self.engine,
+                              customizers=['xml'])
+        self.assertEqual('colour', e.entry)
+
+    def test_engine_from_profiles_collects_too(self):
+        profile = profiles.Profile(
+            name='p', path='p.yaml', description='', image_selectable=False,
+            specs=(('xmlhooks:nofamily:a', 'x'), ('xmlhooks:xml:b', 'bad')),
+            xml=('./title=x', 'bad'))
+        customizers = loader.load_customizers(self.conf, ['xml'])
+        errors = []
+        engine_ = engine.Engine(customizers, {'p': profile},
+                                default_profiles=['p'], errors=errors)
+        self.assertEqual(
+            ['xmlhooks:nofamily:a', 'xmlhooks:xml:b', 'xml[1]', None],
+            [e.entry for e in errors])
+        self.assertEqual({}, engine_.profiles)
+        self.assertRaises(exception.ProfileError, engine.Engine,
+                          customizers, {'p': profile})
 
 
 class RuleSetTest(base.TestCase):
