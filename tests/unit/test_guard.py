@@ -12,6 +12,7 @@
 
 """The guard on sensitive changes, in both directions, on Nova's XML."""
 
+import copy
 import os
 
 from lxml import etree
@@ -23,6 +24,7 @@ from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from nova_xmlhooks import guard
 from nova_xmlhooks import loader
+from nova_xmlhooks import metadata
 from nova_xmlhooks import xpath_edit
 from tests.unit import base
 
@@ -760,6 +762,26 @@ class GuardTest(GuardTestCase):
             out, './devices/interface/driver/@queues'))
         self.assertEqual(['reset'], base.xpath(
             out, './devices/watchdog/@action'))
+
+    def test_the_record_is_not_a_change(self):
+        """The record of the rules is in the document the guard judges.
+
+        NOTE(xmlhooks): the engine writes the record into the metadata
+        before the checks run; it holds the rules' values (host paths,
+        QEMU arguments) as text, and declares a namespace of its own.
+        """
+        engine_ = self.engine(allow_sensitive=['qemu_passthrough'])
+        ruleset = engine_.resolve({
+            'xmlhooks:xml:kernel': './os/kernel=/boot/vmlinuz',
+            'xmlhooks:xml:qemu': 'xpath.create=./qemu:commandline/qemu:arg',
+            'xmlhooks:xml:listen': './devices/graphics/@listen=0.0.0.0',
+            'xmlhooks:qemu:arg.0': '-S'})
+        nova_root = etree.fromstring(self.xml.encode())
+        root = copy.deepcopy(nova_root)
+        metadata.record(root, ruleset)
+        self.assertEqual(4, len(metadata.recorded(root)[1]))
+        self.assertEqual(guard._collect(nova_root), guard._collect(root))
+        self.assertIsNone(guard.Guard()(nova_root, root, ruleset))
 
     def test_backing_chain_added_to_a_disk_nova_attached(self):
         """The red team's chain: QEMU reads an NBD server's bytes.
