@@ -26,6 +26,7 @@ HTTP 400).
 
 import os
 
+from nova.api.validation.extra_specs import base as nova_validators
 from nova import exception as nova_exception
 from oslo_log import log as logging
 
@@ -34,36 +35,43 @@ from nova_xmlhooks.customizers import base
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from nova_xmlhooks import loader
+from nova_xmlhooks import messages
 from nova_xmlhooks import profiles
 
 LOG = logging.getLogger(__name__)
 CONF = xmlhooks_conf.CONF
-_FAILED = 'Validation failed; '
 
 
-class _ApiValidator(base.KeyValidator):
-    """A key declaration whose every API error names the key.
+class ApiValidator(nova_validators.ExtraSpecValidator):
+    """nova's validator of one declared key, refusing what we refuse.
 
-    NOTE(xmlhooks): nova's own messages for a bad type, enum, pattern or
-    range name the value but not the key, and a flavor update may set many
-    keys at once.
+    NOTE(xmlhooks): our own check runs first, with our own message, which
+    names the key: nova's messages name only the value, and a flavor
+    update may set many keys at once. nova's check then runs as well; the
+    declarations agree with it (see the unit tests), so it passes.
+
+    :param declaration: a
+        :class:`~nova_xmlhooks.customizers.base.KeyValidator`
+    :param parser: a callable ``(key, value)`` raising ValueError with a
+        one-line reason, e.g. the customiser's ``parse``, or None
     """
 
-    @classmethod
-    def of(cls, validator):
-        return cls(name=validator.name, description=validator.description,
-                   value=validator.value, deprecated=validator.deprecated,
-                   parameters=validator.parameters, parser=validator.parser)
+    def __init__(self, declaration, parser=None):
+        super().__init__(
+            name=declaration.name, description=declaration.description,
+            value=dict(declaration.value), deprecated=declaration.deprecated,
+            parameters=[dict(p) for p in declaration.parameters])
+        self.declaration = declaration
+        self.parser = parser
 
     def validate(self, name, value):
         try:
-            super().validate(name, value)
-        except nova_exception.ValidationError as e:
-            message = str(e)
-            if message.startswith("%s'%s'" % (_FAILED, name)):
-                raise
-            raise nova_exception.ValidationError("%s'%s': %s" % (
-                _FAILED, name, message.removeprefix(_FAILED)))
+            base.check_spec(self.declaration, name, value, self.parser)
+        except ValueError as e:
+            raise nova_exception.ValidationError(
+                "Validation failed; '%s': %s"
+                % (name, messages.printable(str(e))))
+        super().validate(name, value)
 
 
 def _profile_parser(conf):
@@ -76,9 +84,9 @@ def _profile_parser(conf):
                 raise ValueError("'%s' is not a valid profile name" % name)
         # NOTE(xmlhooks): nova-api builds its validators once, when it
         # first imports them, but operators add profile files while it
-        # runs. Reading the files here, when a flavor names a profile,
-        # keeps the check true without an API restart; it is rare and
-        # cheap.
+        # runs. The names are looked up in the files when a flavor names a
+        # profile, which keeps the check true without an API restart;
+        # only files that changed since the last request are read again.
         known = _known_profiles(conf)
         for name in names:
             if known is not None and name not in known:
@@ -86,7 +94,16 @@ def _profile_parser(conf):
     return parse
 
 
+#: the profile names on this API host, shared by every request
+_PROFILE_NAMES = profiles.NameIndex()
+
+
 def _known_profiles(conf):
+    """The profile names defined on this host, or None to check syntax only.
+
+    :param conf: the service's ``oslo_config.cfg.ConfigOpts``
+    :returns: a frozenset of names, or None
+    """
     # NOTE(xmlhooks): API hosts often do not carry the computes' profile
     # files; names are then only checked for syntax.
     # NOTE(xmlhooks): a missing directory is normal on an API host and is
@@ -95,14 +112,14 @@ def _known_profiles(conf):
     if not directories:
         return None
     try:
-        known = profiles.load_directories(directories)
+        known = _PROFILE_NAMES.names(directories)
     except exception.XmlHooksError as e:
         # NOTE(xmlhooks): DEBUG, not WARNING: this runs on every request
         # that names a profile, and is normal on API hosts.
         LOG.debug('xmlhooks profiles are not readable here, checking '
                   'profile names for syntax only: %s', e.format_message())
         return None
-    return set(known) or None
+    return known or None
 
 
 def validators(conf=None):
@@ -110,22 +127,23 @@ def validators(conf=None):
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``; the global
         one by default
-    :returns: a list of ``ExtraSpecValidator``
+    :returns: a list of :class:`ApiValidator`, nova's
+        ``ExtraSpecValidator`` objects
     """
     conf = conf or CONF
     result = [
-        _ApiValidator(
+        ApiValidator(base.KeyValidator(
             name=engine.PROFILE_KEY,
             description='Comma-separated names of operator profiles to '
                         'apply, in order.',
             value={'type': str,
-                   'description': 'Profile names, e.g. ``windows,gpu``.'},
+                   'description': 'Profile names, e.g. ``windows,gpu``.'}),
             parser=_profile_parser(conf)),
-        _ApiValidator(
+        ApiValidator(base.KeyValidator(
             name=engine.IMAGE_PROFILES_KEY,
             description='Whether the image property ``xmlhooks_profile`` '
                         'may select ``image_selectable`` profiles.',
-            value={'type': str, 'enum': ['allowed', 'forbidden']}),
+            value={'type': str, 'enum': ['allowed', 'forbidden']})),
     ]
     try:
         customizers = loader.load_customizers(conf, conf.xmlhooks.customizers)
@@ -139,8 +157,8 @@ def validators(conf=None):
                   engine.PROFILE_KEY, e.format_message())
         return result
     for customizer in customizers.values():
-        result.extend(_ApiValidator.of(validator)
-                      for validator in customizer.validators())
+        result.extend(ApiValidator(declaration, customizer.parse)
+                      for declaration in customizer.validators())
     return result
 
 

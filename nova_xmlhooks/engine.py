@@ -41,32 +41,59 @@ from nova_xmlhooks import checks as checks_mod
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks import exception
 from nova_xmlhooks import loader
+from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
+from nova_xmlhooks import problems
 from nova_xmlhooks import profiles as profiles_mod
 
 LOG = logging.getLogger(__name__)
 
 PROFILE_KEY = 'xmlhooks:profile'
 IMAGE_PROFILES_KEY = 'xmlhooks:image_profiles'
+#: how errors name the image property that selects profiles
+IMAGE_PROPERTY = 'image property xmlhooks_profile'
 _PREFIX = base.NAMESPACE + ':'
 
 
-class RuleSet(tuple):
+@dataclasses.dataclass(frozen=True)
+class RuleSet:
     """The ordered rules for one instance, with the profiles they came from.
 
-    It is a tuple of :class:`~nova_xmlhooks.customizers.base.Rule`.
+    It iterates, indexes and measures like its :attr:`rules`, so code that
+    only walks the rules needs nothing else.
+
+    :ivar rules: a tuple of :class:`~nova_xmlhooks.customizers.base.Rule`,
+        in the order they apply
+    :ivar profiles: a tuple of the names of the profiles they came from
     """
 
-    profiles = ()
+    rules: tuple = ()
+    profiles: tuple = ()
 
     @classmethod
     def build(cls, rules, profiles):
-        ruleset = cls(rules)
-        ruleset.profiles = tuple(profiles)
-        return ruleset
+        """Build a rule set from any iterables.
+
+        :param rules: the rules, in order
+        :param profiles: the profile names, in order
+        :returns: a :class:`RuleSet`
+        """
+        return cls(tuple(rules), tuple(profiles))
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    def __len__(self):
+        return len(self.rules)
+
+    def __getitem__(self, index):
+        return self.rules[index]
 
 
 _parser_local = threading.local()
+#: whitespace-only text in elements whose content is only elements
+_BLANK_TEXT = etree.XPath(
+    '//*[* and not(text()[normalize-space()])]/text()', regexp=False)
 
 
 def _parser():
@@ -84,25 +111,87 @@ def _parser():
 def parse_domain(xml):
     """Parse a domain document safely.
 
+    NOTE(xmlhooks): a document type declaration is refused outright.
+    libvirt and Nova never write one, and entities are not substituted
+    (so that nothing is read, fetched or expanded), which would leave an
+    entity reference in the result while the declaration that defines it
+    is not written back: the output would not be well-formed.
+
     :param xml: the domain XML, as a str
     :returns: the root element
-    :raises: nova_xmlhooks.exception.XmlHooksError if it is not XML
+    :raises: nova_xmlhooks.exception.XmlHooksError if it is not XML, or
+        has a DOCTYPE
     """
     try:
-        return etree.fromstring(xml.encode('utf-8'), _parser())
+        root = etree.fromstring(xml.encode('utf-8'), _parser())
     except etree.XMLSyntaxError as e:
         raise exception.XmlHooksError(
             reason='the domain XML cannot be parsed: %s' % e)
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise exception.DoctypeError()
+    return root
 
 
 def serialize(root):
-    """Serialise a domain the way nova's ``LibvirtConfigObject`` does."""
-    return etree.tostring(root, encoding='unicode', pretty_print=True)
+    """Serialise a domain the way nova's ``LibvirtConfigObject`` does.
+
+    NOTE(xmlhooks): the parser drops the whitespace between elements, but
+    keeps it in an element that holds nothing else, such as a
+    ``<devices>`` written with its closing tag on the next line (libvirt
+    writes an empty ``<devices>`` so). Once a child is added there, the
+    whitespace and the child are written side by side as mixed content,
+    and the whitespace is dropped when the document is read again: the
+    rules applied to their own output would not give the same bytes.
+    Such whitespace is dropped from ``root`` before it is written out.
+    libxml2 writes the children of an element with text next to each
+    other, so ``><`` in the output, which Nova's documents never have,
+    is the cheap sign that the tree needs looking at.
+
+    :param root: the ``<domain>`` element; whitespace-only text beside
+        child elements is dropped from it
+    :returns: the document, as a str
+    """
+    text = etree.tostring(root, encoding='unicode', pretty_print=True)
+    if '><' in text and _tidy(root):
+        text = etree.tostring(root, encoding='unicode', pretty_print=True)
+    return text
+
+
+def _tidy(root):
+    """Drop whitespace-only text from elements whose content is elements.
+
+    Text values, and text beside other non-blank text, are left alone.
+
+    :param root: an element, changed in place
+    :returns: whether anything was dropped
+    """
+    blanks = _BLANK_TEXT(root)
+    for text in blanks:
+        parent = text.getparent()
+        if text.is_tail:
+            parent.tail = None
+        else:
+            parent.text = None
+    return bool(blanks)
 
 
 def split_names(value):
     """Split a comma-separated list of profile names, dropping blanks."""
     return [name.strip() for name in value.split(',') if name.strip()]
+
+
+def _load_checks(conf, customizers, report):
+    try:
+        return checks_mod.load_checks(conf, customizers)
+    except exception.XmlHooksError as e:
+        report(e)
+        return []
+
+
+def _needs_xml(profile):
+    raise exception.ProfileError(
+        profile.path, "needs the 'xml' customizer, which is not enabled",
+        profile=profile.name, entry='xml')
 
 
 class Engine:
@@ -113,110 +202,79 @@ class Engine:
     """
 
     def __init__(self, customizers, profiles, default_profiles=(),
-                 on_error='fail', checks=()):
+                 on_error='fail', checks=(), errors=None):
         """Compile profiles against the customisers.
 
         :param customizers: an ordered dict of family name to
             :class:`~nova_xmlhooks.customizers.base.Customizer`
         :param profiles: a dict of name to
-            :class:`~nova_xmlhooks.profiles.Profile`
+            :class:`~nova_xmlhooks.profiles.Profile`, or an iterable of
+            them such as :func:`~nova_xmlhooks.profiles.read_directories`
+            gives
         :param default_profiles: names applied to every instance
         :param on_error: ``fail`` or ``skip``
         :param checks: callables ``check(nova_root, result_root, ruleset)``
             run on every customised document; they raise
             :class:`~nova_xmlhooks.exception.XmlHooksError` to refuse it
-        :raises: nova_xmlhooks.exception.ProfileError on the first problem
+        :param errors: None to raise the first problem; a list to collect
+            every problem in, once each, keeping only the profiles without
+            one
+        :raises: nova_xmlhooks.exception.ProfileError on the first problem,
+            unless ``errors`` is a list
         """
+        report = problems.sink(errors)
         self.customizers = customizers
-        self.profiles = profiles
         self.on_error = on_error
         self.checks = tuple(checks)
         self._order = {family: i for i, family in enumerate(customizers)}
         # NOTE(xmlhooks): parsing a value (an XPath compile, say) is pure,
         # so flavor values seen before cost a dict look-up on later boots.
         self._parse_cached = functools.lru_cache(maxsize=4096)(self._parse)
-        self._compiled = {name: self._compile_profile(profile)
-                          for name, profile in profiles.items()}
-        for name in default_profiles:
-            if name not in self._compiled:
-                raise exception.ProfileError(
-                    '[xmlhooks] default_profiles', 'names unknown profile',
-                    profile=name)
-        self.default_profiles = tuple(default_profiles)
+        if isinstance(profiles, dict):
+            profiles = profiles.values()
+        self.profiles, self._compiled = {}, {}
+        for profile in profiles:
+            rules = self._compile_profile(profile, report)
+            if rules is not None and profile.complete:
+                self.profiles[profile.name] = profile
+                self._compiled[profile.name] = rules
+        self.default_profiles = self._known_defaults(default_profiles,
+                                                     report)
 
     @classmethod
     def from_conf(cls, conf, errors=None):
         """Build the engine exactly as the compute driver does.
 
+        Customisers, checks, profile files, the shape of each profile and
+        each of its entries are checked on one path, each problem reported
+        once to the same sink.
+
         :param conf: the service's ``oslo_config.cfg.ConfigOpts``
         :param errors: a list to collect every problem in, instead of
-            raising the first (used by ``nova-xmlhooks validate``)
+            raising the first (used by ``nova-xmlhooks validate``); the
+            engine then has what passed
         :returns: an :class:`Engine`
         :raises: nova_xmlhooks.exception.XmlHooksError
         """
+        report = problems.sink(errors)
         group = conf.xmlhooks
-        if errors is None:
-            customizers = loader.load_customizers(conf, group.customizers)
-            checks = checks_mod.load_checks(conf, customizers)
-            profiles = profiles_mod.load_directories(group.profile_dirs)
-            return cls(customizers, profiles, group.default_profiles,
-                       group.on_error, checks)
+        customizers = loader.load_customizers(conf, group.customizers,
+                                              errors=errors)
+        checks = _load_checks(conf, customizers, report)
+        profiles = profiles_mod.read_directories(group.profile_dirs, report)
+        return cls(customizers, profiles, group.default_profiles,
+                   group.on_error, checks, errors=errors)
 
-        # NOTE(xmlhooks): "nova-xmlhooks validate" reports every problem
-        # at once, so each piece is checked on its own and what is good
-        # is kept for the checks that follow.
-        try:
-            customizers = loader.load_customizers(conf, group.customizers)
-        except exception.XmlHooksError as e:
-            customizers = {}
-            found = len(errors)
-            for name in dict.fromkeys(group.customizers):
-                try:
-                    loaded = loader.load_customizers(conf, [name])
-                except exception.XmlHooksError as one:
-                    errors.append(one)
-                    continue
-                for family, customizer in loaded.items():
-                    customizers.setdefault(family, customizer)
-            if len(errors) == found:
-                errors.append(e)
-        try:
-            checks = checks_mod.load_checks(conf, customizers)
-        except exception.XmlHooksError as e:
-            errors.append(e)
-            checks = []
-        profiles = profiles_mod.load_directories(group.profile_dirs, errors)
-        good = {}
-        for name, profile in profiles.items():
-            try:
-                cls(customizers, {name: profile})
-            except exception.XmlHooksError as e:
-                found = len(errors)
-                for spec in profile.specs:
-                    try:
-                        cls(customizers, {name: dataclasses.replace(
-                            profile, specs=(spec,), xml=())})
-                    except exception.XmlHooksError as one:
-                        errors.append(one)
-                for index, edit in enumerate(profile.xml):
-                    try:
-                        cls(customizers, {name: dataclasses.replace(
-                            profile, specs=(), xml=(edit,))})
-                    except exception.ProfileError as one:
-                        errors.append(exception.ProfileError(
-                            one.path, one.reason, profile=one.profile,
-                            entry='xml[%d]' % index))
-                if len(errors) == found:
-                    errors.append(e)
+    def _known_defaults(self, names, report):
+        known = []
+        for name in names:
+            if name in self._compiled:
+                known.append(name)
                 continue
-            good[name] = profile
-        defaults = [name for name in group.default_profiles if name in good]
-        for name in group.default_profiles:
-            if name not in good:
-                errors.append(exception.ProfileError(
-                    '[xmlhooks] default_profiles', 'names unknown or '
-                    'invalid profile', profile=name))
-        return cls(customizers, good, defaults, group.on_error, checks)
+            report(exception.ProfileError(
+                '[xmlhooks] default_profiles',
+                'names unknown or invalid profile', profile=name))
+        return tuple(known)
 
     # Parsing
 
@@ -249,37 +307,65 @@ class Engine:
         return base.Rule(key=key, value=value, source=source, family=family,
                          payload=payload)
 
-    def _compile_profile(self, profile):
-        source = 'profile:%s' % profile.name
-        rules = []
-        for key, value in profile.specs:
-            if not key.startswith(_PREFIX) or key in (PROFILE_KEY,
-                                                      IMAGE_PROFILES_KEY):
-                raise exception.ProfileError(
-                    profile.path, 'only xmlhooks:<family>:... keys are '
-                    'allowed in a profile', profile=profile.name, entry=key)
+    def _compile_profile(self, profile, report):
+        """Compile a profile's entries, reporting each bad one.
+
+        :param profile: a :class:`~nova_xmlhooks.profiles.Profile`
+        :param report: the sink (see :mod:`nova_xmlhooks.problems`)
+        :returns: a tuple of rules, or None if an entry was reported
+        """
+        rules, failed = [], False
+        for compile_entry in self._profile_entries(profile):
             try:
-                rules.append(self.parse_spec(key, value, source))
-            except exception.InvalidSpec as e:
-                raise exception.ProfileError(profile.path, e.kwargs['reason'],
-                                             profile=profile.name, entry=key)
-        if profile.xml:
-            family, customizer = 'xml', self.customizers.get('xml')
-            if customizer is None:
-                raise exception.ProfileError(
-                    profile.path, "needs the 'xml' customizer, which is not "
-                    "enabled", profile=profile.name, entry='xml')
-            for index, edit in enumerate(profile.xml):
-                key = 'xmlhooks:xml:%s[%d]' % (profile.name, index)
-                try:
-                    payload = customizer.parse(key, edit)
-                except ValueError as e:
-                    raise exception.ProfileError(
-                        profile.path, str(e), profile=profile.name,
-                        entry='xml[%d]' % index)
-                rules.append(base.Rule(key=key, value=edit, source=source,
-                                       family=family, payload=payload))
-        return tuple(rules)
+                rules.append(compile_entry())
+            except exception.ProfileError as e:
+                report(e)
+                failed = True
+        return None if failed else tuple(rules)
+
+    def _profile_entries(self, profile):
+        """One callable per entry, returning its rule or raising."""
+        source = 'profile:%s' % profile.name
+        for key, value in profile.specs:
+            yield functools.partial(self._profile_spec, profile, key, value,
+                                    source)
+        if not profile.xml:
+            return
+        customizer = self.customizers.get('xml')
+        if customizer is None:
+            # NOTE(xmlhooks): one problem for the field, not one per edit.
+            yield functools.partial(_needs_xml, profile)
+            return
+        for index, edit in enumerate(profile.xml):
+            # NOTE(xmlhooks): None is an edit of the wrong shape, already
+            # reported.
+            if edit is not None:
+                yield functools.partial(self._profile_edit, profile,
+                                        customizer, index, edit, source)
+
+    def _profile_spec(self, profile, key, value, source):
+        if not key.startswith(_PREFIX) or key in (PROFILE_KEY,
+                                                  IMAGE_PROFILES_KEY):
+            raise exception.ProfileError(
+                profile.path, 'only xmlhooks:<family>:... keys are '
+                'allowed in a profile', profile=profile.name, entry=key)
+        try:
+            return self.parse_spec(key, value, source)
+        except exception.InvalidSpec as e:
+            raise exception.ProfileError(profile.path, e.kwargs['reason'],
+                                         profile=profile.name, entry=key)
+
+    @staticmethod
+    def _profile_edit(profile, customizer, index, edit, source):
+        key = 'xmlhooks:xml:%s[%d]' % (profile.name, index)
+        try:
+            payload = customizer.parse(key, edit)
+        except ValueError as e:
+            raise exception.ProfileError(
+                profile.path, str(e), profile=profile.name,
+                entry='xml[%d]' % index)
+        return base.Rule(key=key, value=edit, source=source, family='xml',
+                         payload=payload)
 
     # Resolution
 
@@ -315,22 +401,25 @@ class Engine:
         return RuleSet.build(rules, dict.fromkeys(names))
 
     def _image_profiles(self, extra_specs, image_profiles):
-        key = 'image property xmlhooks_profile'
         policy = extra_specs.get(IMAGE_PROFILES_KEY, 'allowed')
         if policy not in ('allowed', 'forbidden'):
             raise exception.InvalidSpec(IMAGE_PROFILES_KEY,
                                         "must be 'allowed' or 'forbidden'")
         if policy == 'forbidden':
             raise exception.InvalidSpec(
-                key, 'the flavor forbids image-selected profiles '
+                IMAGE_PROPERTY, 'the flavor forbids image-selected profiles '
                 '(xmlhooks:image_profiles=forbidden)')
         for name in image_profiles:
             profile = self.profiles.get(name)
-            if profile is None:
-                raise exception.UnknownProfile(key, name)
-            if not profile.image_selectable:
+            # NOTE(xmlhooks): faults are shown to the instance's owner, who
+            # sets the image property. One message for a profile that does
+            # not exist and for one that images may not select, so that a
+            # user cannot list the operator's other profiles by trying
+            # names.
+            if profile is None or not profile.image_selectable:
                 raise exception.InvalidSpec(
-                    key, "profile '%s' is not image_selectable" % name)
+                    IMAGE_PROPERTY, "'%s' is not a profile that images may "
+                    "select" % name)
         return image_profiles
 
     # Application
@@ -347,7 +436,7 @@ class Engine:
         """
         if not ruleset:
             return xml
-        result = serialize(self._build(xml, ruleset))
+        result = self._build(xml, ruleset)
         LOG.info('Applied %(count)d xmlhooks rule(s) from profiles '
                  '%(profiles)s', {'count': len(ruleset),
                                   'profiles': list(ruleset.profiles) or '-'},
@@ -373,32 +462,60 @@ class Engine:
             self._build(xml, ruleset)
 
     def _build(self, xml, ruleset):
+        """Apply, record, serialise and check.
+
+        :returns: the customised XML, as a str; the checks have judged
+            the very tree it was written from
+        :raises: nova_xmlhooks.exception.XmlHooksError naming the rule
+        """
         root = parse_domain(xml)
         nova_root = copy.deepcopy(root) if self.checks else None
         context = metadata.domain_context(root)
         by_family = {}
         for rule in ruleset:
             by_family.setdefault(rule.family, []).append(rule)
+        not_added = set()
         for family, rules in by_family.items():
-            try:
-                self.customizers[family].apply(root, rules, context)
-            except exception.XmlHooksError:
-                raise
-            except Exception as e:
-                # NOTE(xmlhooks): a third-party customiser may raise
-                # anything; it must still abort the build cleanly.
-                LOG.exception('Customizer %s failed', family)
-                raise exception.RuleError(
-                    rules[0].key, 'customizer %s failed: %s'
-                    % (family, type(e).__name__))
+            not_added.update(self._run(family, root, rules, context))
+        # NOTE(xmlhooks): the record is part of the document libvirt gets,
+        # so it is written (and the document serialised, which may drop
+        # whitespace) before the checks, which judge every byte that
+        # leaves the engine.
+        metadata.record(root, ruleset, not_added)
+        result = serialize(root)
         for check in self.checks:
             check(nova_root, root, ruleset)
-        metadata.record(root, ruleset)
-        return root
+        return result
+
+    def _run(self, family, root, rules, context):
+        """Run one customiser.
+
+        :returns: the keys of the rules that added nothing, because the
+            document already had what they ask for
+        """
+        try:
+            return self.customizers[family].apply(root, rules, context) or ()
+        except exception.XmlHooksError:
+            raise
+        except Exception as e:
+            # NOTE(xmlhooks): a third-party customiser may raise anything;
+            # it must still abort the build cleanly.
+            LOG.exception('Customizer %s failed', family)
+            raise exception.RuleError(
+                rules[0].key, 'customizer %s failed: %s'
+                % (family, type(e).__name__))
 
     def customize(self, xml, extra_specs, image_profiles=(), instance=None):
         """Resolve and apply, honouring ``[xmlhooks] on_error``.
 
+        Under ``skip``, when the profiles an image selects fail (or fail
+        to apply), the host's and the flavor's own customisation is still
+        applied without them; when that fails too, Nova's XML is used.
+
+        :param xml: the domain XML Nova generated
+        :param extra_specs: the flavor's extra specs
+        :param image_profiles: the profile names the image selects
+        :param instance: the instance, for log context only
         :returns: the customised XML, or Nova's own on a skipped error
         :raises: nova_xmlhooks.exception.XmlHooksError under ``fail``
         """
@@ -408,6 +525,25 @@ class Engine:
         except exception.XmlHooksError as e:
             if self.on_error == 'fail':
                 raise
-            LOG.warning('Skipping xmlhooks customisation: %s',
-                        e.format_message(), instance=instance)
-            return xml
+            error = e
+        if image_profiles:
+            # NOTE(xmlhooks): the image property is set by an ordinary
+            # user; the host's default profiles and the flavor's rules are
+            # the operator's policy, which the user's mistake must not
+            # switch off.
+            try:
+                result = self.apply(xml, self.resolve(extra_specs),
+                                    instance=instance)
+            except exception.XmlHooksError as e:
+                error = e
+            else:
+                LOG.warning('Ignoring the profiles the image selects '
+                            '(%(names)s): %(error)s',
+                            {'names': messages.printable(
+                                ', '.join(image_profiles)),
+                             'error': error.format_message()},
+                            instance=instance)
+                return result
+        LOG.warning('Skipping xmlhooks customisation: %s',
+                    error.format_message(), instance=instance)
+        return xml

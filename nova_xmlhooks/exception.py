@@ -128,3 +128,10 @@ class SchemaError(XmlHooksError):
         super().__init__(rules=', '.join(rules) or 'none', error=error)
         self.rules = tuple(rules)
         self.error = error
+
+
+class DoctypeError(XmlHooksError):
+    """A domain XML carries a document type declaration."""
+
+    msg_fmt = ('xmlhooks: the domain XML has a document type declaration '
+               '(<!DOCTYPE>), which libvirt domain XML never has')

@@ -19,8 +19,14 @@ allow_sensitive`` does not list. Only what changed counts: whatever Nova
 itself generated passes untouched.
 
 Each category is a set of *items* taken from a document; an item is a
-node's path (element names without positions) and its value. The
-categories compare their items in one of two ways:
+node's path (element names without positions) and its value, read the way
+libvirt reads it: an attribute by its local name whatever its namespace
+(libvirt's ``xmlGetProp``), an element's text as the whole of its text,
+CDATA and child elements' text, without comments (libvirt's XPath
+``string()``). Some items are whole elements (a ``<hostdev>``, a
+``<shmem>``), some are what makes a device the one it is (a disk's
+identity: everything under it but its tuning), some are single values (a
+host path). The categories compare their items in one of two ways:
 
 * ``any``: the items must be the same in both documents (adding, changing
   or removing is a change);
@@ -28,13 +34,16 @@ categories compare their items in one of two ways:
   or changing is a change; removing is not).
 
 To stay cheap on every boot, lxml picks the few elements that can hold
-an item by name, in C, and items are compared as lists first. Only when
-a category is violated are the rules replayed, one by one on a copy of
-Nova's document, to name the first rule that makes the change.
+an item by name, in C, each name has its collectors, and items are
+compared as lists first. Only when a category is violated are the rules
+replayed, one by one on a copy of Nova's document, to name the first rule
+that makes the change.
 """
 
 import collections
 import copy
+import dataclasses
+import functools
 
 from lxml import etree
 from oslo_log import log as logging
@@ -51,18 +60,160 @@ SECURITY_LABELS = conf_opts.SECURITY_LABELS
 HOST_PATHS = conf_opts.HOST_PATHS
 DEVICES_PASSTHROUGH = conf_opts.DEVICES_PASSTHROUGH
 RESOURCES = conf_opts.RESOURCES
+NETWORK_EXPOSURE = conf_opts.NETWORK_EXPOSURE
+HOST_RESOURCES = conf_opts.HOST_RESOURCES
 
 # NOTE(xmlhooks): places are matched on the last three element names of
 # a node's path (see _path), which tell every place below apart.
 
-#: elements whose whole subtree is an item of ``resources``
+
+@dataclasses.dataclass(frozen=True)
+class Watch:
+    """An element whose content is one item of some categories.
+
+    :ivar categories: the categories the item belongs to
+    :ivar whole: whether the item is the whole element as written;
+        otherwise it is the element's attributes and children, less those
+        named in ``skip_attrs`` and ``skip`` (or only the children named
+        in ``only``), and less security labels (``security_labels``)
+    :ivar skip: names of children left out: they tune how the guest sees
+        the device, and reach nothing on the host
+    :ivar only: when set, the names of the only children in the item
+    :ivar skip_attrs: names of attributes left out, likewise
+    :ivar formats: whether the format of the element's ``<driver>`` is
+        in the item (the rest of the ``<driver>`` being skipped); it is
+        then also a ``host_paths`` item of its own (see :func:`_format`)
+    :ivar new: whether the element is a device Nova attaches: an item
+        that is not in Nova's document attaches a new one, and removing a
+        device is not a change
+    """
+
+    categories: tuple
+    whole: bool = False
+    skip: frozenset = frozenset()
+    only: frozenset | None = None
+    skip_attrs: frozenset = frozenset()
+    formats: bool = False
+    new: bool = False
+
+    def add(self, node, path, items):
+        """Add a node's item to the lists of its categories.
+
+        :param node: an element at a place this watch is for
+        :param path: the node's path (see :func:`_path`)
+        :param items: a dict of category to a list of items
+        """
+        value = _tree(node) if self.whole else _content(node, self)
+        key = _NEW + path if self.new else path
+        for category in self.categories:
+            items[category].append((key, value))
+        if (self.formats and
+                next(node.iterchildren('source'), None) is not None):
+            items[HOST_PATHS].append((path + '/driver/@type', value[2]))
+
+    def keeps(self, name):
+        """Whether a child element of this name is part of the item."""
+        if self.whole:
+            return True
+        if self.only is not None:
+            return name in self.only
+        return name not in self.skip and name != 'seclabel'
+
+    @functools.cached_property
+    def _left_out(self):
+        return self.skip | {'seclabel'}
+
+
+#: what tunes a disk, an interface or a filesystem without changing what
+#: it is: everything else under one is its identity (its source at any
+#: depth, backing chain, format, target, encryption, authentication,
+#: read-only flag...), including children libvirt may add one day
+_DISK_TUNING = frozenset([
+    'driver', 'iotune', 'boot', 'address', 'alias', 'serial', 'wwn',
+    'vendor', 'product', 'blockio', 'geometry'])
+_INTERFACE_TUNING = frozenset([
+    'model', 'driver', 'mtu', 'link', 'boot', 'address', 'alias',
+    'coalesce', 'tune', 'acpi', 'rom'])
+_FILESYSTEM_TUNING = frozenset(['address', 'alias', 'boot'])
+#: the guest's side of a character device; the rest (its type, sources
+#: and protocol) is what the host connects it to. Its log file and a
+#: smart card's certificates are host_paths.
+_CHARDEV_GUEST_SIDE = frozenset([
+    'target', 'address', 'alias', 'boot', 'log', 'certificate',
+    'database'])
+#: what a graphics device shows and how, not where it listens; its GL
+#: render node is host_resources
+_GRAPHICS_SETTINGS = frozenset([
+    'image', 'jpeg', 'zlib', 'playback', 'streaming', 'clipboard', 'mouse',
+    'filetransfer', 'audio', 'gl'])
+_GRAPHICS_SETTING_ATTRS = frozenset([
+    'keymap', 'sharePolicy', 'passwd', 'passwdValidTo', 'connected',
+    'fullscreen'])
+
+_DISK = Watch((DEVICES_PASSTHROUGH,), skip=_DISK_TUNING, formats=True,
+              new=True)
+# NOTE(xmlhooks): what an interface is connected to is also what the
+# guest is exposed to on the network.
+_INTERFACE = Watch((DEVICES_PASSTHROUGH, NETWORK_EXPOSURE),
+                   skip=_INTERFACE_TUNING, new=True)
+_FILESYSTEM = Watch((DEVICES_PASSTHROUGH,), skip=_FILESYSTEM_TUNING,
+                    new=True)
+_PASSTHROUGH = Watch((DEVICES_PASSTHROUGH,), whole=True)
+_CHARDEV = Watch((NETWORK_EXPOSURE,), skip=_CHARDEV_GUEST_SIDE)
+_GRAPHICS = Watch((NETWORK_EXPOSURE,), skip=_GRAPHICS_SETTINGS,
+                  skip_attrs=_GRAPHICS_SETTING_ATTRS)
+_EXPOSED = Watch((NETWORK_EXPOSURE,), whole=True)
+#: a network source (a disk's, a backing store's, a SCSI host device's,
+#: an NVRAM's): its protocol, export and the hosts QEMU connects to
+_NETWORK_SOURCE = Watch((NETWORK_EXPOSURE,), only=frozenset(['host']))
+_HOST_RESOURCE = Watch((HOST_RESOURCES,), whole=True)
+_HOST_FILE_RESOURCE = Watch((HOST_PATHS, HOST_RESOURCES), whole=True)
+_RESOURCE = Watch((RESOURCES,), whole=True)
+
+#: what Nova's resource tracker and placement account for
 _RESOURCES = frozenset('domain/' + name for name in (
     'vcpu', 'vcpus', 'iothreads', 'iothreadids', 'memory', 'currentMemory',
     'maxMemory', 'memoryBacking', 'memtune', 'blkiotune', 'cputune',
-    'numatune', 'resource', 'cpu/numa', 'devices/memory'))
+    'numatune', 'resource', 'cpu/numa', 'devices/memory',
+    # SEV and the like: placement counts the host's encryption contexts
+    'launchSecurity'))
+#: character devices: every element libvirt's schema gives a character
+#: device source (tests/unit/test_guard.py checks this)
+_CHARDEVS = frozenset([
+    'domain/devices/serial', 'domain/devices/console',
+    'domain/devices/parallel', 'domain/devices/channel',
+    'domain/devices/redirdev', 'domain/devices/smartcard',
+    'devices/rng/backend'])
+#: the elements whose content is an item, by place
+WATCHED = {
+    'domain/devices/disk': (_DISK,),
+    'domain/devices/interface': (_INTERFACE,),
+    'domain/devices/filesystem': (_FILESYSTEM,),
+    'domain/devices/hostdev': (_PASSTHROUGH,),
+    # the host's TPM (/dev/tpm0 when no path is written) or an emulator
+    # keeping state on the host; the host's smart card readers
+    'domain/devices/tpm': (_PASSTHROUGH,),
+    'domain/devices/smartcard': (_PASSTHROUGH, _CHARDEV),
+    'domain/devices/graphics': (_GRAPHICS,),
+    # a socket between the guest and the host's AF_VSOCK services
+    'domain/devices/vsock': (_EXPOSED,),
+    # host memory shared between guests, outside placement
+    'domain/devices/shmem': (_HOST_RESOURCE,),
+    # a lock manager's lease: a host file and a lockspace
+    'domain/devices/lease': (_HOST_FILE_RESOURCE,),
+    # the host's GPU, through QEMU's OpenGL and virglrenderer
+    'devices/graphics/gl': (_HOST_RESOURCE,),
+    'video/model/acceleration': (_HOST_RESOURCE,),
+}
+WATCHED.update((path, (_CHARDEV,)) for path in _CHARDEVS
+               if path not in WATCHED)
+WATCHED.update((path, (_RESOURCE,)) for path in _RESOURCES)
+
 #: host path attributes: these on any <source>, and by element name below
 _SOURCE_PATH_ATTRS = ('file', 'dir', 'path', 'dev', 'socket', 'evdev',
-                      'pool', 'volume')
+                      'pool', 'volume',
+                      # a FreeBSD nmdm character device's two ends
+                      'master', 'slave')
 # NOTE(xmlhooks): only the attributes named are paths: the same element
 # names hold other things elsewhere (an smbios <entry> has a name and
 # text, an <input type='tablet'> device has no dev), which pass.
@@ -70,12 +221,17 @@ _SOURCE_PATH_ATTRS = ('file', 'dir', 'path', 'dev', 'socket', 'evdev',
 _PATH_ATTRS = {
     'script': ('path',), 'downscript': ('path',), 'log': ('file',),
     'rom': ('file',), 'backend': ('tap', 'vhost', 'logFile'),
-    'server': ('path',), 'listen': ('socket',), 'graphics': ('socket',),
-    'mirror': ('file',), 'nvram': ('template',), 'device': ('path',),
+    'server': ('path',), 'listen': ('socket',),
+    # a VNC socket, a D-Bus display's bus address, an SDL display's
+    # X authority file
+    'graphics': ('socket', 'address', 'xauth'),
+    'device': ('path',),
     # fw_cfg entry: libvirt hands the file's contents to the guest
     'entry': ('file',),
-    # audio: a file the sound is written to, ALSA devices
-    'audio': ('path',), 'input': ('dev',), 'output': ('dev',),
+    # audio: a file the sound is written to, ALSA and OSS devices, the
+    # PulseAudio and JACK servers (a socket on the host)
+    'audio': ('path', 'serverName'), 'input': ('dev', 'serverName'),
+    'output': ('dev', 'serverName'),
     # the virtiofsd program that libvirt runs for a <filesystem>
     'binary': ('path',),
     # DRM render nodes of graphics and video acceleration
@@ -85,21 +241,35 @@ _PATH_ATTRS = {
     # the host terminal of a character device
     'serial': ('tty',), 'parallel': ('tty',), 'console': ('tty',),
     'channel': ('tty',),
+    # QEMU maps /dev/shm/<name>
+    'shmem': ('name',),
+    # formats: which header of data the guest controls is read, and so
+    # which host files it names (see _format): a backing store's, a
+    # mirror's, and (libvirt 9.2 and later) the firmware's and NVRAM's
+    'format': ('type',), 'mirror': ('file', 'format'),
+    'nvram': ('template', 'format'), 'loader': ('format',),
 }
+#: values naming a server QEMU connects to, on the host or the network
+_EXPOSED_ATTRS = {
+    'audio': ('serverName',), 'input': ('serverName',),
+    'output': ('serverName',)}
 #: elements whose text is a host path; and <path> in any <source>
 _PATH_TEXTS = frozenset((
     'domain/os/kernel', 'domain/os/initrd', 'domain/os/loader',
     'domain/os/nvram', 'domain/os/dtb', 'os/acpi/table',
     'domain/devices/emulator', 'devices/rng/backend',
     'devices/smartcard/database', 'blkiotune/device/path'))
-_HOSTDEV = 'domain/devices/hostdev'
-_ATTACHED = frozenset(['domain/devices/disk', 'domain/devices/interface'])
-#: every element name that can be, or hold, an item of a category other
-#: than qemu_passthrough, so lxml can skip the others without Python code
-_TAGS = tuple(sorted(
-    {path.rsplit('/', 1)[1] for path in _RESOURCES | _PATH_TEXTS |
-     _ATTACHED} | set(_PATH_ATTRS) | {'source', 'path', 'seclabel',
-                                      'hostdev'}))
+#: lifecycle actions and watchdog actions that write the guest's memory
+#: to the host (coredump-*, dump) or keep it there (preserve)
+HOST_ACTIONS = frozenset(['coredump-destroy', 'coredump-restart',
+                          'preserve', 'dump'])
+_LIFECYCLE = frozenset(['domain/on_crash', 'domain/on_poweroff',
+                        'domain/on_reboot', 'domain/on_lockfailure'])
+#: audio backends that reach the host's sound devices or servers, with
+#: or without a path or a server name written (ALSA's default device,
+#: the QEMU user's PulseAudio server...)
+HOST_AUDIO = frozenset(['alsa', 'oss', 'pulseaudio', 'jack', 'sdl',
+                        'coreaudio', 'pipewire'])
 _QEMU_PREFIX = '{%s}' % xpath_edit.QEMU_NS
 _QEMU_NODES = etree.XPath(
     # NOTE(xmlhooks): matched by namespace URI, so a prefix other than
@@ -113,6 +283,11 @@ _MODES = {
     HOST_PATHS: 'added',
     DEVICES_PASSTHROUGH: 'any',
     RESOURCES: 'any',
+    # NOTE(xmlhooks): exposure is per device (a listener, a character
+    # device, an interface, a network source): changing one is adding
+    # a new item, and removing a whole device narrows what is exposed.
+    NETWORK_EXPOSURE: 'added',
+    HOST_RESOURCES: 'added',
 }
 #: the order in which categories are checked, so errors are deterministic
 CATEGORIES = conf_opts.SENSITIVE_CATEGORIES
@@ -123,19 +298,76 @@ def _tree(node):
     return etree.tostring(node, with_tail=False)
 
 
-def _child_tree(node, name):
-    child = node.find(name)
-    return b'' if child is None else _tree(child)
+def _text(node):
+    """An element's text as libvirt reads it.
+
+    NOTE(xmlhooks): libvirt reads text with XPath's ``string()`` or
+    libxml2's ``xmlNodeGetContent``: all of the element's text, CDATA and
+    descendants' text, without comments and processing instructions,
+    which is what lxml's ``itertext`` gives. ``.text`` alone stops at the
+    first comment or child, so a path could be completed behind it.
+    """
+    return ''.join(node.itertext())
 
 
-def _source(node):
-    """A device's source, leaving out its labels (security_labels)."""
-    source = node.find('source')
-    if source is None:
-        return ()
-    return (tuple(sorted(source.attrib.items())),
-            tuple(_tree(child) for child in source
-                  if child.tag != 'seclabel'))
+def _attribute_values(node, name):
+    """Every value libvirt may read for an attribute.
+
+    NOTE(xmlhooks): libvirt reads attributes with libxml2's
+    ``xmlGetProp``, which matches the local name whatever the namespace:
+    ``{x}path`` is read as ``path``.
+    """
+    suffix = '}' + name
+    return tuple([value for key, value in node.items()
+                  if key == name or key.endswith(suffix)])
+
+
+def _unlabelled(node):
+    """A child's tree without the security labels at any depth."""
+    node = copy.deepcopy(node)
+    for label in list(node.iter('seclabel')):
+        label.getparent().remove(label)
+    return _tree(node)
+
+
+def _format(node):
+    """The format values of an element's ``<driver>``.
+
+    NOTE(xmlhooks): the format says how guest-controlled bytes are read:
+    read as qcow2 (or probed, when no format is written), a header the
+    guest wrote names backing files that libvirt opens and QEMU shows to
+    the guest (OSSA-2024-001). Changing or removing it is like naming a
+    host path; a disk without a source (an empty CD-ROM) reads nothing.
+    """
+    driver = next(node.iterchildren('driver'), None)
+    return () if driver is None else _attribute_values(driver, 'type')
+
+
+def _content(node, watch):
+    """An element's attributes and children, as a watch sees them.
+
+    NOTE(xmlhooks): namespaced attributes and children are kept: libvirt
+    reads attributes whatever their namespace. Comments and processing
+    instructions directly under the element are left out: libvirt never
+    reads them.
+    """
+    attributes = node.items()
+    if watch.skip_attrs:
+        attributes = [item for item in attributes
+                      if item[0] not in watch.skip_attrs]
+    # NOTE(xmlhooks): labels are rare; one search in C tells whether the
+    # children must be copied to leave them out.
+    tree = _tree if next(node.iter('seclabel'), None) is None else _unlabelled
+    if watch.only is None:
+        left_out = watch._left_out
+        children = [tree(child) for child in node
+                    if child.tag not in left_out and
+                    isinstance(child.tag, str)]
+    else:
+        children = [tree(child) for child in node if child.tag in watch.only]
+    if watch.formats:
+        return tuple(sorted(attributes)), tuple(children), _format(node)
+    return tuple(sorted(attributes)), tuple(children)
 
 
 def _path(node):
@@ -152,21 +384,6 @@ def _path(node):
     if grandparent is None:
         return '%s/%s' % (parent.tag, node.tag)
     return '%s/%s/%s' % (grandparent.tag, parent.tag, node.tag)
-
-
-def _identity(node):
-    """What makes a disk or an interface the one Nova attached.
-
-    NOTE(xmlhooks): a disk is known by its type, device, source and
-    target, an interface by its type, source, MAC address and virtual
-    port: one whose identity is not in Nova's document is new, even where
-    a rule changed one that Nova generated.
-    """
-    if node.tag == 'disk':
-        return (node.get('type'), node.get('device'), _source(node),
-                _child_tree(node, 'target'))
-    return (node.get('type'), _source(node),
-            _child_tree(node, 'mac'), _child_tree(node, 'virtualport'))
 
 
 def _declares_qemu(root):
@@ -199,6 +416,92 @@ def _qemu_items(root):
     return items
 
 
+# Collectors: each takes (node, items) for the elements of one name and
+# adds the node's items, if any. NOTE(xmlhooks): a node's path is worked
+# out only when it is needed, which is rare for attributes.
+
+def _watched(node, items):
+    path = _path(node)
+    for watch in WATCHED.get(path, ()):
+        watch.add(node, path, items)
+
+
+def _attributes(table, node, items):
+    for key, value in node.items():
+        # NOTE(xmlhooks): any namespace, as libvirt reads it.
+        name = key.rpartition('}')[2] if key[0] == '{' else key
+        for names, category in table:
+            if name in names:
+                items[category].append(('%s/@%s' % (_path(node), name),
+                                        value))
+
+
+def _label(node, items):
+    items[SECURITY_LABELS].append((_path(node), _tree(node)))
+
+
+def _path_text(node, items):
+    path = _path(node)
+    if path in _PATH_TEXTS or path.endswith('source/path'):
+        items[HOST_PATHS].append((path, _text(node)))
+
+
+def _network_source(node, items):
+    """A source QEMU connects to over the network (or a UNIX socket)."""
+    if (next(node.iterchildren('host'), None) is not None or
+            _attribute_values(node, 'protocol')):
+        _NETWORK_SOURCE.add(node, _path(node), items)
+
+
+def _lifecycle(node, items):
+    path = _path(node)
+    if path in _LIFECYCLE:
+        action = _text(node)
+        if action in HOST_ACTIONS:
+            items[HOST_RESOURCES].append((path, action))
+
+
+def _host_values(name, allowed_path, values, node, items):
+    path = _path(node)
+    if path == allowed_path:
+        for value in _attribute_values(node, name):
+            if value in values:
+                items[HOST_RESOURCES].append(('%s/@%s' % (path, name),
+                                              value))
+
+
+def _build_collectors():
+    """Map each element name to the collectors for that name."""
+    table = collections.defaultdict(list)
+    for path in WATCHED:
+        table[path.rsplit('/', 1)[-1]].append(_watched)
+    attributes = collections.defaultdict(list)
+    attributes['source'].append((_SOURCE_PATH_ATTRS, HOST_PATHS))
+    for tag, names in _PATH_ATTRS.items():
+        attributes[tag].append((names, HOST_PATHS))
+    for tag, names in _EXPOSED_ATTRS.items():
+        attributes[tag].append((names, NETWORK_EXPOSURE))
+    for tag, found in attributes.items():
+        table[tag].append(functools.partial(_attributes, tuple(found)))
+    table['source'].append(_network_source)
+    for path in _PATH_TEXTS | {'source/path'}:
+        table[path.rsplit('/', 1)[-1]].append(_path_text)
+    for path in _LIFECYCLE:
+        table[path.rsplit('/', 1)[-1]].append(_lifecycle)
+    table['seclabel'].append(_label)
+    table['watchdog'].append(functools.partial(
+        _host_values, 'action', 'domain/devices/watchdog', HOST_ACTIONS))
+    table['audio'].append(functools.partial(
+        _host_values, 'type', 'domain/devices/audio', HOST_AUDIO))
+    return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
+
+
+_COLLECTORS = _build_collectors()
+#: every element name that can be, or hold, an item of a category other
+#: than qemu_passthrough, so lxml can skip the others without Python code
+_TAGS = tuple(sorted(_COLLECTORS))
+
+
 def _collect(root, qemu=True):
     """The sensitive items of a document.
 
@@ -210,29 +513,9 @@ def _collect(root, qemu=True):
     items = {category: [] for category in CATEGORIES}
     if qemu:
         items[QEMU_PASSTHROUGH] = _qemu_items(root)
-    labels = items[SECURITY_LABELS]
-    paths = items[HOST_PATHS]
-    devices = items[DEVICES_PASSTHROUGH]
-    resources = items[RESOURCES]
     for node in root.iter(*_TAGS):
-        tag = node.tag
-        path = _path(node)
-        if tag == 'seclabel':
-            labels.append((path, _tree(node)))
-        elif path in _RESOURCES:
-            resources.append((path, _tree(node)))
-        elif path == _HOSTDEV:
-            devices.append((path, _tree(node)))
-        elif path in _ATTACHED:
-            devices.append((_NEW + path, _identity(node)))
-        for name in (_SOURCE_PATH_ATTRS if tag == 'source'
-                     else _PATH_ATTRS.get(tag, ())):
-            value = node.get(name)
-            if value is not None:
-                paths.append(('%s/@%s' % (path, name), value))
-        if path in _PATH_TEXTS or (tag == 'path' and
-                                   path.endswith('source/path')):
-            paths.append((path, (node.text or '').strip()))
+        for collect in _COLLECTORS[node.tag]:
+            collect(node, items)
     return items
 
 

@@ -17,54 +17,83 @@ from stevedore import named
 
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks import exception
+from nova_xmlhooks import problems
 
 LOG = logging.getLogger(__name__)
 
 CUSTOMIZER_NAMESPACE = 'nova_xmlhooks.customizers'
 
 
-def _raise_load_failure(manager, entrypoint, error):
-    # NOTE(xmlhooks): stevedore logs and carries on by default. A compute
-    # host that silently lost a customiser would boot guests without their
-    # customisations, so a failed load stops the service instead.
-    raise exception.CustomizerLoadError(entrypoint.name, '%s: %s' % (
-        type(error).__name__, error))
-
-
-def load_customizers(conf, names):
+def load_customizers(conf, names, errors=None, manager=None):
     """Load and instantiate the named customisers.
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``
     :param names: entry point names, in application order
+    :param errors: None to raise the first problem; a list to collect
+        every problem in, once each, and return the customisers that loaded
+    :param manager: a stevedore ``NamedExtensionManager`` to take the
+        customisers from instead of the entry points, such as tests build
+        with ``make_test_instance``
     :returns: a dict of family to customiser, in the order of ``names``
     :raises: nova_xmlhooks.exception.CustomizerLoadError
     """
+    report = problems.sink(errors)
     if len(set(names)) != len(names):
-        raise exception.CustomizerLoadError(
-            ','.join(names), 'a customizer is listed twice')
-    if not names:
-        return {}
-    manager = named.NamedExtensionManager(
-        CUSTOMIZER_NAMESPACE, names=names, name_order=True,
-        invoke_on_load=True, invoke_args=(conf,),
-        on_load_failure_callback=_raise_load_failure,
-        on_missing_entrypoints_callback=_raise_missing)
+        report(exception.CustomizerLoadError(
+            ','.join(names), 'a customizer is listed twice'))
+        names = list(dict.fromkeys(names))
+    if manager is None:
+        if not names:
+            return {}
+        manager = _manager(conf, names, report)
     customizers = {}
     for extension in manager:
-        customizer = extension.obj
-        if not isinstance(customizer, base.Customizer):
-            raise exception.CustomizerLoadError(
-                extension.name, 'is not a nova_xmlhooks Customizer')
-        if customizer.family in customizers:
-            raise exception.CustomizerLoadError(
-                extension.name, "family '%s' is already handled"
-                % customizer.family)
-        customizers[customizer.family] = customizer
+        try:
+            customizers[_family(extension, customizers)] = extension.obj
+        except exception.CustomizerLoadError as e:
+            report(e)
     LOG.debug('Loaded xmlhooks customizers: %s', ', '.join(customizers))
     return customizers
 
 
-def _raise_missing(names):
-    raise exception.CustomizerLoadError(
-        ', '.join(sorted(names)), 'no such entry point in %s'
-        % CUSTOMIZER_NAMESPACE)
+def _family(extension, customizers):
+    customizer = extension.obj
+    if not isinstance(customizer, base.Customizer):
+        raise exception.CustomizerLoadError(
+            extension.name, 'is not a nova_xmlhooks Customizer')
+    if customizer.family in customizers:
+        raise exception.CustomizerLoadError(
+            extension.name, "family '%s' is already handled"
+            % customizer.family)
+    return customizer.family
+
+
+def _manager(conf, names, report):
+    """Load the named entry points, reporting each that fails once.
+
+    NOTE(xmlhooks): stevedore logs and carries on by default. A compute
+    host that silently lost a customiser would boot guests without their
+    customisations, so a failed load is a problem for the sink: the
+    services stop, ``nova-xmlhooks validate`` lists it.
+    """
+    failed = set()
+
+    def load_failed(manager, entrypoint, error):
+        failed.add(entrypoint.name)
+        report(exception.CustomizerLoadError(
+            entrypoint.name, '%s: %s' % (type(error).__name__, error)))
+
+    def missing(missing_names):
+        # NOTE(xmlhooks): stevedore counts an entry point that failed to
+        # load as missing too; that one was reported already.
+        names = sorted(set(missing_names) - failed)
+        if names:
+            report(exception.CustomizerLoadError(
+                ', '.join(names), 'no such entry point in %s'
+                % CUSTOMIZER_NAMESPACE))
+
+    return named.NamedExtensionManager(
+        CUSTOMIZER_NAMESPACE, names=names, name_order=True,
+        invoke_on_load=True, invoke_args=(conf,),
+        on_load_failure_callback=load_failed,
+        on_missing_entrypoints_callback=missing)

@@ -29,7 +29,13 @@ applied, under ours::
     </metadata>
 
 libvirt keeps one metadata element per namespace, so a record is replaced,
-never added twice.
+never added twice. A rule that added nothing because the document already
+had what it asks for (a QEMU argument, say) is marked ``added="no"``, so
+that a later application does not take away what was the document's own.
+
+When the domain has no ``<metadata>`` yet, one is made where libvirt writes
+it: after ``<name>``, ``<uuid>``, ``<genid>``, ``<title>`` and
+``<description>``.
 """
 
 import copy
@@ -50,6 +56,8 @@ _NOVA_INSTANCE = '{%s}instance' % NOVA_NS
 _NOVA_FLAVOR = '{%s}flavor' % NOVA_NS
 _NOVA_NAME = '{%s}name' % NOVA_NS
 _RULE = '{%s}rule' % XMLHOOKS_NS
+#: what libvirt writes before <metadata>, in its order
+_BEFORE_METADATA = ('name', 'uuid', 'genid', 'title', 'description')
 #: records kept ready to copy, per thread (see _record_node)
 MAX_CACHED_RECORDS = 128
 
@@ -64,6 +72,8 @@ class RecordedRule:
     value: str
     source: str
     family: str
+    #: False when the rule added nothing: the document already had it
+    added: bool = True
 
 
 def _child(node, tag):
@@ -120,18 +130,20 @@ def flavor_extra_specs(root):
                 'nova:extraSpec', _NS)}
 
 
-def _build_record(profiles, rules):
+def _build_record(profiles, rules, not_added):
     node = etree.Element(_RECORD, nsmap={'xmlhooks': XMLHOOKS_NS})
     for name in profiles:
         etree.SubElement(node, _PROFILE, name=name)
     for key, family, source, value in rules:
         child = etree.SubElement(node, _RULE, key=key, family=family,
                                  source=source)
+        if key in not_added:
+            child.set('added', 'no')
         child.text = value
     return node
 
 
-def _record_node(ruleset):
+def _record_node(ruleset, not_added):
     """A new record element for a rule set.
 
     NOTE(xmlhooks): building the record costs more than every other part
@@ -141,7 +153,8 @@ def _record_node(ruleset):
     thread while another one changes the document it came from.
     """
     key = (ruleset.profiles, tuple((rule.key, rule.family, rule.source,
-                                    rule.value) for rule in ruleset))
+                                    rule.value) for rule in ruleset),
+           frozenset(not_added))
     cache = getattr(_cache_local, 'records', None)
     if cache is None:
         cache = _cache_local.records = {}
@@ -155,29 +168,41 @@ def _record_node(ruleset):
     return copy.deepcopy(node)
 
 
-def record(root, ruleset):
+def _metadata(root):
+    """The domain's ``<metadata>``, made where libvirt writes it if missing.
+
+    NOTE(xmlhooks): libvirt's schema interleaves ``<name>``, ``<uuid>`` and
+    ``<genid>`` as a group of their own, and libxml2 refuses another
+    element between them (``<metadata>`` after ``<uuid>`` when a
+    ``<genid>`` follows, for one). libvirt writes ``<metadata>`` after
+    the group, the title and the description, so it goes after the last
+    of them.
+    """
+    meta = _child(root, 'metadata')
+    if meta is not None:
+        return meta
+    meta = etree.Element('metadata')
+    anchor = next(root.iterchildren(*_BEFORE_METADATA, reversed=True),
+                  None)
+    if anchor is None:
+        root.insert(0, meta)
+    else:
+        anchor.addnext(meta)
+    return meta
+
+
+def record(root, ruleset, not_added=()):
     """Record the applied rules in the domain's metadata.
 
     :param root: the ``<domain>`` element, changed in place
     :param ruleset: the applied :class:`~nova_xmlhooks.engine.RuleSet`
+    :param not_added: the keys of rules that added nothing, because the
+        document already had what they ask for
     """
-    meta = root.find('metadata')
-    if meta is None:
-        meta = etree.Element('metadata')
-        # NOTE(xmlhooks): libvirt's schema wants <metadata> after the
-        # title and description and before the memory settings.
-        anchor = None
-        for name in ('description', 'title', 'uuid', 'name'):
-            anchor = root.find(name)
-            if anchor is not None:
-                break
-        if anchor is None:
-            root.insert(0, meta)
-        else:
-            anchor.addnext(meta)
+    meta = _metadata(root)
     for old in meta.findall(_RECORD):
         meta.remove(old)
-    meta.append(_record_node(ruleset))
+    meta.append(_record_node(ruleset, not_added))
 
 
 def recorded(root):
@@ -192,6 +217,7 @@ def recorded(root):
         return None
     profiles = [p.get('name') for p in node.iterfind('xmlhooks:profile', _NS)]
     rules = [RecordedRule(key=r.get('key'), value=r.text or '',
-                          source=r.get('source'), family=r.get('family'))
+                          source=r.get('source'), family=r.get('family'),
+                          added=r.get('added') != 'no')
              for r in node.iterfind('xmlhooks:rule', _NS)]
     return profiles, rules

@@ -17,16 +17,23 @@ An edit is one of::
     XPATH=VALUE                 same as xpath.set=XPATH=VALUE
     xpath.set=XPATH=VALUE       set an attribute (XPATH ends in /@name) or
                                 the text of an element, creating missing
-                                elements on the way
+                                elements on the way, but not a new device
     xpath.set=XPATH=            no value: unset, then drop elements left empty
     xpath.create=XPATH          make sure the element exists
     xpath.delete=XPATH          remove every matched element
 
 The semantics follow virt-manager's ``virtinst.xmlapi`` so that an edit
-gives what ``virt-xml --edit --xml`` gives, with two deliberate
+gives what ``virt-xml --edit --xml`` gives, with three deliberate
 differences: set and delete act on every node the XPath matches (virt-xml
-only touches the first), and VALUE is everything after the first ``=``
-outside brackets and quotes, so a value may itself contain ``=``.
+only touches the first); VALUE is everything after the first ``=``
+outside brackets and quotes, so a value may itself contain ``=``; and a
+set that matches nothing never adds a new child of ``<devices>`` (only
+``xpath.create`` does), because a set that misses the device it meant to
+tune would otherwise add a bare, different one.
+
+Every XPath is parsed by elementpath's XPath 1.0 parser, and its syntax
+tree is checked against what edits may use (see :class:`_Checker`);
+lxml compiles and evaluates it.
 
 NOTE(xmlhooks): edits are parsed and their XPath compiled once; applying
 one never formats a user value into an XPath expression or parses it as
@@ -36,6 +43,7 @@ XML. Values are set as text or attribute values, which lxml escapes.
 import dataclasses
 import re
 
+import elementpath
 from lxml import etree
 
 from nova_xmlhooks import messages
@@ -47,52 +55,54 @@ SET = 'set'
 CREATE = 'create'
 DELETE = 'delete'
 
-# One location step that we know how to create when it is missing:
-# [prefix:]name, optionally followed by [N] or [@attr='value'].
-# NOTE(xmlhooks): ASCII only, and no prefix on the condition attribute:
-# lxml refuses to create attributes such as ``x\u00b2`` or ``qemu:b``,
-# which would otherwise pass here and fail only when the edit is applied.
-_STEP_RE = re.compile(
-    r"""^(?:(?P<prefix>[A-Za-z_][\w.-]*):)?(?P<name>[A-Za-z_][\w.-]*)
-        (?:\[(?:(?P<pos>[1-9][0-9]*)
-              |@(?P<cattr>[A-Za-z_][\w.-]*)\s*=\s*
-                (?:'(?P<csq>[^']*)'|"(?P<cdq>[^"]*)"))\])?$""",
-    re.VERBOSE | re.ASCII)
 # The last step of an XPath that sets an attribute. The name is loose on
 # purpose: parse() asks lxml whether it is a name it will set.
 _ATTR_RE = re.compile(r"""^@(?:(?P<prefix>[^\s\[\]()/|=*:@'"$,<>!+]+):)?
                           (?P<name>[^\s\[\]()/|=*:@'"$,<>!+]+)$""",
                       re.VERBOSE)
-# The tokens of an XPath that _check_tokens looks at; everything else
-# (operators, brackets, whitespace) is one character at a time.
-_TOKEN_RE = re.compile(
-    r"""(?P<literal>'[^']*'|"[^"]*")
-      | (?P<descend>//)
-      | (?P<parent>\.\.)
-      | (?P<name>[A-Za-z_][\w.-]*)
-        (?P<after>:(?![:])|\s*::|\s*\()?
-      | (?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
-      | (?P<char>.)""",
-    re.VERBOSE | re.ASCII | re.DOTALL)
-# XPath 1.0 core functions and node-type tests; lxml's own extensions
-# (EXSLT and friends) need a prefix that NAMESPACES does not define.
+# NOTE(xmlhooks): the names of the elements and condition attributes that
+# a set creates are ASCII: lxml refuses to create some names that XPath
+# accepts (``x\u00b2``), which would otherwise fail only when applied.
+_CREATABLE_NAME_RE = re.compile(r'[A-Za-z_][\w.-]*\Z', re.ASCII)
+
+# What the syntax tree of an edit's XPath may hold, by token symbol.
+# Literals, name tests and '.' have nothing below them.
+_LEAVES = frozenset(('(string)', '(integer)', '(decimal)', '(float)',
+                     '(name)', '.'))
+# Operators and node-type tests: checked through. '*' is both the name
+# test and the multiplication, '@' the abbreviated attribute axis, '(' a
+# parenthesised expression.
+_THROUGH = frozenset(('and', 'or', '=', '!=', '<', '<=', '>', '>=', '+',
+                      '-', 'div', 'mod', '|', '*', '@', '(', 'node',
+                      'text', 'comment', 'processing-instruction'))
+# XPath 1.0's own functions; lxml's extensions (EXSLT and friends) need a
+# prefix that NAMESPACES does not define.
 _FUNCTIONS = frozenset((
     'last', 'position', 'count', 'id', 'local-name', 'namespace-uri',
     'name', 'string', 'concat', 'starts-with', 'contains',
     'substring-before', 'substring-after', 'substring', 'string-length',
     'normalize-space', 'translate', 'boolean', 'not', 'true', 'false',
-    'lang', 'number', 'sum', 'floor', 'ceiling', 'round',
-    'node', 'text', 'comment', 'processing-instruction'))
-# Axes that leave the subtree of the node a predicate tests. A predicate
-# runs once per candidate node; if it may walk the whole document, each
-# nested predicate multiplies the cost by the size of the document.
-_PREDICATE_AXES = frozenset((
-    'parent', 'descendant', 'descendant-or-self', 'ancestor',
-    'ancestor-or-self', 'preceding', 'preceding-sibling', 'following',
-    'following-sibling'))
-# Operator names, which may be followed by '(' as in 'a or (b)'.
-_OPERATORS = frozenset(('and', 'or', 'div', 'mod'))
+    'lang', 'number', 'sum', 'floor', 'ceiling', 'round'))
+# NOTE(xmlhooks): libxml2 searches a string naively, and looks each
+# character up in translate()'s lists: the cost is the product of the
+# lengths. With the pattern a literal, it is at most 255 times the
+# string searched.
+_LITERAL_ARGUMENTS = {'contains': (1,), 'substring-before': (1,),
+                      'substring-after': (1,), 'translate': (1, 2)}
+# NOTE(xmlhooks): libxml2 copies the result so far for each argument of
+# concat(); nest calls for more.
+_MAX_CONCAT_ARGUMENTS = 3
+# Axes that stay on the node a step starts from: allowed everywhere.
+_LOCAL_AXES = frozenset(('child', 'attribute', 'self', 'namespace'))
+# Axes that walk the whole subtree: once, outside predicates.
+_DESCENDANT_AXES = frozenset(('descendant', 'descendant-or-self'))
+# Everything else (parent, ancestor, preceding, following, the sibling
+# axes) is refused: see _Checker.
 _MAX_PREDICATE_DEPTH = 2
+# NOTE(xmlhooks): W3C error codes that elementpath gives its errors; the
+# token it attaches names the prefix or function. No message is parsed.
+_UNDECLARED_PREFIX = 'XPST0081'
+_UNKNOWN_FUNCTION = 'XPST0017'
 
 
 class EditError(ValueError):
@@ -117,6 +127,26 @@ class _Step:
             return self.name
         return '{%s}%s' % (NAMESPACES[self.prefix], self.name)
 
+    def tag(self):
+        """The element's name as the XPath writes it."""
+        if self.prefix is None:
+            return self.name
+        return '%s:%s' % (self.prefix, self.name)
+
+    def make(self, parent):
+        """Add the element this step names to ``parent``.
+
+        :param parent: the element to add it to
+        :returns: the new element
+        """
+        child = etree.SubElement(
+            parent, self.qname(),
+            nsmap=({self.prefix: NAMESPACES[self.prefix]}
+                   if self.prefix else None))
+        if self.cond_attr is not None:
+            child.set(self.cond_attr, self.cond_value)
+        return child
+
 
 @dataclasses.dataclass(frozen=True)
 class Edit:
@@ -140,30 +170,35 @@ class Edit:
 
         :param root: the ``<domain>`` element, changed in place
         :raises: EditError if the XPath selects something other than
-            elements, or matches nothing and cannot be created
+            elements, or matches nothing and may not or cannot be created
         """
         nodes = self._matches(root)
         if self.action == DELETE:
             for node in nodes:
                 _remove(node)
-            return
-        if self.action == SET and self.value is None:
+        elif self.action == SET and self.value is None:
+            self._unset(nodes, root)
+        elif not nodes:
+            self._set(self._make_stub(root))
+        else:
             for node in nodes:
-                if self.attribute is None:
-                    node.text = None
-                else:
-                    node.attrib.pop(self.attribute, None)
-                _remove_empty_chain(node, root)
-            return
-        if not nodes:
-            nodes = [self._make_stub(root)]
+                self._set(node)
+
+    def _set(self, node):
         if self.action == CREATE:
             return
+        if self.attribute is None:
+            node.text = self.value
+        else:
+            node.set(self.attribute, self.value)
+
+    def _unset(self, nodes, root):
         for node in nodes:
             if self.attribute is None:
-                node.text = self.value
+                node.text = None
             else:
-                node.set(self.attribute, self.value)
+                node.attrib.pop(self.attribute, None)
+            _remove_empty_chain(node, root)
 
     def _matches(self, root):
         try:
@@ -182,26 +217,62 @@ class Edit:
         return result
 
     def _make_stub(self, root):
-        """Create the missing elements on the path, as virt-xml does."""
+        """Create the missing elements on the path, as virt-xml does.
+
+        NOTE(xmlhooks): except a new child of ``<devices>`` for a set:
+        ``./devices/interface/model/@type=virtio`` on a guest without an
+        interface means to tune interfaces, not to add a bare one.
+        Nothing is created unless all of the path can be.
+        """
         if self.steps is None:
             raise EditError("XPath '%s' matches nothing and is too complex "
                             "to create" % self.element_xpath)
-        parent = root
-        path = '.'
-        for step in self.steps:
-            path += '/' + step.text
-            found = step.compiled(parent)
-            if found:
-                parent = found[0]
-                continue
-            child = etree.SubElement(
-                parent, step.qname(),
-                nsmap=({step.prefix: NAMESPACES[step.prefix]}
-                       if step.prefix else None))
-            if step.cond_attr is not None:
-                child.set(step.cond_attr, step.cond_value)
-            parent = child
+        parent, first = self._deepest_existing(root)
+        device = _first_device(self.steps, parent, first, root)
+        if self.action == SET and device is not None:
+            raise EditError(
+                "XPath '%s' matches nothing, and a set does not add <%s> to "
+                "<devices>: add it with xpath.create=%s first"
+                % (self.element_xpath, self.steps[device].tag(),
+                   _join(self.steps[:device + 1])))
+        for step in self.steps[first:]:
+            parent = step.make(parent)
         return parent
+
+    def _deepest_existing(self, root):
+        """The deepest element on the path, and the first step missing."""
+        parent = root
+        for number, step in enumerate(self.steps):
+            found = step.compiled(parent)
+            if not found:
+                return parent, number
+            parent = found[0]
+        return parent, len(self.steps)
+
+
+def _first_device(steps, parent, first, root):
+    """The index of the step that would add a child to ``<devices>``.
+
+    :param steps: the steps of an XPath
+    :param parent: the deepest element of the path that exists
+    :param first: the index of the first step that does not
+    :param root: the ``<domain>`` element
+    :returns: an index into ``steps``, or None
+    """
+    if first < len(steps) and _is_devices(parent, root):
+        return first
+    if (parent is root and first + 1 < len(steps) and
+            steps[first].qname() == 'devices'):
+        return first + 1
+    return None
+
+
+def _is_devices(node, root):
+    return node.tag == 'devices' and node.getparent() is root
+
+
+def _join(steps):
+    return '/'.join(['.'] + [step.text for step in steps])
 
 
 def _remove(node):
@@ -241,115 +312,293 @@ def _split_set(body):
     raise EditError("'%s' is not of the form XPATH=VALUE" % body)
 
 
-def _parse_steps(path):
-    """Turn ``./a/b[@c='d']`` into steps, or None if not creatable."""
-    parts = path.split('/')
-    if parts[0] != '.':
-        return None
-    steps = []
-    for part in parts[1:]:
-        match = _STEP_RE.match(part)
-        if match is None:
-            return None
-        if match.group('prefix') not in (None, *NAMESPACES):
-            return None
-        cond_value = match.group('csq')
-        if cond_value is None:
-            cond_value = match.group('cdq')
-        steps.append(_Step(
-            prefix=match.group('prefix'),
-            name=match.group('name'),
-            position=int(match.group('pos')) if match.group('pos') else None,
-            cond_attr=match.group('cattr'),
-            cond_value=cond_value,
-            text=part,
-            # NOTE(xmlhooks): compiled here, once, like the edit itself.
-            compiled=etree.XPath('./' + part, namespaces=NAMESPACES,
-                                 regexp=False, smart_strings=False)))
-    return tuple(steps)
-
-
 def _not_allowed(xpath, what):
     return EditError("XPath '%s' uses %s, which is not allowed"
                      % (xpath, what))
 
 
-def _check_tokens(xpath):
-    """Refuse what compiles but would fail, or be slow, when applied.
+def _inside(depth):
+    return ' inside a predicate' if depth else ''
 
-    Inside predicates only paths down from the node tested are allowed
-    (no '//', '..', absolute paths or axes that leave its subtree), and
-    predicates nest at most _MAX_PREDICATE_DEPTH deep, so that applying
-    an edit costs about the size of the document, not a power of it.
 
-    :param xpath: an XPath that lxml compiled
+@dataclasses.dataclass(frozen=True)
+class _Checker:
+    """Allow what an edit's XPath may use, on elementpath's syntax tree.
+
+    The rules bound the work of applying an edit (see the hardening
+    guide). Every step walks down from the node it starts from, with the
+    child, attribute, self or namespace axis; the whole XPath may take
+    one descendant step (``//``, ``descendant::``,
+    ``descendant-or-self::``), outside predicates. Predicates, which run
+    once per candidate node, nest at most _MAX_PREDICATE_DEPTH deep.
+    ``..``, absolute paths, variables and the parent, ancestor,
+    preceding, following and sibling axes are refused everywhere; only
+    XPath 1.0 functions may be called, search patterns are literals and
+    concat() takes at most _MAX_CONCAT_ARGUMENTS arguments.
+
+    :ivar xpath: the XPath, for messages
+    """
+
+    xpath: str
+
+    def check(self, tree):
+        """Check a whole XPath.
+
+        :param tree: the root token of its syntax tree
+        :raises: EditError naming the first thing that is not allowed
+        """
+        if self.walk(tree) > 1:
+            raise _not_allowed(self.xpath, "more than one '//' or "
+                               "descendant step")
+
+    def walk(self, token, depth=0):
+        """Check a token and everything below it.
+
+        :param token: an elementpath token
+        :param depth: how many predicates the token is inside
+        :returns: the number of descendant steps in ``token``
+        :raises: EditError naming the first thing that is not allowed
+        """
+        symbol = token.symbol
+        if symbol in _LEAVES:
+            return 0
+        if symbol in _THROUGH:
+            return self._below(token, depth)
+        check = _CHECKS.get(symbol)
+        if check is not None:
+            return check(self, token, depth)
+        raise _not_allowed(self.xpath, "'%s'%s" % (symbol, _inside(depth)))
+
+    def _below(self, token, depth):
+        return sum(self.walk(child, depth) for child in token)
+
+    def path(self, token, depth):
+        """``a/b`` and ``a//b``; alone, ``/`` and ``//`` are absolute."""
+        descending = token.symbol == '//'
+        if descending and depth:
+            raise _not_allowed(self.xpath, "'//' inside a predicate")
+        if len(token) < 2:
+            raise _not_allowed(self.xpath,
+                               'an absolute path' + _inside(depth))
+        return self._below(token, depth) + descending
+
+    def axis(self, token, depth):
+        name = token.symbol
+        if name in _DESCENDANT_AXES and not depth:
+            return 1 + self._below(token, depth)
+        if name not in _LOCAL_AXES:
+            raise _not_allowed(self.xpath, "the axis '%s::'%s"
+                               % (name, _inside(depth)))
+        return self._below(token, depth)
+
+    def predicate(self, token, depth):
+        if depth >= _MAX_PREDICATE_DEPTH:
+            raise _not_allowed(self.xpath, 'predicates nested more than %d '
+                               'deep' % _MAX_PREDICATE_DEPTH)
+        self.walk(token[1], depth + 1)
+        return self.walk(token[0], depth)
+
+    def function(self, token, depth):
+        name = token.symbol
+        for index in _LITERAL_ARGUMENTS.get(name, ()):
+            if index < len(token) and token[index].symbol != '(string)':
+                raise _not_allowed(self.xpath, "a pattern of %s() that is "
+                                   "not a string literal" % name)
+        if name == 'concat' and len(token) > _MAX_CONCAT_ARGUMENTS:
+            raise _not_allowed(self.xpath, 'concat() of more than %d '
+                               'arguments' % _MAX_CONCAT_ARGUMENTS)
+        return self._below(token, depth)
+
+    def prefixed(self, token, depth):
+        # NOTE(xmlhooks): elementpath refuses undeclared prefixes already;
+        # this keeps the promise whatever its defaults.
+        prefix = token[0].value
+        if prefix not in NAMESPACES and prefix != 'xml':
+            raise _unknown_prefix(self.xpath, prefix)
+        return self.walk(token[1], depth)
+
+    def parent(self, token, depth):
+        raise _not_allowed(self.xpath, "'..'" + _inside(depth))
+
+    def variable(self, token, depth):
+        # NOTE(xmlhooks): no variables are defined, and lxml reports one
+        # only when the predicate that uses it is evaluated.
+        raise _not_allowed(self.xpath, 'a variable')
+
+
+_CHECKS = {
+    '/': _Checker.path, '//': _Checker.path, '[': _Checker.predicate,
+    ':': _Checker.prefixed, '..': _Checker.parent, '$': _Checker.variable,
+}
+_CHECKS.update((axis, _Checker.axis) for axis in (
+    'child', 'attribute', 'self', 'namespace', 'descendant',
+    'descendant-or-self', 'parent', 'ancestor', 'ancestor-or-self',
+    'preceding', 'preceding-sibling', 'following', 'following-sibling'))
+_CHECKS.update((name, _Checker.function) for name in _FUNCTIONS)
+
+
+def _unknown_prefix(xpath, prefix):
+    return EditError("XPath '%s' uses the unknown namespace prefix '%s'"
+                     % (xpath, prefix))
+
+
+def _grammar_error(xpath, error):
+    """Turn an elementpath error into an EditError."""
+    code, token = str(error.code or ''), error.token
+    if code.endswith(_UNDECLARED_PREFIX) and token is not None and len(
+            token):
+        return _unknown_prefix(xpath, token[0].value)
+    if code.endswith(_UNKNOWN_FUNCTION) and getattr(
+            token, 'symbol', None) == '(name)':
+        return EditError("XPath '%s' calls '%s()', which is not an XPath "
+                         "1.0 function" % (xpath, token.value))
+    where = getattr(token, 'position', None)
+    if where:
+        return EditError("XPath '%s' is invalid at character %d: %s"
+                         % (xpath, where[-1], error.message))
+    return EditError("XPath '%s' is invalid: %s" % (xpath, error.message))
+
+
+def _syntax_tree(xpath):
+    """Parse an XPath with elementpath's XPath 1.0 parser.
+
+    :param xpath: the XPath
+    :returns: the root token of its syntax tree
+    :raises: EditError if it is not XPath 1.0
+    """
+    # NOTE(xmlhooks): a parser keeps the state of the parse it runs, so
+    # each parse has its own; making one costs a few microseconds.
+    parser = elementpath.XPath1Parser(namespaces=NAMESPACES)
+    try:
+        return parser.parse(xpath)
+    except elementpath.ElementPathError as e:
+        raise _grammar_error(xpath, e)
+
+
+def _check(xpath):
+    """Refuse what is not allowed, or would fail only when applied.
+
+    :param xpath: the XPath of an edit, without a final ``/@attr``
+    :returns: the root token of its syntax tree
     :raises: EditError naming the first thing that is not allowed
     """
-    depth = 0
-    # NOTE(xmlhooks): whether the last token ends an operand tells a
-    # path separator '/' from the start of an absolute path, and '*'
-    # the name test from '*' the multiplication (XPath 1.0, 3.7).
-    operand = False
-    for match in _TOKEN_RE.finditer(xpath):
-        char, name = match.group('char'), match.group('name')
-        if char is not None and char.isspace():
-            continue
-        if match.group('literal') or match.group('number'):
-            operand = True
-        elif match.group('parent'):
-            if depth:
-                raise _not_allowed(xpath, "'..' inside a predicate")
-            operand = True
-        elif match.group('descend'):
-            if depth:
-                raise _not_allowed(xpath, "'//' inside a predicate")
-            operand = False
-        elif name is not None:
-            after = (match.group('after') or '').strip()
-            if operand and name in _OPERATORS:
-                operand = False
-            elif after == '::':
-                if depth and name in _PREDICATE_AXES:
-                    raise _not_allowed(xpath, "the axis '%s::' inside a "
-                                       "predicate" % name)
-                operand = False
-            elif after == ':':
-                # NOTE(xmlhooks): lxml reports an unknown prefix only when
-                # the step that uses it is evaluated.
-                if name not in NAMESPACES and name != 'xml':
-                    raise EditError("XPath '%s' uses the unknown namespace "
-                                    "prefix '%s'" % (xpath, name))
-                operand = False
-            elif after == '(':
-                # NOTE(xmlhooks): lxml reports an unknown function only
-                # when the predicate that calls it is evaluated.
-                if name not in _FUNCTIONS:
-                    raise EditError("XPath '%s' calls '%s()', which is not "
-                                    "an XPath 1.0 function" % (xpath, name))
-                operand = False
-            else:
-                operand = True
-        elif char == '[':
-            depth += 1
-            if depth > _MAX_PREDICATE_DEPTH:
-                raise _not_allowed(xpath, 'predicates nested more than %d '
-                                   'deep' % _MAX_PREDICATE_DEPTH)
-            operand = False
-        elif char == '/':
-            if depth and not operand:
-                raise _not_allowed(xpath, 'an absolute path inside a '
-                                   'predicate')
-            operand = False
-        elif char == '$':
-            # NOTE(xmlhooks): no variables are defined, and lxml reports
-            # one only when the predicate that uses it is evaluated.
-            raise _not_allowed(xpath, 'a variable')
-        elif char == '*':
-            operand = not operand
-        else:
-            if char == ']':
-                depth -= 1
-            operand = char in '.)]'
+    try:
+        tree = _syntax_tree(xpath)
+        _Checker(xpath).check(tree)
+    except RecursionError:
+        # NOTE(xmlhooks): only a profile can hold an XPath this long;
+        # flavor values stop at 255 characters.
+        raise EditError("XPath '%s' is nested too deeply" % xpath)
+    return tree
+
+
+def _quote(value):
+    return "'%s'" % value if "'" not in value else '"%s"' % value
+
+
+def _name_test(token):
+    """``(prefix, name)`` of a creatable name test, or None."""
+    if token.symbol == '(name)':
+        prefix, name = None, token.value
+    elif token.symbol == ':' and token[1].symbol == '(name)':
+        prefix, name = token[0].value, token[1].value
+    else:
+        return None
+    if prefix not in (None, *NAMESPACES) or not _CREATABLE_NAME_RE.match(
+            name):
+        return None
+    return prefix, name
+
+
+def _condition(token):
+    """``(position, attribute, value)`` of a creatable predicate, or None.
+
+    A creatable predicate is ``[N]`` or ``[@attr='value']``.
+    """
+    if token.symbol == '(integer)':
+        return (token.value, None, None) if token.value > 0 else None
+    if token.symbol != '=' or token[1].symbol != '(string)':
+        return None
+    attr = token[0]
+    if attr.symbol != '@' or attr[0].symbol != '(name)':
+        return None
+    if not _CREATABLE_NAME_RE.match(attr[0].value):
+        return None
+    return None, attr[0].value, token[1].value
+
+
+def _step(token):
+    """The :class:`_Step` of one creatable location step, or None."""
+    condition = (None, None, None)
+    if token.symbol == '[':
+        token, condition = token[0], _condition(token[1])
+        if condition is None:
+            return None
+    name = _name_test(token)
+    if name is None:
+        return None
+    prefix, local = name
+    position, cond_attr, cond_value = condition
+    text = local if prefix is None else '%s:%s' % (prefix, local)
+    if position is not None:
+        text += '[%d]' % position
+    elif cond_attr is not None:
+        text += '[@%s=%s]' % (cond_attr, _quote(cond_value))
+    return _Step(prefix=prefix, name=local, position=position,
+                 cond_attr=cond_attr, cond_value=cond_value, text=text,
+                 # NOTE(xmlhooks): compiled here, once, like the edit.
+                 compiled=etree.XPath('./' + text, namespaces=NAMESPACES,
+                                      regexp=False, smart_strings=False))
+
+
+def _creatable_steps(tree):
+    """The steps of ``./a/b[@c='d']/e[2]``, or None if not creatable.
+
+    :param tree: the root token of the XPath's syntax tree
+    """
+    steps = []
+    while tree.symbol == '/' and len(tree) == 2:
+        step = _step(tree[1])
+        if step is None:
+            return None
+        steps.append(step)
+        tree = tree[0]
+    if tree.symbol != '.':
+        return None
+    return tuple(reversed(steps))
+
+
+def _split_action(text):
+    """``(action, xpath, value)`` of an edit's text."""
+    for action in (DELETE, CREATE):
+        prefix = 'xpath.%s=' % action
+        if text.startswith(prefix):
+            return action, text[len(prefix):], None
+    if text.startswith('xpath.set='):
+        return (SET, *_split_set(text[len('xpath.set='):]))
+    if text.startswith('xpath.'):
+        raise EditError("unknown action '%s': use xpath.set, xpath.create "
+                        "or xpath.delete" % text.split('=', 1)[0])
+    return (SET, *_split_set(text))
+
+
+def _split_attribute(action, xpath):
+    """``(element_xpath, attribute)``: the attribute a set sets, if any."""
+    head, _sep, last = xpath.rpartition('/')
+    attr_match = _ATTR_RE.match(last)
+    if not attr_match:
+        return xpath, None
+    if action != SET:
+        raise EditError("xpath.%s needs an element, not the attribute "
+                        "'%s'" % (action, last))
+    if attr_match.group('prefix'):
+        raise EditError("namespaced attribute '%s' is not supported" % last)
+    attribute = attr_match.group('name')
+    try:
+        etree.Element('x').set(attribute, '')
+    except ValueError:
+        raise EditError("invalid attribute name '%s'" % attribute)
+    return head, attribute
 
 
 def parse(text):
@@ -365,52 +614,24 @@ def parse(text):
         # edit is applied; refuse it when the spec is parsed instead.
         raise EditError('character U+%04X at position %d is not allowed in '
                         'XML' % (ord(bad.group()), bad.start()))
-    if text.startswith('xpath.delete='):
-        action, xpath, value = DELETE, text[len('xpath.delete='):], None
-    elif text.startswith('xpath.create='):
-        action, xpath, value = CREATE, text[len('xpath.create='):], None
-    elif text.startswith('xpath.set='):
-        action = SET
-        xpath, value = _split_set(text[len('xpath.set='):])
-    elif text.startswith('xpath.'):
-        raise EditError("unknown action '%s': use xpath.set, xpath.create "
-                        "or xpath.delete" % text.split('=', 1)[0])
-    else:
-        action = SET
-        xpath, value = _split_set(text)
+    action, xpath, value = _split_action(text)
     xpath = xpath.strip()
     if not xpath.startswith('./'):
         raise EditError("XPath '%s' must be relative to <domain> and start "
                         "with './'" % xpath)
-    value = value or None
-
-    element_xpath, attribute = xpath, None
-    head, _sep, last = xpath.rpartition('/')
-    attr_match = _ATTR_RE.match(last)
-    if attr_match:
-        if action != SET:
-            raise EditError("xpath.%s needs an element, not the attribute "
-                            "'%s'" % (action, last))
-        if attr_match.group('prefix'):
-            raise EditError("namespaced attribute '%s' is not supported"
-                            % last)
-        element_xpath, attribute = head, attr_match.group('name')
-        try:
-            etree.Element('x').set(attribute, '')
-        except ValueError:
-            raise EditError("invalid attribute name '%s'" % attribute)
-
+    element_xpath, attribute = _split_attribute(action, xpath)
     try:
         # NOTE(xmlhooks): EXSLT regular expressions are off: they are the
         # one part of lxml's XPath that can cost more than linear time.
         compiled = etree.XPath(element_xpath, namespaces=NAMESPACES,
                                regexp=False, smart_strings=False)
-        _check_tokens(element_xpath)
-        # NOTE(xmlhooks): an unknown prefix only shows on evaluation, so
-        # evaluate once on an empty document to report it now.
-        compiled(etree.Element('domain'))
     except etree.XPathError as e:
         raise EditError("XPath '%s' is invalid: %s" % (element_xpath, e))
-    return Edit(action=action, xpath=xpath, value=value,
+    # NOTE(xmlhooks): lxml compiles what it will evaluate, and reports
+    # syntax errors; the check then refuses what lxml would report only
+    # when evaluating (unknown prefixes, functions, variables) and what
+    # could cost more than the rules allow.
+    tree = _check(element_xpath)
+    return Edit(action=action, xpath=xpath, value=value or None,
                 element_xpath=element_xpath, attribute=attribute,
-                steps=_parse_steps(element_xpath), _compiled=compiled)
+                steps=_creatable_steps(tree), _compiled=compiled)

@@ -17,10 +17,11 @@ compute with ``xmlhooks.LibvirtDriver`` over Nova's fake libvirt (the
 functional test harness of this project), then boots, hard reboots, soft
 reboots and resizes a server whose flavor uses an example profile from
 ``etc/xmlhooks.d``, an inline ``xmlhooks:xml:*`` edit and, when the
-``smbios`` customiser is installed, a typed spec. After each step it shows
-which customisations are in the XML Nova gave libvirt, and the diff against
-the XML stock Nova generated for the same step. The last line is the
-verdict; the exit status follows it.
+``smbios`` customiser is installed, a typed spec. It first shows the
+flavor's specs and what the profiles they name contain. After each step it
+shows which customisations are in the XML Nova gave libvirt, and a unified
+diff, with context lines, against the XML stock Nova generated for the same
+step. The last line is the verdict; the exit status follows it.
 """
 
 import argparse
@@ -34,16 +35,22 @@ import time
 import unittest
 
 import fixtures
+from lxml import etree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from nova.virt.libvirt import driver as libvirt_driver  # noqa: E402
 
+from nova_xmlhooks import metadata  # noqa: E402
 from tests.functional import base  # noqa: E402
 
 EXAMPLES = os.path.join(ROOT, 'etc', 'xmlhooks.d')
 OUT = sys.stdout
+#: lines of context around each change in the diffs
+CONTEXT = 2
+#: the longest diff shown for one step
+MAX_DIFF_LINES = 60
 
 #: (label, XPath that must select something, spec key, spec value)
 INLINE = ('inline xml edit', "./features/vmport[@state='off']",
@@ -70,6 +77,49 @@ def _say(text=''):
 def _installed_customizers():
     return {ep.name for ep in importlib.metadata.entry_points(
         group='nova_xmlhooks.customizers')}
+
+
+def _pretty(root):
+    return etree.tostring(root, encoding='unicode', pretty_print=True)
+
+
+def split_record(xml):
+    """Take the record of the applied rules out of a domain XML.
+
+    NOTE(xmlhooks): the record in ``<metadata>`` repeats the specs; the
+    diff leaves it out and counts its lines instead. Both sides of a diff
+    are printed by lxml alike, so only real changes show.
+
+    :returns: ``(the XML without the record, the record's lines)``
+    """
+    parser = etree.XMLParser(remove_blank_text=True)
+    root = etree.fromstring(xml.encode('utf-8'), parser)
+    lines = 0
+    for node in root.iterfind('metadata/{%s}customization'
+                              % metadata.XMLHOOKS_NS):
+        lines += len(_pretty(node).splitlines())
+        node.getparent().remove(node)
+    return _pretty(root), lines
+
+
+def diff_against_stock(stock, xml):
+    """A unified diff from stock Nova's XML to the customised one.
+
+    :returns: ``(diff lines, lines of rule record left out)``
+    """
+    old, _ = split_record(stock)
+    new, record = split_record(xml)
+    diff = difflib.unified_diff(old.splitlines(), new.splitlines(),
+                                'stock nova', 'nova-xmlhooks', n=CONTEXT,
+                                lineterm='')
+    return list(diff), record
+
+
+def profile_text(path):
+    """A profile file as the operator wrote it, less its comments."""
+    with open(path) as handle:
+        return [line.rstrip('\n') for line in handle
+                if line.strip() and not line.lstrip().startswith('#')]
 
 
 class Demo(base.XmlHooksTestBase):
@@ -104,7 +154,11 @@ class Demo(base.XmlHooksTestBase):
         return wrapper
 
     def _profiles(self):
-        chosen = []
+        """Install the example profiles.
+
+        :returns: ``{name: where it comes from}``
+        """
+        chosen = {}
         for name in ('no-tablet', 'licensing'):
             path = os.path.join(EXAMPLES, name + '.yaml')
             if name == 'licensing' and 'smbios' not in self.CUSTOMIZERS:
@@ -112,15 +166,21 @@ class Demo(base.XmlHooksTestBase):
             if os.path.exists(path):
                 with open(path) as handle:
                     self.write_profile(name + '.yaml', handle.read())
-                chosen.append(name)
+                chosen[name] = os.path.relpath(path, ROOT)
         if not chosen:
-            _say('  (no example profile in etc/xmlhooks.d; using a '
-                 'built-in one)')
             self.write_profile('no-tablet.yaml', (
                 'no-tablet:\n  xml:\n'
                 "    - xpath.delete=./devices/input[@type='tablet']\n"))
-            chosen.append('no-tablet')
+            chosen['no-tablet'] = ('built in: no example profile in '
+                                   'etc/xmlhooks.d')
         return chosen
+
+    def _show_profiles(self, profiles):
+        for name, source in profiles.items():
+            _say('Profile %s (%s):' % (name, source))
+            path = os.path.join(self.profile_dir, name + '.yaml')
+            for line in profile_text(path):
+                _say('   ' + line)
 
     def _report(self, step, xml, checks, stock=None):
         _say('== %s' % step)
@@ -132,21 +192,18 @@ class Demo(base.XmlHooksTestBase):
             _say('   %s %-32s %s' % ('\u2713' if found else '\u2717', label,
                                      expression))
         if stock is not None:
-            diff = [line.rstrip('\n') for line in difflib.unified_diff(
-                stock.splitlines(True), xml.splitlines(True), n=0)
-                if line[:1] in '+-' and line[:3] not in ('+++', '---')]
-            # NOTE(xmlhooks): the record of the applied rules in
-            # <metadata> repeats the specs; count it, show the rest.
-            record = [line for line in diff if 'xmlhooks:' in line]
-            diff = [line for line in diff if 'xmlhooks:' not in line]
-            _say('   diff against stock nova (plus %d lines of rule record '
-                 'in <metadata>):' % len(record))
-            for line in diff[:20]:
-                _say('     ' + line)
-            if len(diff) > 20:
-                _say('     ... %d more' % (len(diff) - 20))
+            self._show_diff(stock, xml)
         if not ok:
             self.failures.append(step)
+
+    def _show_diff(self, stock, xml):
+        diff, record = diff_against_stock(stock, xml)
+        _say('   diff against stock nova (%d lines of rule record in '
+             '<metadata> left out):' % record)
+        for line in diff[:MAX_DIFF_LINES]:
+            _say('     ' + line)
+        if len(diff) > MAX_DIFF_LINES:
+            _say('     ... %d more' % (len(diff) - MAX_DIFF_LINES))
 
     def _step_defined(self, step, server, mark, checks):
         events = self.domain_events(server, since=mark)
@@ -170,6 +227,7 @@ class Demo(base.XmlHooksTestBase):
         _say('Flavor extra specs:')
         for key in sorted(specs):
             _say('   %s = %s' % (key, specs[key]))
+        self._show_profiles(profiles)
         self.flags(allow_resize_to_same_host=True)
         self.start_compute(hostname='compute1')
 

@@ -15,15 +15,31 @@
 NOTE(xmlhooks): the configuration reference, the sample file, the extra
 spec reference and the list of customisers are all rendered from the
 installed package at build time, so the docs cannot drift from the code.
+The project's own extensions live in ``doc/ext``, as nova's do.
 """
 
+import os
+import sys
+
+# NOTE(xmlhooks): doc/ goes on the path so that the extensions in doc/ext
+# import as ext.*; they are part of the docs, not of the installed package.
+sys.path.insert(0, os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
 extensions = [
+    'sphinx.ext.graphviz',
     'openstackdocstheme',
     'oslo_config.sphinxext',
     'oslo_config.sphinxconfiggen',
     'stevedore.sphinxext',
-    'nova_xmlhooks.sphinxext',
+    'ext.extra_specs',
+    'ext.cookbook',
 ]
+
+# sphinx.ext.graphviz: SVG scales with the page and keeps its text
+# searchable; the dot command comes from the graphviz package (bindep.txt,
+# profile doc).
+graphviz_output_format = 'svg'
 
 # openstackdocstheme
 openstackdocs_repo_name = 'x/nova-xmlhooks'

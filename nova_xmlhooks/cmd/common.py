@@ -76,6 +76,8 @@ def parse_domain(xml, what):
     """
     try:
         root = engine_mod.parse_domain(xml)
+    except exception.DoctypeError as e:
+        raise CommandError('%s: %s' % (what, error_message(e)))
     except exception.XmlHooksError:
         # NOTE(xmlhooks): lxml's message for an empty or binary file is
         # long and says nothing useful; the line number is enough.

@@ -21,8 +21,11 @@ SECURITY_LABELS = 'security_labels'
 HOST_PATHS = 'host_paths'
 DEVICES_PASSTHROUGH = 'devices_passthrough'
 RESOURCES = 'resources'
+NETWORK_EXPOSURE = 'network_exposure'
+HOST_RESOURCES = 'host_resources'
 SENSITIVE_CATEGORIES = (QEMU_PASSTHROUGH, SECURITY_LABELS, HOST_PATHS,
-                        DEVICES_PASSTHROUGH, RESOURCES)
+                        DEVICES_PASSTHROUGH, RESOURCES, NETWORK_EXPOSURE,
+                        HOST_RESOURCES)
 
 DEFAULT_SCHEMA_PATH = '/usr/share/libvirt/schemas/domain.rng'
 
@@ -100,7 +103,9 @@ Possible values:
             ('fail', 'Abort the operation with an error that names the '
                      'key and the reason. A build is not rescheduled.'),
             ('skip', 'Log a warning naming the key and the reason, and use '
-                     "Nova's XML unmodified."),
+                     "Nova's XML unmodified; when only the profiles an "
+                     "image selects are at fault, apply the rest without "
+                     "them."),
         ],
         help="""
 What to do when a customisation cannot be resolved or applied.
@@ -125,14 +130,35 @@ changes something in one of these categories is refused (an error under
 * ``qemu_passthrough``: the QEMU namespace (``<qemu:commandline>`` and the
   like), which bypasses libvirt's security drivers.
 * ``security_labels``: ``<seclabel>``.
-* ``host_paths``: values naming a host file, device or program (disk,
-  filesystem, serial and console sources, kernel, initrd, loader, nvram,
-  emulator, interface scripts, fw_cfg entry files, audio files and ALSA
-  devices, the virtiofsd binary, DRM render nodes).
-* ``devices_passthrough``: ``<hostdev>``, and new disks or interfaces.
+* ``host_paths``: values naming a host file, device, socket or program (disk,
+  backing store, filesystem, serial and console sources at any depth,
+  kernel, initrd, loader, nvram, emulator, interface scripts, fw_cfg entry
+  files, audio files, devices and servers, the virtiofsd binary, DRM render
+  nodes, D-Bus display addresses, shared memory names), and disk formats,
+  which decide whether a header the guest wrote names host files.
+* ``devices_passthrough``: ``<hostdev>``, ``<tpm>``, ``<smartcard>``, and new
+  disks, interfaces or filesystems: changing what one that Nova attached
+  is (its source at any depth, backing chain, format, target, read-only
+  flag...) attaches a new one.
 * ``resources``: ``<vcpu>``, ``<memory>``, ``<currentMemory>``,
-  ``<cputune>``, ``<numatune>`` and ``<memoryBacking>``, which Nova's
-  resource tracker and placement account for.
+  ``<cputune>``, ``<numatune>``, ``<memoryBacking>``, memory devices and
+  ``<launchSecurity>``, which Nova's resource tracker and placement account
+  for.
+* ``network_exposure``: what the host listens on or connects to for the
+  guest: graphics listeners (VNC, SPICE, RDP, D-Bus), how character devices
+  (serial, console, parallel, channel, redirdev, smartcard, rng) are
+  connected (TCP, UDP, UNIX...), what interfaces are connected to,
+  network disk and backing store servers, ``<vsock>``, audio servers.
+* ``host_resources``: host resources outside placement: ``<shmem>`` (host
+  memory shared between guests), crash and watchdog actions that dump the
+  guest's memory on the host (``coredump-destroy``, ``coredump-restart``,
+  ``dump``) or keep it there (``preserve``), lock manager leases, audio
+  backends that use the host's sound devices or servers, and the host's
+  GPU (graphics ``<gl>``, video 3D acceleration).
+
+Values are read the way libvirt reads them (an attribute whatever its
+namespace, the whole text of an element), whether ``validate_schema`` is on
+or not. A change can fall in several categories and then needs them all.
 
 Possible values:
 

@@ -13,10 +13,12 @@
 """The plugin interface of a customiser.
 
 A customiser owns one key family, ``xmlhooks:<family>:...``. It declares
-its keys once, as nova ``ExtraSpecValidator`` objects: the same
-declarations drive nova-api's extra spec validation, the compute-side
-checks and the extra spec reference in the docs. It parses a value into a
-payload once, and applies the rules of its family to an lxml tree.
+its keys once, as :class:`KeyValidator` objects: the same declarations
+drive nova-api's extra spec validation (converted to nova's own validator
+objects by :mod:`nova_xmlhooks.api_validation`), the compute-side checks,
+``nova-xmlhooks list`` and the extra spec reference in the docs. It parses
+a value into a payload once, and applies the rules of its family to an
+lxml tree.
 
 Customisers are found through the ``nova_xmlhooks.customizers`` stevedore
 namespace, so another package can ship its own.
@@ -25,10 +27,8 @@ namespace, so another package can ship its own.
 import abc
 import dataclasses
 import re
+import types
 import typing as ty
-
-from nova.api.validation.extra_specs import base as nova_validators
-from nova import exception as nova_exception
 
 from nova_xmlhooks import messages
 
@@ -86,27 +86,154 @@ def check_xml_text(value):
                          % ord(bad.group()))
 
 
-class KeyValidator(nova_validators.ExtraSpecValidator):
-    """A key declaration that also runs the customiser's own parser.
+def check_spec(validator, key, value, parser=None):
+    """Check a spec against its declaration, then parse it.
 
-    NOTE(xmlhooks): nova's validator only knows enums, patterns and
-    integer ranges; XPath syntax and the like need the parser, so nova-api
-    rejects exactly what the compute would reject.
+    NOTE(xmlhooks): the one path of both the compute
+    (:meth:`Customizer.check_key`) and nova-api
+    (:mod:`nova_xmlhooks.api_validation`), so that both refuse the same
+    specs with the same reasons.
+
+    :param validator: the :class:`KeyValidator` that declares ``key``
+    :param key: the spec key
+    :param value: its value
+    :param parser: a callable ``(key, value)``, e.g. a customiser's
+        :meth:`Customizer.parse`, or None
+    :returns: what ``parser`` returned, or None
+    :raises: ValueError with a one-line reason
+    """
+    validator.check(key, value)
+    check_xml_text(value)
+    return parser(key, value) if parser is not None else None
+
+
+#: The value types a declaration may have, as in nova's validators.
+VALUE_TYPES = (str, int, bool)
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyValidator:
+    """The declaration of one key of a family.
+
+    It has the fields of nova's ``ExtraSpecValidator``, with the same
+    meaning, and :meth:`check` refuses exactly what nova's ``validate``
+    refuses; :func:`nova_xmlhooks.api_validation.validators` turns it into
+    nova's object for nova-api.
+
+    NOTE(xmlhooks): a plain object rather than nova's class because
+    importing ``nova.api.validation`` takes seconds, and the operator
+    command and nova-compute only need to check keys.
+
+    :ivar name: the key, with ``{parameter}`` placeholders, e.g.
+        ``xmlhooks:kvm:{feature}``
+    :ivar description: what the key does, in reStructuredText
+    :ivar value: the value spec: ``type`` (``str``, ``int`` or ``bool``),
+        ``description``, and ``pattern`` or ``enum`` for strings, ``min``
+        and ``max`` for integers
+    :ivar deprecated: whether the key is deprecated
+    :ivar parameters: for each placeholder, its ``name``, the regular
+        expression ``pattern`` it must match and a ``description``
+    :ivar name_regex: the regular expression keys must match, built as
+        nova builds it
     """
 
-    def __init__(self, *args, parser=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.parser = parser
+    name: str
+    description: str
+    value: ty.Mapping[str, ty.Any]
+    deprecated: bool = False
+    parameters: ty.Sequence[ty.Mapping[str, ty.Any]] = ()
+    name_regex: str = dataclasses.field(init=False, repr=False)
+    _name_re: re.Pattern = dataclasses.field(init=False, repr=False,
+                                             compare=False)
+    _value_re: ty.Optional[re.Pattern] = dataclasses.field(
+        init=False, repr=False, compare=False)
 
-    def validate(self, name, value):
-        super().validate(name, value)
-        if self.parser is not None:
-            try:
-                check_xml_text(value)
-                self.parser(name, value)
-            except ValueError as e:
-                raise nova_exception.ValidationError(
-                    "Validation failed; '%s': %s" % (name, e))
+    def __post_init__(self):
+        kind = self.value.get('type')
+        if kind not in VALUE_TYPES:
+            raise ValueError('%s: unsupported value type %r'
+                             % (self.name, kind))
+        # NOTE(xmlhooks): nova uses a present but empty pattern as None,
+        # and fails on it with a TypeError; refuse it here instead.
+        if kind is str and 'pattern' in self.value and not (
+                self.value['pattern']):
+            raise ValueError('%s: the value pattern is empty' % self.name)
+        # NOTE(xmlhooks): read-only copies, so that the compiled
+        # expressions below always match what the declaration says.
+        setattr_ = object.__setattr__
+        setattr_(self, 'value', types.MappingProxyType(dict(self.value)))
+        setattr_(self, 'parameters', tuple(
+            types.MappingProxyType(dict(p)) for p in self.parameters))
+        setattr_(self, 'name_regex', _name_regex(self.name, self.parameters))
+        setattr_(self, '_name_re', re.compile(self.name_regex))
+        setattr_(self, '_value_re', re.compile(self.value['pattern'])
+                 if kind is str and 'pattern' in self.value else None)
+
+    def matches(self, key):
+        """Whether a key is one of the keys this declares.
+
+        :param key: a spec key
+        :returns: a bool
+        """
+        return self._name_re.fullmatch(key) is not None
+
+    def check(self, key, value):
+        """Check a key and a value the way nova's validator does.
+
+        :param key: a spec key
+        :param value: its value, a str
+        :raises: ValueError with a one-line reason that quotes the value,
+            not the key
+        """
+        if not self.matches(key):
+            raise ValueError("expected a name of format '%s'" % self.name)
+        kind = self.value['type']
+        if kind is int:
+            self._check_int(value)
+        elif kind is bool:
+            self._check_bool(value)
+        else:
+            self._check_str(value)
+
+    def _check_str(self, value):
+        if self._value_re is not None:
+            if not self._value_re.fullmatch(value):
+                raise ValueError("'%s' is not of the format '%s'."
+                                 % (value, self.value['pattern']))
+        elif 'enum' in self.value and value not in self.value['enum']:
+            raise ValueError("'%s' is not one of: %s." % (value, ', '.join(
+                str(x) for x in self.value['enum'])))
+
+    def _check_int(self, value):
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError("'%s' is not a valid integer value." % value)
+        if 'max' in self.value and self.value['max'] < number:
+            raise ValueError("'%s' is greater than the max value of '%s'."
+                             % (number, self.value['max']))
+        if 'min' in self.value and self.value['min'] > number:
+            raise ValueError("'%s' is less than the min value of '%s'."
+                             % (number, self.value['min']))
+
+    def _check_bool(self, value):
+        # NOTE(xmlhooks): imported here, as only boolean keys need it;
+        # nova's validator uses the same function.
+        from oslo_utils import strutils
+        try:
+            strutils.bool_from_string(value, strict=True)
+        except ValueError:
+            raise ValueError("'%s' is not a valid boolean-like value."
+                             % value)
+
+
+def _name_regex(name, parameters):
+    # NOTE(xmlhooks): exactly nova's construction: the literal parts of
+    # the name are not escaped, so a '.' matches any character there too.
+    for param in parameters:
+        name = name.replace('{%s}' % param['name'], '(?P<%s>%s)' % (
+            param['name'], param['pattern']))
+    return name
 
 
 class Customizer(metaclass=abc.ABCMeta):
@@ -133,7 +260,7 @@ class Customizer(metaclass=abc.ABCMeta):
         """Declare the keys of this family.
 
         :returns: a list of :class:`KeyValidator`; names start with
-            ``xmlhooks:<family>:``
+            ``xmlhooks:<family>:``. Called once per customiser.
         """
 
     @abc.abstractmethod
@@ -155,34 +282,30 @@ class Customizer(metaclass=abc.ABCMeta):
         :param root: the ``<domain>`` lxml element, changed in place
         :param rules: this family's :class:`Rule` objects, in order
         :param context: a :class:`DomainContext`
+        :returns: None; or the keys of the rules that added nothing
+            because the document already had what they ask for, which
+            the record marks so that a later application leaves it be
         :raises: nova_xmlhooks.exception.RuleError naming the rule
         """
 
     def validators(self):
-        """The key declarations, with this customiser's parser attached.
+        """The key declarations, built once.
 
-        :returns: a list of :class:`KeyValidator`
+        :returns: a tuple of :class:`KeyValidator`
         """
         if self._validators is None:
-            validators = self.declarations()
-            for validator in validators:
-                validator.parser = self.parse
-            self._validators = validators
+            self._validators = tuple(self.declarations())
         return self._validators
 
     def check_key(self, key, value):
         """Check a key and value against the declarations and parse it.
 
+        :param key: the full key
+        :param value: the value
         :returns: the payload
         :raises: ValueError with a one-line reason
         """
         for validator in self.validators():
-            if re.fullmatch(validator.name_regex, key):
-                try:
-                    nova_validators.ExtraSpecValidator.validate(
-                        validator, key, value)
-                except nova_exception.ValidationError as e:
-                    raise ValueError(str(e).replace('Validation failed; ', ''))
-                check_xml_text(value)
-                return self.parse(key, value)
+            if validator.matches(key):
+                return check_spec(validator, key, value, self.parse)
         raise ValueError('unknown key')

@@ -17,6 +17,7 @@ set a feature's policy per flavor on ``<cpu><feature>``, replacing the
 policy Nova gave the same feature.
 """
 
+import dataclasses
 import re
 
 from nova_xmlhooks.customizers import base
@@ -66,7 +67,7 @@ class CpuCustomizer(base.Customizer):
                              'name such as vmx')
         if value not in POLICIES:
             raise ValueError('must be one of: %s' % ', '.join(POLICIES))
-        return (feature, value)
+        return FeaturePolicy(feature, value)
 
     def apply(self, root, rules, context):
         cpu = root.find('cpu')
@@ -79,6 +80,13 @@ class CpuCustomizer(base.Customizer):
                 rules[0].key, 'the guest CPU has no mode or model to set '
                 'features on (Nova wrote none; check [libvirt] cpu_mode)')
         for rule in rules:
-            feature, policy = rule.payload
-            elements.named_child(cpu, 'feature', feature).set(
-                'policy', policy)
+            elements.named_child(cpu, 'feature', rule.payload.feature).set(
+                'policy', rule.payload.policy)
+
+
+@dataclasses.dataclass(frozen=True)
+class FeaturePolicy:
+    """``xmlhooks:cpu:feature.{name}``: a feature and its policy."""
+
+    feature: str
+    policy: str

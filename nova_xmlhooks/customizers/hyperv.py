@@ -18,7 +18,9 @@ Nova only enables a fixed set of enlightenments, and only for guests with
 element Nova wrote is changed in place, never duplicated.
 """
 
+import dataclasses
 import re
+import typing as ty
 
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks.customizers import elements
@@ -34,6 +36,7 @@ SWITCHES = (
 )
 #: QEMU refuses fewer retries than this; it is also what Nova writes.
 MIN_SPINLOCK_RETRIES = 4095
+_MAX_SPINLOCK_RETRIES = 0xffffffff
 #: libvirt's schema allows at most 12 characters and no comma.
 _VENDOR_ID_RE = re.compile(r'[\x20-\x2b\x2d-\x7e]{1,12}')
 _STATE = ('on', 'off')
@@ -100,94 +103,136 @@ class HypervCustomizer(base.Customizer):
 
     def parse(self, key, value):
         name = key.split(':', 2)[2]
-        if name == 'mode':
-            if value not in ('custom', 'passthrough'):
-                raise ValueError("must be 'custom' or 'passthrough'")
-            return ('mode', value)
-        if name == 'spinlocks':
-            if value in _STATE:
-                return ('spinlocks', value, None)
-            if not value.isascii() or not value.isdigit():
-                raise ValueError("must be 'on', 'off' or a retry count")
-            retries = int(value)
-            if not MIN_SPINLOCK_RETRIES <= retries <= 0xffffffff:
-                raise ValueError('retries must be between %d and %d'
-                                 % (MIN_SPINLOCK_RETRIES, 0xffffffff))
-            return ('spinlocks', 'on', retries)
-        if name == 'vendor_id':
-            if value in _STATE:
-                return ('vendor_id', value, None)
-            if not _VENDOR_ID_RE.fullmatch(value):
-                raise ValueError("must be 'on', 'off' or 1 to 12 printable "
-                                 "ASCII characters without a comma")
-            return ('vendor_id', 'on', value)
-        if name not in SWITCHES:
-            raise ValueError('unknown Hyper-V feature')
-        if value not in _STATE:
-            raise ValueError("must be 'on' or 'off'")
-        return ('switch', name, value)
+        parser = _PARSERS.get(name, _parse_switch)
+        return parser(name, value)
 
     def apply(self, root, rules, context):
-        mode_rules = [r for r in rules if r.payload[0] == 'mode']
-        passthrough = [r for r in mode_rules if r.payload[1] == 'passthrough']
-        if passthrough and len(mode_rules) != len(rules):
-            # NOTE(xmlhooks): libvirt's schema (9.0) allows no feature
-            # element next to mode='passthrough'; refuse rather than
-            # silently dropping what the operator asked for.
-            others = sorted(r.key for r in rules if r.payload[0] != 'mode')
-            raise exception.RuleError(
-                passthrough[0].key, 'mode=passthrough cannot be combined '
-                'with %s' % ', '.join(others))
+        _check_passthrough(rules)
         hyperv = elements.feature(root, 'hyperv')
         for rule in rules:
-            kind = rule.payload[0]
-            if kind == 'mode':
-                hyperv.set('mode', rule.payload[1])
-                if rule.payload[1] == 'passthrough':
-                    for child in list(hyperv):
-                        hyperv.remove(child)
-            elif kind == 'switch':
-                _switch(hyperv, rule.payload[1], rule.payload[2])
-            elif kind == 'spinlocks':
-                _spinlocks(hyperv, rule.payload[1], rule.payload[2])
-            else:
-                _vendor_id(hyperv, rule)
+            rule.payload.apply(hyperv, rule.key)
 
 
-def _switch(hyperv, feature, state):
-    if feature == 'stimer.direct':
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    """``xmlhooks:hyperv:mode``: ``<hyperv mode=...>``."""
+
+    mode: str
+
+    def apply(self, hyperv, key):
+        hyperv.set('mode', self.mode)
+        if self.mode == 'passthrough':
+            for child in list(hyperv):
+                hyperv.remove(child)
+
+
+@dataclasses.dataclass(frozen=True)
+class Switch:
+    """A plain ``state='on|off'`` enlightenment."""
+
+    feature: str
+    state: str
+
+    def apply(self, hyperv, key):
+        if self.feature != 'stimer.direct':
+            elements.child(hyperv, self.feature).set('state', self.state)
+            return
         stimer = elements.child(hyperv, 'stimer')
-        if state == 'on' and stimer.get('state') != 'on':
+        if self.state == 'on' and stimer.get('state') != 'on':
             # NOTE(xmlhooks): QEMU's hv-stimer-direct needs hv-stimer.
             stimer.set('state', 'on')
-        elements.child(stimer, 'direct').set('state', state)
-        return
-    elements.child(hyperv, feature).set('state', state)
+        elements.child(stimer, 'direct').set('state', self.state)
 
 
-def _spinlocks(hyperv, state, retries):
-    node = elements.child(hyperv, 'spinlocks')
-    node.set('state', state)
-    if state == 'off':
-        node.attrib.pop('retries', None)
-        return
-    if retries is None:
+@dataclasses.dataclass(frozen=True)
+class Spinlocks:
+    """``xmlhooks:hyperv:spinlocks``; ``retries`` None keeps Nova's."""
+
+    state: str
+    retries: ty.Optional[int] = None
+
+    def apply(self, hyperv, key):
+        node = elements.child(hyperv, 'spinlocks')
+        node.set('state', self.state)
+        if self.state == 'off':
+            node.attrib.pop('retries', None)
+            return
         # NOTE(xmlhooks): libvirt refuses spinlocks on without retries.
-        retries = node.get('retries') or MIN_SPINLOCK_RETRIES
-    node.set('retries', str(retries))
+        retries = (self.retries or node.get('retries')
+                   or MIN_SPINLOCK_RETRIES)
+        node.set('retries', str(retries))
 
 
-def _vendor_id(hyperv, rule):
-    _, state, value = rule.payload
-    node = elements.child(hyperv, 'vendor_id')
-    node.set('state', state)
-    if state == 'off':
-        node.attrib.pop('value', None)
-        return
-    if value is None:
-        value = node.get('value')
+@dataclasses.dataclass(frozen=True)
+class VendorId:
+    """``xmlhooks:hyperv:vendor_id``; ``value`` None keeps Nova's."""
+
+    state: str
+    value: ty.Optional[str] = None
+
+    def apply(self, hyperv, key):
+        node = elements.child(hyperv, 'vendor_id')
+        node.set('state', self.state)
+        if self.state == 'off':
+            node.attrib.pop('value', None)
+            return
+        value = self.value or node.get('value')
         if not value:
             raise exception.RuleError(
-                rule.key, "'on' needs a vendor id that Nova set; give the "
-                "id itself instead")
-    node.set('value', value)
+                key, "'on' needs a vendor id that Nova set; give the id "
+                "itself instead")
+        node.set('value', value)
+
+
+def _parse_mode(name, value):
+    if value not in ('custom', 'passthrough'):
+        raise ValueError("must be 'custom' or 'passthrough'")
+    return Mode(value)
+
+
+def _parse_spinlocks(name, value):
+    if value in _STATE:
+        return Spinlocks(value)
+    if not value.isascii() or not value.isdigit():
+        raise ValueError("must be 'on', 'off' or a retry count")
+    retries = int(value)
+    if not MIN_SPINLOCK_RETRIES <= retries <= _MAX_SPINLOCK_RETRIES:
+        raise ValueError('retries must be between %d and %d'
+                         % (MIN_SPINLOCK_RETRIES, _MAX_SPINLOCK_RETRIES))
+    return Spinlocks('on', retries)
+
+
+def _parse_vendor_id(name, value):
+    if value in _STATE:
+        return VendorId(value)
+    if not _VENDOR_ID_RE.fullmatch(value):
+        raise ValueError("must be 'on', 'off' or 1 to 12 printable ASCII "
+                         "characters without a comma")
+    return VendorId('on', value)
+
+
+def _parse_switch(name, value):
+    if name not in SWITCHES:
+        raise ValueError('unknown Hyper-V feature')
+    if value not in _STATE:
+        raise ValueError("must be 'on' or 'off'")
+    return Switch(name, value)
+
+
+_PARSERS = {
+    'mode': _parse_mode,
+    'spinlocks': _parse_spinlocks,
+    'vendor_id': _parse_vendor_id,
+}
+
+
+def _check_passthrough(rules):
+    # NOTE(xmlhooks): libvirt's schema (9.0) allows no feature element
+    # next to mode='passthrough'; refuse rather than silently dropping
+    # what the operator asked for.
+    passthrough = [r.key for r in rules if r.payload == Mode('passthrough')]
+    others = sorted(r.key for r in rules if not isinstance(r.payload, Mode))
+    if passthrough and others:
+        raise exception.RuleError(
+            passthrough[0], 'mode=passthrough cannot be combined with %s'
+            % ', '.join(others))

@@ -17,6 +17,9 @@ Nova writes ``<kvm><hidden state='on'/></kvm>`` for
 the other KVM features per flavor.
 """
 
+import dataclasses
+import typing as ty
+
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks.customizers import elements
 
@@ -70,32 +73,54 @@ class KvmCustomizer(base.Customizer):
     def parse(self, key, value):
         feature = key.split(':', 2)[2]
         if feature == 'dirty-ring':
-            if value in _STATE:
-                return (feature, value, None)
-            if not value.isascii() or not value.isdigit():
-                raise ValueError("must be 'on', 'off' or a size")
-            size = int(value)
-            if (size < MIN_DIRTY_RING or size > MAX_DIRTY_RING
-                    or size & (size - 1)):
-                raise ValueError('the size must be a power of two from %d '
-                                 'to %d' % (MIN_DIRTY_RING, MAX_DIRTY_RING))
-            return (feature, 'on', size)
+            return _parse_dirty_ring(value)
         if feature not in SWITCHES:
             raise ValueError('unknown KVM feature')
         if value not in _STATE:
             raise ValueError("must be 'on' or 'off'")
-        return (feature, value, None)
+        return Switch(feature, value)
 
     def apply(self, root, rules, context):
         kvm = elements.feature(root, 'kvm')
         for rule in rules:
-            feature, state, size = rule.payload
-            node = elements.child(kvm, feature)
-            node.set('state', state)
-            if feature != 'dirty-ring':
-                continue
-            if state == 'off':
-                node.attrib.pop('size', None)
-            else:
-                node.set('size', str(size or node.get('size')
-                                     or DEFAULT_DIRTY_RING))
+            rule.payload.apply(kvm)
+
+
+@dataclasses.dataclass(frozen=True)
+class Switch:
+    """A plain ``state='on|off'`` KVM feature."""
+
+    feature: str
+    state: str
+
+    def apply(self, kvm):
+        elements.child(kvm, self.feature).set('state', self.state)
+
+
+@dataclasses.dataclass(frozen=True)
+class DirtyRing:
+    """``xmlhooks:kvm:dirty-ring``; ``size`` None keeps the one set."""
+
+    state: str
+    size: ty.Optional[int] = None
+
+    def apply(self, kvm):
+        node = elements.child(kvm, 'dirty-ring')
+        node.set('state', self.state)
+        if self.state == 'off':
+            node.attrib.pop('size', None)
+        else:
+            node.set('size', str(self.size or node.get('size')
+                                 or DEFAULT_DIRTY_RING))
+
+
+def _parse_dirty_ring(value):
+    if value in _STATE:
+        return DirtyRing(value)
+    if not value.isascii() or not value.isdigit():
+        raise ValueError("must be 'on', 'off' or a size")
+    size = int(value)
+    if size < MIN_DIRTY_RING or size > MAX_DIRTY_RING or size & (size - 1):
+        raise ValueError('the size must be a power of two from %d to %d'
+                         % (MIN_DIRTY_RING, MAX_DIRTY_RING))
+    return DirtyRing('on', size)

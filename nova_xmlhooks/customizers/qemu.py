@@ -18,11 +18,15 @@ key of this family is refused, by nova-api and by the compute, unless the
 operator lists ``qemu_passthrough`` in ``[xmlhooks] allow_sensitive``.
 
 Arguments are added in the order of ``n`` (numerically), after any that
-the document already has. Applying the rules again replaces the arguments
-that the previous application recorded in the domain metadata, so they are
-never added twice.
+the document already has and before the environment variables, where
+libvirt writes them. When the document already has the same arguments in
+the same order, nothing is added, and the record in the domain's metadata
+says so. Applying the rules again first takes away what the previous
+application recorded as added (and only that), so nothing is added twice
+and the document's own arguments stay where they are.
 """
 
+import dataclasses
 import re
 
 from lxml import etree
@@ -42,6 +46,23 @@ _ARG = '{%s}arg' % QEMU_NS
 _ENV = '{%s}env' % QEMU_NS
 _REFUSED = ('needs %s in [xmlhooks] allow_sensitive: QEMU arguments bypass '
             "libvirt's security drivers" % CATEGORY)
+
+
+@dataclasses.dataclass(frozen=True)
+class Arg:
+    """The payload of an ``arg.{n}`` key."""
+
+    #: the ``n`` of the key: arguments are added in its numeric order
+    position: int
+    value: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Env:
+    """The payload of an ``env.{NAME}`` key."""
+
+    name: str
+    value: str
 
 
 class QemuCustomizer(base.Customizer):
@@ -93,21 +114,26 @@ class QemuCustomizer(base.Customizer):
                 raise ValueError('the argument position must be a number')
             if not value:
                 raise ValueError('an argument must not be empty')
-            return ('arg', int(name), value)
+            return Arg(position=int(name), value=value)
         if kind == 'env':
             if not _ENV_NAME_RE.fullmatch(name):
                 raise ValueError('the variable name must be letters, digits '
                                  'and underscores, not starting with a '
                                  'digit')
-            return ('env', name, value)
+            return Env(name=name, value=value)
         raise ValueError('must be arg.<n> or env.<NAME>')
 
     def apply(self, root, rules, context):
-        args = [value for _, _, value in sorted(
-            (r.payload for r in rules if r.payload[0] == 'arg'),
-            key=lambda payload: payload[1])]
-        env = [(r.payload[1], r.payload[2]) for r in rules
-               if r.payload[0] == 'env']
+        """Add the arguments and variables; see the module's docstring.
+
+        :returns: the keys of the argument rules when the document
+            already had those arguments and nothing was added
+        """
+        arg_rules = sorted((r for r in rules if isinstance(r.payload, Arg)),
+                           key=lambda rule: rule.payload.position)
+        args = [rule.payload.value for rule in arg_rules]
+        env = [rule.payload for rule in rules
+               if isinstance(rule.payload, Env)]
         commandline = root.find(_COMMANDLINE)
         if commandline is None:
             # NOTE(xmlhooks): the namespace is declared on the new element
@@ -115,19 +141,21 @@ class QemuCustomizer(base.Customizer):
             # finds its elements by namespace URI.
             commandline = etree.SubElement(root, _COMMANDLINE,
                                            nsmap={'qemu': QEMU_NS})
-        previous_args, previous_env = _previous(root)
-        _remove_run(commandline, previous_args)
-        names = previous_env | {name for name, _ in env}
+        added_args, added_env = _previous(root)
+        _remove_run(commandline, added_args)
+        names = added_env | {item.name for item in env}
         for node in commandline.findall(_ENV):
             if node.get('name') in names:
                 commandline.remove(node)
-        if args and _find_run(commandline.findall(_ARG), args) is None:
-            for value in args:
-                etree.SubElement(commandline, _ARG, value=value)
-        for name, value in env:
-            etree.SubElement(commandline, _ENV, name=name, value=value)
+        added = _add_args(commandline, args)
+        for item in env:
+            etree.SubElement(commandline, _ENV, name=item.name,
+                             value=item.value)
         if len(commandline) == 0:
             root.remove(commandline)
+        if args and not added:
+            return [rule.key for rule in arg_rules]
+        return ()
 
 
 def _previous(root):
@@ -138,7 +166,7 @@ def _previous(root):
     args = []
     env = set()
     for rule in record[1]:
-        if rule.family != 'qemu':
+        if rule.family != 'qemu' or not rule.added:
             continue
         kind, _, name = rule.key.split(':', 2)[-1].partition('.')
         if kind == 'arg' and name.isdigit():
@@ -149,11 +177,15 @@ def _previous(root):
 
 
 def _find_run(nodes, values):
-    """Where ``values`` appear as consecutive argument values, or None."""
+    """Where ``values`` last appear as consecutive argument values, or None.
+
+    NOTE(xmlhooks): the last run, because added arguments go after the
+    document's own.
+    """
     if not values:
         return None
     found = [node.get('value') for node in nodes]
-    for start in range(len(found) - len(values) + 1):
+    for start in range(len(found) - len(values), -1, -1):
         if found[start:start + len(values)] == values:
             return start
     return None
@@ -165,3 +197,22 @@ def _remove_run(commandline, values):
     if start is not None:
         for node in nodes[start:start + len(values)]:
             commandline.remove(node)
+
+
+def _add_args(commandline, values):
+    """Add arguments after the last one, unless they are there already.
+
+    :returns: whether they were added
+    """
+    nodes = commandline.findall(_ARG)
+    if not values or _find_run(nodes, values) is not None:
+        return False
+    # NOTE(xmlhooks): libvirt writes the arguments before the variables;
+    # keeping that order keeps the document the same when libvirt writes
+    # it back, and the rules' own output unchanged when applied again.
+    index = commandline.index(nodes[-1]) + 1 if nodes else 0
+    for value in values:
+        node = etree.SubElement(commandline, _ARG, value=value)
+        commandline.insert(index, node)
+        index += 1
+    return True

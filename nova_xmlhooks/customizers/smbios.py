@@ -27,6 +27,7 @@ filled from the domain XML itself, so ``nova-xmlhooks render`` and
 allowed.
 """
 
+import dataclasses
 import re
 import unicodedata
 
@@ -169,44 +170,79 @@ class SmbiosCustomizer(base.Customizer):
             raise ValueError('must not be empty')
         check_text(value)
         if section == 'oem':
-            if not field.isascii() or not field.isdigit():
-                raise ValueError('the OEM string position must be a number')
-            return ('oem', int(field), parse_template(value))
-        if section not in FIELDS:
-            raise ValueError('unknown SMBIOS section %r; known: %s'
-                             % (section, ', '.join(FIELDS)))
-        if field not in FIELDS[section]:
-            raise ValueError('unknown field %r of section %s; known: %s'
-                             % (field, section, ', '.join(FIELDS[section])))
-        fmt = _FORMATS.get((section, field))
-        if fmt is not None and not fmt[0].fullmatch(value):
-            raise ValueError('must be %s' % fmt[1])
-        return ('entry', section, field, parse_template(value))
+            return _parse_oem(field, value)
+        return _parse_entry(section, field, value)
 
     def apply(self, root, rules, context):
         sysinfo = _sysinfo(root)
         oem = []
         for rule in rules:
-            if rule.payload[0] == 'oem':
-                oem.append((rule.payload[1], render(rule.payload[2],
-                                                    context)))
-                continue
-            _, section, field, parts = rule.payload
-            element = _ELEMENTS[section]
-            node = elements.child(sysinfo, element)
-            elements.named_child(node, 'entry', field).text = render(
-                parts, context)
+            if isinstance(rule.payload, OemString):
+                oem.append(rule.payload)
+            else:
+                rule.payload.apply(sysinfo, context)
         if oem:
-            node = sysinfo.find('oemStrings')
-            if node is None:
-                node = etree.SubElement(sysinfo, 'oemStrings')
-            # NOTE(xmlhooks): Nova writes no OEM strings; the keys own the
-            # whole list so that applying them again changes nothing.
-            for old in list(node):
-                node.remove(old)
-            for _, text in sorted(oem, key=lambda item: item[0]):
-                etree.SubElement(node, 'entry').text = text
+            _set_oem_strings(sysinfo, oem, context)
         _use_sysinfo(root)
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """``xmlhooks:smbios:{section}.{field}``: one ``<entry>``.
+
+    :ivar parts: the value, as :func:`parse_template` returned it
+    """
+
+    section: str
+    field: str
+    parts: tuple
+
+    def apply(self, sysinfo, context):
+        node = elements.child(sysinfo, _ELEMENTS[self.section])
+        elements.named_child(node, 'entry', self.field).text = render(
+            self.parts, context)
+
+
+@dataclasses.dataclass(frozen=True)
+class OemString:
+    """``xmlhooks:smbios:oem.{n}``: the OEM string at ``position``.
+
+    :ivar parts: the value, as :func:`parse_template` returned it
+    """
+
+    position: int
+    parts: tuple
+
+
+def _parse_oem(position, value):
+    if not position.isascii() or not position.isdigit():
+        raise ValueError('the OEM string position must be a number')
+    return OemString(int(position), parse_template(value))
+
+
+def _parse_entry(section, field, value):
+    if section not in FIELDS:
+        raise ValueError('unknown SMBIOS section %r; known: %s'
+                         % (section, ', '.join(FIELDS)))
+    if field not in FIELDS[section]:
+        raise ValueError('unknown field %r of section %s; known: %s'
+                         % (field, section, ', '.join(FIELDS[section])))
+    fmt = _FORMATS.get((section, field))
+    if fmt is not None and not fmt[0].fullmatch(value):
+        raise ValueError('must be %s' % fmt[1])
+    return Entry(section, field, parse_template(value))
+
+
+def _set_oem_strings(sysinfo, oem, context):
+    node = sysinfo.find('oemStrings')
+    if node is None:
+        node = etree.SubElement(sysinfo, 'oemStrings')
+    # NOTE(xmlhooks): Nova writes no OEM strings; the keys own the whole
+    # list so that applying them again changes nothing.
+    for old in list(node):
+        node.remove(old)
+    for string in sorted(oem, key=lambda string: string.position):
+        etree.SubElement(node, 'entry').text = render(string.parts, context)
 
 
 def _sysinfo(root):

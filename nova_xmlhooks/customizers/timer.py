@@ -22,6 +22,9 @@ The value is a comma-separated list of ``present=yes|no`` and
 ``present=yes,tickpolicy=catchup``.
 """
 
+import dataclasses
+import typing as ty
+
 from lxml import etree
 
 from nova_xmlhooks.customizers import base
@@ -72,25 +75,14 @@ class TimerCustomizer(base.Customizer):
         attrs = {}
         for item in value.split(','):
             attr, sep, setting = item.partition('=')
-            if not sep or attr not in _ATTRIBUTES:
+            if not sep or attr not in _CHECKS:
                 raise ValueError("must be a comma-separated list of "
                                  "present=yes|no and tickpolicy=POLICY")
             if attr in attrs:
                 raise ValueError('sets %s twice' % attr)
-            if attr == 'present' and setting not in ('yes', 'no'):
-                raise ValueError("present must be 'yes' or 'no'")
-            if attr == 'tickpolicy':
-                if setting not in TICKPOLICIES:
-                    raise ValueError('tickpolicy must be one of: %s'
-                                     % ', '.join(TICKPOLICIES))
-                allowed = QEMU_TICKPOLICIES.get(name, ())
-                if setting not in allowed:
-                    raise ValueError(
-                        'the %s timer does not take tickpolicy=%s with QEMU'
-                        ' (allowed: %s)' % (name, setting,
-                                            ', '.join(allowed) or 'none'))
+            _CHECKS[attr](name, setting)
             attrs[attr] = setting
-        return (name, tuple(sorted(attrs.items())))
+        return Timer(name, **attrs)
 
     def apply(self, root, rules, context):
         clock = root.find('clock')
@@ -98,7 +90,39 @@ class TimerCustomizer(base.Customizer):
             clock = elements.insert_before(
                 root, etree.Element('clock', offset='utc'), 'devices')
         for rule in rules:
-            name, attrs = rule.payload
-            timer = elements.named_child(clock, 'timer', name)
-            for attr, setting in attrs:
+            rule.payload.apply(clock)
+
+
+@dataclasses.dataclass(frozen=True)
+class Timer:
+    """``xmlhooks:timer:{name}``; an attribute left None keeps Nova's."""
+
+    name: str
+    present: ty.Optional[str] = None
+    tickpolicy: ty.Optional[str] = None
+
+    def apply(self, clock):
+        timer = elements.named_child(clock, 'timer', self.name)
+        for attr in _ATTRIBUTES:
+            setting = getattr(self, attr)
+            if setting is not None:
                 timer.set(attr, setting)
+
+
+def _check_present(name, setting):
+    if setting not in ('yes', 'no'):
+        raise ValueError("present must be 'yes' or 'no'")
+
+
+def _check_tickpolicy(name, setting):
+    if setting not in TICKPOLICIES:
+        raise ValueError('tickpolicy must be one of: %s'
+                         % ', '.join(TICKPOLICIES))
+    allowed = QEMU_TICKPOLICIES.get(name, ())
+    if setting not in allowed:
+        raise ValueError('the %s timer does not take tickpolicy=%s with QEMU '
+                         '(allowed: %s)' % (name, setting,
+                                            ', '.join(allowed) or 'none'))
+
+
+_CHECKS = {'present': _check_present, 'tickpolicy': _check_tickpolicy}

@@ -33,12 +33,15 @@ class XmlCustomizer(base.Customizer):
                 'One edit of the domain XML in the grammar of '
                 '``virt-xml --xml``: ``XPATH=VALUE`` or '
                 '``xpath.set=XPATH=VALUE`` sets an attribute (``.../@name``) '
-                'or element text, creating missing elements, and unsets it '
-                'when VALUE is empty; ``xpath.create=XPATH`` makes sure an '
-                'element exists; ``xpath.delete=XPATH`` removes every match. '
-                'XPATH starts with ``./`` (the ``<domain>`` element) and may '
-                'use the ``qemu:`` prefix. Set and delete act on every '
-                'matched node.'),
+                'or element text, creating missing elements but never a new '
+                'device (a set that matches no device is an error), and '
+                'unsets it when VALUE is empty; ``xpath.create=XPATH`` '
+                'makes sure an element, a device included, exists; '
+                '``xpath.delete=XPATH`` removes every match. XPATH starts '
+                'with ``./`` (the ``<domain>`` element), may use the '
+                '``qemu:`` prefix, and only walks down the document (see '
+                'the hardening guide). Set and delete act on every matched '
+                'node.'),
             value={
                 'type': str,
                 'description': 'An edit such as '

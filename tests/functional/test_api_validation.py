@@ -17,7 +17,7 @@ from importlib import metadata as importlib_metadata
 from nova.api.validation.extra_specs import validators as spec_validators
 from nova import utils as nova_utils
 
-from nova_xmlhooks.customizers import base as customizer_base
+from nova_xmlhooks import api_validation
 from tests.functional import helpers
 
 PROFILE = """
@@ -82,7 +82,7 @@ class ExtraSpecValidationTest(helpers.FaultTestBase):
         for name in ('xmlhooks:profile', 'xmlhooks:image_profiles',
                      'xmlhooks:xml:{label}'):
             self.assertIsInstance(spec_validators.VALIDATORS[name],
-                                  customizer_base.KeyValidator)
+                                  api_validation.ApiValidator)
 
     def test_invalid_specs_get_400_naming_the_key(self):
         for key, value, detail in BAD_SPECS:

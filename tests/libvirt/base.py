@@ -56,6 +56,10 @@ ENABLE_HINT = (
     'tools/libvirt-host-setup.sh as root (or start libvirtd yourself)')
 #: names of test guests start with this, so a leftover is easy to spot
 GUEST_PREFIX = 'xmlhooks-tier-'
+# NOTE(xmlhooks): read when the module is imported, before oslotest points
+# TMPDIR at a per-test directory of mode 0700 that QEMU, which runs as
+# libvirt-qemu, cannot enter.
+SYSTEM_TMP = tempfile.gettempdir()
 GUEST_MEMORY_KIB = 64 * 1024
 #: the CPU model every TCG guest gets instead of a host-derived one
 TCG_CPU_MODEL = 'qemu64'
@@ -332,12 +336,10 @@ class LibvirtTestCase(unit_base.TestCase):
     def setUp(self):
         super().setUp()
         self.conn = self.connect(self.uri)
+        self.workdir = self.useFixture(
+            fixtures.TempDir(rootdir=SYSTEM_TMP)).path
         # NOTE(xmlhooks): QEMU runs as libvirt-qemu and must reach the
         # images and logs; libvirt relabels the files, not their parents.
-        # oslotest's base test case makes every temporary directory of the
-        # test inside one of its own, created 0700: let QEMU through it.
-        os.chmod(tempfile.gettempdir(), 0o711)
-        self.workdir = self.useFixture(fixtures.TempDir()).path
         os.chmod(self.workdir, 0o755)
 
     def connect(self, uri):

@@ -18,6 +18,7 @@ effect in QEMU's command line. Hyper-V features that QEMU refuses without
 KVM are proven by their validated definition instead.
 """
 
+from nova_xmlhooks.cmd import common
 from nova_xmlhooks import exception
 from tests.libvirt import base
 
@@ -286,6 +287,32 @@ class TestQemuCustomizer(base.LibvirtTestCase):
         self.assertIn('name=opt/ovmf/X-PciMmio64Mb,string=65536',
                       base.option_values(guest.argv, '-fw_cfg'))
         self.assertIn('XMLHOOKS_PROBE=tier', guest.environ)
+
+    def test_libvirts_definition_is_the_rules_own_output(self):
+        # NOTE(xmlhooks): libvirt writes the arguments before the
+        # variables. The rules applied again to the definition libvirt
+        # keeps (what audit, show and render read) must change nothing,
+        # whether the document had the argument already (an xml edit
+        # wrote it: recorded as not added) or the rule added one.
+        own = {
+            'xmlhooks:xml:arg': './qemu:commandline/qemu:arg[1]/@value='
+                                '-no-user-config',
+            'xmlhooks:xml:env': "./qemu:commandline/qemu:env[@name='OWN']"
+                                "/@value=1"}
+        engine = self.engine(allow_sensitive=QEMU_PASSTHROUGH)
+        for specs, values in (
+                ({'xmlhooks:qemu:arg.0': '-no-user-config'},
+                 ['-no-user-config']),
+                ({'xmlhooks:qemu:arg.0': '-no-hpet'},
+                 ['-no-user-config', '-no-hpet'])):
+            specs.update(own)
+            guest = self.boot(specs, start=False,
+                              allow_sensitive=QEMU_PASSTHROUGH)
+            defined = guest.defined_xml
+            self.assertEqual(values, base.xpath(
+                defined, './qemu:commandline/qemu:arg/@value'))
+            self.assertEqual(common.normalize(defined),
+                             engine.customize(defined, specs))
 
     def test_refused_unless_allowed(self):
         error = self.assertRaises(

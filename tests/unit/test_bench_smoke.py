@@ -10,16 +10,15 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The building blocks of ``tools/bench.py``, without any timing.
+"""The building blocks of ``tools/bench``, without any timing.
 
 The benchmark itself runs with ``tox -e bench``; these tests make sure the
 pieces it is built from keep working as the engine and the customisers
 change: its rule mix is valid on Nova's XML under the default checks, the
-separate-process hook does the same edits as the engine, and the targets
-are judged correctly.
+separate-process hook does the same edits as the engine, the targets are
+judged correctly and the suite is laid out as documented.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -28,53 +27,41 @@ import sys
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import metadata
 from tests.unit import base
-
-TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), 'tools')
-
-
-def _load_bench():
-    spec = importlib.util.spec_from_file_location(
-        'xmlhooks_bench', os.path.join(TOOLS, 'bench.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+from tools.bench import breakdown
+from tools.bench import registry
+from tools.bench import report
+from tools.bench import separate
+from tools.bench import stats
+from tools.bench import suite
+from tools.bench import workloads
 
 
 def _usable_pool(engine, xml):
     """The bench's candidates that this engine applies to ``xml`` alone."""
-    typed, edits = bench.rule_pool([f for f in engine.customizers
-                                    if f != 'xml'])
-    for pool in (typed, edits):
-        for key, value in list(pool):
-            try:
-                engine.customize(xml, {key: value})
-            except Exception:
-                pool.remove((key, value))
-    return typed, edits
+    typed, edits = workloads.rule_pool([f for f in engine.customizers
+                                        if f != 'xml'])
+    return (workloads.usable(engine, xml, typed),
+            workloads.usable(engine, xml, edits))
 
 
 class TestStatistics(base.TestCase):
 
     def test_percentiles_are_nearest_rank(self):
         samples = list(range(100, 0, -1))
-        self.assertEqual(50, bench.percentile(samples, 50))
-        self.assertEqual(99, bench.percentile(samples, 99))
-        self.assertEqual(100, bench.percentile(samples, 100))
-        self.assertEqual(7, bench.percentile([7], 99))
+        self.assertEqual(50, stats.percentile(samples, 50))
+        self.assertEqual(99, stats.percentile(samples, 99))
+        self.assertEqual(100, stats.percentile(samples, 100))
+        self.assertEqual(7, stats.percentile([7], 99))
 
     def test_summary_is_in_microseconds(self):
-        result = bench.summary([1000, 2000, 3000])
+        result = stats.summary([1000, 2000, 3000])
         self.assertEqual(2.0, result['p50_us'])
         self.assertEqual(3.0, result['p99_us'])
         self.assertEqual(3, result['n'])
 
     def test_sample_returns_one_time_per_repetition(self):
         calls = []
-        times = bench.sample(lambda: calls.append(1), 10, warmup=2)
+        times = stats.sample(lambda: calls.append(1), 10, warmup=2)
         self.assertEqual(10, len(times))
         self.assertEqual(12, len(calls))
         self.assertTrue(all(t >= 0 for t in times))
@@ -87,14 +74,14 @@ class TestRuleMix(base.TestCase):
         edits = [('xmlhooks:xml:e%d' % i, './a/@b=%d' % i)
                  for i in range(100)]
         for count in (5, 25, 100):
-            rules = bench.rule_set(typed, edits, count)
+            rules = workloads.rule_set(typed, edits, count)
             self.assertEqual(count, len(rules))
             self.assertEqual(count, len(dict(rules)))
             n_typed = sum(1 for key, _ in rules if key.startswith(
                 'xmlhooks:t:'))
-            self.assertEqual(round(count * bench.TYPED_SHARE), n_typed)
+            self.assertEqual(round(count * workloads.TYPED_SHARE), n_typed)
         # every prefix of five is a mix too
-        first = bench.rule_set(typed, edits, 5)
+        first = workloads.rule_set(typed, edits, 5)
         self.assertIn('xmlhooks:t:0', dict(first))
         self.assertIn('xmlhooks:xml:e0', dict(first))
 
@@ -102,12 +89,12 @@ class TestRuleMix(base.TestCase):
         xml = base.nova_xml()
         probe = self.engine()
         typed, edits = _usable_pool(probe, xml)
-        rules = bench.rule_set(typed, edits, 25)
+        rules = workloads.rule_set(typed, edits, 25)
         self.assertEqual(25, len(rules))
-        self.write_profile('bench.yaml', json.dumps(bench.profile_doc(
+        self.write_profile('bench.yaml', json.dumps(workloads.profile_doc(
             'bench-25', rules[:-2], 'bench')))
         engine = self.engine()
-        specs = bench.flavor_specs('bench-25', rules)
+        specs = workloads.flavor_specs('bench-25', rules)
         self.assertEqual(25, len(engine.resolve(specs)))
         result = engine.customize(xml, specs)
         _profiles, recorded = metadata.recorded(
@@ -129,19 +116,19 @@ class TestSeparateProcessHook(base.TestCase):
         with open(edits_file, 'w') as handle:
             json.dump([value for _key, value in edits], handle)
         done = subprocess.run(
-            [sys.executable, os.path.join(TOOLS, 'bench_hook.py'),
+            [sys.executable, separate.HOOK,
              edits_file], input=xml.encode('utf-8'), capture_output=True,
             check=True)
         hooked = done.stdout.decode('utf-8')
         ours = probe.customize(xml, dict(edits))
-        self.assertNotEqual(bench.strip_record(xml),
-                            bench.strip_record(hooked))
-        self.assertEqual(bench.strip_record(ours),
-                         bench.strip_record(hooked))
+        self.assertNotEqual(workloads.strip_record(xml),
+                            workloads.strip_record(hooked))
+        self.assertEqual(workloads.strip_record(ours),
+                         workloads.strip_record(hooked))
 
     def test_hook_needs_its_edits_file(self):
         done = subprocess.run(
-            [sys.executable, os.path.join(TOOLS, 'bench_hook.py')],
+            [sys.executable, separate.HOOK],
             input=b'<domain/>', capture_output=True)
         self.assertEqual(2, done.returncode)
         self.assertIn(b'usage', done.stderr)
@@ -156,12 +143,12 @@ class TestBreakdown(base.TestCase):
         module_metadata = engine_mod.metadata
         specs = {'xmlhooks:xml:cache':
                  "./devices/disk/driver/@cache=writeback"}
-        with bench.Breakdown(engine) as breakdown:
+        with breakdown.Breakdown(engine) as timers:
             timed = engine.customize(xml, specs)
-        self.assertIn('parse', breakdown.totals)
-        self.assertIn('serialise', breakdown.totals)
-        self.assertIn('customizer xml', breakdown.totals)
-        self.assertIn('metadata record', breakdown.totals)
+        self.assertIn('parse', timers.totals)
+        self.assertIn('serialise', timers.totals)
+        self.assertIn('customizer xml', timers.totals)
+        self.assertIn('metadata record', timers.totals)
         self.assertIs(parse, engine_mod.parse_domain)
         self.assertIs(serialize, engine_mod.serialize)
         self.assertIs(module_metadata, engine_mod.metadata)
@@ -205,7 +192,7 @@ def _results(p50_25=50.0, p99_25=60.0, hook=100000.0, load=0.2,
 class TestTargets(base.TestCase):
 
     def _met(self, results):
-        return {t['key']: t['met'] for t in bench.evaluate(results)}
+        return {t['key']: t['met'] for t in suite.evaluate(results)}
 
     def test_all_met(self):
         self.assertEqual({True}, set(self._met(_results()).values()))
@@ -231,11 +218,84 @@ class TestTargets(base.TestCase):
 
     def test_tables_show_every_target(self):
         results = _results(p50_25=90.0)
-        results['targets'] = bench.evaluate(results)
-        markdown = bench.markdown(results)
-        rst = bench.rst(results)
+        results['targets'] = suite.evaluate(results)
+        tables = suite.tables(results)
+        markdown = report.markdown(tables)
+        rst = report.rst(tables)
         for target in results['targets']:
             self.assertIn(target['target'], markdown)
             self.assertIn(target['target'], rst)
         self.assertIn('MISSED', markdown)
         self.assertIn('.. list-table:: Targets', rst)
+
+    def test_cost_table_holds_the_separate_process_rows(self):
+        results = _results()
+        results['targets'] = suite.evaluate(results)
+        tables = suite.tables(results)
+        titles = [table.title for table in tables]
+        self.assertEqual(len(titles), len(set(titles)))
+        self.assertEqual(report.COST_TITLE, titles[0])
+        self.assertEqual('Targets', titles[-1])
+        cost = [row[0] for row in tables[0].rows]
+        self.assertEqual('Nova _get_guest_xml', cost[0])
+        self.assertEqual('engine, the same 25 xml edits', cost[-1])
+        self.assertIn('separate-process hook, 25 xml edits', cost)
+
+
+class _Context:
+    """What :func:`suite.profile_misses` needs of a context."""
+
+    reps = {'profile': 3}
+
+
+class TestRegistry(base.TestCase):
+    """A measurement is added by declaring it; the suite does the rest."""
+
+    def _suite(self, calls):
+        def judge(results):
+            return results['widgets'], 10, results['widgets'] <= 10
+
+        profile = registry.Profile('widgets', lambda ctx: lambda:
+                                   calls.append(1))
+        widgets = registry.Measurement(
+            name='widgets', run=lambda ctx: {'widgets': 12},
+            targets=(registry.Target('widgets', 'at most {limit} widgets',
+                                     'widgets', judge, profile),
+                     registry.Target('widgets_again', 'the same, again',
+                                     'widgets', judge, profile)),
+            tables=lambda results: [registry.Table(
+                'Widgets', ('what', 'count'),
+                (('widgets', report.fmt(results['widgets'])),))])
+        return suite.SUITE + (widgets,)
+
+    def test_a_new_measurement_is_judged_and_shown(self):
+        calls = []
+        measurements = self._suite(calls)
+        results = dict(_results(), widgets=12)
+        results['targets'] = suite.evaluate(results, measurements)
+        self.assertEqual(
+            {'key': 'widgets', 'target': 'at most 10 widgets',
+             'measured': 12, 'limit': 10, 'met': False, 'unit': 'widgets'},
+            results['targets'][-2])
+        tables = suite.tables(results, measurements)
+        self.assertEqual(['Widgets', 'Targets'],
+                         [table.title for table in tables[-2:]])
+        self.assertIn('| at most 10 widgets | 12 widgets | MISSED |',
+                      report.markdown(tables))
+
+    def test_missed_targets_are_profiled_once_per_title(self):
+        calls = []
+        measurements = self._suite(calls)
+        results = dict(_results(), widgets=12)
+        judged = suite.evaluate(results, measurements)
+        profiles = suite.profile_misses(_Context(), judged, measurements)
+        self.assertEqual(['widgets'], list(profiles))
+        self.assertIn('function calls', profiles['widgets'])
+        self.assertEqual(3, len(calls))
+
+    def test_target_keys_are_unique(self):
+        keys = [target.key for measurement in suite.SUITE
+                for target in measurement.targets]
+        self.assertEqual(len(keys), len(set(keys)))
+        self.assertEqual({'p50_floor', 'p99_nova', 'growth', 'separate',
+                          'independence', 'startup', 'threads'}, set(keys))

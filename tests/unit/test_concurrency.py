@@ -18,6 +18,7 @@ import threading
 
 from nova_xmlhooks import exception
 from tests.unit import base
+from tests.unit import odd_shapes
 
 THREADS = 16
 ROUNDS = 3000
@@ -90,3 +91,58 @@ class ConcurrencyTest(base.TestCase):
         self.assertEqual(ROUNDS, len(results))
         wrong = [case for case, out in results if out != serial[case]]
         self.assertEqual([], wrong)
+
+
+class OwnOutputConcurrencyTest(base.TestCase):
+    """Records that differ by what was added, and image fallbacks, at once.
+
+    NOTE(xmlhooks): one rule set gives different records on documents that
+    already have its QEMU arguments and on documents that do not, and the
+    records are cached per thread; an image's bad selection falls back to
+    the host's and the flavor's rules under ``skip``.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.write_profile('profiles.yaml', PROFILES + """
+mine:
+  image_selectable: true
+  xml:
+    - ./features/pmu/@state=off
+""")
+        self.flags(allow_sensitive=['qemu_passthrough'], on_error='skip',
+                   default_profiles=['licensed'])
+        self.engine_ = self.engine()
+        specs = {'xmlhooks:qemu:arg.0': '-unknown',
+                 'xmlhooks:qemu:arg.1': 'parameter',
+                 'xmlhooks:profile': 'windows'}
+        own = odd_shapes.ODD_SHAPES['qemu-namespace']
+        self.cases = [(xml, specs, images)
+                      for xml in (own, base.nova_xml('nova-basic'))
+                      for images in ((), ('mine',), ('windows',))]
+
+    def run_case(self, index):
+        xml, specs, images = self.cases[index]
+        once = self.engine_.customize(xml, specs, images)
+        return once, self.engine_.customize(once, specs, images)
+
+    def test_threads_give_the_serial_results(self):
+        serial = [self.run_case(i) for i in range(len(self.cases))]
+        # A selection the image may not make gives the host's and the
+        # flavor's customisation, as no selection does.
+        self.assertEqual(serial[0], serial[2])
+        self.assertEqual(serial[3], serial[5])
+        self.assertEqual(4, len({once for once, _ in serial}))
+        for once, twice in serial:
+            self.assertEqual(once, twice)
+        start = threading.Barrier(THREADS)
+
+        def worker(offset):
+            start.wait()
+            return [(i % len(self.cases), self.run_case(i % len(self.cases)))
+                    for i in range(offset, offset + 200)]
+
+        with futures.ThreadPoolExecutor(THREADS) as pool:
+            results = [item for done in pool.map(worker, range(THREADS))
+                       for item in done]
+        self.assertEqual([], [i for i, out in results if out != serial[i]])

@@ -12,8 +12,10 @@
 
 """Every example in the docs, checked against the code.
 
-NOTE(xmlhooks): these tests read the files the docs include; they never
-import Sphinx, so they run with the unit tests.
+NOTE(xmlhooks): these tests read the files the docs include and load the
+docs' own extensions from ``doc/ext`` by path (they are not part of the
+installed package); they never import Sphinx, so they run with the unit
+tests.
 
 After a deliberate change of behaviour, rewrite the cookbook's XML excerpts
 with ``python -m tests.unit.test_docs regenerate`` and review the diff.
@@ -21,6 +23,7 @@ with ``python -m tests.unit.test_docs regenerate`` and review the diff.
 
 import configparser
 import contextlib
+import dataclasses
 import glob
 import importlib.util
 import os
@@ -29,6 +32,8 @@ import shlex
 import shutil
 import sys
 import tempfile
+import textwrap
+import types
 
 import fixtures
 from lxml import etree
@@ -38,17 +43,33 @@ import testscenarios
 import yaml
 
 from nova_xmlhooks import api_validation
-from nova_xmlhooks.customizers import base
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
 from nova_xmlhooks import metadata
-from nova_xmlhooks import sphinxext
 from nova_xmlhooks import xpath_edit
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 DOC = os.path.join(REPO, 'doc', 'source')
-EXAMPLES = os.path.join(DOC, sphinxext.EXAMPLES_DIR)
+
+
+def load_doc_ext(name):
+    """Import one of the docs' extensions from ``doc/ext`` by path."""
+    spec = importlib.util.spec_from_file_location(
+        'xmlhooks_doc_ext_' + name, os.path.join(REPO, 'doc', 'ext',
+                                                 name + '.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+extra_specs = load_doc_ext('extra_specs')
+cookbook = load_doc_ext('cookbook')
+# NOTE(xmlhooks): the name DeploymentSnippetTest knows the private option
+# registration by.
+sphinxext = extra_specs
+
+EXAMPLES = os.path.join(DOC, cookbook.EXAMPLES_DIR)
 SNIPPETS = os.path.join(DOC, 'install', 'snippets')
 FIXTURES = os.path.join(REPO, 'tests', 'fixtures')
 NAMESPACES = dict(xpath_edit.NAMESPACES, xmlhooks=metadata.XMLHOOKS_NS,
@@ -60,7 +81,7 @@ load_tests = testscenarios.load_tests_apply_scenarios
 def make_conf(**overrides):
     """A private config with the project's options, as a service has."""
     conf = cfg.ConfigOpts()
-    sphinxext.register_private_opts(conf)
+    extra_specs.register_private_opts(conf)
     conf([], project='nova-xmlhooks-test', default_config_files=[],
          default_config_dirs=[])
     conf.set_override('profile_dirs', [], group='xmlhooks')
@@ -156,10 +177,41 @@ class CookbookExampleTest(oslo_base.BaseTestCase):
 
     def test_before_and_after(self):
         before, after = run_example(self.name, self.example)
-        files = sphinxext.example_files(self.name)
+        files = cookbook.example_files(self.name)
         self.assertEqual(read(os.path.join(DOC, files['before'])), before)
         self.assertEqual(read(os.path.join(DOC, files['after'])), after)
         self.assertNotEqual(before, after, 'the example changes nothing')
+
+    def test_diff_shows_the_whole_excerpt_and_marks_the_change(self):
+        files = cookbook.example_files(self.name)
+        before = read(os.path.join(DOC, files['before']))
+        after = read(os.path.join(DOC, files['after']))
+        diff = cookbook.diff_lines(before, after)
+        self.assertEqual(['--- ' + cookbook.BEFORE_LABEL,
+                          '+++ ' + cookbook.AFTER_LABEL], diff[:2])
+        self.assertTrue(diff[2].startswith('@@ '), diff[2])
+        body = diff[3:]
+        self.assertEqual(before.splitlines(),
+                         [line[1:] for line in body if line[0] in ' -'])
+        self.assertEqual(after.splitlines(),
+                         [line[1:] for line in body if line[0] in ' +'])
+        self.assertTrue([line for line in body if line[0] in '+-'])
+
+    def test_page_shows_the_command_and_the_diff(self):
+        lines = cookbook.example_rst(
+            self.name, lambda path: read(os.path.join(DOC, path)))
+        text = '\n'.join(lines)
+        self.assertIn('.. literalinclude:: /cookbook/examples/%s.sh\n'
+                      % self.name, text)
+        self.assertIn('\n.. code-block:: diff\n', text)
+        self.assertNotIn('.xml', text)
+        start = lines.index('.. code-block:: diff') + 3
+        shown = [line[3:] for line in lines[start:-1]]
+        files = cookbook.example_files(self.name)
+        self.assertEqual(
+            [line.rstrip() for line in cookbook.diff_lines(
+                read(os.path.join(DOC, files['before'])),
+                read(os.path.join(DOC, files['after'])))], shown)
 
     def test_specs_pass_api_validation(self):
         with example_conf(self.example) as conf:
@@ -197,26 +249,83 @@ class CookbookIndexTest(oslo_base.BaseTestCase):
         self.assertRaises(ValueError, specs_from_command, path)
 
 
+@dataclasses.dataclass(frozen=True)
+class Declaration:
+    """A key declaration with the fields the reference reads, and no more."""
+
+    name: str
+    description: str
+    value: dict
+    parameters: tuple = ()
+    deprecated: bool = False
+
+
+def key_regex(declaration):
+    """The regular expression of a declared key's name.
+
+    NOTE(xmlhooks): computed from the fields every declaration has, as
+    nova's validators compute theirs.
+    """
+    regex = re.escape(declaration.name)
+    for param in declaration.parameters or ():
+        regex = regex.replace(re.escape('{%s}' % param['name']),
+                              '(?:%s)' % param['pattern'])
+    return regex
+
+
+def words_outside_literal_blocks(lines):
+    """The words a browser may not break, less labels and literal blocks.
+
+    :returns: ``(line number, word)`` pairs
+    """
+    words, block_indent = [], None
+    for number, line in enumerate(lines, 1):
+        indent = len(line) - len(line.lstrip())
+        if block_indent is not None and (not line.strip()
+                                         or indent > block_indent):
+            continue
+        block_indent = indent if line.strip() == '::' else None
+        if line.startswith('.. _') or set(line) <= set('-~'):
+            continue
+        words += [(number, word) for word in line.split()]
+    return words
+
+
+def too_long(lines):
+    """Words longer than the reference allows, as rendered.
+
+    A literal's backticks are not shown; a punctuation mark after it
+    sticks to it.
+    """
+    return [(number, word) for number, word
+            in words_outside_literal_blocks(lines)
+            if len(word.replace('``', '')) > extra_specs.MAX_LITERAL + 1]
+
+
 class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
     """The reference documents every key that nova-api accepts."""
 
     def setUp(self):
         super().setUp()
-        self.groups = sphinxext.sections()
-        self.text = '\n'.join(sphinxext.extra_spec_rst(self.groups))
+        self.groups = extra_specs.sections()
+        self.lines = extra_specs.extra_spec_rst(self.groups)
+        self.text = '\n'.join(self.lines)
+
+    def render(self, *declarations):
+        return extra_specs.extra_spec_rst([('test', '', declarations)])
 
     def test_every_api_key_is_documented(self):
         # All installed customisers enabled: everything nova-api could
         # accept on some deployment.
-        conf = make_conf(customizers=sphinxext.customizer_names())
+        conf = make_conf(customizers=extra_specs.customizer_names())
         for validator in api_validation.validators(conf):
-            self.assertIn('.. _%s:' % sphinxext.anchor(validator.name),
+            self.assertIn('.. _%s:' % extra_specs.anchor(validator.name),
                           self.text)
             self.assertIn('\n``%s``\n' % validator.name, self.text)
 
     def test_every_installed_customizer_has_a_section(self):
         families = [family for family, _, _ in self.groups if family]
-        self.assertEqual(sorted(sphinxext.customizer_names()),
+        self.assertEqual(sorted(extra_specs.customizer_names()),
                          sorted(families))
         for family in families:
             self.assertIn('\n``xmlhooks:%s``\n' % family, self.text)
@@ -230,24 +339,20 @@ class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
         self.assertRegex(page, r'(?m)^\.\. xmlhooks-extra-specs::\n(?!   :)')
 
     def test_undocumented_key_fails(self):
-        undocumented = base.KeyValidator(
-            name='xmlhooks:test:thing', description=' ',
-            value={'type': str})
-        groups = self.groups + [('test', '', [undocumented])]
-        error = self.assertRaises(ValueError, sphinxext.extra_spec_rst,
-                                  groups)
+        undocumented = Declaration(name='xmlhooks:test:thing',
+                                   description=' ', value={'type': str})
+        error = self.assertRaises(ValueError, self.render, undocumented)
         self.assertIn('xmlhooks:test:thing has no description', str(error))
 
     def test_undocumented_parameter_fails(self):
-        validator = base.KeyValidator(
+        declaration = Declaration(
             name='xmlhooks:test:{n}', description='A thing.',
             value={'type': str},
             parameters=[{'name': 'n', 'pattern': '[0-9]'}])
-        self.assertRaises(ValueError, sphinxext.extra_spec_rst,
-                          [('test', '', [validator])])
+        self.assertRaises(ValueError, self.render, declaration)
 
     def test_every_key_used_in_the_docs_is_documented(self):
-        validators = [v for _, _, vs in self.groups for v in vs]
+        declarations = [d for _, _, ds in self.groups for d in ds]
         used = set()
         for path in glob.glob(os.path.join(EXAMPLES, '*.sh')):
             used.update(specs_from_command(path))
@@ -258,8 +363,109 @@ class ExtraSpecReferenceTest(oslo_base.BaseTestCase):
         self.assertTrue(used)
         for key in used:
             self.assertTrue(
-                any(re.fullmatch(v.name_regex, key) for v in validators),
+                any(re.fullmatch(key_regex(d), key) for d in declarations),
                 '%s is not in the extra spec reference' % key)
+
+    def test_no_word_overflows_the_column(self):
+        # Browsers break lines between words only, and never inside an
+        # inline literal: a longer one runs out of the column.
+        self.assertEqual([], too_long(self.lines))
+
+    def test_fixed_strings_are_listed(self):
+        # The Hyper-V switches were a 142-character alternation.
+        from nova_xmlhooks.customizers import hyperv
+        self.assertEqual(list(hyperv.SWITCHES), extra_specs.fixed_values(
+            '|'.join(re.escape(f) for f in hyperv.SWITCHES)))
+        self.assertIn(':``{feature}``: one of ``relaxed``, ``vapic``,',
+                      self.text)
+        self.assertIn('``stimer.direct``', self.text)
+        self.assertNotIn('relaxed|vapic', self.text)
+
+    def test_listing_only_fixed_strings(self):
+        for pattern in ('on|off|[0-9]{1,10}', '[a-z]+', 'a.b|c', r'a\d',
+                        '(a|b)', 'a|', 'x?'):
+            self.assertIsNone(extra_specs.fixed_values(pattern), pattern)
+        self.assertEqual(['a.b', 'c-d', 'e'],
+                         extra_specs.fixed_values(r'a\.b|c\-d|e'))
+
+    def test_top_level_alternatives(self):
+        for pattern, expected in (
+                ('on|off|[0-9]+', ['on', 'off', '[0-9]+']),
+                ('(a|b)c|d', ['(a|b)c', 'd']),
+                (r'[|]x|\|y', ['[|]x', r'\|y']),
+                ('[]|]|z', ['[]|]', 'z']),
+                ('abc', ['abc'])):
+            parts = extra_specs.split_alternatives(pattern)
+            self.assertEqual(expected, parts)
+            self.assertEqual(pattern, '|'.join(parts))
+
+    def test_long_patterns_fit(self):
+        short = '[a-z]{1,8}'
+        alternation = '|'.join([short + str(i) * 30 for i in range(3)])
+        single = '(' + alternation + ')'
+        lines = self.render(Declaration(
+            name='xmlhooks:test:{a}.{b}', description='A thing.',
+            value={'type': str, 'pattern': single,
+                   'description': 'Anything.'},
+            parameters=[{'name': 'a', 'pattern': alternation,
+                         'description': 'A.'},
+                        {'name': 'b', 'pattern': short,
+                         'description': 'B.'}]))
+        text = '\n'.join(lines)
+        self.assertEqual([], too_long(lines))
+        self.assertIn(':``{b}``: matches ``%s``. B.' % short, text)
+        self.assertIn(':``{a}``: matches any of ``%s``, ' % (
+            alternation.split('|')[0]), text)
+        # What fits nowhere else is shown whole, in a literal block.
+        self.assertIn('\n  ::\n\n    %s\n' % single, text)
+
+    def test_enumerations_replace_their_description(self):
+        lines = self.render(Declaration(
+            name='xmlhooks:test:thing', description='A thing.',
+            value={'type': str, 'pattern': 'yes|no',
+                   'description': 'yes or no.'}))
+        self.assertIn(':Value: one of ``yes``, ``no``.', lines)
+
+    def test_parameters_may_be_objects(self):
+        param = types.SimpleNamespace(name='n', pattern='[0-9]',
+                                      description='A digit.')
+        lines = self.render(Declaration(
+            name='xmlhooks:test:{n}', description='A thing.',
+            value={'type': str}, parameters=(param,)))
+        self.assertIn(':``{n}``: matches ``[0-9]``. A digit.', lines)
+
+
+class ReadmeTest(oslo_base.BaseTestCase):
+
+    def test_nova_conf_lines_are_the_reference_snippet(self):
+        readme = read(os.path.join(REPO, 'README.rst'))
+        block = re.search(r'::\n\n( {4}\[DEFAULT\]\n(?: {4}.*\n|\n)+)',
+                          readme).group(1)
+        self.assertEqual(read(os.path.join(SNIPPETS, 'nova.conf')),
+                         textwrap.dedent(block).strip('\n') + '\n')
+
+
+class HowItWorksPictureTest(oslo_base.BaseTestCase):
+    """The picture follows a spec from the flavor to libvirt."""
+
+    def test_every_step_is_on_the_path(self):
+        page = read(os.path.join(DOC, 'admin', 'how-it-works.rst'))
+        graph = re.search(r'^\.\. graphviz::\n.*?^   (digraph .*?^   \})$',
+                          page, re.M | re.S).group(1)
+        edges = {}
+        for source, target in re.findall(r'^\s*(\w+) -> (\w+)', graph,
+                                         re.M):
+            edges.setdefault(source, set()).add(target)
+        path = ['flavor', 'specs', 'rules', 'customizers', 'checks',
+                'record', 'xml', 'libvirt']
+        for source, target in zip(path, path[1:]):
+            self.assertIn(target, edges.get(source, ()), source)
+        self.assertIn('customizers', edges['tree'])
+        self.assertIn('tree', edges['nova'])
+
+    def test_graphviz_is_a_doc_package(self):
+        lines = read(os.path.join(REPO, 'bindep.txt')).splitlines()
+        self.assertIn('graphviz [doc]', lines)
 
 
 class TroubleshootingTest(oslo_base.BaseTestCase):
@@ -558,8 +764,8 @@ class CustomizerExampleTest(oslo_base.BaseTestCase):
                                   {'xmlhooks:crash:action': 'explode'})
         self.assertIn("'xmlhooks:crash:action'", str(error))
         self.assertIn('xmlhooks:crash:action', '\n'.join(
-            sphinxext.extra_spec_rst([('crash', '',
-                                       customizer.validators())])))
+            extra_specs.extra_spec_rst([('crash', '',
+                                         customizer.validators())])))
 
     def test_entry_point_in_the_guide(self):
         setup = configparser.ConfigParser()
@@ -574,7 +780,7 @@ def regenerate():
     """Rewrite every example's before and after excerpts."""
     for name, example in load_examples().items():
         before, after = run_example(name, example)
-        files = sphinxext.example_files(name)
+        files = cookbook.example_files(name)
         for part, text in (('before', before), ('after', after)):
             with open(os.path.join(DOC, files[part]), 'w') as handle:
                 handle.write(text)

@@ -10,13 +10,18 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import dataclasses
+
 import fixtures
 
+from lxml import etree
 from nova import exception as nova_exception
 
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
+from nova_xmlhooks import loader
 from nova_xmlhooks import metadata
+from nova_xmlhooks import profiles
 from tests.unit import base
 
 GOLD = """
@@ -219,3 +224,269 @@ outer:
         self.assertEqual(3, len(errors), [e.format_message()
                                           for e in errors])
         self.assertEqual(['c'], list(engine_.profiles))
+
+    def test_collecting_keeps_what_passed(self):
+        path = self.write_profile('a.yaml', '''
+bad:
+  specs:
+    xmlhooks:xml:a: no-equals
+    xmlhooks:xml:b: ./title=x
+  xml: [./title=y, "xpath.delete=./devices/[["]
+good:
+  xml: [./title=z]
+''')
+        self.flags(customizers=['xml'], default_profiles=['bad', 'good'])
+        errors = []
+        engine_ = engine.Engine.from_conf(self.conf, errors=errors)
+        self.assertEqual([
+            (path, 'bad', 'xmlhooks:xml:a'), (path, 'bad', 'xml[1]'),
+            ('[xmlhooks] default_profiles', 'bad', None),
+        ], [(e.path, e.profile, e.entry) for e in errors])
+        self.assertEqual(['good'], list(engine_.profiles))
+        self.assertEqual(('good',), engine_.default_profiles)
+        self.assertEqual(['profile:good'], [
+            rule.source for rule in engine_.resolve({})])
+
+    def test_the_service_stops_at_the_first_problem(self):
+        self.write_profile('a.yaml', 'a:\n  colour: red\n  xml: [bad]\n')
+        e = self.assertRaises(exception.ProfileError, self.engine,
+                              customizers=['xml'])
+        self.assertEqual('colour', e.entry)
+
+    def test_engine_from_profiles_collects_too(self):
+        profile = profiles.Profile(
+            name='p', path='p.yaml', description='', image_selectable=False,
+            specs=(('xmlhooks:nofamily:a', 'x'), ('xmlhooks:xml:b', 'bad')),
+            xml=('./title=x', 'bad'))
+        customizers = loader.load_customizers(self.conf, ['xml'])
+        errors = []
+        engine_ = engine.Engine(customizers, {'p': profile},
+                                default_profiles=['p'], errors=errors)
+        self.assertEqual(
+            ['xmlhooks:nofamily:a', 'xmlhooks:xml:b', 'xml[1]', None],
+            [e.entry for e in errors])
+        self.assertEqual({}, engine_.profiles)
+        self.assertRaises(exception.ProfileError, engine.Engine,
+                          customizers, {'p': profile})
+
+
+class RuleSetTest(base.TestCase):
+
+    def test_frozen_and_walks_like_its_rules(self):
+        eng = self.engine(customizers=['xml'])
+        ruleset = eng.resolve({'xmlhooks:xml:b': './b=1',
+                               'xmlhooks:xml:a': './a=1'})
+        self.assertEqual(2, len(ruleset))
+        self.assertEqual(['xmlhooks:xml:a', 'xmlhooks:xml:b'],
+                         [rule.key for rule in ruleset])
+        self.assertIs(ruleset.rules[1], ruleset[1])
+        self.assertIsInstance(ruleset.rules, tuple)
+        self.assertEqual((), ruleset.profiles)
+        self.assertRaises(dataclasses.FrozenInstanceError, setattr,
+                          ruleset, 'profiles', ('x',))
+        self.assertFalse(eng.resolve({}))
+        self.assertEqual(engine.RuleSet((), ()), eng.resolve({}))
+
+    def test_build_takes_any_iterable(self):
+        ruleset = engine.RuleSet.build(iter([]), dict.fromkeys(['a', 'b']))
+        self.assertEqual(((), ('a', 'b')),
+                         (ruleset.rules, ruleset.profiles))
+
+
+class DoctypeTest(base.TestCase):
+    """A document type declaration is refused, in one line."""
+
+    DOCUMENTS = (
+        '<!DOCTYPE domain>\n%s',
+        '<!DOCTYPE domain [<!ENTITY co "ACME">]>\n%s',
+        '<?xml version="1.0"?>\n<!DOCTYPE domain SYSTEM "domain.dtd">\n%s',
+        '<!DOCTYPE domain PUBLIC "-//x//EN" "http://127.0.0.1:9/x.dtd">%s',
+    )
+
+    def test_refused_in_one_line(self):
+        xml = base.nova_xml('nova-basic')
+        for template in self.DOCUMENTS:
+            e = self.assertRaises(exception.DoctypeError, engine.parse_domain,
+                                  template % xml)
+            self.assertIsInstance(e, nova_exception.InvalidInput)
+            self.assertEqual(1, len(e.format_message().splitlines()))
+            self.assertIn('<!DOCTYPE>', e.format_message())
+
+    def test_entity_is_not_left_in_the_output(self):
+        # NOTE(xmlhooks): the entity was kept as a reference and the
+        # declaration dropped, so the result was not well-formed XML.
+        xml = (self.DOCUMENTS[1] % base.nova_xml('nova-basic')).replace(
+            '<devices>', '<description>&co;</description><devices>')
+        eng = self.engine(customizers=['xml'])
+        self.assertRaises(exception.DoctypeError, eng.customize, xml,
+                          {'xmlhooks:xml:a': './clock/@offset=localtime'})
+        skipping = self.engine(customizers=['xml'], on_error='skip')
+        self.assertIs(xml, skipping.customize(
+            xml, {'xmlhooks:xml:a': './clock/@offset=localtime'}))
+
+    def test_comment_that_looks_like_one_is_fine(self):
+        xml = '<!-- <!DOCTYPE domain> -->\n' + base.nova_xml('nova-basic')
+        self.assertEqual('domain', engine.parse_domain(xml).tag)
+
+
+class RecordTest(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml('nova-basic')
+
+    def test_checks_see_the_record(self):
+        seen = []
+
+        def check(nova_root, result_root, ruleset):
+            seen.append((metadata.recorded(nova_root),
+                         metadata.recorded(result_root)))
+
+        eng = engine.Engine(self.engine(customizers=['xml']).customizers,
+                            {}, checks=[check])
+        eng.customize(self.xml, {'xmlhooks:xml:a': './description=x'})
+        (before, after), = seen
+        self.assertIsNone(before)
+        self.assertEqual(['xmlhooks:xml:a'], [r.key for r in after[1]])
+
+    def test_metadata_goes_after_the_ids_title_and_description(self):
+        eng = self.engine(customizers=['xml'])
+        specs = {'xmlhooks:xml:a': './clock/@offset=localtime'}
+        for children, previous in (
+                ('<name>a</name><uuid>%s</uuid><genid/>', 'genid'),
+                ('<uuid>%s</uuid><name>a</name><title>t</title>', 'title'),
+                ('<name>a</name><description>d</description><uuid>%s</uuid>',
+                 'uuid'),
+                ('', None)):
+            xml = ('<domain type="kvm">%s<clock offset="utc"/></domain>'
+                   % children.replace('%s', '0d9f3c2e-7a51-4e8b-9c3d-'
+                                            '2f6a1b5e8c47'))
+            root = engine.parse_domain(eng.customize(xml, specs))
+            meta = root.find('metadata')
+            self.assertEqual(
+                previous, None if meta.getprevious() is None
+                else meta.getprevious().tag, children)
+
+    def test_existing_metadata_stays_where_it_is(self):
+        eng = self.engine(customizers=['xml'])
+        out = eng.customize(self.xml, {'xmlhooks:xml:a': './description=x'})
+        root = engine.parse_domain(out)
+        self.assertEqual(1, len(root.findall('metadata')))
+        self.assertEqual('vcpu', root.find('metadata').getprevious().tag)
+
+
+class SerializeTest(base.TestCase):
+    """Whitespace that would not survive a re-read is not written."""
+
+    def test_blank_container_that_gains_a_child(self):
+        root = engine.parse_domain(
+            '<domain>\n  <devices>\n  </devices>\n'
+            '  <description>  two  spaces  </description>\n'
+            '  <title> </title>\n</domain>')
+        root.find('devices').append(etree.Element('memballoon'))
+        out = engine.serialize(root)
+        self.assertIn('  <devices>\n    <memballoon/>\n  </devices>\n', out)
+        self.assertIn('<description>  two  spaces  </description>', out)
+        self.assertIn('<title> </title>', out)
+        self.assertEqual(out, engine.serialize(engine.parse_domain(out)))
+
+    def test_text_beside_elements_is_kept(self):
+        # Foreign metadata may hold mixed content; its text is content.
+        xml = ('<domain><metadata><a:note xmlns:a="urn:a">one <a:b>two'
+               '</a:b> three<a:c/> </a:note></metadata></domain>')
+        out = engine.serialize(engine.parse_domain(xml))
+        self.assertIn('one <a:b>two</a:b> three<a:c/> </a:note>', out)
+
+    def test_novas_documents_are_written_as_they_were(self):
+        for name in ('nova-basic', 'nova-two-disks', 'nova-windows'):
+            xml = base.nova_xml(name)
+            self.assertEqual(xml, engine.serialize(engine.parse_domain(xml)))
+
+
+IMAGE_PROFILES = """
+host-default:
+  xml:
+    - ./features/pmu/@state=off
+selectable:
+  image_selectable: true
+  xml:
+    - ./features/vmport/@state=off
+operator-only:
+  xml:
+    - ./features/pvspinlock/@state=off
+breaks-on-apply:
+  image_selectable: true
+  xml:
+    - ./name/text()=x
+"""
+
+
+class ImageProfileTest(base.TestCase):
+    """What an ordinary user's image property can and cannot do."""
+
+    def setUp(self):
+        super().setUp()
+        self.write_profile('image.yaml', IMAGE_PROFILES)
+        self.xml = base.nova_xml('nova-basic')
+        self.specs = {'xmlhooks:xml:flavor': './clock/@offset=localtime'}
+
+    def _engine(self, on_error):
+        return self.engine(customizers=['xml'], on_error=on_error,
+                           default_profiles=['host-default'])
+
+    def _host_and_flavor_applied(self, out, image_applied=False):
+        self.assertEqual(['off'], base.xpath(out, './features/pmu/@state'))
+        self.assertEqual(['localtime'], base.xpath(out, './clock/@offset'))
+        self.assertEqual(['off'] if image_applied else [],
+                         base.xpath(out, './features/vmport/@state'))
+
+    def test_one_message_for_unknown_and_not_selectable(self):
+        eng = self._engine('fail')
+        messages = []
+        for name in ('nosuch', 'operator-only'):
+            e = self.assertRaises(exception.InvalidSpec, eng.customize,
+                                  self.xml, self.specs, [name])
+            messages.append(e.format_message().replace(name, 'NAME'))
+            self.assertIn(engine.IMAGE_PROPERTY, e.format_message())
+        self.assertEqual(messages[0], messages[1])
+        self.assertNotIn('unknown', messages[0])
+
+    def test_skip_keeps_host_and_flavor_when_the_image_is_wrong(self):
+        eng = self._engine('skip')
+        for names, specs in (
+                (['nosuch'], self.specs),
+                (['operator-only'], self.specs),
+                (['selectable', 'nosuch'], self.specs),
+                (['breaks-on-apply'], self.specs),
+                (['selectable'],
+                 dict(self.specs, **{'xmlhooks:image_profiles':
+                                     'forbidden'}))):
+            logs = self.useFixture(fixtures.FakeLogger())
+            out = eng.customize(self.xml, specs, names)
+            self._host_and_flavor_applied(out)
+            self.assertEqual(['profile:host-default', 'flavor'], base.xpath(
+                out, './metadata/*[local-name()="customization"]/'
+                     '*/@source'))
+            self.assertIn('Ignoring the profiles the image selects',
+                          logs.output)
+            self.assertNotIn('Skipping', logs.output)
+
+    def test_skip_applies_a_good_image_selection(self):
+        out = self._engine('skip').customize(self.xml, self.specs,
+                                             ['selectable'])
+        self._host_and_flavor_applied(out, image_applied=True)
+
+    def test_skip_drops_everything_when_the_flavor_is_wrong(self):
+        logs = self.useFixture(fixtures.FakeLogger())
+        eng = self._engine('skip')
+        self.assertIs(self.xml, eng.customize(
+            self.xml, {'xmlhooks:xml:bad': './name/text()=x'},
+            ['selectable']))
+        self.assertIn("Skipping xmlhooks customisation: xmlhooks: rule "
+                      "'xmlhooks:xml:bad'", logs.output)
+        self.assertNotIn('Ignoring', logs.output)
+
+    def test_fail_still_fails_on_the_image(self):
+        eng = self._engine('fail')
+        self.assertRaises(exception.InvalidSpec, eng.customize, self.xml,
+                          self.specs, ['operator-only'])

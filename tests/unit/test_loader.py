@@ -10,6 +10,9 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+from stevedore import extension
+from stevedore import named
+
 from nova_xmlhooks.customizers import xml
 from nova_xmlhooks import exception
 from nova_xmlhooks import loader
@@ -32,3 +35,45 @@ class LoaderTest(base.TestCase):
     def test_listed_twice(self):
         self.assertRaises(exception.CustomizerLoadError,
                           loader.load_customizers, self.conf, ['xml', 'xml'])
+
+
+class _Other(xml.XmlCustomizer):
+    """A second customiser claiming the ``xml`` family."""
+
+
+class ManagerTest(base.TestCase):
+    """The loader's checks, on customisers a test manager hands over."""
+
+    def manager(self, **classes):
+        return named.NamedExtensionManager.make_test_instance([
+            extension.Extension(name, None, cls, cls(self.conf))
+            for name, cls in classes.items()])
+
+    def test_customizers_come_from_the_manager(self):
+        customizers = loader.load_customizers(
+            self.conf, ['xml'], manager=self.manager(xml=xml.XmlCustomizer))
+        self.assertEqual(['xml'], list(customizers))
+
+    def test_every_problem_once_each(self):
+        manager = self.manager(xml=xml.XmlCustomizer, other=_Other,
+                               plain=lambda conf: object())
+        errors = []
+        customizers = loader.load_customizers(
+            self.conf, ['xml', 'other', 'xml', 'plain'], errors=errors,
+            manager=manager)
+        self.assertEqual(['xml'], list(customizers))
+        self.assertEqual([
+            "customizer 'xml,other,xml,plain' cannot be loaded: a "
+            "customizer is listed twice",
+            "customizer 'other' cannot be loaded: family 'xml' is already "
+            "handled",
+            "customizer 'plain' cannot be loaded: is not a nova_xmlhooks "
+            "Customizer",
+        ], [e.format_message().removeprefix('xmlhooks: ') for e in errors])
+
+    def test_first_problem_raised(self):
+        e = self.assertRaises(
+            exception.CustomizerLoadError, loader.load_customizers,
+            self.conf, ['xml', 'other'],
+            manager=self.manager(xml=xml.XmlCustomizer, other=_Other))
+        self.assertIn("'other'", e.format_message())

@@ -46,6 +46,33 @@ atexit.register(shutil.rmtree, _WHEEL_DIR, ignore_errors=True)
 _WHEEL_LOCK = os.path.join(tempfile.gettempdir(), 'nova-xmlhooks-wheel.lock')
 
 
+def _source_copy():
+    """The working tree's files, without what earlier builds left.
+
+    NOTE(xmlhooks): setuptools reuses the build/ directory of the source
+    tree, so a file removed from the project would still be packaged from
+    an earlier build there. pbr reads the version from git, so the copy
+    points at the same repository.
+    """
+    copy = os.path.join(_WHEEL_DIR, 'src')
+    names = subprocess.run(
+        ['git', 'ls-files', '-z', '--cached', '--others',
+         '--exclude-standard'], cwd=TOP, check=True,
+        capture_output=True).stdout.decode().split('\0')
+    for name in filter(None, names):
+        source = os.path.join(TOP, name)
+        if os.path.isfile(source):
+            os.makedirs(os.path.dirname(os.path.join(copy, name)),
+                        exist_ok=True)
+            shutil.copy2(source, os.path.join(copy, name))
+    git = os.path.join(TOP, '.git')
+    if os.path.isdir(git):
+        os.symlink(git, os.path.join(copy, '.git'))
+    else:
+        shutil.copy2(git, os.path.join(copy, '.git'))
+    return copy
+
+
 def build_wheel(test):
     """The project's wheel, built once per test run.
 
@@ -61,7 +88,7 @@ def build_wheel(test):
             fcntl.flock(lock, fcntl.LOCK_EX)
             subprocess.run(
                 [sys.executable, '-m', 'pip', 'wheel', '--no-deps', '-q',
-                 '-w', _WHEEL_DIR, TOP],
+                 '-w', _WHEEL_DIR, _source_copy()],
                 check=True, capture_output=True)
         _WHEELS['wheel'], = glob.glob(
             os.path.join(_WHEEL_DIR, 'nova_xmlhooks-*.whl'))

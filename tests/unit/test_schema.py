@@ -19,6 +19,7 @@ from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from nova_xmlhooks import schema
 from tests.unit import base
+from tests.unit import odd_shapes
 
 # A small schema of our own, so the mechanics are tested on any machine.
 TINY_RNG = """<?xml version="1.0"?>
@@ -165,3 +166,58 @@ class HostSchemaTest(base.TestCase):
                                   self.engine.customize,
                                   base.nova_xml('nova-basic'), specs)
         self.assertIn('and 4 more', error.format_message())
+
+
+# Only a name, a description, and an empty <metadata>: our record is the
+# only thing a rule on the description can get wrong.
+NO_RECORD_RNG = """<?xml version="1.0"?>
+<element name="domain" xmlns="http://relaxng.org/ns/structure/1.0">
+  <interleave>
+    <element name="name"><text/></element>
+    <optional><element name="description"><text/></element></optional>
+    <optional><element name="metadata"><empty/></element></optional>
+  </interleave>
+</element>
+"""
+
+
+class RecordCheckedTest(base.TestCase):
+    """The record is part of what the checks judge."""
+
+    def test_schema_check_sees_the_record(self):
+        path = self.write_profile('no-record.rng', NO_RECORD_RNG)
+        check = schema.SchemaCheck(schema.compile_schema(path))
+        eng = engine.Engine(self.engine(customizers=['xml']).customizers, {},
+                            checks=[check])
+        xml = '<domain><name>x</name></domain>'
+        error = self.assertRaises(exception.SchemaError, eng.customize, xml,
+                                  {'xmlhooks:xml:d': './description=y'})
+        self.assertIn('/domain/metadata', error.format_message())
+        self.assertEqual(('xmlhooks:xml:d',), error.rules)
+
+
+class HostSchemaRecordTest(base.TestCase):
+    """Where the record goes, against the host's own libvirt schema."""
+
+    def setUp(self):
+        super().setUp()
+        if not os.path.exists(self.conf.xmlhooks.schema_path):
+            self.skipTest('libvirt schema %s is not installed'
+                          % self.conf.xmlhooks.schema_path)
+        self.flags(validate_schema=True)
+        self.validator = schema.compile_schema(
+            self.conf.xmlhooks.schema_path)
+
+    def test_genid_without_metadata(self):
+        # NOTE(xmlhooks): libxml2 refuses <metadata> between <uuid> and
+        # <genid>, and says so as "Invalid attribute id for element
+        # domain" when the domain has an id.
+        xml = odd_shapes.ODD_SHAPES['genid-without-metadata']
+        self.assertTrue(self.validator.validate(
+            etree.fromstring(xml.encode())))
+        out = self.engine().customize(xml, {'xmlhooks:kvm:hidden': 'on'})
+        root = etree.fromstring(out.encode())
+        self.assertTrue(self.validator.validate(root),
+                        self.validator.error_log)
+        self.assertEqual(['name', 'uuid', 'genid', 'metadata'],
+                         [node.tag for node in root[:4]])

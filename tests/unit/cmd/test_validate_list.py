@@ -88,8 +88,8 @@ class ValidateTest(base.CommandTestCase):
             "ERROR: %s, profile 'shape', entry 'colour': unknown field "
             "(expected one of description, image_selectable, specs, xml)"
             % entries,
-            "ERROR: %s: is not valid YAML at line 2: expected ',' or ']', "
-            "but got '<stream end>'" % yaml,
+            "ERROR: %s: is not valid YAML at line 2, column 1: the "
+            "structure is broken" % yaml,
             "ERROR: %s, profile 'good': is already defined in %s"
             % (dup, entries),
             "ERROR: %s: is not valid UTF-8 (byte 19)" % utf,

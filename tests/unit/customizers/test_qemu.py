@@ -10,15 +10,22 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import dataclasses
+
+from lxml import etree
 from nova import exception as nova_exception
 
 from nova_xmlhooks.customizers import qemu
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
+from nova_xmlhooks import metadata
 from tests.unit import base
 from tests.unit import customizers
+from tests.unit import odd_shapes
 
 FW_CFG = 'name=opt/ovmf/X-PciMmio64Mb,string=65536'
+#: a document with QEMU arguments and variables of its own
+OWN_ARGS = odd_shapes.ODD_SHAPES['qemu-namespace']
 
 
 class QemuRefusedTest(base.TestCase):
@@ -128,3 +135,57 @@ class QemuTest(customizers.CustomizerTests, base.TestCase):
             'xmlhooks:qemu:env.FOO': 'new'})
         self.assertEqual(['new'], self.xpath(
             out, './qemu:commandline/qemu:env/@value'))
+
+    def _commandline(self, xml):
+        return [(etree.QName(node).localname, node.get('name'),
+                 node.get('value'))
+                for node in self.xpath(xml, './qemu:commandline/*')]
+
+    def _added(self, xml, key):
+        _profiles, rules = metadata.recorded(engine.parse_domain(xml))
+        return {rule.key: rule.added for rule in rules}[key]
+
+    def test_own_args_are_not_recorded_as_added(self):
+        out = self.customize({'xmlhooks:qemu:arg.0': '-unknown'},
+                             xml=OWN_ARGS)
+        self.assertEqual(self._commandline(OWN_ARGS),
+                         self._commandline(out))
+        self.assertFalse(self._added(out, 'xmlhooks:qemu:arg.0'))
+        self.assertEqual(['no'], self.xpath(
+            out, './metadata/*/*[@key="xmlhooks:qemu:arg.0"]/@added'))
+
+    def test_other_rules_keep_the_documents_own_args(self):
+        first = self.customize({'xmlhooks:qemu:arg.0': '-unknown'},
+                               xml=OWN_ARGS)
+        out = self.customize({'xmlhooks:qemu:arg.0': '-no-hpet'},
+                             xml=first)
+        self.assertEqual([('arg', None, '-unknown'),
+                          ('arg', None, 'parameter'),
+                          ('arg', None, '-no-hpet'),
+                          ('env', 'NS', 'ns0'), ('env', 'BAR', None)],
+                         self._commandline(out))
+        self.assertTrue(self._added(out, 'xmlhooks:qemu:arg.0'))
+        # and what was added goes away again, the document's own stays
+        out = self.customize({'xmlhooks:qemu:env.X': '1'}, xml=out)
+        self.assertEqual(self._commandline(OWN_ARGS) + [('env', 'X', '1')],
+                         self._commandline(out))
+
+    def test_args_go_before_the_variables(self):
+        # NOTE(xmlhooks): where libvirt writes them, so that its own
+        # output is the same document.
+        out = self.customize({'xmlhooks:qemu:arg.1': '-S',
+                              'xmlhooks:qemu:arg.0': '-no-hpet'},
+                             xml=OWN_ARGS)
+        self.assertEqual([('arg', None, '-unknown'),
+                          ('arg', None, 'parameter'),
+                          ('arg', None, '-no-hpet'), ('arg', None, '-S'),
+                          ('env', 'NS', 'ns0'), ('env', 'BAR', None)],
+                         self._commandline(out))
+
+    def test_payloads_are_frozen_dataclasses(self):
+        arg = self.engine.resolve({'xmlhooks:qemu:arg.7': '-S'})[0].payload
+        env = self.engine.resolve({'xmlhooks:qemu:env.FOO': ''})[0].payload
+        self.assertEqual(qemu.Arg(position=7, value='-S'), arg)
+        self.assertEqual(qemu.Env(name='FOO', value=''), env)
+        self.assertRaises(dataclasses.FrozenInstanceError, setattr, arg,
+                          'value', '-daemonize')

@@ -26,8 +26,8 @@ class CrashCustomizer(base.Customizer):
     family = 'crash'
 
     def declarations(self):
-        # One declaration serves nova-api's validation, the compute's
-        # checks and the extra spec reference.
+        # One declaration, a plain frozen dataclass, serves the compute's
+        # checks, nova-api's validation and the extra spec reference.
         return [base.KeyValidator(
             name='xmlhooks:crash:action',
             description='What libvirt does when the guest crashes; '

@@ -1,0 +1,93 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Each component's share of an application, from timing wrappers."""
+
+import time
+import types
+
+from nova_xmlhooks import engine as engine_mod
+from tools.bench import workloads
+
+#: the engine's module references timed through a proxy, by component
+_PROXIED = (
+    ('metadata', {'domain_context': 'context', 'record': 'metadata record'}),
+    ('copy', {'deepcopy': 'copy for checks'}),
+)
+
+
+class Breakdown:
+    """Times the engine's components by wrapping them, for the shares."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.totals = {}
+        self._undo = []
+        self._checks = None
+
+    def _timed(self, name, func):
+        totals = self.totals
+        clock = time.perf_counter_ns
+
+        def wrapper(*args, **kwargs):
+            start = clock()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                totals.setdefault(name, []).append(clock() - start)
+        return wrapper
+
+    def _patch(self, owner, attr, name):
+        original = getattr(owner, attr, None)
+        if original is None:
+            return
+        own = attr in getattr(owner, '__dict__', {})
+        setattr(owner, attr, self._timed(name, original))
+        self._undo.append((owner, attr, original, own))
+
+    def _proxy(self, module, names):
+        # NOTE(xmlhooks): only the engine's own reference to a module is
+        # replaced, so a check that calls the same function is not counted
+        # twice.
+        proxy = types.SimpleNamespace(**{
+            attr: getattr(module, attr) for attr in dir(module)
+            if not attr.startswith('__')})
+        for attr, name in names.items():
+            if hasattr(module, attr):
+                setattr(proxy, attr, self._timed(name, getattr(module,
+                                                               attr)))
+        return proxy
+
+    def __enter__(self):
+        self._patch(engine_mod, 'parse_domain', 'parse')
+        self._patch(engine_mod, 'serialize', 'serialise')
+        for attr, names in _PROXIED:
+            module = getattr(engine_mod, attr, None)
+            if module is not None:
+                setattr(engine_mod, attr, self._proxy(module, names))
+                self._undo.append((engine_mod, attr, module, True))
+        self._patch(self.engine, 'resolve', 'resolve')
+        for family, customizer in self.engine.customizers.items():
+            self._patch(customizer, 'apply', 'customizer ' + family)
+        self._checks = self.engine.checks
+        self.engine.checks = tuple(
+            self._timed('check ' + workloads.check_name(check), check)
+            for check in self._checks)
+        return self
+
+    def __exit__(self, *exc):
+        self.engine.checks = self._checks
+        for owner, attr, original, own in reversed(self._undo):
+            if own:
+                setattr(owner, attr, original)
+            else:
+                delattr(owner, attr)
