@@ -43,6 +43,15 @@ steady:
   xml:
     - "xpath.delete=./devices/input[@type='tablet']"
 '''
+OEM_PROFILE = '''
+oem:
+  description: licensing strings, and no tablet
+  specs:
+    xmlhooks:smbios:oem.0: "licence {instance_uuid}"
+    xmlhooks:smbios:oem.1: second
+  xml:
+    - "xpath.delete=./devices/input[@type='tablet']"
+'''
 CHANGING = '''
 changing:
   description: changed by the stale test
@@ -59,12 +68,17 @@ class CliTestCase(base.LibvirtTestCase):
         self.instances_path = os.path.join(self.workdir, 'instances')
         os.makedirs(os.path.join(self.instances_path, '_base'))
         self.config_file = os.path.join(self.workdir, 'nova.conf')
+        self.write_config(['xml'])
+
+    def write_config(self, customizers):
+        """Write the command's nova.conf; the engine gets the same."""
         with open(self.config_file, 'w') as handle:
             handle.write('[DEFAULT]\ninstances_path = %s\n'
                          '[libvirt]\nvirt_type = qemu\n'
-                         '[xmlhooks]\nprofile_dirs = %s\ncustomizers = xml\n'
-                         % (self.instances_path, self.profile_dir))
-        self.flags(customizers=['xml'])
+                         '[xmlhooks]\nprofile_dirs = %s\ncustomizers = %s\n'
+                         % (self.instances_path, self.profile_dir,
+                            ','.join(customizers)))
+        self.flags(customizers=customizers)
 
     def run_command(self, *argv):
         return self.command.run('--config-file', self.config_file, *argv)
@@ -163,6 +177,41 @@ class AuditTest(CliTestCase):
             stale.domain.name(), stale.domain.UUIDString()), out)
         self.assertIn('    adds rule xmlhooks:xml:changing[0]=%s' % ACME_EDIT,
                       out)
+
+    def test_blames_only_the_rule_whose_effect_changed(self):
+        """OEM strings are exactly the recorded ones, and apply together.
+
+        A profile sets two SMBIOS OEM strings and removes the tablet; the
+        tablet is added back by hand. Only the tablet rule drifted.
+        """
+        self.write_config(['xml', 'smbios'])
+        self.write_profile('oem.yaml', OEM_PROFILE)
+        guest = self.nova_guest({'xmlhooks:profile': 'oem'})
+        status, reports, err = self.audit(guest)
+        self.assertEqual(0, status, err)
+        self.assertEqual('ok', reports[guest.domain.name()]['status'])
+
+        root = etree.fromstring(guest.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+        self.assertEqual(['licence %s' % root.findtext('uuid'), 'second'],
+                         [e.text for e in
+                          root.findall('sysinfo/oemStrings/entry')])
+        etree.SubElement(root.find('devices'), 'input', type='tablet',
+                         bus='usb')
+        self.conn.defineXML(etree.tostring(root, encoding='unicode'))
+
+        status, reports, err = self.audit(guest)
+        self.assertEqual(1, status, err)
+        report = reports[guest.domain.name()]
+        self.assertEqual('drift', report['status'])
+        self.assertEqual([('persistent', 'xmlhooks:xml:oem[0]')],
+                         [(d['definition'], d['key'])
+                          for d in report['drift']])
+        self.assertIn("\n-    <input type=\"tablet\" bus=\"usb\">",
+                      report['drift'][0]['diff'])
+        self.assertNotIn('oemStrings', report['drift'][0]['diff'])
+        status, out, err = self.audit(guest, fmt='table')
+        self.assertIn('drifted: xmlhooks:xml:oem[0]\n', out)
 
     def test_live_definition_drift(self):
         guest = self.nova_guest({CLOCK_SPEC: CLOCK_EDIT}, start=True)

@@ -25,6 +25,7 @@ from nova_xmlhooks.cmd import common
 from nova_xmlhooks.cmd import libvirt_host
 from nova_xmlhooks.cmd import main
 from nova_xmlhooks import engine as engine_mod
+from nova_xmlhooks import metadata
 from tests.unit import base
 from tests.unit.cmd import base as cmd_base
 
@@ -136,6 +137,87 @@ class AuditDomainTest(base.TestCase):
                                     self.info(self.customised))
         self.assertEqual('stale', report['status'])
         self.assertEqual([], report['stale']['unchecked'])
+
+
+class AuditBlameTest(base.TestCase):
+    """Only the rules whose effect changed are named."""
+
+    OEM_PROFILE = ('p:\n  specs:\n    xmlhooks:smbios:oem.0: one\n'
+                   '    xmlhooks:smbios:oem.1: two\n  xml: ["%s"]\n'
+                   % NO_TABLET)
+
+    def setUp(self):
+        super().setUp()
+        self.flags(customizers=['xml', 'smbios'])
+        self.write_profile('p.yaml', self.OEM_PROFILE)
+        specs = {'xmlhooks:profile': 'p'}
+        self.customised = self.engine().customize(
+            cmd_base.with_extra_specs(base.nova_xml(), specs), specs)
+
+    def audit(self, edit):
+        root = etree.fromstring(self.customised.encode())
+        edit(root)
+        edited = etree.tostring(root, encoding='unicode')
+        return audit.audit_domain(
+            self.engine(), {'name': 'instance-00000001', 'uuid': 'u',
+                            'state': 'running', 'persistent': edited,
+                            'live': None})
+
+    def test_tablet_added_back_blames_only_the_tablet_rule(self):
+        def add_tablet(root):
+            etree.SubElement(root.find('devices'), 'input', type='tablet',
+                             bus='usb')
+        report = self.audit(add_tablet)
+        self.assertEqual('drift', report['status'])
+        self.assertEqual(['xmlhooks:xml:p[0]'],
+                         [d['key'] for d in report['drift']])
+        self.assertEqual(
+            ['+++ with xmlhooks:xml:p[0]',
+             '-    <input type="tablet" bus="usb"/>'],
+            [line for line in report['drift'][0]['diff'].splitlines()
+             if line[:1] in '+-' and not line.startswith('---')])
+
+    def test_changed_oem_string_blames_only_its_rule(self):
+        def change_second(root):
+            root.find('sysinfo/oemStrings')[1].text = 'changed'
+        report = self.audit(change_second)
+        self.assertEqual(['xmlhooks:smbios:oem.1'],
+                         [d['key'] for d in report['drift']])
+        self.assertIn('-      <entry>changed</entry>\n'
+                      '+      <entry>two</entry>',
+                      report['drift'][0]['diff'])
+
+    def test_rule_that_cannot_apply_is_named(self):
+        self.flags(customizers=['xml'])
+        self.write_profile('p.yaml', 'p:\n  xml: ["./devices/disk[last()+1]'
+                           '/driver/@cache=none", "%s"]\n' % NO_TABLET)
+        specs = {'xmlhooks:profile': 'p'}
+        # NOTE(xmlhooks): recorded as if the first rule had applied once,
+        # on a document where it no longer can.
+        root = etree.fromstring(cmd_base.with_extra_specs(
+            base.nova_xml(), specs).encode())
+        engine = self.engine()
+        metadata.record(root, engine.resolve(specs))
+
+        def audit_root():
+            return audit.audit_domain(engine, {
+                'name': 'x', 'uuid': 'u', 'state': 'shut off',
+                'persistent': etree.tostring(root, encoding='unicode'),
+                'live': None})
+
+        report = audit_root()
+        self.assertEqual('drift', report['status'])
+        self.assertEqual([('xmlhooks:xml:p[0]', ''),
+                          ('xmlhooks:xml:p[1]', 'diff')],
+                         [(d['key'], d['diff'] and 'diff')
+                          for d in report['drift']])
+        self.assertIn('cannot be applied', report['drift'][0]['reason'])
+        # Once the tablet is gone, only the first rule is named.
+        tablet = root.find("devices/input[@type='tablet']")
+        tablet.getparent().remove(tablet)
+        report = audit_root()
+        self.assertEqual(['xmlhooks:xml:p[0]'],
+                         [d['key'] for d in report['drift']])
 
 
 class AuditJsonDocTest(base.TestCase):
