@@ -14,9 +14,10 @@
 
 For an instance (its UUID or its libvirt domain name): the instance
 directory and its files, each disk with its format, virtual and actual
-size and full backing chain (from ``qemu-img info --backing-chain``), the
-flavor and extra specs Nova recorded in the domain, the customisations
-applied, and how the live definition differs from the persistent one.
+size and backing chain (from ``qemu-img info``, opened with the format
+the domain XML gives, never a guessed one), the flavor and extra specs
+Nova recorded in the domain, the customisations applied, and how the live
+definition differs from the persistent one.
 """
 
 import os
@@ -119,7 +120,8 @@ def show_disks(root):
         if not source or disk.get('type') not in ('file', 'block'):
             continue
         try:
-            chain = disk_info.backing_chain(source)
+            chain = disk_info.backing_chain(
+                source, driver.get('type') if driver is not None else None)
         except disk_info.DiskInfoError as e:
             common.out('    %s' % e)
             continue
