@@ -309,10 +309,38 @@ def _image_profiles(engine, extra_specs, recorded_profiles):
             engine.profiles[name].image_selectable]
 
 
-def find_staleness(engine, xml, record, unchecked=()):
+def flavor_specs(engine, root, record):
+    """The flavor's extra specs, to resolve the rules again with.
+
+    NOTE(xmlhooks): Nova records them in the domain from nova 32 on. For
+    a domain of an older series they are rebuilt from the record of what
+    was applied: the rules that came from the flavor, and the recorded
+    profiles that are not the host's defaults as its ``xmlhooks:profile``
+    (an image-selected profile is then counted as the flavor's, which
+    resolves to the same rules). A flavor change since the last hard
+    reboot cannot be seen then; drift is checked all the same.
+
+    :param engine: the current engine
+    :param root: the persistent definition's ``<domain>``
+    :param record: ``(profiles, rules)`` as recorded
+    :returns: ``(specs, origin)``; ``origin`` is ``nova`` or ``record``
+    """
+    specs = common.recorded_extra_specs(root)
+    if specs is not None:
+        return specs, 'nova'
+    profiles, rules = record
+    specs = {rule.key: rule.value for rule in rules
+             if rule.source == 'flavor'}
+    named = [name for name in profiles
+             if name not in engine.default_profiles]
+    if named:
+        specs[engine_mod.PROFILE_KEY] = ','.join(named)
+    return specs, 'record'
+
+
+def find_staleness(engine, xml, record, specs, unchecked=()):
     """Compare the recorded rules with what the engine would apply now.
 
-    The flavor's extra specs come from Nova's own record in the domain.
     Rules that are no longer applied cannot be undone on the current XML,
     so they show in the diff as the change of the record and are listed
     in ``removed``.
@@ -321,11 +349,12 @@ def find_staleness(engine, xml, record, unchecked=()):
     :param xml: the persistent definition
     :param record: ``(profiles, rules)`` as recorded, ``([], [])`` for a
         domain without a record
+    :param specs: the flavor's extra specs, from :func:`flavor_specs`
     :param unchecked: the recorded rules the current customisers cannot
         parse, from :func:`recorded_ruleset`; any makes the domain stale
     :returns: a :class:`Staleness`, or ``None`` when nothing would change
     """
-    stale = _staleness(engine, xml, record)
+    stale = _staleness(engine, xml, record, specs)
     if unchecked:
         if stale is None:
             # NOTE(xmlhooks): rules that do not parse and yet resolve the
@@ -337,11 +366,10 @@ def find_staleness(engine, xml, record, unchecked=()):
     return stale
 
 
-def _staleness(engine, xml, record):
+def _staleness(engine, xml, record, specs):
     root = engine_mod.parse_domain(xml)
     profiles, recorded = record
     was = [rule_dict(rule) for rule in recorded]
-    specs = metadata.flavor_extra_specs(root)
     try:
         ruleset = engine.resolve(
             specs, _image_profiles(engine, specs, profiles))

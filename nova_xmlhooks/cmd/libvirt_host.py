@@ -34,7 +34,8 @@ def libvirt_uri(conf):
     importing nova's driver just for it would cost seconds and pull in
     eventlet. A unit test compares the two.
 
-    :param conf: the parsed configuration, with nova's ``[libvirt]`` options
+    :param conf: a ``ConfigOpts`` with nova's ``[libvirt]`` options, such
+        as :attr:`nova_xmlhooks.cmd.config.Configuration.nova`
     :returns: ``[libvirt] connection_uri``, or the default for
         ``[libvirt] virt_type``
     """
@@ -94,15 +95,16 @@ def add_connection_argument(parser):
                              'configuration)')
 
 
-def connect_from(conf):
+def connect_from(configuration, args):
     """Connect to the libvirt a sub-command was pointed at.
 
-    :param conf: the parsed configuration; its sub-command declared
+    :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
+    :param args: the parsed arguments of a sub-command that declared
         ``--connection`` with :func:`add_connection_argument`
     :returns: ``(libvirt module, connection, URI)``
     :raises: CommandError naming the URI
     """
-    uri = conf.command.connection or libvirt_uri(conf)
+    uri = args.connection or libvirt_uri(configuration.nova)
     libvirt, connection = connect(uri)
     return libvirt, connection, uri
 

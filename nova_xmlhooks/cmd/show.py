@@ -96,9 +96,9 @@ def show_directory(path):
         if entry.is_dir(follow_symlinks=False):
             common.out('  %s/' % entry.name)
         else:
-            common.out('  %-24s %10s  (%d bytes on disk)' % (
+            common.out('  %-24s %10s  (%s on disk)' % (
                 entry.name, disk_info.human_size(stat.st_size),
-                stat.st_blocks * 512))
+                disk_info.human_size(stat.st_blocks * 512)))
 
 
 def show_disks(root):
@@ -181,18 +181,21 @@ def show_live_diff(info):
         return
     diff = common.unified_diff(info['persistent'], info['live'],
                                'persistent', 'live')
-    common.out(diff.rstrip('\n') if diff else '  identical')
+    if diff:
+        common.out_diff(diff)
+    else:
+        common.out('  identical')
 
 
-def run(conf):
+def run(configuration, args):
     """Run the sub-command.
 
-    :param conf: the parsed configuration
+    :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
+    :param args: the parsed arguments
     :returns: the exit status
     :raises: CommandError
     """
-    args = conf.command
-    libvirt, connection, uri = libvirt_host.connect_from(conf)
+    libvirt, connection, uri = libvirt_host.connect_from(configuration, args)
     domain = find_domain(libvirt, connection, args.instance, uri)
     try:
         info = libvirt_host.read_domain(libvirt, domain)
@@ -203,7 +206,8 @@ def run(conf):
     root = common.parse_domain(xml, 'domain %s' % info['name'])
     common.out('Domain %s, UUID %s, %s (%s)' % (
         info['name'], info['uuid'], info['state'], uri))
-    show_directory(os.path.join(conf.instances_path, info['uuid']))
+    show_directory(os.path.join(configuration.nova_value('instances_path'),
+                                info['uuid']))
     show_disks(root)
     show_flavor(root)
     show_customisation(root)

@@ -213,6 +213,22 @@ class AuditTest(CliTestCase):
         status, out, err = self.audit(guest, fmt='table')
         self.assertIn('drifted: xmlhooks:xml:oem[0]\n', out)
 
+    def test_older_nova_domain(self):
+        """A domain of nova 31, without <nova:extraSpecs>."""
+        self.write_profile('steady.yaml', STEADY)
+        xml = base.renamed(base.nova_xml('nova31-basic'), self.guest_name())
+        specs = {'xmlhooks:profile': 'steady', CLOCK_SPEC: CLOCK_EDIT}
+        workdir = tempfile.mkdtemp(dir=self.workdir)
+        os.chmod(workdir, 0o755)
+        guest = self.useFixture(base.Guest(
+            self.conn, self.engine().customize(xml, specs), workdir,
+            start=False))
+        status, reports, err = self.audit(guest)
+        self.assertEqual(0, status, err)
+        report = reports[guest.domain.name()]
+        self.assertEqual(('ok', 'record'),
+                         (report['status'], report['specs_from']))
+
     def test_live_definition_drift(self):
         guest = self.nova_guest({CLOCK_SPEC: CLOCK_EDIT}, start=True)
         # The persistent definition is edited by hand; the running guest
@@ -317,7 +333,9 @@ class ValidateTest(CliTestCase):
         three = self.write_profile('3.yaml', 'c:\n  image_selectable: 1\n')
         status, out, err = self.run_command('validate')
         self.assertEqual(1, status, err)
-        lines = out.splitlines()
+        self.assertIn('Configuration files read: %s\n' % self.config_file,
+                      out)
+        lines = cmd_base.report_lines(out)
         self.assertEqual([
             "ERROR: %s, profile 'a', entry 'xmlhooks:xml:b': 'x' is not of "
             "the form XPATH=VALUE" % one,

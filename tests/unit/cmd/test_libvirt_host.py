@@ -15,13 +15,14 @@
 import sys
 from unittest import mock
 
+from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 import testscenarios
 
 from nova.virt.libvirt import driver as libvirt_driver
 from nova_xmlhooks.cmd import common
+from nova_xmlhooks.cmd import config
 from nova_xmlhooks.cmd import libvirt_host
-from nova_xmlhooks.cmd import main
 from tests.unit.cmd import base
 
 load_tests = testscenarios.load_tests_apply_scenarios
@@ -38,11 +39,19 @@ class LibvirtUriTest(testscenarios.WithScenarios, base.CommandTestCase):
     ]
 
     def test_same_as_nova(self):
-        conf = self.useFixture(config_fixture.Config(main.CONF)).conf
-        conf.set_override('virt_type', self.virt_type, group='libvirt')
-        conf.set_override('connection_uri', self.uri, group='libvirt')
+        # NOTE(xmlhooks): nova's driver reads nova's global CONF; the
+        # command reads its copies of the options from a private one.
+        nova_conf = self.useFixture(config_fixture.Config(cfg.CONF)).conf
+        ours = cfg.ConfigOpts()
+        for group, opts in config.nova_opts().items():
+            ours.register_opts(opts, group=config._group(group))
+        ours([], project=None, default_config_files=[],
+             default_config_dirs=[])
+        for conf in (nova_conf, ours):
+            conf.set_override('virt_type', self.virt_type, group='libvirt')
+            conf.set_override('connection_uri', self.uri, group='libvirt')
         self.assertEqual(libvirt_driver.LibvirtDriver._uri(),
-                         libvirt_host.libvirt_uri(conf))
+                         libvirt_host.libvirt_uri(ours))
 
 
 class LibvirtErrorsTest(base.CommandTestCase):
