@@ -13,6 +13,8 @@
 """Reaching the host's libvirt the way nova-compute does."""
 
 import importlib
+import os
+import urllib.parse
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks import messages
@@ -148,3 +150,49 @@ def read_domain(libvirt, domain):
         raise common.CommandError('cannot read a domain: %s'
                                   % messages.one_line(
                                       e.get_error_message() or e))
+
+
+#: where libvirt's QEMU and LXC drivers keep persistent definitions, for
+#: local system URIs, as libvirt's packages install it (SYSCONFDIR=/etc)
+SYSTEM_CONFIG_DIRS = {'qemu': '/etc/libvirt/qemu', 'lxc': '/etc/libvirt/lxc'}
+
+
+def _config_dir(uri):
+    parts = urllib.parse.urlsplit(uri)
+    driver, _sep, transport = parts.scheme.partition('+')
+    if parts.netloc or transport not in ('', 'unix'):
+        return None
+    if parts.path == '/system' or (driver == 'lxc' and parts.path == '/'):
+        return SYSTEM_CONFIG_DIRS.get(driver)
+    if driver == 'qemu' and parts.path == '/session':
+        base = os.environ.get('XDG_CONFIG_HOME') or os.path.join(
+            os.path.expanduser('~'), '.config')
+        return os.path.join(base, 'libvirt', 'qemu')
+    return None
+
+
+def persistent_location(uri, name):
+    """Say where libvirt keeps a domain's persistent definition.
+
+    NOTE(xmlhooks): the file is derived from the URI, as libvirt lays its
+    drivers out, and named only if it is there; libvirt built with another
+    configuration directory, a remote URI or another driver get a sentence
+    saying that libvirt keeps it, and how to read it.
+
+    :param uri: the libvirt URI
+    :param name: the domain name
+    :returns: ``(path, note)``; ``path`` is ``None`` when not known
+    """
+    command = 'virsh -c %s dumpxml --inactive %s' % (uri, name)
+    edit = 'change it with "virsh -c %s edit %s", not in the file' % (
+        uri, name)
+    directory = _config_dir(uri)
+    if directory is None:
+        return None, 'kept by libvirt at %s; read it with "%s"' % (uri,
+                                                                   command)
+    path = os.path.join(directory, name + '.xml')
+    if os.path.isfile(path):
+        return path, "libvirt's own file; %s" % edit
+    return None, ('kept by libvirt at %s (not found at %s, where '
+                  'libvirt\'s packages keep it); read it with "%s"'
+                  % (uri, path, command))

@@ -228,6 +228,9 @@ class AuditTest(CliTestCase):
         report = reports[guest.domain.name()]
         self.assertEqual(('ok', 'record'),
                          (report['status'], report['specs_from']))
+        status, out, err = self.run_command('show', guest.domain.name())
+        self.assertEqual(0, status, err)
+        self.assertIn('extra specs: not recorded', out)
 
     def test_live_definition_drift(self):
         guest = self.nova_guest({CLOCK_SPEC: CLOCK_EDIT}, start=True)
@@ -307,14 +310,74 @@ class ShowTest(CliTestCase):
             self.assertIn('  profiles: steady\n', out)
             self.assertIn('  %s=%s  (flavor)\n' % (CLOCK_SPEC, CLOCK_EDIT),
                           out)
+            self.assertIn('  audit: ok (2 rule(s), profiles: steady)\n', out)
+            self.assertIn('\nPersistent definition: /etc/libvirt/qemu/%s.xml'
+                          '\n' % guest.domain.name(), out)
+            # NOTE(xmlhooks): what libvirt chose at start is left out.
             live = out.split('Live definition against the persistent '
                              'one:\n')[1]
-            self.assertTrue(live.startswith('--- persistent\n+++ live\n'),
-                            live)
-            self.assertIn("\n+      <alias name='virtio-disk0'/>\n", live)
+            self.assertTrue(live.startswith('  identical\n  runtime-only '
+                                            'differences left out'), live)
+            for kind in ('device aliases', 'domain id', 'pty paths',
+                         'security labels', 'detected backing chains'):
+                self.assertIn(kind, live)
         recorded = metadata.recorded(etree.fromstring(
             guest.domain.XMLDesc(0).encode()))
         self.assertEqual(['steady'], recorded[0])
+
+        status, out, err = self.run_command('show', uuid, '--raw')
+        self.assertEqual(0, status, err)
+        live = out.split('Live definition against the persistent one:\n')[1]
+        self.assertTrue(live.startswith('--- persistent\n+++ live\n'), live)
+        self.assertIn("\n+      <alias name='virtio-disk0'/>\n", live)
+
+        # "virsh edit" while the guest runs: only the edit shows.
+        root = etree.fromstring(guest.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+        root.find('clock').set('offset', 'utc')
+        self.conn.defineXML(etree.tostring(root, encoding='unicode'))
+        status, out, err = self.run_command('show', uuid, '--format', 'json')
+        self.assertEqual(0, status, err)
+        report = json.loads(out)
+        self.assertEqual('differs', report['live_diff']['state'])
+        changed = [line for line in report['live_diff']['diff'].splitlines()
+                   if line[:1] in '+-' and line[:3] not in ('+++', '---')]
+        self.assertEqual(['-  <clock offset="utc">',
+                          '+  <clock offset="localtime">'], changed)
+        self.assertEqual('drift', report['audit']['status'])
+
+    def test_raw_disk_with_a_qcow2_header(self):
+        """A guest's raw disk that starts with a qcow2 header stays raw.
+
+        NOTE(xmlhooks): the guest wrote a qcow2 header naming a host file
+        as its backing file into its raw disk. A probing qemu-img, run as
+        root by show, would open that file.
+        """
+        secret = os.path.join(self.workdir, 'root-only')
+        with open(secret, 'wb') as handle:
+            handle.write(b'secret' * 100)
+        os.chmod(secret, 0o600)
+        header = os.path.join(self.workdir, 'header.qcow2')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F',
+                        'raw', '-b', secret, header], check=True)
+        guest = self.nova_guest({})
+        root = etree.fromstring(guest.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+        disk = root.find("devices/disk[@device='disk']")
+        path = disk.find('source').get('file')
+        with open(header, 'rb') as source, open(path, 'wb') as target:
+            target.write(source.read())
+            target.truncate(16 * 1024 * 1024)
+        disk.find('driver').set('type', 'raw')
+        self.conn.defineXML(etree.tostring(root, encoding='unicode'))
+        status, out, err = self.run_command('show', guest.domain.name(),
+                                            '--format', 'json')
+        self.assertEqual(0, status, err)
+        (vda,) = [d for d in json.loads(out)['disks'] if d['target'] == 'vda']
+        self.assertEqual([(path, 'raw', None)],
+                         [(layer['filename'], layer['format'],
+                           layer['backing_file']) for layer in vda['chain']])
+        self.assertNotIn(secret, out)
 
     def test_unknown_instance(self):
         status, out, err = self.run_command('show', 'no-such-domain')

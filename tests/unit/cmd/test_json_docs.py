@@ -20,10 +20,13 @@ compared with a real one.
 import json
 import os
 import re
+import subprocess
 
 from lxml import etree
 
 from nova_xmlhooks.cmd import audit
+from nova_xmlhooks.cmd import config
+from nova_xmlhooks.cmd import show
 from tests.unit import base
 from tests.unit.cmd import base as cmd_base
 
@@ -121,3 +124,32 @@ class AuditShowJsonTest(JsonDocTestCase, base.TestCase):
         self.assertDocumented('Audit JSON output', [report])
         self.assertSameKeys(documented[0]['rules'][0],
                             report['stale']['removed'][0], 'rule')
+
+    def test_show(self):
+        root = etree.fromstring(self.customised.encode())
+        uuid = root.findtext('uuid')
+        instances = os.path.join(self.tempdir, 'instances')
+        os.makedirs(os.path.join(instances, uuid))
+        disk = os.path.join(instances, uuid, 'disk')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', disk,
+                        '1M'], check=True)
+        root.find("devices/disk[@device='disk']/source").set('file', disk)
+        xml = etree.tostring(root, encoding='unicode')
+        with open(self.config_file, 'a') as handle:
+            handle.write('[DEFAULT]\ninstances_path = %s\n' % instances)
+        self.write_config_customizers()
+        configuration = config.Configuration(
+            [config.Source('--config-file', self.config_file)])
+        report = show.report(configuration, {
+            'name': 'instance-00000001', 'uuid': uuid, 'state': 'running',
+            'persistent': xml, 'live': xml.replace(
+                "<devices>", "<devices><alias name='x'/>", 1)},
+            'qemu:///system')
+        self.assertEqual('instances_path',
+                         report['instance_directory']['origin'])
+        self.assertEqual('ok', report['audit']['status'])
+        self.assertDocumented('Show JSON output', report)
+
+    def write_config_customizers(self):
+        with open(self.config_file, 'a') as handle:
+            handle.write('[xmlhooks]\ncustomizers = xml,hyperv\n')
