@@ -55,8 +55,6 @@ from nova_xmlhooks.cmd import libvirt_host
 from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 
-NAME = 'audit'
-HELP = 'check every domain for drift from its customisation'
 #: show progress on a terminal from this many domains on
 PROGRESS_FROM = 10
 

@@ -24,8 +24,6 @@ import textwrap
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks import messages
 
-NAME = 'list'
-HELP = 'list the customisers, their keys and the profiles'
 _INDENT = '    '
 
 

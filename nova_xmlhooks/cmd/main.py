@@ -21,6 +21,8 @@ or a report for validate and audit), 2 on a usage error.
 """
 
 import argparse
+import dataclasses
+import importlib
 import importlib.metadata
 import logging as std_logging
 import os
@@ -29,17 +31,42 @@ import textwrap
 
 from oslo_config import cfg
 
-from nova_xmlhooks.cmd import audit
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks.cmd import config
-from nova_xmlhooks.cmd import listing
-from nova_xmlhooks.cmd import render
-from nova_xmlhooks.cmd import show
-from nova_xmlhooks.cmd import validate
 from nova_xmlhooks import messages
 
+
+@dataclasses.dataclass(frozen=True)
+class Subcommand:
+    """A sub-command: its name, its one-line help and its module.
+
+    NOTE(xmlhooks): the module (its add_arguments(), its run() and its
+    docstring, the --help description) is imported only for the
+    sub-command that runs; the others are not needed to run it.
+    """
+
+    name: str
+    help: str
+    module: str
+
+    def load(self):
+        """Import the sub-command's module."""
+        return importlib.import_module(self.module)
+
+
 #: the sub-commands, in the order ``--help`` lists them
-SUBCOMMANDS = (validate, listing, render, audit, show)
+SUBCOMMANDS = (
+    Subcommand('validate', 'check the configuration, customisers and every '
+               'profile', 'nova_xmlhooks.cmd.validate'),
+    Subcommand('list', 'list the customisers, their keys and the profiles',
+               'nova_xmlhooks.cmd.listing'),
+    Subcommand('render', 'apply xmlhooks to a saved domain XML and show the '
+               'result', 'nova_xmlhooks.cmd.render'),
+    Subcommand('audit', 'check every domain for drift from its '
+               'customisation', 'nova_xmlhooks.cmd.audit'),
+    Subcommand('show', "show an instance's files, disks, flavor and "
+               'customisations', 'nova_xmlhooks.cmd.show'),
+)
 DISTRIBUTION = 'nova-xmlhooks'
 COLOR_MODES = ('auto', 'always', 'never')
 HELP_WIDTH = 78
@@ -145,15 +172,37 @@ def help_text(module):
     return '\n\n'.join(_fill(p.split('\n')) for p in paragraphs)
 
 
-def build_parser():
+def _add_subcommand(subparsers, subcommand, full):
+    formatter = argparse.RawDescriptionHelpFormatter
+    if not full:
+        # NOTE(xmlhooks): what follows the sub-command is left for the
+        # parser that knows its arguments.
+        subparsers.add_parser(subcommand.name, help=subcommand.help,
+                              add_help=False)
+        return
+    module = subcommand.load()
+    subparser = subparsers.add_parser(
+        subcommand.name, help=subcommand.help,
+        description=help_text(module), formatter_class=formatter,
+        allow_abbrev=False)
+    add_arguments = getattr(module, 'add_arguments', None)
+    if add_arguments is not None:
+        add_arguments(subparser)
+    _add_global_options(subparser, late=True)
+    subparser.set_defaults(func=module.run)
+
+
+def build_parser(command=None):
     """The command's argument parser.
 
+    :param command: the name of the sub-command whose arguments to know;
+        the others only take their place in ``--help``
     :returns: an ``argparse.ArgumentParser``
     """
-    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog='nova-xmlhooks', description=help_text(sys.modules[__name__]),
-        formatter_class=formatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
         epilog='Run "nova-xmlhooks COMMAND --help" for the arguments of '
                'each command.')
     parser.add_argument('--version', action=_VersionAction,
@@ -161,19 +210,26 @@ def build_parser():
     _add_global_options(parser, late=False)
     subparsers = parser.add_subparsers(title='commands', dest='command',
                                        metavar='COMMAND', required=True)
-    # NOTE(xmlhooks): each sub-command module declares its NAME, a one-line
-    # HELP, its arguments in add_arguments() if it takes any, and run();
-    # its docstring after the first line is its --help description.
-    for module in SUBCOMMANDS:
-        subparser = subparsers.add_parser(
-            module.NAME, help=module.HELP, description=help_text(module),
-            formatter_class=formatter)
-        add_arguments = getattr(module, 'add_arguments', None)
-        if add_arguments is not None:
-            add_arguments(subparser)
-        _add_global_options(subparser, late=True)
-        subparser.set_defaults(func=module.run)
+    # NOTE(xmlhooks): each sub-command module declares its arguments in
+    # add_arguments() if it takes any, and run(); its docstring after the
+    # first line is its --help description.
+    for subcommand in SUBCOMMANDS:
+        _add_subcommand(subparsers, subcommand, subcommand.name == command)
     return parser
+
+
+def parse_args(argv):
+    """Parse the arguments, importing only the sub-command that runs.
+
+    NOTE(xmlhooks): argparse finds the sub-command first, with a parser
+    that knows none of their arguments; then a parser that knows that
+    one's parses the whole command line again.
+
+    :param argv: the arguments, without the program name
+    :returns: an ``argparse.Namespace``
+    """
+    known, _rest = build_parser().parse_known_args(argv)
+    return build_parser(known.command).parse_args(argv)
 
 
 def _setup_logging(verbose):
@@ -220,7 +276,7 @@ def main(argv=None):
         ``sys.argv[1:]``
     :returns: the exit status; a usage error exits with status 2
     """
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     _setup_logging(args.verbose)
     common.set_color(args.color)
     prefix = 'nova-xmlhooks %s: error: ' % args.command

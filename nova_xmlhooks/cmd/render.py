@@ -37,9 +37,6 @@ from nova_xmlhooks import exception
 from nova_xmlhooks import metadata
 from nova_xmlhooks import xpath_edit
 
-NAME = 'render'
-HELP = 'apply xmlhooks to a saved domain XML and show the result'
-
 
 def add_arguments(parser):
     """Declare the sub-command's arguments.

@@ -37,8 +37,6 @@ from nova_xmlhooks.cmd import live_diff
 from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 
-NAME = 'show'
-HELP = "show an instance's files, disks, flavor and customisations"
 _NS = {'nova': metadata.NOVA_NS}
 _EXTRA_SPECS = '{%s}extraSpecs' % metadata.NOVA_NS
 

@@ -31,9 +31,6 @@ from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
 from nova_xmlhooks import profiles as profiles_mod
 
-NAME = 'validate'
-HELP = 'check the configuration, customisers and every profile'
-
 
 def add_arguments(parser):
     """Declare the sub-command's arguments.

@@ -132,7 +132,7 @@ class DocumentedCommandsTest(cmd_base.CommandTestCase):
         self.assertNotIn('Traceback', err, message)
         self.assertNotEqual(2, status, message)
         command = next((word for word in argv
-                        if word in {m.NAME for m in main.SUBCOMMANDS}), None)
+                        if word in {s.name for s in main.SUBCOMMANDS}), None)
         if command in ('audit', 'show') and not self.libvirt:
             if '--help' not in argv:
                 self.assertIn('libvirt-python is not installed', err, message)
@@ -146,7 +146,7 @@ class DocumentedCommandsTest(cmd_base.CommandTestCase):
                      'doc/source/admin/troubleshooting.rst',
                      'doc/source/install/index.rst'):
             self.assertIn(page, pages)
-        names = {module.NAME for module in main.SUBCOMMANDS}
+        names = {subcommand.name for subcommand in main.SUBCOMMANDS}
         for where, line in commands:
             words = expand(line)
             if words in ([name] for name in NEED_ARGUMENTS):

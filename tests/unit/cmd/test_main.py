@@ -229,19 +229,39 @@ class HelpTest(base.CommandTestCase):
     def test_each_command_declared_once_with_its_whole_description(self):
         out = self.help_of()
         self.assertPlainText(out)
-        for module in main.SUBCOMMANDS:
+        for subcommand in main.SUBCOMMANDS:
             self.assertRegex(out, r'\n    %s +%s' % (
-                module.NAME, re.escape(module.HELP.split()[0])))
-            out_one = self.help_of(module.NAME)
+                subcommand.name, re.escape(subcommand.help.split()[0])))
+            out_one = self.help_of(subcommand.name)
             self.assertPlainText(out_one)
             description = ' '.join(common.plain_text(
-                module.__doc__.split('\n\n', 1)[1]).split())
+                subcommand.load().__doc__.split('\n\n', 1)[1]).split())
             # NOTE(xmlhooks): the whole description, to its last word.
             self.assertIn(description, ' '.join(out_one.split()))
-            self.assertTrue(description.endswith('.'), module.NAME)
+            self.assertTrue(description.endswith('.'), subcommand.name)
             for option in ('--config-file', '--config-dir', '--verbose',
                            '--color'):
                 self.assertIn(option, out_one)
+
+    def test_only_the_command_that_runs_is_imported(self):
+        modules = {subcommand.module for subcommand in main.SUBCOMMANDS}
+        code = ('import sys; from nova_xmlhooks.cmd import main; '
+                'main.parse_args(sys.argv[1:]); '
+                'print(" ".join(sorted(set(sys.modules) & %r)))' % modules)
+        for argv, loaded in ((['validate', '--config-file', 'x'],
+                              'nova_xmlhooks.cmd.validate'),
+                             (['--config-file', 'x', 'render', '--xml', 'f'],
+                              'nova_xmlhooks.cmd.render')):
+            result = subprocess.run(
+                [sys.executable, '-c', code] + argv, cwd=base.REPO_DIR,
+                capture_output=True, text=True, check=True, timeout=120)
+            self.assertEqual(loaded + '\n', result.stdout)
+
+    def test_abbreviations_are_not_taken(self):
+        # NOTE(xmlhooks): "--config" could only be guessed at.
+        status, _out, err = self.command.run('--config', 'x', 'list')
+        self.assertEqual(2, status)
+        self.assertIn('nova-xmlhooks: error: ', err)
 
     def test_audit_help_lists_every_status(self):
         out = self.help_of('audit')
