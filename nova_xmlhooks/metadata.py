@@ -43,9 +43,9 @@ import dataclasses
 import threading
 
 from lxml import etree
-from nova import utils as nova_utils
 
 from nova_xmlhooks.customizers import base
+from nova_xmlhooks import hostname as hostname_mod
 
 NOVA_NS = 'http://openstack.org/xmlns/libvirt/nova/1.1'
 XMLHOOKS_NS = 'http://openstack.org/xmlns/libvirt/nova-xmlhooks/1.0'
@@ -114,7 +114,7 @@ def domain_context(root):
         # so it is derived from the server name the way Nova derives a
         # server's default hostname. render and audit read only the XML,
         # and must fill the same value the driver did.
-        hostname=nova_utils.sanitize_hostname(name) if name else '',
+        hostname=hostname_mod.sanitize_hostname(name) if name else '',
     )
 
 

@@ -11,11 +11,3 @@
 #    under the License.
 
 """The ``nova-xmlhooks`` command: one module per sub-command."""
-
-import warnings
-
-# NOTE(xmlhooks): nova's API validation modules, which the customisers
-# share with nova-api, import eventlet through futurist, and eventlet
-# warns on stderr when imported. A command keeps its stderr to its own
-# one-line messages.
-warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')

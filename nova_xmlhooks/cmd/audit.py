@@ -35,50 +35,18 @@ one status:
 A domain that both drifted and is stale is reported as ``drift``. The
 exit status is 1 when any domain drifted (or on an error), 0 otherwise.
 
+Nova records the flavor's extra specs in the domain from nova 32 on; for
+a domain of an older series, the flavor's specs are rebuilt from the
+record of what was applied, so drift is checked all the same, but a
+flavor changed since the guest's last hard reboot is not seen.
+
 JSON output (``--format json``) is a list with one object per domain,
-sorted by name, always with these keys::
-
-    {
-      "name": "instance-00000001",        # libvirt domain name
-      "uuid": "9d1f...",                   # domain (= instance) UUID
-      "state": "running",                  # as virsh list names it
-      "status": "ok",                      # ok, drift, stale or unmanaged
-      "profiles": ["windows"],             # recorded profiles
-      "rules": [                           # recorded rules, in order
-        {"key": "...", "value": "...", "source": "flavor",
-         "family": "xml"}
-      ],
-      "drift": [                           # empty unless status is drift
-        {"definition": "persistent",       # persistent or live
-         "key": "...", "value": "...",     # null if no single rule
-         "source": "...",
-         "diff": "--- ...",                # what the XML has (-) and
-                                           # what the rule wants (+)
-         "reason": null}                   # set if it cannot apply
-      ],
-      "stale": null or {                   # what the next hard reboot
-        "profiles": [...],                 #   profiles it would apply
-        "added": [rule, ...],              #   rules it would add
-        "removed": [rule, ...],            #   rules it would drop
-        "diff": "--- ...",                 #   its effect on the XML
-        "error": null,                     #   why it would fail, if so
-        "unchecked": [                     #   recorded rules the current
-          {"key": "...", "value": "...",   #   customisers cannot parse,
-           "source": "...",                #   so not checked for drift
-           "family": "...",
-           "reason": "..."}
-        ]
-      }
-    }
-
-The same schema, key by key, is in the administrator guide
-(``doc/source/admin/cli.rst``).
-
-Domains that vanish while the audit runs are left out, with a note on
-stderr.
+sorted by name; its keys are described in the administrator guide
+("Audit JSON output"). Progress is shown on stderr when stderr is a
+terminal and there are many domains. Domains that vanish while the audit
+runs are left out, with a note on stderr.
 """
 
-import json
 import sys
 
 from nova_xmlhooks.cmd import common
@@ -87,8 +55,6 @@ from nova_xmlhooks.cmd import libvirt_host
 from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 
-NAME = 'audit'
-HELP = 'check every domain for drift from its customisation'
 #: show progress on a terminal from this many domains on
 PROGRESS_FROM = 10
 
@@ -111,6 +77,17 @@ def _nova_domain(root):
     return root.find('metadata/{%s}instance' % metadata.NOVA_NS) is not None
 
 
+def _unmanaged_staleness(engine, xml, root, report):
+    # NOTE(xmlhooks): a Nova domain without a record that would now get
+    # rules (a default profile added since it was defined, say).
+    specs, report['specs_from'] = drift_mod.flavor_specs(engine, root,
+                                                         ([], []))
+    stale = drift_mod.find_staleness(engine, xml, ([], []), specs)
+    if stale is not None:
+        report['status'] = 'stale'
+        report['stale'] = stale.__dict__
+
+
 def audit_domain(engine, info):
     """Audit one domain.
 
@@ -121,7 +98,8 @@ def audit_domain(engine, info):
     """
     report = {'name': info['name'], 'uuid': info['uuid'],
               'state': info['state'], 'status': 'unmanaged',
-              'profiles': [], 'rules': [], 'drift': [], 'stale': None}
+              'profiles': [], 'rules': [], 'drift': [], 'stale': None,
+              'specs_from': None}
     definitions = [(name, info[name]) for name in ('persistent', 'live')
                    if info[name] is not None]
     main_xml = definitions[0][1]
@@ -129,10 +107,7 @@ def audit_domain(engine, info):
     record = metadata.recorded(root)
     if record is None:
         if _nova_domain(root):
-            stale = drift_mod.find_staleness(engine, main_xml, ([], []))
-            if stale is not None:
-                report['status'] = 'stale'
-                report['stale'] = stale.__dict__
+            _unmanaged_staleness(engine, main_xml, root, report)
         return report
     report['profiles'] = list(record[0])
     report['rules'] = [drift_mod.rule_dict(rule) for rule in record[1]]
@@ -140,7 +115,10 @@ def audit_domain(engine, info):
     drifts = []
     for definition, xml in definitions:
         drifts.extend(drift_mod.find_drift(engine, xml, ruleset, definition))
-    stale = drift_mod.find_staleness(engine, main_xml, record, unchecked)
+    specs, report['specs_from'] = drift_mod.flavor_specs(engine, root,
+                                                         record)
+    stale = drift_mod.find_staleness(engine, main_xml, record, specs,
+                                     unchecked)
     report['drift'] = [d.__dict__ for d in drifts]
     report['stale'] = stale.__dict__ if stale is not None else None
     if drifts:
@@ -166,7 +144,12 @@ def _selected(domains, wanted):
     return chosen
 
 
-def _detail(report):
+def detail(report):
+    """The DETAIL column of a domain's row.
+
+    :param report: an object of :func:`audit_domain`
+    :returns: one line
+    """
     if report['status'] == 'unmanaged':
         return '-'
     if report['status'] == 'stale' and report['stale']['error']:
@@ -181,6 +164,8 @@ def _detail(report):
     if report['stale'] and report['stale']['unchecked']:
         text += '; unchecked: %s' % ', '.join(dict.fromkeys(
             rule['key'] for rule in report['stale']['unchecked']))
+    if report['specs_from'] == 'record':
+        text += '; flavor specs from the record (nova < 32)'
     return text
 
 
@@ -189,11 +174,41 @@ def _changed_lines(diff):
             if line[:1] in '+-' and not line.startswith(('+++', '---'))]
 
 
+def _print_drift(report):
+    for item in report['drift']:
+        rule = (' rule %s=%s (%s)' % (item['key'], item['value'],
+                                      item['source'])
+                if item['key'] else ' the recorded rules together')
+        common.out('  %s definition:%s' % (item['definition'], rule))
+        if item['reason']:
+            common.out('    ' + item['reason'])
+        changed = _changed_lines(item['diff'])
+        if changed:
+            common.out_diff('\n'.join(changed), indent='    ')
+
+
+def _print_stale(stale):
+    for rule in stale['unchecked']:
+        common.out('  not checked: rule %s=%s (%s): %s' % (
+            rule['key'], rule['value'], rule['source'], rule['reason']))
+    common.out('  at next hard reboot (profiles: %s):'
+               % (', '.join(stale['profiles']) or 'none'))
+    if stale['error']:
+        common.out('    fails: ' + stale['error'])
+    for verb, rules in (('adds', stale['added']),
+                        ('drops', stale['removed'])):
+        for rule in rules:
+            common.out('    %s rule %s=%s (%s)' % (
+                verb, rule['key'], rule['value'], rule['source']))
+    if stale['diff']:
+        common.out_diff(stale['diff'], indent='    ')
+
+
 def print_table(reports):
     """Write the reports as a table followed by the details."""
     header = ('NAME', 'UUID', 'STATE', 'STATUS', 'DETAIL')
     rows = [header] + [(r['name'], r['uuid'], r['state'], r['status'],
-                        _detail(r)) for r in reports]
+                        detail(r)) for r in reports]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         common.out('  '.join(cell.ljust(width) for cell, width
@@ -204,54 +219,29 @@ def print_table(reports):
         common.out()
         common.out('%s (%s): %s' % (report['name'], report['uuid'],
                                     report['status']))
-        for item in report['drift']:
-            rule = (' rule %s=%s (%s)' % (item['key'], item['value'],
-                                          item['source'])
-                    if item['key'] else ' the recorded rules together')
-            common.out('  %s definition:%s' % (item['definition'], rule))
-            if item['reason']:
-                common.out('    ' + item['reason'])
-            for line in _changed_lines(item['diff']):
-                common.out('    ' + line)
-        stale = report['stale']
-        if stale is None:
-            continue
-        for rule in stale['unchecked']:
-            common.out('  not checked: rule %s=%s (%s): %s' % (
-                rule['key'], rule['value'], rule['source'], rule['reason']))
-        common.out('  at next hard reboot (profiles: %s):'
-                   % (', '.join(stale['profiles']) or 'none'))
-        if stale['error']:
-            common.out('    fails: ' + stale['error'])
-        for rule in stale['added']:
-            common.out('    adds rule %s=%s (%s)' % (
-                rule['key'], rule['value'], rule['source']))
-        for rule in stale['removed']:
-            common.out('    drops rule %s=%s (%s)' % (
-                rule['key'], rule['value'], rule['source']))
-        for line in stale['diff'].splitlines():
-            common.out('    ' + line)
+        _print_drift(report)
+        if report['stale'] is not None:
+            _print_stale(report['stale'])
 
 
-def run(conf):
-    """Run the sub-command.
-
-    :param conf: the parsed configuration
-    :returns: 1 if any domain drifted, else 0
-    :raises: CommandError
-    """
-    args = conf.command
-    engine = common.load_engine(conf)
-    libvirt, connection, uri = libvirt_host.connect_from(conf)
+def _list_domains(libvirt, connection, uri, wanted):
     try:
         domains = connection.listAllDomains(0)
     except libvirt.libvirtError as e:
         raise common.CommandError('cannot list the domains at %s: %s' % (
             uri, messages.one_line(e.get_error_message() or e)))
-    domains = _selected(domains, args.domain)
-    # NOTE(xmlhooks): progress goes to stderr, so it is stderr that must
-    # be a terminal: "audit --format json > report.json" still shows it,
-    # and "audit 2> log" keeps the log clean.
+    return _selected(domains, wanted)
+
+
+def audit_domains(engine, libvirt, domains):
+    """Audit domains, showing progress on a terminal.
+
+    NOTE(xmlhooks): progress goes to stderr, so it is stderr that must be
+    a terminal: "audit --format json > report.json" still shows it, and
+    "audit 2> log" keeps the log clean.
+
+    :returns: the reports, sorted by name
+    """
     progress = sys.stderr.isatty() and len(domains) >= PROGRESS_FROM
     reports = []
     for number, domain in enumerate(domains, 1):
@@ -268,9 +258,23 @@ def run(conf):
         reports.append(audit_domain(engine, info))
     if progress:
         sys.stderr.write('\n')
-    reports.sort(key=lambda r: r['name'])
+    return sorted(reports, key=lambda r: r['name'])
+
+
+def run(configuration, args):
+    """Run the sub-command.
+
+    :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
+    :param args: the parsed arguments
+    :returns: 1 if any domain drifted, else 0
+    :raises: CommandError
+    """
+    engine = common.load_engine(configuration.conf)
+    libvirt, connection, uri = libvirt_host.connect_from(configuration, args)
+    domains = _list_domains(libvirt, connection, uri, args.domain)
+    reports = audit_domains(engine, libvirt, domains)
     if args.format == 'json':
-        common.out(json.dumps(reports, indent=2, sort_keys=True))
+        common.out_json(reports)
     else:
         print_table(reports)
     return 1 if any(r['status'] == 'drift' for r in reports) else 0

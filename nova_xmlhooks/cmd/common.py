@@ -13,15 +13,57 @@
 """Helpers shared by the sub-commands of ``nova-xmlhooks``."""
 
 import difflib
+import json
+import os
+import re
 import sys
 
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
 from nova_xmlhooks import messages
+from nova_xmlhooks import metadata
+
+#: what ``--xml`` takes to read standard input
+STDIN = '-'
+#: ANSI colours of the lines of a unified diff, by their first character
+_DIFF_COLOURS = (('+++', '1'), ('---', '1'), ('@@', '36'), ('+', '32'),
+                 ('-', '31'))
+# reStructuredText inline markup as the docs and the key declarations
+# write it: ``literal``, :role:`text`, :role:`text <target>`, `text <url>`_
+_RST_LITERAL_RE = re.compile(r'``(.+?)``', re.S)
+_RST_ROLE_RE = re.compile(r':[a-z:]+:`(?:([^`<]*?)\s*<[^`>]*>|([^`]*))`',
+                          re.S)
+_RST_LINK_RE = re.compile(r'`([^`<]+?)\s*<([^`>]+)>`__?', re.S)
 
 
 class CommandError(Exception):
     """A problem reported as one line on stderr, with exit status 1."""
+
+
+class _Style:
+    """Whether reports are coloured, as :func:`set_color` decided."""
+
+    color = False
+
+
+def set_color(mode, stream=None):
+    """Decide whether diffs are coloured.
+
+    NOTE(xmlhooks): ``auto`` follows the conventions of git and ls: colour
+    only on a terminal, never when ``NO_COLOR`` is set (no-color.org) or
+    the terminal is ``dumb``.
+
+    :param mode: ``auto``, ``always`` or ``never``
+    :param stream: the stream the report goes to; stdout by default
+    """
+    stream = sys.stdout if stream is None else stream
+    if mode == 'auto':
+        _Style.color = bool(
+            getattr(stream, 'isatty', lambda: False)() and
+            not os.environ.get('NO_COLOR') and
+            os.environ.get('TERM') != 'dumb')
+    else:
+        _Style.color = mode == 'always'
 
 
 def error_message(error):
@@ -36,34 +78,101 @@ def error_message(error):
     return messages.one_line(message)
 
 
+def plain_text(text):
+    """Turn the reStructuredText of the docs into plain text for a terminal.
+
+    :param text: a description, as the key declarations and module
+        docstrings write it
+    :returns: the same text without inline markup: ````x```` becomes
+        ``x``, ``:ref:`x <y>``` becomes ``x``, and a paragraph's closing
+        ``::`` becomes ``:``
+    """
+    text = _RST_LITERAL_RE.sub(r'\1', text)
+    text = _RST_ROLE_RE.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _RST_LINK_RE.sub(r'\1 (\2)', text)
+    return re.sub(r'(\S)::$', r'\1:', text, flags=re.M)
+
+
 def out(text=''):
-    """Write a line of the command's report on stdout."""
-    # NOTE(xmlhooks): sys.stdout is looked up at each call so that tests
-    # and callers can redirect it.
+    """Write lines of the command's report on stdout.
+
+    NOTE(xmlhooks): values in reports come from flavors, images and the
+    domain XML, which users control; each line is escaped the way error
+    messages are, so that a right-to-left override or a terminal control
+    character cannot disguise what the operator reads. sys.stdout is
+    looked up at each call so that tests and callers can redirect it.
+    """
+    sys.stdout.write('\n'.join(messages.printable(line)
+                               for line in text.split('\n')) + '\n')
+
+
+def out_raw(text):
+    """Write a document on stdout exactly as it is (``--output xml``)."""
     sys.stdout.write(text + '\n')
 
 
+def out_json(document):
+    """Write a JSON document on stdout.
+
+    NOTE(xmlhooks): ``ensure_ascii`` writes every character outside ASCII
+    as an escape, so JSON output cannot carry terminal controls either.
+    """
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=True,
+                                ensure_ascii=True) + '\n')
+
+
+def out_diff(diff, indent=''):
+    """Write a unified diff, coloured if :func:`set_color` said so.
+
+    :param diff: the diff
+    :param indent: put before each line
+    """
+    for line in diff.rstrip('\n').split('\n'):
+        line = messages.printable(line)
+        if _Style.color:
+            for start, code in _DIFF_COLOURS:
+                if line.startswith(start):
+                    line = '\033[%sm%s\033[0m' % (code, line)
+                    break
+        sys.stdout.write(indent + line + '\n')
+
+
 def err(text):
-    """Write a line on stderr."""
-    sys.stderr.write(text + '\n')
+    """Write a line on stderr, escaped like :func:`out`."""
+    sys.stderr.write(messages.printable(messages.one_line(text)) + '\n')
 
 
-def read_text(path):
-    """Read a UTF-8 text file.
+def warn(text):
+    """Write a warning on stderr."""
+    err('warning: ' + text)
 
-    :param path: the file
+
+def read_input(path):
+    """Read a UTF-8 text file, or standard input for ``-``.
+
+    :param path: the file, or :data:`STDIN`
     :returns: its text
     :raises: CommandError naming the file
     """
     try:
-        with open(path, 'rb') as handle:
-            data = handle.read()
+        if path == STDIN:
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, 'rb') as handle:
+                data = handle.read()
     except OSError as e:
-        raise CommandError('cannot read %s: %s' % (path, e.strerror or e))
+        raise CommandError('cannot read %s: %s' % (input_label(path),
+                                                   e.strerror or e))
     try:
         return data.decode('utf-8')
     except UnicodeDecodeError as e:
-        raise CommandError('%s is not UTF-8 text (byte %d)' % (path, e.start))
+        raise CommandError('%s is not UTF-8 text (byte %d)'
+                           % (input_label(path), e.start))
+
+
+def input_label(path):
+    """How messages name an input file."""
+    return 'standard input' if path == STDIN else path
 
 
 def parse_domain(xml, what):
@@ -88,6 +197,25 @@ def parse_domain(xml, what):
     return root
 
 
+def recorded_extra_specs(root):
+    """The flavor's extra specs as Nova recorded them in the domain.
+
+    NOTE(xmlhooks): Nova records them in ``<nova:extraSpecs>`` from nova
+    32 (2025.2) on. Older series record the flavor without them, which is
+    not the same as a flavor without extra specs: this tells the two
+    apart, where :func:`nova_xmlhooks.metadata.flavor_extra_specs` reads
+    both as empty.
+
+    :param root: the ``<domain>`` element
+    :returns: a dict, or ``None`` when Nova did not record the extra specs
+    """
+    ns = {'nova': metadata.NOVA_NS}
+    if root.find('metadata/nova:instance/nova:flavor/nova:extraSpecs',
+                 ns) is None:
+        return None
+    return metadata.flavor_extra_specs(root)
+
+
 def normalize(xml):
     """Serialise a domain XML the way the engine does, for comparisons.
 
@@ -97,14 +225,14 @@ def normalize(xml):
     return engine_mod.serialize(engine_mod.parse_domain(xml))
 
 
-def unified_diff(before, after, from_label, to_label):
+def unified_diff(before, after, from_label, to_label, context=3):
     """A unified diff of two texts.
 
     :returns: the diff, empty when the texts are equal
     """
     return ''.join(difflib.unified_diff(
         before.splitlines(True), after.splitlines(True), from_label,
-        to_label))
+        to_label, n=context))
 
 
 def load_engine(conf):

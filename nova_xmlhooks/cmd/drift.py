@@ -29,6 +29,7 @@ Used by ``nova-xmlhooks audit``. Two questions are asked of a domain:
 
 import copy
 import dataclasses
+import difflib
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks.customizers import base
@@ -127,8 +128,146 @@ def _apply(engine, root, rules, context):
         engine.customizers[family].apply(root, family_rules, context)
 
 
+def _positions(opcode):
+    """Where a diff opcode changes the second text, in half-line units.
+
+    NOTE(xmlhooks): line ``j`` of the second text is ``2j+1``; the gap
+    before it, where lines of the first text were removed, is ``2j``.
+    """
+    tag, _i1, _i2, j1, j2 = opcode
+    if tag == 'equal':
+        return set()
+    if j1 == j2:
+        return {2 * j1}
+    return {2 * j + 1 for j in range(j1, j2)}
+
+
+def _matcher(before, after):
+    return difflib.SequenceMatcher(None, before.splitlines(True),
+                                   after.splitlines(True), autojunk=False)
+
+
+def changed_positions(before, after):
+    """Where ``after`` differs from ``before``, in ``after``'s positions."""
+    positions = set()
+    for opcode in _matcher(before, after).get_opcodes():
+        positions |= _positions(opcode)
+    return positions
+
+
+def _range(start, stop):
+    length = stop - start
+    if length == 1:
+        return '%d' % (start + 1)
+    return '%d,%d' % (start + 1 if length else start, length)
+
+
+def hunks(before, after, from_label, to_label, positions):
+    """A unified diff with only the hunks that touch ``positions``.
+
+    :param positions: from :func:`changed_positions`, in ``after``
+    :returns: the diff, as :func:`difflib.unified_diff` writes it
+    """
+    matcher = _matcher(before, after)
+    a, b = matcher.a, matcher.b
+    lines = []
+    for group in matcher.get_grouped_opcodes(3):
+        if not any(_positions(op) & positions for op in group):
+            continue
+        lines.append('@@ -%s +%s @@\n' % (_range(group[0][1], group[-1][2]),
+                                          _range(group[0][3], group[-1][4])))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == 'equal':
+                lines.extend(' ' + line for line in a[i1:i2])
+                continue
+            lines.extend('-' + line for line in a[i1:i2])
+            lines.extend('+' + line for line in b[j1:j2])
+    if not lines:
+        return ''
+    return ''.join(['--- %s\n+++ %s\n' % (from_label, to_label)] + lines)
+
+
+def _reason(error):
+    if isinstance(error, exception.XmlHooksError):
+        return common.error_message(error)
+    return '%s: %s' % (type(error).__name__, error)
+
+
+def _applied(engine, root, rules, context):
+    """The document with rules applied, as text; the input is kept."""
+    trial = copy.deepcopy(root)
+    _apply(engine, trial, rules, context)
+    return engine_mod.serialize(trial)
+
+
+def _failing(engine, root, ruleset, context, definition):
+    """The rules that cannot be applied to a definition any more.
+
+    NOTE(xmlhooks): a rule that cannot apply any more is drift too; the
+    rules are tried one by one to name it.
+
+    :returns: a list of :class:`Drift` with a ``reason``
+    """
+    found = []
+    for rule in ruleset:
+        try:
+            _applied(engine, root, [rule], context)
+        except Exception as e:
+            found.append(Drift(definition, rule.key, rule.value, rule.source,
+                               reason='cannot be applied: %s' % _reason(e)))
+    return found
+
+
+def _footprint(engine, root, ruleset, rule, context, after):
+    """Where ``rule`` makes the fully customised document what it is.
+
+    NOTE(xmlhooks): the document is customised with every recorded rule
+    but this one, and compared with the document customised with all of
+    them. Applying a rule on its own would not do: a customiser may apply
+    its rules together (the OEM strings are exactly the ones recorded), so
+    one of them alone undoes the others.
+    """
+    others = [other for other in ruleset if other is not rule]
+    try:
+        return changed_positions(
+            _applied(engine, root, others, context), after)
+    except Exception:
+        # NOTE(xmlhooks): the others need this rule to apply; its
+        # footprint is then whatever it changes on its own.
+        before = engine_mod.serialize(root)
+        return changed_positions(before, _applied(engine, root, [rule],
+                                                  context))
+
+
+def _blame(engine, root, ruleset, context, definition, after):
+    before = engine_mod.serialize(root)
+    changed = changed_positions(before, after)
+    found = []
+    for rule in ruleset:
+        blamed = changed & _footprint(engine, root, ruleset, rule, context,
+                                      after)
+        if blamed:
+            found.append(Drift(definition, rule.key, rule.value, rule.source,
+                               diff=hunks(before, after, '%s definition'
+                                          % definition, 'with %s' % rule.key,
+                                          blamed)))
+    if not found:
+        # NOTE(xmlhooks): only the rules together change the XML (two
+        # rules on one node, say); report the change without a key.
+        found.append(Drift(definition, diff=common.unified_diff(
+            before, after, '%s definition' % definition,
+            'with the recorded rules')))
+    return found
+
+
 def find_drift(engine, xml, ruleset, definition):
     """Find the recorded rules that no longer hold in a definition.
+
+    A rule is blamed when the parts of the document it decides (its
+    footprint, see :func:`_footprint`) are among those that the recorded
+    rules would change: only the rules whose effect changed are named.
+    Rules that cannot be applied any more are named with the reason, and
+    the others checked without them.
 
     :param engine: the current engine, for its customisers
     :param xml: the domain XML to check
@@ -137,43 +276,24 @@ def find_drift(engine, xml, ruleset, definition):
     :returns: a list of :class:`Drift`, empty when every rule holds
     """
     root = engine_mod.parse_domain(xml)
-    before = engine_mod.serialize(root)
     context = metadata.domain_context(root)
-    whole = copy.deepcopy(root)
+    failing = []
     try:
-        _apply(engine, whole, ruleset, context)
-        if engine_mod.serialize(whole) == before:
-            return []
-    except Exception:
-        # NOTE(xmlhooks): a rule that cannot apply any more is drift too;
-        # the rule by rule pass below names it.
-        pass
-    found = []
-    step = copy.deepcopy(root)
-    for rule in ruleset:
-        was = engine_mod.serialize(step)
+        after = _applied(engine, root, ruleset, context)
+    except Exception as e:
+        failing = _failing(engine, root, ruleset, context, definition)
+        names = {item.key for item in failing}
+        ruleset = [rule for rule in ruleset if rule.key not in names]
         try:
-            _apply(engine, step, [rule], context)
-        except Exception as e:
-            reason = (common.error_message(e)
-                      if isinstance(e, exception.XmlHooksError)
-                      else '%s: %s' % (type(e).__name__, e))
-            found.append(Drift(definition, rule.key, rule.value, rule.source,
-                               reason='cannot be applied: %s' % reason))
-            continue
-        now = engine_mod.serialize(step)
-        if now != was:
-            found.append(Drift(definition, rule.key, rule.value, rule.source,
-                               diff=common.unified_diff(
-                                   was, now, '%s definition' % definition,
-                                   'with %s' % rule.key)))
-    if not found:
-        # NOTE(xmlhooks): only the rules together change the XML (two
-        # rules on one node, say); report the change without a key.
-        found.append(Drift(definition, diff=common.unified_diff(
-            before, engine_mod.serialize(whole), '%s definition'
-            % definition, 'with the recorded rules')))
-    return found
+            after = _applied(engine, root, ruleset, context)
+        except Exception:
+            return failing or [Drift(
+                definition, reason='the recorded rules cannot be applied '
+                'together: %s' % _reason(e))]
+    if after == engine_mod.serialize(root):
+        return failing
+    return failing + _blame(engine, root, ruleset, context, definition,
+                            after)
 
 
 def _image_profiles(engine, extra_specs, recorded_profiles):
@@ -189,10 +309,38 @@ def _image_profiles(engine, extra_specs, recorded_profiles):
             engine.profiles[name].image_selectable]
 
 
-def find_staleness(engine, xml, record, unchecked=()):
+def flavor_specs(engine, root, record):
+    """The flavor's extra specs, to resolve the rules again with.
+
+    NOTE(xmlhooks): Nova records them in the domain from nova 32 on. For
+    a domain of an older series they are rebuilt from the record of what
+    was applied: the rules that came from the flavor, and the recorded
+    profiles that are not the host's defaults as its ``xmlhooks:profile``
+    (an image-selected profile is then counted as the flavor's, which
+    resolves to the same rules). A flavor change since the last hard
+    reboot cannot be seen then; drift is checked all the same.
+
+    :param engine: the current engine
+    :param root: the persistent definition's ``<domain>``
+    :param record: ``(profiles, rules)`` as recorded
+    :returns: ``(specs, origin)``; ``origin`` is ``nova`` or ``record``
+    """
+    specs = common.recorded_extra_specs(root)
+    if specs is not None:
+        return specs, 'nova'
+    profiles, rules = record
+    specs = {rule.key: rule.value for rule in rules
+             if rule.source == 'flavor'}
+    named = [name for name in profiles
+             if name not in engine.default_profiles]
+    if named:
+        specs[engine_mod.PROFILE_KEY] = ','.join(named)
+    return specs, 'record'
+
+
+def find_staleness(engine, xml, record, specs, unchecked=()):
     """Compare the recorded rules with what the engine would apply now.
 
-    The flavor's extra specs come from Nova's own record in the domain.
     Rules that are no longer applied cannot be undone on the current XML,
     so they show in the diff as the change of the record and are listed
     in ``removed``.
@@ -201,11 +349,12 @@ def find_staleness(engine, xml, record, unchecked=()):
     :param xml: the persistent definition
     :param record: ``(profiles, rules)`` as recorded, ``([], [])`` for a
         domain without a record
+    :param specs: the flavor's extra specs, from :func:`flavor_specs`
     :param unchecked: the recorded rules the current customisers cannot
         parse, from :func:`recorded_ruleset`; any makes the domain stale
     :returns: a :class:`Staleness`, or ``None`` when nothing would change
     """
-    stale = _staleness(engine, xml, record)
+    stale = _staleness(engine, xml, record, specs)
     if unchecked:
         if stale is None:
             # NOTE(xmlhooks): rules that do not parse and yet resolve the
@@ -217,11 +366,10 @@ def find_staleness(engine, xml, record, unchecked=()):
     return stale
 
 
-def _staleness(engine, xml, record):
+def _staleness(engine, xml, record, specs):
     root = engine_mod.parse_domain(xml)
     profiles, recorded = record
     was = [rule_dict(rule) for rule in recorded]
-    specs = metadata.flavor_extra_specs(root)
     try:
         ruleset = engine.resolve(
             specs, _image_profiles(engine, specs, profiles))

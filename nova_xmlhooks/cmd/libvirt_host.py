@@ -13,6 +13,8 @@
 """Reaching the host's libvirt the way nova-compute does."""
 
 import importlib
+import os
+import urllib.parse
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks import messages
@@ -34,7 +36,8 @@ def libvirt_uri(conf):
     importing nova's driver just for it would cost seconds and pull in
     eventlet. A unit test compares the two.
 
-    :param conf: the parsed configuration, with nova's ``[libvirt]`` options
+    :param conf: a ``ConfigOpts`` with nova's ``[libvirt]`` options, such
+        as :attr:`nova_xmlhooks.cmd.config.Configuration.nova`
     :returns: ``[libvirt] connection_uri``, or the default for
         ``[libvirt] virt_type``
     """
@@ -94,15 +97,16 @@ def add_connection_argument(parser):
                              'configuration)')
 
 
-def connect_from(conf):
+def connect_from(configuration, args):
     """Connect to the libvirt a sub-command was pointed at.
 
-    :param conf: the parsed configuration; its sub-command declared
+    :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
+    :param args: the parsed arguments of a sub-command that declared
         ``--connection`` with :func:`add_connection_argument`
     :returns: ``(libvirt module, connection, URI)``
     :raises: CommandError naming the URI
     """
-    uri = conf.command.connection or libvirt_uri(conf)
+    uri = args.connection or libvirt_uri(configuration.nova)
     libvirt, connection = connect(uri)
     return libvirt, connection, uri
 
@@ -146,3 +150,49 @@ def read_domain(libvirt, domain):
         raise common.CommandError('cannot read a domain: %s'
                                   % messages.one_line(
                                       e.get_error_message() or e))
+
+
+#: where libvirt's QEMU and LXC drivers keep persistent definitions, for
+#: local system URIs, as libvirt's packages install it (SYSCONFDIR=/etc)
+SYSTEM_CONFIG_DIRS = {'qemu': '/etc/libvirt/qemu', 'lxc': '/etc/libvirt/lxc'}
+
+
+def _config_dir(uri):
+    parts = urllib.parse.urlsplit(uri)
+    driver, _sep, transport = parts.scheme.partition('+')
+    if parts.netloc or transport not in ('', 'unix'):
+        return None
+    if parts.path == '/system' or (driver == 'lxc' and parts.path == '/'):
+        return SYSTEM_CONFIG_DIRS.get(driver)
+    if driver == 'qemu' and parts.path == '/session':
+        base = os.environ.get('XDG_CONFIG_HOME') or os.path.join(
+            os.path.expanduser('~'), '.config')
+        return os.path.join(base, 'libvirt', 'qemu')
+    return None
+
+
+def persistent_location(uri, name):
+    """Say where libvirt keeps a domain's persistent definition.
+
+    NOTE(xmlhooks): the file is derived from the URI, as libvirt lays its
+    drivers out, and named only if it is there; libvirt built with another
+    configuration directory, a remote URI or another driver get a sentence
+    saying that libvirt keeps it, and how to read it.
+
+    :param uri: the libvirt URI
+    :param name: the domain name
+    :returns: ``(path, note)``; ``path`` is ``None`` when not known
+    """
+    command = 'virsh -c %s dumpxml --inactive %s' % (uri, name)
+    edit = 'change it with "virsh -c %s edit %s", not in the file' % (
+        uri, name)
+    directory = _config_dir(uri)
+    if directory is None:
+        return None, 'kept by libvirt at %s; read it with "%s"' % (uri,
+                                                                   command)
+    path = os.path.join(directory, name + '.xml')
+    if os.path.isfile(path):
+        return path, "libvirt's own file; %s" % edit
+    return None, ('kept by libvirt at %s (not found at %s, where '
+                  'libvirt\'s packages keep it); read it with "%s"'
+                  % (uri, path, command))

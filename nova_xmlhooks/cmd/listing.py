@@ -15,6 +15,8 @@
 Each enabled customiser is listed with its keys, their allowed values and
 descriptions, from the customisers' own declarations (the ones nova-api
 validates with), followed by the profiles with their descriptions.
+``--format json`` prints the same as a JSON object, described in the
+administrator guide.
 """
 
 import textwrap
@@ -22,15 +24,22 @@ import textwrap
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks import messages
 
-NAME = 'list'
-HELP = 'list the customisers, their keys and the profiles'
 _INDENT = '    '
+
+
+def add_arguments(parser):
+    """Declare the sub-command's arguments.
+
+    :param parser: the sub-command's argparse parser
+    """
+    parser.add_argument('--format', choices=('text', 'json'),
+                        default='text', help='the report format')
 
 
 def allowed_values(value):
     """Describe the values a key accepts.
 
-    :param value: the ``value`` dict of an ``ExtraSpecValidator``
+    :param value: the ``value`` dict of a key declaration
     :returns: one line, e.g. ``one of: on, off``
     """
     if 'enum' in value:
@@ -38,78 +47,134 @@ def allowed_values(value):
     if value['type'] is bool:
         return 'true or false'
     if value['type'] is int:
-        low, high = value.get('min'), value.get('max')
-        if low is not None and high is not None:
-            return 'an integer from %d to %d' % (low, high)
-        if low is not None:
-            return 'an integer, at least %d' % low
-        if high is not None:
-            return 'an integer, at most %d' % high
-        return 'an integer'
+        return _integer_range(value.get('min'), value.get('max'))
     if 'pattern' in value:
         return 'a string matching %s' % value['pattern']
     return 'a string'
 
 
+def _integer_range(low, high):
+    if low is not None and high is not None:
+        return 'an integer from %d to %d' % (low, high)
+    if low is not None:
+        return 'an integer, at least %d' % low
+    if high is not None:
+        return 'an integer, at most %d' % high
+    return 'an integer'
+
+
+def _text(text):
+    return messages.one_line(common.plain_text(text or ''))
+
+
+def key_report(validator):
+    """One key declaration as a report object.
+
+    :param validator: a :class:`~nova_xmlhooks.customizers.base.KeyValidator`
+    :returns: the ``keys`` item documented in the administrator guide
+    """
+    return {
+        'key': validator.name,
+        'deprecated': bool(validator.deprecated),
+        'description': _text(validator.description),
+        'values': allowed_values(validator.value),
+        'value_description': _text(validator.value.get('description')),
+        'parameters': [{'name': param['name'], 'pattern': param['pattern'],
+                        'description': _text(param.get('description'))}
+                       for param in validator.parameters],
+    }
+
+
+def report(engine, conf):
+    """What ``list`` reports.
+
+    :param engine: the engine, built as the driver builds it
+    :param conf: the parsed configuration
+    :returns: the object documented in the administrator guide
+    """
+    customizers = [{
+        'family': family,
+        'class': '%s.%s' % (type(customizer).__module__,
+                            type(customizer).__name__),
+        'keys': [key_report(v) for v in customizer.validators()],
+    } for family, customizer in engine.customizers.items()]
+    profiles = [{
+        'name': name,
+        'description': _text(profile.description),
+        'default': name in engine.default_profiles,
+        'image_selectable': bool(profile.image_selectable),
+        'specs': len(profile.specs),
+        'xml': len(profile.xml),
+        'file': str(profile.path),
+    } for name, profile in sorted(engine.profiles.items())]
+    return {'customizers': customizers, 'profiles': profiles,
+            'profile_dirs': list(conf.xmlhooks.profile_dirs)}
+
+
 def _wrap(text, depth):
-    return textwrap.wrap(messages.one_line(text), width=79 - 4 * (depth + 1),
+    return textwrap.wrap(text, width=79 - 4 * (depth + 1),
                          initial_indent=_INDENT * depth,
                          subsequent_indent=_INDENT * depth,
                          break_long_words=False)
 
 
-def describe_key(validator):
-    """The report lines of one key declaration.
+def key_lines(key):
+    """The report lines of one key.
 
-    :param validator: a :class:`~nova_xmlhooks.customizers.base.KeyValidator`
+    :param key: an item of :func:`key_report`
     :returns: a list of lines
     """
-    lines = [validator.name + (' (deprecated)' if validator.deprecated
-                               else '')]
-    lines.extend(_wrap(validator.description, 1))
-    lines.extend(_wrap('value: ' + allowed_values(validator.value), 1))
-    if validator.value.get('description'):
-        lines.extend(_wrap(validator.value['description'], 2))
-    for param in validator.parameters:
+    lines = [key['key'] + (' (deprecated)' if key['deprecated'] else '')]
+    lines.extend(_wrap(key['description'], 1))
+    lines.extend(_wrap('value: ' + key['values'], 1))
+    if key['value_description']:
+        lines.extend(_wrap(key['value_description'], 2))
+    for param in key['parameters']:
         lines.extend(_wrap('{%s}: %s (matching %s)' % (
-            param['name'], param.get('description', ''), param['pattern']),
-            1))
+            param['name'], param['description'], param['pattern']), 1))
     return lines
 
 
-def run(conf):
-    """Run the sub-command.
+def _profile_lines(profile):
+    flags = [flag for flag in ('default', 'image_selectable')
+             if profile[flag]]
+    return ['', _INDENT + profile['name'] + (
+        ' [%s]' % ', '.join(flags) if flags else ''),
+        _INDENT * 2 + (profile['description'] or '(no description)'),
+        _INDENT * 2 + '%d spec(s), %d xml edit(s), from %s' % (
+            profile['specs'], profile['xml'], profile['file'])]
 
-    :param conf: the parsed configuration
-    :returns: the exit status
-    :raises: CommandError if the driver would not start
-    """
-    engine = common.load_engine(conf)
+
+def print_text(document):
+    """Write the report as text."""
     common.out('Customizers (in the order they apply):')
-    for family, customizer in engine.customizers.items():
+    for customizer in document['customizers']:
         common.out()
-        common.out('%s (%s.%s)' % (family, type(customizer).__module__,
-                                   type(customizer).__name__))
-        for validator in customizer.validators():
-            for line in describe_key(validator):
+        common.out('%s (%s)' % (customizer['family'], customizer['class']))
+        for key in customizer['keys']:
+            for line in key_lines(key):
                 common.out(_INDENT + line)
     common.out()
     common.out('Profiles:')
-    if not engine.profiles:
+    if not document['profiles']:
         common.out(_INDENT + 'none (profile_dirs: %s)'
-                   % ', '.join(conf.xmlhooks.profile_dirs))
-    for name in sorted(engine.profiles):
-        profile = engine.profiles[name]
-        flags = []
-        if name in engine.default_profiles:
-            flags.append('default')
-        if profile.image_selectable:
-            flags.append('image_selectable')
-        common.out()
-        common.out(_INDENT + name + (' [%s]' % ', '.join(flags)
-                                     if flags else ''))
-        common.out(_INDENT * 2 + (messages.one_line(profile.description)
-                                  or '(no description)'))
-        common.out(_INDENT * 2 + '%d spec(s), %d xml edit(s), from %s' % (
-            len(profile.specs), len(profile.xml), profile.path))
+                   % ', '.join(document['profile_dirs']))
+    for profile in document['profiles']:
+        common.out('\n'.join(_profile_lines(profile)))
+
+
+def run(configuration, args):
+    """Run the sub-command.
+
+    :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
+    :param args: the parsed arguments
+    :returns: the exit status
+    :raises: CommandError if the driver would not start
+    """
+    engine = common.load_engine(configuration.conf)
+    document = report(engine, configuration.conf)
+    if args.format == 'json':
+        common.out_json(document)
+    else:
+        print_text(document)
     return 0

@@ -12,65 +12,224 @@
 
 """The ``nova-xmlhooks`` command.
 
-Sub-commands follow oslo conventions: ``--config-file`` and
-``--config-dir`` read the same nova.conf as nova-compute (by default
-``/etc/nova/nova.conf``), so what the command reports is what the driver
-does. Exit status: 0 on success, 1 on a problem (reported as one line on
-stderr, or as a report for ``validate`` and ``audit``), 2 on a usage
-error.
+nova-xmlhooks runs on a compute host and reads the same nova.conf as
+nova-compute (``--config-file``, ``--config-dir``; by default
+``/etc/nova/nova.conf`` and ``/etc/nova/nova.conf.d``), so what it reports
+is what the driver does. The global options may come before or after the
+command. Exit status: 0 on success, 1 on a problem (one line on stderr,
+or a report for validate and audit), 2 on a usage error.
 """
 
 import argparse
-import glob
+import dataclasses
+import importlib
+import importlib.metadata
 import logging as std_logging
 import os
-import re
 import sys
+import textwrap
 
 from oslo_config import cfg
 
-# NOTE(xmlhooks): importing nova.conf registers nova's own options, among
-# them [libvirt] connection_uri and virt_type and [DEFAULT] instances_path,
-# on the same global CONF the driver reads.
-import nova.conf  # noqa: F401
-
-from nova_xmlhooks.cmd import audit
 from nova_xmlhooks.cmd import common
-from nova_xmlhooks.cmd import listing
-from nova_xmlhooks.cmd import render
-from nova_xmlhooks.cmd import show
-from nova_xmlhooks.cmd import validate
-from nova_xmlhooks import conf as xmlhooks_conf
+from nova_xmlhooks.cmd import config
 from nova_xmlhooks import messages
 
-CONF = xmlhooks_conf.CONF
 
-SUBCOMMANDS = (render, validate, listing, audit, show)
+@dataclasses.dataclass(frozen=True)
+class Subcommand:
+    """A sub-command: its name, its one-line help and its module.
+
+    NOTE(xmlhooks): the module (its add_arguments(), its run() and its
+    docstring, the --help description) is imported only for the
+    sub-command that runs; the others are not needed to run it.
+    """
+
+    name: str
+    help: str
+    module: str
+
+    def load(self):
+        """Import the sub-command's module."""
+        return importlib.import_module(self.module)
 
 
-def _add_subcommands(subparsers):
-    # NOTE(xmlhooks): each sub-command module declares its NAME, a one-line
-    # HELP, its arguments in add_arguments() if it takes any, and run();
-    # the second paragraph of its docstring is its --help description.
-    for module in SUBCOMMANDS:
-        parser = subparsers.add_parser(
-            module.NAME, help=module.HELP,
-            description=module.__doc__.split('\n\n')[1])
-        add_arguments = getattr(module, 'add_arguments', None)
-        if add_arguments is not None:
-            add_arguments(parser)
-        parser.set_defaults(func=module.run)
+#: the sub-commands, in the order ``--help`` lists them
+SUBCOMMANDS = (
+    Subcommand('validate', 'check the configuration, customisers and every '
+               'profile', 'nova_xmlhooks.cmd.validate'),
+    Subcommand('list', 'list the customisers, their keys and the profiles',
+               'nova_xmlhooks.cmd.listing'),
+    Subcommand('render', 'apply xmlhooks to a saved domain XML and show the '
+               'result', 'nova_xmlhooks.cmd.render'),
+    Subcommand('audit', 'check every domain for drift from its '
+               'customisation', 'nova_xmlhooks.cmd.audit'),
+    Subcommand('show', "show an instance's files, disks, flavor and "
+               'customisations', 'nova_xmlhooks.cmd.show'),
+)
+DISTRIBUTION = 'nova-xmlhooks'
+COLOR_MODES = ('auto', 'always', 'never')
+HELP_WIDTH = 78
 
 
-COMMAND_OPT = cfg.SubCommandOpt(
-    'command', title='Commands', handler=_add_subcommands,
-    help='run "nova-xmlhooks COMMAND --help" for the arguments of each')
+class _SourceAction(argparse.Action):
+    """Keep ``--config-file`` and ``--config-dir`` in command line order.
 
-CLI_OPTS = [
-    cfg.BoolOpt('verbose', short='v', default=False,
-                help='log what the engine does, and tracebacks of '
-                     'unexpected errors, on stderr'),
-]
+    NOTE(xmlhooks): oslo.config reads them in that order, later files
+    overriding earlier ones.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sources = list(getattr(namespace, self.dest, None) or [])
+        sources.append(config.Source(self.option_strings[0], values))
+        setattr(namespace, self.dest, sources)
+
+
+class _VersionAction(argparse.Action):
+    """Print the installed version and exit."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS,
+                 default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=default,
+                         help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sys.stdout.write('%s %s\n' % (DISTRIBUTION, version()))
+        parser.exit()
+
+
+def version():
+    """The installed version of nova-xmlhooks.
+
+    :returns: a version string
+    """
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return 'unknown (not installed)'
+
+
+def _add_global_options(parser, late):
+    # NOTE(xmlhooks): the global options are declared again on each
+    # command's parser, so that they can follow the command as in
+    # "nova-xmlhooks validate --config-file /etc/nova/nova.conf". There
+    # they default to nothing, so as not to undo what came before the
+    # command, and files go to a list of their own that follows the one
+    # given before the command.
+    suppress = argparse.SUPPRESS
+    group = parser.add_argument_group('global options')
+    sources = 'late_sources' if late else 'sources'
+    group.add_argument(
+        '--config-file', action=_SourceAction, dest=sources, metavar='PATH',
+        default=suppress if late else [],
+        help='a nova.conf to read; repeat for several, later ones override '
+             'earlier ones (default: /etc/nova/nova.conf)')
+    group.add_argument(
+        '--config-dir', action=_SourceAction, dest=sources, metavar='DIR',
+        default=suppress if late else [],
+        help='read every *.conf file of a directory, in sorted order '
+             '(default: /etc/nova/nova.conf.d)')
+    group.add_argument(
+        '-v', '--verbose', action='store_true',
+        default=suppress if late else False,
+        help='log what the engine does, and tracebacks of unexpected '
+             'errors, on stderr')
+    group.add_argument(
+        '--color', choices=COLOR_MODES, default=suppress if late else 'auto',
+        help='colour diffs: auto (on a terminal, unless NO_COLOR is set), '
+             'always or never (default: auto)')
+
+
+def _fill(lines):
+    # NOTE(xmlhooks): each run of lines with the same indentation is one
+    # block, as in the definition lists of the docstrings.
+    blocks, current = [], []
+    for line in lines:
+        indent = line[:len(line) - len(line.lstrip())]
+        if current and indent != current[0]:
+            blocks.append(current)
+            current = []
+        if not current:
+            current = [indent]
+        current.append(line.strip())
+    blocks.append(current)
+    return '\n'.join(textwrap.fill(' '.join(words), width=HELP_WIDTH,
+                                   initial_indent=indent,
+                                   subsequent_indent=indent,
+                                   break_on_hyphens=False)
+                     for indent, *words in blocks)
+
+
+def help_text(module):
+    """The ``--help`` description of a module, in plain text.
+
+    :param module: a sub-command module, or this one
+    :returns: its docstring after the first line, without markup, each
+        paragraph filled again
+    """
+    body = common.plain_text(module.__doc__.split('\n\n', 1)[1].strip())
+    paragraphs = body.split('\n\n')
+    return '\n\n'.join(_fill(p.split('\n')) for p in paragraphs)
+
+
+def _add_subcommand(subparsers, subcommand, full):
+    formatter = argparse.RawDescriptionHelpFormatter
+    if not full:
+        # NOTE(xmlhooks): what follows the sub-command is left for the
+        # parser that knows its arguments.
+        subparsers.add_parser(subcommand.name, help=subcommand.help,
+                              add_help=False)
+        return
+    module = subcommand.load()
+    subparser = subparsers.add_parser(
+        subcommand.name, help=subcommand.help,
+        description=help_text(module), formatter_class=formatter,
+        allow_abbrev=False)
+    add_arguments = getattr(module, 'add_arguments', None)
+    if add_arguments is not None:
+        add_arguments(subparser)
+    _add_global_options(subparser, late=True)
+    subparser.set_defaults(func=module.run)
+
+
+def build_parser(command=None):
+    """The command's argument parser.
+
+    :param command: the name of the sub-command whose arguments to know;
+        the others only take their place in ``--help``
+    :returns: an ``argparse.ArgumentParser``
+    """
+    parser = argparse.ArgumentParser(
+        prog='nova-xmlhooks', description=help_text(sys.modules[__name__]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+        epilog='Run "nova-xmlhooks COMMAND --help" for the arguments of '
+               'each command.')
+    parser.add_argument('--version', action=_VersionAction,
+                        help='print the version and exit')
+    _add_global_options(parser, late=False)
+    subparsers = parser.add_subparsers(title='commands', dest='command',
+                                       metavar='COMMAND', required=True)
+    # NOTE(xmlhooks): each sub-command module declares its arguments in
+    # add_arguments() if it takes any, and run(); its docstring after the
+    # first line is its --help description.
+    for subcommand in SUBCOMMANDS:
+        _add_subcommand(subparsers, subcommand, subcommand.name == command)
+    return parser
+
+
+def parse_args(argv):
+    """Parse the arguments, importing only the sub-command that runs.
+
+    NOTE(xmlhooks): argparse finds the sub-command first, with a parser
+    that knows none of their arguments; then a parser that knows that
+    one's parses the whole command line again.
+
+    :param argv: the arguments, without the program name
+    :returns: an ``argparse.Namespace``
+    """
+    known, _rest = build_parser().parse_known_args(argv)
+    return build_parser(known.command).parse_args(argv)
 
 
 def _setup_logging(verbose):
@@ -83,94 +242,6 @@ def _setup_logging(verbose):
     root = std_logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(std_logging.DEBUG if verbose else std_logging.CRITICAL)
-
-
-def _parse_args(argv):
-    CONF.register_cli_opt(COMMAND_OPT)
-    CONF.register_cli_opts(CLI_OPTS)
-    CONF(argv, project='nova', prog='nova-xmlhooks',
-         description=__doc__.split('\n\n')[1])
-
-
-# NOTE(xmlhooks): oslo.config words a bad value in a file as "Value for
-# option NAME from LocationInfo(location=..., detail='FILE') is not valid:
-# REASON"; only the name, the file and the reason help an operator.
-_VALUE_ERROR = re.compile(
-    r"^Value for option (?P<option>\S+)(?: from (?:LocationInfo\(.*?"
-    r"detail='(?P<file>[^']*)'\)|(?P<where>.*?)))? is not valid: "
-    r"(?P<reason>.*)$")
-
-
-def _config_files(argv):
-    """The files oslo.config reads for these arguments, in order."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument('--config-file', action='append', default=[])
-    parser.add_argument('--config-dir', action='append', default=[])
-    known, _rest = parser.parse_known_args(argv)
-    files = list(known.config_file)
-    for directory in known.config_dir:
-        files.extend(sorted(glob.glob(os.path.join(directory, '*.conf'))))
-    return files
-
-
-def _config_file_of(error, argv):
-    # NOTE(xmlhooks): oslo.config lets OSError and UnicodeDecodeError out of
-    # the file it reads; an OSError names the file, a UnicodeDecodeError
-    # does not, so the files the arguments name are tried in turn.
-    filename = getattr(error, 'filename', None)
-    if filename or not isinstance(error, UnicodeDecodeError):
-        return filename
-    for path in _config_files(argv):
-        try:
-            with open(path, 'rb') as handle:
-                handle.read().decode('utf-8')
-        except UnicodeDecodeError:
-            return path
-        except OSError:
-            continue
-    return None
-
-
-def config_read_error(error, argv=()):
-    """Word a configuration file that cannot be read as one line.
-
-    :param error: what oslo.config raised while reading the files: a
-        ``cfg.Error``, an ``OSError`` or a ``ValueError`` such as
-        ``UnicodeDecodeError``
-    :param argv: the command's arguments, which name the files
-    :returns: the message, naming the file when it is known
-    """
-    if isinstance(error, cfg.Error):
-        return 'cannot read the configuration: %s' % messages.one_line(error)
-    filename = _config_file_of(error, argv)
-    if isinstance(error, UnicodeDecodeError):
-        reason = 'not UTF-8 text'
-    elif isinstance(error, OSError):
-        reason = error.strerror or str(error)
-    else:
-        reason = messages.one_line(error)
-    if filename:
-        return 'cannot read the configuration file %s: %s' % (filename,
-                                                              reason)
-    return 'cannot read the configuration: %s' % reason
-
-
-def config_value_error(error):
-    """Word a bad option value from a configuration file as one line.
-
-    :param error: a ``cfg.ConfigFileValueError``
-    :returns: ``configuration: option NAME in FILE is not valid: REASON``,
-        or oslo.config's own message folded onto one line if it is not
-        worded as expected
-    """
-    text = messages.one_line(error)
-    match = _VALUE_ERROR.match(text)
-    if match is None:
-        return 'configuration: ' + text
-    where = match.group('file') or match.group('where')
-    return 'configuration: option %s%s is not valid: %s' % (
-        match.group('option'), ' in %s' % where if where else '',
-        match.group('reason'))
 
 
 def _quiet_stdout():
@@ -188,40 +259,36 @@ def _quiet_stdout():
         os.close(devnull)
 
 
+def _run(args):
+    configuration = config.Configuration(
+        args.sources + getattr(args, 'late_sources', []))
+    status = args.func(configuration, args)
+    # NOTE(xmlhooks): flushed here so that a closed pipe shows now, where
+    # it is handled, and not at interpreter exit.
+    sys.stdout.flush()
+    return status
+
+
 def main(argv=None):
     """Run the command.
 
     :param argv: the arguments, without the program name; defaults to
         ``sys.argv[1:]``
-    :returns: the exit status
+    :returns: the exit status; a usage error exits with status 2
     """
-    if argv is None:
-        argv = sys.argv[1:]
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    _setup_logging(args.verbose)
+    common.set_color(args.color)
+    prefix = 'nova-xmlhooks %s: error: ' % args.command
     try:
-        _parse_args(argv)
-    except (cfg.Error, OSError, ValueError) as e:
-        # NOTE(xmlhooks): a missing or malformed --config-file, or one that
-        # is a directory or not UTF-8, which oslo.config lets out as
-        # IsADirectoryError or UnicodeDecodeError.
-        common.err('nova-xmlhooks: error: %s' % config_read_error(e, argv))
-        return 1
-    _setup_logging(CONF.verbose)
-    prefix = 'nova-xmlhooks %s: error: ' % CONF.command.name
-    try:
-        status = CONF.command.func(CONF)
-        # NOTE(xmlhooks): flushed here so that a closed pipe shows now,
-        # where it is handled, and not at interpreter exit.
-        sys.stdout.flush()
-        return status
+        return _run(args)
     except BrokenPipeError:
         _quiet_stdout()
     except common.CommandError as e:
-        common.err(prefix + messages.one_line(e))
-    except cfg.ConfigFileValueError as e:
-        common.err(prefix + config_value_error(e))
+        common.err(prefix + str(e))
     except cfg.Error as e:
-        # NOTE(xmlhooks): oslo.config checks values from files when they
-        # are first read, e.g. an on_error value that is not a choice.
+        # NOTE(xmlhooks): what the checks at start cannot see, such as a
+        # $name in a value that names no option.
         common.err(prefix + 'configuration: ' + messages.one_line(e))
     except KeyboardInterrupt:
         common.err(prefix + 'interrupted')

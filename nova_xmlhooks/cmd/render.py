@@ -16,16 +16,26 @@ The engine is built from the configuration exactly as the compute driver
 builds it, and resolves and applies the specs the same way, so the output
 is what nova-compute would hand to libvirt. Without ``--spec``, the
 flavor's extra specs that Nova recorded in the domain's ``<metadata>``
-are used, so ``virsh dumpxml`` of a guest can be fed back in as it is.
+are used, so ``virsh dumpxml`` of a guest can be fed back in as it is
+(``--xml -`` reads it from standard input).
+
+Nova records the extra specs in the domain from nova 32 (2025.2) on. On
+the XML of an older series, give the flavor's ``xmlhooks:`` specs with
+``--spec`` (``openstack flavor show`` lists them), or profiles with
+``--profile``.
+
+Warnings go to stderr: when the input already carries an xmlhooks record
+(the new rules then apply on top of the old ones' effects: render the XML
+Nova generated instead), and when a rule's XPath matches nothing in the
+input.
 """
 
 from nova_xmlhooks.cmd import common
+from nova_xmlhooks.cmd import hints
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
 from nova_xmlhooks import metadata
-
-NAME = 'render'
-HELP = 'apply xmlhooks to a saved domain XML and show the result'
+from nova_xmlhooks import xpath_edit
 
 
 def add_arguments(parser):
@@ -34,7 +44,8 @@ def add_arguments(parser):
     :param parser: the sub-command's argparse parser
     """
     parser.add_argument('--xml', required=True, metavar='FILE',
-                        help='a domain XML, e.g. saved with virsh dumpxml')
+                        help='a domain XML, e.g. saved with virsh dumpxml; '
+                             '"-" reads standard input')
     parser.add_argument('--spec', action='append', default=[],
                         metavar='KEY=VALUE',
                         help='a flavor extra spec; repeat for several. '
@@ -79,51 +90,120 @@ def add_profiles(specs, names):
     specs[engine_mod.PROFILE_KEY] = ','.join(current + list(names))
 
 
-def render(engine, xml, specs):
-    """Resolve and apply specs, as the driver does.
+def input_specs(root, args, label):
+    """The extra specs to render with.
 
-    NOTE(xmlhooks): this is ``Engine.customize`` without ``on_error``:
-    under ``on_error = skip`` the driver would log the error and keep
-    Nova's XML, but a preview must show the error.
-
-    :returns: the customised XML
-    :raises: nova_xmlhooks.exception.XmlHooksError
+    :param root: the input ``<domain>``
+    :param args: the parsed arguments
+    :param label: how messages name the input
+    :returns: a dict of extra specs, ``--profile`` names added
+    :raises: CommandError when there are none to go on
     """
-    return engine.apply(xml, engine.resolve(specs))
-
-
-def run(conf):
-    """Run the sub-command.
-
-    :param conf: the parsed configuration
-    :returns: the exit status
-    :raises: CommandError
-    """
-    args = conf.command
-    xml = common.read_text(args.xml)
-    root = common.parse_domain(xml, args.xml)
     if args.spec:
         specs = parse_specs(args.spec)
     else:
-        specs = metadata.flavor_extra_specs(root)
+        specs = common.recorded_extra_specs(root)
+        if specs is None and not args.profile:
+            raise common.CommandError(
+                '%s does not record the flavor\'s extra specs (Nova records '
+                'them from nova 32 on): give its xmlhooks: specs with '
+                '--spec KEY=VALUE, or profiles with --profile NAME' % label)
+        specs = specs or {}
     add_profiles(specs, args.profile)
-    engine = common.load_engine(conf)
+    return specs
+
+
+def warn_if_customised(root, label):
+    """Warn when the input already carries an xmlhooks record."""
+    record = metadata.recorded(root)
+    if record is None:
+        return
+    profiles, rules = record
+    common.warn(
+        '%s already carries an xmlhooks record (%d rule(s), profiles: %s): '
+        'the rules apply on top of their effects; render the XML Nova '
+        'generated, or use "nova-xmlhooks audit" on a running host'
+        % (label, len(rules), ', '.join(profiles) or 'none'))
+
+
+def unmatched(root, ruleset):
+    """The ``xml`` rules whose XPath matches nothing in a document.
+
+    NOTE(xmlhooks): ``create`` is left out: matching nothing is what it is
+    for. The XPath is evaluated on the input as it is, before any rule.
+
+    :param root: the input ``<domain>``
+    :param ruleset: the resolved rules
+    :returns: a list of ``(rule, edit)``
+    """
+    found = []
+    for rule in ruleset:
+        edit = rule.payload
+        if not isinstance(edit, xpath_edit.Edit) or (
+                edit.action == xpath_edit.CREATE):
+            continue
+        try:
+            nodes = root.xpath(edit.element_xpath,
+                               namespaces=xpath_edit.NAMESPACES)
+        except Exception:
+            # NOTE(xmlhooks): the engine reports a bad XPath itself.
+            continue
+        if isinstance(nodes, list) and not nodes:
+            found.append((rule, edit))
+    return found
+
+
+def warn_unmatched(root, ruleset, label):
+    """Warn about each rule whose XPath matches nothing in the input."""
+    for rule, edit in unmatched(root, ruleset):
+        if edit.action == xpath_edit.DELETE or edit.value is None:
+            effect = 'the rule changes nothing'
+        else:
+            effect = 'the elements on its path are created'
+        common.warn("rule '%s' (%s): XPath '%s' matches nothing in %s; %s"
+                    % (rule.key, rule.source, edit.element_xpath, label,
+                       effect))
+
+
+def _apply(engine, xml, root, specs, label):
+    # NOTE(xmlhooks): this is Engine.customize without on_error: under
+    # "on_error = skip" the driver would log the error and keep Nova's XML,
+    # but a preview must show the error.
     try:
-        result = render(engine, xml, specs)
+        ruleset = engine.resolve(specs)
+        warn_unmatched(root, ruleset, label)
+        return engine.apply(xml, ruleset)
     except exception.XmlHooksError as e:
-        raise common.CommandError(common.error_message(e))
+        raise common.CommandError(hints.explain(e, engine))
+
+
+def run(configuration, args):
+    """Run the sub-command.
+
+    :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
+    :param args: the parsed arguments
+    :returns: the exit status
+    :raises: CommandError
+    """
+    label = common.input_label(args.xml)
+    xml = common.read_input(args.xml)
+    root = common.parse_domain(xml, label)
+    specs = input_specs(root, args, label)
+    engine = common.load_engine(configuration.conf)
+    warn_if_customised(root, label)
+    result = _apply(engine, xml, root, specs, label)
     if args.output == 'xml':
-        common.out(result.rstrip('\n'))
+        common.out_raw(result.rstrip('\n'))
         return 0
     diff = ''
     if result is not xml:
         # NOTE(xmlhooks): the engine writes the document the way Nova does;
         # the input is normalised the same way so the diff only shows the
         # edits.
-        diff = common.unified_diff(common.normalize(xml), result, args.xml,
-                                   '%s (customised)' % args.xml)
+        diff = common.unified_diff(common.normalize(xml), result, label,
+                                   '%s (customised)' % label)
     if diff:
-        common.out(diff.rstrip('\n'))
+        common.out_diff(diff)
     else:
         common.err('no xmlhooks rule changes this XML')
     return 0

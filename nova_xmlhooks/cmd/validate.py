@@ -15,29 +15,30 @@
 It loads the configuration, every customiser and every profile file the
 way the compute driver does, and reports every problem found (file,
 profile, entry and reason) rather than stopping at the first, as the
-driver does. Exit status 1 on any problem, so deployment tools can run it
-before restarting nova-compute.
+driver does. It says which configuration files it read, and warns when
+``[DEFAULT] compute_driver`` is not ``xmlhooks.LibvirtDriver``. Exit
+status 1 on any problem, so deployment tools can run it before restarting
+nova-compute. ``--format json`` prints the report as a JSON object,
+described in the administrator guide.
 """
 
 import os
 
 from nova_xmlhooks.cmd import common
+from nova_xmlhooks.cmd import config
+from nova_xmlhooks.cmd import hints
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
 from nova_xmlhooks import profiles as profiles_mod
 
-NAME = 'validate'
-HELP = 'check the configuration, customisers and every profile'
 
+def add_arguments(parser):
+    """Declare the sub-command's arguments.
 
-def problem_line(error):
-    """One report line for a problem.
-
-    :param error: a :class:`~nova_xmlhooks.exception.XmlHooksError`
-    :returns: ``ERROR: <file>, profile '<name>', entry '<entry>': <reason>``
-        for a profile problem, ``ERROR: <message>`` otherwise
+    :param parser: the sub-command's argparse parser
     """
-    return 'ERROR: %s' % common.error_message(error)
+    parser.add_argument('--format', choices=('text', 'json'),
+                        default='text', help='the report format')
 
 
 def _file_of(error):
@@ -49,13 +50,30 @@ def _file_of(error):
     return (1, path)
 
 
-def run(conf):
-    """Run the sub-command.
+def problem(error, engine, invalid_profiles=()):
+    """One problem as a report object.
 
-    :param conf: the parsed configuration
-    :returns: the exit status
+    :param error: a :class:`~nova_xmlhooks.exception.XmlHooksError`
+    :param engine: the engine with what loaded, or ``None``
+    :param invalid_profiles: names of profiles that exist but have
+        problems: the configuration naming them gets no suggestion
+    :returns: the ``problems`` item documented in the administrator guide
     """
-    group = conf.xmlhooks
+    path = getattr(error, 'path', None)
+    profile = getattr(error, 'profile', None)
+    hint = None
+    if _file_of(error)[0] or profile not in invalid_profiles:
+        hint = hints.hint(error, engine)
+    return {
+        'message': common.error_message(error),
+        'file': str(path) if path and not str(path).startswith('[') else None,
+        'profile': profile,
+        'entry': getattr(error, 'entry', None),
+        'hint': hint,
+    }
+
+
+def _engine(conf):
     errors = []
     try:
         engine = engine_mod.Engine.from_conf(conf, errors=errors)
@@ -64,22 +82,99 @@ def run(conf):
         # leaves nothing to go on is still reported, not raised.
         errors.append(e)
         engine = None
-    for directory in group.profile_dirs:
-        if not os.path.isdir(directory):
-            common.out('NOTE: profile directory %s does not exist; the '
-                       'driver skips it' % directory)
-    for error in sorted(errors, key=_file_of):
-        common.out(problem_line(error))
-    if errors:
+    return engine, sorted(errors, key=_file_of)
+
+
+def _profile_files(directories):
+    try:
+        return profiles_mod.profile_files(directories)
+    except exception.XmlHooksError:
+        # NOTE(xmlhooks): reported as a problem by the engine already.
+        return []
+
+
+def compute_driver_warning(driver):
+    """The warning about ``[DEFAULT] compute_driver``, if any.
+
+    :param driver: its value, or ``None``
+    :returns: one line, or ``None`` when it is the xmlhooks driver
+    """
+    if driver == config.DRIVER:
+        return None
+    if not driver:
+        return ('[DEFAULT] compute_driver is not set in these files; a '
+                'compute host needs compute_driver = %s (an API host needs '
+                'only the [xmlhooks] section)' % config.DRIVER)
+    return ("[DEFAULT] compute_driver is '%s', not %s: nova-compute with "
+            'this configuration does not apply any customisation'
+            % (driver, config.DRIVER))
+
+
+def report(configuration):
+    """What ``validate`` reports.
+
+    :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
+    :returns: the object documented in the administrator guide
+    """
+    group = configuration.conf.xmlhooks
+    engine, errors = _engine(configuration.conf)
+    # NOTE(xmlhooks): default_profiles naming a profile that is there but
+    # broken gets no "did you mean": the profile's own problems say why.
+    invalid = {getattr(e, 'profile', None) for e in errors if _file_of(e)[0]}
+    driver = configuration.nova_value('compute_driver')
+    warning = compute_driver_warning(driver)
+    return {
+        'status': 'problems' if errors else 'ok',
+        'config_files': configuration.files(),
+        'compute_driver': driver,
+        'problems': [problem(e, engine, invalid) for e in errors],
+        'warnings': [warning] if warning else [],
+        'notes': ['profile directory %s does not exist; the driver skips '
+                  'it' % directory for directory in group.profile_dirs
+                  if not os.path.isdir(directory)],
+        'customizers': list(engine.customizers) if engine else [],
+        'profiles': sorted(engine.profiles) if engine else [],
+        'profile_files': _profile_files(group.profile_dirs),
+        'default_profiles': list(engine.default_profiles) if engine else [],
+        'on_error': group.on_error,
+    }
+
+
+def print_text(document):
+    """Write the report as text."""
+    common.out('Configuration files read: %s' % (
+        ', '.join(document['config_files']) or 'none'))
+    for note in document['notes']:
+        common.out('NOTE: ' + note)
+    for warning in document['warnings']:
+        common.out('WARNING: ' + warning)
+    for item in document['problems']:
+        common.out('ERROR: %s%s' % (item['message'], '; ' + item['hint']
+                                    if item['hint'] else ''))
+    if document['problems']:
         common.out('%d problem(s) found; nova-compute would refuse to start'
-                   % len(errors))
-        return 1
-    files = profiles_mod.profile_files(group.profile_dirs)
+                   % len(document['problems']))
+        return
     common.out('OK: %d customizer(s) (%s), %d profile(s) from %d file(s), '
                'default profiles: %s, on_error = %s' % (
-                   len(engine.customizers),
-                   ', '.join(engine.customizers) or 'none',
-                   len(engine.profiles), len(files),
-                   ', '.join(engine.default_profiles) or 'none',
-                   engine.on_error))
-    return 0
+                   len(document['customizers']),
+                   ', '.join(document['customizers']) or 'none',
+                   len(document['profiles']),
+                   len(document['profile_files']),
+                   ', '.join(document['default_profiles']) or 'none',
+                   document['on_error']))
+
+
+def run(configuration, args):
+    """Run the sub-command.
+
+    :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
+    :param args: the parsed arguments
+    :returns: 1 on any problem, else 0
+    """
+    document = report(configuration)
+    if args.format == 'json':
+        common.out_json(document)
+    else:
+        print_text(document)
+    return 1 if document['problems'] else 0

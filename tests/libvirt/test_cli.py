@@ -43,6 +43,15 @@ steady:
   xml:
     - "xpath.delete=./devices/input[@type='tablet']"
 '''
+OEM_PROFILE = '''
+oem:
+  description: licensing strings, and no tablet
+  specs:
+    xmlhooks:smbios:oem.0: "licence {instance_uuid}"
+    xmlhooks:smbios:oem.1: second
+  xml:
+    - "xpath.delete=./devices/input[@type='tablet']"
+'''
 CHANGING = '''
 changing:
   description: changed by the stale test
@@ -59,12 +68,17 @@ class CliTestCase(base.LibvirtTestCase):
         self.instances_path = os.path.join(self.workdir, 'instances')
         os.makedirs(os.path.join(self.instances_path, '_base'))
         self.config_file = os.path.join(self.workdir, 'nova.conf')
+        self.write_config(['xml'])
+
+    def write_config(self, customizers):
+        """Write the command's nova.conf; the engine gets the same."""
         with open(self.config_file, 'w') as handle:
             handle.write('[DEFAULT]\ninstances_path = %s\n'
                          '[libvirt]\nvirt_type = qemu\n'
-                         '[xmlhooks]\nprofile_dirs = %s\ncustomizers = xml\n'
-                         % (self.instances_path, self.profile_dir))
-        self.flags(customizers=['xml'])
+                         '[xmlhooks]\nprofile_dirs = %s\ncustomizers = %s\n'
+                         % (self.instances_path, self.profile_dir,
+                            ','.join(customizers)))
+        self.flags(customizers=customizers)
 
     def run_command(self, *argv):
         return self.command.run('--config-file', self.config_file, *argv)
@@ -164,6 +178,60 @@ class AuditTest(CliTestCase):
         self.assertIn('    adds rule xmlhooks:xml:changing[0]=%s' % ACME_EDIT,
                       out)
 
+    def test_blames_only_the_rule_whose_effect_changed(self):
+        """OEM strings are exactly the recorded ones, and apply together.
+
+        A profile sets two SMBIOS OEM strings and removes the tablet; the
+        tablet is added back by hand. Only the tablet rule drifted.
+        """
+        self.write_config(['xml', 'smbios'])
+        self.write_profile('oem.yaml', OEM_PROFILE)
+        guest = self.nova_guest({'xmlhooks:profile': 'oem'})
+        status, reports, err = self.audit(guest)
+        self.assertEqual(0, status, err)
+        self.assertEqual('ok', reports[guest.domain.name()]['status'])
+
+        root = etree.fromstring(guest.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+        self.assertEqual(['licence %s' % root.findtext('uuid'), 'second'],
+                         [e.text for e in
+                          root.findall('sysinfo/oemStrings/entry')])
+        etree.SubElement(root.find('devices'), 'input', type='tablet',
+                         bus='usb')
+        self.conn.defineXML(etree.tostring(root, encoding='unicode'))
+
+        status, reports, err = self.audit(guest)
+        self.assertEqual(1, status, err)
+        report = reports[guest.domain.name()]
+        self.assertEqual('drift', report['status'])
+        self.assertEqual([('persistent', 'xmlhooks:xml:oem[0]')],
+                         [(d['definition'], d['key'])
+                          for d in report['drift']])
+        self.assertIn("\n-    <input type=\"tablet\" bus=\"usb\">",
+                      report['drift'][0]['diff'])
+        self.assertNotIn('oemStrings', report['drift'][0]['diff'])
+        status, out, err = self.audit(guest, fmt='table')
+        self.assertIn('drifted: xmlhooks:xml:oem[0]\n', out)
+
+    def test_older_nova_domain(self):
+        """A domain of nova 31, without <nova:extraSpecs>."""
+        self.write_profile('steady.yaml', STEADY)
+        xml = base.renamed(base.nova_xml('nova31-basic'), self.guest_name())
+        specs = {'xmlhooks:profile': 'steady', CLOCK_SPEC: CLOCK_EDIT}
+        workdir = tempfile.mkdtemp(dir=self.workdir)
+        os.chmod(workdir, 0o755)
+        guest = self.useFixture(base.Guest(
+            self.conn, self.engine().customize(xml, specs), workdir,
+            start=False))
+        status, reports, err = self.audit(guest)
+        self.assertEqual(0, status, err)
+        report = reports[guest.domain.name()]
+        self.assertEqual(('ok', 'record'),
+                         (report['status'], report['specs_from']))
+        status, out, err = self.run_command('show', guest.domain.name())
+        self.assertEqual(0, status, err)
+        self.assertIn('extra specs: not recorded', out)
+
     def test_live_definition_drift(self):
         guest = self.nova_guest({CLOCK_SPEC: CLOCK_EDIT}, start=True)
         # The persistent definition is edited by hand; the running guest
@@ -242,14 +310,74 @@ class ShowTest(CliTestCase):
             self.assertIn('  profiles: steady\n', out)
             self.assertIn('  %s=%s  (flavor)\n' % (CLOCK_SPEC, CLOCK_EDIT),
                           out)
+            self.assertIn('  audit: ok (2 rule(s), profiles: steady)\n', out)
+            self.assertIn('\nPersistent definition: /etc/libvirt/qemu/%s.xml'
+                          '\n' % guest.domain.name(), out)
+            # NOTE(xmlhooks): what libvirt chose at start is left out.
             live = out.split('Live definition against the persistent '
                              'one:\n')[1]
-            self.assertTrue(live.startswith('--- persistent\n+++ live\n'),
-                            live)
-            self.assertIn("\n+      <alias name='virtio-disk0'/>\n", live)
+            self.assertTrue(live.startswith('  identical\n  runtime-only '
+                                            'differences left out'), live)
+            for kind in ('device aliases', 'domain id', 'pty paths',
+                         'security labels', 'detected backing chains'):
+                self.assertIn(kind, live)
         recorded = metadata.recorded(etree.fromstring(
             guest.domain.XMLDesc(0).encode()))
         self.assertEqual(['steady'], recorded[0])
+
+        status, out, err = self.run_command('show', uuid, '--raw')
+        self.assertEqual(0, status, err)
+        live = out.split('Live definition against the persistent one:\n')[1]
+        self.assertTrue(live.startswith('--- persistent\n+++ live\n'), live)
+        self.assertIn("\n+      <alias name='virtio-disk0'/>\n", live)
+
+        # "virsh edit" while the guest runs: only the edit shows.
+        root = etree.fromstring(guest.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+        root.find('clock').set('offset', 'utc')
+        self.conn.defineXML(etree.tostring(root, encoding='unicode'))
+        status, out, err = self.run_command('show', uuid, '--format', 'json')
+        self.assertEqual(0, status, err)
+        report = json.loads(out)
+        self.assertEqual('differs', report['live_diff']['state'])
+        changed = [line for line in report['live_diff']['diff'].splitlines()
+                   if line[:1] in '+-' and line[:3] not in ('+++', '---')]
+        self.assertEqual(['-  <clock offset="utc">',
+                          '+  <clock offset="localtime">'], changed)
+        self.assertEqual('drift', report['audit']['status'])
+
+    def test_raw_disk_with_a_qcow2_header(self):
+        """A guest's raw disk that starts with a qcow2 header stays raw.
+
+        NOTE(xmlhooks): the guest wrote a qcow2 header naming a host file
+        as its backing file into its raw disk. A probing qemu-img, run as
+        root by show, would open that file.
+        """
+        secret = os.path.join(self.workdir, 'root-only')
+        with open(secret, 'wb') as handle:
+            handle.write(b'secret' * 100)
+        os.chmod(secret, 0o600)
+        header = os.path.join(self.workdir, 'header.qcow2')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F',
+                        'raw', '-b', secret, header], check=True)
+        guest = self.nova_guest({})
+        root = etree.fromstring(guest.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+        disk = root.find("devices/disk[@device='disk']")
+        path = disk.find('source').get('file')
+        with open(header, 'rb') as source, open(path, 'wb') as target:
+            target.write(source.read())
+            target.truncate(16 * 1024 * 1024)
+        disk.find('driver').set('type', 'raw')
+        self.conn.defineXML(etree.tostring(root, encoding='unicode'))
+        status, out, err = self.run_command('show', guest.domain.name(),
+                                            '--format', 'json')
+        self.assertEqual(0, status, err)
+        (vda,) = [d for d in json.loads(out)['disks'] if d['target'] == 'vda']
+        self.assertEqual([(path, 'raw', None)],
+                         [(layer['filename'], layer['format'],
+                           layer['backing_file']) for layer in vda['chain']])
+        self.assertNotIn(secret, out)
 
     def test_unknown_instance(self):
         status, out, err = self.run_command('show', 'no-such-domain')
@@ -268,7 +396,9 @@ class ValidateTest(CliTestCase):
         three = self.write_profile('3.yaml', 'c:\n  image_selectable: 1\n')
         status, out, err = self.run_command('validate')
         self.assertEqual(1, status, err)
-        lines = out.splitlines()
+        self.assertIn('Configuration files read: %s\n' % self.config_file,
+                      out)
+        lines = cmd_base.report_lines(out)
         self.assertEqual([
             "ERROR: %s, profile 'a', entry 'xmlhooks:xml:b': 'x' is not of "
             "the form XPATH=VALUE" % one,

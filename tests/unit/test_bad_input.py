@@ -731,7 +731,7 @@ class CustomizerLoadTest(BadInputTestCase):
             'xml,broken,noattr,notone,failing,missing', 'validate')
         self.assertEqual(1, result.returncode, result.stderr)
         self.assertNotIn('Traceback', result.stdout + result.stderr)
-        lines = result.stdout.splitlines()
+        lines = cmd_base.report_lines(result.stdout)
         self.assertEqual(
             '5 problem(s) found; nova-compute would refuse to start',
             lines.pop())

@@ -493,7 +493,7 @@ class ValidateEveryProblemTest(cmd_base.CommandTestCase):
         status, out, err = self.run_command('validate')
         self.assertEqual(1, status, out + err)
         self.assertEqual('', err)
-        lines = out.splitlines()
+        lines = cmd_base.report_lines(out)
         summary = lines.pop()
         self.assertEqual('%d problem(s) found; nova-compute would refuse '
                          'to start' % len(lines), summary)
@@ -566,7 +566,8 @@ fine:
             where + "'xmlhooks:hyperv:spinlocks': 'lots' is not of the "
             "format 'on|off|[0-9]{1,10}'.",
             where + "'xmlhooks:nofamily:a': no customizer handles "
-            "'xmlhooks:nofamily' (enabled: hyperv, xml)",
+            "'xmlhooks:nofamily' (enabled: hyperv, xml); see nova-xmlhooks "
+            "list for the enabled customizers",
             where + "'xmlhooks:profile': only xmlhooks:<family>:... keys "
             "are allowed in a profile",
             where + "'xmlhooks:xml:a': 'not an edit' is not of the form "
@@ -610,7 +611,7 @@ fine:
             'ERROR: %s/yaml.yaml: is not valid YAML at line 2, column 1: a '
             'token YAML cannot read' % d,
             '4 problem(s) found; nova-compute would refuse to start',
-        ], result.stdout.splitlines())
+        ], cmd_base.report_lines(result.stdout))
 
 
 class ProblemSinkTest(base.TestCase):

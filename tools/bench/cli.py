@@ -29,6 +29,7 @@ from tools.bench import harness
 from tools.bench import plot
 from tools.bench import report
 from tools.bench import suite
+from tools import bench_cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
@@ -144,4 +145,5 @@ def main(argv=None):
     show(results, paths)
     if args.update_docs:
         update_docs(paths)
+    bench_cli.run(quick=args.quick)
     return 0

@@ -21,6 +21,7 @@ import fixtures
 from lxml import etree
 from oslotest import base as oslo_base
 
+from nova_xmlhooks.cmd import config
 from nova_xmlhooks.cmd import main
 from nova_xmlhooks import metadata
 from tests.unit import base
@@ -46,6 +47,16 @@ def with_extra_specs(xml, specs):
     return etree.tostring(root, encoding='unicode')
 
 
+def report_lines(out):
+    """A validate report without its header: the files read, warnings.
+
+    :param out: what ``nova-xmlhooks validate`` wrote on stdout
+    :returns: its other lines: notes, problems and the summary
+    """
+    return [line for line in out.splitlines() if not line.startswith(
+        ('Configuration files read: ', 'WARNING: '))]
+
+
 class CommandFixture(fixtures.Fixture):
     """Lets ``main()`` run in-process, and undoes what it changes.
 
@@ -68,25 +79,29 @@ class CommandFixture(fixtures.Fixture):
 
     @staticmethod
     def _unregister():
-        main.CONF.reset()
-        main.CONF.unregister_opt(main.COMMAND_OPT)
-        main.CONF.unregister_opts(main.CLI_OPTS)
+        # NOTE(xmlhooks): clear() drops what the files said, so that no
+        # other test sees this one's nova.conf.
+        config.CONF.reset()
+        config.CONF.clear()
 
-    def run(self, *argv):
+    def run(self, *argv, stdin=None):
         """Run the command.
 
+        :param stdin: bytes to give it on standard input
         :returns: ``(exit status, stdout, stderr)``
         """
-        main.CONF.reset()
+        config.CONF.reset()
         stdout, stderr = io.StringIO(), io.StringIO()
-        saved = sys.stdout, sys.stderr
+        saved = sys.stdout, sys.stderr, sys.stdin
         sys.stdout, sys.stderr = stdout, stderr
+        if stdin is not None:
+            sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
         try:
             status = main.main(list(argv))
         except SystemExit as e:
             status = e.code
         finally:
-            sys.stdout, sys.stderr = saved
+            sys.stdout, sys.stderr, sys.stdin = saved
         return status, stdout.getvalue(), stderr.getvalue()
 
 
@@ -132,9 +147,10 @@ class CommandTestCase(oslo_base.BaseTestCase):
     def nova_xml(self, name='nova-basic'):
         return base.nova_xml(name)
 
-    def run_command(self, *argv):
+    def run_command(self, *argv, stdin=None):
         """Run ``nova-xmlhooks --config-file <the test's> ARGV...``."""
-        return self.command.run('--config-file', self.config_file, *argv)
+        return self.command.run('--config-file', self.config_file, *argv,
+                                stdin=stdin)
 
     def assertOneLineError(self, stderr, *fragments):
         """Assert stderr is one error line mentioning every fragment."""

@@ -12,16 +12,19 @@
 
 """Reaching libvirt: nova-compute's URI, and clear errors."""
 
+import os
 import sys
 from unittest import mock
 
+import fixtures
+from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 import testscenarios
 
 from nova.virt.libvirt import driver as libvirt_driver
 from nova_xmlhooks.cmd import common
+from nova_xmlhooks.cmd import config
 from nova_xmlhooks.cmd import libvirt_host
-from nova_xmlhooks.cmd import main
 from tests.unit.cmd import base
 
 load_tests = testscenarios.load_tests_apply_scenarios
@@ -38,11 +41,19 @@ class LibvirtUriTest(testscenarios.WithScenarios, base.CommandTestCase):
     ]
 
     def test_same_as_nova(self):
-        conf = self.useFixture(config_fixture.Config(main.CONF)).conf
-        conf.set_override('virt_type', self.virt_type, group='libvirt')
-        conf.set_override('connection_uri', self.uri, group='libvirt')
+        # NOTE(xmlhooks): nova's driver reads nova's global CONF; the
+        # command reads its copies of the options from a private one.
+        nova_conf = self.useFixture(config_fixture.Config(cfg.CONF)).conf
+        ours = cfg.ConfigOpts()
+        for group, opts in config.nova_opts().items():
+            ours.register_opts(opts, group=config._group(group))
+        ours([], project=None, default_config_files=[],
+             default_config_dirs=[])
+        for conf in (nova_conf, ours):
+            conf.set_override('virt_type', self.virt_type, group='libvirt')
+            conf.set_override('connection_uri', self.uri, group='libvirt')
         self.assertEqual(libvirt_driver.LibvirtDriver._uri(),
-                         libvirt_host.libvirt_uri(conf))
+                         libvirt_host.libvirt_uri(ours))
 
 
 class LibvirtErrorsTest(base.CommandTestCase):
@@ -68,3 +79,42 @@ class LibvirtErrorsTest(base.CommandTestCase):
         status, _out, err = self.run_command('show', 'x', '--connection', uri)
         self.assertEqual(1, status)
         self.assertOneLineError(err, 'cannot connect to libvirt at %s' % uri)
+
+
+class PersistentLocationTest(base.CommandTestCase):
+
+    def test_system_uri(self):
+        conf_dir = os.path.join(self.tempdir, 'qemu')
+        os.mkdir(conf_dir)
+        self.useFixture(fixtures.MockPatchObject(
+            libvirt_host, 'SYSTEM_CONFIG_DIRS', {'qemu': conf_dir}))
+        path = os.path.join(conf_dir, 'instance-1.xml')
+        with open(path, 'w'):
+            pass
+        for uri in ('qemu:///system', 'qemu+unix:///system'):
+            self.assertEqual(
+                (path, 'libvirt\'s own file; change it with "virsh -c %s '
+                 'edit instance-1", not in the file' % uri),
+                libvirt_host.persistent_location(uri, 'instance-1'))
+        location, note = libvirt_host.persistent_location('qemu:///system',
+                                                          'instance-2')
+        self.assertIsNone(location)
+        self.assertIn('not found at %s/instance-2.xml' % conf_dir, note)
+
+    def test_session_uri(self):
+        self.useFixture(fixtures.EnvironmentVariable('XDG_CONFIG_HOME',
+                                                     self.tempdir))
+        path = os.path.join(self.tempdir, 'libvirt', 'qemu', 'x.xml')
+        os.makedirs(os.path.dirname(path))
+        with open(path, 'w'):
+            pass
+        self.assertEqual(path, libvirt_host.persistent_location(
+            'qemu:///session', 'x')[0])
+
+    def test_not_derived(self):
+        for uri in ('qemu+ssh://host/system', 'test:///default',
+                    'qemu+tcp://host/system'):
+            location, note = libvirt_host.persistent_location(uri, 'x')
+            self.assertIsNone(location)
+            self.assertEqual('kept by libvirt at %s; read it with "virsh -c '
+                             '%s dumpxml --inactive x"' % (uri, uri), note)

@@ -178,6 +178,105 @@ class RenderTest(base.CommandTestCase):
         self.assertEqual(1, status)
         self.assertOneLineError(err, 'nope.conf')
 
+    def test_standard_input(self):
+        status, out, err = self.run_command(
+            'render', '--xml', '-', '--spec', CLOCK, '--output', 'xml',
+            stdin=self.nova_xml().encode())
+        self.assertEqual(0, status, err)
+        self.assertEqual(['localtime'], _xpath(out, './clock/@offset'))
+        status, out, err = self.run_command('render', '--xml', '-',
+                                            '--spec', CLOCK,
+                                            stdin=self.nova_xml().encode())
+        self.assertEqual(0, status, err)
+        self.assertTrue(out.startswith('--- standard input\n'), out)
+        status, _out, err = self.run_command('render', '--xml', '-',
+                                             stdin=b'<network/>')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, 'standard input', '<network>')
+
+    def test_warns_when_input_is_already_customised(self):
+        status, customised, err = self.render('--spec', CLOCK, '--output',
+                                              'xml')
+        self.assertEqual(0, status, err)
+        self.assertEqual('', err)
+        again = self.write_xml(customised, 'again.xml')
+        status, _out, err = self.render('--spec', CLOCK, xml_file=again)
+        self.assertEqual(0, status, err)
+        self.assertEqual(
+            ['warning: %s already carries an xmlhooks record (1 rule(s), '
+             'profiles: none): the rules apply on top of their effects; '
+             'render the XML Nova generated, or use "nova-xmlhooks audit" '
+             'on a running host' % again,
+             'no xmlhooks rule changes this XML'], err.splitlines())
+
+    def test_warns_when_an_xpath_matches_nothing(self):
+        delete = "xmlhooks:xml:nosound=xpath.delete=./devices/sound"
+        status, out, err = self.render('--spec', delete, '--spec', CLOCK)
+        self.assertEqual(0, status, err)
+        self.assertEqual(
+            ["warning: rule 'xmlhooks:xml:nosound' (flavor): XPath "
+             "'./devices/sound' matches nothing in %s; the rule changes "
+             "nothing" % self.xml_file], err.splitlines())
+        # NOTE(xmlhooks): it is still recorded, as the driver records it.
+        self.assertIn('key="xmlhooks:xml:nosound"', out)
+
+    def test_matching_rules_do_not_warn(self):
+        status, _out, err = self.render(
+            '--spec', 'xmlhooks:xml:t=' + NO_TABLET, '--spec',
+            "xmlhooks:xml:c=xpath.create=./devices/sound[@model='ich9']")
+        self.assertEqual(0, status, err)
+        self.assertEqual('', err)
+
+    def test_suggests_the_key(self):
+        self.write_config(customizers='xml,hyperv')
+        status, _out, err = self.render('--spec',
+                                        'xmlhooks:hyperv:relaxd=on')
+        self.assertEqual(1, status)
+        self.assertOneLineError(
+            err, "invalid spec 'xmlhooks:hyperv:relaxd': unknown key",
+            "did you mean 'xmlhooks:hyperv:relaxed'?",
+            '(see nova-xmlhooks list)')
+
+    def test_suggests_the_family(self):
+        self.write_config(customizers='xml,hyperv')
+        status, _out, err = self.render('--spec',
+                                        'xmlhooks:hyperb:relaxed=on')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, "did you mean 'xmlhooks:hyperv'?")
+        status, _out, err = self.render('--spec',
+                                        'xmlhooks:smbios:oem.0=x')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, "customizer 'smbios' is installed but "
+                                "not enabled: add it to [xmlhooks] "
+                                "customizers")
+
+    def test_suggests_the_profile(self):
+        self.write_profile('w.yaml', 'windows:\n  description: w\n'
+                           'linux:\n  description: l\n')
+        status, _out, err = self.render('--profile', 'windos')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, "unknown profile 'windos'",
+                                "did you mean 'windows'?")
+        status, _out, err = self.render('--profile', 'zzz')
+        self.assertOneLineError(err, "unknown profile 'zzz'",
+                                'see nova-xmlhooks list for the profiles')
+
+    def test_no_suggestion_for_a_bad_value(self):
+        self.write_config(customizers='xml,hyperv')
+        status, _out, err = self.render('--spec',
+                                        'xmlhooks:hyperv:relaxed=maybe')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, "invalid spec 'xmlhooks:hyperv:relaxed'")
+        self.assertNotIn('did you mean', err)
+
+    def test_values_are_escaped_in_the_diff(self):
+        status, out, err = self.render(
+            '--spec', 'xmlhooks:xml:d=./description=a\u202eb\u009bc')
+        self.assertEqual(0, status, err)
+        self.assertIn('a\\u202eb\\u009bc', out)
+        self.assertNotIn('\u202e', out)
+        self.assertNotIn('\u009b', out)
+
     def test_usage_errors(self):
         status, _out, err = self.run_command('render')
         self.assertEqual(2, status)
@@ -186,3 +285,35 @@ class RenderTest(base.CommandTestCase):
         self.assertEqual(2, status)
         self.assertIn("invalid choice: 'json'", err)
         self.assertNotIn('Traceback', err)
+
+
+class RenderOlderNovaTest(base.CommandTestCase):
+    """XML of nova before 32, which does not record the extra specs."""
+
+    def setUp(self):
+        super().setUp()
+        self.xml_file = self.write_xml(self.nova_xml('nova31-basic'))
+
+    def test_asks_for_the_specs(self):
+        status, out, err = self.run_command('render', '--xml', self.xml_file)
+        self.assertEqual(1, status)
+        self.assertEqual('', out)
+        self.assertOneLineError(err, self.xml_file, 'does not record the '
+                                "flavor's extra specs", '--spec KEY=VALUE',
+                                '--profile NAME')
+
+    def test_specs_given(self):
+        status, out, err = self.run_command('render', '--xml', self.xml_file,
+                                            '--spec', CLOCK, '--output',
+                                            'xml')
+        self.assertEqual(0, status, err)
+        self.assertEqual(['localtime'], _xpath(out, './clock/@offset'))
+
+    def test_profile_given(self):
+        self.write_profile('p.yaml', 'notablet:\n  xml: ["%s"]\n'
+                           % NO_TABLET)
+        status, out, err = self.run_command('render', '--xml', self.xml_file,
+                                            '--profile', 'notablet',
+                                            '--output', 'xml')
+        self.assertEqual(0, status, err)
+        self.assertEqual([], _xpath(out, "./devices/input[@type='tablet']"))

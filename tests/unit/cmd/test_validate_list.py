@@ -12,6 +12,8 @@
 
 """``nova-xmlhooks validate`` and ``nova-xmlhooks list``."""
 
+import json
+
 from nova_xmlhooks.customizers import xml as xml_customizer
 from tests.unit.cmd import base
 
@@ -52,13 +54,79 @@ class ValidateTest(base.CommandTestCase):
         self.write_profile('10-good.yaml', GOOD)
         self.write_profile('20-more.yaml', 'other:\n  description: x\n')
         self.write_config(default_profiles='notablet')
+        with open(self.config_file, 'a') as handle:
+            handle.write('[DEFAULT]\ncompute_driver = '
+                         'xmlhooks.LibvirtDriver\n')
         status, out, err = self.run_command('validate')
         self.assertEqual(0, status, out + err)
         self.assertEqual('', err)
         self.assertEqual(
-            ['OK: 1 customizer(s) (xml), 3 profile(s) from 2 file(s), '
+            ['Configuration files read: %s' % self.config_file,
+             'OK: 1 customizer(s) (xml), 3 profile(s) from 2 file(s), '
              'default profiles: notablet, on_error = fail'],
             out.splitlines())
+
+    def test_warns_about_the_compute_driver(self):
+        status, out, _err = self.run_command('validate')
+        self.assertEqual(0, status)
+        self.assertIn('\nWARNING: [DEFAULT] compute_driver is not set in '
+                      'these files; a compute host needs compute_driver = '
+                      'xmlhooks.LibvirtDriver', out)
+        with open(self.config_file, 'a') as handle:
+            handle.write('[DEFAULT]\ncompute_driver = '
+                         'libvirt.LibvirtDriver\n')
+        status, out, _err = self.run_command('validate')
+        self.assertEqual(0, status)
+        self.assertIn("\nWARNING: [DEFAULT] compute_driver is "
+                      "'libvirt.LibvirtDriver', not xmlhooks.LibvirtDriver: "
+                      "nova-compute with this configuration does not apply "
+                      "any customisation\n", out)
+
+    def test_suggests_keys_and_profiles(self):
+        path = self.write_profile('w.yaml', 'windows:\n  specs:\n'
+                                  '    xmlhooks:hyperv:relaxd: "on"\n'
+                                  'linux:\n  description: l\n')
+        self.write_config(customizers='xml,hyperv', default_profiles='linx')
+        status, out, _err = self.run_command('validate')
+        self.assertEqual(1, status)
+        self.assertIn("ERROR: [xmlhooks] default_profiles, profile 'linx': "
+                      "names unknown or invalid profile; did you mean "
+                      "'linux'? (see nova-xmlhooks list)\n", out)
+        self.assertIn("ERROR: %s, profile 'windows', entry "
+                      "'xmlhooks:hyperv:relaxd': unknown key; did you mean "
+                      "'xmlhooks:hyperv:relaxed'? (see nova-xmlhooks list)"
+                      "\n" % path, out)
+
+    def test_no_suggestion_for_a_broken_profile(self):
+        self.write_profile('w.yaml', 'windows:\n  xml: [nonsense]\n'
+                           'windowz:\n  description: l\n')
+        self.write_config(default_profiles='windows')
+        status, out, _err = self.run_command('validate')
+        self.assertEqual(1, status)
+        self.assertIn("ERROR: [xmlhooks] default_profiles, profile "
+                      "'windows': names unknown or invalid profile\n", out)
+
+    def test_json(self):
+        self.write_profile('10-good.yaml', GOOD)
+        status, out, err = self.run_command('validate', '--format', 'json')
+        self.assertEqual(0, status, err)
+        report = json.loads(out)
+        self.assertEqual('ok', report['status'])
+        self.assertEqual([self.config_file], report['config_files'])
+        self.assertEqual(['notablet', 'windows-clock'], report['profiles'])
+        self.assertEqual([], report['problems'])
+        self.assertEqual(1, len(report['warnings']))
+
+        entries = self.write_profile('20-entries.yaml', ENTRIES)
+        status, out, err = self.run_command('validate', '--format', 'json')
+        self.assertEqual(1, status, err)
+        report = json.loads(out)
+        self.assertEqual('problems', report['status'])
+        self.assertIn({'message': "%s, profile 'two-bad', entry "
+                       "'xmlhooks:xml:a': 'no-equals' is not of the form "
+                       "XPATH=VALUE" % entries, 'file': entries,
+                       'profile': 'two-bad', 'entry': 'xmlhooks:xml:a',
+                       'hint': None}, report['problems'])
 
     def test_reports_every_problem(self):
         entries = self.write_profile('10-entries.yaml', ENTRIES)
@@ -81,8 +149,8 @@ class ValidateTest(base.CommandTestCase):
             "ERROR: %s, profile 'two-bad', entry 'xmlhooks:xml:a': "
             "'no-equals' is not of the form XPATH=VALUE" % entries,
             "ERROR: %s, profile 'two-bad', entry 'xmlhooks:nofamily:b': "
-            "no customizer handles 'xmlhooks:nofamily' (enabled: xml)"
-            % entries,
+            "no customizer handles 'xmlhooks:nofamily' (enabled: xml); "
+            "see nova-xmlhooks list for the enabled customizers" % entries,
             "ERROR: %s, profile 'two-bad', entry 'xml[1]': XPath "
             "'./devices/[[' is invalid: Invalid expression" % entries,
             "ERROR: %s, profile 'shape', entry 'colour': unknown field "
@@ -95,9 +163,11 @@ class ValidateTest(base.CommandTestCase):
             "ERROR: %s: is not valid UTF-8 (byte 19)" % utf,
             "9 problem(s) found; nova-compute would refuse to start",
         ]
-        self.assertEqual(sorted(expected), sorted(out.splitlines()))
+        self.assertEqual(sorted(expected), sorted(
+            line for line in out.splitlines()
+            if line.startswith(('ERROR', '9 problem'))))
         # configuration problems first, then file by file
-        self.assertTrue(out.startswith('ERROR: customizer'), out)
+        self.assertIn('\nERROR: customizer', out.split(entries)[0])
         self.assertLess(out.index(entries), out.index(yaml))
 
     def test_missing_directory_is_a_note(self):
@@ -127,6 +197,35 @@ class ListTest(base.CommandTestCase):
                       out)
         self.assertIn('    notablet [image_selectable]\n        No USB tablet'
                       '\n        0 spec(s), 1 xml edit(s)', out)
+
+    def test_json(self):
+        self.write_profile('good.yaml', GOOD)
+        self.write_config(default_profiles='windows-clock',
+                          customizers='xml,hyperv')
+        status, out, err = self.run_command('list', '--format', 'json')
+        self.assertEqual(0, status, err)
+        report = json.loads(out)
+        self.assertEqual(['xml', 'hyperv'],
+                         [c['family'] for c in report['customizers']])
+        hyperv = report['customizers'][1]
+        self.assertEqual('nova_xmlhooks.customizers.hyperv.HypervCustomizer',
+                         hyperv['class'])
+        feature = hyperv['keys'][0]
+        self.assertEqual('xmlhooks:hyperv:{feature}', feature['key'])
+        self.assertEqual('one of: on, off', feature['values'])
+        self.assertNotIn('``', json.dumps(report))
+        self.assertEqual(
+            {'name': 'windows-clock',
+             'description': 'Windows keeps the RTC in local time',
+             'default': True, 'image_selectable': False, 'specs': 1,
+             'xml': 0, 'file': self.profile_dir + '/good.yaml'},
+            report['profiles'][1])
+
+    def test_descriptions_in_plain_text(self):
+        status, out, err = self.run_command('list')
+        self.assertEqual(0, status, err)
+        self.assertNotIn('``', out)
+        self.assertIn('grammar of virt-xml --xml', ' '.join(out.split()))
 
     def test_broken_profile(self):
         path = self.write_profile('bad.yaml', 'a: [unclosed\n')
