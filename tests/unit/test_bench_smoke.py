@@ -139,7 +139,9 @@ class TestBreakdown(base.TestCase):
     def test_components_are_timed_and_the_engine_restored(self):
         xml = base.nova_xml()
         engine = self.engine()
-        parse, serialize = engine_mod.parse_domain, engine_mod.serialize
+        parse, serialize = (engine_mod.parse_domain,
+                            engine_mod.serialize_tidied)
+        take = vars(engine_mod.checks_mod.Snapshot)['take']
         module_metadata = engine_mod.metadata
         specs = {'xmlhooks:xml:cache':
                  "./devices/disk/driver/@cache=writeback"}
@@ -149,8 +151,10 @@ class TestBreakdown(base.TestCase):
         self.assertIn('serialise', timers.totals)
         self.assertIn('customizer xml', timers.totals)
         self.assertIn('metadata record', timers.totals)
+        self.assertIn('snapshot for checks', timers.totals)
         self.assertIs(parse, engine_mod.parse_domain)
-        self.assertIs(serialize, engine_mod.serialize)
+        self.assertIs(serialize, engine_mod.serialize_tidied)
+        self.assertIs(take, vars(engine_mod.checks_mod.Snapshot)['take'])
         self.assertIs(module_metadata, engine_mod.metadata)
         self.assertNotIn('resolve', vars(engine))
         self.assertNotIn('apply', vars(engine.customizers['xml']))
