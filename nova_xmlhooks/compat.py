@@ -30,10 +30,17 @@ nova series             difference
                         ``_get_existing_guest_config``
 ======================  ==========================================
 
+In every series, ``_get_guest_xml`` builds the guest configuration with
+``_get_guest_config`` and returns its ``to_xml()``, which is
+``etree.tostring(self.format_dom(), encoding='unicode',
+pretty_print=True)``: :func:`customised_guest_xml` relies on that to
+hand the engine the tree Nova builds rather than its text.
+
 :data:`TESTED_SERIES` names the series the project is tested with; on
 another one, the driver still starts and logs one warning.
 """
 
+import contextvars
 import dataclasses
 import functools
 import inspect
@@ -180,3 +187,92 @@ def guest_xml_call(nova_method, args, kwargs):
         *([None] * first), *args, **kwargs)
     bound.apply_defaults()
     return {name: bound.arguments[name] for name in names[first:]}
+
+
+@dataclasses.dataclass
+class _GuestXmlRequest:
+    """One ``_get_guest_xml`` call whose tree the engine wants.
+
+    :ivar instance: the instance the XML is for
+    :ivar customize: ``customize(root, nova_xml)`` returns the XML for
+        Nova's tree; ``nova_xml()`` returns Nova's own XML
+    :ivar taken: whether a guest configuration was wrapped for it
+    :ivar served: whether the wrapper gave the XML
+    """
+
+    instance: object
+    customize: object
+    taken: bool = False
+    served: bool = False
+
+
+_REQUEST = contextvars.ContextVar('xmlhooks_guest_xml', default=None)
+
+
+class _CustomisedConfig:
+    """Nova's guest configuration, whose XML the engine customises.
+
+    Everything but ``to_xml`` is the configuration's own.
+    """
+
+    def __init__(self, config, request):
+        self._config = config
+        self._request = request
+
+    def __getattr__(self, name):
+        return getattr(self._config, name)
+
+    def to_xml(self, pretty_print=True):
+        config = self._config
+        if not pretty_print:
+            # NOTE(xmlhooks): Nova does not ask for it; the text is then
+            # customised as it is.
+            return config.to_xml(pretty_print=pretty_print)
+        result = self._request.customize(config.format_dom(),
+                                         config.to_xml)
+        self._request.served = True
+        return result
+
+
+def customised_guest_xml(generate, instance, customize, customize_text):
+    """Run nova's ``_get_guest_xml``, customising the tree it builds.
+
+    NOTE(xmlhooks): Nova serialises the tree it builds, and the engine
+    would parse that text again. While ``generate`` runs,
+    :func:`guest_config` wraps the configuration that nova's
+    ``_get_guest_config`` returns for ``instance``, so that its
+    ``to_xml`` hands the tree to ``customize``. Should a nova build the
+    XML another way, the wrapper is not asked for it, and the text it
+    returns is customised instead: the result is the same either way.
+
+    :param generate: a callable running nova's ``_get_guest_xml`` and
+        returning its XML
+    :param instance: the instance
+    :param customize: ``customize(root, nova_xml)``, see
+        :meth:`~nova_xmlhooks.engine.Engine.customize_tree`
+    :param customize_text: ``customize_text(xml)``, see
+        :meth:`~nova_xmlhooks.engine.Engine.customize`
+    :returns: the customised XML
+    """
+    request = _GuestXmlRequest(instance, customize)
+    token = _REQUEST.set(request)
+    try:
+        xml = generate()
+    finally:
+        _REQUEST.reset(token)
+    return xml if request.served else customize_text(xml)
+
+
+def guest_config(config, instance):
+    """What the driver's ``_get_guest_config`` returns.
+
+    :param config: what nova's ``_get_guest_config`` returned
+    :param instance: the instance it is for
+    :returns: ``config``; wrapped, when it is the configuration of a
+        :func:`customised_guest_xml` call
+    """
+    request = _REQUEST.get()
+    if request is None or request.taken or request.instance is not instance:
+        return config
+    request.taken = True
+    return _CustomisedConfig(config, request)

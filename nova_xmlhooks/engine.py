@@ -134,6 +134,19 @@ class _Source:
     def text(cls, xml):
         return cls(parse_domain(xml), lambda: xml)
 
+    @classmethod
+    def tree(cls, root, nova_xml):
+        # NOTE(xmlhooks): the parser drops empty text and whitespace
+        # between elements, which a tree built in memory may hold; the
+        # rules must see, and give, what they would on Nova's text.
+        for text in _BUILT_TEXT(root):
+            parent = text.getparent()
+            if text.is_tail:
+                parent.tail = None
+            else:
+                parent.text = None
+        return cls(root, nova_xml)
+
     def nova_root(self):
         """Nova's document, parsed from its text."""
         return parse_domain(self.nova_xml())
@@ -142,6 +155,10 @@ class _Source:
 _parser_local = threading.local()
 #: whitespace-only text in elements whose content is only elements
 _BLANK_TEXT = etree.XPath(
+    '//*[* and not(text()[normalize-space()])]/text()', regexp=False)
+#: what parsing the text of a tree would drop: the above, and empty text
+_BUILT_TEXT = etree.XPath(
+    '//text()[not(string())] | '
     '//*[* and not(text()[normalize-space()])]/text()', regexp=False)
 #: the rule sets an engine keeps resolved, by flavor specs and image
 #: profiles; a host applies few distinct ones
@@ -639,6 +656,28 @@ class Engine:
         return self._customize(functools.partial(_Source.text, xml),
                                lambda: xml, extra_specs, image_profiles,
                                instance)
+
+    def customize_tree(self, root, nova_xml, extra_specs, image_profiles=(),
+                       instance=None):
+        """:meth:`customize` on the tree Nova built, not its text.
+
+        NOTE(xmlhooks): Nova builds the domain as an lxml tree and
+        serialises it; customising that tree spares parsing the text
+        again. The result is the same text :meth:`customize` gives for
+        Nova's text.
+
+        :param root: the ``<domain>`` element Nova built; it is changed
+        :param nova_xml: a callable returning Nova's XML for it, as Nova
+            would return it; called only when the rules cannot apply
+        :param extra_specs: the flavor's extra specs
+        :param image_profiles: the profile names the image selects
+        :param instance: the instance, for log context only
+        :returns: the customised XML, or Nova's own
+        :raises: nova_xmlhooks.exception.XmlHooksError under ``fail``
+        """
+        return self._customize(
+            functools.partial(_Source.tree, root, nova_xml), nova_xml,
+            extra_specs, image_profiles, instance)
 
     def _customize(self, source, nova_xml, extra_specs, image_profiles,
                    instance):
