@@ -234,7 +234,7 @@ class Snapshot:
         :returns: a :class:`Change`
         """
         nova = (lambda: self.before) if self.whole else nova_root
-        sequence = _sequence(root)
+        sequence = tuple(_sequence(root))
         region = self._held(root, sequence, tidied)
         return Change(result=root, text=text, region=region,
                       before=self.before,
@@ -250,9 +250,12 @@ class Snapshot:
         may remove it; such an element is then compared as a whole.
         """
         region = self.region
-        if (region is None or tidied or root.text != self.text or
-                tuple(root.items()) != self.attrib or
-                not _same_except(self.sequence, sequence, region.tags)):
+        if region is None or tidied or root.text != self.text or (
+                tuple(root.items()) != self.attrib):
+            return None
+        if sequence == self.sequence:
+            return region
+        if not _same_except(self.sequence, sequence, region.tags):
             return None
         before = collections.Counter(item[0] for item in self.sequence)
         after = collections.Counter(item[0] for item in sequence)

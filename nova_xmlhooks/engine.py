@@ -138,13 +138,17 @@ class _Source:
     def tree(cls, root, nova_xml):
         # NOTE(xmlhooks): the parser drops empty text and whitespace
         # between elements, which a tree built in memory may hold; the
-        # rules must see, and give, what they would on Nova's text.
-        for text in _BUILT_TEXT(root):
-            parent = text.getparent()
+        # rules must see, and give, what they would on Nova's text. Nova
+        # builds neither, so one search finds nothing, and costs little.
+        for text in _BLANK(root):
+            owner = text.getparent()
+            holder = owner.getparent() if text.is_tail else owner
+            if text and holder is not None and not _element_content(holder):
+                continue
             if text.is_tail:
-                parent.tail = None
+                owner.tail = None
             else:
-                parent.text = None
+                owner.text = None
         return cls(root, nova_xml)
 
     def nova_root(self):
@@ -156,10 +160,8 @@ _parser_local = threading.local()
 #: whitespace-only text in elements whose content is only elements
 _BLANK_TEXT = etree.XPath(
     '//*[* and not(text()[normalize-space()])]/text()', regexp=False)
-#: what parsing the text of a tree would drop: the above, and empty text
-_BUILT_TEXT = etree.XPath(
-    '//text()[not(string())] | '
-    '//*[* and not(text()[normalize-space()])]/text()', regexp=False)
+#: text that is empty or only whitespace
+_BLANK = etree.XPath('//text()[not(normalize-space())]', regexp=False)
 #: the rule sets an engine keeps resolved, by flavor specs and image
 #: profiles; a host applies few distinct ones
 MAX_RESOLVED = 1024
@@ -237,6 +239,17 @@ def serialize_tidied(root):
         return etree.tostring(root, encoding='unicode',
                               pretty_print=True), True
     return text, False
+
+
+def _element_content(node):
+    """Whether an element holds elements and only blank text beside them.
+
+    That is the whitespace :data:`_BLANK_TEXT` finds, and the parser
+    drops: written beside elements for indentation.
+    """
+    if not len(node) or (node.text and node.text.strip()):
+        return False
+    return not any(child.tail and child.tail.strip() for child in node)
 
 
 def _tidy(root):
