@@ -13,7 +13,10 @@
 """What a measurement runs with."""
 
 import contextlib
+import itertools
+import uuid
 
+from lxml import etree
 from oslo_config import cfg
 
 from nova_xmlhooks import conf as xmlhooks_conf  # noqa: F401
@@ -24,13 +27,41 @@ CONF = cfg.CONF
 
 #: repetitions per mode: of an engine application, of Nova's
 #: _get_guest_xml, of the separate-process hook, of start-up, of
-#: applications per thread count, and of calls profiled for a missed target
+#: applications per thread count, of calls profiled for a missed target,
+#: of hard reboots, of applications per document size, and of nova-api
+#: requests
 REPS = {
     'full': {'engine': 3000, 'nova': 1000, 'hook': 60, 'startup': 5,
-             'threads': 1600, 'profile': 300},
+             'threads': 1600, 'profile': 300, 'reboots': 60,
+             'documents': 200, 'api': 2000},
     'quick': {'engine': 250, 'nova': 100, 'hook': 10, 'startup': 1,
-              'threads': 240, 'profile': 100},
+              'threads': 240, 'profile': 100, 'reboots': 10,
+              'documents': 30, 'api': 200},
 }
+#: the guests of one flavor the engine customises in turn
+GUESTS = 64
+
+
+def guests(xml, instance, count=GUESTS):
+    """Nova's XML for ``count`` guests of the same flavor.
+
+    NOTE(xmlhooks): the checks remember what they found valid, as written
+    (see nova_xmlhooks.schema.RegionValidator); customising one document
+    again and again would measure only that memory. Each guest has its own
+    UUID, and so its own disk paths and SMBIOS serial, and its own name,
+    as a host's guests do.
+
+    :param xml: Nova's XML for the booted instance
+    :param instance: that instance
+    :returns: a list of ``count`` documents
+    """
+    name = '<nova:name>%s</nova:name>' % instance.display_name
+    documents = []
+    for index in range(count):
+        text = xml.replace(instance.uuid, str(uuid.uuid4()))
+        documents.append(text.replace(
+            name, '<nova:name>guest-%d</nova:name>' % index))
+    return documents
 
 
 class Context:
@@ -42,20 +73,29 @@ class Context:
     :ivar instance: the booted instance
     :ivar nova_xml: the domain XML Nova generated for it
     :ivar images: the profiles the instance's image selects
+    :ivar guests: Nova's XML for guests of the same flavor (see
+        :func:`guests`)
     :ivar nova_call: generates the XML again, as Nova did
+    :ivar hard_reboots: ``hard_reboots(engine, specs, count)`` hard
+        reboots a server of a flavor with ``specs`` ``count`` times
+        through Nova, and returns what each reboot timed (see
+        :mod:`tools.bench.reboots`)
     :ivar workload: the rule sets (a
         :class:`tools.bench.workloads.Workload`), once prepared
     """
 
-    def __init__(self, case, mode, work_dir, instance, nova_xml, nova_call):
+    def __init__(self, case, mode, work_dir, instance, nova_xml, nova_call,
+                 hard_reboots=None):
         self._case = case
         self.mode = mode
         self.reps = REPS[mode]
         self.work_dir = work_dir
         self.instance = instance
         self.nova_xml = nova_xml
+        self.guests = guests(nova_xml, instance)
         self.images = instance_specs.image_profiles(instance)
         self.nova_call = nova_call
+        self.hard_reboots = hard_reboots
         self.workload = None
 
     def engine(self, profile_dir):
@@ -83,3 +123,40 @@ class Context:
         image_profiles = instance_specs.image_profiles
         return lambda: engine.customize(xml, specs, image_profiles(instance),
                                         instance=instance)
+
+    def customize_tree(self, engine, specs, documents=None):
+        """What the driver adds to ``_get_guest_xml``, one guest after another.
+
+        The driver hands the engine the tree Nova builds (see
+        :func:`nova_xmlhooks.compat.customised_guest_xml`); each call gets
+        the tree of the next guest, built before the clock starts.
+
+        :param documents: the guests' XML; :attr:`guests` by default
+        :returns: ``make()``, for :func:`tools.bench.stats.sample_each`
+        """
+        documents = documents or self.guests
+        encoded = [text.encode('utf-8') for text in documents]
+        parser = etree.XMLParser(remove_blank_text=True)
+        instance = self.instance
+        images = instance_specs.image_profiles(instance)
+        turn = itertools.cycle(range(len(documents)))
+
+        def make():
+            index = next(turn)
+            root = etree.fromstring(encoded[index], parser)
+            text = documents[index]
+
+            def call():
+                # NOTE(xmlhooks): the driver resolves first, to leave
+                # guests with nothing to apply to Nova.
+                if engine.resolve(specs, images):
+                    return engine.customize_tree(
+                        root, lambda: text, specs, images,
+                        instance=instance)
+                return text
+            return call
+        return make
+
+    def repeat(self, make):
+        """One function calling ``make()()``, for cProfile and threads."""
+        return lambda: make()()
