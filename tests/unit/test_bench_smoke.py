@@ -154,6 +154,10 @@ class TestBreakdown(base.TestCase):
         self.assertIn('customizer xml', timers.totals)
         self.assertIn('metadata record', timers.totals)
         self.assertIn('snapshot for checks', timers.totals)
+        self.assertIn('check guard', timers.totals)
+        # NOTE(xmlhooks): the timed checks read the region, as the
+        # engine's do: Nova's document is not parsed again.
+        self.assertEqual(1, len(timers.totals['parse']))
         self.assertIs(parse, engine_mod.parse_domain)
         self.assertIs(serialize, engine_mod.serialize_tidied)
         self.assertIs(take, vars(engine_mod.checks_mod.Snapshot)['take'])
