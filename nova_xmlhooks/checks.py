@@ -133,8 +133,19 @@ class Region:
         """This region with the children of ``tags`` changed as a whole."""
         if not tags:
             return self
-        return Region(tuple((tag, None if tag in tags else children)
-                            for tag, children in self.parts))
+        # NOTE(xmlhooks): a rule set widens the same way on every boot;
+        # the checks keep what they work out per region.
+        key = frozenset(tags)
+        region = self._widened.get(key)
+        if region is None:
+            region = self._widened[key] = Region(tuple(
+                (tag, None if tag in key else children)
+                for tag, children in self.parts))
+        return region
+
+    @functools.cached_property
+    def _widened(self):
+        return {}
 
     @functools.cached_property
     def tags(self):

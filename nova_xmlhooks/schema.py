@@ -537,13 +537,22 @@ def _key(part, group):
             tuple(etree.tostring(e, with_tail=False) for e in group))
 
 
+_remember_lock = threading.Lock()
+
+
 def _remember(cache, key, value, size):
-    """Keep ``value`` for ``key``, forgetting the oldest beyond ``size``."""
-    if len(cache) >= size:
-        # NOTE(xmlhooks): dicts keep their order; a host applies few
-        # distinct rule sets, and few distinct elements recur.
-        cache.pop(next(iter(cache)), None)
-    cache[key] = value
+    """Keep ``value`` for ``key``, forgetting the oldest beyond ``size``.
+
+    NOTE(xmlhooks): threads read the caches without a lock (a dict look-up
+    is atomic); they change them under one, as the oldest key is found by
+    iterating, which another thread's insertion would break.
+    """
+    with _remember_lock:
+        if len(cache) >= size:
+            # NOTE(xmlhooks): dicts keep their order; a host applies few
+            # distinct rule sets, and few distinct elements recur.
+            cache.pop(next(iter(cache)), None)
+        cache[key] = value
 
 
 def from_conf(conf):

@@ -13,6 +13,7 @@
 """The parts of libvirt's schema, and validating the parts that changed."""
 
 import os
+import threading
 
 from lxml import etree
 
@@ -184,3 +185,25 @@ class RegionValidatorTest(base.TestCase):
         self.assertTrue(self.check._regions().valid(change))
         self.assertEqual(after, etree.tostring(root))
         self.assertNotEqual(before, after)
+
+
+class _Racing(dict):
+    """A cache another thread writes to while this one searches it."""
+
+    def __iter__(self):
+        found = super().__iter__()
+        self.other = threading.Thread(target=schema._remember,
+                                      args=(self, 'other', 3, 100))
+        self.other.start()
+        # NOTE(xmlhooks): without the lock, the other thread inserts now.
+        self.other.join(timeout=0.2)
+        return found
+
+
+class RememberTest(base.TestCase):
+
+    def test_threads_do_not_break_the_search_for_the_oldest(self):
+        cache = _Racing(first=1)
+        schema._remember(cache, 'second', 2, 1)
+        cache.other.join()
+        self.assertEqual({'second': 2, 'other': 3}, dict(cache))
