@@ -184,7 +184,7 @@ def _reboots(added_us=200.0, generation_us=4000.0):
                 'nova generation': generation_us, 'engine': 500.0,
                 'generations': 1})
     share = 100.0 * reboots.added(one) / generation_us
-    return {'reboots': 1, 'generations': [1],
+    return {'reboots': 1, 'generations': [1], 'reads': [2],
             'added': {'p50_us': added_us, 'p95_us': added_us},
             'parts_us': {part: one[part] / 1000.0 for part in reboots.PARTS},
             'share_pct': {'p50': share, 'p95': share}}

@@ -137,7 +137,19 @@ class _Timers:
     def start(self):
         self.current = dict.fromkeys(reboots.PARTS, 0)
         self.current['generations'] = 0
+        self.current['read calls'] = 0
         return self.current
+
+    def count(self, name, func):
+        """Count the calls of ``func``, and time them as ``name``."""
+        timed = self.wrap(name, func)
+
+        @functools.wraps(func)
+        def counted(*args, **kwargs):
+            if self.current is not None:
+                self.current['read calls'] += 1
+            return timed(*args, **kwargs)
+        return counted
 
 
 def _make_case(mode, customizers, box):
@@ -194,6 +206,15 @@ def _make_case(mode, customizers, box):
                     owner, attr, timers.wrap(name, getattr(owner, attr))))
             stack.enter_context(_Attribute(
                 nova_driver.LibvirtDriver, '_get_guest_config', counted))
+            # NOTE(xmlhooks): nova's reads that the plan makes for the
+            # reboot (see tools.bench.reboots).
+            for attr in ('_get_all_assigned_mediated_devices',
+                         '_get_existing_guest_config'):
+                if hasattr(nova_driver.LibvirtDriver, attr):
+                    stack.enter_context(_Attribute(
+                        nova_driver.LibvirtDriver, attr, timers.count(
+                            'reads', getattr(nova_driver.LibvirtDriver,
+                                             attr))))
 
         def hard_reboots(self, drv, engine, specs, count):
             """Hard reboot a server of a flavor with ``specs``."""
