@@ -673,8 +673,8 @@ class GuardValueTest(BadInputTestCase):
             ("./devices/disk[1]/driver/@type=qcow2", 'host_paths', 'qcow2'),
             ("./on_crash=coredump-restart", 'host_resources',
              'coredump-restart'),
-            ("./devices/shmem/@name=shared-by-guests", 'host_paths',
-             'shared-by-guests'),
+            ("xpath.create=./devices/shmem[@name='shared-by-guests']",
+             'host_paths', 'shared-by-guests'),
         ]
         for edit, category, value in cases:
             e = self.assertRefused(exception.GuardError,

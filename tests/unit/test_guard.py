@@ -12,6 +12,7 @@
 
 """The guard on sensitive changes, in both directions, on Nova's XML."""
 
+import copy
 import os
 
 from lxml import etree
@@ -23,6 +24,7 @@ from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from nova_xmlhooks import guard
 from nova_xmlhooks import loader
+from nova_xmlhooks import metadata
 from nova_xmlhooks import xpath_edit
 from tests.unit import base
 
@@ -60,6 +62,13 @@ _RBD_VOLUME = ('<disk type="network" device="disk">'
                ' uuid="5c1b5f8e-3b0e-4c56-9f2e-2f1c1d9d1a11"/>'
                '</auth><target dev="vdb" bus="virtio"/>'
                '<serial>1d0c1ad5-4b1e-4ad4-9d35-0a4d0e5b7a2c</serial></disk>')
+#: a watchdog as Nova attaches it for hw:watchdog_action=pause
+_WATCHDOG = '<watchdog model="i6300esb" action="pause"/>'
+#: a vTPM as Nova attaches it for hw:tpm_version=2.0
+_VTPM = ('<tpm model="tpm-tis">'
+         '<backend type="emulator" version="2.0">'
+         '<encryption secret="9b1a4c2e-0f1d-4e5a-8c3b-7d6e5f4a3b2c"/>'
+         '</backend></tpm>')
 #: the schema's types of network addresses and ports
 _NETWORK_TYPES = frozenset(['ipAddr', 'ipv4Addr', 'ipv6Addr', 'dnsName',
                             'addrIPorName', 'PortNumber', 'dbusAddr'])
@@ -159,19 +168,20 @@ class SensitiveCategoryTest(GuardTestCase):
             proof="./sysinfo[@type='fwcfg']/entry[@file='/etc/shadow']")),
         ('audio_file', dict(
             category='host_paths',
-            devices="<audio id='1' type='file'/>",
+            setup=["xpath.create=./devices/audio[@id='1']",
+                   "./devices/audio[@id='1']/@type=file"],
             value="./devices/audio[@id='1']/@path=/etc/cron.d/x",
             proof="./devices/audio[@path='/etc/cron.d/x']")),
         ('audio_alsa_input', dict(
             category='host_paths',
-            devices="<audio id='1' type='alsa'/>",
-            value="./devices/audio[@type='alsa']/input/@dev=/dev/snd/x",
+            value="xpath.create=./devices/audio[@type='alsa']"
+                  "/input[@dev='/dev/snd/x']",
             proof="./devices/audio/input[@dev='/dev/snd/x']",
             also=['host_resources'])),
         ('audio_alsa_output', dict(
             category='host_paths',
-            devices="<audio id='1' type='alsa'/>",
-            value="./devices/audio[@type='alsa']/output/@dev=/dev/snd/x",
+            value="xpath.create=./devices/audio[@type='alsa']"
+                  "/output[@dev='/dev/snd/x']",
             proof="./devices/audio/output[@dev='/dev/snd/x']",
             also=['host_resources'])),
         ('virtiofs_binary', dict(
@@ -182,9 +192,8 @@ class SensitiveCategoryTest(GuardTestCase):
             also=['devices_passthrough'])),
         ('graphics_gl_rendernode', dict(
             category='host_paths',
-            devices="<graphics type='egl-headless'/>",
-            value="./devices/graphics[@type='egl-headless']/gl/@rendernode"
-                  "=/dev/dri/renderD128",
+            value="xpath.create=./devices/graphics[@type='egl-headless']"
+                  "/gl[@rendernode='/dev/dri/renderD128']",
             proof='./devices/graphics/gl/@rendernode',
             also=['network_exposure', 'host_resources'])),
         ('video_acceleration_rendernode', dict(
@@ -293,7 +302,8 @@ class SensitiveCategoryTest(GuardTestCase):
             proof="./devices/graphics/@websocket")),
         ('spice_listener', dict(
             category='network_exposure',
-            value="./devices/graphics[@type='spice']/@autoport=yes",
+            value="xpath.create=./devices/graphics[@type='spice']",
+            then=["./devices/graphics[@type='spice']/@autoport=yes"],
             proof="./devices/graphics[@type='spice']")),
         ('serial_tcp', dict(
             category='network_exposure',
@@ -305,11 +315,13 @@ class SensitiveCategoryTest(GuardTestCase):
             proof="./devices/serial/source[@service='4555']")),
         ('channel_udp', dict(
             category='network_exposure',
-            value="./devices/channel[@type='udp']/source/@host=192.0.2.1",
+            value="xpath.create=./devices/channel[@type='udp']"
+                  "/source[@host='192.0.2.1']",
             proof="./devices/channel[@type='udp']/source/@host")),
         ('redirdev_tcp', dict(
             category='network_exposure',
-            value="./devices/redirdev[@type='tcp']/source/@service=4000",
+            value="xpath.create=./devices/redirdev[@type='tcp']"
+                  "/source[@service='4000']",
             proof="./devices/redirdev[@type='tcp']")),
         ('rng_egd', dict(
             category='network_exposure',
@@ -332,23 +344,30 @@ class SensitiveCategoryTest(GuardTestCase):
             also=['network_exposure'])),
         ('vsock', dict(
             category='network_exposure',
-            value="./devices/vsock[@model='virtio']/cid/@auto=yes",
+            value="xpath.create=./devices/vsock[@model='virtio']"
+                  "/cid[@auto='yes']",
             proof="./devices/vsock")),
         ('dbus_display_address', dict(
             category='host_paths',
-            value="./devices/graphics[@type='dbus']/@address"
-                  "=unix:path=/run/x",
+            value="xpath.create=./devices/graphics"
+                  "[@address='unix:path=/run/x']",
+            then=["./devices/graphics[@address='unix:path=/run/x']"
+                  "/@type=dbus"],
             proof="./devices/graphics[@type='dbus']/@address",
             also=['network_exposure'])),
         ('audio_server_name', dict(
             category='host_paths',
+            setup=["xpath.create=./devices/audio[@id='1']"],
             value="./devices/audio[@id='1']/@serverName"
                   "=/run/user/0/pulse/native",
             proof="./devices/audio/@serverName",
             also=['network_exposure'])),
         ('sdl_xauth', dict(
             category='host_paths',
-            value="./devices/graphics[@type='sdl']/@xauth=/root/.Xauthority",
+            value="xpath.create=./devices/graphics"
+                  "[@xauth='/root/.Xauthority']",
+            then=["./devices/graphics[@xauth='/root/.Xauthority']"
+                  "/@type=sdl"],
             proof="./devices/graphics[@type='sdl']/@xauth",
             also=['network_exposure'])),
         ('nmdm_master', dict(
@@ -359,11 +378,12 @@ class SensitiveCategoryTest(GuardTestCase):
         # Host resources outside placement.
         ('shmem', dict(
             category='host_resources',
-            value="./devices/shmem/size=64",
+            value="xpath.create=./devices/shmem",
+            then=["./devices/shmem/size=64"],
             proof="./devices/shmem")),
         ('shmem_name', dict(
             category='host_paths',
-            value="./devices/shmem/@name=guests",
+            value="xpath.create=./devices/shmem[@name='guests']",
             proof="./devices/shmem[@name='guests']",
             also=['host_resources'])),
         ('on_crash_coredump', dict(
@@ -376,15 +396,18 @@ class SensitiveCategoryTest(GuardTestCase):
             proof="./on_poweroff[.='preserve']")),
         ('watchdog_dump', dict(
             category='host_resources',
+            devices=_WATCHDOG,
             value="./devices/watchdog[@model='i6300esb']/@action=dump",
             proof="./devices/watchdog[@action='dump']")),
         ('audio_pulseaudio', dict(
             category='host_resources',
+            setup=["xpath.create=./devices/audio[@id='1']"],
             value="./devices/audio[@id='1']/@type=pulseaudio",
             proof="./devices/audio[@type='pulseaudio']")),
         ('graphics_gl', dict(
             category='network_exposure',
-            value="./devices/graphics[@type='spice']/gl/@enable=yes",
+            value="xpath.create=./devices/graphics[@type='spice']"
+                  "/gl[@enable='yes']",
             proof="./devices/graphics/gl[@enable='yes']",
             also=['host_resources'])),
         ('video_3d', dict(
@@ -393,18 +416,19 @@ class SensitiveCategoryTest(GuardTestCase):
             proof="./devices/video/model/acceleration[@accel3d='yes']")),
         ('lease', dict(
             category='host_paths',
-            value="./devices/lease/target/@path=/var/lib/libvirt/x",
+            value="xpath.create=./devices/lease"
+                  "/target[@path='/var/lib/libvirt/x']",
             proof="./devices/lease/target/@path",
             also=['host_resources'])),
         # Host devices.
         ('tpm_passthrough', dict(
-            category='devices_passthrough',
+            category='devices_passthrough', devices=_VTPM,
             value="./devices/tpm[@model='tpm-tis']/backend/@type"
                   "=passthrough",
             proof="./devices/tpm/backend[@type='passthrough']")),
         ('smartcard_host', dict(
             category='devices_passthrough',
-            value="./devices/smartcard/@mode=host",
+            value="xpath.create=./devices/smartcard[@mode='host']",
             proof="./devices/smartcard[@mode='host']",
             also=['network_exposure'])),
         ('filesystem_readonly_removed', dict(
@@ -417,6 +441,8 @@ class SensitiveCategoryTest(GuardTestCase):
     also = []
     #: rules before the sensitive one that change nothing sensitive
     setup = []
+    #: rules after the sensitive one, completing the device it adds
+    then = []
     #: devices added to Nova's XML, as Nova writes them for some instances
     devices = ''
 
@@ -430,6 +456,8 @@ class SensitiveCategoryTest(GuardTestCase):
                           "xpath.delete=./devices/input[@type='tablet']"}
         for index, value in enumerate(self.setup):
             self.specs['xmlhooks:xml:a-setup-%d' % index] = value
+        for index, value in enumerate(self.then):
+            self.specs['xmlhooks:xml:b-sensitive-then-%d' % index] = value
 
     def test_refused_by_default(self):
         engine_ = self.engine()
@@ -442,7 +470,8 @@ class SensitiveCategoryTest(GuardTestCase):
         self.assertIn("'%s'" % self.category, message)
         self.assertNotIn('\n', message)
         # NOTE(xmlhooks): values may be host paths; users never see them.
-        value = self.value.rsplit('=', 1)[1]
+        # A value is set, or written in the last predicate of a create.
+        value = self.value.rsplit('=', 1)[1].rstrip(']').strip('\'')
         if value.startswith('/') and len(value) > 1:
             self.assertNotIn(value, message)
 
@@ -710,9 +739,9 @@ class GuardTest(GuardTestCase):
         self.assertEqual([], base.xpath(out, './devices/serial'))
 
     def test_tuning_what_nova_attached_passes(self):
-        # Nova's volumes, ports and shares are tuned, not changed.
+        # Nova's volumes, ports, shares and watchdog are tuned, not changed.
         xml = self.xml.replace('<devices>', '<devices>' + _RBD_VOLUME.replace(
-            'vdb', 'vdc') + _OVS_PORT + _VIRTIOFS, 1)
+            'vdb', 'vdc') + _OVS_PORT + _VIRTIOFS + _WATCHDOG, 1)
         engine_ = self.engine()
         out = engine_.customize(xml, {
             'xmlhooks:xml:cache': './devices/disk/driver/@cache=none',
@@ -731,6 +760,28 @@ class GuardTest(GuardTestCase):
             out, './devices/disk/iotune/total_iops_sec/text()'))
         self.assertEqual(['4'], base.xpath(
             out, './devices/interface/driver/@queues'))
+        self.assertEqual(['reset'], base.xpath(
+            out, './devices/watchdog/@action'))
+
+    def test_the_record_is_not_a_change(self):
+        """The record of the rules is in the document the guard judges.
+
+        NOTE(xmlhooks): the engine writes the record into the metadata
+        before the checks run; it holds the rules' values (host paths,
+        QEMU arguments) as text, and declares a namespace of its own.
+        """
+        engine_ = self.engine(allow_sensitive=['qemu_passthrough'])
+        ruleset = engine_.resolve({
+            'xmlhooks:xml:kernel': './os/kernel=/boot/vmlinuz',
+            'xmlhooks:xml:qemu': 'xpath.create=./qemu:commandline/qemu:arg',
+            'xmlhooks:xml:listen': './devices/graphics/@listen=0.0.0.0',
+            'xmlhooks:qemu:arg.0': '-S'})
+        nova_root = etree.fromstring(self.xml.encode())
+        root = copy.deepcopy(nova_root)
+        metadata.record(root, ruleset)
+        self.assertEqual(4, len(metadata.recorded(root)[1]))
+        self.assertEqual(guard._collect(nova_root), guard._collect(root))
+        self.assertIsNone(guard.Guard()(nova_root, root, ruleset))
 
     def test_backing_chain_added_to_a_disk_nova_attached(self):
         """The red team's chain: QEMU reads an NBD server's bytes.
