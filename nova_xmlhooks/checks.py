@@ -27,7 +27,6 @@ removes a child of ``<domain>`` outside its region, an attribute of
 documents, as they always did.
 """
 
-import collections
 import copy
 import dataclasses
 import functools
@@ -222,8 +221,8 @@ class Snapshot:
         :returns: a :class:`Snapshot`
         """
         sequence = tuple(_sequence(root))
-        wanted = () if region is None or not region.tags else list(
-            root.iterchildren(*region.tags))
+        tags = () if region is None else region.tags
+        wanted = [child for child in root if child.tag in tags]
         if region is None or len(wanted) > MAX_PART_COPIES:
             return cls(region, copy.deepcopy(root), True,
                        tuple(root.items()), root.text, sequence)
@@ -268,11 +267,11 @@ class Snapshot:
             return region
         if not _same_except(self.sequence, sequence, region.tags):
             return None
-        before = collections.Counter(item[0] for item in self.sequence)
-        after = collections.Counter(item[0] for item in sequence)
+        before = [item[0] for item in self.sequence]
+        after = [item[0] for item in sequence]
         return region.widened([tag for tag, inner in region.parts
                                if inner is not None and
-                               before[tag] != after[tag]])
+                               before.count(tag) != after.count(tag)])
 
 
 @dataclasses.dataclass(frozen=True)
