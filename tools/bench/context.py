@@ -38,30 +38,26 @@ REPS = {
               'threads': 240, 'profile': 100, 'reboots': 10,
               'documents': 30, 'api': 200},
 }
-#: the guests of one flavor the engine customises in turn
-GUESTS = 64
 
 
-def guests(xml, instance, count=GUESTS):
-    """Nova's XML for ``count`` guests of the same flavor.
+def guest(xml, instance, number):
+    """Nova's XML for another guest of the same flavor.
 
-    NOTE(xmlhooks): the checks remember what they found valid, as written
-    (see nova_xmlhooks.schema.RegionValidator); customising one document
-    again and again would measure only that memory. Each guest has its own
-    UUID, and so its own disk paths and SMBIOS serial, and its own name,
-    as a host's guests do.
+    NOTE(xmlhooks): the schema check remembers parts it found valid, as
+    written (see nova_xmlhooks.schema.RegionValidator); customising one
+    document again and again would measure only that memory. Each guest
+    has its own UUID, and so its own disk paths and SMBIOS serial, and its
+    own name, as a new guest on a host has: what is shared by the guests
+    of a flavor is remembered, what is a guest's own is validated.
 
     :param xml: Nova's XML for the booted instance
     :param instance: that instance
-    :returns: a list of ``count`` documents
+    :param number: the guest's number, for its name
+    :returns: the XML, as a str
     """
-    name = '<nova:name>%s</nova:name>' % instance.display_name
-    documents = []
-    for index in range(count):
-        text = xml.replace(instance.uuid, str(uuid.uuid4()))
-        documents.append(text.replace(
-            name, '<nova:name>guest-%d</nova:name>' % index))
-    return documents
+    text = xml.replace(instance.uuid, str(uuid.uuid4()))
+    return text.replace('<nova:name>%s</nova:name>' % instance.display_name,
+                        '<nova:name>guest-%d</nova:name>' % number)
 
 
 class Context:
@@ -73,8 +69,6 @@ class Context:
     :ivar instance: the booted instance
     :ivar nova_xml: the domain XML Nova generated for it
     :ivar images: the profiles the instance's image selects
-    :ivar guests: Nova's XML for guests of the same flavor (see
-        :func:`guests`)
     :ivar nova_call: generates the XML again, as Nova did
     :ivar hard_reboots: ``hard_reboots(engine, specs, count)`` hard
         reboots a server of a flavor with ``specs`` ``count`` times
@@ -92,7 +86,6 @@ class Context:
         self.work_dir = work_dir
         self.instance = instance
         self.nova_xml = nova_xml
-        self.guests = guests(nova_xml, instance)
         self.images = instance_specs.image_profiles(instance)
         self.nova_call = nova_call
         self.hard_reboots = hard_reboots
@@ -124,27 +117,27 @@ class Context:
         return lambda: engine.customize(xml, specs, image_profiles(instance),
                                         instance=instance)
 
-    def customize_tree(self, engine, specs, documents=None):
-        """What the driver adds to ``_get_guest_xml``, one guest after another.
+    def customize_tree(self, engine, specs, xml=None):
+        """What the driver adds to ``_get_guest_xml``, for new guests.
 
         The driver hands the engine the tree Nova builds (see
         :func:`nova_xmlhooks.compat.customised_guest_xml`); each call gets
-        the tree of the next guest, built before the clock starts.
+        the tree of a new guest of the flavor (see :func:`guest`), built
+        before the clock starts.
 
-        :param documents: the guests' XML; :attr:`guests` by default
+        :param xml: Nova's XML to make the guests from; that of the booted
+            instance by default
         :returns: ``make()``, for :func:`tools.bench.stats.sample_each`
         """
-        documents = documents or self.guests
-        encoded = [text.encode('utf-8') for text in documents]
+        xml = xml or self.nova_xml
         parser = etree.XMLParser(remove_blank_text=True)
         instance = self.instance
         images = instance_specs.image_profiles(instance)
-        turn = itertools.cycle(range(len(documents)))
+        numbers = itertools.count()
 
         def make():
-            index = next(turn)
-            root = etree.fromstring(encoded[index], parser)
-            text = documents[index]
+            text = guest(xml, instance, next(numbers))
+            root = etree.fromstring(text.encode('utf-8'), parser)
 
             def call():
                 # NOTE(xmlhooks): the driver resolves first, to leave

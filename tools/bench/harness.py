@@ -152,11 +152,71 @@ class _Timers:
         return counted
 
 
-def _make_case(mode, customizers, box):
+def _time_reboots(stack, timers, drv, engine):
+    """Time the parts of a hard reboot (see tools.bench.reboots).
+
+    :param stack: a ``contextlib.ExitStack`` that undoes it all
+    :param timers: a :class:`_Timers`
+    :param drv: the compute's driver
+    :param engine: its engine
+    """
     from nova.virt.libvirt import driver as nova_driver
 
     from nova_xmlhooks import compat
     from nova_xmlhooks import engine as engine_mod
+
+    nova = nova_driver.LibvirtDriver
+    config = nova._get_guest_config
+
+    def counted(*args, **kwargs):
+        if timers.current is not None:
+            timers.current['generations'] += 1
+        return config(*args, **kwargs)
+    for owner, attr, name in (
+            (drv, '_xmlhooks_plan_reboot', 'plan'),
+            (drv, '_xmlhooks_planned_xml', 'serve'),
+            (engine, 'customize', 'engine'),
+            (compat, 'hard_reboot_args', 'arguments'),
+            (engine_mod, 'parse_domain', 'parse'),
+            (nova, '_get_guest_xml', 'nova generation')):
+        stack.enter_context(_Attribute(
+            owner, attr, timers.wrap(name, getattr(owner, attr))))
+    stack.enter_context(_Attribute(nova, '_get_guest_config', counted))
+    # NOTE(xmlhooks): nova's reads that the plan makes for the reboot
+    # (see tools.bench.reboots).
+    for attr in ('_get_all_assigned_mediated_devices',
+                 '_get_existing_guest_config'):
+        if hasattr(nova, attr):
+            stack.enter_context(_Attribute(nova, attr, timers.count(
+                'reads', getattr(nova, attr))))
+
+
+def _hard_reboots(case, drv, engine, specs, count):
+    """Hard reboot a server of a flavor with ``specs``, ``count`` times.
+
+    :returns: a list of what each reboot timed
+    """
+    # NOTE(xmlhooks): the bench's profiles are not those the compute
+    # started with; its engine gets them.
+    started_with = drv.xmlhooks
+    drv.xmlhooks = engine
+    timings = []
+    try:
+        server = case.boot(specs)
+        with contextlib.ExitStack() as stack:
+            _time_reboots(stack, case.timers, drv, engine)
+            for _ in range(count):
+                timings.append(case.timers.start())
+                case._reboot_server(server, hard=True)
+                case.timers.current = None
+    finally:
+        drv.xmlhooks = started_with
+    return timings
+
+
+def _make_case(mode, customizers, box):
+    from nova.virt.libvirt import driver as nova_driver
+
     from tests.functional import base as functional_base
 
     class BenchCase(functional_base.XmlHooksTestBase):
@@ -181,59 +241,9 @@ def _make_case(mode, customizers, box):
             self.nova_get_guest_xml = original
             self.timers = _Timers()
 
-        def _time_reboots(self, stack, drv, engine):
-            """Time the parts of a hard reboot (see tools.bench.reboots).
-
-            :param stack: a ``contextlib.ExitStack`` that undoes it all
-            """
-            timers = self.timers
-            config = nova_driver.LibvirtDriver._get_guest_config
-
-            def counted(*args, **kwargs):
-                if timers.current is not None:
-                    timers.current['generations'] += 1
-                return config(*args, **kwargs)
-            patches = [
-                (drv, '_xmlhooks_plan_reboot', 'plan'),
-                (drv, '_xmlhooks_planned_xml', 'serve'),
-                (engine, 'customize', 'engine'),
-                (compat, 'hard_reboot_args', 'arguments'),
-                (engine_mod, 'parse_domain', 'parse'),
-                (nova_driver.LibvirtDriver, '_get_guest_xml',
-                 'nova generation')]
-            for owner, attr, name in patches:
-                stack.enter_context(_Attribute(
-                    owner, attr, timers.wrap(name, getattr(owner, attr))))
-            stack.enter_context(_Attribute(
-                nova_driver.LibvirtDriver, '_get_guest_config', counted))
-            # NOTE(xmlhooks): nova's reads that the plan makes for the
-            # reboot (see tools.bench.reboots).
-            for attr in ('_get_all_assigned_mediated_devices',
-                         '_get_existing_guest_config'):
-                if hasattr(nova_driver.LibvirtDriver, attr):
-                    stack.enter_context(_Attribute(
-                        nova_driver.LibvirtDriver, attr, timers.count(
-                            'reads', getattr(nova_driver.LibvirtDriver,
-                                             attr))))
-
         def hard_reboots(self, drv, engine, specs, count):
             """Hard reboot a server of a flavor with ``specs``."""
-            # NOTE(xmlhooks): the bench's profiles are not those the
-            # compute started with; its engine gets them.
-            started_with = drv.xmlhooks
-            drv.xmlhooks = engine
-            timings = []
-            try:
-                server = self.boot(specs)
-                with contextlib.ExitStack() as stack:
-                    self._time_reboots(stack, drv, engine)
-                    for _ in range(count):
-                        timings.append(self.timers.start())
-                        self._reboot_server(server, hard=True)
-                        self.timers.current = None
-            finally:
-                drv.xmlhooks = started_with
-            return timings
+            return _hard_reboots(self, drv, engine, specs, count)
 
         def test_bench(self):
             self.start_compute(hostname='compute1')
