@@ -110,7 +110,11 @@ class Context:
                 CONF.clear_override(option, group='xmlhooks')
 
     def customize(self, engine, specs):
-        """What the driver adds to ``_get_guest_xml``, as it calls it."""
+        """:meth:`customize` on Nova's text of the booted guest, again.
+
+        For what needs the same result each time (threads, the library
+        size); the cost rows use :meth:`customize_tree`.
+        """
         instance = self.instance
         xml = self.nova_xml
         image_profiles = instance_specs.image_profiles
@@ -148,6 +152,21 @@ class Context:
                         instance=instance)
                 return text
             return call
+        return make
+
+    def customize_text(self, engine, specs):
+        """:meth:`customize`, on Nova's text of a new guest each time.
+
+        :returns: ``make()``, for :func:`tools.bench.stats.sample_each`
+        """
+        instance = self.instance
+        images = instance_specs.image_profiles(instance)
+        numbers = itertools.count()
+
+        def make():
+            text = guest(self.nova_xml, instance, next(numbers))
+            return lambda: engine.customize(text, specs, images,
+                                            instance=instance)
         return make
 
     def repeat(self, make):
