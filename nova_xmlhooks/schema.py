@@ -21,6 +21,7 @@ NOTE(xmlhooks): the schema checks structure, not safety: a disk pointing
 at any host file is valid XML. See ``[xmlhooks] allow_sensitive``.
 """
 
+import copy
 import dataclasses
 import functools
 import os
@@ -261,18 +262,6 @@ class _Pool:
         self._free.put(validator)
 
 
-def _detach(parent, keep):
-    """Take out the children of ``parent`` whose tag is not in ``keep``.
-
-    :returns: ``(parent, index, child)`` of each, to put back in order
-    """
-    taken = [(parent, index, child) for index, child in enumerate(parent)
-             if child.tag not in keep]
-    for _parent, _index, child in taken:
-        parent.remove(child)
-    return taken
-
-
 def _span(tags, grouped):
     """The tags from the first in ``grouped`` to the last."""
     places = [index for index, tag in enumerate(tags) if tag in grouped]
@@ -360,12 +349,11 @@ class RegionValidator:
 
     The elements the change touched are taken part by part (see
     :class:`Part`); a part whose elements, as they are written, were
-    found valid before is valid again. The others are validated in the
-    document itself, against a grammar in which every part of
+    found valid before is valid again. The others are validated in a
+    ``<domain>`` of their own, against a grammar in which every part of
     ``<domain>`` is optional (see
-    :meth:`~nova_xmlhooks.schema_parts.SchemaParts.region_grammar`), with
-    every other element and the attributes of ``<domain>``, which are
-    Nova's, taken out for the time it takes.
+    :meth:`~nova_xmlhooks.schema_parts.SchemaParts.region_grammar`); the
+    attributes of ``<domain>`` are Nova's, and are left out.
 
     NOTE(xmlhooks): validity is a function of the elements' text and of
     the schema, both fixed, so remembering it is exact: the elements
@@ -497,31 +485,38 @@ class RegionValidator:
         return True
 
     def _validate(self, root, top, inner):
-        """Validate some elements of a document in place.
+        """Validate some elements of a document.
 
-        :param root: the ``<domain>`` element, restored before returning
-        :param top: the tags of its children to keep
+        NOTE(xmlhooks): copies of the elements go into a ``<domain>`` of
+        their own: lxml moves a subtree taken out of a document, and put
+        back, through every element of it, which costs more, for
+        Nova's ``<metadata>``, than validating the few elements that
+        changed. The attributes of ``<domain>`` are Nova's and are left
+        out.
+
+        :param root: the customised ``<domain>`` element; not changed
+        :param top: the tags of its children to validate
         :param inner: ``{tag: tags}``: of those children, only these of
-            their own children are kept
+            their own children are validated
         """
-        attributes = root.items()
-        taken = []
+        wrapper = etree.Element(root.tag)
+        for child in root:
+            if child.tag not in top:
+                continue
+            if child.tag not in inner:
+                wrapper.append(copy.deepcopy(child))
+                continue
+            shell = etree.SubElement(wrapper, child.tag, dict(child.attrib))
+            shell.text = child.text
+            keep = inner[child.tag]
+            for node in child:
+                if node.tag in keep:
+                    shell.append(copy.deepcopy(node))
+        validator = self._pool.get()
         try:
-            taken.extend(_detach(root, top))
-            for tag, children in inner.items():
-                for node in root.iterchildren(tag):
-                    taken.extend(_detach(node, children))
-            root.attrib.clear()
-            validator = self._pool.get()
-            try:
-                return bool(validator.validate(root))
-            finally:
-                self._pool.put(validator)
+            return bool(validator.validate(wrapper))
         finally:
-            for name, value in attributes:
-                root.set(name, value)
-            for parent, index, child in taken:
-                parent.insert(index, child)
+            self._pool.put(validator)
 
 
 def _key(part, group):
