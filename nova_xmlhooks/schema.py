@@ -45,6 +45,8 @@ MAX_VALIDATORS = 4
 MAX_REGIONS = 256
 #: how many parts, as written, are remembered as valid
 MAX_VALID_PARTS = 4096
+#: the most elements validated apart from their document
+MAX_PART_ELEMENTS = 64
 
 _compiled = {}
 _compile_lock = threading.Lock()
@@ -458,31 +460,46 @@ class RegionValidator:
         parts = self.parts_of(change.region)
         if parts is None or not self._placed_alike(change):
             return False
-        pending = []
-        top, inner = set(), {}
         children = _Children(change.result)
-        for part in parts:
-            for group in part.groups(children):
-                if not group and not part.per_element:
-                    # NOTE(xmlhooks): a part left without elements may be
-                    # one the schema requires.
-                    return False
-                key = _key(part, group)
-                if key is not None and key in self._valid:
-                    continue
-                pending.append(key)
-                tags = {e.tag for e in group}
-                if part.parent is None:
-                    top.update(tags)
-                else:
-                    top.add(part.parent)
-                    inner.setdefault(part.parent, set()).update(tags)
+        groups = [(part, group) for part in parts
+                  for group in part.groups(children)]
+        if any(not group and not part.per_element for part, group in groups):
+            # NOTE(xmlhooks): a part left without elements may be one the
+            # schema requires.
+            return False
+        if sum(len(group) for _part, group in groups) > MAX_PART_ELEMENTS:
+            # NOTE(xmlhooks): each element validated apart is also
+            # serialised and copied; for hundreds (every disk of a large
+            # guest), validating the whole document costs less.
+            return False
+        pending, top, inner = self._pending(groups)
         if pending and not self._validate(change.result, top, inner):
             return False
         for key in pending:
             if key is not None:
                 _remember(self._valid, key, True, MAX_VALID_PARTS)
         return True
+
+    def _pending(self, groups):
+        """The groups not known to be valid, and the tags that hold them.
+
+        :returns: ``(keys, top, inner)``, as :meth:`_validate` takes the
+            last two
+        """
+        pending = []
+        top, inner = set(), {}
+        for part, group in groups:
+            key = _key(part, group)
+            if key is not None and key in self._valid:
+                continue
+            pending.append(key)
+            tags = {e.tag for e in group}
+            if part.parent is None:
+                top.update(tags)
+            else:
+                top.add(part.parent)
+                inner.setdefault(part.parent, set()).update(tags)
+        return pending, top, inner
 
     def _validate(self, root, top, inner):
         """Validate some elements of a document.

@@ -15,6 +15,7 @@
 import os
 import threading
 
+import fixtures
 from lxml import etree
 
 from nova_xmlhooks import checks
@@ -207,3 +208,18 @@ class RememberTest(base.TestCase):
         schema._remember(cache, 'second', 2, 1)
         cache.other.join()
         self.assertEqual({'second': 2, 'other': 3}, dict(cache))
+
+
+class ManyPartsTest(RegionValidatorTest):
+
+    def test_many_elements_validate_the_document(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_xmlhooks.schema.MAX_PART_ELEMENTS', 1))
+        specs = {'xmlhooks:xml:a': './devices/disk/driver/@cache=none'}
+        out = self.engine_.customize(base.nova_xml('nova-two-disks'), specs)
+        self.assertEqual([], self.validated)
+        self.assertEqual(2, out.count('cache="none"'))
+        self.assertRaises(exception.SchemaError, self.engine_.customize,
+                          base.nova_xml('nova-two-disks'),
+                          dict(specs, **{'xmlhooks:xml:b':
+                                         './devices/disk/driver/@io=bogus'}))
