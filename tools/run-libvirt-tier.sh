@@ -41,9 +41,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # NOTE(xmlhooks): libvirt-python is built against the host's libvirt
-# headers, so it cannot be a plain requirement of the tox env.
+# headers, so it cannot be a plain requirement of the tox env; it obeys
+# the env's upper constraints (tox.ini sets TOX_CONSTRAINTS_FILE).
 if ! python -c 'import libvirt' 2>/dev/null; then
-    python -m pip install --quiet libvirt-python
+    python -m pip install --quiet ${TOX_CONSTRAINTS_FILE:+-c "$TOX_CONSTRAINTS_FILE"} \
+        libvirt-python
 fi
 
 if [ "$(id -u)" = 0 ]; then

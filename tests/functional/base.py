@@ -44,6 +44,7 @@ from oslo_utils import fileutils
 
 from nova_xmlhooks import metadata
 from nova_xmlhooks import xpath_edit
+from tests.functional import compat
 
 CONF = nova_conf.CONF
 
@@ -83,6 +84,21 @@ class DomainEvent:
     def tree(self):
         """The document, parsed."""
         return etree.fromstring(self.xml.encode('utf-8'))
+
+
+def use_installed_api_paste(test):
+    """Point nova-api at the api-paste.ini of the installed nova.
+
+    Call it before nova's ``TestCase.setUp``: the API fixture reads the
+    file there.
+
+    NOTE(xmlhooks): nova's own tree finds api-paste.ini relative to its
+    source checkout; installed from a wheel, it lives under sys.prefix.
+
+    :param test: a test of nova's ``nova.test.TestCase`` family
+    """
+    test.flags(api_paste_config=os.path.join(
+        sys.prefix, 'etc/nova/api-paste.ini'), group='wsgi')
 
 
 class DomainRecorder(fixtures.Fixture):
@@ -194,11 +210,7 @@ class XmlHooksTestBase(libvirt_base.ServersTestBase):
     microversion = 'latest'
 
     def setUp(self):
-        # NOTE(xmlhooks): nova's own tree finds api-paste.ini relative to
-        # its source checkout; installed from a wheel, it lives under
-        # sys.prefix. The API fixture reads it during super().setUp().
-        self.flags(api_paste_config=os.path.join(
-            sys.prefix, 'etc/nova/api-paste.ini'), group='wsgi')
+        use_installed_api_paste(self)
         super().setUp()
         self.profile_dir = self.useFixture(fixtures.TempDir()).path
         self.flags(profile_dirs=[self.profile_dir], group='xmlhooks')
@@ -281,16 +293,16 @@ class XmlHooksTestBase(libvirt_base.ServersTestBase):
         :param extra_specs: a dict of extra specs, or None
         :returns: the flavor id
         """
-        body = self._build_flavor(name=name, memory_mb=memory_mb, vcpu=vcpu,
-                                  disk=disk, ephemeral=ephemeral, swap=swap)
+        flavor_id = compat.create_flavor(
+            self, name=name, memory_mb=memory_mb, vcpu=vcpu, disk=disk,
+            ephemeral=ephemeral, swap=swap)
         api = self.admin_api
-        flavor = api.post_flavor(body)
         if extra_specs:
             with nova_utils.temporary_mutation(
                     api, microversion=self._spec_microversion(api)):
-                api.post_extra_spec(flavor['id'],
+                api.post_extra_spec(flavor_id,
                                     {'extra_specs': dict(extra_specs)})
-        return flavor['id']
+        return flavor_id
 
     @staticmethod
     def _spec_microversion(api):

@@ -26,6 +26,7 @@ import fixtures
 from lxml import etree
 
 from tests.functional import base
+from tests.functional import compat
 
 #: one customisation: its spec, and what an XPath returns when it applied
 Marker = collections.namedtuple('Marker', 'key value xpath expected')
@@ -147,7 +148,7 @@ class LifecycleTest(base.XmlHooksTestBase):
         self._rebuild_server(self.server, image['id'])
         self.assertRegenerated(mark, 'compute1', FLAVOR_A)
         self.assertEqual([image['id']], self.xpath(
-            self.server, './metadata/nova:instance/nova:image/@uuid'))
+            self.server, compat.IMAGE_UUID_XPATH))
 
     def _resize_to_b(self):
         mark = self.mark()
@@ -200,13 +201,13 @@ class LifecycleTest(base.XmlHooksTestBase):
 
     def test_rescue_and_unrescue(self):
         mark = self.mark()
-        server = self._rescue_server(self.server)
+        server = compat.rescue(self, self.server)
         # NOTE(xmlhooks): the rescue domain is generated XML too, so it
         # carries the flavor's customisations.
         rescue = self.assertRegenerated(mark, 'compute1', FLAVOR_A)
         self.assertIn('.rescue', rescue)
         mark = self.mark()
-        self._unrescue_server(server)
+        compat.unrescue(self, server)
         # NOTE(xmlhooks): unrescue defines again the document nova saved
         # from the domain before the rescue, which carries them already.
         xml = self.assertRegenerated(mark, 'compute1', FLAVOR_A)
@@ -226,7 +227,7 @@ class LifecycleTest(base.XmlHooksTestBase):
             'nova.tests.fixtures.libvirt.Domain.migrateToURI3',
             self._migrate_stub))
         mark = self.mark()
-        server = self._live_migrate(self.server, host='compute2')
+        server = compat.live_migrate(self, self.server, 'compute2')
         self.assertEqual('compute2', server['OS-EXT-SRV-ATTR:host'])
         created = self.domain_events(self.server, kinds=(base.CREATE,),
                                      host='compute2', since=mark)
