@@ -24,7 +24,13 @@ finish_revert_migration. Overriding it is enough to cover every path that
 regenerates the definition. Soft reboot and live migration do not call it:
 the first restarts the defined domain, the second moves the domain's own
 XML, which already carries the customisations.
+
+``_get_guest_config`` is overridden too, only so that the engine gets the
+tree Nova builds rather than parsing the text Nova makes of it (see
+:func:`nova_xmlhooks.compat.customised_guest_xml`).
 """
+
+import functools
 
 from oslo_log import log as logging
 
@@ -33,6 +39,7 @@ from nova.virt.libvirt import driver as libvirt_driver
 from nova_xmlhooks import compat
 from nova_xmlhooks import conf as xmlhooks_conf
 from nova_xmlhooks import engine as engine_mod
+from nova_xmlhooks import exception
 from nova_xmlhooks import instance_specs
 from nova_xmlhooks import preflight
 from nova_xmlhooks import reboot
@@ -64,9 +71,32 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
                                              disk_info, args, kwargs)
         if planned is not None:
             return planned
-        xml = super()._get_guest_xml(context, instance, network_info,
-                                     disk_info, image_meta, *args, **kwargs)
-        return self.xmlhooks.customize(
-            xml, instance.flavor.extra_specs,
-            instance_specs.image_profiles(instance),
-            instance=instance)
+        generate = functools.partial(
+            super()._get_guest_xml, context, instance, network_info,
+            disk_info, image_meta, *args, **kwargs)
+        engine = self.xmlhooks
+        specs = instance.flavor.extra_specs
+        images = instance_specs.image_profiles(instance)
+        if not self._xmlhooks_applies(specs, images):
+            return generate()
+        return compat.customised_guest_xml(
+            generate, instance,
+            functools.partial(engine.customize_tree, extra_specs=specs,
+                              image_profiles=images, instance=instance),
+            functools.partial(engine.customize, extra_specs=specs,
+                              image_profiles=images, instance=instance))
+
+    def _xmlhooks_applies(self, specs, images):
+        """Whether there is anything to apply, or an error to report.
+
+        NOTE(xmlhooks): resolving is cached per flavor and image; most
+        guests of a host have nothing to apply and keep Nova's own XML.
+        """
+        try:
+            return bool(self.xmlhooks.resolve(specs, images))
+        except exception.XmlHooksError:
+            return True
+
+    def _get_guest_config(self, instance, *args, **kwargs):
+        return compat.guest_config(
+            super()._get_guest_config(instance, *args, **kwargs), instance)

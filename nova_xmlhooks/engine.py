@@ -28,7 +28,6 @@ Everything is parsed before anything is applied, and the document is only
 returned when every rule applied: a failure leaves Nova's XML untouched.
 """
 
-import copy
 import dataclasses
 import difflib
 import functools
@@ -69,16 +68,30 @@ class RuleSet:
 
     rules: tuple = ()
     profiles: tuple = ()
+    #: how an engine applies them, worked out once (see Engine._plan)
+    plan: object = dataclasses.field(default=None, compare=False,
+                                     repr=False)
 
     @classmethod
-    def build(cls, rules, profiles):
+    def build(cls, rules, profiles, plan=None):
         """Build a rule set from any iterables.
 
         :param rules: the rules, in order
         :param profiles: the profile names, in order
+        :param plan: how the engine that resolved them applies them
         :returns: a :class:`RuleSet`
         """
-        return cls(tuple(rules), tuple(profiles))
+        return cls(tuple(rules), tuple(profiles), plan)
+
+    @functools.cached_property
+    def record_key(self):
+        """What the metadata record says of each rule, made once per set.
+
+        NOTE(xmlhooks): a rule set is immutable; the record of one that is
+        resolved again and again costs a look-up on each boot.
+        """
+        return tuple((rule.key, rule.family, rule.source, rule.value)
+                     for rule in self.rules)
 
     def __iter__(self):
         return iter(self.rules)
@@ -90,10 +103,68 @@ class RuleSet:
         return self.rules[index]
 
 
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """How an engine applies a rule set, worked out once per rule set.
+
+    :ivar customizers: the engine's customisers, which the plan is for
+    :ivar by_family: ``(family, rules)`` pairs, in the order the
+        customisers run
+    :ivar region: the :class:`~nova_xmlhooks.checks.Region` the rules and
+        the record may change, or None when a customiser cannot say
+    """
+
+    customizers: object
+    by_family: tuple
+    region: object
+
+
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    """Nova's document: the tree to customise, and Nova's text of it.
+
+    :ivar root: the ``<domain>`` element the rules change
+    :ivar nova_xml: a callable returning the XML Nova generated
+    """
+
+    root: object
+    nova_xml: object
+
+    @classmethod
+    def text(cls, xml):
+        return cls(parse_domain(xml), lambda: xml)
+
+    @classmethod
+    def tree(cls, root, nova_xml):
+        # NOTE(xmlhooks): the parser drops empty text and whitespace
+        # between elements, which a tree built in memory may hold; the
+        # rules must see, and give, what they would on Nova's text. Nova
+        # builds neither, so one search finds nothing, and costs little.
+        for text in _BLANK(root):
+            owner = text.getparent()
+            holder = owner.getparent() if text.is_tail else owner
+            if text and holder is not None and not _element_content(holder):
+                continue
+            if text.is_tail:
+                owner.tail = None
+            else:
+                owner.text = None
+        return cls(root, nova_xml)
+
+    def nova_root(self):
+        """Nova's document, parsed from its text."""
+        return parse_domain(self.nova_xml())
+
+
 _parser_local = threading.local()
 #: whitespace-only text in elements whose content is only elements
 _BLANK_TEXT = etree.XPath(
     '//*[* and not(text()[normalize-space()])]/text()', regexp=False)
+#: text that is empty or only whitespace
+_BLANK = etree.XPath('//text()[not(normalize-space())]', regexp=False)
+#: the rule sets an engine keeps resolved, by flavor specs and image
+#: profiles; a host applies few distinct ones
+MAX_RESOLVED = 1024
 
 
 def _parser():
@@ -135,6 +206,17 @@ def parse_domain(xml):
 def serialize(root):
     """Serialise a domain the way nova's ``LibvirtConfigObject`` does.
 
+    See :func:`serialize_tidied`.
+
+    :param root: the ``<domain>`` element
+    :returns: the document, as a str
+    """
+    return serialize_tidied(root)[0]
+
+
+def serialize_tidied(root):
+    """Serialise a domain the way nova's ``LibvirtConfigObject`` does.
+
     NOTE(xmlhooks): the parser drops the whitespace between elements, but
     keeps it in an element that holds nothing else, such as a
     ``<devices>`` written with its closing tag on the next line (libvirt
@@ -149,12 +231,25 @@ def serialize(root):
 
     :param root: the ``<domain>`` element; whitespace-only text beside
         child elements is dropped from it
-    :returns: the document, as a str
+    :returns: ``(text, tidied)``: the document, as a str, and whether
+        whitespace was dropped
     """
     text = etree.tostring(root, encoding='unicode', pretty_print=True)
     if '><' in text and _tidy(root):
-        text = etree.tostring(root, encoding='unicode', pretty_print=True)
-    return text
+        return etree.tostring(root, encoding='unicode',
+                              pretty_print=True), True
+    return text, False
+
+
+def _element_content(node):
+    """Whether an element holds elements and only blank text beside them.
+
+    That is the whitespace :data:`_BLANK_TEXT` finds, and the parser
+    drops: written beside elements for indentation.
+    """
+    if not len(node) or (node.text and node.text.strip()):
+        return False
+    return not any(child.tail and child.tail.strip() for child in node)
 
 
 def _tidy(root):
@@ -378,6 +473,26 @@ class Engine:
         :returns: a :class:`RuleSet`
         :raises: nova_xmlhooks.exception.XmlHooksError naming the key
         """
+        key = (tuple(sorted(item for item in extra_specs.items()
+                            if item[0].startswith(_PREFIX))),
+               tuple(image_profiles))
+        try:
+            return self._resolved(key)
+        except TypeError:
+            # NOTE(xmlhooks): a value that cannot be a key (not a str) is
+            # refused by the parsing below, with its key named.
+            return self._resolve(extra_specs, image_profiles)
+
+    @functools.cached_property
+    def _resolved(self):
+        # NOTE(xmlhooks): an engine's profiles never change, so the rules
+        # of a flavor and image are the same on every boot; only a
+        # successful resolution is kept (an error is raised again, and
+        # named again, each time).
+        return functools.lru_cache(maxsize=MAX_RESOLVED)(
+            lambda key: self._resolve(dict(key[0]), key[1]))
+
+    def _resolve(self, extra_specs, image_profiles):
         names = list(self.default_profiles)
         for name in split_names(extra_specs.get(PROFILE_KEY, '')):
             if name not in self._compiled:
@@ -398,7 +513,8 @@ class Engine:
             merged.pop(key, None)
             merged[key] = self.parse_spec(key, extra_specs[key], 'flavor')
         rules = sorted(merged.values(), key=lambda r: self._order[r.family])
-        return RuleSet.build(rules, dict.fromkeys(names))
+        return RuleSet.build(rules, dict.fromkeys(names),
+                             self._make_plan(rules))
 
     def _image_profiles(self, extra_specs, image_profiles):
         policy = extra_specs.get(IMAGE_PROFILES_KEY, 'allowed')
@@ -424,6 +540,29 @@ class Engine:
 
     # Application
 
+    def _make_plan(self, rules):
+        by_family = {}
+        for rule in rules:
+            by_family.setdefault(rule.family, []).append(rule)
+        region = checks_mod.Region.of(metadata.RECORD_PLACE)
+        for family, family_rules in by_family.items():
+            touched = self.customizers[family].touches(family_rules)
+            if touched is None:
+                region = None
+                break
+            region = region.union(checks_mod.Region.of(touched))
+        return Plan(customizers=self.customizers, region=region,
+                    by_family=tuple((family, tuple(family_rules))
+                                    for family, family_rules
+                                    in by_family.items()))
+
+    def _plan(self, ruleset):
+        """How this engine applies a rule set; made once, when resolved."""
+        plan = ruleset.plan
+        if plan is None or plan.customizers is not self.customizers:
+            plan = self._make_plan(ruleset.rules)
+        return plan
+
     def apply(self, xml, ruleset, instance=None):
         """Apply resolved rules to a domain XML.
 
@@ -436,14 +575,17 @@ class Engine:
         """
         if not ruleset:
             return xml
-        result = self._build(xml, ruleset)
+        return self._apply(_Source.text(xml), ruleset, instance)
+
+    def _apply(self, source, ruleset, instance):
+        result = self._build(source, ruleset)
         LOG.info('Applied %(count)d xmlhooks rule(s) from profiles '
                  '%(profiles)s', {'count': len(ruleset),
                                   'profiles': list(ruleset.profiles) or '-'},
                  instance=instance)
         if LOG.isEnabledFor(logging.DEBUG):
             LOG.debug('xmlhooks changes:\n%s', ''.join(difflib.unified_diff(
-                xml.splitlines(True), result.splitlines(True),
+                source.nova_xml().splitlines(True), result.splitlines(True),
                 'nova', 'xmlhooks')), instance=instance)
         return result
 
@@ -459,32 +601,37 @@ class Engine:
         :raises: nova_xmlhooks.exception.XmlHooksError naming the rule
         """
         if ruleset:
-            self._build(xml, ruleset)
+            self._build(_Source.text(xml), ruleset)
 
-    def _build(self, xml, ruleset):
+    def _build(self, source, ruleset):
         """Apply, record, serialise and check.
 
+        :param source: a :class:`_Source`; its tree is changed
+        :param ruleset: a :class:`RuleSet`
         :returns: the customised XML, as a str; the checks have judged
             the very tree it was written from
         :raises: nova_xmlhooks.exception.XmlHooksError naming the rule
         """
-        root = parse_domain(xml)
-        nova_root = copy.deepcopy(root) if self.checks else None
+        plan = self._plan(ruleset)
+        root = source.root
+        # NOTE(xmlhooks): only what the rules may change is copied, and
+        # only that is checked; see nova_xmlhooks.checks.
+        snapshot = (checks_mod.Snapshot.take(root, plan.region)
+                    if self.checks else None)
         context = metadata.domain_context(root)
-        by_family = {}
-        for rule in ruleset:
-            by_family.setdefault(rule.family, []).append(rule)
         not_added = set()
-        for family, rules in by_family.items():
+        for family, rules in plan.by_family:
             not_added.update(self._run(family, root, rules, context))
         # NOTE(xmlhooks): the record is part of the document libvirt gets,
         # so it is written (and the document serialised, which may drop
         # whitespace) before the checks, which judge every byte that
         # leaves the engine.
         metadata.record(root, ruleset, not_added)
-        result = serialize(root)
-        for check in self.checks:
-            check(nova_root, root, ruleset)
+        result, tidied = serialize_tidied(root)
+        if snapshot is not None:
+            change = snapshot.change(root, result, source.nova_root, tidied)
+            for check in self.checks:
+                checks_mod.run(check, change, ruleset)
         return result
 
     def _run(self, family, root, rules, context):
@@ -519,9 +666,45 @@ class Engine:
         :returns: the customised XML, or Nova's own on a skipped error
         :raises: nova_xmlhooks.exception.XmlHooksError under ``fail``
         """
+        return self._customize(functools.partial(_Source.text, xml),
+                               lambda: xml, extra_specs, image_profiles,
+                               instance)
+
+    def customize_tree(self, root, nova_xml, extra_specs, image_profiles=(),
+                       instance=None):
+        """:meth:`customize` on the tree Nova built, not its text.
+
+        NOTE(xmlhooks): Nova builds the domain as an lxml tree and
+        serialises it; customising that tree spares parsing the text
+        again. The result is the same text :meth:`customize` gives for
+        Nova's text.
+
+        :param root: the ``<domain>`` element Nova built; it is changed
+        :param nova_xml: a callable returning Nova's XML for it, as Nova
+            would return it; called only when the rules cannot apply
+        :param extra_specs: the flavor's extra specs
+        :param image_profiles: the profile names the image selects
+        :param instance: the instance, for log context only
+        :returns: the customised XML, or Nova's own
+        :raises: nova_xmlhooks.exception.XmlHooksError under ``fail``
+        """
+        return self._customize(
+            functools.partial(_Source.tree, root, nova_xml), nova_xml,
+            extra_specs, image_profiles, instance)
+
+    def _customize(self, source, nova_xml, extra_specs, image_profiles,
+                   instance):
+        """:meth:`customize`, with Nova's document given as a source.
+
+        :param source: a callable returning a :class:`_Source`; called at
+            most once, as it may hand over a tree that applying changes
+        :param nova_xml: a callable returning Nova's XML
+        """
         try:
-            return self.apply(xml, self.resolve(extra_specs, image_profiles),
-                              instance=instance)
+            ruleset = self.resolve(extra_specs, image_profiles)
+            if not ruleset:
+                return nova_xml()
+            return self._apply(source(), ruleset, instance)
         except exception.XmlHooksError as e:
             if self.on_error == 'fail':
                 raise
@@ -532,7 +715,7 @@ class Engine:
             # the operator's policy, which the user's mistake must not
             # switch off.
             try:
-                result = self.apply(xml, self.resolve(extra_specs),
+                result = self.apply(nova_xml(), self.resolve(extra_specs),
                                     instance=instance)
             except exception.XmlHooksError as e:
                 error = e
@@ -546,4 +729,4 @@ class Engine:
                 return result
         LOG.warning('Skipping xmlhooks customisation: %s',
                     error.format_message(), instance=instance)
-        return xml
+        return nova_xml()

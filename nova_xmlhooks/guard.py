@@ -274,7 +274,11 @@ _QEMU_PREFIX = '{%s}' % xpath_edit.QEMU_NS
 _QEMU_NODES = etree.XPath(
     # NOTE(xmlhooks): matched by namespace URI, so a prefix other than
     # "qemu", declared on any element, is caught all the same.
-    '//*[namespace-uri()=$ns] | //@*[namespace-uri()=$ns]', regexp=False)
+    'descendant-or-self::*[namespace-uri()=$ns] | '
+    'descendant-or-self::*/@*[namespace-uri()=$ns]', regexp=False)
+#: the same, on one element without its children
+_QEMU_NODE = etree.XPath(
+    'self::*[namespace-uri()=$ns] | @*[namespace-uri()=$ns]', regexp=False)
 #: how each category compares: "any" change, or only "added" items
 _MODES = {
     # NOTE(xmlhooks): removing QEMU passthrough can only narrow it.
@@ -386,28 +390,35 @@ def _path(node):
     return '%s/%s/%s' % (grandparent.tag, parent.tag, node.tag)
 
 
-def _declares_qemu(root):
-    """Whether any element of a document declares the QEMU namespace.
+def _declares_qemu(node):
+    """Whether the QEMU namespace is declared for an element or below it.
 
     NOTE(xmlhooks): only namespace declarations reach Python here; lxml
     walks the elements in C, which is cheaper than serialising the
-    document to look for the URI.
+    document to look for the URI. A walk reports the declarations made
+    inside the subtree; those made above it are the element's ``nsmap``.
     """
-    for _event, (_prefix, uri) in etree.iterwalk(root,
+    if xpath_edit.QEMU_NS in node.nsmap.values():
+        return True
+    for _event, (_prefix, uri) in etree.iterwalk(node,
                                                  events=('start-ns',)):
         if uri == xpath_edit.QEMU_NS:
             return True
     return False
 
 
-def _qemu_items(root):
-    # NOTE(xmlhooks): any element or attribute in the namespace needs its
-    # URI declared, so a document that declares it nowhere has none; that
-    # test is much cheaper than the XPath.
-    if not _declares_qemu(root):
-        return []
+def _qemu_items(shallow, deep):
+    """The QEMU items of some elements, and of some subtrees.
+
+    :param shallow: elements read without their children
+    :param deep: roots of subtrees read whole
+    """
     items = []
-    for node in _QEMU_NODES(root, ns=xpath_edit.QEMU_NS):
+    found = [match for xpath, nodes in ((_QEMU_NODE, shallow),
+                                        (_QEMU_NODES, deep))
+             for node in nodes for match in xpath(node,
+                                                  ns=xpath_edit.QEMU_NS)]
+    for node in found:
         if isinstance(node, str):
             items.append(('%s/@%s' % (_path(node.getparent()),
                                       node.attrname), str(node)))
@@ -497,26 +508,59 @@ def _build_collectors():
 
 
 _COLLECTORS = _build_collectors()
+#: a subtree with more children than this is walked by lxml's matcher
+_SMALL_SUBTREE = 64
 #: every element name that can be, or hold, an item of a category other
 #: than qemu_passthrough, so lxml can skip the others without Python code
 _TAGS = tuple(sorted(_COLLECTORS))
 
 
-def _collect(root, qemu=True):
-    """The sensitive items of a document.
+def _collect(root, qemu=True, region=None):
+    """The sensitive items of a document, or of a region of it.
 
     :param root: the ``<domain>`` element
     :param qemu: whether to collect ``qemu_passthrough`` items
+    :param region: a :class:`~nova_xmlhooks.checks.Region`: only the
+        items of the elements it covers; None for the whole document
     :returns: a dict of category to a list of ``(path, value)`` items, in
-        document order
+        document order (for a region, in the order of its parts)
     """
     items = {category: [] for category in CATEGORIES}
+    if region is None:
+        # NOTE(xmlhooks): any element or attribute in the namespace needs
+        # its URI declared, so a document that declares it nowhere has
+        # none; that test is much cheaper than the XPath.
+        if qemu and _declares_qemu(root):
+            items[QEMU_PASSTHROUGH] = _qemu_items((), (root,))
+        _collect_nodes(root.iter(*_TAGS), items)
+        return items
+    shallow, deep = region.nodes(root)
     if qemu:
-        items[QEMU_PASSTHROUGH] = _qemu_items(root)
-    for node in root.iter(*_TAGS):
+        items[QEMU_PASSTHROUGH] = _qemu_items(shallow, deep)
+    _collect_nodes([node for node in shallow if node.tag in _COLLECTORS],
+                   items)
+    for subtree in deep:
+        _collect_nodes(_watched_nodes(subtree), items)
+    return items
+
+
+def _collect_nodes(nodes, items):
+    """Add the items of elements whose tag has collectors."""
+    for node in nodes:
         for collect in _COLLECTORS[node.tag]:
             collect(node, items)
-    return items
+
+
+def _watched_nodes(subtree):
+    """The elements of a subtree that can hold an item.
+
+    NOTE(xmlhooks): lxml sets up a matcher for the tags on every call,
+    which costs more than looking each element of a small subtree up
+    here: a region is many small subtrees (a disk, a graphics device).
+    """
+    if len(subtree) > _SMALL_SUBTREE:
+        return subtree.iter(*_TAGS)
+    return [node for node in subtree.iter() if node.tag in _COLLECTORS]
 
 
 def _violation(category, nova_items, items):
@@ -581,11 +625,44 @@ class Guard:
         # NOTE(xmlhooks): only added QEMU items count, so Nova's need not
         # be looked for when the result has none.
         nova_items = _collect(nova_root, bool(items[QEMU_PASSTHROUGH]))
+        self._judge(nova_items, items, lambda: nova_root, ruleset)
+
+    def check_change(self, change, ruleset):
+        """Refuse a change in a refused category, reading what changed.
+
+        NOTE(xmlhooks): outside the change's region the two documents
+        hold the same elements, which give both the same items, so
+        comparing the items of the region finds exactly the changes that
+        comparing the whole documents finds, and names them the same way.
+
+        :param change: a :class:`~nova_xmlhooks.checks.Change`
+        :param ruleset: the rules that were applied
+        :raises: nova_xmlhooks.exception.GuardError as :meth:`__call__`
+        """
+        region = change.region
+        if region is None:
+            self(change.nova_root, change.result, ruleset)
+            return
+        # NOTE(xmlhooks): a document whose text does not name the QEMU
+        # namespace has nothing in it; the text is at hand.
+        items = _collect(change.result,
+                         self._qemu and xpath_edit.QEMU_NS in change.text,
+                         region)
+        nova_items = _collect(change.before, bool(items[QEMU_PASSTHROUGH]),
+                              region)
+        self._judge(nova_items, items, lambda: change.nova_root, ruleset)
+
+    def _judge(self, nova_items, items, nova_root, ruleset):
+        """Raise for the first refused category that changed.
+
+        :param nova_root: a callable returning Nova's whole document, to
+            replay the rules on when one must be named
+        """
         for category in self.refused:
             change = _violation(category, nova_items, items)
             if change is not None:
                 raise exception.GuardError(
-                    self._culprit(category, nova_root, ruleset), category,
+                    self._culprit(category, nova_root(), ruleset), category,
                     change)
 
     def _culprit(self, category, nova_root, ruleset):

@@ -40,6 +40,7 @@ it: after ``<name>``, ``<uuid>``, ``<genid>``, ``<title>`` and
 
 import copy
 import dataclasses
+import functools
 import threading
 
 from lxml import etree
@@ -58,6 +59,9 @@ _NOVA_NAME = '{%s}name' % NOVA_NS
 _RULE = '{%s}rule' % XMLHOOKS_NS
 #: what libvirt writes before <metadata>, in its order
 _BEFORE_METADATA = ('name', 'uuid', 'genid', 'title', 'description')
+#: where :func:`record` writes, as a customiser declares what it touches
+#: (see :meth:`~nova_xmlhooks.customizers.base.Customizer.touches`)
+RECORD_PLACE = (('metadata', _RECORD),)
 #: records kept ready to copy, per thread (see _record_node)
 MAX_CACHED_RECORDS = 128
 
@@ -110,12 +114,22 @@ def domain_context(root):
         instance_uuid='' if uuid is None else (uuid.text or '').strip(),
         instance_name=name,
         flavor_name='' if flavor is None else flavor.get('name', ''),
-        # NOTE(xmlhooks): Nova does not record the hostname in the domain,
-        # so it is derived from the server name the way Nova derives a
-        # server's default hostname. render and audit read only the XML,
-        # and must fill the same value the driver did.
-        hostname=hostname_mod.sanitize_hostname(name) if name else '',
+        hostname=_hostname(name),
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _hostname(name):
+    """The hostname Nova derives from a server name.
+
+    NOTE(xmlhooks): Nova does not record the hostname in the domain, so it
+    is derived from the server name the way Nova derives a server's
+    default hostname. render and audit read only the XML, and must fill
+    the same value the driver did. It is a pure function of the name,
+    and a handful of regular expressions, so it is kept for the next
+    boot of the same server.
+    """
+    return hostname_mod.sanitize_hostname(name) if name else ''
 
 
 def flavor_extra_specs(root):
@@ -152,9 +166,7 @@ def _record_node(ruleset, not_added):
     records are kept per thread: an lxml tree must not be read by one
     thread while another one changes the document it came from.
     """
-    key = (ruleset.profiles, tuple((rule.key, rule.family, rule.source,
-                                    rule.value) for rule in ruleset),
-           frozenset(not_added))
+    key = (ruleset.profiles, ruleset.record_key, frozenset(not_added))
     cache = getattr(_cache_local, 'records', None)
     if cache is None:
         cache = _cache_local.records = {}
@@ -200,7 +212,7 @@ def record(root, ruleset, not_added=()):
         document already had what they ask for
     """
     meta = _metadata(root)
-    for old in meta.findall(_RECORD):
+    for old in list(meta.iterchildren(_RECORD)):
         meta.remove(old)
     meta.append(_record_node(ruleset, not_added))
 

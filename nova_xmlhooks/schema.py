@@ -21,6 +21,9 @@ NOTE(xmlhooks): the schema checks structure, not safety: a disk pointing
 at any host file is valid XML. See ``[xmlhooks] allow_sensitive``.
 """
 
+import copy
+import dataclasses
+import functools
 import os
 import queue
 import threading
@@ -30,6 +33,7 @@ from oslo_log import log as logging
 
 from nova_xmlhooks import exception
 from nova_xmlhooks import messages
+from nova_xmlhooks import schema_parts
 
 LOG = logging.getLogger(__name__)
 
@@ -37,6 +41,12 @@ LOG = logging.getLogger(__name__)
 MAX_RULES_NAMED = 10
 #: At most this many validators per check validate at the same time.
 MAX_VALIDATORS = 4
+#: what to validate is kept for this many regions
+MAX_REGIONS = 256
+#: how many parts, as written, are remembered as valid
+MAX_VALID_PARTS = 4096
+#: the most elements validated apart from their document
+MAX_PART_ELEMENTS = 64
 
 _compiled = {}
 _compile_lock = threading.Lock()
@@ -98,6 +108,10 @@ class SchemaCheck:
         self._free.put(schema)
         self._spare = max(0, max_validators - 1) if path else 0
         self._spare_lock = threading.Lock()
+        self._max_validators = max_validators
+        #: a :class:`RegionValidator`, False when there can be none, or
+        #: None until it is first needed
+        self._region_validators = None
 
     def _validator(self):
         try:
@@ -136,9 +150,51 @@ class SchemaCheck:
         :raises: nova_xmlhooks.exception.SchemaError naming the rules and
             the schema's first error
         """
+        self._judge(result_root, lambda: nova_root, ruleset)
+
+    def check_change(self, change, ruleset):
+        """Validate what the rules changed, or the whole document.
+
+        When the elements the change touched are valid, and everything
+        else is Nova's, the document is as valid as Nova's: valid, or
+        not the customisation's fault. Otherwise the whole document is
+        validated, exactly as :meth:`__call__` does, so what is refused,
+        and how it is reported, does not change.
+
+        :param change: a :class:`~nova_xmlhooks.checks.Change`
+        :param ruleset: the rules that were applied
+        :raises: nova_xmlhooks.exception.SchemaError naming the rules and
+            the schema's first error
+        """
+        if change.region is not None and self._region_valid(change):
+            return
+        self._judge(change.result, lambda: change.nova_root, ruleset)
+
+    def _region_valid(self, change):
+        regions = self._regions()
+        return regions is not None and regions.valid(change)
+
+    def _regions(self):
+        """The validator of regions, made on first use; None if none."""
+        if self._path is None:
+            return None
+        with self._spare_lock:
+            if self._region_validators is None:
+                self._region_validators = _regions(self._path,
+                                                   self._max_validators)
+            return self._region_validators or None
+
+    def _judge(self, result_root, nova_root, ruleset):
+        """Refuse a document the schema refuses, unless Nova's is too.
+
+        :param result_root: the customised ``<domain>`` element
+        :param nova_root: a callable returning Nova's document, or None
+        :param ruleset: the rules that were applied
+        """
         errors = self._errors(result_root)
         if errors is None:
             return
+        nova_root = nova_root()
         if nova_root is not None and self._errors(nova_root) is not None:
             # NOTE(xmlhooks): when Nova's own XML already fails this host's
             # schema, the customisation cannot be blamed; refusing it would
@@ -164,6 +220,351 @@ class SchemaCheck:
             if error.path:
                 return error.path
         return '/domain'
+
+
+def _regions(path, max_validators):
+    """A :class:`RegionValidator` for a schema, or False.
+
+    NOTE(xmlhooks): a schema this cannot read part by part is still
+    validated whole; that costs time, not protection, so it is said at
+    INFO.
+    """
+    try:
+        return RegionValidator(path, max_validators)
+    except (schema_parts.Unsupported, OSError, etree.XMLSyntaxError,
+            etree.RelaxNGParseError) as e:
+        LOG.info('Validating whole documents against %(path)s: its parts '
+                 'cannot be told apart (%(reason)s)',
+                 {'path': path, 'reason': messages.one_line(str(e))})
+        return False
+
+
+class _Pool:
+    """Validators of one grammar, each used by one thread at a time."""
+
+    def __init__(self, make, size):
+        self._make = make
+        self._free = queue.LifoQueue()
+        self._free.put(make())
+        self._spare = max(0, size - 1)
+        self._lock = threading.Lock()
+
+    def get(self):
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            grow = self._spare > 0
+            if grow:
+                self._spare -= 1
+        return self._make() if grow else self._free.get()
+
+    def put(self, validator):
+        self._free.put(validator)
+
+
+def _span(tags, grouped):
+    """The tags from the first in ``grouped`` to the last."""
+    places = [index for index, tag in enumerate(tags) if tag in grouped]
+    return tags[places[0]:places[-1] + 1] if places else ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """A part of the schema that a region touches, and its elements.
+
+    :ivar parent: None for a part of ``<domain>``; else the tag of the
+        child of ``<domain>`` whose content the part is
+    :ivar index: the part's place in its interleave
+    :ivar tags: the tags of the elements the part judges here
+    :ivar per_element: whether each element is judged on its own
+    :ivar ordered: whether libxml2 may judge it by where its elements
+        sit, so that it is never taken as valid from memory
+    """
+
+    parent: str | None
+    index: int
+    tags: frozenset
+    per_element: bool
+    ordered: bool
+
+    def groups(self, children):
+        """The groups of elements the part judges together.
+
+        :param children: a :class:`_Children` of the customised document
+        :returns: a list of lists of elements; an empty list is a part
+            left without elements
+        """
+        groups = []
+        for parent in children.parents(self.parent):
+            elements = children.of(parent, self.tags)
+            groups.extend([[e] for e in elements] if self.per_element
+                          else [elements])
+        return groups
+
+
+class _Children:
+    """The children of a document's elements by tag, each read once.
+
+    NOTE(xmlhooks): lxml sets up a matcher for the tags given to
+    ``iterchildren`` on every call, which costs more than reading the few
+    children of an element and sorting them here.
+    """
+
+    def __init__(self, root):
+        self.root = root
+        self._by_parent = {}
+
+    def _tags(self, parent):
+        found = self._by_parent.get(parent)
+        if found is None:
+            found = self._by_parent[parent] = {}
+            for child in parent:
+                found.setdefault(child.tag, []).append(child)
+        return found
+
+    def parents(self, tag):
+        """The root, for None; else the children of the root of a tag."""
+        if tag is None:
+            return [self.root]
+        return self._tags(self.root).get(tag, [])
+
+    def of(self, parent, tags):
+        """The children of ``parent`` whose tag is in ``tags``, in order.
+
+        :param parent: an element of the document
+        :param tags: a set of tags
+        """
+        found = self._tags(parent)
+        chosen = [child for tag in tags for child in found.get(tag, ())]
+        if len(chosen) > 1 and len(tags) > 1:
+            # NOTE(xmlhooks): in the document's order, as libxml2 sees
+            # them.
+            order = {id(child): index for index, child in enumerate(parent)}
+            chosen.sort(key=lambda child: order[id(child)])
+        return chosen
+
+
+class RegionValidator:
+    """Validates the part of a document that a change touched.
+
+    The elements the change touched are taken part by part (see
+    :class:`Part`); a part whose elements, as they are written, were
+    found valid before is valid again. The others are validated in a
+    ``<domain>`` of their own, against a grammar in which every part of
+    ``<domain>`` is optional (see
+    :meth:`~nova_xmlhooks.schema_parts.SchemaParts.region_grammar`); the
+    attributes of ``<domain>`` are Nova's, and are left out.
+
+    NOTE(xmlhooks): validity is a function of the elements' text and of
+    the schema, both fixed, so remembering it is exact: the elements
+    most rules touch (a ``<features>``, a ``<graphics>``) read the same
+    for every guest of a flavor, while those that name the guest (its
+    disks) are validated each time.
+    """
+
+    def __init__(self, path, max_validators=MAX_VALIDATORS):
+        """Read the schema's parts and compile the region grammar.
+
+        :param path: the path of ``domain.rng``
+        :param max_validators: the most validators to hold
+        :raises: schema_parts.Unsupported, or what lxml raises
+        """
+        self.parts = schema_parts.SchemaParts(path)
+        grammar = self.parts.region_grammar()
+        self._pool = _Pool(lambda: etree.RelaxNG(grammar), max_validators)
+        self._regions = {}
+        self._valid = {}
+
+    def parts_of(self, region):
+        """The :class:`Part` s a region touches.
+
+        :param region: a :class:`~nova_xmlhooks.checks.Region`
+        :returns: a tuple of parts, or None when the whole document must
+            be validated
+        """
+        try:
+            return self._regions[region]
+        except KeyError:
+            pass
+        found = {}
+        for tag, children in region.parts:
+            level = None if children is None else (
+                self.parts.child_level(tag))
+            if level is None or level.ordered:
+                touched = self._touched(None, self.parts.domain, [tag])
+            else:
+                touched = self._touched(tag, level, children)
+            if touched is None:
+                found = None
+                break
+            for part in touched:
+                key = (part.parent, part.index)
+                if key in found:
+                    part = dataclasses.replace(
+                        part, tags=found[key].tags | part.tags)
+                found[key] = part
+        parts = None if found is None else tuple(found.values())
+        _remember(self._regions, region, parts, MAX_REGIONS)
+        return parts
+
+    @staticmethod
+    def _touched(parent, level, tags):
+        parts = []
+        for tag in tags:
+            owners = [(index, branch) for index, branch
+                      in enumerate(level.branches)
+                      if branch.names is None or tag in branch.names]
+            if len(owners) != 1 or owners[0][1].names is None and (
+                    len(level.branches) > 1):
+                return None
+            index, branch = owners[0]
+            if branch.anything:
+                continue
+            parts.append(Part(parent=parent, index=index,
+                              tags=frozenset([tag]) if branch.per_element
+                              else branch.names,
+                              per_element=branch.per_element,
+                              ordered=branch.ordered))
+        return parts
+
+    @functools.cached_property
+    def _ordered(self):
+        """The tags of the parts of ``<domain>`` that group elements."""
+        return frozenset(name for branch in self.parts.domain.branches
+                         if branch.ordered for name in branch.names or ())
+
+    def _placed_alike(self, change):
+        """Whether the grouped elements sit among the same others.
+
+        NOTE(xmlhooks): libxml2 judges a part that groups elements (an
+        inner interleave, such as name, uuid and genid) by the elements
+        between its first and its last, of any part, and by nothing
+        outside that span: the span, from the first such element to the
+        last, must hold the same tags, in the same order, as Nova's.
+        Elements added or removed elsewhere (a ``<pm>`` at the end) do
+        not matter.
+        """
+        if change.tags == change.nova_tags:
+            return True
+        return _span(change.tags, self._ordered) == _span(change.nova_tags,
+                                                          self._ordered)
+
+    def valid(self, change):
+        """Whether the touched part of the change's result is valid.
+
+        :param change: a :class:`~nova_xmlhooks.checks.Change`
+        :returns: True if it is; False if it is not, or cannot be told
+        """
+        parts = self.parts_of(change.region)
+        if parts is None or not self._placed_alike(change):
+            return False
+        children = _Children(change.result)
+        groups = [(part, group) for part in parts
+                  for group in part.groups(children)]
+        if any(not group and not part.per_element for part, group in groups):
+            # NOTE(xmlhooks): a part left without elements may be one the
+            # schema requires.
+            return False
+        if sum(len(group) for _part, group in groups) > MAX_PART_ELEMENTS:
+            # NOTE(xmlhooks): each element validated apart is also
+            # serialised and copied; for hundreds (every disk of a large
+            # guest), validating the whole document costs less.
+            return False
+        pending, top, inner = self._pending(groups)
+        if pending and not self._validate(change.result, top, inner):
+            return False
+        for key in pending:
+            if key is not None:
+                _remember(self._valid, key, True, MAX_VALID_PARTS)
+        return True
+
+    def _pending(self, groups):
+        """The groups not known to be valid, and the tags that hold them.
+
+        :returns: ``(keys, top, inner)``, as :meth:`_validate` takes the
+            last two
+        """
+        pending = []
+        top, inner = set(), {}
+        for part, group in groups:
+            key = _key(part, group)
+            if key is not None and key in self._valid:
+                continue
+            pending.append(key)
+            tags = {e.tag for e in group}
+            if part.parent is None:
+                top.update(tags)
+            else:
+                top.add(part.parent)
+                inner.setdefault(part.parent, set()).update(tags)
+        return pending, top, inner
+
+    def _validate(self, root, top, inner):
+        """Validate some elements of a document.
+
+        NOTE(xmlhooks): copies of the elements go into a ``<domain>`` of
+        their own: lxml moves a subtree taken out of a document, and put
+        back, through every element of it, which costs more, for
+        Nova's ``<metadata>``, than validating the few elements that
+        changed. The attributes of ``<domain>`` are Nova's and are left
+        out.
+
+        :param root: the customised ``<domain>`` element; not changed
+        :param top: the tags of its children to validate
+        :param inner: ``{tag: tags}``: of those children, only these of
+            their own children are validated
+        """
+        wrapper = etree.Element(root.tag)
+        for child in root:
+            if child.tag not in top:
+                continue
+            if child.tag not in inner:
+                wrapper.append(copy.deepcopy(child))
+                continue
+            shell = etree.SubElement(wrapper, child.tag, dict(child.attrib))
+            shell.text = child.text
+            keep = inner[child.tag]
+            for node in child:
+                if node.tag in keep:
+                    shell.append(copy.deepcopy(node))
+        validator = self._pool.get()
+        try:
+            return bool(validator.validate(wrapper))
+        finally:
+            self._pool.put(validator)
+
+
+def _key(part, group):
+    """What a part's elements are, as written; None to validate them.
+
+    NOTE(xmlhooks): a part that groups its elements is judged by where
+    they sit (see RegionValidator._placed_alike) once it has more than
+    one; such a group is validated every time.
+    """
+    if part.ordered and len(group) > 1:
+        return None
+    return (part.parent, part.index,
+            tuple(etree.tostring(e, with_tail=False) for e in group))
+
+
+_remember_lock = threading.Lock()
+
+
+def _remember(cache, key, value, size):
+    """Keep ``value`` for ``key``, forgetting the oldest beyond ``size``.
+
+    NOTE(xmlhooks): threads read the caches without a lock (a dict look-up
+    is atomic); they change them under one, as the oldest key is found by
+    iterating, which another thread's insertion would break.
+    """
+    with _remember_lock:
+        if len(cache) >= size:
+            # NOTE(xmlhooks): dicts keep their order; a host applies few
+            # distinct rule sets, and few distinct elements recur.
+            cache.pop(next(iter(cache)), None)
+        cache[key] = value
 
 
 def from_conf(conf):

@@ -41,6 +41,7 @@ XML. Values are set as text or attribute values, which lxml escapes.
 """
 
 import dataclasses
+import functools
 import re
 
 import elementpath
@@ -183,6 +184,21 @@ class Edit:
         else:
             for node in nodes:
                 self._set(node)
+
+    @functools.cached_property
+    def touches(self):
+        """The part of the domain the edit may change, or None.
+
+        The first one or two steps of the XPath, when they are child
+        steps by name (with predicates, which only read): ``(tag,)`` or
+        ``(tag, child tag)``. The edit changes nothing outside the
+        elements those steps reach, but may create them, and emptying or
+        deleting may remove them. None when the XPath does not start so
+        (``.//x``, ``./*/x``, ``./@x``): it may change anything.
+
+        :returns: a tuple of one or two Clark names, or None
+        """
+        return _touched(_syntax_tree(self.element_xpath))
 
     def _set(self, node):
         if self.action == CREATE:
@@ -549,6 +565,40 @@ def _step(token):
                  # NOTE(xmlhooks): compiled here, once, like the edit.
                  compiled=etree.XPath('./' + text, namespaces=NAMESPACES,
                                       regexp=False, smart_strings=False))
+
+
+def _child_name(token):
+    """The Clark name a child step tests, or None."""
+    if token.symbol == '[':
+        token = token[0]
+    name = _name_test(token)
+    if name is None:
+        return None
+    prefix, local = name
+    if prefix is None:
+        return local
+    return '{%s}%s' % (NAMESPACES[prefix], local)
+
+
+def _touched(tree):
+    """The names of the first (at most two) child steps from ``.``.
+
+    :param tree: the root token of an XPath's syntax tree
+    :returns: a tuple of one or two names, or None
+    """
+    chain = []
+    while tree.symbol in ('/', '//') and len(tree) == 2:
+        chain.append(tree)
+        tree = tree[0]
+    if tree.symbol != '.':
+        return None
+    names = []
+    for token in reversed(chain[-2:]):
+        name = _child_name(token[1]) if token.symbol == '/' else None
+        if name is None:
+            break
+        names.append(name)
+    return tuple(names) or None
 
 
 def _creatable_steps(tree):

@@ -288,6 +288,29 @@ class Customizer(metaclass=abc.ABCMeta):
         :raises: nova_xmlhooks.exception.RuleError naming the rule
         """
 
+    def touches(self, rules):
+        """The parts of the domain document that ``rules`` may change.
+
+        The checks compare and validate only these parts of Nova's
+        document and of the result (see :mod:`nova_xmlhooks.checks`), so
+        the declaration must hold for every document: applying the rules
+        changes, adds or removes nothing outside them. A rule that adds or
+        removes a child of ``<domain>`` is still attributed: the checks
+        then read the whole documents.
+
+        The default, None, says nothing, and the checks read the whole
+        documents, as they do for every customiser that does not
+        override this.
+
+        :param rules: this family's :class:`Rule` objects, as
+            :meth:`apply` gets them
+        :returns: None, or an iterable of the tags of children of
+            ``<domain>`` (anything in them may change) and of ``(tag,
+            child tag)`` pairs (only children of that tag of that child
+            may change, and the child itself may be created)
+        """
+        return None
+
     def validators(self):
         """The key declarations, built once.
 

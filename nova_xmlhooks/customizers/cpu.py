@@ -83,6 +83,9 @@ class CpuCustomizer(base.Customizer):
             elements.named_child(cpu, 'feature', rule.payload.feature).set(
                 'policy', rule.payload.policy)
 
+    def touches(self, rules):
+        return [('cpu', 'feature')]
+
 
 @dataclasses.dataclass(frozen=True)
 class FeaturePolicy:

@@ -112,6 +112,9 @@ class HypervCustomizer(base.Customizer):
         for rule in rules:
             rule.payload.apply(hyperv, rule.key)
 
+    def touches(self, rules):
+        return [('features', 'hyperv')]
+
 
 @dataclasses.dataclass(frozen=True)
 class Mode:

@@ -85,6 +85,9 @@ class KvmCustomizer(base.Customizer):
         for rule in rules:
             rule.payload.apply(kvm)
 
+    def touches(self, rules):
+        return [('features', 'kvm')]
+
 
 @dataclasses.dataclass(frozen=True)
 class Switch:

@@ -157,6 +157,11 @@ class QemuCustomizer(base.Customizer):
             return [rule.key for rule in arg_rules]
         return ()
 
+    def touches(self, rules):
+        # NOTE(xmlhooks): the record of a previous application is read,
+        # not written.
+        return [_COMMANDLINE]
+
 
 def _previous(root):
     """The arguments and variable names a previous application added."""

@@ -185,6 +185,11 @@ class SmbiosCustomizer(base.Customizer):
             _set_oem_strings(sysinfo, oem, context)
         _use_sysinfo(root)
 
+    def touches(self, rules):
+        # NOTE(xmlhooks): any <sysinfo>: the one of type smbios is found
+        # among them, or added next to them.
+        return ['sysinfo', ('os', 'smbios')]
+
 
 @dataclasses.dataclass(frozen=True)
 class Entry:

@@ -92,6 +92,9 @@ class TimerCustomizer(base.Customizer):
         for rule in rules:
             rule.payload.apply(clock)
 
+    def touches(self, rules):
+        return [('clock', 'timer')]
+
 
 @dataclasses.dataclass(frozen=True)
 class Timer:

@@ -66,3 +66,12 @@ class XmlCustomizer(base.Customizer):
                 rule.payload.apply(root)
             except xpath_edit.EditError as e:
                 raise exception.RuleError(rule.key, str(e))
+
+    def touches(self, rules):
+        touched = []
+        for rule in rules:
+            part = rule.payload.touches
+            if part is None:
+                return None
+            touched.append(part)
+        return touched

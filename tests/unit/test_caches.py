@@ -250,4 +250,79 @@ class QemuDeclarationTest(base.TestCase):
         root = etree.fromstring('<domain><devices/></domain>')
         etree.SubElement(root[0], '{%s}commandline' % xpath_edit.QEMU_NS)
         self.assertTrue(guard._declares_qemu(root))
-        self.assertEqual(1, len(guard._qemu_items(root)))
+        self.assertEqual(1, len(guard._qemu_items((), (root,))))
+
+    def test_declared_above_a_subtree(self):
+        ns = xpath_edit.QEMU_NS
+        root = etree.fromstring('<domain xmlns:q="%s"><devices><q:a/>'
+                                '</devices><q:b/></domain>' % ns)
+        self.assertTrue(guard._declares_qemu(root[0]))
+        self.assertEqual(['domain/devices/{%s}a' % ns],
+                         [path for path, _value in
+                          guard._qemu_items((), (root[0],))])
+        self.assertEqual([], guard._qemu_items((root[0],), ()))
+        self.assertEqual(2, len(guard._qemu_items((), (root,))))
+
+
+class ResolveCacheTest(base.TestCase):
+
+    def test_same_rules_for_the_same_specs(self):
+        engine_ = self.engine()
+        specs = {'xmlhooks:kvm:hidden': 'on', 'hw:cpu_policy': 'dedicated'}
+        first = engine_.resolve(specs)
+        self.assertIs(first, engine_.resolve(dict(specs)))
+        self.assertIs(first, engine_.resolve({'xmlhooks:kvm:hidden': 'on'}))
+        self.assertIsNot(first, engine_.resolve({'xmlhooks:kvm:hidden':
+                                                 'off'}))
+        self.assertEqual(first, engine.Engine.from_conf(self.conf).resolve(
+            specs))
+
+    def test_errors_are_raised_each_time(self):
+        engine_ = self.engine()
+        for _ in range(2):
+            self.assertRaises(exception.UnknownProfile, engine_.resolve,
+                              {'xmlhooks:profile': 'missing'})
+
+    def test_image_profiles_are_part_of_the_key(self):
+        self.write_profile('p.yaml', 'p:\n  image_selectable: true\n  specs:'
+                           '\n    xmlhooks:kvm:hidden: "on"\n')
+        engine_ = self.engine()
+        self.assertEqual(0, len(engine_.resolve({})))
+        self.assertEqual(1, len(engine_.resolve({}, ['p'])))
+        self.assertRaises(exception.InvalidSpec, engine_.resolve,
+                          {'xmlhooks:image_profiles': 'forbidden'}, ['p'])
+
+    def test_the_plan_is_made_once(self):
+        engine_ = self.engine()
+        ruleset = engine_.resolve({'xmlhooks:kvm:hidden': 'on'})
+        self.assertIs(ruleset.plan, engine_._plan(ruleset))
+        other = self.engine()
+        self.assertIsNot(ruleset.plan, other._plan(ruleset))
+        self.assertEqual(ruleset.plan.region, other._plan(ruleset).region)
+        self.assertEqual(ruleset, engine.RuleSet.build(ruleset.rules,
+                                                       ruleset.profiles))
+
+
+class ContextCacheTest(base.TestCase):
+
+    def test_hostname_derived_once_per_name(self):
+        calls = []
+        real = metadata.nova_utils.sanitize_hostname
+
+        def counting(name):
+            calls.append(name)
+            return real(name)
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_xmlhooks.metadata.nova_utils.sanitize_hostname', counting))
+        metadata._hostname.cache_clear()
+        root = engine.parse_domain(base.nova_xml())
+        first = metadata.domain_context(root)
+        self.assertEqual(first, metadata.domain_context(root))
+        self.assertEqual(1, len(calls))
+        self.assertEqual(real(calls[0]), first.hostname)
+
+    def test_record_key_made_once(self):
+        ruleset = _ruleset([('xmlhooks:xml:a', './title=a')])
+        self.assertIs(ruleset.record_key, ruleset.record_key)
+        self.assertEqual((('xmlhooks:xml:a', 'xml', 'flavor', './title=a'),),
+                         ruleset.record_key)

@@ -17,6 +17,7 @@ NOTE(xmlhooks): the signatures below are those of nova 29 (2024.1), 31
 runs against each series' real nova (tox -e functional-<series>).
 """
 
+import inspect
 from unittest import mock
 
 import fixtures
@@ -162,3 +163,63 @@ class SeriesWarningTest(base.TestCase):
 
     def test_installed_nova_is_tested(self):
         self.assertIn(compat.nova_major(), compat.TESTED_SERIES)
+
+
+def _inspect_bind(function, args, kwargs):
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except TypeError:
+        return TypeError
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _fast_bind(function, args, kwargs):
+    try:
+        return compat._bind(function, args, kwargs)
+    except TypeError:
+        return TypeError
+
+
+class BindTest(base.TestCase):
+    """compat binds arguments as inspect does, without its cost."""
+
+    CALLS = [
+        ((1, 2, 3, 4), {}), ((1, 2, 3), {}), ((1, 2, 3, 4, 5, 6), {}),
+        ((1, 2, 3, 4, 5, 6, 7), {}), ((1, 2), {}),
+        ((1, 2, 3), {'block_device_info': 5}),
+        ((1, 2, 3, 4), {'share_info': 4}), ((1,), {'context': 2}),
+        ((1, 2, 3), {'nosuch': 1}),
+        ((), {'self': 1, 'context': 2, 'instance': 3, 'network_info': 4,
+              'share_info': 5}),
+    ]
+
+    def test_same_as_inspect(self):
+        functions = [Nova29._hard_reboot, Nova31._hard_reboot,
+                     Nova29._get_guest_xml, Nova33._get_guest_xml,
+                     libvirt_driver.LibvirtDriver._hard_reboot,
+                     libvirt_driver.LibvirtDriver._get_guest_xml]
+        for function in functions:
+            self.assertTrue(compat._parameters(function).plain, function)
+            for args, kwargs in self.CALLS:
+                self.assertEqual(_inspect_bind(function, args, kwargs),
+                                 _fast_bind(function, args, kwargs),
+                                 (function, args, kwargs))
+
+    def test_other_signatures_are_bound_by_inspect(self):
+        def keywords(self, context, *, instance=None, **kwargs):
+            pass
+        self.assertFalse(compat._parameters(keywords).plain)
+        for args, kwargs in self.CALLS + [((1, 2), {'extra': 3})]:
+            self.assertEqual(_inspect_bind(keywords, args, kwargs),
+                             _fast_bind(keywords, args, kwargs))
+
+    def test_guest_xml_call_on_each_series(self):
+        for nova in (Nova29, Nova31, Nova33):
+            call = compat.guest_xml_call(nova._get_guest_xml, (),
+                                         {'mdevs': [1]})
+            self.assertEqual([1], call['mdevs'])
+            self.assertIsNone(call['rescue'])
+            self.assertNotIn('image_meta', call)
+        self.assertRaises(TypeError, compat.guest_xml_call,
+                          Nova29._get_guest_xml, (), {'share_info': 1})

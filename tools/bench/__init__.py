@@ -21,15 +21,21 @@ machine:
 1. Nova's own ``LibvirtDriver._get_guest_xml``, called again and again
    with the arguments Nova used to boot a server, and the time the engine
    adds on top for 0, 5, 25 and 100 rules (typed families and ``xml``
-   edits, from a profile and from the flavor), with each component's
-   share (parsing, customisers, checks, metadata, serialisation);
+   edits, from a profile and from the flavor), as the driver runs it: on
+   the tree Nova builds, for one guest of the flavor after another, with
+   each component's share (customisers, checks, metadata, serialisation);
 2. the floor: one lxml parse and one serialisation of the same document;
-3. the alternative: the same edits done by a hook in a process of its own
+3. the cost against the size of the document, 10 to 500 disks;
+4. the hard reboot: what its preflight adds, against one Nova
+   generation, through Nova's API and compute manager;
+5. the alternative: the same edits done by a hook in a process of its own
    per definition (``tools/bench_hook.py``), as libvirt hook scripts and
    VDSM hooks work;
-4. start-up with 10, 100 and 1,000 profiles, and the cost of a 5-rule
+6. start-up with 10, 100 and 1,000 profiles, and the cost of a 5-rule
    instance with 10 and with 1,000 profiles loaded;
-5. applications per second with 1, 4 and 16 threads, each result
+7. nova-api validating a flavor that names a profile, with 1,000
+   profiles on disk;
+8. applications per second with 1, 4 and 16 threads, each result
    compared with the serial one.
 
 It writes ``bench-results/bench.json``, ``bench.md``, ``bench.rst`` and
@@ -45,7 +51,8 @@ The modules:
     What a measurement is: :class:`~tools.bench.registry.Measurement`,
     its :class:`~tools.bench.registry.Target` s and
     :class:`~tools.bench.registry.Table` s.
-``cost``, ``hook``, ``startup``, ``threads``
+``cost``, ``documents``, ``reboots``, ``separate``, ``startup``,
+``api``, ``threads``
     The measurements, each with its targets and tables.
 ``context``
     What a measurement runs with: Nova's XML, the engine factory, the

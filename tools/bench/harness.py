@@ -18,9 +18,11 @@ when a case is made.
 """
 
 import contextlib
+import functools
 import logging
 import os
 import sys
+import time
 import unittest
 
 import fixtures
@@ -29,6 +31,7 @@ from oslo_config import cfg
 from nova_xmlhooks import exception
 from nova_xmlhooks import loader
 from tools.bench import context
+from tools.bench import reboots
 from tools.bench import suite
 
 CONF = cfg.CONF
@@ -88,6 +91,129 @@ def _info_logging():
         root.setLevel(level)
 
 
+class _Attribute:
+    """Set an attribute for the length of a ``with`` block."""
+
+    def __init__(self, owner, attr, value):
+        self.owner, self.attr, self.value = owner, attr, value
+        self._own = None
+
+    def __enter__(self):
+        self._own = vars(self.owner).get(self.attr, _MISSING)
+        setattr(self.owner, self.attr, self.value)
+        return self
+
+    def __exit__(self, *exc):
+        if self._own is _MISSING:
+            delattr(self.owner, self.attr)
+        else:
+            setattr(self.owner, self.attr, self._own)
+
+
+_MISSING = object()
+
+
+class _Timers:
+    """Time named functions, per hard reboot (see tools.bench.reboots)."""
+
+    def __init__(self):
+        self.current = None
+
+    def wrap(self, name, func):
+        clock = time.perf_counter_ns
+
+        # NOTE(xmlhooks): compat reads nova's signatures; the wrapper has
+        # the function's own.
+        @functools.wraps(func)
+        def timed(*args, **kwargs):
+            start = clock()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                if self.current is not None:
+                    self.current[name] += clock() - start
+        return timed
+
+    def start(self):
+        self.current = dict.fromkeys(reboots.PARTS, 0)
+        self.current['generations'] = 0
+        self.current['read calls'] = 0
+        return self.current
+
+    def count(self, name, func):
+        """Count the calls of ``func``, and time them as ``name``."""
+        timed = self.wrap(name, func)
+
+        @functools.wraps(func)
+        def counted(*args, **kwargs):
+            if self.current is not None:
+                self.current['read calls'] += 1
+            return timed(*args, **kwargs)
+        return counted
+
+
+def _time_reboots(stack, timers, drv, engine):
+    """Time the parts of a hard reboot (see tools.bench.reboots).
+
+    :param stack: a ``contextlib.ExitStack`` that undoes it all
+    :param timers: a :class:`_Timers`
+    :param drv: the compute's driver
+    :param engine: its engine
+    """
+    from nova.virt.libvirt import driver as nova_driver
+
+    from nova_xmlhooks import compat
+    from nova_xmlhooks import engine as engine_mod
+
+    nova = nova_driver.LibvirtDriver
+    config = nova._get_guest_config
+
+    def counted(*args, **kwargs):
+        if timers.current is not None:
+            timers.current['generations'] += 1
+        return config(*args, **kwargs)
+    for owner, attr, name in (
+            (drv, '_xmlhooks_plan_reboot', 'plan'),
+            (drv, '_xmlhooks_planned_xml', 'serve'),
+            (engine, 'customize', 'engine'),
+            (compat, 'hard_reboot_args', 'arguments'),
+            (engine_mod, 'parse_domain', 'parse'),
+            (nova, '_get_guest_xml', 'nova generation')):
+        stack.enter_context(_Attribute(
+            owner, attr, timers.wrap(name, getattr(owner, attr))))
+    stack.enter_context(_Attribute(nova, '_get_guest_config', counted))
+    # NOTE(xmlhooks): nova's reads that the plan makes for the reboot
+    # (see tools.bench.reboots).
+    for attr in ('_get_all_assigned_mediated_devices',
+                 '_get_existing_guest_config'):
+        if hasattr(nova, attr):
+            stack.enter_context(_Attribute(nova, attr, timers.count(
+                'reads', getattr(nova, attr))))
+
+
+def _hard_reboots(case, drv, engine, specs, count):
+    """Hard reboot a server of a flavor with ``specs``, ``count`` times.
+
+    :returns: a list of what each reboot timed
+    """
+    # NOTE(xmlhooks): the bench's profiles are not those the compute
+    # started with; its engine gets them.
+    started_with = drv.xmlhooks
+    drv.xmlhooks = engine
+    timings = []
+    try:
+        server = case.boot(specs)
+        with contextlib.ExitStack() as stack:
+            _time_reboots(stack, case.timers, drv, engine)
+            for _ in range(count):
+                timings.append(case.timers.start())
+                case._reboot_server(server, hard=True)
+                case.timers.current = None
+    finally:
+        drv.xmlhooks = started_with
+    return timings
+
+
 def _make_case(mode, customizers, box):
     from nova.virt.libvirt import driver as nova_driver
 
@@ -113,6 +239,11 @@ def _make_case(mode, customizers, box):
                 'nova.virt.libvirt.driver.LibvirtDriver._get_guest_xml',
                 capture))
             self.nova_get_guest_xml = original
+            self.timers = _Timers()
+
+        def hard_reboots(self, drv, engine, specs, count):
+            """Hard reboot a server of a flavor with ``specs``."""
+            return _hard_reboots(self, drv, engine, specs, count)
 
         def test_bench(self):
             self.start_compute(hostname='compute1')
@@ -122,7 +253,8 @@ def _make_case(mode, customizers, box):
                 self, mode, self.useFixture(fixtures.TempDir()).path,
                 instance=args[1], nova_xml=xml,
                 nova_call=lambda: self.nova_get_guest_xml(drv, *args,
-                                                          **kwargs))
+                                                          **kwargs),
+                hard_reboots=functools.partial(self.hard_reboots, drv))
             with _info_logging():
                 box['results'] = suite.run(ctx)
             box['workload'] = ctx.workload

@@ -68,12 +68,14 @@ def run(ctx):
     with ctx.options(**NO_CHECKS):
         bare = ctx.customize(ctx.engine(ctx.workload.rules_dir), SPECS)
         same = hooked == ours == workloads.strip_record(bare())
-        bare_summary = stats.summary(stats.sample(bare, ctx.reps['engine']))
+        bare_summary = stats.summary(stats.sample_each(
+            ctx.customize_tree(ctx.engine(ctx.workload.rules_dir), SPECS),
+            ctx.reps['engine']))
     return {'separate_process': {
         'hook': stats.summary(stats.sample(hook, ctx.reps['hook'],
                                            warmup=2)),
-        'engine_same_edits': stats.summary(stats.sample(
-            func, ctx.reps['engine'])),
+        'engine_same_edits': stats.summary(stats.sample_each(
+            ctx.customize_tree(engine, SPECS), ctx.reps['engine'])),
         'engine_same_edits_no_checks': bare_summary,
         'edits': len(edits),
         'same_result': same,

@@ -16,7 +16,10 @@ To add a measurement, write a module that defines a
 :class:`tools.bench.registry.Measurement` and list it in :data:`SUITE`.
 """
 
+from tools.bench import api
 from tools.bench import cost
+from tools.bench import documents
+from tools.bench import reboots
 from tools.bench import report
 from tools.bench import separate
 from tools.bench import startup
@@ -27,8 +30,11 @@ from tools.bench import workloads
 #: the measurements, in the order they run and are reported
 SUITE = (
     cost.MEASUREMENT,
+    documents.MEASUREMENT,
+    reboots.MEASUREMENT,
     separate.MEASUREMENT,
     startup.MEASUREMENT,
+    api.MEASUREMENT,
     threads.MEASUREMENT,
 )
 

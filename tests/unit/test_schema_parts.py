@@ -1,0 +1,225 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The parts of libvirt's schema, and validating the parts that changed."""
+
+import os
+import threading
+
+import fixtures
+from lxml import etree
+
+from nova_xmlhooks import checks
+from nova_xmlhooks import engine
+from nova_xmlhooks import exception
+from nova_xmlhooks import schema
+from nova_xmlhooks import schema_parts
+from tests.unit import base
+from tests.unit import odd_shapes
+from tests.unit import test_schema
+
+QEMU = '{http://libvirt.org/schemas/domain/qemu/1.0}'
+
+
+class HostSchemaPartsTest(base.TestCase):
+    """What the host's own domain.rng is made of."""
+
+    def setUp(self):
+        super().setUp()
+        self.path = self.conf.xmlhooks.schema_path
+        if not os.path.exists(self.path):
+            self.skipTest('libvirt schema %s is not installed' % self.path)
+        self.parts = schema_parts.SchemaParts(self.path)
+
+    def _owner(self, level, tag):
+        owners = [b for b in level.branches if b.names and tag in b.names]
+        self.assertEqual(1, len(owners), tag)
+        return owners[0]
+
+    def test_domain(self):
+        domain = self.parts.domain
+        self.assertEqual('domain', self.parts.root_name)
+        self.assertEqual({'name', 'uuid', 'genid'},
+                         self._owner(domain, 'genid').names)
+        for grouped in ('name', 'os', 'memory', 'on_crash'):
+            self.assertTrue(self._owner(domain, grouped).ordered, grouped)
+        for alone in ('features', 'clock', 'devices', 'metadata',
+                      QEMU + 'commandline'):
+            branch = self._owner(domain, alone)
+            self.assertEqual({alone}, branch.names)
+            self.assertFalse(branch.ordered, alone)
+        self.assertTrue(self._owner(domain, 'sysinfo').per_element)
+        names = [n for b in domain.branches for n in b.names or ()]
+        self.assertEqual(len(names), len(set(names)))
+
+    def test_children(self):
+        devices = self.parts.child_level('devices')
+        disk = self._owner(devices, 'disk')
+        self.assertTrue(disk.per_element)
+        self.assertIn('interface', disk.names)
+        self.assertFalse(self._owner(devices, 'memballoon').per_element)
+        self.assertFalse(devices.ordered)
+        meta = self.parts.child_level('metadata')
+        self.assertEqual(1, len(meta.branches))
+        self.assertTrue(meta.branches[0].anything)
+        self.assertIsNone(meta.branches[0].names)
+        self.assertTrue(self._owner(self.parts.child_level('clock'),
+                                    'timer').per_element)
+        # <os> is written three ways (xen, hvm, exe): not one element.
+        self.assertIsNone(self.parts.child_level('os'))
+
+    def test_region_grammar_takes_parts(self):
+        grammar = etree.RelaxNG(self.parts.region_grammar())
+        self.assertTrue(grammar.validate(etree.fromstring(
+            '<domain><features><acpi/></features></domain>')))
+        self.assertTrue(grammar.validate(etree.fromstring('<domain/>')))
+        self.assertFalse(grammar.validate(etree.fromstring(
+            '<domain><features><bogus/></features></domain>')))
+        self.assertTrue(grammar.validate(engine.parse_domain(
+            base.nova_xml())))
+
+
+class UnsupportedSchemaTest(base.TestCase):
+
+    def _check(self, path):
+        self.flags(validate_schema=True, schema_path=path)
+        return [c for c in checks.load_checks(self.conf)
+                if isinstance(c, schema.SchemaCheck)][0]
+
+    def test_external_ref_validates_whole_documents(self):
+        self.write_profile('part.rng', test_schema.TINY_PART)
+        path = self.write_profile('tiny.rng', test_schema.TINY_RNG)
+        self.assertRaises(schema_parts.Unsupported,
+                          schema_parts.SchemaParts, path)
+        check = self._check(path)
+        self.assertIsNone(check._regions())
+        self.assertFalse(check._region_valid(None))
+
+    def test_element_root_validates_whole_documents(self):
+        path = self.write_profile('e.rng', test_schema.NO_RECORD_RNG)
+        self.assertRaises(schema_parts.Unsupported,
+                          schema_parts.SchemaParts, path)
+
+
+class RegionValidatorTest(base.TestCase):
+    """Parts found valid are remembered; nothing invalid is."""
+
+    def setUp(self):
+        super().setUp()
+        if not os.path.exists(self.conf.xmlhooks.schema_path):
+            self.skipTest('libvirt schema is not installed')
+        self.flags(validate_schema=True)
+        self.engine_ = self.engine()
+        self.check = [c for c in self.engine_.checks
+                      if isinstance(c, schema.SchemaCheck)][0]
+        self.validated = []
+        regions = self.check._regions()
+        validate = regions._validate
+
+        def counting(root, top, inner):
+            self.validated.append((sorted(top), {k: sorted(v) for k, v
+                                                 in inner.items()}))
+            return validate(root, top, inner)
+        # NOTE(xmlhooks): this test's own engine holds this validator.
+        regions._validate = counting
+
+    def test_a_part_valid_once_is_not_validated_again(self):
+        specs = {'xmlhooks:xml:a': './devices/graphics/@keymap=fr',
+                 'xmlhooks:hyperv:relaxed': 'on'}
+        xml = base.nova_xml('nova-windows')
+        first = self.engine_.customize(xml, specs)
+        self.assertEqual([(['devices', 'features'],
+                           {'devices': ['graphics'],
+                            'features': ['hyperv']})], self.validated)
+        self.assertEqual(first, self.engine_.customize(xml, specs))
+        self.assertEqual(1, len(self.validated))
+        # Another guest's graphics: validated, the features were.
+        other = xml.replace('127.0.0.1', '127.0.0.2')
+        self.engine_.customize(other, specs)
+        self.assertEqual((['devices'], {'devices': ['graphics']}),
+                         self.validated[-1])
+
+    def test_invalid_parts_are_never_remembered(self):
+        specs = {'xmlhooks:xml:a': './devices/graphics/@keymap=fr',
+                 'xmlhooks:xml:b': './devices/video/model/@bogus=1'}
+        xml = base.nova_xml('nova-windows')
+        for _ in range(2):
+            self.assertRaises(exception.SchemaError, self.engine_.customize,
+                              xml, specs)
+        self.assertEqual(2, len(self.validated))
+
+    def test_grouped_parts_are_validated_each_time(self):
+        # NOTE(xmlhooks): name and uuid are one part, which libxml2 judges
+        # by what sits between them.
+        specs = {'xmlhooks:xml:a': './name=other'}
+        for _ in range(2):
+            self.engine_.customize(base.nova_xml(), specs)
+        self.assertEqual([(['name', 'uuid'], {})] * 2, self.validated)
+
+    def test_parts_moved_among_grouped_ones_validate_whole(self):
+        # NOTE(xmlhooks): the record's new <metadata> goes between <genid>
+        # and <memory>, inside the span of grouped parts.
+        out = self.engine_.customize(
+            odd_shapes.ODD_SHAPES['genid-without-metadata'],
+            {'xmlhooks:xml:a': './name=other'})
+        self.assertEqual([], self.validated)
+        self.assertIn('<name>other</name>', out)
+
+    def test_the_document_is_put_back(self):
+        root = engine.parse_domain(base.nova_xml('nova-windows'))
+        before = etree.tostring(root)
+        snapshot = checks.Snapshot.take(root, checks.Region.of(
+            [('devices', 'graphics')]))
+        root.find('devices/graphics').set('keymap', 'fr')
+        after = etree.tostring(root)
+        change = snapshot.change(root, after.decode(), lambda: None)
+        self.assertIsNotNone(change.region)
+        self.assertTrue(self.check._regions().valid(change))
+        self.assertEqual(after, etree.tostring(root))
+        self.assertNotEqual(before, after)
+
+
+class _Racing(dict):
+    """A cache another thread writes to while this one searches it."""
+
+    def __iter__(self):
+        found = super().__iter__()
+        self.other = threading.Thread(target=schema._remember,
+                                      args=(self, 'other', 3, 100))
+        self.other.start()
+        # NOTE(xmlhooks): without the lock, the other thread inserts now.
+        self.other.join(timeout=0.2)
+        return found
+
+
+class RememberTest(base.TestCase):
+
+    def test_threads_do_not_break_the_search_for_the_oldest(self):
+        cache = _Racing(first=1)
+        schema._remember(cache, 'second', 2, 1)
+        cache.other.join()
+        self.assertEqual({'second': 2, 'other': 3}, dict(cache))
+
+
+class ManyPartsTest(RegionValidatorTest):
+
+    def test_many_elements_validate_the_document(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_xmlhooks.schema.MAX_PART_ELEMENTS', 1))
+        specs = {'xmlhooks:xml:a': './devices/disk/driver/@cache=none'}
+        out = self.engine_.customize(base.nova_xml('nova-two-disks'), specs)
+        self.assertEqual([], self.validated)
+        self.assertEqual(2, out.count('cache="none"'))
+        self.assertRaises(exception.SchemaError, self.engine_.customize,
+                          base.nova_xml('nova-two-disks'),
+                          dict(specs, **{'xmlhooks:xml:b':
+                                         './devices/disk/driver/@io=bogus'}))
