@@ -307,13 +307,13 @@ class ContextCacheTest(base.TestCase):
 
     def test_hostname_derived_once_per_name(self):
         calls = []
-        real = metadata.nova_utils.sanitize_hostname
+        real = metadata.hostname_mod.sanitize_hostname
 
         def counting(name):
             calls.append(name)
             return real(name)
         self.useFixture(fixtures.MonkeyPatch(
-            'nova_xmlhooks.metadata.nova_utils.sanitize_hostname', counting))
+            'nova_xmlhooks.metadata.hostname_mod.sanitize_hostname', counting))
         metadata._hostname.cache_clear()
         root = engine.parse_domain(base.nova_xml())
         first = metadata.domain_context(root)
