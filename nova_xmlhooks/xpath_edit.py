@@ -198,7 +198,7 @@ class Edit:
 
         :returns: a tuple of one or two Clark names, or None
         """
-        return _touched(_syntax_tree(self.element_xpath))
+        return _compile(self.element_xpath).touches
 
     def _set(self, node):
         if self.action == CREATE:
@@ -670,6 +670,34 @@ def parse(text):
         raise EditError("XPath '%s' must be relative to <domain> and start "
                         "with './'" % xpath)
     element_xpath, attribute = _split_attribute(action, xpath)
+    path = _compile(element_xpath)
+    return Edit(action=action, xpath=xpath, value=value or None,
+                element_xpath=element_xpath, attribute=attribute,
+                steps=path.steps, _compiled=path.compiled)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Path:
+    """What an edit's XPath compiles to; nothing in it changes."""
+
+    compiled: etree.XPath
+    steps: tuple | None
+    touches: tuple | None
+
+
+# NOTE(xmlhooks): a library of profiles repeats the same few XPaths with
+# different values, and checking an XPath's syntax tree costs about ten
+# times compiling it; both depend on the text only, so each distinct
+# XPath is compiled and checked once per process. lxml's XPath objects
+# hold a lock while evaluating, so sharing them between threads is safe.
+@functools.lru_cache(maxsize=4096)
+def _compile(element_xpath):
+    """Compile and check the XPath of an edit, without its ``/@attr``.
+
+    :param element_xpath: the XPath
+    :returns: a :class:`_Path`
+    :raises: EditError naming what is wrong
+    """
     try:
         # NOTE(xmlhooks): EXSLT regular expressions are off: they are the
         # one part of lxml's XPath that can cost more than linear time.
@@ -682,6 +710,5 @@ def parse(text):
     # when evaluating (unknown prefixes, functions, variables) and what
     # could cost more than the rules allow.
     tree = _check(element_xpath)
-    return Edit(action=action, xpath=xpath, value=value or None,
-                element_xpath=element_xpath, attribute=attribute,
-                steps=_creatable_steps(tree), _compiled=compiled)
+    return _Path(compiled=compiled, steps=_creatable_steps(tree),
+                 touches=_touched(tree))

@@ -17,6 +17,7 @@ import time
 from unittest import mock
 
 import elementpath
+import fixtures
 from lxml import etree
 from oslotest import base as oslo_base
 
@@ -499,3 +500,22 @@ class StandaloneTest(oslo_base.BaseTestCase):
         done = subprocess.run([sys.executable, '-c', code], cwd=top,
                               capture_output=True, text=True, check=True)
         self.assertEqual('[]', done.stdout.strip())
+
+
+class CompileOnceTest(base.TestCase):
+
+    def test_same_xpath_compiled_and_checked_once(self):
+        self.useFixture(fixtures.MockPatch(
+            'nova_xmlhooks.xpath_edit._check',
+            side_effect=xpath_edit._check))
+        xpath_edit._compile.cache_clear()
+        first = xpath_edit.parse("./sysinfo/chassis/entry[@name='asset']=a")
+        second = xpath_edit.parse("./sysinfo/chassis/entry[@name='asset']=b")
+        self.assertIs(first._compiled, second._compiled)
+        self.assertEqual(('a', 'b'), (first.value, second.value))
+        self.assertEqual(1, xpath_edit._check.call_count)
+
+    def test_refused_xpath_is_refused_every_time(self):
+        for _ in range(2):
+            self.assertRaises(xpath_edit.EditError, xpath_edit.parse,
+                              './/a/preceding::b=1')
