@@ -49,30 +49,15 @@ def sample(func, reps, warmup=None):
     garbage another one left. The engine allocates no cycles, so the
     collector would only add noise.
     """
-    for _ in range(warmup if warmup is not None else max(3, reps // 20)):
-        func()
-    gc.collect()
-    enabled = gc.isenabled()
-    gc.disable()
-    clock = time.perf_counter_ns
-    times = []
-    try:
-        for _ in range(reps):
-            start = clock()
-            func()
-            times.append(clock() - start)
-    finally:
-        if enabled:
-            gc.enable()
-    return times
+    return sample_each(lambda: func, reps, warmup)
 
 
 def sample_each(make, reps, warmup=None):
     """Time ``make()()`` ``reps`` times, in nanoseconds, without ``make``.
 
-    Like :func:`sample`, for calls that need something prepared each time
-    (a fresh document to change): ``make()`` prepares and returns the
-    call, and only the call is timed.
+    For calls that need something prepared each time (a fresh document to
+    change): ``make()`` prepares and returns the call, and only the call
+    is timed, the way :func:`sample` times its calls.
     """
     for _ in range(warmup if warmup is not None else max(3, reps // 20)):
         make()()
