@@ -498,20 +498,24 @@ class SensitiveCategoryTest(GuardTestCase):
         self.assertEqual(self.xml, engine_.customize(self.xml, self.specs))
 
 
-class _ForeignPrefixCustomizer(customizer_base.Customizer):
-    """Writes QEMU passthrough under a prefix of its own choosing."""
-
-    family = 'foreign'
+class _LastPartCustomizer(customizer_base.Customizer):
+    """A test customiser whose payload is the last part of its key."""
 
     def declarations(self):
         return [customizer_base.KeyValidator(
-            name='xmlhooks:foreign:{what}', description='test',
+            name='xmlhooks:%s:{what}' % self.family, description='test',
             value={'type': str, 'description': 'test'},
             parameters=[{'name': 'what', 'pattern': '[a-z]+',
                          'description': 'test'}])]
 
     def parse(self, key, value):
         return key.rsplit(':', 1)[1]
+
+
+class _ForeignPrefixCustomizer(_LastPartCustomizer):
+    """Writes QEMU passthrough under a prefix of its own choosing."""
+
+    family = 'foreign'
 
     def apply(self, root, rules, context):
         for rule in rules:
@@ -586,20 +590,10 @@ _RAW_EDITS = {
 }
 
 
-class _RawCustomizer(customizer_base.Customizer):
+class _RawCustomizer(_LastPartCustomizer):
     """Makes the edits above, as a third-party customiser could."""
 
     family = 'raw'
-
-    def declarations(self):
-        return [customizer_base.KeyValidator(
-            name='xmlhooks:raw:{edit}', description='test',
-            value={'type': str, 'description': 'test'},
-            parameters=[{'name': 'edit', 'pattern': '[a-z]+',
-                         'description': 'test'}])]
-
-    def parse(self, key, value):
-        return key.rsplit(':', 1)[1]
 
     def apply(self, root, rules, context):
         for rule in rules:
