@@ -104,42 +104,33 @@ class SchemaCheck:
         # validate in parallel; each costs a few MB, hence the bound.
         self._schema = schema
         self._path = path
-        self._free = queue.LifoQueue()
-        self._free.put(schema)
-        self._spare = max(0, max_validators - 1) if path else 0
-        self._spare_lock = threading.Lock()
+        self._validators = _Pool(self._compile_spare,
+                                 max_validators if path else 1, first=schema)
+        self._regions_lock = threading.Lock()
         self._max_validators = max_validators
         #: a :class:`RegionValidator`, False when there can be none, or
         #: None until it is first needed
         self._region_validators = None
 
-    def _validator(self):
+    def _compile_spare(self):
+        """Another validator of the schema file, or None if it fails."""
         try:
-            return self._free.get_nowait()
-        except queue.Empty:
-            pass
-        with self._spare_lock:
-            grow = self._spare > 0
-            if grow:
-                self._spare -= 1
-        if grow:
-            try:
-                return _compile(self._path)
-            except exception.XmlHooksError as e:
-                # NOTE(xmlhooks): the file was read at start-up; if it
-                # cannot be read now, the validators there are enough.
-                LOG.warning('Validating with fewer validators: %s',
-                            e.format_message())
-        return self._free.get()
+            return _compile(self._path)
+        except exception.XmlHooksError as e:
+            # NOTE(xmlhooks): the file was read at start-up; if it
+            # cannot be read now, the validators there are enough.
+            LOG.warning('Validating with fewer validators: %s',
+                        e.format_message())
+            return None
 
     def _errors(self, root):
-        validator = self._validator()
+        validator = self._validators.get()
         try:
             if validator.validate(root):
                 return None
             return list(validator.error_log)
         finally:
-            self._free.put(validator)
+            self._validators.put(validator)
 
     def __call__(self, nova_root, result_root, ruleset):
         """Validate a customised document.
@@ -178,7 +169,7 @@ class SchemaCheck:
         """The validator of regions, made on first use; None if none."""
         if self._path is None:
             return None
-        with self._spare_lock:
+        with self._regions_lock:
             if self._region_validators is None:
                 self._region_validators = _regions(self._path,
                                                    self._max_validators)
@@ -240,12 +231,23 @@ def _regions(path, max_validators):
 
 
 class _Pool:
-    """Validators of one grammar, each used by one thread at a time."""
+    """Validators of one grammar, each used by one thread at a time.
 
-    def __init__(self, make, size):
+    Up to ``size`` validators are made, each when every one made so far
+    is in use; after that a thread waits for a free one.
+    """
+
+    def __init__(self, make, size, first=None):
+        """Hold one validator and make the others when needed.
+
+        :param make: makes a validator; may return None if it cannot, and
+            the thread then waits for one in use
+        :param size: the most validators to hold
+        :param first: the first validator, if already made
+        """
         self._make = make
         self._free = queue.LifoQueue()
-        self._free.put(make())
+        self._free.put(first if first is not None else make())
         self._spare = max(0, size - 1)
         self._lock = threading.Lock()
 
@@ -258,7 +260,8 @@ class _Pool:
             grow = self._spare > 0
             if grow:
                 self._spare -= 1
-        return self._make() if grow else self._free.get()
+        made = self._make() if grow else None
+        return made if made is not None else self._free.get()
 
     def put(self, validator):
         self._free.put(validator)

@@ -214,14 +214,14 @@ class ValidatorPoolTest(base.TestCase):
         self.assertIsNone(serial[1])
         self.assertIn('bogus', serial[0])
         self.assertEqual(serial, self._run(check))
-        self.assertLessEqual(check._free.qsize(), 3)
-        self.assertGreaterEqual(check._spare, 0)
+        self.assertLessEqual(check._validators._free.qsize(), 3)
+        self.assertGreaterEqual(check._validators._spare, 0)
 
     def test_without_path_one_validator(self):
         check = schema.SchemaCheck(schema.compile_schema(self.path))
         serial = self._run(check, threads=1)
         self.assertEqual(serial, self._run(check))
-        self.assertEqual(1, check._free.qsize())
+        self.assertEqual(1, check._validators._free.qsize())
 
     def test_unreadable_schema_later_waits_for_a_validator(self):
         check = schema.SchemaCheck(schema.compile_schema(self.path),
@@ -229,7 +229,7 @@ class ValidatorPoolTest(base.TestCase):
         os.unlink(self.path)
         serial = self._run(check, threads=1)
         self.assertEqual(serial, self._run(check))
-        self.assertEqual(1, check._free.qsize())
+        self.assertEqual(1, check._validators._free.qsize())
 
 
 class QemuDeclarationTest(base.TestCase):
