@@ -204,6 +204,8 @@ WATCHED = {
     # the host's GPU, through QEMU's OpenGL and virglrenderer
     'devices/graphics/gl': (_HOST_RESOURCE,),
     'video/model/acceleration': (_HOST_RESOURCE,),
+    # host memory for TCG's translated code, outside placement
+    'features/tcg/tb-cache': (_HOST_RESOURCE,),
 }
 WATCHED.update((path, (_CHARDEV,)) for path in _CHARDEVS
                if path not in WATCHED)
@@ -270,6 +272,16 @@ _LIFECYCLE = frozenset(['domain/on_crash', 'domain/on_poweroff',
 #: the QEMU user's PulseAudio server...)
 HOST_AUDIO = frozenset(['alsa', 'oss', 'pulseaudio', 'jack', 'sdl',
                         'coreaudio', 'pipewire'])
+#: SMBIOS modes that hand the guest the host's own tables (its vendor,
+#: product, serial numbers...), which libvirt reads from the host
+HOST_SMBIOS = frozenset(['host'])
+#: sizes of host memory that QEMU allocates for a device, outside
+#: placement; Nova caps a video device's with hw_video:ram_max_mb
+_HOST_MEMORY = {'devices/video/model': ('ram', 'vram', 'vram64', 'vgamem')}
+#: what decides whether QEMU may write the firmware file it maps, which
+#: every guest shares: removing ``readonly`` lets it open the file
+#: read-write, as changing it does
+_LOADER = ('domain/os/loader', ('readonly', 'type'))
 _QEMU_PREFIX = '{%s}' % xpath_edit.QEMU_NS
 _QEMU_NODES = etree.XPath(
     # NOTE(xmlhooks): matched by namespace URI, so a prefix other than
@@ -279,6 +291,14 @@ _QEMU_NODES = etree.XPath(
 #: the same, on one element without its children
 _QEMU_NODE = etree.XPath(
     'self::*[namespace-uri()=$ns] | @*[namespace-uri()=$ns]', regexp=False)
+#: attributes named ``xmlns``. NOTE(xmlhooks): lxml keeps one that code
+#: sets as a plain attribute, and writes it out as a namespace
+#: declaration: libvirt would read the element and everything below it
+#: in that namespace (a ``<commandline>`` as ``<qemu:commandline>``, a
+#: disk's ``<driver>`` as nothing it knows), while the checks read them
+#: in none. A document parsed from text never has one.
+_FAKE_DECLARATIONS = etree.XPath('descendant-or-self::*/@xmlns',
+                                 regexp=False)
 #: how each category compares: "any" change, or only "added" items
 _MODES = {
     # NOTE(xmlhooks): removing QEMU passthrough can only narrow it.
@@ -472,13 +492,33 @@ def _lifecycle(node, items):
             items[HOST_RESOURCES].append((path, action))
 
 
-def _host_values(name, allowed_path, values, node, items):
+def _host_values(category, name, allowed_path, values, node, items):
     path = _path(node)
     if path == allowed_path:
         for value in _attribute_values(node, name):
             if value in values:
-                items[HOST_RESOURCES].append(('%s/@%s' % (path, name),
-                                              value))
+                items[category].append(('%s/@%s' % (path, name), value))
+
+
+def _host_memory(node, items):
+    path = _path(node)
+    for name in _HOST_MEMORY.get(path, ()):
+        for value in _attribute_values(node, name):
+            items[HOST_RESOURCES].append(('%s/@%s' % (path, name), value))
+
+
+def _loader(node, items):
+    """How QEMU maps the firmware file, as an item even when unwritten.
+
+    NOTE(xmlhooks): like a disk's format (see :func:`_format`), the item
+    is there whether or not the attributes are written, so that removing
+    one is a change.
+    """
+    path, names = _LOADER
+    if _path(node) == path:
+        for name in names:
+            items[HOST_PATHS].append(('%s/@%s' % (path, name),
+                                      _attribute_values(node, name)))
 
 
 def _build_collectors():
@@ -501,9 +541,16 @@ def _build_collectors():
         table[path.rsplit('/', 1)[-1]].append(_lifecycle)
     table['seclabel'].append(_label)
     table['watchdog'].append(functools.partial(
-        _host_values, 'action', 'domain/devices/watchdog', HOST_ACTIONS))
+        _host_values, HOST_RESOURCES, 'action', 'domain/devices/watchdog',
+        HOST_ACTIONS))
     table['audio'].append(functools.partial(
-        _host_values, 'type', 'domain/devices/audio', HOST_AUDIO))
+        _host_values, HOST_RESOURCES, 'type', 'domain/devices/audio',
+        HOST_AUDIO))
+    table['smbios'].append(functools.partial(
+        _host_values, DEVICES_PASSTHROUGH, 'mode', 'domain/os/smbios',
+        HOST_SMBIOS))
+    table['model'].append(_host_memory)
+    table['loader'].append(_loader)
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
 
 
@@ -589,6 +636,18 @@ def _violation(category, nova_items, items):
     return None
 
 
+def _changes_in(category, nova_root):
+    """Whether a document changes a category of Nova's, as a function.
+
+    :param category: the category
+    :param nova_root: Nova's whole document
+    :returns: ``changed(root)``, for :meth:`Guard._culprit`
+    """
+    nova_items = _collect(nova_root)
+    return lambda root: _violation(category, nova_items,
+                                   _collect(root)) is not None
+
+
 def _shown(path):
     return path.replace(_QEMU_PREFIX, 'qemu:')
 
@@ -621,6 +680,7 @@ class Guard:
         :raises: nova_xmlhooks.exception.GuardError naming the first rule
             that makes the change and its category
         """
+        self._refuse_declarations(result_root, lambda: nova_root, ruleset)
         items = _collect(result_root, self._qemu)
         # NOTE(xmlhooks): only added QEMU items count, so Nova's need not
         # be looked for when the result has none.
@@ -643,6 +703,8 @@ class Guard:
         if region is None:
             self(change.nova_root, change.result, ruleset)
             return
+        self._refuse_declarations(change.result, lambda: change.nova_root,
+                                  ruleset)
         # NOTE(xmlhooks): a document whose text does not name the QEMU
         # namespace has nothing in it; the text is at hand.
         items = _collect(change.result,
@@ -651,6 +713,24 @@ class Guard:
         nova_items = _collect(change.before, bool(items[QEMU_PASSTHROUGH]),
                               region)
         self._judge(nova_items, items, lambda: change.nova_root, ruleset)
+
+    def _refuse_declarations(self, root, nova_root, ruleset):
+        """Refuse a document that libvirt would read in other namespaces.
+
+        :param root: the customised ``<domain>``
+        :param nova_root: a callable returning Nova's document
+        :param ruleset: the rules that were applied
+        :raises: nova_xmlhooks.exception.RuleError naming the first rule
+            that writes an attribute named ``xmlns``
+        """
+        found = _FAKE_DECLARATIONS(root)
+        if found:
+            key = self._culprit(lambda r: bool(_FAKE_DECLARATIONS(r)),
+                                nova_root(), ruleset)
+            raise exception.RuleError(key, (
+                'it writes an attribute named xmlns on %s, which libvirt '
+                'reads as a namespace declaration'
+                % _path(found[0].getparent())))
 
     def _judge(self, nova_items, items, nova_root, ruleset):
         """Raise for the first refused category that changed.
@@ -661,17 +741,22 @@ class Guard:
         for category in self.refused:
             change = _violation(category, nova_items, items)
             if change is not None:
-                raise exception.GuardError(
-                    self._culprit(category, nova_root(), ruleset), category,
-                    change)
+                raise exception.GuardError(self._culprit(
+                    _changes_in(category, nova_root()), nova_root(),
+                    ruleset), category, change)
 
-    def _culprit(self, category, nova_root, ruleset):
+    def _culprit(self, changed, nova_root, ruleset):
         """Find the first rule whose application makes a change.
 
         NOTE(xmlhooks): this runs only when a change was found, so the
         normal path pays nothing for naming the rule.
+
+        :param changed: ``changed(root)``: whether a document has the
+            change
+        :param nova_root: Nova's document
+        :param ruleset: the rules that were applied
+        :returns: the key of the rule, or the keys of all
         """
-        nova_items = _collect(nova_root)
         root = copy.deepcopy(nova_root)
         context = metadata.domain_context(root)
         for rule in ruleset:
@@ -685,7 +770,7 @@ class Guard:
                 # family; the change is then the family's together.
                 LOG.debug('Replaying rule %s alone failed', rule.key)
                 break
-            if _violation(category, nova_items, _collect(root)) is not None:
+            if changed(root):
                 return rule.key
         keys = [rule.key for rule in ruleset]
         return keys[0] if len(keys) == 1 else ', '.join(keys)

@@ -540,7 +540,26 @@ def _condition(token):
         return None
     if not _CREATABLE_NAME_RE.match(attr[0].value):
         return None
+    _check_settable(attr[0].value)
     return None, attr[0].value, token[1].value
+
+
+def _check_settable(attribute):
+    """Refuse an attribute name that XML reserves.
+
+    NOTE(xmlhooks): lxml sets an attribute named ``xmlns`` like any
+    other, and writes it out as a namespace declaration: the checks would
+    judge ``<commandline>`` in no namespace while libvirt reads the text
+    and finds ``<qemu:commandline>``. XML 1.0 reserves every name that
+    starts with "xml", in any case, and libvirt reads none, so none is
+    set, and none created by a predicate.
+
+    :param attribute: the attribute's name, without a prefix
+    :raises: EditError
+    """
+    if attribute[:3].lower() == 'xml':
+        raise EditError("attribute name '%s' is reserved by XML (written "
+                        "out, xmlns declares a namespace)" % attribute)
 
 
 def _step(token):
@@ -644,6 +663,7 @@ def _split_attribute(action, xpath):
     if attr_match.group('prefix'):
         raise EditError("namespaced attribute '%s' is not supported" % last)
     attribute = attr_match.group('name')
+    _check_settable(attribute)
     try:
         etree.Element('x').set(attribute, '')
     except ValueError:

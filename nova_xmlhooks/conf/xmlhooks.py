@@ -134,12 +134,15 @@ changes something in one of these categories is refused (an error under
   backing store, filesystem, serial and console sources at any depth,
   kernel, initrd, loader, nvram, emulator, interface scripts, fw_cfg entry
   files, audio files, devices and servers, the virtiofsd binary, DRM render
-  nodes, D-Bus display addresses, shared memory names), and disk formats,
-  which decide whether a header the guest wrote names host files.
-* ``devices_passthrough``: ``<hostdev>``, ``<tpm>``, ``<smartcard>``, and new
-  disks, interfaces or filesystems: changing what one that Nova attached
-  is (its source at any depth, backing chain, format, target, read-only
-  flag...) attaches a new one.
+  nodes, D-Bus display addresses, shared memory names), disk formats,
+  which decide whether a header the guest wrote names host files, and
+  whether QEMU may write the shared firmware file (the loader's
+  ``readonly`` and ``type``).
+* ``devices_passthrough``: ``<hostdev>``, ``<tpm>``, ``<smartcard>``, the
+  host's own SMBIOS tables (``<smbios mode='host'>``), and new disks,
+  interfaces or filesystems: changing what one that Nova attached is (its
+  source at any depth, backing chain, format, target, read-only flag...)
+  attaches a new one.
 * ``resources``: ``<vcpu>``, ``<memory>``, ``<currentMemory>``,
   ``<cputune>``, ``<numatune>``, ``<memoryBacking>``, memory devices and
   ``<launchSecurity>``, which Nova's resource tracker and placement account
@@ -153,8 +156,10 @@ changes something in one of these categories is refused (an error under
   memory shared between guests), crash and watchdog actions that dump the
   guest's memory on the host (``coredump-destroy``, ``coredump-restart``,
   ``dump``) or keep it there (``preserve``), lock manager leases, audio
-  backends that use the host's sound devices or servers, and the host's
-  GPU (graphics ``<gl>``, video 3D acceleration).
+  backends that use the host's sound devices or servers, the host's GPU
+  (graphics ``<gl>``, video 3D acceleration), and host memory that QEMU
+  allocates outside placement (video memory sizes, TCG's translation
+  cache).
 
 Values are read the way libvirt reads them (an attribute whatever its
 namespace, the whole text of an element), whether ``validate_schema`` is on

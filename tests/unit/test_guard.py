@@ -410,6 +410,19 @@ class SensitiveCategoryTest(GuardTestCase):
                   "/gl[@enable='yes']",
             proof="./devices/graphics/gl[@enable='yes']",
             also=['host_resources'])),
+        # Host memory outside placement.
+        ('video_vram', dict(
+            category='host_resources',
+            value='./devices/video/model/@vram=16777216',
+            proof="./devices/video/model[@vram='16777216']")),
+        ('video_vgamem', dict(
+            category='host_resources',
+            value='./devices/video/model/@vgamem=1048576',
+            proof="./devices/video/model[@vgamem='1048576']")),
+        ('tcg_translation_cache', dict(
+            category='host_resources',
+            value='./features/tcg/tb-cache=65536',
+            proof="./features/tcg[tb-cache='65536']")),
         ('video_3d', dict(
             category='host_resources',
             value="./devices/video/model/acceleration/@accel3d=yes",
@@ -420,7 +433,11 @@ class SensitiveCategoryTest(GuardTestCase):
                   "/target[@path='/var/lib/libvirt/x']",
             proof="./devices/lease/target/@path",
             also=['host_resources'])),
-        # Host devices.
+        # Host devices, and the host's own data.
+        ('smbios_host', dict(
+            category='devices_passthrough',
+            value='./os/smbios/@mode=host',
+            proof="./os/smbios[@mode='host']")),
         ('tpm_passthrough', dict(
             category='devices_passthrough', devices=_VTPM,
             value="./devices/tpm[@model='tpm-tis']/backend/@type"
@@ -654,6 +671,101 @@ class ReadAsLibvirtReadsTest(_RawTestCase):
         self.assertIn('urn:x' if self.edit in (
             'logfile', 'format', 'listen', 'watchdog') else '<!-- x -->',
             out)
+
+
+class _DeclaringCustomizer(_LastPartCustomizer):
+    """Sets an attribute named xmlns, as a third-party customiser could.
+
+    lxml keeps it as a plain attribute, so the elements stay in no
+    namespace for the checks, and writes it out as a declaration.
+    """
+
+    family = 'declaring'
+
+    def apply(self, root, rules, context):
+        for rule in rules:
+            if rule.payload == 'qemu':
+                # <commandline xmlns="...qemu/1.0"><arg value="-S"/>
+                node = etree.SubElement(root, 'commandline')
+                etree.SubElement(node, 'arg', value='-S')
+                node.set('xmlns', xpath_edit.QEMU_NS)
+            else:
+                # <driver xmlns="urn:x">: libvirt finds no format, and
+                # probes the disk's
+                root.find('devices/disk/driver').set('xmlns', 'urn:x')
+
+
+class FakeDeclarationTest(GuardTestCase):
+    """What lxml would write as a namespace declaration is refused."""
+
+    def _engine(self, allowed):
+        self.flags(allow_sensitive=allowed, validate_schema=False)
+        customizers = {'xml': loader.load_customizers(self.conf,
+                                                      ['xml'])['xml'],
+                       'declaring': _DeclaringCustomizer(self.conf)}
+        return engine.Engine(customizers, {}, checks=checks.load_checks(
+            self.conf, customizers))
+
+    def test_refused_whatever_the_namespace(self):
+        specs = {'xmlhooks:xml:clock': './clock/@offset=localtime'}
+        for payload in ('qemu', 'driver'):
+            # NOTE(xmlhooks): libvirt would read the element in another
+            # namespace, so no category allowed makes the document safe.
+            key = 'xmlhooks:declaring:' + payload
+            e = self.assertRaises(
+                exception.RuleError,
+                self._engine(['qemu_passthrough']).customize,
+                base.nova_xml(), dict(specs, **{key: 'x'}))
+            self.assertEqual(key, e.key)
+            self.assertIn('attribute named xmlns', e.format_message())
+            self.assertNotIn('\n', e.format_message())
+
+    def test_real_declarations_pass(self):
+        # Nova's own metadata declares its namespace; lxml keeps that as
+        # a declaration, not as an attribute.
+        out = self._engine([]).customize(
+            base.nova_xml(), {'xmlhooks:xml:clock':
+                              './clock/@offset=localtime'})
+        self.assertIn('xmlns:nova=', out)
+
+    def test_nothing_to_refuse_when_everything_is_allowed(self):
+        # NOTE(xmlhooks): with every category allowed there is no guard,
+        # and the operator has allowed QEMU arguments outright.
+        out = self._engine(ALL).customize(
+            base.nova_xml(), {'xmlhooks:declaring:qemu': 'x'})
+        self.assertIn('xmlns="%s"' % xpath_edit.QEMU_NS, out)
+
+
+#: a UEFI loader as Nova writes it for hw_firmware_type=uefi
+_LOADER = ("<loader readonly='yes' secure='no' type='pflash'>"
+           "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>")
+
+
+class LoaderTest(GuardTestCase):
+    """Whether QEMU may write the firmware file every guest shares."""
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml().replace('</os>', _LOADER + '</os>', 1)
+
+    def test_writable_or_remapped_firmware_is_refused(self):
+        for edit in ('./os/loader/@readonly=no',
+                     'xpath.set=./os/loader/@readonly=',
+                     './os/loader/@type=rom'):
+            refusing = self.engine(allow_sensitive=[])
+            e = self.assertRaises(exception.GuardError, refusing.customize,
+                                  self.xml, {'xmlhooks:xml:loader': edit})
+            self.assertEqual('host_paths', e.category, edit)
+            self.assertIn('domain/os/loader/@', e.format_message())
+            out = self.engine(allow_sensitive=['host_paths']).customize(
+                self.xml, {'xmlhooks:xml:loader': edit})
+            self.assertNotEqual(self.xml, out)
+
+    def test_other_loader_settings_pass(self):
+        out = self.engine().customize(
+            self.xml, {'xmlhooks:xml:loader': './os/loader/@secure=no',
+                       'xmlhooks:xml:menu': './os/bootmenu/@enable=yes'})
+        self.assertEqual(['yes'], base.xpath(out, './os/loader/@readonly'))
 
 
 class SameTextSplitTest(_RawTestCase):

@@ -132,6 +132,25 @@ class ParseLimitTest(oslo_base.BaseTestCase):
         ]:
             self.assertRefused(text, fragment)
 
+    def test_names_xml_reserves(self):
+        # NOTE(xmlhooks): lxml writes an attribute named xmlns out as a
+        # namespace declaration: libvirt would read <commandline> as
+        # <qemu:commandline>. A set and a create's predicate are refused.
+        qemu = 'http://libvirt.org/schemas/domain/qemu/1.0'
+        for text, name in [
+                ('./commandline/@xmlns=' + qemu, 'xmlns'),
+                ("xpath.create=./commandline[@xmlns='%s']/arg" % qemu,
+                 'xmlns'),
+                ("./commandline[@xmlns='%s']/arg/@value=-S" % qemu,
+                 'xmlns'),
+                ('./devices/disk/driver/@XMLNS=urn:x', 'XMLNS'),
+                ('./clock/@xmlSpace=1', 'xmlSpace'),
+        ]:
+            self.assertRefused(text, "attribute name '%s' is reserved by "
+                               "XML" % name)
+        # Names that only contain "xml" are names like any other.
+        xpath_edit.parse('./devices/disk/@fooxml=1')
+
     def test_what_stays_allowed(self):
         for text in [
                 './/disk/driver/@cache=none',
