@@ -267,11 +267,12 @@ HOST_ACTIONS = frozenset(['coredump-destroy', 'coredump-restart',
                           'preserve', 'dump'])
 _LIFECYCLE = frozenset(['domain/on_crash', 'domain/on_poweroff',
                         'domain/on_reboot', 'domain/on_lockfailure'])
-#: audio backends that reach the host's sound devices or servers, with
-#: or without a path or a server name written (ALSA's default device,
-#: the QEMU user's PulseAudio server...)
+#: audio backends that reach the host's sound devices or servers, or
+#: write the guest's sound to a host file, with or without a path or a
+#: server name written (ALSA's default device, the QEMU user's PulseAudio
+#: server, qemu.wav in QEMU's working directory...)
 HOST_AUDIO = frozenset(['alsa', 'oss', 'pulseaudio', 'jack', 'sdl',
-                        'coreaudio', 'pipewire'])
+                        'coreaudio', 'pipewire', 'file'])
 #: SMBIOS modes that hand the guest the host's own tables (its vendor,
 #: product, serial numbers...), which libvirt reads from the host
 HOST_SMBIOS = frozenset(['host'])

@@ -156,10 +156,10 @@ changes something in one of these categories is refused (an error under
   memory shared between guests), crash and watchdog actions that dump the
   guest's memory on the host (``coredump-destroy``, ``coredump-restart``,
   ``dump``) or keep it there (``preserve``), lock manager leases, audio
-  backends that use the host's sound devices or servers, the host's GPU
-  (graphics ``<gl>``, video 3D acceleration), and host memory that QEMU
-  allocates outside placement (video memory sizes, TCG's translation
-  cache).
+  backends that use the host's sound devices or servers or write to a
+  host file, the host's GPU (graphics ``<gl>``, video 3D acceleration),
+  and host memory that QEMU allocates outside placement (video memory
+  sizes, TCG's translation cache).
 
 Values are read the way libvirt reads them (an attribute whatever its
 namespace, the whole text of an element), whether ``validate_schema`` is on

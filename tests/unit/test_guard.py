@@ -168,10 +168,11 @@ class SensitiveCategoryTest(GuardTestCase):
             proof="./sysinfo[@type='fwcfg']/entry[@file='/etc/shadow']")),
         ('audio_file', dict(
             category='host_paths',
-            setup=["xpath.create=./devices/audio[@id='1']",
-                   "./devices/audio[@id='1']/@type=file"],
+            setup=["xpath.create=./devices/audio[@id='1']"],
             value="./devices/audio[@id='1']/@path=/etc/cron.d/x",
-            proof="./devices/audio[@path='/etc/cron.d/x']")),
+            then=["./devices/audio[@id='1']/@type=file"],
+            proof="./devices/audio[@path='/etc/cron.d/x']",
+            also=['host_resources'])),
         ('audio_alsa_input', dict(
             category='host_paths',
             value="xpath.create=./devices/audio[@type='alsa']"
@@ -404,6 +405,12 @@ class SensitiveCategoryTest(GuardTestCase):
             setup=["xpath.create=./devices/audio[@id='1']"],
             value="./devices/audio[@id='1']/@type=pulseaudio",
             proof="./devices/audio[@type='pulseaudio']")),
+        # QEMU writes the sound to qemu.wav in its working directory.
+        ('audio_file_no_path', dict(
+            category='host_resources',
+            setup=["xpath.create=./devices/audio[@id='1']"],
+            value="./devices/audio[@id='1']/@type=file",
+            proof="./devices/audio[@type='file']")),
         ('graphics_gl', dict(
             category='network_exposure',
             value="xpath.create=./devices/graphics[@type='spice']"
@@ -1166,7 +1173,7 @@ _NETWORK_ELSEWHERE = {
 _HARMLESS_ACTIONS = frozenset([
     'destroy', 'restart', 'rename-restart', 'poweroff', 'pause', 'ignore',
     'reset', 'shutdown', 'none', 'inject-nmi'])
-_HARMLESS_AUDIO = frozenset(['none', 'spice', 'file', 'dbus'])
+_HARMLESS_AUDIO = frozenset(['none', 'spice', 'dbus'])
 
 
 class SchemaCoverageTest(base.TestCase):
