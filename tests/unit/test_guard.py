@@ -680,7 +680,7 @@ class ReadAsLibvirtReadsTest(_RawTestCase):
             out)
 
 
-class _DeclaringCustomizer(_LastPartCustomizer):
+class DeclaringCustomizer(_LastPartCustomizer):
     """Sets an attribute named xmlns, as a third-party customiser could.
 
     lxml keeps it as a plain attribute, so the elements stay in no
@@ -709,7 +709,7 @@ class FakeDeclarationTest(GuardTestCase):
         self.flags(allow_sensitive=allowed, validate_schema=False)
         customizers = {'xml': loader.load_customizers(self.conf,
                                                       ['xml'])['xml'],
-                       'declaring': _DeclaringCustomizer(self.conf)}
+                       'declaring': DeclaringCustomizer(self.conf)}
         return engine.Engine(customizers, {}, checks=checks.load_checks(
             self.conf, customizers))
 
