@@ -135,13 +135,17 @@ def _hostname(name):
 def flavor_extra_specs(root):
     """Read the flavor's extra specs that Nova recorded in the domain.
 
+    NOTE(xmlhooks): Nova names every entry; one without a name (a domain
+    edited by hand) is no extra spec, and is left out.
+
     :param root: the ``<domain>`` element
     :returns: a dict; empty if Nova recorded none
     """
     return {node.get('name'): node.text or ''
             for node in root.iterfind(
                 'metadata/nova:instance/nova:flavor/nova:extraSpecs/'
-                'nova:extraSpec', _NS)}
+                'nova:extraSpec', _NS)
+            if node.get('name') is not None}
 
 
 def _build_record(profiles, rules, not_added):

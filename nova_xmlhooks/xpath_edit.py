@@ -230,6 +230,11 @@ class Edit:
                     node.tag, str):
                 raise EditError("XPath '%s' selects something other than "
                                 "elements" % self.element_xpath)
+        if self.touches is None:
+            # NOTE(xmlhooks): an XPath whose first step is not a name
+            # (.//x, ./*[...]) is refused at parse time only when it
+            # starts at <metadata>; where it matched is known now.
+            _check_outside_metadata(result, root, self.element_xpath)
         return result
 
     def _make_stub(self, root):
@@ -264,6 +269,33 @@ class Edit:
                 return parent, number
             parent = found[0]
         return parent, len(self.steps)
+
+
+#: NOTE(xmlhooks): Nova's <nova:instance> is read by Nova, by Ceilometer
+#: (flavor, owner, project), by ``nova-xmlhooks audit``, ``render`` and
+#: ``show`` (the flavor's extra specs) and by the rules' own placeholders
+#: ({instance_name}...); the record is the engine's. An edit there would
+#: make a guest's document say another flavor or owner, and the rules no
+#: longer apply to their own output the same way.
+_METADATA_IS_KEPT = ("<metadata>, which holds Nova's record of the "
+                     "instance and nova-xmlhooks's: no rule may change it")
+
+
+def _check_outside_metadata(nodes, root, xpath):
+    """Refuse an edit of what lies in ``<metadata>``, or of it.
+
+    :param nodes: the elements an XPath selected
+    :param root: the ``<domain>`` element
+    :param xpath: the XPath, for the message
+    :raises: EditError
+    """
+    for node in nodes:
+        top, parent = node, node.getparent()
+        while parent is not None and parent is not root:
+            top, parent = parent, parent.getparent()
+        if parent is root and top.tag == 'metadata':
+            raise EditError("XPath '%s' reaches into %s"
+                            % (xpath, _METADATA_IS_KEPT))
 
 
 def _first_device(steps, parent, first, root):
@@ -691,6 +723,9 @@ def parse(text):
                         "with './'" % xpath)
     element_xpath, attribute = _split_attribute(action, xpath)
     path = _compile(element_xpath)
+    if path.touches and path.touches[0] == 'metadata':
+        raise EditError("XPath '%s' reaches into %s" % (element_xpath,
+                                                        _METADATA_IS_KEPT))
     return Edit(action=action, xpath=xpath, value=value or None,
                 element_xpath=element_xpath, attribute=attribute,
                 steps=path.steps, _compiled=path.compiled)

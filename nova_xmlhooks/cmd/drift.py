@@ -108,6 +108,10 @@ def recorded_ruleset(engine, record):
             if customizer is None:
                 raise ValueError("customizer '%s' is not enabled"
                                  % item.family)
+            if item.key is None:
+                # NOTE(xmlhooks): the engine records every key; a record
+                # edited by hand may not.
+                raise ValueError('the record names no key for this rule')
             payload = customizer.parse(item.key, item.value)
         except ValueError as e:
             problem = rule_dict(item)

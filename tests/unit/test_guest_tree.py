@@ -39,7 +39,7 @@ SPECS = [
      'xmlhooks:smbios:oem.1': 'x'},
     {'xmlhooks:xml:a': './devices/disk/driver/@cache=none',
      'xmlhooks:xml:b': './description=d'},
-    {'xmlhooks:xml:a': "./metadata//*[not(text())]/@empty=yes"},
+    {'xmlhooks:xml:a': './clock[not(text())]/@offset=localtime'},
     {'xmlhooks:xml:a': "xpath.delete=./devices/input[@type='tablet']",
      'xmlhooks:kvm:hidden': 'on', 'xmlhooks:cpu:feature.vmx': 'disable'},
 ]

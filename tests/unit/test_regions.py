@@ -88,7 +88,7 @@ EDITS = [
     "./sysinfo/system/entry[@name='product']=x",
     './os/smbios/@mode=host',
     './on_crash=restart',
-    './metadata/note=n',
+    './pm/suspend-to-disk/@enabled=no',
     # sensitive
     './devices/disk/driver/@type=qcow2',
     './devices/disk/source/@file=/etc/shadow',

@@ -132,6 +132,15 @@ class ParseLimitTest(oslo_base.BaseTestCase):
         ]:
             self.assertRefused(text, fragment)
 
+    def test_metadata_is_never_edited(self):
+        # NOTE(xmlhooks): <nova:instance> is read by Nova, Ceilometer,
+        # audit and the placeholders; the record is the engine's.
+        for text in ['./metadata/note=n', 'xpath.delete=./metadata',
+                     "./metadata/*[local-name()='instance']/@x=1",
+                     "xpath.create=./metadata/x"]:
+            self.assertRefused(text, "reaches into <metadata>, which holds "
+                               "Nova's record of the instance")
+
     def test_names_xml_reserves(self):
         # NOTE(xmlhooks): lxml writes an attribute named xmlns out as a
         # namespace declaration: libvirt would read <commandline> as
@@ -177,7 +186,7 @@ class ParseLimitTest(oslo_base.BaseTestCase):
                 '/@x=1',
                 './devices[self::node()/disk and not(text())]/@x=1',
                 './qemu:commandline[qemu:*/@value]/@x=1',
-                './metadata/*[local-name()="instance"]/@x=1',
+                './devices/*[local-name()="disk"]/@x=1',
                 './devices/*[last()]/x[position()>1]=1',
                 "./clock[@xml:lang='en']/@x=1",
                 './clock/@\u00e9t\u00e9=1',
@@ -499,6 +508,21 @@ class ApplyTest(base.TestCase):
             e = self.assertRaises(xpath_edit.EditError,
                                   xpath_edit.parse(text).apply, root)
             self.assertIn('XPath', str(e))
+
+    def test_matches_in_metadata_are_refused(self):
+        root = etree.fromstring(self.xml.encode())
+        before = etree.tostring(root)
+        for text in (".//*[local-name()='name']=x",
+                     "./*[local-name()='metadata']/*/@x=1",
+                     'xpath.delete=./*[self::metadata]'):
+            e = self.assertRaises(xpath_edit.EditError,
+                                  xpath_edit.parse(text).apply, root)
+            self.assertIn("reaches into <metadata>", str(e))
+        self.assertEqual(before, etree.tostring(root))
+        # The same kind of XPath elsewhere applies.
+        xpath_edit.parse(".//*[local-name()='driver']/@cache=none").apply(
+            root)
+        self.assertEqual(['none'], root.xpath('.//driver/@cache'))
 
     def test_uncreatable_path_is_refused(self):
         root = etree.fromstring(self.xml.encode())

@@ -130,6 +130,26 @@ class AuditDomainTest(base.TestCase):
         self.assertEqual(['xmlhooks:hyperv:relaxed'],
                          [r['key'] for r in report['stale']['unchecked']])
 
+    def test_hand_edited_metadata_is_reported_not_raised(self):
+        # NOTE(xmlhooks): no rule may change <metadata>; "virsh edit"
+        # can: an extra spec without its name is no extra spec, a
+        # recorded rule without its key cannot be checked.
+        nameless = self.customised.replace(
+            '<nova:extraSpec name="xmlhooks:xml:clock">',
+            '<nova:extraSpec>')
+        keyless = self.customised.replace('key="xmlhooks:xml:clock" ', '')
+        self.assertNotIn(self.customised, (nameless, keyless))
+        report = audit.audit_domain(self.engine(), self.info(nameless))
+        self.assertEqual('stale', report['status'])
+        self.assertEqual([CLOCK], [r['value'] for r in
+                                   report['stale']['removed']])
+        report = audit.audit_domain(self.engine(), self.info(keyless))
+        self.assertEqual('stale', report['status'])
+        self.assertEqual(
+            [(None, 'the record names no key for this rule')],
+            [(r['key'], r['reason'])
+             for r in report['stale']['unchecked']])
+
     def test_nothing_unchecked_when_every_rule_parses(self):
         self.write_profile('p.yaml', 'p:\n  xml: ["%s"]\n' % CLOCK)
         report = audit.audit_domain(self.engine(),
