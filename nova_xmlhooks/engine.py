@@ -283,6 +283,27 @@ def _load_checks(conf, customizers, report):
         return []
 
 
+def _check_strings(extra_specs, image_profiles):
+    """Refuse a spec value or an image profile name that is not a str.
+
+    NOTE(xmlhooks): Nova's extra specs and image properties are strings;
+    a value of another type, from another caller, would reach the
+    customisers' parsers, which read strings, and fail there with
+    whatever Python raises rather than with its key named.
+
+    :raises: nova_xmlhooks.exception.InvalidSpec
+    """
+    for key, value in extra_specs.items():
+        if key.startswith(_PREFIX) and not isinstance(value, str):
+            raise exception.InvalidSpec(
+                key, 'the value is a %s, not a string' % type(value).__name__)
+    for name in image_profiles:
+        if not isinstance(name, str):
+            raise exception.InvalidSpec(
+                IMAGE_PROPERTY, 'a profile name is a %s, not a string'
+                % type(name).__name__)
+
+
 def _needs_xml(profile):
     raise exception.ProfileError(
         profile.path, "needs the 'xml' customizer, which is not enabled",
@@ -480,7 +501,7 @@ class Engine:
             return self._resolved(key)
         except TypeError:
             # NOTE(xmlhooks): a value that cannot be a key (not a str) is
-            # refused by the parsing below, with its key named.
+            # refused by _resolve, with its key named.
             return self._resolve(extra_specs, image_profiles)
 
     @functools.cached_property
@@ -493,6 +514,7 @@ class Engine:
             lambda key: self._resolve(dict(key[0]), key[1]))
 
     def _resolve(self, extra_specs, image_profiles):
+        _check_strings(extra_specs, image_profiles)
         names = list(self.default_profiles)
         for name in split_names(extra_specs.get(PROFILE_KEY, '')):
             if name not in self._compiled:
@@ -723,7 +745,7 @@ class Engine:
                 LOG.warning('Ignoring the profiles the image selects '
                             '(%(names)s): %(error)s',
                             {'names': messages.printable(
-                                ', '.join(image_profiles)),
+                                ', '.join(map(str, image_profiles))),
                              'error': error.format_message()},
                             instance=instance)
                 return result

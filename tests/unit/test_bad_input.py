@@ -186,6 +186,26 @@ class SpecValueTest(BadInputTestCase):
             e = self.assertRefused(exception.InvalidSpec, {key: value}, key)
             self.assertEqual(key, e.key)
 
+    def test_values_that_are_not_strings(self):
+        # NOTE(xmlhooks): Nova's are strings; another caller's may not be.
+        for key in ('xmlhooks:xml:x', 'xmlhooks:smbios:system.product',
+                    'xmlhooks:kvm:hidden', engine.PROFILE_KEY):
+            for value in (None, 5, ['on']):
+                e = self.assertRefused(exception.InvalidSpec, {key: value},
+                                       key)
+                self.assertIn('not a string', e.format_message())
+        specs = {'xmlhooks:xml:a': './clock/@offset=localtime'}
+        for name in (None, 5):
+            e = self.assertRaises(exception.InvalidSpec,
+                                  self.engine(on_error='fail').customize,
+                                  self.xml, specs, [name])
+            self.assertClean(e, engine.IMAGE_PROPERTY)
+            # Under skip, the flavor's rules still apply without them.
+            out = self.engine(on_error='skip').customize(self.xml, specs,
+                                                         [name])
+            self.assertEqual(['localtime'],
+                             base.xpath(out, './clock/@offset'))
+
     def test_a_bad_spec_among_good_ones_applies_nothing(self):
         specs = {'xmlhooks:xml:a': './clock/@offset=localtime',
                  'xmlhooks:smbios:system.product': 'Fine',
