@@ -198,6 +198,12 @@ def parse_domain(xml):
     except etree.XMLSyntaxError as e:
         raise exception.XmlHooksError(
             reason='the domain XML cannot be parsed: %s' % e)
+    except UnicodeEncodeError as e:
+        # NOTE(xmlhooks): a lone surrogate, which no XML document holds.
+        raise exception.XmlHooksError(
+            reason='the domain XML cannot be parsed: character U+%04X at '
+                   'position %d is not allowed in XML'
+                   % (ord(xml[e.start]), e.start))
     if root.getroottree().docinfo.internalDTD is not None:
         raise exception.DoctypeError()
     return root

@@ -276,6 +276,11 @@ HOST_AUDIO = frozenset(['alsa', 'oss', 'pulseaudio', 'jack', 'sdl',
 #: SMBIOS modes that hand the guest the host's own tables (its vendor,
 #: product, serial numbers...), which libvirt reads from the host
 HOST_SMBIOS = frozenset(['host'])
+#: items whose removal only narrows what the guest gets from the host,
+#: whatever their category compares: a customiser that sets
+#: ``<smbios mode='sysinfo'>`` on a document asking for the host's
+#: tables takes them away
+_NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode'])
 #: sizes of host memory that QEMU allocates for a device, outside
 #: placement; Nova caps a video device's with hw_video:ram_max_mb
 _HOST_MEMORY = {'devices/video/model': ('ram', 'vram', 'vram64', 'vgamem')}
@@ -631,7 +636,8 @@ def _violation(category, nova_items, items):
         # NOTE(xmlhooks): removing a disk or an interface that Nova
         # attached reaches nothing new, so it is not refused.
         removed = [item for item in nova_counts - counts
-                   if not item[0].startswith(_NEW)]
+                   if not item[0].startswith(_NEW) and
+                   item[0] not in _NARROWED_BY_REMOVAL]
         if removed:
             return 'removes %s' % _shown(min(removed)[0])
     return None

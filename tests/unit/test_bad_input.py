@@ -206,6 +206,14 @@ class SpecValueTest(BadInputTestCase):
             self.assertEqual(['localtime'],
                              base.xpath(out, './clock/@offset'))
 
+    def test_domain_text_with_a_lone_surrogate(self):
+        xml = self.xml.replace('<description>', '<description>\ud800')
+        xml = xml.replace('</name>', '\ud800</name>', 1)
+        e = self.assertRaises(exception.XmlHooksError,
+                              self.engine(on_error='fail').customize, xml,
+                              {'xmlhooks:xml:a': './clock/@offset=utc'})
+        self.assertIn('character U+D800', self.assertClean(e, 'domain XML'))
+
     def test_a_bad_spec_among_good_ones_applies_nothing(self):
         specs = {'xmlhooks:xml:a': './clock/@offset=localtime',
                  'xmlhooks:smbios:system.product': 'Fine',

@@ -743,6 +743,25 @@ class FakeDeclarationTest(GuardTestCase):
         self.assertIn('xmlns="%s"' % xpath_edit.QEMU_NS, out)
 
 
+class HostSmbiosTest(GuardTestCase):
+    """Taking the host's SMBIOS tables away is not refused."""
+
+    def test_sysinfo_instead_of_the_hosts_tables_passes(self):
+        # NOTE(xmlhooks): Nova writes mode='sysinfo'; a document asking
+        # for the host's tables (virt-install --sysinfo host) loses them
+        # when the smbios customiser sets its own.
+        xml = base.nova_xml().replace('<smbios mode="sysinfo"/>',
+                                      '<smbios mode="host"/>')
+        self.assertNotEqual(base.nova_xml(), xml)
+        out = self.engine(allow_sensitive=[]).customize(
+            xml, {'xmlhooks:smbios:bios.vendor': 'ACME'})
+        self.assertEqual(['sysinfo'], base.xpath(out, './os/smbios/@mode'))
+        e = self.assertRaises(
+            exception.GuardError, self.engine().customize, base.nova_xml(),
+            {'xmlhooks:xml:mode': './os/smbios/@mode=host'})
+        self.assertEqual('devices_passthrough', e.category)
+
+
 #: a UEFI loader as Nova writes it for hw_firmware_type=uefi
 _LOADER = ("<loader readonly='yes' secure='no' type='pflash'>"
            "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>")
