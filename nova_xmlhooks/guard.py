@@ -86,6 +86,9 @@ class Watch:
     :ivar new: whether the element is a device Nova attaches: an item
         that is not in Nova's document attaches a new one, and removing a
         device is not a change
+    :ivar local: ``(attribute, value)`` pairs that connect the element
+        to nothing but the host's own terminal or QEMU itself: an item
+        holding only such attributes, and no child, is no item
     """
 
     categories: tuple
@@ -95,6 +98,7 @@ class Watch:
     skip_attrs: frozenset = frozenset()
     formats: bool = False
     new: bool = False
+    local: frozenset = frozenset()
 
     def add(self, node, path, items):
         """Add a node's item to the lists of its categories.
@@ -104,6 +108,9 @@ class Watch:
         :param items: a dict of category to a list of items
         """
         value = _tree(node) if self.whole else _content(node, self)
+        if self.local and value[0] and not value[1] and (
+                set(value[0]) <= self.local):
+            return
         key = _NEW + path if self.new else path
         for category in self.categories:
             items[category].append((key, value))
@@ -159,7 +166,13 @@ _INTERFACE = Watch((DEVICES_PASSTHROUGH, NETWORK_EXPOSURE),
 _FILESYSTEM = Watch((DEVICES_PASSTHROUGH,), skip=_FILESYSTEM_TUNING,
                     new=True)
 _PASSTHROUGH = Watch((DEVICES_PASSTHROUGH,), whole=True)
-_CHARDEV = Watch((NETWORK_EXPOSURE,), skip=_CHARDEV_GUEST_SIDE)
+#: character devices that reach nothing on the network: a pseudo-terminal
+#: on the host (as Nova's serial console), a null device, and an RNG fed
+#: by a host device (whose path is host_paths) or by QEMU itself
+_CHARDEV_LOCAL = frozenset([('type', 'pty'), ('type', 'null'),
+                            ('model', 'random'), ('model', 'builtin')])
+_CHARDEV = Watch((NETWORK_EXPOSURE,), skip=_CHARDEV_GUEST_SIDE,
+                 local=_CHARDEV_LOCAL)
 _GRAPHICS = Watch((NETWORK_EXPOSURE,), skip=_GRAPHICS_SETTINGS,
                   skip_attrs=_GRAPHICS_SETTING_ATTRS)
 _EXPOSED = Watch((NETWORK_EXPOSURE,), whole=True)
@@ -480,7 +493,11 @@ def _label(node, items):
 def _path_text(node, items):
     path = _path(node)
     if path in _PATH_TEXTS or path.endswith('source/path'):
-        items[HOST_PATHS].append((path, _text(node)))
+        text = _text(node)
+        # NOTE(xmlhooks): libvirt reads an empty text as none written
+        # (virXPathString returns NULL for it): emptying a path removes it.
+        if text:
+            items[HOST_PATHS].append((path, text))
 
 
 def _network_source(node, items):

@@ -743,6 +743,40 @@ class FakeDeclarationTest(GuardTestCase):
         self.assertIn('xmlns="%s"' % xpath_edit.QEMU_NS, out)
 
 
+class LocalCharacterDeviceTest(GuardTestCase):
+    """Character devices that reach nothing on the network pass."""
+
+    def test_local_devices_pass(self):
+        for specs in (
+                # a second console, on a pseudo-terminal as Nova's serial
+                {'xmlhooks:xml:console': "xpath.create=./devices/"
+                 "console[@type='pty']/target[@type='virtio']"},
+                # QEMU's own RNG instead of the host's /dev/urandom
+                {'xmlhooks:xml:model':
+                    './devices/rng/backend/@model=builtin',
+                 'xmlhooks:xml:path': 'xpath.set=./devices/rng/backend='},
+                # a serial port on TCP back to a pseudo-terminal
+                {'xmlhooks:xml:null': './devices/serial/@type=null'}):
+            out = self.engine(allow_sensitive=[]).customize(
+                base.nova_xml(), specs)
+            self.assertNotEqual(base.nova_xml(), out)
+
+    def test_what_reaches_the_network_is_still_refused(self):
+        for specs in (
+                {'xmlhooks:xml:tcp': './devices/serial/@type=tcp'},
+                {'xmlhooks:xml:pty': "xpath.create=./devices/console"
+                 "[@type='pty']/source[@mode='connect']"},
+                {'xmlhooks:xml:egd': './devices/rng/backend/@model=egd'},
+                {'xmlhooks:xml:proto': "xpath.create=./devices/serial"
+                 "/protocol[@type='telnet']"}):
+            e = self.assertRaises(
+                exception.GuardError,
+                self.engine(allow_sensitive=[],
+                            validate_schema=False).customize,
+                base.nova_xml(), specs)
+            self.assertEqual('network_exposure', e.category, specs)
+
+
 class HostSmbiosTest(GuardTestCase):
     """Taking the host's SMBIOS tables away is not refused."""
 
