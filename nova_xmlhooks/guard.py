@@ -274,6 +274,9 @@ _PATH_TEXTS = frozenset((
     'domain/os/nvram', 'domain/os/dtb', 'os/acpi/table',
     'domain/devices/emulator', 'devices/rng/backend',
     'devices/smartcard/database', 'blkiotune/device/path'))
+#: what libvirt opens when a path text is empty, by place and model: an
+#: RNG of model 'random' reads /dev/random
+_DEFAULT_PATHS = {('devices/rng/backend', ('random',)): '/dev/random'}
 #: lifecycle actions and watchdog actions that write the guest's memory
 #: to the host (coredump-*, dump) or keep it there (preserve)
 HOST_ACTIONS = frozenset(['coredump-destroy', 'coredump-restart',
@@ -493,9 +496,11 @@ def _label(node, items):
 def _path_text(node, items):
     path = _path(node)
     if path in _PATH_TEXTS or path.endswith('source/path'):
-        text = _text(node)
         # NOTE(xmlhooks): libvirt reads an empty text as none written
-        # (virXPathString returns NULL for it): emptying a path removes it.
+        # (virXPathString returns NULL for it): emptying a path removes
+        # it, unless libvirt then opens a default of its own.
+        text = _text(node) or _DEFAULT_PATHS.get(
+            (path, _attribute_values(node, 'model')))
         if text:
             items[HOST_PATHS].append((path, text))
 

@@ -692,7 +692,9 @@ def _split_attribute(action, xpath):
     if action != SET:
         raise EditError("xpath.%s needs an element, not the attribute "
                         "'%s'" % (action, last))
-    if attr_match.group('prefix'):
+    if attr_match.group('prefix') or '{' in last or '}' in last:
+        # NOTE(xmlhooks): "{uri}name" is how lxml names an attribute in
+        # a namespace; a set would write one under a prefix of lxml's.
         raise EditError("namespaced attribute '%s' is not supported" % last)
     attribute = attr_match.group('name')
     _check_settable(attribute)

@@ -14,6 +14,7 @@
 
 import copy
 import os
+import re
 
 from lxml import etree
 import testscenarios
@@ -760,6 +761,23 @@ class LocalCharacterDeviceTest(GuardTestCase):
             out = self.engine(allow_sensitive=[]).customize(
                 base.nova_xml(), specs)
             self.assertNotEqual(base.nova_xml(), out)
+
+    def test_an_rng_without_a_path_reads_dev_random(self):
+        # NOTE(xmlhooks): libvirt fills in /dev/random for an empty
+        # backend of model random: emptying Nova's /dev/urandom, or adding
+        # an RNG without a path, names a host device.
+        without_rng = re.sub(r'<rng .*?</rng>', '', base.nova_xml(),
+                             flags=re.S)
+        for xml, edit in (
+                (base.nova_xml(), 'xpath.set=./devices/rng/backend='),
+                (without_rng, "xpath.create=./devices/rng[@model='virtio']"
+                 "/backend[@model='random']")):
+            e = self.assertRaises(
+                exception.GuardError,
+                self.engine(allow_sensitive=[]).customize, xml,
+                {'xmlhooks:xml:rng': edit})
+            self.assertEqual('host_paths', e.category)
+            self.assertIn('devices/rng/backend', e.format_message())
 
     def test_what_reaches_the_network_is_still_refused(self):
         for specs in (

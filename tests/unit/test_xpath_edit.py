@@ -129,6 +129,10 @@ class ParseLimitTest(oslo_base.BaseTestCase):
                 ('./devices[$v]/@x=1', 'a variable'),
                 ('./clock/@x\u00b2=1', "invalid attribute name 'x\u00b2'"),
                 ('./clock/@1x=1', "invalid attribute name '1x'"),
+                ('./os/@{urn:x}bar=1',
+                 "namespaced attribute '@{urn:x}bar' is not supported"),
+                ('./os/@{}xmlns=urn:x',
+                 "namespaced attribute '@{}xmlns' is not supported"),
         ]:
             self.assertRefused(text, fragment)
 
