@@ -300,10 +300,11 @@ _NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode'])
 #: sizes of host memory that QEMU allocates for a device, outside
 #: placement; Nova caps a video device's with hw_video:ram_max_mb
 _HOST_MEMORY = {'devices/video/model': ('ram', 'vram', 'vram64', 'vgamem')}
-#: what decides whether QEMU may write the firmware file it maps, which
-#: every guest shares: removing ``readonly`` lets it open the file
-#: read-write, as changing it does
-_LOADER = ('domain/os/loader', ('readonly', 'type'))
+#: the firmware loader, and what decides whether QEMU may write the file
+#: it maps, which every guest shares: removing ``readonly`` lets it open
+#: the file read-write, as changing it does
+_LOADER_PATH = 'domain/os/loader'
+_LOADER_ATTRS = ('readonly', 'type')
 _QEMU_PREFIX = '{%s}' % xpath_edit.QEMU_NS
 _QEMU_NODES = etree.XPath(
     # NOTE(xmlhooks): matched by namespace URI, so a prefix other than
@@ -542,10 +543,9 @@ def _loader(node, items):
     is there whether or not the attributes are written, so that removing
     one is a change.
     """
-    path, names = _LOADER
-    if _path(node) == path:
-        for name in names:
-            items[HOST_PATHS].append(('%s/@%s' % (path, name),
+    if _path(node) == _LOADER_PATH:
+        for name in _LOADER_ATTRS:
+            items[HOST_PATHS].append(('%s/@%s' % (_LOADER_PATH, name),
                                       _attribute_values(node, name)))
 
 

@@ -21,8 +21,6 @@ in doc/source/admin/hardening.rst); this shows, on the real libvirt, what
 it would otherwise have let through.
 """
 
-from nova_xmlhooks import checks
-from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from nova_xmlhooks import guard
 from nova_xmlhooks import xpath_edit
@@ -34,10 +32,9 @@ class FakeDeclarationTest(base.LibvirtTestCase):
 
     def _engine(self, allowed):
         self.flags(allow_sensitive=allowed, validate_schema=False)
-        customizers = {
-            'declaring': test_guard.DeclaringCustomizer(self.conf)}
-        return engine.Engine(customizers, {}, checks=checks.load_checks(
-            self.conf, customizers))
+        declaring = test_guard.DeclaringCustomizer(self.conf)
+        return test_guard.engine_of(self.conf, {'declaring': declaring},
+                                    xml=False)
 
     def test_libvirt_reads_qemu_arguments(self):
         xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())

@@ -75,6 +75,20 @@ _NETWORK_TYPES = frozenset(['ipAddr', 'ipv4Addr', 'ipv6Addr', 'dnsName',
                             'addrIPorName', 'PortNumber', 'dbusAddr'])
 
 
+def engine_of(conf, customizers, xml=True):
+    """An engine of test customisers, the checks built as the driver's.
+
+    :param conf: the configuration, ``[xmlhooks]`` set
+    :param customizers: family to customiser, besides ``xml``
+    :param xml: whether the ``xml`` customiser comes first
+    """
+    if xml:
+        customizers = dict(loader.load_customizers(conf, ['xml']),
+                           **customizers)
+    return engine.Engine(customizers, {}, checks=checks.load_checks(
+        conf, customizers))
+
+
 class GuardTestCase(base.TestCase):
 
     def engine(self, xml_only=False, **flags):
@@ -90,6 +104,17 @@ class GuardTestCase(base.TestCase):
                              on_error=self.conf.xmlhooks.on_error,
                              checks=checks.load_checks(self.conf,
                                                        customizers))
+
+    def engine_with(self, customizers, allowed, xml=True, **flags):
+        """An engine of test customisers, the checks knowing them.
+
+        :param customizers: family to customiser, besides ``xml``
+        :param allowed: the categories ``allow_sensitive`` lists
+        :param xml: whether the ``xml`` customiser comes first
+        :param flags: other ``[xmlhooks]`` options
+        """
+        self.flags(allow_sensitive=allowed, **flags)
+        return engine_of(self.conf, customizers, xml=xml)
 
 
 class SensitiveCategoryTest(GuardTestCase):
@@ -628,10 +653,8 @@ class _RawCustomizer(_LastPartCustomizer):
 class _RawTestCase(GuardTestCase):
 
     def _engine(self, allowed):
-        self.flags(allow_sensitive=allowed, validate_schema=False)
-        customizers = {'raw': _RawCustomizer(self.conf)}
-        return engine.Engine(customizers, {}, checks=checks.load_checks(
-            self.conf, customizers))
+        return self.engine_with({'raw': _RawCustomizer(self.conf)}, allowed,
+                                xml=False, validate_schema=False)
 
 
 class ReadAsLibvirtReadsTest(_RawTestCase):
@@ -707,12 +730,8 @@ class FakeDeclarationTest(GuardTestCase):
     """What lxml would write as a namespace declaration is refused."""
 
     def _engine(self, allowed):
-        self.flags(allow_sensitive=allowed, validate_schema=False)
-        customizers = {'xml': loader.load_customizers(self.conf,
-                                                      ['xml'])['xml'],
-                       'declaring': DeclaringCustomizer(self.conf)}
-        return engine.Engine(customizers, {}, checks=checks.load_checks(
-            self.conf, customizers))
+        return self.engine_with({'declaring': DeclaringCustomizer(self.conf)},
+                                allowed, validate_schema=False)
 
     def test_refused_whatever_the_namespace(self):
         specs = {'xmlhooks:xml:clock': './clock/@offset=localtime'}
@@ -1053,12 +1072,8 @@ class GuardTest(GuardTestCase):
             out, './qemu:commandline/qemu:arg/@value'))
 
     def _foreign_engine(self, allowed):
-        self.flags(allow_sensitive=allowed)
-        customizers = {'xml': loader.load_customizers(self.conf,
-                                                      ['xml'])['xml'],
-                       'foreign': _ForeignPrefixCustomizer(self.conf)}
-        return engine.Engine(customizers, {}, checks=checks.load_checks(
-            self.conf, customizers))
+        return self.engine_with(
+            {'foreign': _ForeignPrefixCustomizer(self.conf)}, allowed)
 
     def test_qemu_namespace_under_another_prefix(self):
         specs = {'xmlhooks:foreign:element': '-S'}
