@@ -16,21 +16,17 @@ NOTE(xmlhooks): kept free of nova imports, so that the XPath edit code
 that uses it can run in a process that does not load nova.
 """
 
-import functools
 import re
 import unicodedata
 
 
-@functools.cache
-def _not_xml_re():
-    """Characters that XML 1.0 does not allow in a document.
-
-    NOTE(xmlhooks): compiled when first needed: the class spans most of
-    Unicode and takes about 4 ms to compile, which every start of the
-    operator command would pay, mostly for nothing.
-    """
-    return re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd'
-                      '\U00010000-\U0010ffff]')
+# NOTE(xmlhooks): the characters XML 1.0 does not allow in a document,
+# written as the few ranges it forbids rather than the complement of
+# those it allows: both match the same code points, but the complement
+# spans most of Unicode and takes about 5 ms to compile, which every
+# start of the operator command paid; this takes a tenth of that.
+_NOT_XML = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff'
+                      '\ufffe\uffff]')
 
 
 def printable(text):
@@ -64,4 +60,4 @@ def not_xml(text):
     :param text: a string
     :returns: a ``re.Match`` for that character, or None
     """
-    return _not_xml_re().search(text)
+    return _NOT_XML.search(text)

@@ -66,3 +66,29 @@ class ProcessTest(base.CommandTestCase):
         self.assertIn('a.yaml: is not valid YAML', result.stdout)
         self.assertIn("b.yaml, profile 'b', entry 'xml[0]'", result.stdout)
         self.assertIn('2 problem(s) found', result.stdout)
+
+    def test_nova_exception_is_loaded_only_on_failure(self):
+        # NOTE(xmlhooks): importing nova's exception module costs a tenth
+        # of a start (see nova_xmlhooks.exception); a command that
+        # succeeds has no use for it.
+        self.write_profile('p.yaml', 'p:\n  xml: ["./clock/@offset=utc"]\n')
+        xml_file = self.write_xml(self.nova_xml())
+        code = ('import sys; from nova_xmlhooks.cmd import main; '
+                'status = main.main(sys.argv[1:]); '
+                'sys.stderr.write("loaded=%s\\n" % ('
+                '"nova.exception" in sys.modules)); sys.exit(status)')
+        for argv, loaded in (
+                (['list'], False), (['validate'], False),
+                (['render', '--xml', xml_file, '--spec',
+                  'xmlhooks:profile=p'], False),
+                (['render', '--xml', xml_file, '--spec',
+                  'xmlhooks:profile=q'], True)):
+            result = subprocess.run(
+                [sys.executable, '-c', code, '--config-file',
+                 self.config_file] + argv, cwd=base.REPO_DIR,
+                capture_output=True, text=True, timeout=120,
+                env=self.environ)
+            self.assertEqual(1 if loaded else 0, result.returncode,
+                             result.stderr)
+            self.assertEqual('loaded=%s' % loaded,
+                             result.stderr.splitlines()[-1])
