@@ -62,20 +62,38 @@ def _environ(cache_dir):
     return environ
 
 
-def _median_seconds(argv, environ, reps):
-    samples = []
+def _seconds(argv, environ):
+    started = time.perf_counter()
+    result = subprocess.run(argv, cwd=REPO, env=environ,
+                            capture_output=True, check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode not in (0, 1):
+        raise RuntimeError('%s failed: %s' % (
+            ' '.join(argv), result.stderr.decode(errors='replace')))
+    return elapsed
+
+
+def _medians(runs, environ, reps):
+    """Median wall time of each command, measured in alternating rounds.
+
+    NOTE(xmlhooks): a round runs every command once, so a machine that
+    slows down or speeds up during the measurement weighs on the baseline
+    as on the commands, and the ratios stay fair. The first round writes
+    the byte code cache and is not counted.
+
+    :param runs: a dict of name to argv
+    :param environ: the environment of every run
+    :param reps: rounds counted
+    :returns: a dict of name to median seconds
+    """
+    samples = {name: [] for name in runs}
     for number in range(reps + 1):
-        started = time.perf_counter()
-        result = subprocess.run(argv, cwd=REPO, env=environ,
-                                capture_output=True, check=False)
-        elapsed = time.perf_counter() - started
-        if result.returncode not in (0, 1):
-            raise RuntimeError('%s failed: %s' % (
-                ' '.join(argv), result.stderr.decode(errors='replace')))
-        if number:
-            # NOTE(xmlhooks): the first run writes the byte code cache.
-            samples.append(elapsed)
-    return statistics.median(samples)
+        for name, argv in runs.items():
+            elapsed = _seconds(argv, environ)
+            if number:
+                samples[name].append(elapsed)
+    return {name: statistics.median(values)
+            for name, values in samples.items()}
 
 
 def _write_config(workdir):
@@ -108,8 +126,7 @@ def startup(reps=7):
             'list': command + ['list'] + config,
             'validate': command + ['validate'] + config,
         }
-        results = {name: _median_seconds(argv, environ, reps)
-                   for name, argv in runs.items()}
+        results = _medians(runs, environ, reps)
     baseline = results['baseline']
     for name in ('render', 'list', 'validate'):
         results[name + '_ratio'] = results[name] / baseline
