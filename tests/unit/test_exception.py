@@ -44,6 +44,13 @@ class ExceptionModuleTest(oslo_base.BaseTestCase):
         with self.assertRaises(ImportError):
             from nova_xmlhooks.exception import NoSuchError  # noqa: F401
 
+    def test_every_class_is_named(self):
+        from nova_xmlhooks import _exception_classes as classes
+        defined = {name for name, value in vars(classes).items()
+                   if isinstance(value, type)
+                   and issubclass(value, classes.XmlHooksError)}
+        self.assertEqual(defined, set(exception.ERRORS))
+
     def test_listed(self):
         self.assertLessEqual(set(exception.ERRORS), set(dir(exception)))
 
