@@ -172,6 +172,11 @@ class _Strict:
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _value_node in node.value:
+            # NOTE(xmlhooks): YAML allows a list or a mapping as a key
+            # ("? [a]"); Python cannot hash one, and no profile has one.
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused(None, None, 'a key must be a single value, '
+                               'not a list or a mapping', key_node.start_mark)
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise _Refused(None, None, 'duplicate key',

@@ -79,6 +79,15 @@ one:
     def test_aliases(self):
         self._error('a: &x {description: d}\nb: *x\n', 'aliases')
 
+    def test_keys_that_are_lists_or_mappings(self):
+        # NOTE(xmlhooks): these used to end in a bare TypeError, in
+        # nova-compute, nova-api and validate alike.
+        for text, where in (('? [a]\n: {}\n', 'line 1, column 3'),
+                            ('? {a: 1}\n: {}\n', 'line 1, column 3'),
+                            ('a:\n  specs:\n    ? [k]\n    : v\n',
+                             'line 3, column 7')):
+            self._error(text, where, 'a key must be a single value')
+
     def test_unknown_field(self):
         self._error('a:\n  sepcs: {}\n', "profile 'a'", "entry 'sepcs'")
 
