@@ -58,6 +58,7 @@ def load_checks(conf, customizers=None):
     guard = guard_mod.from_conf(conf, customizers)
     if guard is not None:
         checks.append(guard)
+    checks.append(guard_mod.IdentityCheck(customizers))
     schema = schema_mod.from_conf(conf)
     if schema is not None:
         checks.append(schema)

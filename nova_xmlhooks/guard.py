@@ -219,6 +219,9 @@ WATCHED = {
     'video/model/acceleration': (_HOST_RESOURCE,),
     # host memory for TCG's translated code, outside placement
     'features/tcg/tb-cache': (_HOST_RESOURCE,),
+    # a persistent store QEMU keeps in a host file it maps shared, of
+    # any size (in libvirt's schema after 9.0)
+    'domain/devices/pstore': (_HOST_FILE_RESOURCE,),
 }
 WATCHED.update((path, (_CHARDEV,)) for path in _CHARDEVS
                if path not in WATCHED)
@@ -272,6 +275,12 @@ _EXPOSED_ATTRS = {
 _PATH_TEXTS = frozenset((
     'domain/os/kernel', 'domain/os/initrd', 'domain/os/loader',
     'domain/os/nvram', 'domain/os/dtb', 'os/acpi/table',
+    # a UEFI shim for QEMU to load (QEMU 10's -shim; newer libvirt)
+    'domain/os/shim',
+    # a container's init program and directory, and a root device: the
+    # schema types them as host paths, and QEMU guests have no use for
+    # them
+    'domain/os/init', 'domain/os/initdir', 'domain/os/root',
     'domain/devices/emulator', 'devices/rng/backend',
     'devices/smartcard/database', 'blkiotune/device/path'))
 #: what libvirt opens when a path text is empty, by place and model: an
@@ -289,6 +298,12 @@ _LIFECYCLE = frozenset(['domain/on_crash', 'domain/on_poweroff',
 #: server, qemu.wav in QEMU's working directory...)
 HOST_AUDIO = frozenset(['alsa', 'oss', 'pulseaudio', 'jack', 'sdl',
                         'coreaudio', 'pipewire', 'file'])
+#: backends and drivers that run on the host's hardware: a crypto device
+#: on the host kernel's crypto framework, and a video device rendered by
+#: the vhost-user-gpu helper, to which libvirt gives the host's first DRM
+#: render node
+HOST_BACKENDS = (('devices/crypto/backend', 'model', frozenset(['lkcf'])),
+                 ('devices/video/driver', 'name', frozenset(['vhostuser'])))
 #: SMBIOS modes that hand the guest the host's own tables (its vendor,
 #: product, serial numbers...), which libvirt reads from the host
 HOST_SMBIOS = frozenset(['host'])
@@ -297,9 +312,15 @@ HOST_SMBIOS = frozenset(['host'])
 #: ``<smbios mode='sysinfo'>`` on a document asking for the host's
 #: tables takes them away
 _NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode'])
-#: sizes of host memory that QEMU allocates for a device, outside
-#: placement; Nova caps a video device's with hw_video:ram_max_mb
-_HOST_MEMORY = {'devices/video/model': ('ram', 'vram', 'vram64', 'vgamem')}
+#: video devices, for which QEMU allocates host memory outside placement
+#: (Nova caps it with hw_video:ram_max_mb): of the sizes written, or of
+#: the model's defaults (libvirt gives a QXL device 64 MiB of RAM and as
+#: much VRAM when none is written). Nova writes one device, whose model
+#: an image may choose (hw_video_model), so another model for it is no
+#: change; each device's written sizes are an item, so other sizes and a
+#: new device are. A device of model ``none`` has no memory, and no item.
+_VIDEO_PATH = 'domain/devices/video'
+_VIDEO_MEMORY = ('ram', 'vram', 'vram64', 'vgamem')
 #: the firmware loader, and what decides whether QEMU may write the file
 #: it maps, which every guest shares: removing ``readonly`` lets it open
 #: the file read-write, as changing it does
@@ -529,11 +550,15 @@ def _host_values(category, name, allowed_path, values, node, items):
                 items[category].append(('%s/@%s' % (path, name), value))
 
 
-def _host_memory(node, items):
-    path = _path(node)
-    for name in _HOST_MEMORY.get(path, ()):
-        for value in _attribute_values(node, name):
-            items[HOST_RESOURCES].append(('%s/@%s' % (path, name), value))
+def _video(node, items):
+    if _path(node) != _VIDEO_PATH:
+        return
+    model = next(node.iterchildren('model'), None)
+    if model is not None and _attribute_values(model, 'type') == ('none',):
+        return
+    items[HOST_RESOURCES].append((_VIDEO_PATH, tuple(
+        () if model is None else _attribute_values(model, name)
+        for name in _VIDEO_MEMORY)))
 
 
 def _loader(node, items):
@@ -577,7 +602,10 @@ def _build_collectors():
     table['smbios'].append(functools.partial(
         _host_values, DEVICES_PASSTHROUGH, 'mode', 'domain/os/smbios',
         HOST_SMBIOS))
-    table['model'].append(_host_memory)
+    for path, name, values in HOST_BACKENDS:
+        table[path.rsplit('/', 1)[-1]].append(functools.partial(
+            _host_values, HOST_RESOURCES, name, path, values))
+    table['video'].append(_video)
     table['loader'].append(_loader)
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
 
@@ -775,34 +803,139 @@ class Guard:
                     ruleset), category, change)
 
     def _culprit(self, changed, nova_root, ruleset):
-        """Find the first rule whose application makes a change.
+        return culprit(self.customizers, changed, nova_root, ruleset)
 
-        NOTE(xmlhooks): this runs only when a change was found, so the
-        normal path pays nothing for naming the rule.
 
-        :param changed: ``changed(root)``: whether a document has the
-            change
-        :param nova_root: Nova's document
-        :param ruleset: the rules that were applied
-        :returns: the key of the rule, or the keys of all
+#: what Nova and libvirt find a guest by, by the child of ``<domain>``
+#: that holds it. NOTE(xmlhooks): Nova looks a guest up by its UUID
+#: (and libvirt by name or UUID); a guest defined under another one
+#: runs outside Nova, which can then neither account for it nor stop it,
+#: and under another guest's name or UUID replaces that guest's
+#: definition. libvirt takes the SMBIOS system UUID as the domain's when
+#: ``<uuid>`` is missing, and refuses a domain where they differ.
+IDENTITY = {'name': "the domain's <name>", 'uuid': "the domain's <uuid>",
+            'sysinfo': 'the SMBIOS system UUID'}
+
+
+def _identity(root, tags):
+    """What a document names the guest by, as libvirt reads it.
+
+    :param root: a ``<domain>`` element
+    :param tags: the children of ``<domain>`` to read, among
+        :data:`IDENTITY`
+    :returns: a dict of tag to a tuple of texts
+    """
+    found = {}
+    for tag in tags:
+        if tag == 'sysinfo':
+            found[tag] = tuple(
+                _text(entry) for entry in root.iterfind(
+                    'sysinfo/system/entry')
+                if 'uuid' in _attribute_values(entry, 'name'))
+        else:
+            found[tag] = tuple(_text(node) for node in root.iterfind(tag))
+    return found
+
+
+class IdentityCheck:
+    """A check that refuses any change to what Nova finds the guest by.
+
+    It runs whatever ``[xmlhooks] allow_sensitive`` allows: no category
+    makes a guest Nova cannot find safe. It is a callable
+    ``check(nova_root, result_root, ruleset)`` with ``check_change``, for
+    the engine's checks, and holds no per-call state.
+    """
+
+    def __init__(self, customizers=None):
+        """Build the check.
+
+        :param customizers: the engine's customisers, to name the rule
         """
-        root = copy.deepcopy(nova_root)
-        context = metadata.domain_context(root)
-        for rule in ruleset:
-            customizer = self.customizers.get(rule.family)
-            if customizer is None:
-                break
-            try:
-                customizer.apply(root, [rule], context)
-            except Exception:
-                # NOTE(xmlhooks): a rule may depend on the others of its
-                # family; the change is then the family's together.
-                LOG.debug('Replaying rule %s alone failed', rule.key)
-                break
-            if changed(root):
-                return rule.key
-        keys = [rule.key for rule in ruleset]
-        return keys[0] if len(keys) == 1 else ', '.join(keys)
+        self.customizers = customizers or {}
+
+    def __call__(self, nova_root, result_root, ruleset):
+        """Refuse a document that names the guest otherwise than Nova.
+
+        :param nova_root: the ``<domain>`` that Nova generated
+        :param result_root: the customised ``<domain>``
+        :param ruleset: the rules that were applied
+        :raises: nova_xmlhooks.exception.RuleError naming the first rule
+            that makes the change
+        """
+        self._judge(nova_root, result_root, tuple(IDENTITY),
+                    lambda: nova_root, ruleset)
+
+    def check_change(self, change, ruleset):
+        """Refuse the same, reading only the part the rules changed.
+
+        :param change: a :class:`~nova_xmlhooks.checks.Change`
+        :param ruleset: the rules that were applied
+        """
+        if change.region is None:
+            self(change.nova_root, change.result, ruleset)
+            return
+        tags = [tag for tag in IDENTITY if tag in change.region.tags]
+        if tags:
+            self._judge(change.before, change.result, tags,
+                        lambda: change.nova_root, ruleset)
+
+    def _judge(self, before, result, tags, nova_root, ruleset):
+        nova = _identity(before, tags)
+        for tag in tags:
+            if _renames(tag, nova[tag], result):
+                key = culprit(self.customizers, functools.partial(
+                    _renames, tag, nova[tag]), nova_root(), ruleset)
+                raise exception.RuleError(key, (
+                    'it changes %s, by which Nova finds the guest; no '
+                    'rule may change it' % IDENTITY[tag]))
+
+
+def _renames(tag, nova_values, root):
+    """Whether a document names the guest otherwise than Nova did.
+
+    NOTE(xmlhooks): an SMBIOS system UUID may be removed (libvirt then
+    takes the domain's) or be the domain's own; any other is a change.
+
+    :param tag: a key of :data:`IDENTITY`
+    :param nova_values: what Nova's document holds there
+    :param root: the ``<domain>`` to judge
+    """
+    values = _identity(root, [tag])[tag]
+    if tag != 'sysinfo':
+        return values != nova_values
+    allowed = set(nova_values).union(_identity(root, ['uuid'])['uuid'])
+    return not allowed.issuperset(values)
+
+
+def culprit(customizers, changed, nova_root, ruleset):
+    """Find the first rule whose application makes a change.
+
+    NOTE(xmlhooks): this runs only when a change was found, so the normal
+    path pays nothing for naming the rule.
+
+    :param customizers: an ordered dict of family to customiser
+    :param changed: ``changed(root)``: whether a document has the change
+    :param nova_root: Nova's document
+    :param ruleset: the rules that were applied
+    :returns: the key of the rule, or the keys of all
+    """
+    root = copy.deepcopy(nova_root)
+    context = metadata.domain_context(root)
+    for rule in ruleset:
+        customizer = customizers.get(rule.family)
+        if customizer is None:
+            break
+        try:
+            customizer.apply(root, [rule], context)
+        except Exception:
+            # NOTE(xmlhooks): a rule may depend on the others of its
+            # family; the change is then the family's together.
+            LOG.debug('Replaying rule %s alone failed', rule.key)
+            break
+        if changed(root):
+            return rule.key
+    keys = [rule.key for rule in ruleset]
+    return keys[0] if len(keys) == 1 else ', '.join(keys)
 
 
 def from_conf(conf, customizers=None):

@@ -185,6 +185,18 @@ class Edit:
             for node in nodes:
                 self._set(node)
 
+    def writes_qemu(self):
+        """Whether applying the edit always writes QEMU passthrough.
+
+        A set or a create whose path has a ``qemu:`` step creates or
+        changes elements in QEMU's namespace, whatever the document. An
+        XPath that is not a plain path may or may not; it is not said.
+        """
+        if self.steps is None or self.action == DELETE or (
+                self.action == SET and self.value is None):
+            return False
+        return any(step.prefix is not None for step in self.steps)
+
     @functools.cached_property
     def touches(self):
         """The part of the domain the edit may change, or None.
@@ -279,6 +291,16 @@ class Edit:
 #: longer apply to their own output the same way.
 _METADATA_IS_KEPT = ("<metadata>, which holds Nova's record of the "
                      "instance and nova-xmlhooks's: no rule may change it")
+#: children of ``<domain>`` that no edit may select, and why. NOTE(xmlhooks):
+#: Nova finds the guest by its UUID, libvirt by name or UUID; see
+#: nova_xmlhooks.guard.IDENTITY, which refuses a change to either however
+#: it is made. Refusing the plain XPaths here lets nova-api refuse them.
+_KEPT = {
+    'metadata': _METADATA_IS_KEPT,
+    'name': "<name>, by which libvirt finds the guest: no rule may change "
+            "it",
+    'uuid': "<uuid>, by which Nova finds the guest: no rule may change it",
+}
 
 
 def _check_outside_metadata(nodes, root, xpath):
@@ -725,9 +747,9 @@ def parse(text):
                         "with './'" % xpath)
     element_xpath, attribute = _split_attribute(action, xpath)
     path = _compile(element_xpath)
-    if path.touches and path.touches[0] == 'metadata':
-        raise EditError("XPath '%s' reaches into %s" % (element_xpath,
-                                                        _METADATA_IS_KEPT))
+    if path.touches and path.touches[0] in _KEPT:
+        raise EditError("XPath '%s' reaches into %s" % (
+            element_xpath, _KEPT[path.touches[0]]))
     return Edit(action=action, xpath=xpath, value=value or None,
                 element_xpath=element_xpath, attribute=attribute,
                 steps=path.steps, _compiled=path.compiled)

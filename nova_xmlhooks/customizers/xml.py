@@ -12,6 +12,7 @@
 
 """Raw XPath edits: ``xmlhooks:xml:{label}``."""
 
+from nova_xmlhooks.conf import xmlhooks as conf_opts
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks import exception
 from nova_xmlhooks import xpath_edit
@@ -56,9 +57,19 @@ class XmlCustomizer(base.Customizer):
 
     def parse(self, key, value):
         try:
-            return xpath_edit.parse(value)
+            edit = xpath_edit.parse(value)
         except xpath_edit.EditError as e:
             raise ValueError(str(e))
+        # NOTE(xmlhooks): the guard would refuse such an edit on every
+        # document; saying so here lets nova-api refuse the flavor, as it
+        # refuses xmlhooks:qemu: keys.
+        if edit.writes_qemu() and (conf_opts.QEMU_PASSTHROUGH not in
+                                   self.conf.xmlhooks.allow_sensitive):
+            raise ValueError(
+                "XPath '%s' writes QEMU passthrough, which needs %s in "
+                "[xmlhooks] allow_sensitive" % (edit.element_xpath,
+                                                conf_opts.QEMU_PASSTHROUGH))
+        return edit
 
     def apply(self, root, rules, context):
         for rule in rules:

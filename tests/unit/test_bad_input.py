@@ -280,7 +280,7 @@ class XPathTest(BadInputTestCase):
 
     def test_returns_a_number_string_or_boolean(self):
         for value in ('./vcpu * 2=1', './vcpu and true()=1',
-                      'xpath.delete=./name/text()',
+                      'xpath.delete=./os/type/text()',
                       'xpath.delete=./os/type/attribute::arch'):
             self.assertRefused(exception.RuleError, {'xmlhooks:xml:x': value},
                                'xmlhooks:xml:x')

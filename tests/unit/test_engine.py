@@ -140,14 +140,14 @@ class EngineTest(base.TestCase):
         e = self.assertRaises(exception.RuleError, self.engine.apply,
                               self.xml, self.engine.resolve({
                                   'xmlhooks:xml:a': './description=x',
-                                  'xmlhooks:xml:b': './name/text()=x'}))
+                                  'xmlhooks:xml:b': './os/type/text()=x'}))
         self.assertIn("'xmlhooks:xml:b'", e.format_message())
 
     def test_skip_returns_novas_xml_and_warns(self):
         logs = self.useFixture(fixtures.FakeLogger())
         engine_ = self.engine_with(on_error='skip')
         out = engine_.customize(self.xml, {
-            'xmlhooks:xml:b': './name/text()=x',
+            'xmlhooks:xml:b': './os/type/text()=x',
             'xmlhooks:xml:a': './description=x'})
         self.assertIs(self.xml, out)
         self.assertIn("'xmlhooks:xml:b'", logs.output)
@@ -417,7 +417,7 @@ operator-only:
 breaks-on-apply:
   image_selectable: true
   xml:
-    - ./name/text()=x
+    - ./os/type/text()=x
 """
 
 
@@ -480,7 +480,7 @@ class ImageProfileTest(base.TestCase):
         logs = self.useFixture(fixtures.FakeLogger())
         eng = self._engine('skip')
         self.assertIs(self.xml, eng.customize(
-            self.xml, {'xmlhooks:xml:bad': './name/text()=x'},
+            self.xml, {'xmlhooks:xml:bad': './os/type/text()=x'},
             ['selectable']))
         self.assertIn("Skipping xmlhooks customisation: xmlhooks: rule "
                       "'xmlhooks:xml:bad'", logs.output)

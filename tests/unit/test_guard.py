@@ -124,11 +124,11 @@ class SensitiveCategoryTest(GuardTestCase):
         ('qemu_commandline', dict(
             category='qemu_passthrough',
             value='./qemu:commandline/qemu:arg/@value=-S',
-            proof='./qemu:commandline/qemu:arg/@value')),
+            proof='./qemu:commandline/qemu:arg/@value', at_parse=True)),
         ('qemu_override', dict(
             category='qemu_passthrough',
             value="./qemu:override/qemu:device/@alias=ua-disk",
-            proof='./qemu:override/qemu:device')),
+            proof='./qemu:override/qemu:device', at_parse=True)),
         ('seclabel_none', dict(
             category='security_labels',
             value='./seclabel/@type=none', proof='./seclabel')),
@@ -456,6 +456,35 @@ class SensitiveCategoryTest(GuardTestCase):
             category='host_resources',
             value='./features/tcg/tb-cache=65536',
             proof="./features/tcg[tb-cache='65536']")),
+        # A second video device, whose model QEMU gives host memory even
+        # when no size is written (QXL: 64 MiB of RAM and of VRAM).
+        ('video_second_device', dict(
+            category='host_resources',
+            value="xpath.create=./devices/video[2]/model[@type='qxl']",
+            proof="./devices/video[2]/model[@type='qxl']")),
+        # The host's first DRM render node, handed to vhost-user-gpu.
+        ('video_vhostuser', dict(
+            category='host_resources',
+            value='./devices/video/driver/@name=vhostuser',
+            proof="./devices/video/driver[@name='vhostuser']")),
+        # The host kernel's crypto framework; QEMU's own backend passes.
+        ('crypto_host_kernel', dict(
+            category='host_resources',
+            setup=["xpath.create=./devices/crypto[@model='virtio']"
+                   "/backend[@model='builtin']"],
+            value='./devices/crypto/backend/@model=lkcf',
+            proof="./devices/crypto/backend[@model='lkcf']")),
+        # A host file QEMU maps shared, as the guest's error record store.
+        ('pstore', dict(
+            category='host_paths',
+            value="xpath.create=./devices/pstore[@backend='acpi-erst']",
+            then=['./devices/pstore/path=/var/lib/libvirt/x',
+                  './devices/pstore/size=8'],
+            proof="./devices/pstore/path",
+            also=['host_resources'])),
+        ('shim', dict(
+            category='host_paths', value='./os/shim=/boot/efi/shimx64.efi',
+            proof='./os/shim')),
         ('video_3d', dict(
             category='host_resources',
             value="./devices/video/model/acceleration/@accel3d=yes",
@@ -489,6 +518,9 @@ class SensitiveCategoryTest(GuardTestCase):
     ]
     fixture = 'nova-basic'
     also = []
+    #: whether the edit is refused when it is parsed, as nova-api does,
+    #: because it writes QEMU passthrough on any document
+    at_parse = False
     #: rules before the sensitive one that change nothing sensitive
     setup = []
     #: rules after the sensitive one, completing the device it adds
@@ -509,15 +541,23 @@ class SensitiveCategoryTest(GuardTestCase):
         for index, value in enumerate(self.then):
             self.specs['xmlhooks:xml:b-sensitive-then-%d' % index] = value
 
+    def assertRefusedFor(self, category, engine_):
+        if self.at_parse and category == guard.QEMU_PASSTHROUGH:
+            e = self.assertRaises(exception.InvalidSpec, engine_.customize,
+                                  self.xml, self.specs)
+            self.assertIn(category, e.format_message())
+        else:
+            e = self.assertRaises(exception.GuardError, engine_.customize,
+                                  self.xml, self.specs)
+            self.assertEqual(category, e.category)
+            self.assertIn("'%s'" % category, e.format_message())
+        return e
+
     def test_refused_by_default(self):
-        engine_ = self.engine()
-        e = self.assertRaises(exception.GuardError, engine_.customize,
-                              self.xml, self.specs)
-        self.assertEqual(self.category, e.category)
+        e = self.assertRefusedFor(self.category, self.engine())
         self.assertEqual('xmlhooks:xml:b-sensitive', e.key)
         message = e.format_message()
         self.assertIn("'xmlhooks:xml:b-sensitive'", message)
-        self.assertIn("'%s'" % self.category, message)
         self.assertNotIn('\n', message)
         # NOTE(xmlhooks): values may be host paths; users never see them.
         # A value is set, or written in the last predicate of a create.
@@ -528,11 +568,8 @@ class SensitiveCategoryTest(GuardTestCase):
     def test_refused_unless_each_of_its_categories_is_allowed(self):
         for category in [self.category] + self.also:
             others = [c for c in ALL if c != category]
-            engine_ = self.engine(allow_sensitive=others,
-                                  validate_schema=False)
-            e = self.assertRaises(exception.GuardError, engine_.customize,
-                                  self.xml, self.specs)
-            self.assertEqual(category, e.category)
+            self.assertRefusedFor(category, self.engine(
+                allow_sensitive=others, validate_schema=False))
 
     def test_allowed_by_option(self):
         # NOTE(xmlhooks): some of these edits are incomplete devices that
@@ -761,6 +798,87 @@ class FakeDeclarationTest(GuardTestCase):
         out = self._engine(ALL).customize(
             base.nova_xml(), {'xmlhooks:declaring:qemu': 'x'})
         self.assertIn('xmlns="%s"' % xpath_edit.QEMU_NS, out)
+
+
+class _RenamingCustomizer(_LastPartCustomizer):
+    """Names the guest otherwise, declaring the part it changes."""
+
+    family = 'renaming'
+
+    def touches(self, rules):
+        return ['name', 'uuid', 'sysinfo']
+
+    def apply(self, root, rules, context):
+        for rule in rules:
+            if rule.payload == 'name':
+                root.find('name').text = 'instance-00000002'
+            else:
+                root.find('uuid').text = OTHER_UUID
+
+
+OTHER_UUID = '11111111-2222-3333-4444-555555555555'
+_SYSINFO_UUID = "./sysinfo/system/entry[@name='uuid']"
+
+
+class IdentityTest(GuardTestCase):
+    """What Nova finds the guest by never changes, whatever is allowed.
+
+    NOTE(xmlhooks): libvirt defines a guest under the name and UUID it is
+    given, and takes the SMBIOS system UUID when <uuid> is missing. Nova
+    looks the guest up by its instance's UUID, so a guest renamed runs on
+    outside Nova, which can neither account for it nor stop it; under
+    another guest's name and UUID, it replaces that guest's definition.
+    """
+
+    def assertRefused(self, specs, key, what, customizers=None, **flags):
+        flags.setdefault('allow_sensitive', ALL)
+        engine_ = self.engine_with(customizers or {}, flags.pop(
+            'allow_sensitive'), **flags)
+        e = self.assertRaises(exception.RuleError, engine_.customize,
+                              base.nova_xml(), specs)
+        self.assertEqual(key, e.key)
+        self.assertIn('it changes %s, by which Nova finds the guest' % what,
+                      e.format_message())
+
+    def test_plain_paths_are_refused_when_parsed(self):
+        for value in ('./uuid=' + OTHER_UUID, 'xpath.delete=./uuid',
+                      './name=victim', './uuid/@x=1'):
+            e = self.assertRaises(xpath_edit.EditError, xpath_edit.parse,
+                                  value)
+            self.assertIn('by which', str(e))
+
+    def test_other_paths_are_refused_when_applied(self):
+        for value, what in (
+                ("./*[local-name()='uuid']=" + OTHER_UUID,
+                 "the domain's <uuid>"),
+                ("xpath.delete=./*[local-name()='uuid']",
+                 "the domain's <uuid>"),
+                ("./*[local-name()='name']=victim", "the domain's <name>"),
+                ('%s=%s' % (_SYSINFO_UUID, OTHER_UUID),
+                 'the SMBIOS system UUID')):
+            specs = {'xmlhooks:xml:a': './clock/@offset=localtime',
+                     'xmlhooks:xml:b': value}
+            self.assertRefused(specs, 'xmlhooks:xml:b', what)
+            self.assertRefused(specs, 'xmlhooks:xml:b', what,
+                               allow_sensitive=[], validate_schema=False)
+
+    def test_any_customizer_declaring_the_part(self):
+        customizers = {'renaming': _RenamingCustomizer(self.conf)}
+        self.assertRefused({'xmlhooks:renaming:name': 'x'},
+                           'xmlhooks:renaming:name', "the domain's <name>",
+                           customizers)
+        self.assertRefused({'xmlhooks:renaming:uuid': 'x'},
+                           'xmlhooks:renaming:uuid', "the domain's <uuid>",
+                           customizers)
+
+    def test_the_smbios_uuid_may_go_or_be_the_domains(self):
+        uuid = base.xpath(base.nova_xml(), 'string(./uuid)')
+        engine_ = self.engine_with({}, [])
+        for value in ('xpath.delete=' + _SYSINFO_UUID,
+                      'xpath.delete=./sysinfo',
+                      '%s=%s' % (_SYSINFO_UUID, uuid)):
+            out = engine_.customize(base.nova_xml(), {'xmlhooks:xml:a': value})
+            self.assertEqual(uuid, base.xpath(out, 'string(./uuid)'))
 
 
 class LocalCharacterDeviceTest(GuardTestCase):
@@ -1201,6 +1319,17 @@ def _element_names(node, schema, seen=frozenset()):
     return names
 
 
+def _text_refs(node):
+    """The definitions an element's text may be, not its children's."""
+    for child in node:
+        if child.tag in (_RNG + 'attribute', _RNG + 'element'):
+            continue
+        if child.tag == _RNG + 'ref':
+            yield child.get('name')
+        elif isinstance(child.tag, str):
+            yield from _text_refs(child)
+
+
 def _watches(place, category):
     """The guard's watches in a category at a place (a tuple of names)."""
     return [watch for watch in guard.WATCHED.get('/'.join(place[-3:]), ())
@@ -1254,6 +1383,16 @@ _DEVICES_NOT_WATCHED = {
 _NETWORK_ELSEWHERE = {
     ('hostdev', 'ip'): 'an LXC network host device, which QEMU does not '
                        'have: devices_passthrough covers <hostdev>',
+}
+#: places of elements whose text is a host path, outside host_paths, and
+#: why
+_PATH_TEXTS_ELSEWHERE = {
+    ('domain', 'resource', 'partition'): 'a cgroup partition: resources '
+                                         'covers <resource>',
+    ('hostdev', 'source', 'block'): 'an LXC host device: '
+                                    'devices_passthrough covers <hostdev>',
+    ('hostdev', 'source', 'char'): 'an LXC host device: '
+                                   'devices_passthrough covers <hostdev>',
 }
 #: lifecycle, watchdog and audio values that reach nothing on the host
 _HARMLESS_ACTIONS = frozenset([
@@ -1315,6 +1454,27 @@ class SchemaCoverageTest(base.TestCase):
             (element, name) for element, name in found
             if name not in (guard._SOURCE_PATH_ATTRS if element == 'source'
                             else guard._PATH_ATTRS.get(element, ())))
+        self.assertEqual([], missed)
+
+    def test_every_path_text_of_the_schema_is_covered(self):
+        """Each element whose text the schema types as a path is a path.
+
+        NOTE(xmlhooks): found by the element's own content (a ``<ref>`` to
+        a path type outside its attributes and child elements), at every
+        place the schema allows it, named by its last three elements as
+        the guard names it.
+        """
+        found = set()
+        for element in self.schema.iter(_RNG + 'element'):
+            if set(_text_refs(element)) & _PATH_TYPES:
+                found |= _places(element, self.defines, depth=3)
+        self.assertLessEqual({('domain', 'os', 'kernel'),
+                              ('devices', 'rng', 'backend')}, found)
+        missed = sorted(
+            place for place in found
+            if '/'.join(place) not in guard._PATH_TEXTS and
+            place[-2:] != ('source', 'path') and
+            place not in _PATH_TEXTS_ELSEWHERE)
         self.assertEqual([], missed)
 
     def test_every_network_address_and_port_is_covered(self):

@@ -19,6 +19,7 @@ import fixtures
 from lxml import etree
 
 from nova_xmlhooks import checks
+from nova_xmlhooks.customizers import base as customizer_base
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from nova_xmlhooks import schema
@@ -110,6 +111,27 @@ class UnsupportedSchemaTest(base.TestCase):
                           schema_parts.SchemaParts, path)
 
 
+class _RenamingCustomizer(customizer_base.Customizer):
+    """Sets the domain's <name>, and says that is all it changes."""
+
+    family = 'rename'
+
+    def declarations(self):
+        return [customizer_base.KeyValidator(
+            name='xmlhooks:rename:name', description='test',
+            value={'type': str, 'description': 'test'})]
+
+    def parse(self, key, value):
+        return value
+
+    def touches(self, rules):
+        return ['name']
+
+    def apply(self, root, rules, context):
+        for rule in rules:
+            root.find('name').text = rule.payload
+
+
 class RegionValidatorTest(base.TestCase):
     """Parts found valid are remembered; nothing invalid is."""
 
@@ -157,20 +179,31 @@ class RegionValidatorTest(base.TestCase):
                               xml, specs)
         self.assertEqual(2, len(self.validated))
 
+    def renaming(self):
+        """An engine that renames the domain, checked by the schema only.
+
+        NOTE(xmlhooks): no rule of the stock customisers may rename a
+        domain (see nova_xmlhooks.guard.IdentityCheck), but name and uuid
+        are the grouped part of libvirt's schema, so a customiser that
+        declares <name> is what reaches it.
+        """
+        return engine.Engine({'rename': _RenamingCustomizer(self.conf)}, {},
+                             checks=[self.check])
+
     def test_grouped_parts_are_validated_each_time(self):
         # NOTE(xmlhooks): name and uuid are one part, which libxml2 judges
         # by what sits between them.
-        specs = {'xmlhooks:xml:a': './name=other'}
+        specs = {'xmlhooks:rename:name': 'other'}
         for _ in range(2):
-            self.engine_.customize(base.nova_xml(), specs)
+            self.renaming().customize(base.nova_xml(), specs)
         self.assertEqual([(['name', 'uuid'], {})] * 2, self.validated)
 
     def test_parts_moved_among_grouped_ones_validate_whole(self):
         # NOTE(xmlhooks): the record's new <metadata> goes between <genid>
         # and <memory>, inside the span of grouped parts.
-        out = self.engine_.customize(
+        out = self.renaming().customize(
             odd_shapes.ODD_SHAPES['genid-without-metadata'],
-            {'xmlhooks:xml:a': './name=other'})
+            {'xmlhooks:rename:name': 'other'})
         self.assertEqual([], self.validated)
         self.assertIn('<name>other</name>', out)
 

@@ -508,7 +508,7 @@ class ApplyTest(base.TestCase):
 
     def test_non_element_results_are_refused(self):
         root = etree.fromstring(self.xml.encode())
-        for text in ('./devices and ./name=1', './name/text()=x'):
+        for text in ('./devices and ./os=1', './os/type/text()=x'):
             e = self.assertRaises(xpath_edit.EditError,
                                   xpath_edit.parse(text).apply, root)
             self.assertIn('XPath', str(e))

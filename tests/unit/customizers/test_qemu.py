@@ -47,6 +47,34 @@ class QemuRefusedTest(base.TestCase):
             self.assertIn(key, str(api_error))
             self.assertIn('qemu_passthrough', str(api_error))
 
+    def test_xml_edits_that_write_qemu_are_refused_alike(self):
+        # NOTE(xmlhooks): a set or a create along qemu: steps writes QEMU
+        # passthrough on any document; nova-api used to accept it and the
+        # compute's guard to refuse it at every boot.
+        eng = engine.Engine.from_conf(self.conf)
+        key = 'xmlhooks:xml:a'
+        for value in ('./qemu:commandline/qemu:arg/@value=-x',
+                      'xpath.create=./qemu:commandline/qemu:env',
+                      'xpath.set=./devices/qemu:x=1'):
+            error = self.assertRaises(exception.InvalidSpec, eng.resolve,
+                                      {key: value})
+            self.assertIn('needs qemu_passthrough in [xmlhooks] '
+                          'allow_sensitive', error.format_message())
+            api_error = self.assertRaises(
+                nova_exception.ValidationError, customizers.api_validate,
+                self.conf, key, value)
+            self.assertIn('qemu_passthrough', str(api_error))
+        # Removing passthrough, or unsetting it, only narrows it.
+        for value in ('xpath.delete=./qemu:commandline',
+                      './qemu:commandline/qemu:arg/@value='):
+            eng.resolve({key: value})
+            customizers.api_validate(self.conf, key, value)
+        self.flags(allow_sensitive=['qemu_passthrough'])
+        engine.Engine.from_conf(self.conf).resolve(
+            {key: './qemu:commandline/qemu:arg/@value=-x'})
+        customizers.api_validate(self.conf, key,
+                                 './qemu:commandline/qemu:arg/@value=-x')
+
     def test_other_categories_do_not_allow_it(self):
         self.flags(allow_sensitive=['host_paths', 'resources'])
         eng = engine.Engine.from_conf(self.conf)
