@@ -563,7 +563,7 @@ class Engine:
             if profile is None or not profile.image_selectable:
                 raise exception.InvalidSpec(
                     IMAGE_PROPERTY, "'%s' is not a profile that images may "
-                    "select" % name)
+                    "select" % messages.shortened(name))
         return image_profiles
 
     # Application

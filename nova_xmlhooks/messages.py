@@ -54,6 +54,21 @@ def one_line(text):
     return ' '.join(str(text).split())
 
 
+#: how much of a name or value from a file or an image a message quotes
+SHOWN = 64
+
+
+def shortened(value, limit=SHOWN):
+    """A name or value as a message quotes it: its start when long.
+
+    :param value: anything; it is quoted as ``str(value)``
+    :param limit: the most characters quoted before ``...``
+    :returns: the text, cut at ``limit`` characters
+    """
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
 def not_xml(text):
     """Find the first character that an XML 1.0 document cannot hold.
 

@@ -45,6 +45,7 @@ from oslo_log import log as logging
 import yaml
 
 from nova_xmlhooks import exception
+from nova_xmlhooks import messages
 from nova_xmlhooks import problems
 
 LOG = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ SCHEMA = {
 }
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 #: names and fields quoted in messages are cut to this many characters
-_SHOWN = 64
+_SHOWN = messages.SHOWN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -413,8 +414,7 @@ def _load_yaml(path):
 
 def _shown(value):
     """A name or field from a file, as a message quotes it."""
-    text = str(value)
-    return text if len(text) <= _SHOWN else text[:_SHOWN] + '...'
+    return messages.shortened(value, _SHOWN)
 
 
 def _entry(steps):

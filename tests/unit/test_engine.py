@@ -451,6 +451,16 @@ class ImageProfileTest(base.TestCase):
         self.assertEqual(messages[0], messages[1])
         self.assertNotIn('unknown', messages[0])
 
+    def test_a_long_name_is_quoted_short(self):
+        # NOTE(xmlhooks): the image's owner sets the property, and the
+        # fault shows the message; it quotes the start of the name.
+        name = 'x' * 100000
+        e = self.assertRaises(exception.InvalidSpec, self._engine('fail')
+                              .customize, self.xml, self.specs, [name])
+        self.assertIn("'%s...' is not a profile" % ('x' * 64),
+                      e.format_message())
+        self.assertLess(len(e.format_message()), 200)
+
     def test_skip_keeps_host_and_flavor_when_the_image_is_wrong(self):
         eng = self._engine('skip')
         for names, specs in (
