@@ -321,6 +321,11 @@ _NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode'])
 #: new device are. A device of model ``none`` has no memory, and no item.
 _VIDEO_PATH = 'domain/devices/video'
 _VIDEO_MEMORY = ('ram', 'vram', 'vram64', 'vgamem')
+#: the domain's type: Nova's is kvm (or what [libvirt] virt_type says).
+#: QEMU gives a guest it emulates (type ``qemu``) a translation cache of
+#: 1 GiB of host memory unless ``features/tcg/tb-cache`` says otherwise,
+#: and runs it without the hardware's isolation
+_DOMAIN_TYPE = 'domain/@type'
 #: the firmware loader, and what decides whether QEMU may write the file
 #: it maps, which every guest shares: removing ``readonly`` lets it open
 #: the file read-write, as changing it does
@@ -561,6 +566,12 @@ def _video(node, items):
         for name in _VIDEO_MEMORY)))
 
 
+def _domain_type(node, items):
+    if node.getparent() is None:
+        items[HOST_RESOURCES].append((_DOMAIN_TYPE,
+                                      _attribute_values(node, 'type')))
+
+
 def _loader(node, items):
     """How QEMU maps the firmware file, as an item even when unwritten.
 
@@ -606,6 +617,7 @@ def _build_collectors():
         table[path.rsplit('/', 1)[-1]].append(functools.partial(
             _host_values, HOST_RESOURCES, name, path, values))
     table['video'].append(_video)
+    table['domain'].append(_domain_type)
     table['loader'].append(_loader)
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
 
@@ -813,8 +825,11 @@ class Guard:
 #: and under another guest's name or UUID replaces that guest's
 #: definition. libvirt takes the SMBIOS system UUID as the domain's when
 #: ``<uuid>`` is missing, and refuses a domain where they differ.
-IDENTITY = {'name': "the domain's <name>", 'uuid': "the domain's <uuid>",
-            'sysinfo': 'the SMBIOS system UUID'}
+IDENTITY = {
+    'name': "the domain's <name>, by which libvirt finds the guest",
+    'uuid': "the domain's <uuid>, by which Nova finds the guest",
+    'sysinfo': "the SMBIOS system UUID, which libvirt takes for the "
+               "domain's"}
 
 
 def _identity(root, tags):
@@ -886,8 +901,7 @@ class IdentityCheck:
                 key = culprit(self.customizers, functools.partial(
                     _renames, tag, nova[tag]), nova_root(), ruleset)
                 raise exception.RuleError(key, (
-                    'it changes %s, by which Nova finds the guest; no '
-                    'rule may change it' % IDENTITY[tag]))
+                    'it changes %s; no rule may change it' % IDENTITY[tag]))
 
 
 def _renames(tag, nova_values, root):

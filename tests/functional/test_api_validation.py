@@ -39,6 +39,11 @@ BAD_SPECS = [
     ('xmlhooks:xml:x', './devices/disk[[1]]/@x=1', 'is invalid'),
     ('xmlhooks:xml:x', './devices/bad:disk/@x=1', 'namespace prefix'),
     ('xmlhooks:xml:x', '/domain/devices/@x=1', './'),
+    ('xmlhooks:xml:x', 'xpath.create=./qemu:commandline', 'qemu_passthrough'),
+    ('xmlhooks:xml:x', './uuid=11111111-2222-3333-4444-555555555555',
+     'by which Nova finds the guest'),
+    ('xmlhooks:xml:x', './name=instance-00000002',
+     'by which libvirt finds the guest'),
     ('xmlhooks:profile', 'bad name!', 'not a valid profile name'),
     ('xmlhooks:profile', ' , ', 'no profile'),
     ('xmlhooks:profile', 'known,missing', "unknown profile 'missing'"),
@@ -50,7 +55,9 @@ VALID_SPECS = {
     'xmlhooks:image_profiles': 'forbidden',
     'xmlhooks:xml:cache': './devices/disk/driver/@cache=none',
     'xmlhooks:xml:tablet': "xpath.delete=./devices/input[@type='tablet']",
-    'xmlhooks:xml:qemu': 'xpath.create=./qemu:commandline',
+    # NOTE(xmlhooks): a delete only narrows QEMU passthrough; a create
+    # needs qemu_passthrough allowed, at the API as at the compute.
+    'xmlhooks:xml:qemu': 'xpath.delete=./qemu:commandline',
     # NOTE(xmlhooks): other namespaces keep their own validation.
     'hw:cpu_policy': 'shared',
 }
