@@ -832,8 +832,20 @@ IDENTITY = {
                "domain's"}
 
 
+def _uuid(text):
+    """A UUID as libvirt's ``virUUIDParse`` reads it.
+
+    NOTE(xmlhooks): it skips dashes and spaces between the digits, and
+    reads them in either case.
+    """
+    return ''.join(text.split()).replace('-', '').lower()
+
+
 def _identity(root, tags):
     """What a document names the guest by, as libvirt reads it.
+
+    NOTE(xmlhooks): an empty SMBIOS UUID entry is none (libvirt's
+    ``virXPathString`` gives nothing for it).
 
     :param root: a ``<domain>`` element
     :param tags: the children of ``<domain>`` to read, among
@@ -843,10 +855,13 @@ def _identity(root, tags):
     found = {}
     for tag in tags:
         if tag == 'sysinfo':
-            found[tag] = tuple(
-                _text(entry) for entry in root.iterfind(
-                    'sysinfo/system/entry')
-                if 'uuid' in _attribute_values(entry, 'name'))
+            texts = [_text(entry) for entry in root.iterfind(
+                'sysinfo/system/entry')
+                if 'uuid' in _attribute_values(entry, 'name')]
+            found[tag] = tuple(_uuid(text) for text in texts if text)
+        elif tag == 'uuid':
+            found[tag] = tuple(_uuid(_text(node))
+                               for node in root.iterfind(tag))
         else:
             found[tag] = tuple(_text(node) for node in root.iterfind(tag))
     return found

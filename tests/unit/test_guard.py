@@ -880,7 +880,10 @@ class IdentityTest(GuardTestCase):
         engine_ = self.engine_with({}, [])
         for value in ('xpath.delete=' + _SYSINFO_UUID,
                       'xpath.delete=./sysinfo',
-                      '%s=%s' % (_SYSINFO_UUID, uuid)):
+                      '%s=%s' % (_SYSINFO_UUID, uuid),
+                      # read as libvirt reads them: the same UUID, none
+                      '%s=%s' % (_SYSINFO_UUID, uuid.upper()),
+                      'xpath.set=%s=' % _SYSINFO_UUID):
             out = engine_.customize(base.nova_xml(), {'xmlhooks:xml:a': value})
             self.assertEqual(uuid, base.xpath(out, 'string(./uuid)'))
 
