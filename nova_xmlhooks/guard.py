@@ -89,6 +89,8 @@ class Watch:
     :ivar local: ``(attribute, value)`` pairs that connect the element
         to nothing but the host's own terminal or QEMU itself: an item
         holding only such attributes, and no child, is no item
+    :ivar local_items: whole items, ``(attributes, children)`` as the
+        watch reads them, that likewise reach only the host's own files
     """
 
     categories: tuple
@@ -99,6 +101,7 @@ class Watch:
     formats: bool = False
     new: bool = False
     local: frozenset = frozenset()
+    local_items: frozenset = frozenset()
 
     def add(self, node, path, items):
         """Add a node's item to the lists of its categories.
@@ -110,6 +113,8 @@ class Watch:
         value = _tree(node) if self.whole else _content(node, self)
         if self.local and value[0] and not value[1] and (
                 set(value[0]) <= self.local):
+            return
+        if value in self.local_items:
             return
         key = _NEW + path if self.new else path
         for category in self.categories:
@@ -171,8 +176,12 @@ _PASSTHROUGH = Watch((DEVICES_PASSTHROUGH,), whole=True)
 #: by a host device (whose path is host_paths) or by QEMU itself
 _CHARDEV_LOCAL = frozenset([('type', 'pty'), ('type', 'null'),
                             ('model', 'random'), ('model', 'builtin')])
+#: a UNIX socket that libvirt makes in its own directory for a channel
+#: whose source names no path, as Nova writes the guest agent's
+_CHARDEV_LOCAL_ITEMS = frozenset([
+    ((('type', 'unix'),), (b'<source mode="bind"/>',))])
 _CHARDEV = Watch((NETWORK_EXPOSURE,), skip=_CHARDEV_GUEST_SIDE,
-                 local=_CHARDEV_LOCAL)
+                 local=_CHARDEV_LOCAL, local_items=_CHARDEV_LOCAL_ITEMS)
 _GRAPHICS = Watch((NETWORK_EXPOSURE,), skip=_GRAPHICS_SETTINGS,
                   skip_attrs=_GRAPHICS_SETTING_ATTRS)
 _EXPOSED = Watch((NETWORK_EXPOSURE,), whole=True)
@@ -188,6 +197,8 @@ _RESOURCES = frozenset('domain/' + name for name in (
     'vcpu', 'vcpus', 'iothreads', 'iothreadids', 'memory', 'currentMemory',
     'maxMemory', 'memoryBacking', 'memtune', 'blkiotune', 'cputune',
     'numatune', 'resource', 'cpu/numa', 'devices/memory',
+    # QEMU's main thread pool: thread_pool_min threads start at once
+    'defaultiothread',
     # SEV and the like: placement counts the host's encryption contexts
     'launchSecurity'))
 #: character devices: every element libvirt's schema gives a character
@@ -219,6 +230,11 @@ WATCHED = {
     'video/model/acceleration': (_HOST_RESOURCE,),
     # host memory for TCG's translated code, outside placement
     'features/tcg/tb-cache': (_HOST_RESOURCE,),
+    # the limits Nova writes from the flavor's quota:disk_* and Cinder's
+    # front-end QoS, and from hw_rng:rate_bytes, as it writes cputune
+    # from quota:cpu_*
+    'devices/disk/iotune': (_RESOURCE,),
+    'devices/rng/rate': (_RESOURCE,),
     # a persistent store QEMU keeps in a host file it maps shared, of
     # any size (in libvirt's schema after 9.0)
     'domain/devices/pstore': (_HOST_FILE_RESOURCE,),

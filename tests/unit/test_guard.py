@@ -63,6 +63,12 @@ _RBD_VOLUME = ('<disk type="network" device="disk">'
                ' uuid="5c1b5f8e-3b0e-4c56-9f2e-2f1c1d9d1a11"/>'
                '</auth><target dev="vdb" bus="virtio"/>'
                '<serial>1d0c1ad5-4b1e-4ad4-9d35-0a4d0e5b7a2c</serial></disk>')
+#: a volume and an RNG with the limits Nova writes for quota:disk_* and
+#: hw_rng:rate_bytes
+_LIMITED_VOLUME = _RBD_VOLUME.replace(
+    '</disk>', '<iotune><total_iops_sec>100</total_iops_sec></iotune></disk>')
+_LIMITED_RNG = ('<rng model="virtio"><rate period="2000" bytes="1024"/>'
+                '<backend model="random">/dev/urandom</backend></rng>')
 #: a watchdog as Nova attaches it for hw:watchdog_action=pause
 _WATCHDOG = '<watchdog model="i6300esb" action="pause"/>'
 #: a vTPM as Nova attaches it for hw:tpm_version=2.0
@@ -456,6 +462,25 @@ class SensitiveCategoryTest(GuardTestCase):
         ('domain_type', dict(
             category='host_resources', value='./@type=qemu',
             proof="self::domain[@type='qemu']")),
+        # QEMU's main thread pool: thread_pool_min threads at start.
+        ('default_iothread', dict(
+            category='resources',
+            value="xpath.create=./defaultiothread[@thread_pool_min='2000']",
+            proof="./defaultiothread[@thread_pool_min='2000']")),
+        # The flavor's quota:disk_* and hw_rng:rate_* limits, which Nova
+        # writes as it writes cputune from quota:cpu_*.
+        ('disk_iotune_removed', dict(
+            category='resources', devices=_LIMITED_VOLUME,
+            value="xpath.delete=./devices/disk/iotune",
+            proof="./devices/disk[not(iotune)]")),
+        ('disk_iotune_raised', dict(
+            category='resources', devices=_LIMITED_VOLUME,
+            value="./devices/disk/iotune/total_iops_sec=1000000",
+            proof="./devices/disk/iotune[total_iops_sec='1000000']")),
+        ('rng_rate_removed', dict(
+            category='resources', devices=_LIMITED_RNG,
+            value="xpath.delete=./devices/rng/rate",
+            proof="./devices/rng[not(rate)]")),
         ('tcg_translation_cache', dict(
             category='host_resources',
             value='./features/tcg/tb-cache=65536',
@@ -906,6 +931,28 @@ class LocalCharacterDeviceTest(GuardTestCase):
                 base.nova_xml(), specs)
             self.assertNotEqual(base.nova_xml(), out)
 
+    def test_a_guest_agent_channel_in_libvirts_directory(self):
+        # NOTE(xmlhooks): what Nova writes for hw_qemu_guest_agent: with
+        # no path, libvirt makes the socket in its own directory.
+        specs = {
+            'xmlhooks:xml:a': "xpath.create=./devices/channel[@type='unix']"
+                              "/source[@mode='bind']",
+            'xmlhooks:xml:b': "xpath.create=./devices/channel[@type='unix']"
+                              "/target[@type='virtio']",
+            'xmlhooks:xml:c': "./devices/channel[@type='unix']/target/@name"
+                              "=org.qemu.guest_agent.0"}
+        out = self.engine(allow_sensitive=[]).customize(base.nova_xml(),
+                                                        specs)
+        self.assertEqual(['bind'], base.xpath(
+            out, "./devices/channel[@type='unix']/source/@mode"))
+        specs['xmlhooks:xml:d'] = (
+            "./devices/channel[@type='unix']/source/@path=/run/x.sock")
+        e = self.assertRaises(
+            exception.GuardError,
+            self.engine(allow_sensitive=['host_paths']).customize,
+            base.nova_xml(), specs)
+        self.assertEqual('network_exposure', e.category)
+
     def test_an_rng_without_a_path_reads_dev_random(self):
         # NOTE(xmlhooks): libvirt fills in /dev/random for an empty
         # backend of model random: emptying Nova's /dev/urandom, or adding
@@ -1074,8 +1121,6 @@ class GuardTest(GuardTestCase):
         out = engine_.customize(xml, {
             'xmlhooks:xml:cache': './devices/disk/driver/@cache=none',
             'xmlhooks:xml:discard': './devices/disk/driver/@discard=unmap',
-            'xmlhooks:xml:iops': "./devices/disk[@device='disk']/iotune/"
-                                 "total_iops_sec=2000",
             'xmlhooks:xml:queues': './devices/interface/driver/@queues=4',
             'xmlhooks:xml:link': './devices/interface/link/@state=up',
             'xmlhooks:xml:keymap': './devices/graphics/@keymap=de',
@@ -1084,8 +1129,6 @@ class GuardTest(GuardTestCase):
             'xmlhooks:xml:crash': './on_crash=restart',
             'xmlhooks:xml:watchdog':
                 "./devices/watchdog[@model='i6300esb']/@action=reset"})
-        self.assertEqual(['2000'], base.xpath(
-            out, './devices/disk/iotune/total_iops_sec/text()'))
         self.assertEqual(['4'], base.xpath(
             out, './devices/interface/driver/@queues'))
         self.assertEqual(['reset'], base.xpath(
@@ -1337,6 +1380,33 @@ def _text_refs(node):
             yield from _text_refs(child)
 
 
+def _all_defines(path, defines=None):
+    """The definitions of a schema and of the schemas it includes."""
+    defines = {} if defines is None else defines
+    schema = etree.parse(path)
+    for define in schema.iter(_RNG + 'define'):
+        defines.setdefault(define.get('name'), []).append(define)
+    for include in schema.iter(_RNG + 'include'):
+        _all_defines(os.path.join(os.path.dirname(path),
+                                  include.get('href')), defines)
+    return defines
+
+
+def _names_under(node, defines, seen=frozenset()):
+    """The outermost element names under a node, through any file."""
+    names = set()
+    for child in node:
+        if child.tag == _RNG + 'element':
+            names.add(child.get('name'))
+        elif child.tag == _RNG + 'ref' and child.get('name') not in seen:
+            for define in defines.get(child.get('name'), ()):
+                names |= _names_under(define, defines,
+                                      seen | {child.get('name')})
+        elif isinstance(child.tag, str):
+            names |= _names_under(child, defines, seen)
+    return names
+
+
 def _watches(place, category):
     """The guard's watches in a category at a place (a tuple of names)."""
     return [watch for watch in guard.WATCHED.get('/'.join(place[-3:]), ())
@@ -1385,6 +1455,38 @@ _DEVICES_NOT_WATCHED = {
     'nvram': 'a pSeries NVRAM in the guest',
     'panic': 'a notifier in the guest; what follows is on_crash',
     'iommu': 'an IOMMU in the guest',
+}
+#: children of <domain> that the guard does not watch as a whole, and why
+_DOMAIN_CHILDREN_NOT_WATCHED = {
+    'name': 'the identity check keeps it',
+    'uuid': 'the identity check keeps it',
+    'sysinfo': 'SMBIOS strings for the guest; the identity check keeps '
+               'its system UUID; a fw_cfg entry file is host_paths',
+    'genid': "the guest's VM generation ID",
+    'title': 'a text for people', 'description': 'a text for people',
+    'metadata': 'no rule may change it (xpath_edit)',
+    'os': 'its host paths, loader, and SMBIOS mode are items',
+    'features': "in the guest; TCG's tb-cache is host_resources",
+    'clock': 'timers in the guest',
+    'cpu': 'the CPU the guest sees; cpu/numa is resources',
+    'devices': 'each device is watched or reviewed (see above)',
+    'on_crash': 'lifecycle actions are reviewed (see below)',
+    'on_poweroff': 'lifecycle actions are reviewed (see below)',
+    'on_reboot': 'lifecycle actions are reviewed (see below)',
+    'on_lockfailure': 'lifecycle actions are reviewed (see below)',
+    'seclabel': 'security_labels',
+    'pm': 'suspend states in the guest',
+    'perf': "counters of the guest's own QEMU process",
+    'keywrap': 's390 key wrapping in the guest',
+    'idmap': 'LXC user namespaces; QEMU has none',
+    'namespace': "LXC's namespace sharing; QEMU has none",
+    'bootloader': 'a Xen host bootloader; the QEMU driver refuses it',
+    'bootloader_args': 'a Xen host bootloader; the QEMU driver refuses it',
+    'datacenterpath': 'VMware; QEMU has none',
+    'capabilities': "in the QEMU namespace, qemu_passthrough; LXC's",
+    'commandline': 'in the QEMU namespace: qemu_passthrough',
+    'deprecation': 'in the QEMU namespace: qemu_passthrough',
+    'override': 'in the QEMU namespace: qemu_passthrough',
 }
 #: places of network addresses outside network_exposure items, and why
 _NETWORK_ELSEWHERE = {
@@ -1534,6 +1636,22 @@ class SchemaCoverageTest(base.TestCase):
         # What is reviewed above is still in the schema, and not watched.
         self.assertEqual(set(), set(_DEVICES_NOT_WATCHED) - devices)
         self.assertEqual(set(), set(_DEVICES_NOT_WATCHED) & watched)
+
+    def test_every_child_of_domain_is_watched_or_reviewed(self):
+        defines = _all_defines(_SCHEMA)
+        (domain,) = [element for define in defines['domain']
+                     for element in define.iter(_RNG + 'element')
+                     if element.get('name') == 'domain']
+        children = _names_under(domain, defines)
+        self.assertLessEqual({'devices', 'memory', 'defaultiothread'},
+                             children)
+        watched = {path.split('/')[1] for path in guard.WATCHED
+                   if path.count('/') == 1 and path.startswith('domain/')}
+        self.assertEqual(set(), children - watched - set(
+            _DOMAIN_CHILDREN_NOT_WATCHED))
+        self.assertEqual(set(), set(_DOMAIN_CHILDREN_NOT_WATCHED) -
+                         children)
+        self.assertEqual(set(), set(_DOMAIN_CHILDREN_NOT_WATCHED) & watched)
 
     def test_every_lifecycle_and_watchdog_action_is_reviewed(self):
         actions = set()
