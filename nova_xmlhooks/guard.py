@@ -726,7 +726,7 @@ def _changes_in(category, nova_root):
 
     :param category: the category
     :param nova_root: Nova's whole document
-    :returns: ``changed(root)``, for :meth:`Guard._culprit`
+    :returns: ``changed(root)``, for :func:`culprit`
     """
     nova_items = _collect(nova_root)
     return lambda root: _violation(category, nova_items,
@@ -810,8 +810,9 @@ class Guard:
         """
         found = _FAKE_DECLARATIONS(root)
         if found:
-            key = self._culprit(lambda r: bool(_FAKE_DECLARATIONS(r)),
-                                nova_root(), ruleset)
+            key = culprit(self.customizers,
+                          lambda r: bool(_FAKE_DECLARATIONS(r)),
+                          nova_root(), ruleset)
             raise exception.RuleError(key, (
                 'it writes an attribute named xmlns on %s, which libvirt '
                 'reads as a namespace declaration'
@@ -826,12 +827,10 @@ class Guard:
         for category in self.refused:
             change = _violation(category, nova_items, items)
             if change is not None:
-                raise exception.GuardError(self._culprit(
-                    _changes_in(category, nova_root()), nova_root(),
-                    ruleset), category, change)
-
-    def _culprit(self, changed, nova_root, ruleset):
-        return culprit(self.customizers, changed, nova_root, ruleset)
+                key = culprit(self.customizers,
+                              _changes_in(category, nova_root()),
+                              nova_root(), ruleset)
+                raise exception.GuardError(key, category, change)
 
 
 #: what Nova and libvirt find a guest by, by the child of ``<domain>``

@@ -105,8 +105,6 @@ SCHEMA = {
     },
 }
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
-#: names and fields quoted in messages are cut to this many characters
-_SHOWN = messages.SHOWN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,20 +410,15 @@ def _load_yaml(path):
 
 # Checking the shape
 
-def _shown(value):
-    """A name or field from a file, as a message quotes it."""
-    return messages.shortened(value, _SHOWN)
-
-
 def _entry(steps):
     """The entry a problem is in, from its path below the profile."""
     if not steps:
         return None
     if len(steps) == 1:
-        return _shown(steps[0])
+        return messages.shortened(steps[0])
     if steps[0] == 'xml':
         return 'xml[%d]' % steps[1]
-    return _shown(steps[1])
+    return messages.shortened(steps[1])
 
 
 def _shape_problems(path, error):
@@ -450,11 +443,13 @@ def _shape_problems(path, error):
         # NOTE(xmlhooks): one problem per unknown field, found from the
         # profile and the schema, not from jsonschema's message.
         return [exception.ProfileError(
-            path, error.schema['x-unknown'], profile=_shown(steps[0]),
-            entry=_shown(field))
+            path, error.schema['x-unknown'],
+            profile=messages.shortened(steps[0]),
+            entry=messages.shortened(field))
             for field in error.instance
             if field not in error.schema['properties']]
-    return [exception.ProfileError(path, reason, profile=_shown(steps[0]),
+    return [exception.ProfileError(path, reason,
+                                   profile=messages.shortened(steps[0]),
                                    entry=_entry(steps[1:]))]
 
 
@@ -474,7 +469,7 @@ def _partial(path, name, body):
     specs = _strings(body.get('specs'), dict)
     xml = _strings(body.get('xml'), list)
     return Profile(
-        name=_shown(name), path=path, description='',
+        name=messages.shortened(name), path=path, description='',
         specs=tuple((key, value) for key, value in specs.items()
                     if isinstance(key, str) and isinstance(value, str)),
         xml=tuple(edit if isinstance(edit, str) else None for edit in xml),
@@ -507,8 +502,9 @@ def _check_document(path, document, report):
                 found.setdefault(problem.profile, []).append(problem)
     if not isinstance(document, dict):
         return []
-    return [(_partial(path, name, body), found[_shown(name)])
-            if _shown(name) in found else (_profile(path, name, body), [])
+    return [(_partial(path, name, body), found[messages.shortened(name)])
+            if messages.shortened(name) in found
+            else (_profile(path, name, body), [])
             for name, body in document.items()]
 
 
