@@ -19,15 +19,21 @@ separate-process hook does the same edits as the engine, the targets are
 judged correctly and the suite is laid out as documented.
 """
 
+import functools
 import json
 import os
 import subprocess
 import sys
+import types
+
+import fixtures
 
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import metadata
 from tests.unit import base
+from tools.bench import bound
 from tools.bench import breakdown
+from tools.bench import context
 from tools.bench import documents
 from tools.bench import reboots
 from tools.bench import registry
@@ -167,6 +173,78 @@ class TestBreakdown(base.TestCase):
         self.assertEqual(engine.customize(xml, specs), timed)
 
 
+class TestBound(base.TestCase):
+    """The least parts of an application, on the fixture's XML."""
+
+    def setUp(self):
+        super().setUp()
+        xml = base.nova_xml()
+        probe = self.engine()
+        typed, edits = _usable_pool(probe, xml)
+        rules = workloads.rule_set(typed, edits, bound.COUNT)
+        self.write_profile('bench.yaml', json.dumps(workloads.profile_doc(
+            'bench-25', rules[:-2], 'bench')))
+        self.specs = workloads.flavor_specs('bench-25', rules)
+        self.engine_ = self.engine()
+        root = engine_mod.parse_domain(xml)
+        instance = types.SimpleNamespace(
+            uuid=root.findtext('uuid'), system_metadata={},
+            display_name=root.xpath(
+                "string(metadata/*/*[local-name()='name'])"))
+        self.ctx = types.SimpleNamespace(
+            nova_xml=xml, instance=instance, images=(),
+            reps={'engine': 7},
+            workload=types.SimpleNamespace(
+                engine=self.engine_, specs=lambda count: self.specs))
+        self.ctx.customize_tree = functools.partial(
+            context.Context.customize_tree, self.ctx)
+
+    def test_edits_alone_give_the_engines_document(self):
+        make, same = bound._edits(self.ctx, self.specs)
+        self.assertTrue(same)
+        result = make()()
+        self.assertNotEqual(workloads.strip_record(self.ctx.nova_xml),
+                            result)
+        # NOTE(xmlhooks): nothing around the customisers ran: no record.
+        self.assertNotIn(metadata.XMLHOOKS_NS, result)
+
+    def test_edits_that_differ_are_not_reported(self):
+        real = bound._edits
+        self.useFixture(fixtures.MockPatchObject(
+            bound, '_edits', lambda ctx, specs: (real(ctx, specs)[0],
+                                                 False)))
+        self.assertRaises(AssertionError, bound.run, self.ctx)
+
+    def test_validation_times_the_schema_checks_calls(self):
+        pools = [getattr(owner, attr)
+                 for owner, attr in bound._pools(self.engine_)]
+        self.assertEqual(2, len(pools))
+        figure = bound._validation(self.ctx, self.specs)
+        self.assertEqual(7, figure['n'])
+        self.assertGreater(figure['p50_us'], 0)
+        self.assertEqual(pools, [getattr(owner, attr) for owner, attr
+                                 in bound._pools(self.engine_)])
+
+    def test_no_schema_check_no_validation(self):
+        self.flags(validate_schema=False)
+        self.ctx.workload.engine = self.engine()
+        self.assertIsNone(bound._validation(self.ctx, self.specs))
+
+    def test_info_line_leaves_the_engine_as_it_was(self):
+        figure = bound._info_line(self.ctx, self.specs)
+        self.assertEqual(7, figure['n'])
+        self.assertNotIn('_build', vars(self.engine_))
+        self.assertIn('xmlhooks', self.engine_.customize(
+            self.ctx.nova_xml, self.specs))
+
+    def test_table_sums_the_parts(self):
+        results = _results(p50_25=200.0)
+        rows = {row[0]: row[1:] for row in bound.tables(results)[0].rows}
+        self.assertEqual(('70.0', '2.33'), rows['sum'])
+        self.assertEqual(('90.0', '3.00'), rows['the target: 3x the floor'])
+        self.assertEqual(('200.0', '6.67'), rows['the engine, 25 rules'])
+
+
 def _documents(per_disk=2.0, late=1.0):
     sizes = {}
     for count in documents.DISK_COUNTS:
@@ -228,6 +306,8 @@ def _results(p50_25=50.0, p95_25=60.0, hook=100000.0, load=0.2,
                              'p99_us': 40.0},
                 'recheck': {'p50_us': 3000.0, 'p95_us': 3500.0,
                             'p99_us': 4000.0}},
+        'bound': {'edits': {'p50_us': 40.0}, 'info_line': {'p50_us': 10.0},
+                  'validation': {'p50_us': 20.0}},
     }
 
 

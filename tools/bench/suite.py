@@ -17,6 +17,7 @@ To add a measurement, write a module that defines a
 """
 
 from tools.bench import api
+from tools.bench import bound
 from tools.bench import cost
 from tools.bench import documents
 from tools.bench import reboots
@@ -30,6 +31,7 @@ from tools.bench import workloads
 #: the measurements, in the order they run and are reported
 SUITE = (
     cost.MEASUREMENT,
+    bound.MEASUREMENT,
     documents.MEASUREMENT,
     reboots.MEASUREMENT,
     separate.MEASUREMENT,
