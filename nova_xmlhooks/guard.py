@@ -228,8 +228,12 @@ WATCHED = {
     # the host's GPU, through QEMU's OpenGL and virglrenderer
     'devices/graphics/gl': (_HOST_RESOURCE,),
     'video/model/acceleration': (_HOST_RESOURCE,),
-    # host memory for TCG's translated code, outside placement
-    'features/tcg/tb-cache': (_HOST_RESOURCE,),
+    # host memory for TCG's translated code: the limit Nova writes from
+    # [libvirt] tb_cache_size; without it QEMU takes 1 GiB, so removing
+    # it is a change as raising it is
+    'features/tcg/tb-cache': (_RESOURCE,),
+    # host memory for a qcow2 image's metadata cache, outside placement
+    'disk/driver/metadata_cache': (_HOST_RESOURCE,),
     # the limits Nova writes from the flavor's quota:disk_* and Cinder's
     # front-end QoS, and from hw_rng:rate_bytes, as it writes cputune
     # from quota:cpu_*
@@ -347,6 +351,21 @@ _DOMAIN_TYPE = 'domain/@type'
 #: the file read-write, as changing it does
 _LOADER_PATH = 'domain/os/loader'
 _LOADER_ATTRS = ('readonly', 'type')
+#: a channel's target, whose name names the socket of a UNIX channel:
+#: libvirt makes ``<channel_target_dir>/domain-<id>-<name>/<target name>``
+#: for one whose source names no path, without looking at the name, and
+#: (as root) removes what is there first; ``../`` in the name reaches any
+#: host file. A name without a ``/`` stays in that directory.
+_CHANNEL_TARGET_PATH = 'devices/channel/target'
+#: the graphics' keymap: QEMU reads ``-k`` as a path first (relative to
+#: its working directory), and only then among its own keymaps, these
+#: (QEMU's pc-bios/keymaps); any other value is a host path
+_GRAPHICS_PATH = 'domain/devices/graphics'
+QEMU_KEYMAPS = frozenset([
+    'ar', 'bepo', 'cz', 'da', 'de', 'de-ch', 'en-gb', 'en-us', 'es', 'et',
+    'fi', 'fo', 'fr', 'fr-be', 'fr-ca', 'fr-ch', 'hr', 'hu', 'is', 'it',
+    'ja', 'lt', 'lv', 'mk', 'nl', 'no', 'pl', 'pt', 'pt-br', 'ru', 'sl',
+    'sv', 'th', 'tr'])
 _QEMU_PREFIX = '{%s}' % xpath_edit.QEMU_NS
 _QEMU_NODES = etree.XPath(
     # NOTE(xmlhooks): matched by namespace URI, so a prefix other than
@@ -601,6 +620,26 @@ def _loader(node, items):
                                       _attribute_values(node, name)))
 
 
+def _channel_target(node, items):
+    """A UNIX channel's name that leads out of libvirt's directory."""
+    if _path(node) != _CHANNEL_TARGET_PATH or 'unix' not in (
+            _attribute_values(node.getparent(), 'type')):
+        return
+    for value in _attribute_values(node, 'name'):
+        if '/' in value:
+            items[HOST_PATHS].append((_CHANNEL_TARGET_PATH + '/@name',
+                                      value))
+
+
+def _keymap(node, items):
+    """A keymap that is not one of QEMU's names a host file."""
+    if _path(node) != _GRAPHICS_PATH:
+        return
+    for value in _attribute_values(node, 'keymap'):
+        if value not in QEMU_KEYMAPS:
+            items[HOST_PATHS].append((_GRAPHICS_PATH + '/@keymap', value))
+
+
 def _build_collectors():
     """Map each element name to the collectors for that name."""
     table = collections.defaultdict(list)
@@ -635,6 +674,8 @@ def _build_collectors():
     table['video'].append(_video)
     table['domain'].append(_domain_type)
     table['loader'].append(_loader)
+    table['target'].append(_channel_target)
+    table['graphics'].append(_keymap)
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
 
 

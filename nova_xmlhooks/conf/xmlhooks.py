@@ -134,7 +134,8 @@ changes something in one of these categories is refused (an error under
   backing store, filesystem, serial and console sources at any depth,
   kernel, initrd, loader, nvram, emulator, interface scripts, fw_cfg entry
   files, audio files, devices and servers, the virtiofsd binary, DRM render
-  nodes, D-Bus display addresses, shared memory names), disk formats,
+  nodes, D-Bus display addresses, shared memory names, keymaps that are
+  not QEMU's, UNIX channel names with a ``/``), disk formats,
   which decide whether a header the guest wrote names host files, and
   whether QEMU may write the shared firmware file (the loader's
   ``readonly`` and ``type``).
@@ -146,7 +147,8 @@ changes something in one of these categories is refused (an error under
 * ``resources``: ``<vcpu>``, ``<memory>``, ``<currentMemory>``,
   ``<cputune>``, ``<numatune>``, ``<memoryBacking>``, memory devices and
   ``<launchSecurity>``, which Nova's resource tracker and placement account
-  for.
+  for, and the limits Nova writes (a disk's ``<iotune>``, an RNG's
+  ``<rate>``, TCG's translation cache).
 * ``network_exposure``: what the host listens on or connects to for the
   guest: graphics listeners (VNC, SPICE, RDP, D-Bus), how character devices
   (serial, console, parallel, channel, redirdev, smartcard, rng) are
@@ -159,7 +161,7 @@ changes something in one of these categories is refused (an error under
   backends that use the host's sound devices or servers or write to a
   host file, the host's GPU (graphics ``<gl>``, video 3D acceleration),
   and host memory that QEMU allocates outside placement (video memory
-  sizes, TCG's translation cache).
+  sizes, a qcow2 metadata cache).
 
 Values are read the way libvirt reads them (an attribute whatever its
 namespace, the whole text of an element), whether ``validate_schema`` is on

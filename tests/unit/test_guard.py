@@ -482,7 +482,7 @@ class SensitiveCategoryTest(GuardTestCase):
             value="xpath.delete=./devices/rng/rate",
             proof="./devices/rng[not(rate)]")),
         ('tcg_translation_cache', dict(
-            category='host_resources',
+            category='resources',
             value='./features/tcg/tb-cache=65536',
             proof="./features/tcg[tb-cache='65536']")),
         # A second video device, whose model QEMU gives host memory even
@@ -986,6 +986,134 @@ class LocalCharacterDeviceTest(GuardTestCase):
             self.assertEqual('network_exposure', e.category, specs)
 
 
+class ChannelSocketNameTest(GuardTestCase):
+    """A UNIX channel's target name, which libvirt makes a socket path of.
+
+    NOTE(xmlhooks): for a UNIX channel whose source names no path, libvirt
+    binds ``<channel_target_dir>/domain-<id>-<name>/<target name>``, as
+    root, after removing what is there; tests/libvirt/
+    test_guard_channels.py shows the path libvirt makes.
+    """
+
+    _AGENT = ('<channel type="unix"><source mode="bind"/>'
+              '<target type="virtio" name="org.qemu.guest_agent.0"/>'
+              '</channel>')
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml().replace('<devices>',
+                                           '<devices>' + self._AGENT, 1)
+
+    def test_a_name_out_of_libvirts_directory_is_a_host_path(self):
+        for xml, specs in (
+                (self.xml, {'xmlhooks:xml:name':
+                            './devices/channel/target/@name='
+                            '../../../../../../etc/nova/nova.conf'}),
+                (base.nova_xml(), {
+                    'xmlhooks:xml:a': "xpath.create=./devices/channel"
+                                      "[@type='unix']/source[@mode='bind']",
+                    'xmlhooks:xml:b': "xpath.create=./devices/channel"
+                                      "[@type='unix']/target[@type='virtio']",
+                    'xmlhooks:xml:c': "./devices/channel[@type='unix']"
+                                      "/target/@name=../../x"})):
+            e = self.assertRaises(
+                exception.GuardError,
+                self.engine(allow_sensitive=[]).customize, xml, specs)
+            self.assertEqual('host_paths', e.category, specs)
+            self.assertIn('devices/channel/target/@name',
+                          e.format_message())
+            self.assertNotIn('nova.conf', e.format_message())
+            self.engine(allow_sensitive=['host_paths']).customize(
+                xml, specs)
+
+    def test_a_name_in_libvirts_directory_passes(self):
+        out = self.engine().customize(self.xml, {
+            'xmlhooks:xml:name':
+                './devices/channel/target/@name=org.example.agent.1'})
+        self.assertEqual(['org.example.agent.1'], base.xpath(
+            out, './devices/channel/target/@name'))
+
+    def test_another_channel_type_names_no_socket(self):
+        xml = self.xml.replace('channel type="unix"', 'channel type="pty"')
+        xml = xml.replace('<source mode="bind"/>', '')
+        out = self.engine().customize(xml, {
+            'xmlhooks:xml:name': './devices/channel/target/@name=../x'})
+        self.assertEqual(['../x'], base.xpath(
+            out, './devices/channel/target/@name'))
+
+
+class TranslationCacheTest(GuardTestCase):
+    """TCG's translation cache: Nova's limit, and QEMU's 1 GiB without it."""
+
+    def setUp(self):
+        super().setUp()
+        # NOTE(xmlhooks): what Nova writes with [libvirt] virt_type = qemu
+        # and tb_cache_size = 128.
+        self.xml = base.nova_xml().replace(
+            '<domain type="kvm">', '<domain type="qemu">').replace(
+            '</features>',
+            '<tcg><tb-cache unit="MiB">128</tb-cache></tcg></features>')
+
+    def test_removing_novas_limit_is_refused(self):
+        for edit in ('xpath.delete=./features/tcg',
+                     'xpath.delete=./features/tcg/tb-cache',
+                     'xpath.delete=./features'):
+            e = self.assertRaises(
+                exception.GuardError, self.engine().customize, self.xml,
+                {'xmlhooks:xml:tcg': edit})
+            self.assertEqual('resources', e.category, edit)
+            self.assertIn('removes features/tcg/tb-cache',
+                          e.format_message())
+
+    def test_other_features_pass(self):
+        out = self.engine().customize(self.xml, {
+            'xmlhooks:xml:pmu': 'xpath.create=./features/pmu[@state="off"]'})
+        self.assertEqual(['128'], base.xpath(
+            out, './features/tcg/tb-cache/text()'))
+
+
+class KeymapTest(GuardTestCase):
+    """QEMU reads a keymap as a path before it looks among its own."""
+
+    def test_qemus_keymaps_pass(self):
+        for name in ('en-us', 'de-ch', 'pt-br'):
+            out = self.engine().customize(base.nova_xml(), {
+                'xmlhooks:xml:keymap': './devices/graphics/@keymap=' + name})
+            self.assertEqual([name], base.xpath(
+                out, './devices/graphics/@keymap'))
+
+    def test_any_other_keymap_is_a_host_path(self):
+        for name in ('/etc/nova/nova.conf', 'etc/shadow', 'vmlinuz'):
+            e = self.assertRaises(
+                exception.GuardError, self.engine().customize,
+                base.nova_xml(),
+                {'xmlhooks:xml:keymap': './devices/graphics/@keymap=' + name})
+            self.assertEqual('host_paths', e.category, name)
+            self.assertIn('devices/graphics/@keymap', e.format_message())
+
+    def test_keymap_nova_wrote_is_kept(self):
+        xml = base.nova_xml().replace(
+            'listen="127.0.0.1"', 'listen="127.0.0.1" keymap="xx"')
+        out = self.engine().customize(
+            xml, {'xmlhooks:xml:share':
+                  './devices/graphics/@sharePolicy=allow-exclusive'})
+        self.assertEqual(['xx'], base.xpath(out,
+                                            './devices/graphics/@keymap'))
+
+
+class MetadataCacheTest(GuardTestCase):
+
+    def test_a_qcow2_metadata_cache_is_host_memory(self):
+        e = self.assertRaises(
+            exception.GuardError, self.engine().customize, base.nova_xml(),
+            {'xmlhooks:xml:cache': "xpath.create=./devices/disk/driver/"
+                                   "metadata_cache/max_size[@unit='GiB']",
+             'xmlhooks:xml:size':
+                 './devices/disk/driver/metadata_cache/max_size=1024'})
+        self.assertEqual('host_resources', e.category)
+        self.assertIn('metadata_cache', e.format_message())
+
+
 class HostSmbiosTest(GuardTestCase):
     """Taking the host's SMBIOS tables away is not refused."""
 
@@ -1466,7 +1594,7 @@ _DOMAIN_CHILDREN_NOT_WATCHED = {
     'title': 'a text for people', 'description': 'a text for people',
     'metadata': 'no rule may change it (xpath_edit)',
     'os': 'its host paths, loader, and SMBIOS mode are items',
-    'features': "in the guest; TCG's tb-cache is host_resources",
+    'features': "in the guest; TCG's tb-cache is resources",
     'clock': 'timers in the guest',
     'cpu': 'the CPU the guest sees; cpu/numa is resources',
     'devices': 'each device is watched or reviewed (see above)',

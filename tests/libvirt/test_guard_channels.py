@@ -1,0 +1,74 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What libvirt makes of a UNIX channel's target name.
+
+For a UNIX channel whose source names no path, as Nova's guest agent
+channel may be, libvirt binds a socket at ``<channel_target_dir>/
+domain-<id>-<name>/<target name>``, removing what is there first, and
+does not look at the name. The guard counts a name with a ``/`` as a host
+path (see ``_CHANNEL_TARGET_PATH`` in nova_xmlhooks/guard.py); this shows,
+on the real libvirt, the host file such a name replaces.
+"""
+
+import os
+import stat
+import uuid
+
+from nova_xmlhooks import exception
+from nova_xmlhooks import guard
+from tests.libvirt import base
+
+#: libvirt's default ``channel_target_dir``, under which it makes the
+#: directory of each running domain
+CHANNEL_TARGET_DIR = '/var/lib/libvirt/qemu/channel/target'
+#: Nova's guest agent channel, with the socket in libvirt's directory
+AGENT = ('<channel type="unix"><source mode="bind"/>'
+         '<target type="virtio" name="org.qemu.guest_agent.0"/></channel>')
+
+
+class ChannelSocketTest(base.LibvirtTestCase):
+
+    def _victim(self):
+        # NOTE(xmlhooks): a socket path has at most 107 bytes, so the file
+        # sits right under /tmp, not in the test's directory.
+        path = '/tmp/xh-%s' % uuid.uuid4().hex[:6]
+        with open(path, 'w') as handle:
+            handle.write('kept by the host\n')
+        self.addCleanup(lambda: os.path.lexists(path) and os.unlink(path))
+        return path
+
+    def test_a_name_with_dots_replaces_a_host_file(self):
+        victim = self._victim()
+        # NOTE(xmlhooks): up from the domain's own directory to /.
+        ups = '../' * (CHANNEL_TARGET_DIR.count('/') + 1)
+        specs = {'xmlhooks:xml:name': './devices/channel/target/@name=%s%s'
+                 % (ups, victim.lstrip('/'))}
+        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
+        xml = xml.replace('<devices>', '<devices>' + AGENT, 1)
+        e = self.assertRaises(exception.GuardError,
+                              self.engine(allow_sensitive=[]).customize,
+                              xml, specs)
+        self.assertEqual('host_paths', e.category)
+
+        # NOTE(xmlhooks): with every category allowed there is no guard:
+        # what libvirt does with the document the guard refused.
+        customised = self.engine(
+            allow_sensitive=list(guard.CATEGORIES)).customize(xml, specs)
+        guest = self.run_guest(customised)
+        live = guest.domain.XMLDesc(0)
+        path = base.xpath(live, "string(./devices/channel[@type='unix']"
+                                "/source/@path)")
+        self.assertTrue(path.startswith(CHANNEL_TARGET_DIR + '/domain-'),
+                        path)
+        self.assertEqual(victim, os.path.normpath(path))
+        self.assertTrue(stat.S_ISSOCK(os.lstat(victim).st_mode))
