@@ -153,14 +153,15 @@ _FILESYSTEM_TUNING = frozenset(['address', 'alias', 'boot'])
 _CHARDEV_GUEST_SIDE = frozenset([
     'target', 'address', 'alias', 'boot', 'log', 'certificate',
     'database'])
-#: what a graphics device shows and how, not where it listens; its GL
-#: render node is host_resources
+#: what a graphics device shows and how, not where it listens or who may
+#: connect (its ``passwd``, which replaces qemu.conf's ``vnc_password``);
+#: its GL render node is host_resources, a keymap that is not QEMU's is
+#: host_paths
 _GRAPHICS_SETTINGS = frozenset([
     'image', 'jpeg', 'zlib', 'playback', 'streaming', 'clipboard', 'mouse',
     'filetransfer', 'audio', 'gl'])
 _GRAPHICS_SETTING_ATTRS = frozenset([
-    'keymap', 'sharePolicy', 'passwd', 'passwdValidTo', 'connected',
-    'fullscreen'])
+    'keymap', 'sharePolicy', 'passwdValidTo', 'connected', 'fullscreen'])
 
 _DISK = Watch((DEVICES_PASSTHROUGH,), skip=_DISK_TUNING, formats=True,
               new=True)
@@ -355,12 +356,18 @@ _LOADER_ATTRS = ('readonly', 'type')
 #: libvirt makes ``<channel_target_dir>/domain-<id>-<name>/<target name>``
 #: for one whose source names no path, without looking at the name, and
 #: (as root) removes what is there first; ``../`` in the name reaches any
-#: host file. A name without a ``/`` stays in that directory.
+#: host file. A name without a ``/`` stays in that directory, but ``.``
+#: and ``..`` are the directory and its parent.
 _CHANNEL_TARGET_PATH = 'devices/channel/target'
+_DIRECTORY_NAMES = frozenset(['.', '..'])
 #: the graphics' keymap: QEMU reads ``-k`` as a path first (relative to
 #: its working directory), and only then among its own keymaps, these
 #: (QEMU's pc-bios/keymaps); any other value is a host path
 _GRAPHICS_PATH = 'domain/devices/graphics'
+#: the clock's time zone, which libvirt hands QEMU as ``TZ``: glibc reads
+#: a zone file, relative to its zoneinfo directory or absolute, ``../``
+#: followed; a zone that starts with ``/`` or holds ``..`` names any file
+_TIMEZONE_PATH = 'domain/clock'
 QEMU_KEYMAPS = frozenset([
     'ar', 'bepo', 'cz', 'da', 'de', 'de-ch', 'en-gb', 'en-us', 'es', 'et',
     'fi', 'fo', 'fr', 'fr-be', 'fr-ca', 'fr-ch', 'hr', 'hu', 'is', 'it',
@@ -626,7 +633,7 @@ def _channel_target(node, items):
             _attribute_values(node.getparent(), 'type')):
         return
     for value in _attribute_values(node, 'name'):
-        if '/' in value:
+        if '/' in value or value in _DIRECTORY_NAMES:
             items[HOST_PATHS].append((_CHANNEL_TARGET_PATH + '/@name',
                                       value))
 
@@ -638,6 +645,16 @@ def _keymap(node, items):
     for value in _attribute_values(node, 'keymap'):
         if value not in QEMU_KEYMAPS:
             items[HOST_PATHS].append((_GRAPHICS_PATH + '/@keymap', value))
+
+
+def _timezone(node, items):
+    """A time zone that names a host file outside zoneinfo."""
+    if _path(node) != _TIMEZONE_PATH:
+        return
+    for value in _attribute_values(node, 'timezone'):
+        name = value.lstrip(':')
+        if name.startswith('/') or '..' in name:
+            items[HOST_PATHS].append((_TIMEZONE_PATH + '/@timezone', value))
 
 
 def _build_collectors():
@@ -676,6 +693,7 @@ def _build_collectors():
     table['loader'].append(_loader)
     table['target'].append(_channel_target)
     table['graphics'].append(_keymap)
+    table['clock'].append(_timezone)
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
 
 

@@ -135,8 +135,8 @@ changes something in one of these categories is refused (an error under
   kernel, initrd, loader, nvram, emulator, interface scripts, fw_cfg entry
   files, audio files, devices and servers, the virtiofsd binary, DRM render
   nodes, D-Bus display addresses, shared memory names, keymaps that are
-  not QEMU's, UNIX channel names with a ``/``), disk formats,
-  which decide whether a header the guest wrote names host files, and
+  not QEMU's, UNIX channel names with a ``/``, time zone files), disk
+  formats, which decide whether a header the guest wrote names host files, and
   whether QEMU may write the shared firmware file (the loader's
   ``readonly`` and ``type``).
 * ``devices_passthrough``: ``<hostdev>``, ``<tpm>``, ``<smartcard>``, the
@@ -150,7 +150,8 @@ changes something in one of these categories is refused (an error under
   for, and the limits Nova writes (a disk's ``<iotune>``, an RNG's
   ``<rate>``, TCG's translation cache).
 * ``network_exposure``: what the host listens on or connects to for the
-  guest: graphics listeners (VNC, SPICE, RDP, D-Bus), how character devices
+  guest: graphics listeners (VNC, SPICE, RDP, D-Bus) and their passwords,
+  how character devices
   (serial, console, parallel, channel, redirdev, smartcard, rng) are
   connected (TCP, UDP, UNIX...), what interfaces are connected to,
   network disk and backing store servers, ``<vsock>``, audio servers.

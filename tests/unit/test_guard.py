@@ -481,6 +481,17 @@ class SensitiveCategoryTest(GuardTestCase):
             category='resources', devices=_LIMITED_RNG,
             value="xpath.delete=./devices/rng/rate",
             proof="./devices/rng[not(rate)]")),
+        # A VNC password replaces qemu.conf's vnc_password: who may
+        # connect to a listener on the host.
+        ('graphics_passwd', dict(
+            category='network_exposure',
+            value='./devices/graphics/@passwd=secret',
+            proof='./devices/graphics/@passwd')),
+        # libvirt hands QEMU the zone as TZ, and glibc reads the file.
+        ('clock_timezone_file', dict(
+            category='host_paths',
+            value='./clock/@timezone=/etc/shadow',
+            proof="./clock[@timezone='/etc/shadow']")),
         ('tcg_translation_cache', dict(
             category='resources',
             value='./features/tcg/tb-cache=65536',
@@ -992,7 +1003,7 @@ class ChannelSocketNameTest(GuardTestCase):
     NOTE(xmlhooks): for a UNIX channel whose source names no path, libvirt
     binds ``<channel_target_dir>/domain-<id>-<name>/<target name>``, as
     root, after removing what is there; tests/libvirt/
-    test_guard_channels.py shows the path libvirt makes.
+    test_guard_derived_paths.py shows the path libvirt makes.
     """
 
     _AGENT = ('<channel type="unix"><source mode="bind"/>'
@@ -1025,6 +1036,15 @@ class ChannelSocketNameTest(GuardTestCase):
             self.assertNotIn('nova.conf', e.format_message())
             self.engine(allow_sensitive=['host_paths']).customize(
                 xml, specs)
+
+    def test_the_directory_and_its_parent_are_refused(self):
+        for name in ('.', '..'):
+            e = self.assertRaises(
+                exception.GuardError,
+                self.engine(allow_sensitive=[]).customize, self.xml,
+                {'xmlhooks:xml:name':
+                 './devices/channel/target/@name=' + name})
+            self.assertEqual('host_paths', e.category)
 
     def test_a_name_in_libvirts_directory_passes(self):
         out = self.engine().customize(self.xml, {
@@ -1099,6 +1119,29 @@ class KeymapTest(GuardTestCase):
                   './devices/graphics/@sharePolicy=allow-exclusive'})
         self.assertEqual(['xx'], base.xpath(out,
                                             './devices/graphics/@keymap'))
+
+
+class TimezoneTest(GuardTestCase):
+    """The clock's time zone, a file glibc reads for QEMU."""
+
+    def _customize(self, zone):
+        return self.engine(allow_sensitive=[]).customize(base.nova_xml(), {
+            'xmlhooks:xml:offset': './clock/@offset=timezone',
+            'xmlhooks:xml:zone': './clock/@timezone=' + zone})
+
+    def test_a_zone_of_the_zoneinfo_directory_passes(self):
+        for zone in ('Europe/Paris', 'UTC', 'America/New_York'):
+            out = self._customize(zone)
+            self.assertEqual([zone], base.xpath(out, './clock/@timezone'))
+
+    def test_a_zone_outside_it_is_a_host_path(self):
+        for zone in ('/etc/shadow', ':/etc/shadow',
+                     '../../../../etc/shadow', 'Europe/../../../x'):
+            e = self.assertRaises(exception.GuardError, self._customize,
+                                  zone)
+            self.assertEqual('host_paths', e.category, zone)
+            self.assertIn('clock/@timezone', e.format_message())
+            self.assertNotIn('shadow', e.format_message())
 
 
 class MetadataCacheTest(GuardTestCase):

@@ -10,14 +10,17 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""What libvirt makes of a UNIX channel's target name.
+"""Host paths that libvirt or QEMU derive from values that look harmless.
 
-For a UNIX channel whose source names no path, as Nova's guest agent
-channel may be, libvirt binds a socket at ``<channel_target_dir>/
-domain-<id>-<name>/<target name>``, removing what is there first, and
-does not look at the name. The guard counts a name with a ``/`` as a host
-path (see ``_CHANNEL_TARGET_PATH`` in nova_xmlhooks/guard.py); this shows,
-on the real libvirt, the host file such a name replaces.
+* For a UNIX channel whose source names no path, as Nova's guest agent
+  channel may be, libvirt binds a socket at ``<channel_target_dir>/
+  domain-<id>-<name>/<target name>``, removing what is there first, and
+  does not look at the name. The guard counts a name with a ``/`` as a
+  host path (see ``_CHANNEL_TARGET_PATH`` in nova_xmlhooks/guard.py).
+* libvirt hands QEMU the clock's ``timezone`` as ``TZ``, a zone file
+  glibc reads, absolute or relative to its zoneinfo directory.
+
+These show, on the real libvirt, what the guard refuses.
 """
 
 import os
@@ -72,3 +75,20 @@ class ChannelSocketTest(base.LibvirtTestCase):
                         path)
         self.assertEqual(victim, os.path.normpath(path))
         self.assertTrue(stat.S_ISSOCK(os.lstat(victim).st_mode))
+
+
+class TimezoneTest(base.LibvirtTestCase):
+
+    def test_a_zone_file_path_reaches_qemu(self):
+        specs = {'xmlhooks:xml:offset': './clock/@offset=timezone',
+                 'xmlhooks:xml:zone': './clock/@timezone=/etc/shadow'}
+        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
+        e = self.assertRaises(exception.GuardError,
+                              self.engine(allow_sensitive=[]).customize,
+                              xml, specs)
+        self.assertEqual('host_paths', e.category)
+
+        customised = self.engine(
+            allow_sensitive=list(guard.CATEGORIES)).customize(xml, specs)
+        guest = self.run_guest(customised)
+        self.assertIn('TZ=/etc/shadow', guest.environ)
