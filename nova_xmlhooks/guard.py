@@ -201,7 +201,9 @@ _RESOURCES = frozenset('domain/' + name for name in (
     # QEMU's main thread pool: thread_pool_min threads start at once
     'defaultiothread',
     # SEV and the like: placement counts the host's encryption contexts
-    'launchSecurity'))
+    'launchSecurity',
+    # disks' shared I/O limits (libvirt 11.1 and later), as a disk's iotune
+    'throttlegroups'))
 #: character devices: every element libvirt's schema gives a character
 #: device source (tests/unit/test_guard.py checks this)
 _CHARDEVS = frozenset([
@@ -268,8 +270,10 @@ _PATH_ATTRS = {
     # fw_cfg entry: libvirt hands the file's contents to the guest
     'entry': ('file',),
     # audio: a file the sound is written to, ALSA and OSS devices, the
-    # PulseAudio and JACK servers (a socket on the host)
-    'audio': ('path', 'serverName'), 'input': ('dev', 'serverName'),
+    # PulseAudio and JACK servers (a socket on the host), and (newer
+    # libvirt) PipeWire's runtime directory, where its socket is
+    'audio': ('path', 'serverName', 'runtimeDir'),
+    'input': ('dev', 'serverName'),
     'output': ('dev', 'serverName'),
     # the virtiofsd program that libvirt runs for a <filesystem>
     'binary': ('path',),
@@ -286,7 +290,16 @@ _PATH_ATTRS = {
     # which host files it names (see _format): a backing store's, a
     # mirror's, and (libvirt 9.2 and later) the firmware's and NVRAM's
     'format': ('type',), 'mirror': ('file', 'format'),
-    'nvram': ('template', 'format'), 'loader': ('format',),
+    'nvram': ('template', 'format', 'templateFormat'),
+    'loader': ('format',),
+    # newer libvirt: the file of the UEFI variables that QEMU's uefi-vars
+    # device keeps, and its template
+    'varstore': ('path', 'template'),
+    # an SSH disk's key file, agent socket and known hosts, which nbdkit
+    # reads on the host (newer libvirt)
+    'identity': ('keyfile', 'agentsock'), 'knownHosts': ('path',),
+    # the TDX quote generation service's socket (newer libvirt)
+    'quoteGenerationService': ('path',),
 }
 #: values naming a server QEMU connects to, on the host or the network
 _EXPOSED_ATTRS = {

@@ -525,6 +525,61 @@ class SensitiveCategoryTest(GuardTestCase):
         ('shim', dict(
             category='host_paths', value='./os/shim=/boot/efi/shimx64.efi',
             proof='./os/shim')),
+        # Newer than libvirt 9.0, whose schema refuses them: only the guard
+        # stands between them and a newer host. The UEFI variables QEMU's
+        # uefi-vars device writes, and their template.
+        ('varstore_template', dict(
+            category='host_paths',
+            value="xpath.create=./os/varstore[@template='/etc/shadow']",
+            proof='./os/varstore/@template')),
+        ('varstore_path', dict(
+            category='host_paths',
+            value="xpath.create=./os/varstore[@path='/etc/nova/nova.conf']",
+            proof='./os/varstore/@path')),
+        ('nvram_template_format', dict(
+            category='host_paths',
+            value="xpath.create=./os/nvram[@templateFormat='qcow2']",
+            proof='./os/nvram/@templateFormat')),
+        # What nbdkit reads on the host for an SSH disk.
+        ('ssh_identity', dict(
+            category='host_paths', devices=_RBD_VOLUME,
+            value="xpath.create=./devices/disk[@type='network']/source"
+                  "/identity[@keyfile='/var/lib/nova/.ssh/id_rsa']",
+            proof='./devices/disk/source/identity/@keyfile',
+            also=['devices_passthrough'])),
+        ('ssh_agent', dict(
+            category='host_paths', devices=_RBD_VOLUME,
+            value="xpath.create=./devices/disk[@type='network']/source"
+                  "/identity[@agentsock='/run/user/0/ssh-agent']",
+            proof='./devices/disk/source/identity/@agentsock',
+            also=['devices_passthrough'])),
+        ('ssh_known_hosts', dict(
+            category='host_paths', devices=_RBD_VOLUME,
+            value="xpath.create=./devices/disk[@type='network']/source"
+                  "/knownHosts[@path='/etc/shadow']",
+            proof='./devices/disk/source/knownHosts/@path',
+            also=['devices_passthrough'])),
+        # TDX's quote generation service, a host socket; launchSecurity is
+        # resources as a whole.
+        ('tdx_quote_service', dict(
+            category='host_paths',
+            value="xpath.create=./launchSecurity[@type='tdx']"
+                  "/quoteGenerationService[@path='/run/qgs.sock']",
+            proof='./launchSecurity/quoteGenerationService/@path',
+            also=['resources'])),
+        # PipeWire's runtime directory, where its socket is.
+        ('pipewire_runtime_dir', dict(
+            category='host_paths',
+            setup=["xpath.create=./devices/audio[@type='pipewire']"],
+            value='./devices/audio/@runtimeDir=/var/lib/nova',
+            proof='./devices/audio/@runtimeDir',
+            also=['host_resources'])),
+        # Disks' shared I/O limits, as a disk's iotune.
+        ('throttle_groups', dict(
+            category='resources',
+            value="xpath.create=./throttlegroups/throttlegroup"
+                  "/group_name",
+            proof='./throttlegroups/throttlegroup')),
         ('video_3d', dict(
             category='host_resources',
             value="./devices/video/model/acceleration/@accel3d=yes",
