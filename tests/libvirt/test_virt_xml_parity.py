@@ -129,9 +129,13 @@ class VirtXmlTestCase(base.LibvirtTestCase):
         self.assertEqual(0, result.returncode, result.stderr)
         return result.stdout
 
-    def run_engine(self, xml, edit):
-        """Apply one edit as an ``xmlhooks:xml:`` flavor spec."""
-        result = self.engine().customize(xml, {'xmlhooks:xml:edit': edit})
+    def run_engine(self, xml, edit, **flags):
+        """Apply one edit as an ``xmlhooks:xml:`` flavor spec.
+
+        :param flags: ``[xmlhooks]`` options
+        """
+        result = self.engine(**flags).customize(xml,
+                                                {'xmlhooks:xml:edit': edit})
         # NOTE(xmlhooks): the record of applied rules in <metadata> is
         # ours alone; it is not part of the edit.
         root = etree.fromstring(result.encode())
@@ -225,11 +229,13 @@ class TestKnownDifferences(VirtXmlTestCase):
         # NOTE(xmlhooks): virtinst escapes a value (& < > ' ") and then
         # hands it to libxml2's setProp, which escapes it again, so the
         # attribute virt-xml writes is not the value given. Element text
-        # is fine in both.
+        # is fine in both. A password is network_exposure: it replaces
+        # qemu.conf's.
         nova = self.nova_xml('nova-basic')
         edit = './devices/graphics/@passwd=a&b<c'
         self.assertEqual(['a&b<c'], base.xpath(
-            self.run_engine(nova, edit), './devices/graphics/@passwd'))
+            self.run_engine(nova, edit, allow_sensitive=['network_exposure']),
+            './devices/graphics/@passwd'))
         self.assertEqual(['a&amp;b&lt;c'], base.xpath(
             self.run_virt_xml(nova, edit), './devices/graphics/@passwd'))
 
