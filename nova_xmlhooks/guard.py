@@ -381,6 +381,11 @@ _GRAPHICS_PATH = 'domain/devices/graphics'
 #: a zone file, relative to its zoneinfo directory or absolute, ``../``
 #: followed; a zone that starts with ``/`` or holds ``..`` names any file
 _TIMEZONE_PATH = 'domain/clock'
+#: a fw_cfg entry (``<sysinfo type='fwcfg'>``): libvirt writes ``-fw_cfg
+#: name=<name>,string=<text>`` without doubling commas, and QEMU takes the
+#: last of a repeated key, so a comma in either lets the rule add
+#: ``file=<any host file>``, which QEMU reads and hands to the guest
+_FWCFG_ENTRY_PATH = 'domain/sysinfo/entry'
 QEMU_KEYMAPS = frozenset([
     'ar', 'bepo', 'cz', 'da', 'de', 'de-ch', 'en-gb', 'en-us', 'es', 'et',
     'fi', 'fo', 'fr', 'fr-be', 'fr-ca', 'fr-ch', 'hr', 'hu', 'is', 'it',
@@ -670,6 +675,16 @@ def _timezone(node, items):
             items[HOST_PATHS].append((_TIMEZONE_PATH + '/@timezone', value))
 
 
+def _fwcfg_entry(node, items):
+    """A fw_cfg entry whose name or text can add options of its own."""
+    if _path(node) != _FWCFG_ENTRY_PATH:
+        return
+    names = _attribute_values(node, 'name')
+    text = _text(node)
+    if ',' in text or any(',' in name for name in names):
+        items[HOST_PATHS].append((_FWCFG_ENTRY_PATH, (names, text)))
+
+
 def _build_collectors():
     """Map each element name to the collectors for that name."""
     table = collections.defaultdict(list)
@@ -707,6 +722,7 @@ def _build_collectors():
     table['target'].append(_channel_target)
     table['graphics'].append(_keymap)
     table['clock'].append(_timezone)
+    table['entry'].append(_fwcfg_entry)
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
 
 

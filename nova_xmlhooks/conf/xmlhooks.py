@@ -133,12 +133,12 @@ changes something in one of these categories is refused (an error under
 * ``host_paths``: values naming a host file, device, socket or program (disk,
   backing store, filesystem, serial and console sources at any depth,
   kernel, initrd, loader, nvram, emulator, interface scripts, fw_cfg entry
-  files, audio files, devices and servers, the virtiofsd binary, DRM render
-  nodes, D-Bus display addresses, shared memory names, keymaps that are
-  not QEMU's, UNIX channel names with a ``/``, time zone files), disk
-  formats, which decide whether a header the guest wrote names host files, and
-  whether QEMU may write the shared firmware file (the loader's
-  ``readonly`` and ``type``).
+  files and entries with commas, audio files, devices and servers, the
+  virtiofsd binary, DRM render nodes, D-Bus display addresses, shared
+  memory names, keymaps that are not QEMU's, UNIX channel names with a
+  ``/``, time zone files), disk formats, which decide whether a header the
+  guest wrote names host files, and whether QEMU may write the shared
+  firmware file (the loader's ``readonly`` and ``type``).
 * ``devices_passthrough``: ``<hostdev>``, ``<tpm>``, ``<smartcard>``, the
   host's own SMBIOS tables (``<smbios mode='host'>``), and new disks,
   interfaces or filesystems: changing what one that Nova attached is (its
@@ -151,10 +151,10 @@ changes something in one of these categories is refused (an error under
   ``<rate>``, TCG's translation cache).
 * ``network_exposure``: what the host listens on or connects to for the
   guest: graphics listeners (VNC, SPICE, RDP, D-Bus) and their passwords,
-  how character devices
-  (serial, console, parallel, channel, redirdev, smartcard, rng) are
-  connected (TCP, UDP, UNIX...), what interfaces are connected to,
-  network disk and backing store servers, ``<vsock>``, audio servers.
+  how character devices (serial, console, parallel, channel, redirdev,
+  smartcard, rng) are connected (TCP, UDP, UNIX...), what interfaces are
+  connected to, network disk and backing store servers, ``<vsock>``, audio
+  servers.
 * ``host_resources``: host resources outside placement: ``<shmem>`` (host
   memory shared between guests), crash and watchdog actions that dump the
   guest's memory on the host (``coredump-destroy``, ``coredump-restart``,

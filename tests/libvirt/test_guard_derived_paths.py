@@ -19,6 +19,10 @@
   host path (see ``_CHANNEL_TARGET_PATH`` in nova_xmlhooks/guard.py).
 * libvirt hands QEMU the clock's ``timezone`` as ``TZ``, a zone file
   glibc reads, absolute or relative to its zoneinfo directory.
+* libvirt 9.0 writes a fw_cfg entry as ``-fw_cfg name=<name>,string=
+  <text>`` without doubling commas; QEMU takes the last of a repeated
+  key, so ``,file=<path>`` in the text makes it read a host file and hand
+  it to the guest.
 
 These show, on the real libvirt, what the guard refuses.
 """
@@ -92,3 +96,27 @@ class TimezoneTest(base.LibvirtTestCase):
             allow_sensitive=list(guard.CATEGORIES)).customize(xml, specs)
         guest = self.run_guest(customised)
         self.assertIn('TZ=/etc/shadow', guest.environ)
+
+
+class FwCfgTest(base.LibvirtTestCase):
+
+    def test_a_comma_in_an_entry_reads_a_host_file(self):
+        victim = os.path.join(self.workdir, 'victim.txt')
+        with open(victim, 'w') as handle:
+            handle.write('kept by the host\n')
+        os.chmod(victim, 0o644)
+        specs = {'xmlhooks:xml:a': "xpath.create=./sysinfo[@type='fwcfg']"
+                                   "/entry[@name='opt/org.example.x']",
+                 'xmlhooks:xml:b': "./sysinfo[@type='fwcfg']/entry"
+                                   "=,file=" + victim}
+        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
+        e = self.assertRaises(exception.GuardError,
+                              self.engine(allow_sensitive=[]).customize,
+                              xml, specs)
+        self.assertEqual('host_paths', e.category)
+
+        customised = self.engine(
+            allow_sensitive=list(guard.CATEGORIES)).customize(xml, specs)
+        guest = self.run_guest(customised)
+        self.assertIn('name=opt/org.example.x,string=,file=' + victim,
+                      base.option_values(guest.argv, '-fw_cfg'))

@@ -192,6 +192,19 @@ class SensitiveCategoryTest(GuardTestCase):
             value="./devices/filesystem/source/@dir=/",
             proof='./devices/filesystem/source/@dir',
             also=['devices_passthrough'])),
+        # libvirt 9.0 writes -fw_cfg name=...,string=... without doubling
+        # commas: a comma adds options, file= among them.
+        ('fwcfg_entry_text_comma', dict(
+            category='host_paths',
+            setup=["xpath.create=./sysinfo[@type='fwcfg']"
+                   "/entry[@name='opt/org.example.x']"],
+            value="./sysinfo[@type='fwcfg']/entry=,file=/etc/passwd",
+            proof="./sysinfo[@type='fwcfg']/entry[.=',file=/etc/passwd']")),
+        ('fwcfg_entry_name_comma', dict(
+            category='host_paths',
+            value="xpath.create=./sysinfo[@type='fwcfg']"
+                  "/entry[@name='opt/x,file=/etc/passwd']",
+            proof="./sysinfo[@type='fwcfg']/entry[@name]")),
         ('fwcfg_entry_file', dict(
             category='host_paths',
             setup=["xpath.create=./sysinfo[@type='fwcfg']/entry",
@@ -1197,6 +1210,24 @@ class TimezoneTest(GuardTestCase):
             self.assertEqual('host_paths', e.category, zone)
             self.assertIn('clock/@timezone', e.format_message())
             self.assertNotIn('shadow', e.format_message())
+
+
+class FwCfgEntryTest(GuardTestCase):
+    """A fw_cfg entry is a string for the guest, unless it adds options."""
+
+    def test_a_plain_entry_passes(self):
+        out = self.engine(allow_sensitive=[]).customize(base.nova_xml(), {
+            'xmlhooks:xml:a': "xpath.create=./sysinfo[@type='fwcfg']"
+                              "/entry[@name='opt/org.example.x']",
+            'xmlhooks:xml:b': "./sysinfo[@type='fwcfg']/entry=a=b;c d"})
+        self.assertEqual(['a=b;c d'], base.xpath(
+            out, "./sysinfo[@type='fwcfg']/entry/text()"))
+
+    def test_smbios_strings_with_commas_pass(self):
+        # NOTE(xmlhooks): libvirt doubles commas in -smbios values.
+        out = self.engine(allow_sensitive=[]).customize(base.nova_xml(), {
+            'xmlhooks:smbios:system.manufacturer': 'ACME, Inc.,file=x'})
+        self.assertIn('ACME, Inc.,file=x', out)
 
 
 class MetadataCacheTest(GuardTestCase):
