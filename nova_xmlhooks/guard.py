@@ -386,6 +386,14 @@ _TIMEZONE_PATH = 'domain/clock'
 #: last of a repeated key, so a comma in either lets the rule add
 #: ``file=<any host file>``, which QEMU reads and hands to the guest
 _FWCFG_ENTRY_PATH = 'domain/sysinfo/entry'
+#: attributes libvirt 9.0 writes into QEMU options without doubling
+#: commas: a character device's (and an RNG's EGD) ``-chardev
+#: ...,host=<host>,port=<service>``, and the graphics' ``-vnc``/``-spice``
+#: listen address. A comma adds options of the rule's choosing, such as
+#: ``logfile=`` (a host file QEMU creates or truncates) or ``x509-dir=``;
+#: a host or port never holds one
+_UNESCAPED_OPTIONS = {'source': ('host', 'service'),
+                      'graphics': ('listen',), 'listen': ('address',)}
 QEMU_KEYMAPS = frozenset([
     'ar', 'bepo', 'cz', 'da', 'de', 'de-ch', 'en-gb', 'en-us', 'es', 'et',
     'fi', 'fo', 'fr', 'fr-be', 'fr-ca', 'fr-ch', 'hr', 'hu', 'is', 'it',
@@ -685,6 +693,15 @@ def _fwcfg_entry(node, items):
         items[HOST_PATHS].append((_FWCFG_ENTRY_PATH, (names, text)))
 
 
+def _option_commas(names, node, items):
+    """Values that libvirt hands QEMU unescaped, when they hold a comma."""
+    for name in names:
+        for value in _attribute_values(node, name):
+            if ',' in value:
+                items[HOST_PATHS].append(('%s/@%s' % (_path(node), name),
+                                          value))
+
+
 def _build_collectors():
     """Map each element name to the collectors for that name."""
     table = collections.defaultdict(list)
@@ -723,6 +740,8 @@ def _build_collectors():
     table['graphics'].append(_keymap)
     table['clock'].append(_timezone)
     table['entry'].append(_fwcfg_entry)
+    for tag, names in _UNESCAPED_OPTIONS.items():
+        table[tag].append(functools.partial(_option_commas, names))
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
 
 

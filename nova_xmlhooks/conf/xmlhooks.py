@@ -133,12 +133,13 @@ changes something in one of these categories is refused (an error under
 * ``host_paths``: values naming a host file, device, socket or program (disk,
   backing store, filesystem, serial and console sources at any depth,
   kernel, initrd, loader, nvram, emulator, interface scripts, fw_cfg entry
-  files and entries with commas, audio files, devices and servers, the
-  virtiofsd binary, DRM render nodes, D-Bus display addresses, shared
-  memory names, keymaps that are not QEMU's, UNIX channel names with a
-  ``/``, time zone files), disk formats, which decide whether a header the
-  guest wrote names host files, and whether QEMU may write the shared
-  firmware file (the loader's ``readonly`` and ``type``).
+  files, audio files, devices and servers, the virtiofsd binary, DRM render
+  nodes, D-Bus display addresses, shared memory names, keymaps that are not
+  QEMU's, UNIX channel names with a ``/``, time zone files), commas in
+  values libvirt hands QEMU unescaped (fw_cfg entries, hosts, ports and
+  listen addresses), disk formats, which decide whether a header the guest
+  wrote names host files, and whether QEMU may write the shared firmware
+  file (the loader's ``readonly`` and ``type``).
 * ``devices_passthrough``: ``<hostdev>``, ``<tpm>``, ``<smartcard>``, the
   host's own SMBIOS tables (``<smbios mode='host'>``), and new disks,
   interfaces or filesystems: changing what one that Nova attached is (its

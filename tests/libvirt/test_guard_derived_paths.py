@@ -22,12 +22,15 @@
 * libvirt 9.0 writes a fw_cfg entry as ``-fw_cfg name=<name>,string=
   <text>`` without doubling commas; QEMU takes the last of a repeated
   key, so ``,file=<path>`` in the text makes it read a host file and hand
-  it to the guest.
+  it to the guest. It writes a character device's ``host`` into
+  ``-chardev socket,...,host=<host>`` the same way: ``,logfile=<path>``
+  makes QEMU create a host file.
 
 These show, on the real libvirt, what the guard refuses.
 """
 
 import os
+import random
 import stat
 import uuid
 
@@ -120,3 +123,32 @@ class FwCfgTest(base.LibvirtTestCase):
         guest = self.run_guest(customised)
         self.assertIn('name=opt/org.example.x,string=,file=' + victim,
                       base.option_values(guest.argv, '-fw_cfg'))
+
+
+class CharacterDeviceHostTest(base.LibvirtTestCase):
+
+    def test_a_comma_in_a_host_makes_qemu_create_a_file(self):
+        # NOTE(xmlhooks): a directory the QEMU user may write to, as
+        # other guests' files are on a host without confinement.
+        writable = os.path.join(self.workdir, 'writable')
+        os.mkdir(writable)
+        os.chmod(writable, 0o777)
+        created = os.path.join(writable, 'created.log')
+        specs = {
+            'xmlhooks:xml:a': "xpath.create=./devices/serial[@type='tcp']"
+                              "/source[@mode='bind']",
+            'xmlhooks:xml:b': "./devices/serial[@type='tcp']/source/@host"
+                              "=127.0.0.1,logfile=" + created,
+            'xmlhooks:xml:c': "./devices/serial[@type='tcp']/source/@service"
+                              "=%d" % random.randint(41000, 48000)}
+        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
+        e = self.assertRaises(
+            exception.GuardError,
+            self.engine(allow_sensitive=['network_exposure']).customize,
+            xml, specs)
+        self.assertEqual('host_paths', e.category)
+
+        customised = self.engine(
+            allow_sensitive=list(guard.CATEGORIES)).customize(xml, specs)
+        self.run_guest(customised)
+        self.assertTrue(os.path.isfile(created))

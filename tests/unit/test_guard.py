@@ -205,6 +205,38 @@ class SensitiveCategoryTest(GuardTestCase):
             value="xpath.create=./sysinfo[@type='fwcfg']"
                   "/entry[@name='opt/x,file=/etc/passwd']",
             proof="./sysinfo[@type='fwcfg']/entry[@name]")),
+        # libvirt 9.0 writes a character device's host and service, and
+        # the graphics' listen address, into QEMU options without
+        # doubling commas: logfile= makes QEMU create a host file.
+        ('chardev_host_comma', dict(
+            category='host_paths',
+            setup=["xpath.create=./devices/serial[@type='tcp']"
+                   "/source[@mode='bind']"],
+            value="./devices/serial[@type='tcp']/source/@host="
+                  "127.0.0.1,logfile=/var/lib/libvirt/qemu/x.log",
+            proof="./devices/serial/source[contains(@host, 'logfile')]",
+            also=['network_exposure'])),
+        ('chardev_service_comma', dict(
+            category='host_paths',
+            setup=["xpath.create=./devices/serial[@type='tcp']"
+                   "/source[@mode='bind']",
+                   "./devices/serial[@type='tcp']/source/@host=127.0.0.1"],
+            value="./devices/serial[@type='tcp']/source/@service="
+                  "4000,logfile=/var/lib/libvirt/qemu/x.log",
+            proof="./devices/serial/source[contains(@service, 'logfile')]",
+            also=['network_exposure'])),
+        ('graphics_listen_comma', dict(
+            category='host_paths',
+            value="./devices/graphics/@listen="
+                  "127.0.0.1,x509-dir=/etc/ssl/private",
+            proof="./devices/graphics[contains(@listen, 'x509')]",
+            also=['network_exposure'])),
+        ('graphics_listen_address_comma', dict(
+            category='host_paths',
+            value="./devices/graphics/listen[@type='address']/@address="
+                  "127.0.0.1,x509-dir=/etc/ssl/private",
+            proof="./devices/graphics/listen[contains(@address, 'x509')]",
+            also=['network_exposure'])),
         ('fwcfg_entry_file', dict(
             category='host_paths',
             setup=["xpath.create=./sysinfo[@type='fwcfg']/entry",
