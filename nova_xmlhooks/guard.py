@@ -264,8 +264,9 @@ _PATH_ATTRS = {
     'rom': ('file',), 'backend': ('tap', 'vhost', 'logFile'),
     'server': ('path',), 'listen': ('socket',),
     # a VNC socket, a D-Bus display's bus address, an SDL display's
-    # X authority file
-    'graphics': ('socket', 'address', 'xauth'),
+    # X authority file and X display (QEMU's DISPLAY: ``:0`` is the host's
+    # own X server's socket)
+    'graphics': ('socket', 'address', 'xauth', 'display'),
     'device': ('path',),
     # fw_cfg entry: libvirt hands the file's contents to the guest
     'entry': ('file',),

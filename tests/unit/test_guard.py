@@ -225,6 +225,13 @@ class SensitiveCategoryTest(GuardTestCase):
                   "4000,logfile=/var/lib/libvirt/qemu/x.log",
             proof="./devices/serial/source[contains(@service, 'logfile')]",
             also=['network_exposure'])),
+        # QEMU's DISPLAY: :0 is the host's own X server.
+        ('sdl_display', dict(
+            category='host_paths',
+            setup=['./devices/graphics/@type=sdl'],
+            value='./devices/graphics/@display=:0',
+            proof="./devices/graphics[@display=':0']",
+            also=['network_exposure'])),
         ('graphics_listen_comma', dict(
             category='host_paths',
             value="./devices/graphics/@listen="
