@@ -616,11 +616,15 @@ def _lifecycle(node, items):
             items[HOST_RESOURCES].append((path, action))
 
 
-def _host_values(category, name, allowed_path, values, node, items):
+def _host_values(category, name, allowed_path, sensitive, node, items):
+    """An attribute's values that reach the host, at one place.
+
+    :param sensitive: ``sensitive(value)``: whether a value is an item
+    """
     path = _path(node)
     if path == allowed_path:
         for value in _attribute_values(node, name):
-            if value in values:
+            if sensitive(value):
                 items[category].append(('%s/@%s' % (path, name), value))
 
 
@@ -665,23 +669,15 @@ def _channel_target(node, items):
                                       value))
 
 
-def _keymap(node, items):
-    """A keymap that is not one of QEMU's names a host file."""
-    if _path(node) != _GRAPHICS_PATH:
-        return
-    for value in _attribute_values(node, 'keymap'):
-        if value not in QEMU_KEYMAPS:
-            items[HOST_PATHS].append((_GRAPHICS_PATH + '/@keymap', value))
+def _not_qemu_keymap(value):
+    """Whether a keymap is not one of QEMU's, and so names a host file."""
+    return value not in QEMU_KEYMAPS
 
 
-def _timezone(node, items):
-    """A time zone that names a host file outside zoneinfo."""
-    if _path(node) != _TIMEZONE_PATH:
-        return
-    for value in _attribute_values(node, 'timezone'):
-        name = value.lstrip(':')
-        if name.startswith('/') or '..' in name:
-            items[HOST_PATHS].append((_TIMEZONE_PATH + '/@timezone', value))
+def _zone_file(value):
+    """Whether a time zone names a host file outside zoneinfo."""
+    name = value.lstrip(':')
+    return name.startswith('/') or '..' in name
 
 
 def _fwcfg_entry(node, items):
@@ -703,6 +699,22 @@ def _option_commas(names, node, items):
                                           value))
 
 
+#: attribute values that reach the host at one place each: ``(category,
+#: path, attribute, sensitive)``, where ``sensitive(value)`` says whether a
+#: value is an item
+_HOST_VALUES = (
+    (HOST_RESOURCES, 'domain/devices/watchdog', 'action',
+     HOST_ACTIONS.__contains__),
+    (HOST_RESOURCES, 'domain/devices/audio', 'type',
+     HOST_AUDIO.__contains__),
+    (DEVICES_PASSTHROUGH, 'domain/os/smbios', 'mode',
+     HOST_SMBIOS.__contains__),
+    (HOST_PATHS, _GRAPHICS_PATH, 'keymap', _not_qemu_keymap),
+    (HOST_PATHS, _TIMEZONE_PATH, 'timezone', _zone_file),
+) + tuple((HOST_RESOURCES, path, name, values.__contains__)
+          for path, name, values in HOST_BACKENDS)
+
+
 def _build_collectors():
     """Map each element name to the collectors for that name."""
     table = collections.defaultdict(list)
@@ -722,24 +734,13 @@ def _build_collectors():
     for path in _LIFECYCLE:
         table[path.rsplit('/', 1)[-1]].append(_lifecycle)
     table['seclabel'].append(_label)
-    table['watchdog'].append(functools.partial(
-        _host_values, HOST_RESOURCES, 'action', 'domain/devices/watchdog',
-        HOST_ACTIONS))
-    table['audio'].append(functools.partial(
-        _host_values, HOST_RESOURCES, 'type', 'domain/devices/audio',
-        HOST_AUDIO))
-    table['smbios'].append(functools.partial(
-        _host_values, DEVICES_PASSTHROUGH, 'mode', 'domain/os/smbios',
-        HOST_SMBIOS))
-    for path, name, values in HOST_BACKENDS:
+    for category, path, name, sensitive in _HOST_VALUES:
         table[path.rsplit('/', 1)[-1]].append(functools.partial(
-            _host_values, HOST_RESOURCES, name, path, values))
+            _host_values, category, name, path, sensitive))
     table['video'].append(_video)
     table['domain'].append(_domain_type)
     table['loader'].append(_loader)
     table['target'].append(_channel_target)
-    table['graphics'].append(_keymap)
-    table['clock'].append(_timezone)
     table['entry'].append(_fwcfg_entry)
     for tag, names in _UNESCAPED_OPTIONS.items():
         table[tag].append(functools.partial(_option_commas, names))

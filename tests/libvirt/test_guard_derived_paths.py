@@ -46,7 +46,27 @@ AGENT = ('<channel type="unix"><source mode="bind"/>'
          '<target type="virtio" name="org.qemu.guest_agent.0"/></channel>')
 
 
-class ChannelSocketTest(base.LibvirtTestCase):
+class DerivedPathTestCase(base.LibvirtTestCase):
+
+    def refused_then_run(self, xml, specs, allowed=()):
+        """Show the guard refuses the rules, then run what it refused.
+
+        NOTE(xmlhooks): with every category allowed there is no guard:
+        the guest is what libvirt does with the document it refused.
+
+        :param allowed: the categories allowed when the guard refuses
+        :returns: a started :class:`tests.libvirt.base.Guest`
+        """
+        e = self.assertRaises(
+            exception.GuardError,
+            self.engine(allow_sensitive=list(allowed)).customize, xml, specs)
+        self.assertEqual('host_paths', e.category)
+        customised = self.engine(
+            allow_sensitive=list(guard.CATEGORIES)).customize(xml, specs)
+        return self.run_guest(customised)
+
+
+class ChannelSocketTest(DerivedPathTestCase):
 
     def _victim(self):
         # NOTE(xmlhooks): a socket path has at most 107 bytes, so the file
@@ -65,16 +85,7 @@ class ChannelSocketTest(base.LibvirtTestCase):
                  % (ups, victim.lstrip('/'))}
         xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
         xml = xml.replace('<devices>', '<devices>' + AGENT, 1)
-        e = self.assertRaises(exception.GuardError,
-                              self.engine(allow_sensitive=[]).customize,
-                              xml, specs)
-        self.assertEqual('host_paths', e.category)
-
-        # NOTE(xmlhooks): with every category allowed there is no guard:
-        # what libvirt does with the document the guard refused.
-        customised = self.engine(
-            allow_sensitive=list(guard.CATEGORIES)).customize(xml, specs)
-        guest = self.run_guest(customised)
+        guest = self.refused_then_run(xml, specs)
         live = guest.domain.XMLDesc(0)
         path = base.xpath(live, "string(./devices/channel[@type='unix']"
                                 "/source/@path)")
@@ -84,24 +95,17 @@ class ChannelSocketTest(base.LibvirtTestCase):
         self.assertTrue(stat.S_ISSOCK(os.lstat(victim).st_mode))
 
 
-class TimezoneTest(base.LibvirtTestCase):
+class TimezoneTest(DerivedPathTestCase):
 
     def test_a_zone_file_path_reaches_qemu(self):
         specs = {'xmlhooks:xml:offset': './clock/@offset=timezone',
                  'xmlhooks:xml:zone': './clock/@timezone=/etc/shadow'}
         xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
-        e = self.assertRaises(exception.GuardError,
-                              self.engine(allow_sensitive=[]).customize,
-                              xml, specs)
-        self.assertEqual('host_paths', e.category)
-
-        customised = self.engine(
-            allow_sensitive=list(guard.CATEGORIES)).customize(xml, specs)
-        guest = self.run_guest(customised)
+        guest = self.refused_then_run(xml, specs)
         self.assertIn('TZ=/etc/shadow', guest.environ)
 
 
-class FwCfgTest(base.LibvirtTestCase):
+class FwCfgTest(DerivedPathTestCase):
 
     def test_a_comma_in_an_entry_reads_a_host_file(self):
         victim = os.path.join(self.workdir, 'victim.txt')
@@ -113,19 +117,12 @@ class FwCfgTest(base.LibvirtTestCase):
                  'xmlhooks:xml:b': "./sysinfo[@type='fwcfg']/entry"
                                    "=,file=" + victim}
         xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
-        e = self.assertRaises(exception.GuardError,
-                              self.engine(allow_sensitive=[]).customize,
-                              xml, specs)
-        self.assertEqual('host_paths', e.category)
-
-        customised = self.engine(
-            allow_sensitive=list(guard.CATEGORIES)).customize(xml, specs)
-        guest = self.run_guest(customised)
+        guest = self.refused_then_run(xml, specs)
         self.assertIn('name=opt/org.example.x,string=,file=' + victim,
                       base.option_values(guest.argv, '-fw_cfg'))
 
 
-class CharacterDeviceHostTest(base.LibvirtTestCase):
+class CharacterDeviceHostTest(DerivedPathTestCase):
 
     def test_a_comma_in_a_host_makes_qemu_create_a_file(self):
         # NOTE(xmlhooks): a directory the QEMU user may write to, as
@@ -142,13 +139,5 @@ class CharacterDeviceHostTest(base.LibvirtTestCase):
             'xmlhooks:xml:c': "./devices/serial[@type='tcp']/source/@service"
                               "=%d" % random.randint(41000, 48000)}
         xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
-        e = self.assertRaises(
-            exception.GuardError,
-            self.engine(allow_sensitive=['network_exposure']).customize,
-            xml, specs)
-        self.assertEqual('host_paths', e.category)
-
-        customised = self.engine(
-            allow_sensitive=list(guard.CATEGORIES)).customize(xml, specs)
-        self.run_guest(customised)
+        self.refused_then_run(xml, specs, allowed=['network_exposure'])
         self.assertTrue(os.path.isfile(created))

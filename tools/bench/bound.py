@@ -74,8 +74,7 @@ def _edits(ctx, specs):
     customizers = engine.customizers
     guests = _guests(ctx)
 
-    def make():
-        root, _text = guests()
+    def prepared(root):
         values = metadata.domain_context(root)
 
         def call():
@@ -83,13 +82,13 @@ def _edits(ctx, specs):
                 customizers[family].apply(root, rules, values)
             return engine_mod.serialize(root)
         return call
+
+    def make():
+        return prepared(guests()[0])
     root, text = guests()
     ours = workloads.strip_record(engine.customize(text, specs, ctx.images,
                                                    instance=ctx.instance))
-    values = metadata.domain_context(root)
-    for family, rules in by_family:
-        customizers[family].apply(root, rules, values)
-    return make, ours == workloads.strip_record(engine_mod.serialize(root))
+    return make, ours == workloads.strip_record(prepared(root)())
 
 
 def _info_line(ctx, specs):
