@@ -34,6 +34,12 @@ wheels:
 * nova patches eventlet when ``nova.monkey_patch`` is imported up to nova
   31, and when its ``patch()`` is called from nova 32 on; nova 32's
   ``nova.tests.functional`` package does neither (:func:`patch_eventlet`).
+* nova 34's fake libvirt reports TPM support only when its vTPM tests
+  patch in ``_domain_capability_tpm_supported``, which nova 29 to 33 do
+  not have (nor need); nova 33 and later ask the key manager for
+  the vTPM secret as the nova service user
+  (``nova.context.get_nova_service_user_context``). :func:`enable_vtpm`
+  sets up what the running series needs.
 * ``_build_flavor`` and ``_create_flavor`` of
   ``nova.tests.functional.integrated_helpers`` take the same arguments in
   every series (only the ``rxtx_factor`` default changed, 1.0 to None, in
@@ -149,3 +155,36 @@ def unrescue(test, server):
     """
     test.api.post_server_action(server['id'], {'unrescue': None})
     return test._wait_for_state_change(server, 'ACTIVE')
+
+
+def enable_vtpm(test):
+    """Let a compute started afterwards give guests an emulated TPM.
+
+    As nova's own vTPM functional tests do: swtpm is enabled, secrets go
+    to nova's fake key manager, and the host checks for swtpm users and
+    binaries are skipped.
+
+    :param test: an ``XmlHooksTestBase``; call before ``start_compute``
+    """
+    # NOTE(xmlhooks): imported here: this module is imported before
+    # eventlet is patched (see patch_eventlet), and these import oslo.db.
+    import fixtures
+    from nova import context as nova_context
+    from nova import crypto
+    from nova.tests.fixtures import libvirt as fakelibvirt
+
+    test.flags(swtpm_enabled=True, group='libvirt')
+    test.flags(backend='nova.tests.functional.libvirt.test_vtpm'
+               '.FakeKeyManager', group='key_manager')
+    test.useFixture(fixtures.MockPatch(
+        'nova.virt.libvirt.driver.LibvirtDriver._check_vtpm_support'))
+    supported = getattr(fakelibvirt.virConnect,
+                        '_domain_capability_tpm_supported', None)
+    if supported is not None:
+        test.useFixture(fixtures.MockPatchObject(
+            fakelibvirt.virConnect, '_domain_capability_tpm', new=supported))
+    if hasattr(nova_context, 'get_nova_service_user_context'):
+        test.useFixture(fixtures.MockPatch(
+            'nova.context.get_nova_service_user_context',
+            lambda: nova_context.RequestContext(user_id='nova')))
+    crypto._get_key_manager()
