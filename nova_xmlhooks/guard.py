@@ -347,6 +347,13 @@ HOST_SMBIOS = frozenset(['host'])
 #: ``<smbios mode='sysinfo'>`` on a document asking for the host's
 #: tables takes them away
 _NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode'])
+#: a perf event: libvirt opens it on the host for the guest's QEMU
+#: process (``perf_event_open`` in virPerfEventEnable, when the guest
+#: starts), on a hardware counter of the host's PMU (``cpu_cycles``,
+#: ``cache_misses``...) shared with the host and every other guest, or
+#: the host's cache and memory bandwidth monitoring (``cmt``, ``mbmt``,
+#: ``mbml``). An enabled event is an item, a disabled one is none.
+_PERF_EVENT_PATH = 'domain/perf/event'
 #: video devices, for which QEMU allocates host memory outside placement
 #: (Nova caps it with hw_video:ram_max_mb): of the sizes written, or of
 #: the model's defaults (libvirt gives a QXL device 64 MiB of RAM and as
@@ -669,6 +676,14 @@ def _channel_target(node, items):
                                       value))
 
 
+def _perf_event(node, items):
+    """A perf event that libvirt opens on the host's PMU."""
+    if (_path(node) == _PERF_EVENT_PATH and
+            'yes' in _attribute_values(node, 'enabled')):
+        items[HOST_RESOURCES].append((_PERF_EVENT_PATH,
+                                      _attribute_values(node, 'name')))
+
+
 def _not_qemu_keymap(value):
     """Whether a keymap is not one of QEMU's, and so names a host file."""
     return value not in QEMU_KEYMAPS
@@ -742,6 +757,7 @@ def _build_collectors():
     table['loader'].append(_loader)
     table['target'].append(_channel_target)
     table['entry'].append(_fwcfg_entry)
+    table['event'].append(_perf_event)
     for tag, names in _UNESCAPED_OPTIONS.items():
         table[tag].append(functools.partial(_option_commas, names))
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}

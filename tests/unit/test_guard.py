@@ -657,6 +657,12 @@ class SensitiveCategoryTest(GuardTestCase):
             value="xpath.create=./devices/smartcard[@mode='host']",
             proof="./devices/smartcard[@mode='host']",
             also=['network_exposure'])),
+        # libvirt opens an enabled perf event on the host's PMU.
+        ('perf_event', dict(
+            category='host_resources',
+            value="xpath.create=./perf/event[@enabled='yes']",
+            then=['./perf/event/@name=cpu_cycles'],
+            proof="./perf/event[@name='cpu_cycles']")),
         ('filesystem_readonly_removed', dict(
             category='devices_passthrough',
             devices=_VIRTIOFS.replace('<target', '<readonly/><target'),
@@ -1301,6 +1307,47 @@ class HostSmbiosTest(GuardTestCase):
         self.assertEqual('devices_passthrough', e.category)
 
 
+#: perf events as Nova writes them from [libvirt] enabled_perf_events
+_PERF = ("<perf><event name='cpu_cycles' enabled='yes'/>"
+         "<event name='instructions' enabled='yes'/></perf>")
+
+
+class PerfEventTest(GuardTestCase):
+    """Perf events libvirt opens on the host's PMU for the guest."""
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml().replace('<devices>', _PERF + '<devices>')
+
+    def _customize(self, **specs):
+        return self.engine(allow_sensitive=[]).customize(self.xml, {
+            'xmlhooks:xml:' + key: value for key, value in specs.items()})
+
+    def test_novas_events_pass(self):
+        out = self._customize(offset='./clock/@offset=localtime')
+        self.assertEqual(2, len(base.xpath(
+            out, "./perf/event[@enabled='yes']")))
+
+    def test_disabling_or_adding_a_disabled_event_passes(self):
+        out = self._customize(
+            off="./perf/event[@name='instructions']/@enabled=no",
+            other="xpath.create=./perf/event[@name='cache_misses']",
+            other_off="./perf/event[@name='cache_misses']/@enabled=no")
+        self.assertEqual(['cpu_cycles'], base.xpath(
+            out, "./perf/event[@enabled='yes']/@name"))
+
+    def test_enabling_another_event_is_refused(self):
+        for specs in (
+                {'on': "./perf/event[@name='instructions']/@name="
+                       "cache_misses"},
+                {'a': "xpath.create=./perf/event[@name='cache_misses']",
+                 'b': "./perf/event[@name='cache_misses']/@enabled=yes"}):
+            e = self.assertRaises(exception.GuardError, self._customize,
+                                  **specs)
+            self.assertEqual('host_resources', e.category)
+            self.assertIn('perf/event', e.format_message())
+
+
 #: a UEFI loader as Nova writes it for hw_firmware_type=uefi
 _LOADER = ("<loader readonly='yes' secure='no' type='pflash'>"
            "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>")
@@ -1772,7 +1819,7 @@ _DOMAIN_CHILDREN_NOT_WATCHED = {
     'on_lockfailure': 'lifecycle actions are reviewed (see below)',
     'seclabel': 'security_labels',
     'pm': 'suspend states in the guest',
-    'perf': "counters of the guest's own QEMU process",
+    'perf': 'an enabled event is host_resources (the host PMU)',
     'keywrap': 's390 key wrapping in the guest',
     'idmap': 'LXC user namespaces; QEMU has none',
     'namespace': "LXC's namespace sharing; QEMU has none",
