@@ -342,11 +342,18 @@ HOST_BACKENDS = (('devices/crypto/backend', 'model', frozenset(['lkcf'])),
 #: SMBIOS modes that hand the guest the host's own tables (its vendor,
 #: product, serial numbers...), which libvirt reads from the host
 HOST_SMBIOS = frozenset(['host'])
+#: an interface's queues: for a KVM guest libvirt opens
+#: ``/dev/vhost-net`` once per queue (qemuInterfaceOpenVhostNet), and the
+#: host kernel runs a vhost worker thread for each, beside as many tap
+#: queues. Nova writes them from the flavor's vCPUs
+#: (``hw_vif_multiqueue_enabled``), as it writes ``cputune``
+_INTERFACE_QUEUES = 'devices/interface/driver'
 #: items whose removal only narrows what the guest gets from the host,
 #: whatever their category compares: a customiser that sets
 #: ``<smbios mode='sysinfo'>`` on a document asking for the host's
-#: tables takes them away
-_NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode'])
+#: tables takes them away; without its queues an interface has one
+_NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode',
+                                  _INTERFACE_QUEUES + '/@queues'])
 #: a perf event: libvirt opens it on the host for the guest's QEMU
 #: process (``perf_event_open`` in virPerfEventEnable, when the guest
 #: starts), on a hardware counter of the host's PMU (``cpu_cycles``,
@@ -684,6 +691,11 @@ def _perf_event(node, items):
                                       _attribute_values(node, 'name')))
 
 
+def _any_value(value):
+    """Whether a value is an item: any is."""
+    return True
+
+
 def _not_qemu_keymap(value):
     """Whether a keymap is not one of QEMU's, and so names a host file."""
     return value not in QEMU_KEYMAPS
@@ -726,6 +738,7 @@ _HOST_VALUES = (
      HOST_SMBIOS.__contains__),
     (HOST_PATHS, _GRAPHICS_PATH, 'keymap', _not_qemu_keymap),
     (HOST_PATHS, _TIMEZONE_PATH, 'timezone', _zone_file),
+    (RESOURCES, _INTERFACE_QUEUES, 'queues', _any_value),
 ) + tuple((HOST_RESOURCES, path, name, values.__contains__)
           for path, name, values in HOST_BACKENDS)
 

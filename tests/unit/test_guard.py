@@ -663,6 +663,11 @@ class SensitiveCategoryTest(GuardTestCase):
             value="xpath.create=./perf/event[@enabled='yes']",
             then=['./perf/event/@name=cpu_cycles'],
             proof="./perf/event[@name='cpu_cycles']")),
+        # A vhost worker thread on the host for each queue.
+        ('interface_queues', dict(
+            category='resources', devices=_OVS_PORT,
+            value='./devices/interface/driver/@queues=256',
+            proof="./devices/interface/driver[@queues='256']")),
         ('filesystem_readonly_removed', dict(
             category='devices_passthrough',
             devices=_VIRTIOFS.replace('<target', '<readonly/><target'),
@@ -1348,6 +1353,40 @@ class PerfEventTest(GuardTestCase):
             self.assertIn('perf/event', e.format_message())
 
 
+class InterfaceQueuesTest(GuardTestCase):
+    """An interface's queues, from the flavor's vCPUs."""
+
+    def setUp(self):
+        super().setUp()
+        # NOTE(xmlhooks): as Nova writes it for hw_vif_multiqueue_enabled
+        # on a flavor of two vCPUs.
+        self.xml = base.nova_xml().replace('<devices>', '<devices>' + (
+            _OVS_PORT.replace('rx_queue_size', 'queues="2" rx_queue_size')))
+
+    def _customize(self, edit):
+        return self.engine(allow_sensitive=[]).customize(
+            self.xml, {'xmlhooks:xml:queues': edit})
+
+    def test_novas_queues_and_other_tuning_pass(self):
+        out = self._customize('./devices/interface/driver/@txmode=iothread')
+        self.assertEqual(['2'], base.xpath(
+            out, './devices/interface/driver/@queues'))
+
+    def test_removing_them_passes(self):
+        for edit in ('./devices/interface/driver/@queues=',
+                     'xpath.delete=./devices/interface'):
+            out = self._customize(edit)
+            self.assertEqual([], base.xpath(
+                out, './devices/interface/driver/@queues'), edit)
+
+    def test_more_queues_are_refused(self):
+        e = self.assertRaises(exception.GuardError, self._customize,
+                              './devices/interface/driver/@queues=256')
+        self.assertEqual('resources', e.category)
+        self.assertIn('devices/interface/driver/@queues',
+                      e.format_message())
+
+
 #: a UEFI loader as Nova writes it for hw_firmware_type=uefi
 _LOADER = ("<loader readonly='yes' secure='no' type='pflash'>"
            "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>")
@@ -1464,7 +1503,8 @@ class GuardTest(GuardTestCase):
         out = engine_.customize(xml, {
             'xmlhooks:xml:cache': './devices/disk/driver/@cache=none',
             'xmlhooks:xml:discard': './devices/disk/driver/@discard=unmap',
-            'xmlhooks:xml:queues': './devices/interface/driver/@queues=4',
+            'xmlhooks:xml:queues':
+                './devices/interface/driver/@rx_queue_size=1024',
             'xmlhooks:xml:link': './devices/interface/link/@state=up',
             'xmlhooks:xml:keymap': './devices/graphics/@keymap=de',
             'xmlhooks:xml:video': './devices/video/model/@heads=2',
@@ -1472,8 +1512,8 @@ class GuardTest(GuardTestCase):
             'xmlhooks:xml:crash': './on_crash=restart',
             'xmlhooks:xml:watchdog':
                 "./devices/watchdog[@model='i6300esb']/@action=reset"})
-        self.assertEqual(['4'], base.xpath(
-            out, './devices/interface/driver/@queues'))
+        self.assertEqual(['1024'], base.xpath(
+            out, './devices/interface/driver/@rx_queue_size'))
         self.assertEqual(['reset'], base.xpath(
             out, './devices/watchdog/@action'))
 
