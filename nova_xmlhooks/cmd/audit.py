@@ -22,7 +22,9 @@ one status:
     report names the rule and shows what the XML has instead.
 ``stale``
     The configuration or profiles changed since the rules were applied:
-    the next hard reboot will change the domain, shown as a diff. Also a
+    the next hard reboot will change the domain, shown as a diff, or fail
+    (the engine's reason, or libvirt's when it would refuse the new
+    definition: see :class:`~nova_xmlhooks.cmd.libvirt_host.NativeRefusal`). Also a
     Nova domain without a record that would now get rules, and one with
     recorded rules that the current customisers cannot parse (their
     customiser was disabled, say), which therefore cannot be checked for
@@ -77,23 +79,28 @@ def _nova_domain(root):
     return root.find('metadata/{%s}instance' % metadata.NOVA_NS) is not None
 
 
-def _unmanaged_staleness(engine, xml, root, report):
+def _unmanaged_staleness(engine, xml, root, report, refusal):
     # NOTE(xmlhooks): a Nova domain without a record that would now get
     # rules (a default profile added since it was defined, say).
     specs, report['specs_from'] = drift_mod.flavor_specs(engine, root,
                                                          ([], []))
-    stale = drift_mod.find_staleness(engine, xml, ([], []), specs)
+    stale = drift_mod.find_staleness(engine, xml, ([], []), specs,
+                                     refusal=refusal)
     if stale is not None:
         report['status'] = 'stale'
         report['stale'] = stale.__dict__
 
 
-def audit_domain(engine, info):
+def audit_domain(engine, info, refusal=None):
     """Audit one domain.
 
     :param engine: the engine built from the current configuration
     :param info: what :func:`~nova_xmlhooks.cmd.libvirt_host.read_domain`
         read
+    :param refusal: what libvirt refuses of a stale domain's next
+        definition, see
+        :class:`~nova_xmlhooks.cmd.libvirt_host.NativeRefusal`; None not
+        to ask
     :returns: the report object documented above
     """
     report = {'name': info['name'], 'uuid': info['uuid'],
@@ -107,7 +114,7 @@ def audit_domain(engine, info):
     record = metadata.recorded(root)
     if record is None:
         if _nova_domain(root):
-            _unmanaged_staleness(engine, main_xml, root, report)
+            _unmanaged_staleness(engine, main_xml, root, report, refusal)
         return report
     report['profiles'] = list(record[0])
     report['rules'] = [drift_mod.rule_dict(rule) for rule in record[1]]
@@ -118,7 +125,7 @@ def audit_domain(engine, info):
     specs, report['specs_from'] = drift_mod.flavor_specs(engine, root,
                                                          record)
     stale = drift_mod.find_staleness(engine, main_xml, record, specs,
-                                     unchecked)
+                                     unchecked, refusal)
     report['drift'] = [d.__dict__ for d in drifts]
     report['stale'] = stale.__dict__ if stale is not None else None
     if drifts:
@@ -152,8 +159,12 @@ def detail(report):
     """
     if report['status'] == 'unmanaged':
         return '-'
-    if report['status'] == 'stale' and report['stale']['error']:
-        return 'next hard reboot fails: %s' % report['stale']['error']
+    stale = report['stale']
+    if report['status'] == 'stale' and stale['error']:
+        return 'next hard reboot fails: %s' % stale['error']
+    if report['status'] == 'stale' and stale['refused_by_libvirt']:
+        return 'next hard reboot fails: libvirt refuses it: %s' % (
+            stale['refused_by_libvirt'])
     text = '%d rule(s)' % len(report['rules'])
     if report['profiles']:
         text += ', profiles: %s' % ', '.join(report['profiles'])
@@ -195,6 +206,9 @@ def _print_stale(stale):
                % (', '.join(stale['profiles']) or 'none'))
     if stale['error']:
         common.out('    fails: ' + stale['error'])
+    if stale['refused_by_libvirt']:
+        common.out('    fails: libvirt refuses it: '
+                   + stale['refused_by_libvirt'])
     for verb, rules in (('adds', stale['added']),
                         ('drops', stale['removed'])):
         for rule in rules:
@@ -233,13 +247,14 @@ def _list_domains(libvirt, connection, uri, wanted):
     return _selected(domains, wanted)
 
 
-def audit_domains(engine, libvirt, domains):
+def audit_domains(engine, libvirt, domains, refusal=None):
     """Audit domains, showing progress on a terminal.
 
     NOTE(xmlhooks): progress goes to stderr, so it is stderr that must be
     a terminal: "audit --format json > report.json" still shows it, and
     "audit 2> log" keeps the log clean.
 
+    :param refusal: see :func:`audit_domain`
     :returns: the reports, sorted by name
     """
     progress = sys.stderr.isatty() and len(domains) >= PROGRESS_FROM
@@ -255,7 +270,7 @@ def audit_domains(engine, libvirt, domains):
             common.err('note: domain %s vanished during the audit; '
                        'skipped' % e)
             continue
-        reports.append(audit_domain(engine, info))
+        reports.append(audit_domain(engine, info, refusal))
     if progress:
         sys.stderr.write('\n')
     return sorted(reports, key=lambda r: r['name'])
@@ -272,7 +287,8 @@ def run(configuration, args):
     engine = common.load_engine(configuration.conf)
     libvirt, connection, uri = libvirt_host.connect_from(configuration, args)
     domains = _list_domains(libvirt, connection, uri, args.domain)
-    reports = audit_domains(engine, libvirt, domains)
+    reports = audit_domains(engine, libvirt, domains,
+                            libvirt_host.NativeRefusal(libvirt, uri))
     if args.format == 'json':
         common.out_json(reports)
     else:

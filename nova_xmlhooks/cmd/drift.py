@@ -70,6 +70,9 @@ class Staleness:
     :ivar diff: a unified diff of the persistent definition against the
         same with the current rules applied
     :ivar error: why the next hard reboot would fail, if it would
+    :ivar refused_by_libvirt: why libvirt would refuse the definition the
+        next hard reboot makes, when the rules apply but libvirt refuses
+        what they give
     :ivar unchecked: recorded rules that the current customisers cannot
         parse, so not checked for drift: rule dicts with a ``reason``
     """
@@ -79,6 +82,7 @@ class Staleness:
     removed: list
     diff: str = ''
     error: str = None
+    refused_by_libvirt: str = None
     unchecked: list = dataclasses.field(default_factory=list)
 
 
@@ -342,7 +346,7 @@ def flavor_specs(engine, root, record):
     return specs, 'record'
 
 
-def find_staleness(engine, xml, record, specs, unchecked=()):
+def find_staleness(engine, xml, record, specs, unchecked=(), refusal=None):
     """Compare the recorded rules with what the engine would apply now.
 
     Rules that are no longer applied cannot be undone on the current XML,
@@ -356,9 +360,12 @@ def find_staleness(engine, xml, record, specs, unchecked=()):
     :param specs: the flavor's extra specs, from :func:`flavor_specs`
     :param unchecked: the recorded rules the current customisers cannot
         parse, from :func:`recorded_ruleset`; any makes the domain stale
+    :param refusal: ``refusal(current, new)``, from
+        :class:`~nova_xmlhooks.cmd.libvirt_host.NativeRefusal`, asked of
+        the definition the rules would give; None not to ask libvirt
     :returns: a :class:`Staleness`, or ``None`` when nothing would change
     """
-    stale = _staleness(engine, xml, record, specs)
+    stale = _staleness(engine, xml, record, specs, refusal)
     if unchecked:
         if stale is None:
             # NOTE(xmlhooks): rules that do not parse and yet resolve the
@@ -370,7 +377,7 @@ def find_staleness(engine, xml, record, specs, unchecked=()):
     return stale
 
 
-def _staleness(engine, xml, record, specs):
+def _staleness(engine, xml, record, specs, refusal):
     root = engine_mod.parse_domain(xml)
     profiles, recorded = record
     was = [rule_dict(rule) for rule in recorded]
@@ -389,15 +396,18 @@ def _staleness(engine, xml, record, specs):
     before = engine_mod.serialize(root)
     try:
         if ruleset:
-            after = common.normalize(engine.apply(xml, ruleset))
+            customised = engine.apply(xml, ruleset)
+            after = common.normalize(customised)
         else:
             for node in root.iterfind('metadata/{%s}customization'
                                       % metadata.XMLHOOKS_NS):
                 node.getparent().remove(node)
-            after = engine_mod.serialize(root)
+            customised = after = engine_mod.serialize(root)
     except exception.XmlHooksError as e:
         stale.error = common.error_message(e)
         return stale
     stale.diff = common.unified_diff(before, after, 'persistent definition',
                                      'at next hard reboot')
+    if refusal is not None:
+        stale.refused_by_libvirt = refusal(xml, customised)
     return stale

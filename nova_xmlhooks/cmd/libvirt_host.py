@@ -116,6 +116,68 @@ def is_gone(libvirt, error):
     return error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
 
 
+class NativeRefusal:
+    """What libvirt says against the definition a hard reboot would make.
+
+    NOTE(xmlhooks): the engine's checks know libvirt's grammar, not its
+    rules: a CPU topology that does not add up to the vCPUs, an I/O APIC
+    that a vIOMMU's interrupt remapping cannot use, are refused only when
+    the next hard reboot defines the domain, after Nova has destroyed and
+    undefined it. libvirt's QEMU driver parses, checks and turns a
+    definition into QEMU's command line without defining anything
+    (``virConnectDomainXMLToNative``); what it refuses there it refuses at
+    definition. Only a refusal of the new definition where the current
+    one passes counts: a driver without the call, or a host that cannot
+    describe the guest (a device that is not there, say), refuses both.
+    libvirt takes the call only on a read-write connection, which is
+    opened for it alone, the first time it is needed; when it cannot be,
+    a note says so once and nothing is refused.
+
+    It is a callable ``refusal(current, new)``, returning libvirt's
+    message, on one line, when libvirt refuses the XML ``new`` but not
+    ``current``, and None otherwise.
+    """
+
+    def __init__(self, libvirt, uri):
+        """Prepare to ask; nothing is opened yet.
+
+        :param libvirt: the ``libvirt`` module
+        :param uri: the libvirt URI
+        """
+        self.libvirt = libvirt
+        self.uri = uri
+        self._connection = None
+        self._tried = False
+
+    def _connect(self):
+        if not self._tried:
+            self._tried = True
+            try:
+                self._connection = self.libvirt.open(self.uri)
+            except self.libvirt.libvirtError as e:
+                common.err('note: libvirt at %s was not asked whether it '
+                           'accepts the definitions the next hard reboots '
+                           'would make: %s' % (self.uri, messages.one_line(
+                               e.get_error_message() or e)))
+        return self._connection
+
+    def _message(self, xml):
+        connection = self._connect()
+        if connection is None:
+            return None
+        try:
+            connection.domainXMLToNative('qemu-argv', xml, 0)
+        except self.libvirt.libvirtError as e:
+            return messages.one_line(e.get_error_message() or str(e))
+        return None
+
+    def __call__(self, current, new):
+        refused = self._message(new)
+        if refused is None or self._message(current) is not None:
+            return None
+        return refused
+
+
 def read_domain(libvirt, domain):
     """Read what the sub-commands need from one domain.
 

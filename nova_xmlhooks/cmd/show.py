@@ -210,13 +210,16 @@ def customisation_report(root):
                        'family': r.family} for r in rules]}
 
 
-def audit_report(conf, info):
-    """The guest's audit status, as ``nova-xmlhooks audit`` gives it."""
+def audit_report(conf, info, refusal=None):
+    """The guest's audit status, as ``nova-xmlhooks audit`` gives it.
+
+    :param refusal: see :func:`~nova_xmlhooks.cmd.audit.audit_domain`
+    """
     try:
         engine = common.load_engine(conf)
     except common.CommandError as e:
         return {'status': None, 'detail': 'not audited: %s' % e}
-    report = audit.audit_domain(engine, info)
+    report = audit.audit_domain(engine, info, refusal)
     return {'status': report['status'], 'detail': audit.detail(report)}
 
 
@@ -238,7 +241,7 @@ def live_report(info, raw):
             'hidden': hidden}
 
 
-def report(configuration, info, uri, raw=False):
+def report(configuration, info, uri, raw=False, refusal=None):
     """What ``show`` reports about a domain.
 
     :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
@@ -246,6 +249,7 @@ def report(configuration, info, uri, raw=False):
         read
     :param uri: the libvirt URI
     :param raw: keep runtime-only differences in the live comparison
+    :param refusal: see :func:`~nova_xmlhooks.cmd.audit.audit_domain`
     :returns: the object documented in the administrator guide
     """
     xml = info['live'] or info['persistent']
@@ -269,7 +273,7 @@ def report(configuration, info, uri, raw=False):
         'disks': disk_reports(root),
         'flavor': flavor_report(root),
         'customisation': customisation_report(root),
-        'audit': audit_report(configuration.conf, info),
+        'audit': audit_report(configuration.conf, info, refusal),
         'live_diff': live_report(info, raw),
     }
 
@@ -405,7 +409,8 @@ def run(configuration, args):
     except libvirt_host.DomainGone:
         raise common.CommandError('domain %s vanished while being read'
                                   % args.instance)
-    document = report(configuration, info, uri, raw=args.raw)
+    document = report(configuration, info, uri, raw=args.raw,
+                      refusal=libvirt_host.NativeRefusal(libvirt, uri))
     if args.format == 'json':
         common.out_json(document)
     else:

@@ -25,6 +25,7 @@ import tempfile
 
 from lxml import etree
 
+from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 from tests.libvirt import base
 from tests.unit.cmd import base as cmd_base
@@ -177,6 +178,47 @@ class AuditTest(CliTestCase):
             stale.domain.name(), stale.domain.UUIDString()), out)
         self.assertIn('    adds rule xmlhooks:xml:changing[0]=%s' % ACME_EDIT,
                       out)
+
+    def test_stale_definition_libvirt_refuses(self):
+        """A profile edit that libvirt, not the engine, refuses.
+
+        Three sockets of one core for a guest of two vCPUs: the schema
+        and the guard let it through, libvirt refuses the definition. The
+        guest's next hard reboot would fail after Nova destroyed and
+        undefined it; the audit says so first.
+        """
+        self.write_profile('changing.yaml', CHANGING % CLOCK_EDIT)
+        guest = self.nova_guest({'xmlhooks:profile': 'changing'})
+        self.write_profile('changing.yaml', CHANGING
+                           % './cpu/topology/@sockets=3')
+        status, reports, err = self.audit(guest)
+        self.assertEqual(0, status, err)
+        stale = reports[guest.domain.name()]['stale']
+        self.assertIsNone(stale['error'])
+        self.assertIn('+    <topology sockets="3"', stale['diff'])
+        self.assertTrue(stale['refused_by_libvirt'])
+        # What libvirt says when the domain is defined so.
+        root = etree.fromstring(guest.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+        root.find('cpu/topology').set('sockets', '3')
+        error = self.assertRaises(
+            libvirt.libvirtError, self.conn.defineXML,
+            etree.tostring(root, encoding='unicode'))
+        self.assertEqual(
+            messages.one_line(error.get_error_message()),
+            stale['refused_by_libvirt'])
+        status, out, err = self.audit(guest, fmt='table')
+        self.assertIn('  next hard reboot fails: libvirt refuses it: %s\n'
+                      % stale['refused_by_libvirt'], out)
+        self.assertIn('\n    fails: libvirt refuses it: %s\n'
+                      % stale['refused_by_libvirt'], out)
+        status, out, err = self.run_command('show', '--format', 'json',
+                                            guest.domain.name())
+        self.assertEqual(0, status, err)
+        self.assertEqual(
+            {'status': 'stale', 'detail': 'next hard reboot fails: libvirt '
+             'refuses it: %s' % stale['refused_by_libvirt']},
+            json.loads(out)['audit'])
 
     def test_blames_only_the_rule_whose_effect_changed(self):
         """OEM strings are exactly the recorded ones, and apply together.

@@ -353,3 +353,132 @@ class AuditProgressTest(cmd_base.CommandTestCase):
         status, _out, err = self.audit(stdout_tty=True, stderr_tty=False)
         self.assertEqual(0, status, err)
         self.assertEqual('', err)
+
+
+class _Refused(Exception):
+    """libvirt-python's ``libvirtError``, as far as the audit reads it."""
+
+    def get_error_message(self):
+        return 'unsupported configuration:\n%s' % self.args[0]
+
+
+class _Connection:
+    """A ``virConnect`` whose QEMU driver refuses a marked definition."""
+
+    def __init__(self, refused):
+        self.refused = refused
+        self.asked = []
+
+    def domainXMLToNative(self, native_format, xml, flags):
+        self.asked.append(native_format)
+        for marker in self.refused:
+            if marker in xml:
+                raise _Refused('refused for %s' % marker)
+        return '/usr/bin/qemu-system-x86_64 -name guest=...'
+
+
+class LibvirtRefusalTest(base.TestCase):
+    """What libvirt would refuse of a stale domain's next definition."""
+
+    #: a topology of more vCPUs than the guest has (Nova wrote 2 sockets
+    #: of 1 core for 2 vCPUs): libvirt refuses it, the engine's checks
+    #: cannot tell
+    SOCKETS = './cpu/topology/@sockets=3'
+
+    def setUp(self):
+        super().setUp()
+        self.flags(customizers=['xml'])
+        self.write_profile('p.yaml', 'p:\n  xml: ["%s"]\n' % CLOCK)
+        specs = {'xmlhooks:profile': 'p'}
+        self.customised = self.engine().customize(
+            cmd_base.with_extra_specs(base.nova_xml(), specs), specs)
+        self.info = {'name': 'instance-00000001', 'uuid': 'u',
+                     'state': 'running', 'persistent': self.customised,
+                     'live': self.customised}
+
+    def refusal(self, *refused):
+        self.connection = _Connection(refused)
+        self.opened = []
+
+        def open_(uri):
+            self.opened.append(uri)
+            return self.connection
+        libvirt = type('libvirt', (), {'libvirtError': _Refused,
+                                       'open': staticmethod(open_)})
+        return libvirt_host.NativeRefusal(libvirt, 'qemu:///system')
+
+    def test_read_write_connection_opened_once_when_needed(self):
+        refusal = self.refusal('sockets="3"')
+        self.assertEqual([], self.opened)
+        refusal('<domain/>', '<domain sockets="3"/>')
+        refusal('<domain/>', '<domain sockets="3"/>')
+        self.assertEqual(['qemu:///system'], self.opened)
+
+    def test_no_read_write_connection(self):
+        def refuse(uri):
+            raise _Refused('read only access prevents it')
+        libvirt = type('libvirt', (), {'libvirtError': _Refused,
+                                       'open': staticmethod(refuse)})
+        refusal = libvirt_host.NativeRefusal(libvirt, 'qemu:///system')
+        err = self.useFixture(fixtures.StringStream('stderr'))
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err.stream))
+        self.assertIsNone(refusal('<domain/>', '<domain sockets="3"/>'))
+        self.assertIsNone(refusal('<domain/>', '<domain sockets="3"/>'))
+        self.assertEqual(
+            'note: libvirt at qemu:///system was not asked whether it '
+            'accepts the definitions the next hard reboots would make: '
+            'unsupported configuration: read only access prevents it\n',
+            err.getDetails()['stderr'].as_text())
+
+    def test_refused_where_the_current_definition_passes(self):
+        refusal = self.refusal('sockets="3"')
+        self.assertEqual('unsupported configuration: refused for '
+                         'sockets="3"', refusal('<domain/>',
+                                                '<domain sockets="3"/>'))
+        self.assertEqual(['qemu-argv', 'qemu-argv'], self.connection.asked)
+
+    def test_refused_both_or_neither_is_none(self):
+        # NOTE(xmlhooks): a driver without the call, or a host that cannot
+        # describe the guest, refuses the current definition too.
+        refusal = self.refusal('<domain')
+        self.assertIsNone(refusal('<domain/>', '<domain sockets="3"/>'))
+        refusal = self.refusal('sockets="3"')
+        self.assertIsNone(refusal('<domain/>', '<domain sockets="2"/>'))
+
+    def test_stale_domain_libvirt_refuses(self):
+        self.write_profile('p.yaml', 'p:\n  xml: ["%s", "%s"]\n'
+                           % (CLOCK, self.SOCKETS))
+        report = audit.audit_domain(self.engine(), self.info,
+                                    self.refusal('sockets="3"'))
+        self.assertEqual('stale', report['status'])
+        stale = report['stale']
+        self.assertIsNone(stale['error'])
+        self.assertEqual('unsupported configuration: refused for '
+                         'sockets="3"', stale['refused_by_libvirt'])
+        self.assertIn('+    <topology sockets="3"', stale['diff'])
+        self.assertEqual('next hard reboot fails: libvirt refuses it: '
+                         'unsupported configuration: refused for '
+                         'sockets="3"', audit.detail(report))
+        out = self.useFixture(fixtures.StringStream('stdout'))
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', out.stream))
+        audit.print_table([report])
+        self.assertIn('    fails: libvirt refuses it: unsupported '
+                      'configuration: refused for sockets="3"\n',
+                      out.getDetails()['stdout'].as_text())
+
+    def test_stale_domain_libvirt_accepts(self):
+        self.write_profile('p.yaml', 'p:\n  xml: ["%s", "%s"]\n'
+                           % (CLOCK, NO_TABLET))
+        report = audit.audit_domain(self.engine(), self.info,
+                                    self.refusal('sockets="3"'))
+        self.assertEqual('stale', report['status'])
+        self.assertIsNone(report['stale']['refused_by_libvirt'])
+        # NOTE(xmlhooks): the current definition is asked about only when
+        # the new one is refused.
+        self.assertEqual(['qemu-argv'], self.connection.asked)
+
+    def test_current_domain_is_not_asked(self):
+        report = audit.audit_domain(self.engine(), self.info,
+                                    self.refusal('sockets="3"'))
+        self.assertEqual('ok', report['status'])
+        self.assertEqual([], self.connection.asked)
