@@ -29,6 +29,10 @@ allocates vGPU or Cyborg devices after the destroy, or a later Nova passes
 other inputs) makes the inputs differ, and the XML is generated again as
 usual.
 
+With ``[xmlhooks] preflight_asks_libvirt``, libvirt is asked about the
+customised XML too (see :mod:`nova_xmlhooks.native`), since it refuses
+some documents that the engine's checks let through.
+
 The reads Nova makes before the destroy (``_get_all_assigned_mediated_
 devices`` and, from 2026.1, ``_get_existing_guest_config``) return what the
 check read a moment before, for the same reason: they are not done twice.
@@ -45,8 +49,11 @@ from nova.virt.libvirt import blockinfo
 from nova.virt.libvirt import driver as libvirt_driver
 
 from nova_xmlhooks import compat
+from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
+from nova_xmlhooks import guard
 from nova_xmlhooks import instance_specs
+from nova_xmlhooks import native
 
 LOG = logging.getLogger(__name__)
 CONF = nova.conf.CONF
@@ -135,14 +142,57 @@ class HardRebootMixin:
             if plan is None:
                 self._xmlhooks_check_current(instance, ruleset)
                 return None
-            return dataclasses.replace(plan, xml=engine.customize(
-                plan.xml, specs, images, instance=instance))
+            customised = engine.customize(plan.xml, specs, images,
+                                          instance=instance)
+            if CONF.xmlhooks.preflight_asks_libvirt:
+                customised = self._xmlhooks_ask_libvirt(
+                    instance, plan.xml, customised, ruleset)
+            return dataclasses.replace(plan, xml=customised)
         except exception.XmlHooksError as e:
             if engine.on_error != 'fail':
                 return None
             LOG.error('Refusing hard reboot before it touches the guest: '
                       '%s', e.format_message(), instance=instance)
             raise
+
+    def _xmlhooks_ask_libvirt(self, instance, nova_xml, customised,
+                              ruleset):
+        """Ask libvirt whether it takes the XML the reboot will define.
+
+        See :mod:`nova_xmlhooks.native`.
+
+        :param nova_xml: Nova's own XML for the reboot
+        :param customised: the customised XML
+        :param ruleset: the rules applied
+        :returns: the XML to define: ``customised`` when libvirt takes
+            it, Nova's own when it does not, under ``on_error = skip``
+        :raises: nova_xmlhooks.exception.RuleError naming the first rule
+            that makes libvirt refuse it, under ``on_error = fail``
+        """
+        connection = self._host.get_connection()
+        error_class = libvirt_driver.libvirt.libvirtError
+        reason = native.refusal(connection, error_class, nova_xml,
+                                customised)
+        if reason is None:
+            return customised
+        if self.xmlhooks.on_error != 'fail':
+            LOG.warning('Skipping xmlhooks customisation for this hard '
+                        'reboot: libvirt refuses the customised domain '
+                        'XML: %s', reason, instance=instance)
+            return nova_xml
+        # NOTE(xmlhooks): libvirt's reason may name host paths; it goes to
+        # the log, and the instance fault only names the rule.
+        LOG.error('libvirt refuses the customised domain XML for the hard '
+                  'reboot: %s', reason, instance=instance)
+        key = guard.culprit(
+            self.xmlhooks.customizers,
+            lambda root: native.refused(connection, error_class,
+                                        engine_mod.serialize(root))
+            is not None,
+            engine_mod.parse_domain(nova_xml), ruleset)
+        raise exception.RuleError(
+            key, "libvirt refuses the domain XML it gives (the compute "
+                 "host's log says why)")
 
     def _xmlhooks_nova_plan(self, reboot):
         """Build Nova's XML as ``_hard_reboot`` will, with its inputs.

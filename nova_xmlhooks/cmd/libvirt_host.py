@@ -18,6 +18,7 @@ import urllib.parse
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks import messages
+from nova_xmlhooks import native
 
 #: domain states as ``virsh list`` names them, by libvirt's numbers
 #: (VIR_DOMAIN_NOSTATE is 0, VIR_DOMAIN_RUNNING 1 and so on)
@@ -119,19 +120,10 @@ def is_gone(libvirt, error):
 class NativeRefusal:
     """What libvirt says against the definition a hard reboot would make.
 
-    NOTE(xmlhooks): the engine's checks know libvirt's grammar, not its
-    rules: a CPU topology that does not add up to the vCPUs, an I/O APIC
-    that a vIOMMU's interrupt remapping cannot use, are refused only when
-    the next hard reboot defines the domain, after Nova has destroyed and
-    undefined it. libvirt's QEMU driver parses, checks and turns a
-    definition into QEMU's command line without defining anything
-    (``virConnectDomainXMLToNative``); what it refuses there it refuses at
-    definition. Only a refusal of the new definition where the current
-    one passes counts: a driver without the call, or a host that cannot
-    describe the guest (a device that is not there, say), refuses both.
-    libvirt takes the call only on a read-write connection, which is
-    opened for it alone, the first time it is needed; when it cannot be,
-    a note says so once and nothing is refused.
+    See :mod:`nova_xmlhooks.native`. libvirt takes the call only on a
+    read-write connection, which is opened for it alone, the first time
+    it is needed; when it cannot be, a note says so once and nothing is
+    refused.
 
     It is a callable ``refusal(current, new)``, returning libvirt's
     message, on one line, when libvirt refuses the XML ``new`` but not
@@ -161,21 +153,12 @@ class NativeRefusal:
                                e.get_error_message() or e)))
         return self._connection
 
-    def _message(self, xml):
+    def __call__(self, current, new):
         connection = self._connect()
         if connection is None:
             return None
-        try:
-            connection.domainXMLToNative('qemu-argv', xml, 0)
-        except self.libvirt.libvirtError as e:
-            return messages.one_line(e.get_error_message() or str(e))
-        return None
-
-    def __call__(self, current, new):
-        refused = self._message(new)
-        if refused is None or self._message(current) is not None:
-            return None
-        return refused
+        return native.refusal(connection, self.libvirt.libvirtError,
+                              current, new)
 
 
 def read_domain(libvirt, domain):

@@ -200,6 +200,35 @@ Related options:
 
 * ``schema_path``
 """),
+    cfg.BoolOpt(
+        'preflight_asks_libvirt',
+        default=False,
+        help="""
+Before a hard reboot, ask libvirt whether it accepts the customised XML.
+
+The engine's checks know libvirt's grammar but not its rules: a CPU
+topology that does not add up to the guest's vCPUs, or an I/O APIC that a
+vIOMMU's interrupt remapping cannot use, is refused by libvirt only when
+the domain is defined. A hard reboot (and so power on) defines it after
+Nova has destroyed and undefined the guest. With this option, the
+preflight that runs before the destroy also hands the customised XML to
+libvirt (``virConnectDomainXMLToNative``, which checks a definition as
+defining it would, and defines nothing); when libvirt refuses it but
+takes Nova's own XML, the reboot is refused under ``on_error = fail``
+(the guest keeps running, and the instance fault names the first rule
+that makes libvirt refuse it; libvirt's reason, which may name host
+paths, goes to the compute log), or made with Nova's own XML under
+``skip``.
+
+It costs one call to libvirtd per hard reboot, about 2 ms on a test host
+(about half of what Nova's own XML generation costs there), which is
+why it is off by default; ``nova-xmlhooks audit`` asks libvirt the same
+question for every guest whose customisation changed, without it.
+
+Related options:
+
+* ``on_error``
+"""),
     cfg.StrOpt(
         'schema_path',
         default=DEFAULT_SCHEMA_PATH,

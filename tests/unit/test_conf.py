@@ -28,6 +28,6 @@ class GeneratorTest(oslo_base.BaseTestCase):
         self.assertIn('[xmlhooks]', out)
         for option in ('profile_dirs', 'default_profiles', 'customizers',
                        'on_error', 'allow_sensitive', 'validate_schema',
-                       'schema_path'):
+                       'preflight_asks_libvirt', 'schema_path'):
             self.assertRegex(out, r'(?m)^#%s =' % option)
         self.assertIn('Possible values', out)
