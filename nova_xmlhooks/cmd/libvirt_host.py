@@ -17,6 +17,7 @@ import os
 import urllib.parse
 
 from nova_xmlhooks.cmd import common
+from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import messages
 from nova_xmlhooks import native
 
@@ -157,8 +158,38 @@ class NativeRefusal:
         connection = self._connect()
         if connection is None:
             return None
+        current, new = without_assigned_addresses(current, new)
         return native.refusal(connection, self.libvirt.libvirtError,
                               current, new)
+
+
+def _address_key(address):
+    return tuple(sorted(address.attrib.items()))
+
+
+def without_assigned_addresses(current, new):
+    """Drop the device addresses of a definition from it and its successor.
+
+    NOTE(xmlhooks): a persistent definition holds the address libvirt
+    gave each device when it was defined; the next hard reboot defines
+    Nova's new XML, which has none, and libvirt places the devices again.
+    Kept, an address no longer fits a device that a rule moved to another
+    bus (a USB tablet made virtio, say), and libvirt would refuse a
+    definition the reboot never makes. Addresses that only the new
+    document has (set by a rule) are kept, and checked.
+
+    :param current: the current definition, as a str
+    :param new: the same with the current rules applied, as a str
+    :returns: ``(current, new)`` without the addresses ``current`` has
+    """
+    roots = [engine_mod.parse_domain(xml) for xml in (current, new)]
+    assigned = {_address_key(address)
+                for address in roots[0].iterfind('devices/*/address')}
+    for root in roots:
+        for address in root.findall('devices/*/address'):
+            if _address_key(address) in assigned:
+                address.getparent().remove(address)
+    return tuple(engine_mod.serialize(root) for root in roots)
 
 
 def read_domain(libvirt, domain):

@@ -220,6 +220,33 @@ class AuditTest(CliTestCase):
              'refuses it: %s' % stale['refused_by_libvirt']},
             json.loads(out)['audit'])
 
+    def test_stale_definition_libvirt_takes_after_a_bus_change(self):
+        """A profile edit that moves the tablet from USB to virtio.
+
+        The persistent definition holds the USB address libvirt gave the
+        tablet; the next hard reboot defines Nova's new XML, which has
+        none, so libvirt places the virtio tablet itself and takes it.
+        The audit must not say that the reboot fails.
+        """
+        edit = "./devices/input[@type='tablet']/@bus=virtio"
+        self.write_profile('changing.yaml', CHANGING % CLOCK_EDIT)
+        guest = self.nova_guest({'xmlhooks:profile': 'changing'})
+        self.write_profile('changing.yaml', CHANGING % edit)
+        status, reports, err = self.audit(guest)
+        self.assertEqual(0, status, err)
+        stale = reports[guest.domain.name()]['stale']
+        self.assertIsNone(stale['error'])
+        self.assertIn('bus="virtio"', stale['diff'])
+        self.assertIsNone(stale['refused_by_libvirt'])
+        # libvirt takes the next definition: Nova's XML, which has no
+        # device addresses, with the new rule.
+        root = etree.fromstring(base.adapt_for_host(
+            base.renamed(base.nova_xml('nova-basic'), self.guest_name()),
+            self.workdir, start=False).encode())
+        root.find("devices/input[@type='tablet']").set('bus', 'virtio')
+        self.conn.domainXMLToNative(
+            'qemu-argv', etree.tostring(root, encoding='unicode'), 0)
+
     def test_blames_only_the_rule_whose_effect_changed(self):
         """OEM strings are exactly the recorded ones, and apply together.
 
