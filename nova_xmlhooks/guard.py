@@ -1094,7 +1094,7 @@ def _renames(tag, nova_values, root):
     return not allowed.issuperset(values)
 
 
-def culprit(customizers, changed, nova_root, ruleset):
+def culprit(customizers, changed, nova_root, ruleset, settled=False):
     """Find the first rule whose application makes a change.
 
     NOTE(xmlhooks): this runs only when a change was found, so the normal
@@ -1104,13 +1104,18 @@ def culprit(customizers, changed, nova_root, ruleset):
     :param changed: ``changed(root)``: whether a document has the change
     :param nova_root: Nova's document
     :param ruleset: the rules that were applied
+    :param settled: name the first rule from which every document has
+        the change, for a change a later rule can undo (libvirt refusing
+        a topology set one attribute at a time); every rule is replayed
     :returns: the key of the rule, or the keys of all
     """
     root = copy.deepcopy(nova_root)
     context = metadata.domain_context(root)
+    found = None
     for rule in ruleset:
         customizer = customizers.get(rule.family)
         if customizer is None:
+            found = None
             break
         try:
             customizer.apply(root, [rule], context)
@@ -1118,9 +1123,16 @@ def culprit(customizers, changed, nova_root, ruleset):
             # NOTE(xmlhooks): a rule may depend on the others of its
             # family; the change is then the family's together.
             LOG.debug('Replaying rule %s alone failed', rule.key)
+            found = None
             break
-        if changed(root):
+        if not changed(root):
+            found = None
+        elif not settled:
             return rule.key
+        elif found is None:
+            found = rule.key
+    if found is not None:
+        return found
     keys = [rule.key for rule in ruleset]
     return keys[0] if len(keys) == 1 else ', '.join(keys)
 

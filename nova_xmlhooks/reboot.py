@@ -167,7 +167,7 @@ class HardRebootMixin:
         :returns: the XML to define: ``customised`` when libvirt takes
             it, Nova's own when it does not, under ``on_error = skip``
         :raises: nova_xmlhooks.exception.RuleError naming the first rule
-            that makes libvirt refuse it, under ``on_error = fail``
+            from which libvirt refuses it, under ``on_error = fail``
         """
         connection = self._host.get_connection()
         error_class = libvirt_driver.libvirt.libvirtError
@@ -189,7 +189,7 @@ class HardRebootMixin:
             lambda root: native.refused(connection, error_class,
                                         engine_mod.serialize(root))
             is not None,
-            engine_mod.parse_domain(nova_xml), ruleset)
+            engine_mod.parse_domain(nova_xml), ruleset, settled=True)
         raise exception.RuleError(
             key, "libvirt refuses the domain XML it gives (the compute "
                  "host's log says why)")

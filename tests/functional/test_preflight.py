@@ -262,6 +262,21 @@ class LibvirtPreflightTest(helpers.FaultTestBase):
         self.assertEqual(['off'], self.xpath(
             self.server, './features/pmu/@state', since=mark))
 
+    def test_fault_names_the_rule_that_keeps_it_refused(self):
+        # NOTE(xmlhooks): a topology is often set one attribute at a time,
+        # and libvirt refuses the document between two such rules. The
+        # fault must name the rule from which it stays refused (the
+        # threads), not the first whose replay libvirt refused (the
+        # sockets, which the next rule set right again).
+        self.edit_profile(TOO_MANY_SOCKETS, './cpu/topology/@sockets=1',
+                          './cpu/topology/@threads=2')
+        self._hard_reboot()
+        self.assertTrue(self.fake_domain(HOST, self.server).isActive())
+        faults = self.instance_faults(self.server)
+        self.assertTrue(faults, 'no instance fault was recorded')
+        self.assertIn("rule 'xmlhooks:xml:P[3]' failed: libvirt refuses",
+                      faults[0].message)
+
     def test_refused_by_libvirt_under_skip_defines_novas_xml(self):
         self.flags(on_error='skip', group='xmlhooks')
         self.edit_profile(TOO_MANY_SOCKETS)
