@@ -242,6 +242,12 @@ WATCHED = {
     # from quota:cpu_*
     'devices/disk/iotune': (_RESOURCE,),
     'devices/rng/rate': (_RESOURCE,),
+    # NOTE(xmlhooks): QEMU's iommufd backend (libvirt 12.2 and later,
+    # beyond 9.0's schema): libvirt opens the host's /dev/iommu, or takes
+    # the descriptors of the fdgroup a client handed it, labels it for
+    # the guest and hands it to QEMU (-object iommufd), through which
+    # host devices are passed to the guest
+    'domain/iommufd': (_PASSTHROUGH,),
     # a persistent store QEMU keeps in a host file it maps shared, of
     # any size (in libvirt's schema after 9.0)
     'domain/devices/pstore': (_HOST_FILE_RESOURCE,),

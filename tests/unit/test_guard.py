@@ -626,6 +626,18 @@ class SensitiveCategoryTest(GuardTestCase):
             value='./devices/audio/@runtimeDir=/var/lib/nova',
             proof='./devices/audio/@runtimeDir',
             also=['host_resources'])),
+        # QEMU's iommufd backend (libvirt 12.2 and later): libvirt opens
+        # the host's /dev/iommu for QEMU, through which host devices reach
+        # the guest.
+        ('iommufd', dict(
+            category='devices_passthrough',
+            value="xpath.create=./iommufd[@enabled='yes']",
+            proof="./iommufd[@enabled='yes']")),
+        ('iommufd_fdgroup', dict(
+            category='devices_passthrough',
+            value="xpath.create=./iommufd[@enabled='yes']",
+            then=['./iommufd/@fdgroup=iommu'],
+            proof="./iommufd[@fdgroup='iommu']")),
         # Disks' shared I/O limits, as a disk's iotune.
         ('throttle_groups', dict(
             category='resources',
