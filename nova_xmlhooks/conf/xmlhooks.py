@@ -214,11 +214,11 @@ Nova has destroyed and undefined the guest. With this option, the
 preflight that runs before the destroy also hands the customised XML to
 libvirt (``virConnectDomainXMLToNative``, which checks a definition as
 defining or starting it would, and defines nothing); when libvirt
-refuses it but takes Nova's own XML, the reboot is refused under ``on_error = fail``
-(the guest keeps running, and the instance fault names the first rule
-that makes libvirt refuse it; libvirt's reason, which may name host
-paths, goes to the compute log), or made with Nova's own XML under
-``skip``.
+refuses it but takes Nova's own XML, the reboot is refused under
+``on_error = fail`` (the guest keeps running, and the instance fault
+names the rule from which libvirt refuses it; libvirt's reason, which
+may name host paths, goes to the compute log), or made with Nova's own
+XML under ``skip``.
 
 It costs one call to libvirtd per hard reboot: on a test host about
 1.5 ms for a guest without network interfaces and 25 to 35 ms more for
