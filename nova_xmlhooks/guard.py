@@ -670,9 +670,13 @@ def _loader(node, items):
 
     NOTE(xmlhooks): like a disk's format (see :func:`_format`), the item
     is there whether or not the attributes are written, so that removing
-    one is a change.
+    one is a change. The element is an item of its own, so that a rule
+    adding a ``<loader>`` (to set ``secure``, say) is told it adds one,
+    not that it changes an attribute it never wrote.
     """
     if _path(node) == _LOADER_PATH:
+        # NOTE(xmlhooks): a str, as the item of its text is.
+        items[HOST_PATHS].append((_LOADER_PATH, ''))
         for name in _LOADER_ATTRS:
             items[HOST_PATHS].append(('%s/@%s' % (_LOADER_PATH, name),
                                       _attribute_values(node, name)))

@@ -1424,6 +1424,17 @@ class LoaderTest(GuardTestCase):
                 self.xml, {'xmlhooks:xml:loader': edit})
             self.assertNotEqual(self.xml, out)
 
+    def test_adding_a_loader_is_named_as_such(self):
+        # NOTE(xmlhooks): Nova writes no <loader> for a BIOS guest; one
+        # added to set another attribute is named, not its readonly.
+        e = self.assertRaises(
+            exception.GuardError, self.engine(allow_sensitive=[]).customize,
+            base.nova_xml(),
+            {'xmlhooks:xml:loader': './os/loader/@secure=yes'})
+        self.assertEqual('host_paths', e.category)
+        self.assertIn('adds or changes domain/os/loader ',
+                      e.format_message())
+
     def test_other_loader_settings_pass(self):
         out = self.engine().customize(
             self.xml, {'xmlhooks:xml:loader': './os/loader/@secure=no',
