@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 from lxml import etree
 
@@ -53,6 +54,10 @@ oem:
   xml:
     - "xpath.delete=./devices/input[@type='tablet']"
 '''
+#: an interface as Nova writes one for an OVS port
+_INTERFACE = ('<interface type="ethernet"><mac address="fa:16:3e:00:00:01"/>'
+              '<model type="virtio"/><target dev="tap0123abcd-ef"/>'
+              '</interface>')
 CHANGING = '''
 changing:
   description: changed by the stale test
@@ -84,15 +89,20 @@ class CliTestCase(base.LibvirtTestCase):
     def run_command(self, *argv):
         return self.command.run('--config-file', self.config_file, *argv)
 
-    def nova_guest(self, specs, start=False, customise=True):
+    def nova_guest(self, specs, start=False, customise=True,
+                   interface=False):
         """Define a guest as nova-compute with this driver would.
 
         :param specs: the flavor's extra specs, recorded in Nova's metadata
+        :param interface: give it a network interface (user-mode
+            networking here, see :func:`tests.libvirt.base.adapt_for_host`)
         :returns: a :class:`tests.libvirt.base.Guest`
         """
         xml = cmd_base.with_extra_specs(
             base.renamed(base.nova_xml('nova-basic'), self.guest_name()),
             specs)
+        if interface:
+            xml = xml.replace('<devices>', '<devices>' + _INTERFACE, 1)
         if customise:
             xml = self.engine().customize(xml, specs)
         # NOTE(xmlhooks): each guest gets its own images; the base class
@@ -246,6 +256,38 @@ class AuditTest(CliTestCase):
         root.find("devices/input[@type='tablet']").set('bus', 'virtio')
         self.conn.domainXMLToNative(
             'qemu-argv', etree.tostring(root, encoding='unicode'), 0)
+
+    def test_asking_libvirt_opens_no_tap_device(self):
+        """libvirt opens a tap device for each interface it is asked about.
+
+        libvirt 9.0's virConnectDomainXMLToNative opens a tap device
+        (vnetN) on the host for every interface of the document, runs tc
+        on it and closes it: the interfaces are left out of what it is
+        asked. The host's link events show none.
+        """
+        self.write_profile('changing.yaml', CHANGING % CLOCK_EDIT)
+        guest = self.nova_guest({'xmlhooks:profile': 'changing'},
+                                interface=True)
+        self.assertTrue(etree.fromstring(guest.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode()).findall(
+                'devices/interface'))
+        self.write_profile('changing.yaml', CHANGING
+                           % './cpu/topology/@sockets=3')
+        monitor = subprocess.Popen(['ip', '-o', 'monitor', 'link'],
+                                   stdout=subprocess.PIPE, text=True)
+        self.addCleanup(monitor.wait)
+        self.addCleanup(monitor.kill)
+        # NOTE(xmlhooks): ip subscribes to the events before it prints
+        # anything; a moment lets it do so.
+        time.sleep(0.5)
+        status, reports, err = self.audit(guest)
+        time.sleep(0.5)
+        monitor.kill()
+        events = monitor.communicate()[0]
+        self.assertEqual(0, status, err)
+        self.assertTrue(
+            reports[guest.domain.name()]['stale']['refused_by_libvirt'])
+        self.assertNotIn('vnet', events)
 
     def test_blames_only_the_rule_whose_effect_changed(self):
         """OEM strings are exactly the recorded ones, and apply together.
