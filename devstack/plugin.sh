@@ -146,6 +146,9 @@ function _xmlhooks_iniset_options {
     if [[ -n "$NOVA_XMLHOOKS_VALIDATE_SCHEMA" ]]; then
         iniset "$conf" xmlhooks validate_schema "$NOVA_XMLHOOKS_VALIDATE_SCHEMA"
     fi
+    if [[ -n "$NOVA_XMLHOOKS_PREFLIGHT_ASKS_LIBVIRT" ]]; then
+        iniset "$conf" xmlhooks preflight_asks_libvirt "$NOVA_XMLHOOKS_PREFLIGHT_ASKS_LIBVIRT"
+    fi
 }
 
 function configure_nova_xmlhooks {

@@ -301,6 +301,7 @@ class DevStackPluginTest(oslo_base.BaseTestCase):
                         NOVA_XMLHOOKS_ON_ERROR='skip',
                         NOVA_XMLHOOKS_ALLOW_SENSITIVE='qemu_passthrough',
                         NOVA_XMLHOOKS_VALIDATE_SCHEMA='False',
+                        NOVA_XMLHOOKS_PREFLIGHT_ASKS_LIBVIRT='True',
                         NOVA_XMLHOOKS_EXTRAS='libvirt',
                         NOVA_XMLHOOKS_INSTALL_EXAMPLES='False')
         conf = self.read_conf(self.cpu_conf)
@@ -309,6 +310,7 @@ class DevStackPluginTest(oslo_base.BaseTestCase):
         self.assertEqual('skip', conf.xmlhooks.on_error)
         self.assertEqual(['qemu_passthrough'], conf.xmlhooks.allow_sensitive)
         self.assertIs(False, conf.xmlhooks.validate_schema)
+        self.assertIs(True, conf.xmlhooks.preflight_asks_libvirt)
         # setup_install takes the extras as its own argument, not as a
         # "dir[extras]" requirement.
         self.assertEqual(['setup_install %s libvirt' % REPO],
