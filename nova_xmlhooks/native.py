@@ -41,18 +41,29 @@ from nova_xmlhooks import engine
 from nova_xmlhooks import messages
 
 
+def drop_interfaces(root):
+    """Remove a domain's network interfaces.
+
+    :param root: a ``<domain>`` element, changed in place
+    """
+    for interface in root.findall('devices/interface'):
+        interface.getparent().remove(interface)
+
+
 def without_interfaces(xml):
     """A domain XML without its network interfaces.
+
+    NOTE(xmlhooks): an element is written with its name after ``<``, so a
+    text without ``<interface`` has none, and is not parsed again (the
+    audit hands over documents it has already taken them out of).
 
     :param xml: the domain XML, as a str
     :returns: the same without its ``<devices><interface>`` elements
     """
-    root = engine.parse_domain(xml)
-    interfaces = root.findall('devices/interface')
-    if not interfaces:
+    if '<interface' not in xml:
         return xml
-    for interface in interfaces:
-        interface.getparent().remove(interface)
+    root = engine.parse_domain(xml)
+    drop_interfaces(root)
     return engine.serialize(root)
 
 

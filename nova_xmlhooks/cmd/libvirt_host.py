@@ -178,14 +178,20 @@ def without_assigned_addresses(current, new):
     definition the reboot never makes. Addresses that only the new
     document has (set by a rule) are kept, and checked.
 
+    The network interfaces are taken out at the same time (see
+    :func:`nova_xmlhooks.native.drop_interfaces`), so that the documents
+    are parsed once.
+
     :param current: the current definition, as a str
     :param new: the same with the current rules applied, as a str
     :returns: ``(current, new)`` without the addresses ``current`` has
+        and without interfaces
     """
     roots = [engine_mod.parse_domain(xml) for xml in (current, new)]
     assigned = {_address_key(address)
                 for address in roots[0].iterfind('devices/*/address')}
     for root in roots:
+        native.drop_interfaces(root)
         for address in root.findall('devices/*/address'):
             if _address_key(address) in assigned:
                 address.getparent().remove(address)

@@ -43,6 +43,36 @@ def xpath(xml, expression):
         expression, namespaces=xpath_edit.NAMESPACES)
 
 
+class NativeError(Exception):
+    """libvirt-python's ``libvirtError``, as far as it is read here."""
+
+    def get_error_message(self):
+        return self.args[0]
+
+
+class NativeConnection:
+    """A ``virConnect`` whose ``domainXMLToNative`` refuses marked XML.
+
+    :ivar formats: the native formats asked for, in order
+    :ivar asked: the documents asked about, in order
+    """
+
+    def __init__(self, *markers):
+        """:param markers: texts that make a document refused"""
+        self.markers = markers
+        self.formats = []
+        self.asked = []
+
+    def domainXMLToNative(self, native_format, xml, flags):
+        self.formats.append(native_format)
+        self.asked.append(xml)
+        for marker in self.markers:
+            if marker in xml:
+                raise NativeError('unsupported configuration:\nrefused '
+                                  'for %s' % marker)
+        return '/usr/bin/qemu-system-x86_64 -name guest=x'
+
+
 class TestCase(oslo_base.BaseTestCase):
     """A test case with the config and a profile directory of its own."""
 

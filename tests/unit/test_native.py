@@ -19,27 +19,8 @@ from tests.unit import base
 _INTERFACE = ('<interface type="ethernet"><mac address="fa:16:3e:00:00:01"/>'
               '<model type="virtio"/><target dev="tap0123abcd-ef"/>'
               '</interface>')
-
-
-class _Refused(Exception):
-    """libvirt-python's ``libvirtError``, as far as it is read here."""
-
-    def get_error_message(self):
-        return self.args[0]
-
-
-class _Connection:
-    """A ``virConnect`` recording what it is asked, refusing a marker."""
-
-    def __init__(self, marker):
-        self.marker = marker
-        self.asked = []
-
-    def domainXMLToNative(self, native_format, xml, flags):
-        self.asked.append(xml)
-        if self.marker in xml:
-            raise _Refused('unsupported configuration:\nrefused')
-        return '/usr/bin/qemu-system-x86_64 -name guest=x'
+#: libvirt's message for a refused document, on one line
+REFUSED = 'unsupported configuration: refused for sockets="3"'
 
 
 class NativeTest(base.TestCase):
@@ -52,29 +33,30 @@ class NativeTest(base.TestCase):
     def test_interfaces_are_not_asked_about(self):
         # NOTE(xmlhooks): libvirt 9.0 opens a tap device on the host for
         # each interface of a document it turns into QEMU's command line.
-        connection = _Connection('sockets="3"')
-        self.assertIsNone(native.refused(connection, _Refused, self.xml))
+        connection = base.NativeConnection('sockets="3"')
+        self.assertIsNone(native.refused(connection, base.NativeError,
+                                         self.xml))
         (asked,) = connection.asked
         self.assertNotIn('<interface', asked)
         self.assertIn('<disk', asked)
         self.assertIn('fa:16:3e:00:00:01', self.xml)
 
     def test_refused_on_one_line(self):
-        connection = _Connection('sockets="3"')
+        connection = base.NativeConnection('sockets="3"')
         xml = self.xml.replace('sockets="2"', 'sockets="3"')
-        self.assertEqual('unsupported configuration: refused',
-                         native.refused(connection, _Refused, xml))
+        self.assertEqual(REFUSED,
+                         native.refused(connection, base.NativeError, xml))
 
     def test_refusal_only_where_nova_passes(self):
         new = self.xml.replace('sockets="2"', 'sockets="3"')
-        connection = _Connection('sockets="3"')
-        self.assertEqual('unsupported configuration: refused',
-                         native.refusal(connection, _Refused, self.xml, new))
+        connection = base.NativeConnection('sockets="3"')
+        self.assertEqual(REFUSED, native.refusal(
+            connection, base.NativeError, self.xml, new))
         self.assertEqual(2, len(connection.asked))
         # Both refused: not the rules' doing.
-        connection = _Connection('<disk')
-        self.assertIsNone(native.refusal(connection, _Refused, self.xml,
-                                         new))
+        connection = base.NativeConnection('<disk')
+        self.assertIsNone(native.refusal(connection, base.NativeError,
+                                         self.xml, new))
 
     def test_without_interfaces_keeps_a_document_without_any(self):
         xml = base.nova_xml()

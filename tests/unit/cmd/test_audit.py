@@ -355,28 +355,6 @@ class AuditProgressTest(cmd_base.CommandTestCase):
         self.assertEqual('', err)
 
 
-class _Refused(Exception):
-    """libvirt-python's ``libvirtError``, as far as the audit reads it."""
-
-    def get_error_message(self):
-        return 'unsupported configuration:\n%s' % self.args[0]
-
-
-class _Connection:
-    """A ``virConnect`` whose QEMU driver refuses a marked definition."""
-
-    def __init__(self, refused):
-        self.refused = refused
-        self.asked = []
-
-    def domainXMLToNative(self, native_format, xml, flags):
-        self.asked.append(native_format)
-        for marker in self.refused:
-            if marker in xml:
-                raise _Refused('refused for %s' % marker)
-        return '/usr/bin/qemu-system-x86_64 -name guest=...'
-
-
 class LibvirtRefusalTest(base.TestCase):
     """What libvirt would refuse of a stale domain's next definition."""
 
@@ -397,13 +375,13 @@ class LibvirtRefusalTest(base.TestCase):
                      'live': self.customised}
 
     def refusal(self, *refused):
-        self.connection = _Connection(refused)
+        self.connection = base.NativeConnection(*refused)
         self.opened = []
 
         def open_(uri):
             self.opened.append(uri)
             return self.connection
-        libvirt = type('libvirt', (), {'libvirtError': _Refused,
+        libvirt = type('libvirt', (), {'libvirtError': base.NativeError,
                                        'open': staticmethod(open_)})
         return libvirt_host.NativeRefusal(libvirt, 'qemu:///system')
 
@@ -416,8 +394,9 @@ class LibvirtRefusalTest(base.TestCase):
 
     def test_no_read_write_connection(self):
         def refuse(uri):
-            raise _Refused('read only access prevents it')
-        libvirt = type('libvirt', (), {'libvirtError': _Refused,
+            raise base.NativeError(
+                'unsupported configuration:\nread only access prevents it')
+        libvirt = type('libvirt', (), {'libvirtError': base.NativeError,
                                        'open': staticmethod(refuse)})
         refusal = libvirt_host.NativeRefusal(libvirt, 'qemu:///system')
         err = self.useFixture(fixtures.StringStream('stderr'))
@@ -435,7 +414,7 @@ class LibvirtRefusalTest(base.TestCase):
         self.assertEqual('unsupported configuration: refused for '
                          'sockets="3"', refusal('<domain/>',
                                                 '<domain sockets="3"/>'))
-        self.assertEqual(['qemu-argv', 'qemu-argv'], self.connection.asked)
+        self.assertEqual(['qemu-argv', 'qemu-argv'], self.connection.formats)
 
     def test_refused_both_or_neither_is_none(self):
         # NOTE(xmlhooks): a driver without the call, or a host that cannot
@@ -475,10 +454,10 @@ class LibvirtRefusalTest(base.TestCase):
         self.assertIsNone(report['stale']['refused_by_libvirt'])
         # NOTE(xmlhooks): the current definition is asked about only when
         # the new one is refused.
-        self.assertEqual(['qemu-argv'], self.connection.asked)
+        self.assertEqual(['qemu-argv'], self.connection.formats)
 
     def test_current_domain_is_not_asked(self):
         report = audit.audit_domain(self.engine(), self.info,
                                     self.refusal('sockets="3"'))
         self.assertEqual('ok', report['status'])
-        self.assertEqual([], self.connection.asked)
+        self.assertEqual([], self.connection.formats)
