@@ -170,9 +170,20 @@ class HardRebootMixin:
             from which libvirt refuses it, under ``on_error = fail``
         """
         connection = self._host.get_connection()
-        error_class = libvirt_driver.libvirt.libvirtError
-        reason = native.refusal(connection, error_class, nova_xml,
-                                customised)
+        libvirt = libvirt_driver.libvirt
+        try:
+            reason = native.refusal(connection, libvirt, nova_xml,
+                                    customised)
+        except native.NotAnswered as e:
+            # NOTE(xmlhooks): libvirt unreachable, a read-only connection,
+            # a driver without the call: the engine's checks passed, and
+            # no answer must neither refuse the reboot nor take the
+            # customisation away.
+            LOG.warning('libvirt did not say whether it takes the '
+                        'customised domain XML for this hard reboot; '
+                        'going on without its answer: %s', e,
+                        instance=instance)
+            return customised
         if reason is None:
             return customised
         if self.xmlhooks.on_error != 'fail':
@@ -186,9 +197,8 @@ class HardRebootMixin:
                   'reboot: %s', reason, instance=instance)
         key = guard.culprit(
             self.xmlhooks.customizers,
-            lambda root: native.refused(connection, error_class,
-                                        engine_mod.serialize(root))
-            is not None,
+            lambda root: native.refuses(connection, libvirt,
+                                        engine_mod.serialize(root)),
             engine_mod.parse_domain(nova_xml), ruleset, settled=True)
         raise exception.RuleError(
             key, "libvirt refuses the domain XML it gives (the compute "

@@ -128,7 +128,8 @@ class NativeRefusal:
 
     It is a callable ``refusal(current, new)``, returning libvirt's
     message, on one line, when libvirt refuses the XML ``new`` but not
-    ``current``, and None otherwise.
+    ``current``, and None otherwise; when libvirt gives no answer (see
+    :class:`nova_xmlhooks.native.NotAnswered`), a note says so once.
     """
 
     def __init__(self, libvirt, uri):
@@ -141,6 +142,7 @@ class NativeRefusal:
         self.uri = uri
         self._connection = None
         self._tried = False
+        self._unanswered = False
 
     def _connect(self):
         if not self._tried:
@@ -159,8 +161,15 @@ class NativeRefusal:
         if connection is None:
             return None
         current, new = without_assigned_addresses(current, new)
-        return native.refusal(connection, self.libvirt.libvirtError,
-                              current, new)
+        try:
+            return native.refusal(connection, self.libvirt, current, new)
+        except native.NotAnswered as e:
+            if not self._unanswered:
+                self._unanswered = True
+                common.err('note: libvirt at %s did not say whether it '
+                           'accepts a definition the next hard reboot '
+                           'would make: %s' % (self.uri, e))
+            return None
 
 
 def _address_key(address):
@@ -178,20 +187,20 @@ def without_assigned_addresses(current, new):
     definition the reboot never makes. Addresses that only the new
     document has (set by a rule) are kept, and checked.
 
-    The network interfaces are taken out at the same time (see
-    :func:`nova_xmlhooks.native.drop_interfaces`), so that the documents
-    are parsed once.
+    What libvirt is not asked about is taken out at the same time (see
+    :func:`nova_xmlhooks.native.drop_unasked`), so that the documents are
+    parsed once.
 
     :param current: the current definition, as a str
     :param new: the same with the current rules applied, as a str
     :returns: ``(current, new)`` without the addresses ``current`` has
-        and without interfaces
+        and without what libvirt is not asked about
     """
     roots = [engine_mod.parse_domain(xml) for xml in (current, new)]
     assigned = {_address_key(address)
                 for address in roots[0].iterfind('devices/*/address')}
     for root in roots:
-        native.drop_interfaces(root)
+        native.drop_unasked(root)
         for address in root.findall('devices/*/address'):
             if _address_key(address) in assigned:
                 address.getparent().remove(address)

@@ -222,7 +222,10 @@ XML under ``skip``.
 
 The guest's network interfaces are left out of what libvirt is asked:
 libvirt opens a tap device on the host for each interface of a document
-it is asked about. It costs one call to libvirtd per hard reboot, 1.5 to
+it is asked about, and so is a passthrough TPM, whose host device libvirt
+opens. Only an error libvirt reports for the definition refuses it; a
+lost connection or a driver without the call is logged and refuses
+nothing. It costs one call to libvirtd per hard reboot, 1.5 to
 6 ms on a test host: small beside the reboot's destroy and start, but as
 much as Nova's own XML generation (about 4 ms there), which is why it is
 off by default; ``nova-xmlhooks audit`` asks libvirt the same question

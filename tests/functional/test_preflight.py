@@ -205,6 +205,23 @@ def _xml_to_native(connection, native_format, xml, flags):
         'name')
 
 
+def _xml_to_native_unanswered(connection, native_format, xml, flags):
+    """``virConnectDomainXMLToNative`` whose connection drops.
+
+    NOTE(xmlhooks): the connection closes during the first question, about
+    the customised XML; libvirt's RPC client reports that as an internal
+    error of its own domain ("client socket is closed"). Nova's own XML,
+    asked about next on a new connection, passes.
+    """
+    connection.xmlhooks_asked.append(xml)
+    if len(connection.xmlhooks_asked) == 1:
+        raise fakelibvirt.make_libvirtError(
+            fakelibvirt.libvirtError, 'internal error: client socket is '
+            'closed', error_code=fakelibvirt.VIR_ERR_INTERNAL_ERROR,
+            error_domain=fakelibvirt.VIR_FROM_RPC)
+    return '/usr/bin/qemu-system-x86_64'
+
+
 class LibvirtPreflightTest(helpers.FaultTestBase):
     """``[xmlhooks] preflight_asks_libvirt``: libvirt is asked too.
 
@@ -304,3 +321,20 @@ class LibvirtPreflightTest(helpers.FaultTestBase):
         self.assertEqual([], self.asked)
         self.assertEqual(['9'], self.xpath(
             self.server, './cpu/topology/@sockets', since=mark))
+
+    def test_no_answer_keeps_the_customisation(self):
+        # NOTE(xmlhooks): libvirt briefly unreachable must neither refuse
+        # the reboot nor, under on_error = skip, define Nova's own XML.
+        self.flags(on_error='skip', group='xmlhooks')
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.tests.fixtures.libvirt.Connection.domainXMLToNative',
+            _xml_to_native_unanswered))
+        self.edit_profile()
+        del self.asked[:]
+        mark = self.mark()
+        self._reboot_server(self.server, hard=True)
+        self.assertTrue(self.fake_domain(HOST, self.server).isActive())
+        self.assertEqual(1, len(self.asked))
+        self.assertEqual(['off'], self.xpath(
+            self.server, './features/pmu/@state', since=mark))
+        self.assertEqual([], self.instance_faults(self.server))

@@ -44,10 +44,46 @@ def xpath(xml, expression):
 
 
 class NativeError(Exception):
-    """libvirt-python's ``libvirtError``, as far as it is read here."""
+    """libvirt-python's ``libvirtError``, as far as it is read here.
+
+    By default, what libvirt reports for a definition it refuses
+    (VIR_ERR_CONFIG_UNSUPPORTED, from its QEMU driver).
+    """
+
+    def __init__(self, message, code=67, domain=10):
+        """An error as libvirt reports it.
+
+        :param message: libvirt's message
+        :param code: a ``VIR_ERR_*`` number (see :data:`NATIVE_LIBVIRT`)
+        :param domain: a ``VIR_FROM_*`` number
+        """
+        super().__init__(message)
+        self.code = code
+        self.domain = domain
 
     def get_error_message(self):
         return self.args[0]
+
+    def get_error_code(self):
+        return self.code
+
+    def get_error_domain(self):
+        return self.domain
+
+
+#: the ``libvirt`` module as nova_xmlhooks.native reads it, with
+#: libvirt-python's numbers (9.0)
+NATIVE_LIBVIRT = type('libvirt', (), {
+    'libvirtError': NativeError,
+    'VIR_ERR_INTERNAL_ERROR': 1, 'VIR_ERR_NO_SUPPORT': 3,
+    'VIR_ERR_INVALID_CONN': 6, 'VIR_ERR_INVALID_ARG': 8,
+    'VIR_ERR_XML_ERROR': 27, 'VIR_ERR_OPERATION_DENIED': 29,
+    'VIR_ERR_XML_DETAIL': 35, 'VIR_ERR_SYSTEM_ERROR': 38,
+    'VIR_ERR_NO_STORAGE_POOL': 49, 'VIR_ERR_NO_STORAGE_VOL': 50,
+    'VIR_ERR_NO_SECRET': 66, 'VIR_ERR_CONFIG_UNSUPPORTED': 67,
+    'VIR_ERR_OPERATION_UNSUPPORTED': 84,
+    'VIR_FROM_RPC': 7, 'VIR_FROM_QEMU': 10, 'VIR_FROM_REMOTE': 13,
+    'VIR_FROM_DOMAIN': 20})
 
 
 class NativeConnection:
@@ -57,9 +93,16 @@ class NativeConnection:
     :ivar asked: the documents asked about, in order
     """
 
-    def __init__(self, *markers):
-        """:param markers: texts that make a document refused"""
+    def __init__(self, *markers, code=67, domain=10):
+        """A connection refusing documents with a marker.
+
+        :param markers: texts that make a document refused
+        :param code: the ``VIR_ERR_*`` number libvirt reports then
+        :param domain: the ``VIR_FROM_*`` number libvirt reports then
+        """
         self.markers = markers
+        self.code = code
+        self.domain = domain
         self.formats = []
         self.asked = []
 
@@ -69,7 +112,7 @@ class NativeConnection:
         for marker in self.markers:
             if marker in xml:
                 raise NativeError('unsupported configuration:\nrefused '
-                                  'for %s' % marker)
+                                  'for %s' % marker, self.code, self.domain)
         return '/usr/bin/qemu-system-x86_64 -name guest=x'
 
 

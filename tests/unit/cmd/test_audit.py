@@ -374,15 +374,20 @@ class LibvirtRefusalTest(base.TestCase):
                      'state': 'running', 'persistent': self.customised,
                      'live': self.customised}
 
-    def refusal(self, *refused):
-        self.connection = base.NativeConnection(*refused)
+    def refusal(self, *refused, **error):
+        """A NativeRefusal whose connection refuses marked documents.
+
+        :param refused: the markers, see :class:`base.NativeConnection`
+        :param error: ``code`` and ``domain`` of libvirt's error
+        """
+        self.connection = base.NativeConnection(*refused, **error)
         self.opened = []
 
         def open_(uri):
             self.opened.append(uri)
             return self.connection
-        libvirt = type('libvirt', (), {'libvirtError': base.NativeError,
-                                       'open': staticmethod(open_)})
+        libvirt = type('libvirt', (base.NATIVE_LIBVIRT,),
+                       {'open': staticmethod(open_)})
         return libvirt_host.NativeRefusal(libvirt, 'qemu:///system')
 
     def test_read_write_connection_opened_once_when_needed(self):
@@ -396,8 +401,8 @@ class LibvirtRefusalTest(base.TestCase):
         def refuse(uri):
             raise base.NativeError(
                 'unsupported configuration:\nread only access prevents it')
-        libvirt = type('libvirt', (), {'libvirtError': base.NativeError,
-                                       'open': staticmethod(refuse)})
+        libvirt = type('libvirt', (base.NATIVE_LIBVIRT,),
+                       {'open': staticmethod(refuse)})
         refusal = libvirt_host.NativeRefusal(libvirt, 'qemu:///system')
         err = self.useFixture(fixtures.StringStream('stderr'))
         self.useFixture(fixtures.MonkeyPatch('sys.stderr', err.stream))
@@ -423,6 +428,23 @@ class LibvirtRefusalTest(base.TestCase):
         self.assertIsNone(refusal('<domain/>', '<domain sockets="3"/>'))
         refusal = self.refusal('sockets="3"')
         self.assertIsNone(refusal('<domain/>', '<domain sockets="2"/>'))
+
+    def test_no_answer_is_not_a_refusal(self):
+        # NOTE(xmlhooks): the connection closed after the first question
+        # (libvirt's RPC client says "client socket is closed", an
+        # internal error), or the driver lacks the call: the new
+        # definition is not refused, and a note says libvirt did not say.
+        err = self.useFixture(fixtures.StringStream('stderr'))
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err.stream))
+        for code, domain in ((1, 7), (3, 10), (38, 7), (6, 20)):
+            refusal = self.refusal('sockets="3"', code=code, domain=domain)
+            self.assertIsNone(refusal('<domain/>', '<domain sockets="3"/>'))
+            self.assertIsNone(refusal('<domain/>', '<domain sockets="3"/>'))
+        self.assertEqual(
+            4 * ['note: libvirt at qemu:///system did not say whether it '
+                 'accepts a definition the next hard reboot would make: '
+                 'unsupported configuration: refused for sockets="3"'],
+            err.getDetails()['stderr'].as_text().splitlines())
 
     def test_stale_domain_libvirt_refuses(self):
         self.write_profile('p.yaml', 'p:\n  xml: ["%s", "%s"]\n'
