@@ -176,8 +176,52 @@ def _address_key(address):
     return tuple(sorted(address.attrib.items()))
 
 
+#: the controllers Nova writes: ``(type, model)``, None for any model
+NOVA_CONTROLLERS = frozenset({('usb', None), ('scsi', None),
+                              ('pci', 'pcie-root'), ('pci', 'pcie-root-port')})
+
+
+def _element_key(element):
+    return (element.tag, tuple(sorted(element.attrib.items())),
+            (element.text or '').strip(),
+            tuple(_element_key(child) for child in element))
+
+
+def _written_by_nova(controller):
+    kind = controller.get('type')
+    return ((kind, None) in NOVA_CONTROLLERS or
+            (kind, controller.get('model')) in NOVA_CONTROLLERS)
+
+
+def _drop_added_controllers(roots):
+    """Drop the controllers libvirt added, unchanged, from both documents.
+
+    NOTE(xmlhooks): libvirt writes into a persistent definition the
+    controllers it adds for the machine type (an i440fx guest's
+    ``pci-root`` and IDE controller, a ``virtio-serial`` one, bridges for
+    more slots). Nova never writes those, so the next hard reboot's
+    definition has none, and libvirt adds the ones the machine type then
+    needs. Kept, a rule that makes the guest q35 is refused for the
+    i440fx root controller ("must be model='pcie-root'"), a definition
+    the reboot never makes. A controller a rule changed differs between
+    the two documents and is kept, and checked; the kinds Nova writes
+    (:data:`NOVA_CONTROLLERS`) are kept as they are.
+
+    :param roots: ``[current, new]`` ``<domain>`` elements, without the
+        addresses ``current`` has; changed in place
+    """
+    added = {_element_key(controller)
+             for controller in roots[0].iterfind('devices/controller')
+             if not _written_by_nova(controller)}
+    for root in roots:
+        for controller in root.findall('devices/controller'):
+            if (not _written_by_nova(controller) and
+                    _element_key(controller) in added):
+                controller.getparent().remove(controller)
+
+
 def without_assigned_addresses(current, new):
-    """Drop the device addresses of a definition from it and its successor.
+    """Drop what libvirt gave a definition from it and its successor.
 
     NOTE(xmlhooks): a persistent definition holds the address libvirt
     gave each device when it was defined; the next hard reboot defines
@@ -185,7 +229,8 @@ def without_assigned_addresses(current, new):
     Kept, an address no longer fits a device that a rule moved to another
     bus (a USB tablet made virtio, say), and libvirt would refuse a
     definition the reboot never makes. Addresses that only the new
-    document has (set by a rule) are kept, and checked.
+    document has (set by a rule) are kept, and checked. The controllers
+    libvirt added go the same way (see :func:`_drop_added_controllers`).
 
     What libvirt is not asked about is taken out at the same time (see
     :func:`nova_xmlhooks.native.drop_unasked`), so that the documents are
@@ -193,8 +238,9 @@ def without_assigned_addresses(current, new):
 
     :param current: the current definition, as a str
     :param new: the same with the current rules applied, as a str
-    :returns: ``(current, new)`` without the addresses ``current`` has
-        and without what libvirt is not asked about
+    :returns: ``(current, new)`` without the addresses and controllers
+        ``current`` has from libvirt and without what libvirt is not asked
+        about
     """
     roots = [engine_mod.parse_domain(xml) for xml in (current, new)]
     assigned = {_address_key(address)
@@ -204,6 +250,7 @@ def without_assigned_addresses(current, new):
         for address in root.findall('devices/*/address'):
             if _address_key(address) in assigned:
                 address.getparent().remove(address)
+    _drop_added_controllers(roots)
     return tuple(engine_mod.serialize(root) for root in roots)
 
 

@@ -267,6 +267,30 @@ class AuditTest(CliTestCase):
         self.conn.domainXMLToNative(
             'qemu-argv', etree.tostring(root, encoding='unicode'), 0)
 
+    def test_stale_definition_libvirt_takes_a_q35_machine(self):
+        """A profile edit that makes an i440fx guest q35.
+
+        The persistent definition holds the pci-root controller libvirt
+        added for i440fx, which q35 refuses; the next hard reboot defines
+        Nova's XML, which has none, and libvirt adds a pcie-root. The
+        audit must not say that the reboot fails.
+        """
+        guest = self.guest_of_changed_profile('./os/type/@machine=q35')
+        self.assertTrue(etree.fromstring(guest.domain.XMLDesc(
+            libvirt.VIR_DOMAIN_XML_INACTIVE).encode()).findall(
+                "devices/controller[@model='pci-root']"))
+        stale = self.stale(guest)
+        self.assertIsNone(stale['error'])
+        self.assertIn('machine="q35"', stale['diff'])
+        self.assertIsNone(stale['refused_by_libvirt'])
+        # libvirt takes the next definition: Nova's XML with the rule.
+        root = etree.fromstring(base.adapt_for_host(
+            base.renamed(base.nova_xml('nova-basic'), self.guest_name()),
+            self.workdir, start=False).encode())
+        root.find('os/type').set('machine', 'q35')
+        self.conn.domainXMLToNative(
+            'qemu-argv', etree.tostring(root, encoding='unicode'), 0)
+
     def test_asking_libvirt_opens_no_tap_device(self):
         """libvirt opens a tap device for each interface it is asked about.
 

@@ -483,3 +483,34 @@ class LibvirtRefusalTest(base.TestCase):
                                     self.refusal('sockets="3"'))
         self.assertEqual('ok', report['status'])
         self.assertEqual([], self.connection.formats)
+
+
+class AddedControllersTest(base.TestCase):
+    """What libvirt added to a definition is left out of what it is asked."""
+
+    CURRENT = ('<domain type="qemu"><devices>'
+               '<controller type="pci" index="0" model="pci-root"/>'
+               '<controller type="ide" index="0"><address type="pci" '
+               'domain="0" bus="0" slot="1" function="1"/></controller>'
+               '<controller type="virtio-serial" index="0"/>'
+               '<controller type="usb" index="0" model="piix3-uhci"/>'
+               '<controller type="pci" index="1" model="pcie-root-port"/>'
+               '</devices></domain>')
+
+    def controllers(self, xml):
+        return [(c.get('type'), c.get('model'), c.get('ports'))
+                for c in etree.fromstring(xml).iterfind('devices/controller')]
+
+    def test_added_controllers_dropped_changed_and_novas_kept(self):
+        new = self.CURRENT.replace(
+            '<controller type="virtio-serial" index="0"/>',
+            '<controller type="virtio-serial" index="0" ports="4"/>')
+        current, new = libvirt_host.without_assigned_addresses(
+            self.CURRENT, new)
+        self.assertEqual([('usb', 'piix3-uhci', None),
+                          ('pci', 'pcie-root-port', None)],
+                         self.controllers(current))
+        self.assertEqual([('virtio-serial', None, '4'),
+                          ('usb', 'piix3-uhci', None),
+                          ('pci', 'pcie-root-port', None)],
+                         self.controllers(new))
