@@ -176,8 +176,12 @@ def _address_key(address):
     return tuple(sorted(address.attrib.items()))
 
 
-#: the controllers Nova writes: ``(type, model)``, None for any model
+#: the controllers Nova writes: ``(type, model)``, None for any model.
+#: NOTE(xmlhooks): nova 2024.1 to 2026.1 also write a ``virtio-serial``
+#: controller (``_add_virtio_serial_controller``); nova 2026.2 no longer
+#: does.
 NOVA_CONTROLLERS = frozenset({('usb', None), ('scsi', None),
+                              ('virtio-serial', None),
                               ('pci', 'pcie-root'), ('pci', 'pcie-root-port')})
 
 
@@ -198,14 +202,14 @@ def _drop_added_controllers(roots):
 
     NOTE(xmlhooks): libvirt writes into a persistent definition the
     controllers it adds for the machine type (an i440fx guest's
-    ``pci-root`` and IDE controller, a ``virtio-serial`` one, bridges for
-    more slots). Nova never writes those, so the next hard reboot's
-    definition has none, and libvirt adds the ones the machine type then
-    needs. Kept, a rule that makes the guest q35 is refused for the
-    i440fx root controller ("must be model='pcie-root'"), a definition
-    the reboot never makes. A controller a rule changed differs between
-    the two documents and is kept, and checked; the kinds Nova writes
-    (:data:`NOVA_CONTROLLERS`) are kept as they are.
+    ``pci-root`` and IDE controller, bridges for more slots). Nova never
+    writes those, so the next hard reboot's definition has none, and
+    libvirt adds the ones the machine type then needs. Kept, a rule that
+    makes the guest q35 is refused for the i440fx root controller ("must
+    be model='pcie-root'"), a definition the reboot never makes. A
+    controller a rule changed differs between the two documents and is
+    kept, and checked; the kinds Nova writes (:data:`NOVA_CONTROLLERS`)
+    are kept as they are.
 
     :param roots: ``[current, new]`` ``<domain>`` elements, without the
         addresses ``current`` has; changed in place

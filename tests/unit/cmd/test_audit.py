@@ -503,14 +503,16 @@ class AddedControllersTest(base.TestCase):
 
     def test_added_controllers_dropped_changed_and_novas_kept(self):
         new = self.CURRENT.replace(
-            '<controller type="virtio-serial" index="0"/>',
-            '<controller type="virtio-serial" index="0" ports="4"/>')
+            '<controller type="pci" index="0" model="pci-root"/>',
+            '<controller type="pci" index="0" model="pci-root" ports="4"/>')
         current, new = libvirt_host.without_assigned_addresses(
             self.CURRENT, new)
-        self.assertEqual([('usb', 'piix3-uhci', None),
+        self.assertEqual([('virtio-serial', None, None),
+                          ('usb', 'piix3-uhci', None),
                           ('pci', 'pcie-root-port', None)],
                          self.controllers(current))
-        self.assertEqual([('virtio-serial', None, '4'),
+        self.assertEqual([('pci', 'pci-root', '4'),
+                          ('virtio-serial', None, None),
                           ('usb', 'piix3-uhci', None),
                           ('pci', 'pcie-root-port', None)],
                          self.controllers(new))
