@@ -260,12 +260,8 @@ class AuditTest(CliTestCase):
         self.assertIsNone(stale['refused_by_libvirt'])
         # libvirt takes the next definition: Nova's XML, which has no
         # device addresses, with the new rule.
-        root = etree.fromstring(base.adapt_for_host(
-            base.renamed(base.nova_xml('nova-basic'), self.guest_name()),
-            self.workdir, start=False).encode())
-        root.find("devices/input[@type='tablet']").set('bus', 'virtio')
-        self.conn.domainXMLToNative(
-            'qemu-argv', etree.tostring(root, encoding='unicode'), 0)
+        self.assert_libvirt_takes_nova_xml_with(
+            "devices/input[@type='tablet']", 'bus', 'virtio')
 
     def test_stale_definition_libvirt_takes_a_q35_machine(self):
         """A profile edit that makes an i440fx guest q35.
@@ -284,10 +280,19 @@ class AuditTest(CliTestCase):
         self.assertIn('machine="q35"', stale['diff'])
         self.assertIsNone(stale['refused_by_libvirt'])
         # libvirt takes the next definition: Nova's XML with the rule.
+        self.assert_libvirt_takes_nova_xml_with('os/type', 'machine', 'q35')
+
+    def assert_libvirt_takes_nova_xml_with(self, path, name, value):
+        """libvirt takes Nova's XML of the guest with one attribute set.
+
+        :param path: the element, relative to ``<domain>``
+        :param name: the attribute's name
+        :param value: its value
+        """
         root = etree.fromstring(base.adapt_for_host(
             base.renamed(base.nova_xml('nova-basic'), self.guest_name()),
             self.workdir, start=False).encode())
-        root.find('os/type').set('machine', 'q35')
+        root.find(path).set(name, value)
         self.conn.domainXMLToNative(
             'qemu-argv', etree.tostring(root, encoding='unicode'), 0)
 
