@@ -46,6 +46,8 @@ error of the host's operating system are no answer (:class:`NotAnswered`),
 and must neither take a guest's customisation away nor refuse its reboot.
 """
 
+from lxml import etree
+
 from nova_xmlhooks import engine
 from nova_xmlhooks import messages
 
@@ -65,7 +67,8 @@ REFUSAL_CODES = ('VIR_ERR_XML_ERROR', 'VIR_ERR_XML_DETAIL',
 #: a closed socket or a keepalive timeout as VIR_ERR_INTERNAL_ERROR there
 TRANSPORT_DOMAINS = ('VIR_FROM_REMOTE', 'VIR_FROM_RPC')
 #: the elements libvirt is not asked about (see the module's note)
-_UNASKED = ('devices/interface', "devices/tpm[backend/@type='passthrough']")
+_UNASKED = etree.XPath(
+    "devices/interface | devices/tpm[backend/@type='passthrough']")
 
 
 class NotAnswered(Exception):
@@ -100,9 +103,8 @@ def drop_unasked(root):
 
     :param root: a ``<domain>`` element, changed in place
     """
-    for path in _UNASKED:
-        for element in root.xpath(path):
-            element.getparent().remove(element)
+    for element in _UNASKED(root):
+        element.getparent().remove(element)
 
 
 def without_unasked(xml):

@@ -144,7 +144,11 @@ class HardRebootMixin:
                 return None
             customised = engine.customize(plan.xml, specs, images,
                                           instance=instance)
-            if CONF.xmlhooks.preflight_asks_libvirt:
+            # NOTE(xmlhooks): when the engine skipped an error and gave
+            # Nova's own XML back, there is nothing of the rules' to ask
+            # libvirt about.
+            if (CONF.xmlhooks.preflight_asks_libvirt and
+                    customised != plan.xml):
                 customised = self._xmlhooks_ask_libvirt(
                     instance, plan.xml, customised, ruleset)
             return dataclasses.replace(plan, xml=customised)
