@@ -140,16 +140,17 @@ changes something in one of these categories is refused (an error under
   listen addresses), disk formats, which decide whether a header the guest
   wrote names host files, and whether QEMU may write the shared firmware
   file (the loader's ``readonly`` and ``type``).
-* ``devices_passthrough``: ``<hostdev>``, ``<tpm>``, ``<smartcard>``, the
-  host's own SMBIOS tables (``<smbios mode='host'>``), and new disks,
-  interfaces or filesystems: changing what one that Nova attached is (its
-  source at any depth, backing chain, format, target, read-only flag...)
-  attaches a new one.
+* ``devices_passthrough``: ``<hostdev>``, ``<tpm>``, ``<smartcard>``,
+  ``<iommufd>``, the host's own SMBIOS tables (``<smbios mode='host'>``),
+  and new disks, interfaces or filesystems: changing what one that Nova
+  attached is (its source at any depth, backing chain, format, target,
+  read-only flag...) attaches a new one.
 * ``resources``: ``<vcpu>``, ``<memory>``, ``<currentMemory>``,
   ``<cputune>``, ``<numatune>``, ``<memoryBacking>``, memory devices and
   ``<launchSecurity>``, which Nova's resource tracker and placement account
-  for, and the limits Nova writes (a disk's ``<iotune>``, an RNG's
-  ``<rate>``, TCG's translation cache).
+  for, QEMU's ``<defaultiothread>``, and the limits Nova writes (a disk's
+  ``<iotune>`` and ``<throttlegroups>``, an RNG's ``<rate>``, an
+  interface's queues, TCG's translation cache).
 * ``network_exposure``: what the host listens on or connects to for the
   guest: graphics listeners (VNC, SPICE, RDP, D-Bus) and their passwords,
   how character devices (serial, console, parallel, channel, redirdev,
@@ -161,9 +162,11 @@ changes something in one of these categories is refused (an error under
   guest's memory on the host (``coredump-destroy``, ``coredump-restart``,
   ``dump``) or keep it there (``preserve``), lock manager leases, audio
   backends that use the host's sound devices or servers or write to a
-  host file, the host's GPU (graphics ``<gl>``, video 3D acceleration),
-  and host memory that QEMU allocates outside placement (video memory
-  sizes, a qcow2 metadata cache).
+  host file, the host's GPU (graphics ``<gl>``, video 3D acceleration, a
+  ``vhostuser`` video driver), enabled perf events, the host kernel's
+  crypto backend (``lkcf``), ``<pstore>``, the domain's ``type``, and host
+  memory that QEMU allocates outside placement (video memory sizes and
+  further video devices, a qcow2 metadata cache).
 
 Values are read the way libvirt reads them (an attribute whatever its
 namespace, the whole text of an element), whether ``validate_schema`` is on

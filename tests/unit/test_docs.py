@@ -45,6 +45,7 @@ import yaml
 from nova_xmlhooks import api_validation
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
+from nova_xmlhooks import guard
 from nova_xmlhooks import metadata
 from nova_xmlhooks import xpath_edit
 
@@ -770,6 +771,54 @@ class CustomizerExampleTest(oslo_base.BaseTestCase):
         self.assertEqual(
             'crash = xmlhooks_example.crash:CrashCustomizer',
             points.strip())
+
+
+def literals(text):
+    """The inline literals of some reStructuredText, as a set."""
+    return set(re.findall(r'``([^`]+)``', text))
+
+
+def between(page, start, end):
+    """The text of a page from a phrase to the next phrase, lines joined."""
+    text = ' '.join(page.split())
+    found = re.search(re.escape(start) + '(.*?)' + re.escape(end), text)
+    if found is None:
+        raise AssertionError('no %r ... %r in the page' % (start, end))
+    return found.group(1)
+
+
+class HardeningPageTest(oslo_base.BaseTestCase):
+    """The hardening guide lists what the guard reads, as the guard does."""
+
+    def setUp(self):
+        super().setUp()
+        self.page = read(os.path.join(DOC, 'admin', 'hardening.rst'))
+
+    def test_host_path_texts_and_resources(self):
+        shown = literals(self.page)
+        paths = {path.replace('domain/', '', 1)
+                 for path in guard._PATH_TEXTS | guard._RESOURCES}
+        self.assertEqual([], sorted(paths - shown))
+
+    def test_listed_names_are_the_guards(self):
+        for start, end, expected in (
+                ('on any ``<source>`` element, at any depth',
+                 ' attributes, and the text of its',
+                 guard._SOURCE_PATH_ATTRS),
+                ('set what is shown and how', '; a keymap',
+                 guard._GRAPHICS_SETTINGS | guard._GRAPHICS_SETTING_ATTRS),
+                ('a disk: everything but its', '. Its type',
+                 guard._DISK_TUNING),
+                ('an interface: everything but its', '(so its type',
+                 guard._INTERFACE_TUNING),
+                ('a filesystem: everything but its', '(so its source',
+                 guard._FILESYSTEM_TUNING)):
+            self.assertEqual(set(expected),
+                             literals(between(self.page, start, end)), start)
+
+    def test_character_devices_guest_side(self):
+        self.assertEqual(set(guard._CHARDEV_GUEST_SIDE), literals(between(
+            self.page, 'and are the item; its', ', are not')))
 
 
 def regenerate():
