@@ -37,6 +37,7 @@ import types
 
 import fixtures
 from lxml import etree
+from nova import exception as nova_exception
 from oslo_config import cfg
 from oslotest import base as oslo_base
 import testscenarios
@@ -489,7 +490,7 @@ class TroubleshootingTest(oslo_base.BaseTestCase):
         patterns.append(r"Validation failed; '[^']+': .+")
         quoted = []
         for page in ('admin/troubleshooting.rst', 'admin/how-it-works.rst',
-                     'reference/profiles.rst'):
+                     'admin/hardening.rst', 'reference/profiles.rst'):
             quoted += re.findall(r'^ {2,}((?:xmlhooks: |Validation failed;)'
                                  r'.*)$', read(os.path.join(DOC, page)),
                                  re.M)
@@ -773,6 +774,13 @@ class CustomizerExampleTest(oslo_base.BaseTestCase):
             points.strip())
 
 
+def code_blocks(page, language):
+    """The ``code-block:: LANGUAGE`` blocks of a page, as their text."""
+    return [textwrap.dedent(block) for block in re.findall(
+        r'^\.\. code-block:: %s\n\n((?:(?: {3}.*)?\n)+)' % language, page,
+        re.M)]
+
+
 def literals(text):
     """The inline literals of some reStructuredText, as a set."""
     return set(re.findall(r'``([^`]+)``', text))
@@ -785,6 +793,143 @@ def between(page, start, end):
     if found is None:
         raise AssertionError('no %r ... %r in the page' % (start, end))
     return found.group(1)
+
+
+def flavor_set_commands(page):
+    """The ``openstack flavor set`` lines of a page's console blocks.
+
+    :returns: a list of the extra specs each sets
+    """
+    commands = []
+    for block in code_blocks(page, 'console'):
+        for line in re.findall(r'^[#$] (openstack flavor set(?:.*\\\n)*.*)$',
+                               block, re.M):
+            words = shlex.split(line.replace('\\\n', ' '))
+            commands.append(dict(
+                argument.split('=', 1) for option, argument
+                in zip(words, words[1:]) if option == '--property'))
+    return commands
+
+
+class FlavorCommandTest(oslo_base.BaseTestCase):
+    """The flavor commands the pages show pass nova-api, and apply."""
+
+    def test_every_flavor_set_command(self):
+        commands = []
+        for path in glob.glob(os.path.join(DOC, '**', '*.rst'),
+                              recursive=True):
+            commands += flavor_set_commands(read(path))
+        self.assertTrue(commands)
+        conf = make_conf(customizers=extra_specs.customizer_names())
+        validators = api_validation.validators(conf)
+        engine = engine_mod.Engine.from_conf(make_conf(validate_schema=False))
+        xml = read(os.path.join(FIXTURES, 'nova-basic.xml'))
+        for specs in commands:
+            self.assertTrue(specs)
+            for key, value in specs.items():
+                matching = [v for v in validators
+                            if re.fullmatch(v.name_regex, key)]
+                self.assertEqual(1, len(matching), key)
+                matching[0].validate(key, value)
+            self.assertNotEqual(xml, engine.apply(xml, engine.resolve(specs)))
+
+    def test_commands_are_found(self):
+        page = ('.. code-block:: console\n\n'
+                '   $ openstack flavor set f \\\n'
+                "       --property 'xmlhooks:a:b=c d'\n")
+        self.assertEqual([{'xmlhooks:a:b': 'c d'}],
+                         flavor_set_commands(page))
+
+
+@dataclasses.dataclass(frozen=True)
+class ShownError:
+    """What makes an error the docs quote.
+
+    :ivar specs: the flavor's extra specs
+    :ivar images: the profile names the image selects
+    :ivar shown: ``message`` when the docs quote the whole message,
+        ``reason`` when they quote only what follows the key
+    :ivar without: the elements to remove from Nova's document first,
+        an XPath from ``<domain>``
+    """
+
+    specs: dict
+    images: tuple = ()
+    shown: str = 'message'
+    without: str = ''
+
+
+#: the errors the administrator guide quotes, and what makes each
+SHOWN_ERRORS = (
+    ShownError({'xmlhooks:hyperv:stimer': 'maybe'}),
+    ShownError({'xmlhooks:qemu:arg.0': '-S'}),
+    ShownError({}, images=('gold',)),
+    ShownError({'xmlhooks:profile': 'windows-2025'}),
+    ShownError({'xmlhooks:xml:t':
+                './devices/disk[last()+1]/driver/@cache=none'}),
+    ShownError({'xmlhooks:xml:t': './devices/interface/model/@type=virtio'},
+               shown='reason', without='devices/interface'),
+    ShownError({'xmlhooks:xml:s': './seclabel/@type=none'}),
+    ShownError({'xmlhooks:xml:kernel': './os/kernel=/boot/vmlinuz'}),
+)
+#: nova-api's refusals the troubleshooting page quotes
+SHOWN_API_ERRORS = (('xmlhooks:hyperv:stimer', 'maybe'),
+                    ('xmlhooks:xml:clock', './clock[=1'))
+ERROR_PAGES = ('admin/troubleshooting.rst', 'admin/how-it-works.rst',
+               'admin/hardening.rst')
+
+
+class ShownErrorTest(oslo_base.BaseTestCase):
+    """The errors the guide quotes are the engine's, word for word."""
+
+    def setUp(self):
+        super().setUp()
+        pages = [read(os.path.join(DOC, page)) for page in ERROR_PAGES]
+        self.text = ' '.join(' '.join(page.split()) for page in pages)
+        self.lines = [line for page in pages for line in re.findall(
+            r'^ {2,}((?:xmlhooks: |Validation failed; ).*)$', page, re.M)]
+
+    def assertShown(self, message):
+        """The message is in the pages, and every copy of it is whole.
+
+        A copy is a quoted line that starts the same way, up to the key.
+        """
+        self.assertIn(message, self.text)
+        start = message[:message.index("'", message.index("'") + 1) + 1]
+        for line in self.lines:
+            if line.startswith(start):
+                self.assertEqual(message, line)
+
+    def error(self, shown):
+        engine = engine_mod.Engine.from_conf(make_conf(validate_schema=False))
+        root = etree.fromstring(read(os.path.join(
+            FIXTURES, 'nova-basic.xml')).encode())
+        if shown.without:
+            for node in root.findall(shown.without):
+                node.getparent().remove(node)
+        xml = etree.tostring(root, encoding='unicode')
+        try:
+            engine.apply(xml, engine.resolve(shown.specs, shown.images))
+        except exception.XmlHooksError as e:
+            return e
+        self.fail('%s applied' % (shown,))
+
+    def test_engine_errors(self):
+        for shown in SHOWN_ERRORS:
+            error = self.error(shown)
+            if shown.shown == 'message':
+                self.assertShown(error.format_message())
+            else:
+                self.assertIn(error.reason, self.text)
+
+    def test_api_errors(self):
+        validators = api_validation.validators(make_conf())
+        for key, value in SHOWN_API_ERRORS:
+            validator, = [v for v in validators
+                          if re.fullmatch(v.name_regex, key)]
+            error = self.assertRaises(nova_exception.ValidationError,
+                                      validator.validate, key, value)
+            self.assertShown(str(error))
 
 
 class HardeningPageTest(oslo_base.BaseTestCase):
