@@ -47,11 +47,11 @@ ALL_OPTS = [
         help="""
 Directories that hold profile files.
 
-Every ``*.yaml`` file in these directories is read when nova-compute starts,
-in directory order and then file name order. A profile name may be defined
-only once across all files. A file that cannot be read or parsed stops the
-service from starting, with an error naming the file, the profile and the
-entry.
+Every ``*.yaml`` and ``*.yml`` file in these directories, except hidden ones
+(names starting with ``.``), is read when nova-compute starts, in directory
+order and then file name order. A profile name may be defined only once
+across all files. A file that cannot be read or parsed stops the service
+from starting, with an error naming the file, the profile and the entry.
 
 Possible values:
 

@@ -44,11 +44,13 @@ import testscenarios
 import yaml
 
 from nova_xmlhooks import api_validation
+from nova_xmlhooks.conf import xmlhooks as xmlhooks_opts
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
 from nova_xmlhooks import guard
 from nova_xmlhooks import metadata
 from nova_xmlhooks import xpath_edit
+from tests.unit.cmd import base as cmd_base
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -930,6 +932,45 @@ class ShownErrorTest(oslo_base.BaseTestCase):
             error = self.assertRaises(nova_exception.ValidationError,
                                       validator.validate, key, value)
             self.assertShown(str(error))
+
+
+class ValidateExampleTest(oslo_base.BaseTestCase):
+    """The validate run of the profile reference is the command's."""
+
+    def test_profile_reference_example(self):
+        page = read(os.path.join(DOC, 'reference', 'profiles.rst'))
+        profile, = code_blocks(page, 'yaml')
+        console, = [block for block in code_blocks(page, 'console')
+                    if block.startswith('$ nova-xmlhooks validate')]
+        command, *shown = console.strip('\n').split('\n')
+        argv = shlex.split(command)[2:]
+        self.assertEqual(['validate', '--config-file', '/etc/nova/nova.conf'],
+                         argv)
+        tempdir = self.useFixture(fixtures.TempDir()).path
+        profile_dir = os.path.join(tempdir, 'xmlhooks.d')
+        os.mkdir(profile_dir)
+        with open(os.path.join(profile_dir, 'windows.yaml'), 'w') as handle:
+            handle.write(profile)
+        # NOTE(xmlhooks): what the page says: every customiser but xml.
+        config_file = os.path.join(tempdir, 'nova.conf')
+        customizers = next(opt for opt in xmlhooks_opts.ALL_OPTS
+                           if opt.name == 'customizers').default
+        with open(config_file, 'w') as handle:
+            handle.write('[DEFAULT]\ncompute_driver = xmlhooks.LibvirtDriver\n'
+                         '[xmlhooks]\nprofile_dirs = %s\ncustomizers = %s\n'
+                         % (profile_dir, ','.join(
+                             c for c in customizers if c != 'xml')))
+        # NOTE(xmlhooks): an empty --config-dir keeps the host's
+        # /etc/nova/nova.conf.d, if there is one, out of the files read.
+        conf_dir = os.path.join(tempdir, 'nova.conf.d')
+        os.mkdir(conf_dir)
+        status, out, err = self.useFixture(cmd_base.CommandFixture()).run(
+            'validate', '--config-file', config_file, '--config-dir',
+            conf_dir)
+        self.assertEqual(1, status, err)
+        out = out.replace(profile_dir, '/etc/nova/xmlhooks.d').replace(
+            config_file, '/etc/nova/nova.conf')
+        self.assertEqual(shown, out.strip('\n').split('\n'))
 
 
 class HardeningPageTest(oslo_base.BaseTestCase):
