@@ -973,6 +973,38 @@ class ValidateExampleTest(oslo_base.BaseTestCase):
         self.assertEqual(shown, out.strip('\n').split('\n'))
 
 
+class DevStackSettingsTest(oslo_base.BaseTestCase):
+    """The deployment guide lists every DevStack setting and its default."""
+
+    def settings(self):
+        """The plugin's settings: ``{name: default}``."""
+        text = read(os.path.join(REPO, 'devstack', 'settings'))
+        found = dict(re.findall(r'^(NOVA_XMLHOOKS_\w+)=\$\{\1:-(.*)\}$',
+                                text, re.M))
+        found.update((name, default) for default, name in re.findall(
+            r'^NOVA_XMLHOOKS_\w+=\$\(trueorfalse (\w+) (NOVA_XMLHOOKS_\w+)\)$',
+            text, re.M))
+        return found
+
+    def entries(self):
+        """The guide's definition list of settings: ``{name: text}``."""
+        page = read(os.path.join(DOC, 'install', 'deployment-tools.rst'))
+        entries = {}
+        for terms, body in re.findall(r'^(``NOVA_XMLHOOKS_.*)\n((?:  .*\n)+)',
+                                      page, re.M):
+            for name in re.findall(r'``(NOVA_XMLHOOKS_\w+)``', terms):
+                entries[name] = ' '.join(body.split())
+        return entries
+
+    def test_every_setting_is_documented_with_its_default(self):
+        settings, entries = self.settings(), self.entries()
+        self.assertGreater(len(settings), 10)
+        self.assertEqual(sorted(settings), sorted(entries))
+        for name, default in settings.items():
+            if default:
+                self.assertIn('``%s``' % default, entries[name], name)
+
+
 class HardeningPageTest(oslo_base.BaseTestCase):
     """The hardening guide lists what the guard reads, as the guard does."""
 
