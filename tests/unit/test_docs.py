@@ -1005,6 +1005,26 @@ class DevStackSettingsTest(oslo_base.BaseTestCase):
                 self.assertIn('``%s``' % default, entries[name], name)
 
 
+class DriverOverridesTest(oslo_base.BaseTestCase):
+    """The dependencies page names every method of Nova's it overrides."""
+
+    def test_every_override_is_named(self):
+        # NOTE(xmlhooks): imported here: nova's libvirt driver takes
+        # seconds to import, and only this test needs it.
+        from nova.virt.libvirt import driver as nova_driver
+
+        from nova_xmlhooks import driver
+        overrides = {name for cls in driver.LibvirtDriver.__mro__
+                     if cls.__module__.startswith('nova_xmlhooks.')
+                     for name in vars(cls)
+                     if not name.startswith('__') and
+                     hasattr(nova_driver.LibvirtDriver, name)}
+        self.assertIn('_get_guest_xml', overrides)
+        page = read(os.path.join(DOC, 'reference', 'dependencies.rst'))
+        self.assertEqual([], sorted(name for name in overrides
+                                    if '``%s``' % name not in page))
+
+
 class HardeningPageTest(oslo_base.BaseTestCase):
     """The hardening guide lists what the guard reads, as the guard does."""
 
