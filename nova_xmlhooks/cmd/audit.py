@@ -23,9 +23,8 @@ one status:
 ``stale``
     The configuration or profiles changed since the rules were applied:
     the next hard reboot will change the domain, shown as a diff, or fail
-    (the engine's reason, or libvirt's when it would refuse the new
-    definition: see
-    :class:`~nova_xmlhooks.cmd.libvirt_host.NativeRefusal`). Also a Nova
+    (the engine's reason, or libvirt's when libvirt would refuse the new
+    definition). Also a Nova
     domain without a record that would now get rules, and one with
     recorded rules that the current customisers cannot parse (their
     customiser was disabled, say), which therefore cannot be checked for

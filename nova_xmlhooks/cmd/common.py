@@ -88,9 +88,23 @@ def plain_text(text):
         ``::`` becomes ``:``
     """
     text = _RST_LITERAL_RE.sub(r'\1', text)
-    text = _RST_ROLE_RE.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _RST_ROLE_RE.sub(_role_text, text)
     text = _RST_LINK_RE.sub(r'\1 (\2)', text)
     return re.sub(r'(\S)::$', r'\1:', text, flags=re.M)
+
+
+def _role_text(match):
+    """What Sphinx shows for a role: its title, else its target.
+
+    NOTE(xmlhooks): a target written ``~a.b.C`` is shown as ``C``, as
+    Sphinx shows it.
+    """
+    title, target = match.groups()
+    if title is not None:
+        return title
+    if target.startswith('~'):
+        return target[1:].rsplit('.', 1)[-1]
+    return target
 
 
 def out(text=''):

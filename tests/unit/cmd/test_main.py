@@ -225,6 +225,8 @@ class HelpTest(base.CommandTestCase):
     def assertPlainText(self, text):
         for markup in ('``', ':ref:', ':doc:', '::\n', '`_'):
             self.assertNotIn(markup, text)
+        # NOTE(xmlhooks): a role's target, left as written.
+        self.assertNotRegex(text, r'~?nova_xmlhooks\.\w')
 
     def test_each_command_declared_once_with_its_whole_description(self):
         out = self.help_of()
@@ -277,6 +279,12 @@ class HelpTest(base.CommandTestCase):
             common.plain_text('use ``virt-xml --xml``, see :doc:`How it '
                               'works <how-it-works>` and `the guide '
                               '<https://x.org/a>`_, e.g.::'))
+
+    def test_plain_text_of_a_shortened_target(self):
+        self.assertEqual(
+            'see Refusal and a.b.Other',
+            common.plain_text('see :class:`~a.b.Refusal` and '
+                              ':class:`a.b.Other`'))
 
 
 class ColourTest(base.CommandTestCase):
