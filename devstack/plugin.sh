@@ -50,12 +50,14 @@ function _xmlhooks_shim_found {
 sys.exit(importlib.util.find_spec("nova.virt.xmlhooks") is None)'
 }
 
-# NOTE(xmlhooks): nova only loads compute drivers named under nova.virt, so
-# the package ships the one-line module nova/virt/xmlhooks.py. DevStack
-# installs nova editable from $DEST/nova, so nova.virt's only directory is
-# $DEST/nova/nova/virt, not site-packages where pip puts the module. A
-# package that registers an import finder for the module needs nothing
-# more; from one that does not, the module is linked into nova's tree.
+# NOTE(xmlhooks): nova only loads compute drivers named under nova.virt.
+# The package registers an import finder that serves nova.virt.xmlhooks
+# (see _nova_xmlhooks_shim.py), which works whichever way nova is
+# installed, so nothing more is needed. Versions before it shipped the
+# module as the file nova/virt/xmlhooks.py, which pip puts in
+# site-packages, while DevStack installs nova editable from $DEST/nova:
+# from a checkout of such a version (NOVA_XMLHOOKS_DIR), the file is
+# linked into nova's own tree.
 function _xmlhooks_link_shim {
     local python virt_dir
     if _xmlhooks_shim_found; then
@@ -85,7 +87,8 @@ print(os.path.dirname(nova.virt.__file__))' 2>/dev/null) || return 0
 
 # NOTE(xmlhooks): the driver overrides private methods of nova's libvirt
 # driver, so it is tested against each nova series it supports (the support
-# matrix in doc/source/install/index.rst): nova 29 (2024.1) to 34 (2026.2).
+# matrix in doc/source/install/support-matrix.rst): nova 29 (2024.1) to 34
+# (2026.2).
 # 30 (2024.2) is best effort: no upper-constraints file is kept for it. On
 # any other series the install stops before pip runs.
 _NOVA_XMLHOOKS_SUPPORTED="29:2024.1 30:2024.2 31:2025.1 32:2025.2 33:2026.1 34:2026.2"
@@ -119,8 +122,9 @@ function install_nova_xmlhooks {
     before=$(_xmlhooks_nova_version)
     # NOTE(xmlhooks): setup_install, DevStack's installer for a project's
     # own checkout, runs pip with the upper constraints and the extras given.
-    # Not setup_develop: an editable install would not put the shim module
-    # under nova/virt in site-packages, where nova's loader looks.
+    # Not setup_develop: the finder is registered by a .pth file that the
+    # package's build writes into the wheel (see setup.py), so the plugin
+    # installs what a compute host installs.
     setup_install "$NOVA_XMLHOOKS_DIR" ${NOVA_XMLHOOKS_EXTRAS:+"$NOVA_XMLHOOKS_EXTRAS"}
     after=$(_xmlhooks_nova_version)
     if [[ "$after" != "$before" ]]; then
