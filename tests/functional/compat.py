@@ -40,6 +40,10 @@ wheels:
   the vTPM secret as the nova service user
   (``nova.context.get_nova_service_user_context``). :func:`enable_vtpm`
   sets up what the running series needs.
+* nova 31 and later create a vGPU's mediated device through libvirt
+  (``LibvirtDriver._create_mdev``), nova 29 and 30 through
+  ``nova.privsep.libvirt.create_mdev``, which nova 34 no longer has;
+  :func:`enable_mdevs` fakes whichever the running series calls.
 * ``_build_flavor`` and ``_create_flavor`` of
   ``nova.tests.functional.integrated_helpers`` take the same arguments in
   every series (only the ``rxtx_factor`` default changed, 1.0 to None, in
@@ -49,7 +53,9 @@ wheels:
 
 import dataclasses
 import importlib.metadata
+import re
 
+from oslo_utils import uuidutils
 from oslo_utils import versionutils
 
 
@@ -188,3 +194,57 @@ def enable_vtpm(test):
             'nova.context.get_nova_service_user_context',
             lambda: nova_context.RequestContext(user_id='nova')))
     crypto._get_key_manager()
+
+
+def enable_mdevs(test, mdev_type):
+    """Let computes started afterwards create mediated devices (vGPUs).
+
+    As nova's own vGPU functional tests do: the fake libvirt lists the
+    mdev-capable GPUs given to ``start_compute`` (``pci_info`` with
+    ``num_mdevcap``), and creating an mdev adds it to the fake
+    connection, where nova's driver then finds it.
+
+    NOTE(xmlhooks): nova 31 and later create an mdev through libvirt
+    (``LibvirtDriver._create_mdev``, on libvirt 7.3 and later), nova 29
+    and 30 through ``nova.privsep.libvirt.create_mdev``, which nova 34
+    no longer has; each present one is replaced.
+
+    :param test: an ``XmlHooksTestBase``; call before ``start_compute``
+    :param mdev_type: the mdev type to enable, such as
+        ``fakelibvirt.NVIDIA_11_VGPU_TYPE``
+    """
+    # NOTE(xmlhooks): imported here, as in enable_vtpm.
+    import fixtures
+    from nova.privsep import libvirt as privsep_libvirt
+    from nova.tests.fixtures import libvirt as fakelibvirt
+    from nova.virt.libvirt import driver as libvirt_driver
+    from nova.virt.libvirt import utils as libvirt_utils
+
+    test.flags(enabled_mdev_types=[mdev_type], group='devices')
+
+    def add(connection, parent, type_id, uuid):
+        uuid = uuid or uuidutils.generate_uuid()
+        name = libvirt_utils.mdev_uuid2name(uuid)
+        connection.mdev_info.devices[name] = fakelibvirt.FakeMdevDevice(
+            dev_name=name, type_id=type_id, parent=parent)
+        return uuid
+
+    def create_mdev(driver, dev_name, type_id, uuid=None):
+        return add(driver._host.get_connection(), dev_name, type_id, uuid)
+
+    def privsep_create_mdev(physical_device, type_id, uuid=None):
+        # NOTE(xmlhooks): nova passes the GPU's PCI address; the fake
+        # lists it by its libvirt name. The call names no host: the test
+        # has one compute.
+        (compute,) = test.computes.values()
+        parent = 'pci_' + re.sub('[.:]', '_', physical_device)
+        return add(compute.driver._host.get_connection(), parent, type_id,
+                   uuid)
+
+    if hasattr(libvirt_driver.LibvirtDriver, '_create_mdev'):
+        test.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.driver.LibvirtDriver._create_mdev',
+            create_mdev))
+    if hasattr(privsep_libvirt, 'create_mdev'):
+        test.useFixture(fixtures.MonkeyPatch(
+            'nova.privsep.libvirt.create_mdev', privsep_create_mdev))

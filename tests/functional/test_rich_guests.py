@@ -15,11 +15,14 @@
 Nova writes very different documents for pinned, real-time, NUMA and huge
 page guests (``<cputune>``, ``<numatune>``, ``<memoryBacking>``, guest NUMA
 cells, a vIOMMU with a split I/O APIC, multiqueue packed-ring interfaces)
-and for UEFI secure boot guests with an emulated TPM (firmware selection,
-``<tpm>`` with its secret). The rules below change nothing sensitive, so
-the guard, the identity check and the schema check must let them through
-on these guests with the default ``[xmlhooks]`` options, apply all of
-them, and leave every other byte Nova wrote as it was.
+for UEFI secure boot guests with an emulated TPM (firmware selection,
+``<tpm>`` with its secret), and for guests given host devices: a vGPU
+(an mdev ``<hostdev>``), a vDPA VF (``<interface type='vdpa'>`` on a
+``/dev/vhost-vdpa-N``) and persistent memory (an nvdimm ``<memory>`` on a
+``/dev/daxN.M``, with ``<maxMemory>``). The rules below change nothing
+sensitive, so the guard, the identity check and the schema check must let
+them through on these guests with the default ``[xmlhooks]`` options,
+apply all of them, and leave every other byte Nova wrote as it was.
 
 The harness records, for each customised document, the XML Nova itself
 generated (:class:`NovaXmlRecorder`), so the tests compare both.
@@ -30,6 +33,8 @@ import copy
 import fixtures
 from lxml import etree
 from nova.tests.fixtures import libvirt as fakelibvirt
+from nova.tests.functional.libvirt import base as libvirt_base
+from oslo_serialization import jsonutils
 from oslo_utils.fixture import uuidsentinel as uuids
 
 from nova_xmlhooks import engine as engine_mod
@@ -106,6 +111,58 @@ CHANGED = (
     './qemu:commandline',
 )
 
+#: a desktop on a vGPU: one mediated device of the host's GPUs
+VGPU_SPECS = {'resources:VGPU': '1'}
+
+#: what an operator puts on a Windows desktop flavor
+VGPU_RULES = {
+    'xmlhooks:hyperv:relaxed': 'on',
+    'xmlhooks:hyperv:vapic': 'on',
+    'xmlhooks:hyperv:spinlocks': '8191',
+    'xmlhooks:kvm:hidden': 'on',
+    'xmlhooks:timer:hypervclock': 'present=yes',
+    'xmlhooks:smbios:system.serial': 'VDI-{instance_uuid}',
+    'xmlhooks:xml:offset': './clock/@offset=localtime',
+    'xmlhooks:xml:discard': './devices/disk/driver/@discard=unmap',
+}
+
+#: a guest with a namespace of the host's persistent memory, by label
+PMEM_SPECS = {'hw:pmem': 'SMALL'}
+
+#: what an operator puts on a flavor for an in-memory database
+PMEM_RULES = {
+    'xmlhooks:kvm:hint-dedicated': 'on',
+    'xmlhooks:cpu:feature.tsc-deadline': 'require',
+    'xmlhooks:timer:kvmclock': 'present=yes',
+    'xmlhooks:smbios:chassis.asset': 'db-{instance_uuid}',
+    'xmlhooks:xml:pvspin': './features/pvspinlock/@state=off',
+    'xmlhooks:xml:discard': './devices/disk/driver/@discard=unmap',
+    'xmlhooks:xml:tablet': "xpath.delete=./devices/input[@type='tablet']",
+}
+
+#: the host's persistent memory namespaces, as ``ndctl list`` gives them
+#: (nova's vPMEM tests' own), and how ``[libvirt] pmem_namespaces``
+#: labels them
+PMEM_NAMESPACES = jsonutils.dumps([
+    {'dev': 'namespace0.%d' % index, 'mode': 'devdax', 'map': 'mem',
+     'size': 4292870144, 'uuid': uuid, 'name': 'ns_%d' % index,
+     'numa_node': 0,
+     'daxregion': {'id': 0, 'size': 4292870144, 'align': 2097152,
+                   'devices': [{'chardev': 'dax0.%d' % index,
+                                'size': 4292870144}]}}
+    for index, uuid in enumerate(('24ffd5e4-2b39-4f28-88b3-d6dc1ec44863',
+                                  'ac64fe52-de38-465b-b32b-947a6773ac66'))])
+PMEM_LABELS = 'SMALL:ns_0|ns_1'
+
+#: the vDPA NIC of nova's vDPA tests: a ConnectX-6 Dx PF and its VFs
+VDPA_VENDOR = '15b3'
+VDPA_PF_PRODUCT = '101d'
+VDPA_VF_PRODUCT = '101e'
+VDPA_VFS = 2
+
+#: what the rules above may change
+DEVICE_GUEST_CHANGED = CHANGED + ('./devices/disk/driver/@discard',)
+
 
 class NovaXmlRecorder(fixtures.Fixture):
     """Records the XML Nova generated, for each document customised.
@@ -157,6 +214,34 @@ def _huge_page_host():
     return host_info
 
 
+def _device_host(gpus=0, vdpa=False):
+    """A host's PCI and vDPA devices, as nova's own tests fake them.
+
+    :param gpus: how many mdev-capable GPUs (nova's fake GRID M60)
+    :param vdpa: whether the host has nova's vDPA NIC: a PF and
+        :data:`VDPA_VFS` VFs, each VF a vDPA device on NUMA node 0
+    :returns: ``(pci_info, vdpa_info)`` for ``start_compute``
+    """
+    pci_info = fakelibvirt.HostPCIDevicesInfo(num_pci=0, num_pfs=0,
+                                              num_vfs=0, num_mdevcap=gpus)
+    vdpa_info = fakelibvirt.HostVDPADevicesInfo()
+    if not vdpa:
+        return pci_info, vdpa_info
+    common = dict(bus=0x6, slot=0x0, numa_node=0, vf_ratio=VDPA_VFS,
+                  vend_id=VDPA_VENDOR, vend_name='Mellanox Technologies',
+                  driver_name='mlx5_core')
+    pci_info.add_device(dev_type='PF', function=0, iommu_group=60,
+                        prod_id=VDPA_PF_PRODUCT,
+                        prod_name='MT2892 Family [ConnectX-6 Dx]', **common)
+    for index in range(VDPA_VFS):
+        vf = pci_info.add_device(
+            dev_type='VF', function=index + 1, iommu_group=61 + index,
+            parent=(0x6, 0x0, 0), prod_id=VDPA_VF_PRODUCT,
+            prod_name='ConnectX Family mlx5Gen Virtual Function', **common)
+        vdpa_info.add_device('vdpa_vdpa%d' % index, index, vf)
+    return pci_info, vdpa_info
+
+
 class RichGuestTest(base.XmlHooksTestBase):
     """Operator rules on rich guests, with the default checks on."""
 
@@ -173,11 +258,88 @@ class RichGuestTest(base.XmlHooksTestBase):
         self.glance.create(None, image)
         return image['id']
 
-    def assertOnlyRulesChanged(self, server):
-        """Everything Nova wrote that no rule targets is Nova's."""
+    def assertOnlyRulesChanged(self, server, changed=CHANGED):
+        """Everything Nova wrote that no rule targets is Nova's.
+
+        :param changed: the paths the rules may change
+        """
         self.assertEqual(1, len(self.nova_xml.documents))
-        self.assertEqual(_without(self.nova_xml.documents[0], CHANGED),
-                         _without(self.defined_xml(server), CHANGED))
+        self.assertEqual(_without(self.nova_xml.documents[0], changed),
+                         _without(self.defined_xml(server), changed))
+
+    def assertNovaWrote(self, *paths):
+        """What makes a guest unusual is in the XML Nova generated.
+
+        NOTE(xmlhooks): otherwise a test would prove nothing.
+
+        :returns: Nova's document, parsed
+        """
+        nova = etree.fromstring(self.nova_xml.documents[0].encode('utf-8'))
+        for path in paths:
+            self.assertTrue(nova.xpath(path), path)
+        return nova
+
+    def assertRulesVisible(self, server, *paths):
+        """What the rules wrote is in the XML given to libvirt."""
+        for path in paths:
+            self.assertTrue(self.xpath(server, path), path)
+
+    def assertSchemaChecked(self):
+        """The schema check judged the rules: Nova's own XML is valid.
+
+        NOTE(xmlhooks): it lets anything through on a document whose
+        Nova part the schema refuses already, and says so in the log.
+        """
+        self.assertEqual([], [
+            line for line in self.stdlog.logger.output.splitlines()
+            if "does not match libvirt's schema" in line])
+
+    def _start_device_compute(self, gpus=0, vdpa=False, pmem=False,
+                              host_info=None):
+        """Start a compute with mdev-capable GPUs, vDPA NICs or pmem.
+
+        As nova's own vGPU, vDPA and vPMEM functional tests fake them.
+        """
+        if gpus:
+            compat.enable_mdevs(self, fakelibvirt.NVIDIA_11_VGPU_TYPE)
+        if vdpa:
+            self.flags(device_spec=[jsonutils.dumps(
+                {'vendor_id': VDPA_VENDOR, 'product_id': product,
+                 'physical_network': 'physnet4'})
+                for product in (VDPA_PF_PRODUCT, VDPA_VF_PRODUCT)],
+                group='pci')
+            # NOTE(xmlhooks): a neutron fixture with physnet4, as nova's
+            # vDPA tests use.
+            self.neutron = self.useFixture(
+                libvirt_base.LibvirtNeutronFixture(self))
+        if pmem:
+            self.flags(pmem_namespaces=PMEM_LABELS, group='libvirt')
+            self.useFixture(fixtures.MockPatch(
+                'nova.privsep.libvirt.cleanup_vpmem'))
+            self.useFixture(fixtures.MockPatch(
+                'nova.privsep.libvirt.get_pmem_namespaces',
+                return_value=PMEM_NAMESPACES))
+        pci_info, vdpa_info = _device_host(gpus, vdpa)
+        return self.start_compute(host_info=host_info, pci_info=pci_info,
+                                  vdpa_info=vdpa_info)
+
+    def _vdpa_port(self):
+        """A neutron port of vnic_type vdpa on physnet4."""
+        port = {
+            'id': uuids.vdpa_port,
+            'network_id': self.neutron.network_4['id'],
+            'status': 'ACTIVE',
+            # NOTE(xmlhooks): nova's own vDPA tests use b5:bc:..., a
+            # multicast address, which libvirt's schema refuses.
+            'mac_address': 'fa:16:3e:e7:51:ee',
+            'fixed_ips': [{'ip_address': '192.168.4.6',
+                           'subnet_id': self.neutron.subnet_4['id']}],
+            'binding:vif_details': {},
+            'binding:vif_type': 'ovs',
+            'binding:vnic_type': 'vdpa',
+        }
+        self.neutron.create_port({'port': port})
+        return port['id']
 
     def assertRecorded(self, server, rules):
         self.assertEqual(
@@ -256,3 +418,82 @@ class RichGuestTest(base.XmlHooksTestBase):
                      "./qemu:commandline/qemu:arg[@value='-fw_cfg']"):
             self.assertTrue(self.xpath(server, path), path)
         self.assertOnlyRulesChanged(server)
+
+    def test_vgpu_mdev(self):
+        self._start_device_compute(gpus=2)
+        flavor = self.create_flavor(dict(VGPU_SPECS, **VGPU_RULES))
+        server = self._create_server(flavor_id=flavor, networks='none')
+
+        driver = self.computes[server['OS-EXT-SRV-ATTR:host']].driver
+        (mdev,) = driver._get_all_assigned_mediated_devices()
+        self.assertNovaWrote(
+            "./devices/hostdev[@mode='subsystem'][@type='mdev']"
+            "[@model='vfio-pci']/source/address[@uuid='%s']" % mdev)
+
+        self.assertRecorded(server, VGPU_RULES)
+        self.assertRulesVisible(
+            server,
+            "./features/hyperv/spinlocks[@retries='8191']",
+            "./features/kvm/hidden[@state='on']",
+            "./clock[@offset='localtime']"
+            "/timer[@name='hypervclock'][@present='yes']",
+            "./sysinfo/system/entry[@name='serial'][.='VDI-%s']"
+            % server['id'],
+            "./devices/disk/driver[@discard='unmap']")
+        self.assertOnlyRulesChanged(server, DEVICE_GUEST_CHANGED)
+        self.assertSchemaChecked()
+
+    def test_vdpa_pinned_numa_hugepages(self):
+        self.flags(cpu_dedicated_set='0-7', cpu_shared_set=None,
+                   group='compute')
+        self._start_device_compute(vdpa=True, host_info=_huge_page_host())
+        image = self._image('nfv_image', hw_machine_type='q35')
+        flavor = self.create_flavor(dict(NFV_SPECS, **NFV_RULES), vcpu=4,
+                                    memory_mb=2048)
+        server = self._create_server(flavor_id=flavor, image_uuid=image,
+                                     networks=[{'port': self._vdpa_port()}])
+
+        self.assertNovaWrote(
+            "./devices/interface[@type='vdpa']"
+            "/source[starts-with(@dev, '/dev/vhost-vdpa-')]",
+            './cputune/emulatorpin', './memoryBacking/hugepages',
+            './cpu/numa/cell', "./devices/iommu[@model='intel']")
+
+        self.assertRecorded(server, NFV_RULES)
+        self.assertRulesVisible(
+            server,
+            "./devices/interface[@type='vdpa']"
+            "/driver[@rx_queue_size='1024'][@tx_queue_size='1024']",
+            "./features/kvm/hint-dedicated[@state='on']",
+            "./features/pvspinlock[@state='off']",
+            "./cpu/feature[@name='tsc-deadline'][@policy='require']")
+        self.assertEqual(
+            [], self.xpath(server, "./devices/input[@type='tablet']"))
+        self.assertOnlyRulesChanged(server)
+        self.assertSchemaChecked()
+
+    def test_vpmem(self):
+        self._start_device_compute(pmem=True)
+        flavor = self.create_flavor(dict(PMEM_SPECS, **PMEM_RULES))
+        server = self._create_server(flavor_id=flavor, networks='none')
+
+        self.assertNovaWrote(
+            "./maxMemory[@slots='1']", './cpu/numa/cell',
+            "./devices/memory[@model='nvdimm']"
+            "/source/path[.='/dev/dax0.0' or .='/dev/dax0.1']",
+            "./devices/memory[@model='nvdimm']/target/node")
+
+        self.assertRecorded(server, PMEM_RULES)
+        self.assertRulesVisible(
+            server,
+            "./features/kvm/hint-dedicated[@state='on']",
+            "./features/pvspinlock[@state='off']",
+            "./cpu/feature[@name='tsc-deadline'][@policy='require']",
+            "./clock/timer[@name='kvmclock'][@present='yes']",
+            "./sysinfo/chassis/entry[@name='asset'][.='db-%s']"
+            % server['id'],
+            "./devices/disk/driver[@discard='unmap']")
+        self.assertEqual(
+            [], self.xpath(server, "./devices/input[@type='tablet']"))
+        self.assertOnlyRulesChanged(server, DEVICE_GUEST_CHANGED)
+        self.assertSchemaChecked()
