@@ -22,7 +22,8 @@ for UEFI secure boot guests with an emulated TPM (firmware selection,
 ``/dev/daxN.M``, with ``<maxMemory>``). The rules below change nothing
 sensitive, so the guard, the identity check and the schema check must let
 them through on these guests with the default ``[xmlhooks]`` options,
-apply all of them, and leave every other byte Nova wrote as it was.
+apply all of them, and leave every other byte Nova wrote as it was; a
+rule that changes which host device a guest gets must be refused.
 
 The harness records, for each customised document, the XML Nova itself
 generated (:class:`NovaXmlRecorder`), so the tests compare both.
@@ -38,6 +39,7 @@ from oslo_serialization import jsonutils
 from oslo_utils.fixture import uuidsentinel as uuids
 
 from nova_xmlhooks import engine as engine_mod
+from nova_xmlhooks import exception
 from tests.functional import base
 from tests.functional import compat
 
@@ -294,6 +296,23 @@ class RichGuestTest(base.XmlHooksTestBase):
             line for line in self.stdlog.logger.output.splitlines()
             if "does not match libvirt's schema" in line])
 
+    def assertRefused(self, engine, nova_xml, category, extra_specs):
+        """Each spec, applied alone, is refused in that category.
+
+        NOTE(xmlhooks): checked with an engine built as the compute
+        builds its own, on the XML Nova generated, as the driver applies
+        it; a boot each would prove no more.
+
+        :param engine: the engine
+        :param nova_xml: Nova's XML
+        :param category: the category the guard must name
+        :param extra_specs: a dict of key to value
+        """
+        for key, value in extra_specs.items():
+            error = self.assertRaises(exception.GuardError, engine.customize,
+                                      nova_xml, {key: value})
+            self.assertEqual((key, category), (error.key, error.category))
+
     def _start_device_compute(self, gpus=0, vdpa=False, pmem=False,
                               host_info=None):
         """Start a compute with mdev-capable GPUs, vDPA NICs or pmem.
@@ -497,3 +516,64 @@ class RichGuestTest(base.XmlHooksTestBase):
             [], self.xpath(server, "./devices/input[@type='tablet']"))
         self.assertOnlyRulesChanged(server, DEVICE_GUEST_CHANGED)
         self.assertSchemaChecked()
+
+    def test_sensitive_edits_on_devices_refused(self):
+        """Changing which host device a guest gets is refused.
+
+        One guest has all three devices: a vGPU, a vDPA VF and a
+        persistent memory namespace. The boot with a rule that swaps the
+        mdev fails, naming the rule and the category; the other edits
+        are checked on the XML Nova generated for it.
+        """
+        compute = self._start_device_compute(gpus=2, vdpa=True, pmem=True)
+        swap_mdev = {'xmlhooks:xml:mdev':
+                     "./devices/hostdev[@type='mdev']/source/address"
+                     "/@uuid=%s" % uuids.other_mdev}
+        flavor = self.create_flavor(dict(VGPU_SPECS, **PMEM_SPECS,
+                                         **swap_mdev))
+        server = self._create_server(
+            flavor_id=flavor, networks=[{'port': self._vdpa_port()}],
+            expected_state='ERROR')
+
+        message = server['fault']['message']
+        self.assertIn("rule 'xmlhooks:xml:mdev'", message)
+        self.assertIn("'devices_passthrough'", message)
+        self.assertNotIn(uuids.other_mdev, message)
+        self.assertEqual([], self.domain_events(server))
+
+        self.assertNovaWrote(
+            "./devices/hostdev[@type='mdev']/source/address/@uuid",
+            "./devices/interface[@type='vdpa']/source/@dev",
+            "./devices/memory[@model='nvdimm']/source/path",
+            './maxMemory')
+        nova_xml = self.nova_xml.documents[0]
+        engine = self.computes[compute].driver.xmlhooks
+        # NOTE(xmlhooks): the vGPU's display, which QEMU then takes from
+        # the host GPU's driver, is part of the passthrough as its uuid
+        # is.
+        self.assertRefused(engine, nova_xml, 'devices_passthrough', {
+            'xmlhooks:xml:display':
+                "./devices/hostdev[@type='mdev']/@display=on"})
+        self.assertRefused(engine, nova_xml, 'host_paths', {
+            'xmlhooks:xml:vdpa': "./devices/interface[@type='vdpa']"
+                                 "/source/@dev=/dev/vhost-vdpa-9",
+            'xmlhooks:xml:pmem': "./devices/memory[@model='nvdimm']"
+                                 "/source/path=/dev/dax9.0",
+        })
+        self.assertRefused(engine, nova_xml, 'resources', {
+            'xmlhooks:xml:size': "./devices/memory[@model='nvdimm']"
+                                 "/target/size=8384512",
+            'xmlhooks:xml:slots': './maxMemory/@slots=4',
+        })
+
+        # NOTE(xmlhooks): allowing host paths is not enough: another
+        # vDPA device is passthrough, and another namespace of persistent
+        # memory a resource that placement gave no one, or someone else.
+        self.flags(allow_sensitive=['host_paths'], group='xmlhooks')
+        engine = engine_mod.Engine.from_conf(base.CONF)
+        self.assertRefused(engine, nova_xml, 'devices_passthrough', {
+            'xmlhooks:xml:vdpa': "./devices/interface[@type='vdpa']"
+                                 "/source/@dev=/dev/vhost-vdpa-9"})
+        self.assertRefused(engine, nova_xml, 'resources', {
+            'xmlhooks:xml:pmem': "./devices/memory[@model='nvdimm']"
+                                 "/source/path=/dev/dax9.0"})
