@@ -406,6 +406,7 @@ class RichGuestTest(base.XmlHooksTestBase):
         self.assertEqual(
             1, len(self.xpath(server, './features/kvm/hidden')))
         self.assertOnlyRulesChanged(server)
+        self.assertSchemaChecked()
 
     def test_uefi_secure_boot_vtpm(self):
         compat.enable_vtpm(self)
@@ -437,6 +438,7 @@ class RichGuestTest(base.XmlHooksTestBase):
                      "./qemu:commandline/qemu:arg[@value='-fw_cfg']"):
             self.assertTrue(self.xpath(server, path), path)
         self.assertOnlyRulesChanged(server)
+        self.assertSchemaChecked()
 
     def test_vgpu_mdev(self):
         self._start_device_compute(gpus=2)
