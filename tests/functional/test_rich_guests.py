@@ -464,6 +464,15 @@ class RichGuestTest(base.XmlHooksTestBase):
         self.assertOnlyRulesChanged(server, DEVICE_GUEST_CHANGED)
         self.assertSchemaChecked()
 
+        # NOTE(xmlhooks): a hard reboot reads the guest's mdevs before
+        # the destroy, for the XML it checks while the guest runs; the
+        # guest keeps its vGPU and its rules.
+        mark = self.mark()
+        self._reboot_server(server, hard=True)
+        self.assertEqual([mdev], self.xpath(
+            server, './devices/hostdev/source/address/@uuid', since=mark))
+        self.assertRecorded(server, VGPU_RULES)
+
     def test_vdpa_pinned_numa_hugepages(self):
         self.flags(cpu_dedicated_set='0-7', cpu_shared_set=None,
                    group='compute')
