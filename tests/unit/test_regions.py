@@ -22,11 +22,13 @@ with the same message, and accept the same bytes.
 """
 
 import copy
+import os
 
 import fixtures
 import hypothesis
 from hypothesis import strategies as st
 from lxml import etree
+from nova.virt.libvirt import config as nova_config
 
 from nova_xmlhooks import checks
 from nova_xmlhooks.conf import xmlhooks as conf_opts
@@ -340,3 +342,188 @@ class UndeclaredTest(base.TestCase):
         error = self.assertRaises(exception.GuardError, engine_.apply,
                                   base.nova_xml(), ruleset)
         self.assertIn('xmlhooks:silent:a', error.format_message())
+
+
+class RegionTest(base.TestCase):
+    """What a region holds, from what customisers declare."""
+
+    def test_of_keeps_a_whole_tag_whole(self):
+        region = checks.Region.of([('devices', 'disk'), 'devices',
+                                   ('devices', 'graphics'), ('clock',)])
+        self.assertEqual((('clock', None), ('devices', None)), region.parts)
+
+    def test_union_merges_children_and_keeps_whole_tags_whole(self):
+        region = checks.Region.of([('devices', 'disk'), 'clock'])
+        merged = region.union(checks.Region.of([('devices', 'graphics'),
+                                                ('clock', 'timer')]))
+        self.assertEqual((('clock', None),
+                          ('devices', frozenset(['disk', 'graphics']))),
+                         merged.parts)
+        self.assertEqual((('devices', None),), checks.Region.of(
+            [('devices', 'disk')]).union(checks.Region.of(
+                ['devices'])).parts)
+        # NOTE(xmlhooks): a tag already whole takes nothing more, and the
+        # tags after it are still merged.
+        self.assertEqual((('clock', None), ('devices', None),
+                          ('features', frozenset(['hyperv']))),
+                         checks.Region.of(['devices']).union(
+                             checks.Region.of(['clock', ('devices', 'disk'),
+                                               ('features', 'hyperv')])).parts)
+
+    def test_union_with_the_whole_document_is_the_whole_document(self):
+        self.assertIsNone(checks.Region.of(['clock']).union(None))
+
+    def test_widened_takes_the_tags_whole(self):
+        region = checks.Region.of([('devices', 'disk'), ('pm', 'x')])
+        self.assertIs(region, region.widened([]))
+        self.assertEqual((('devices', frozenset(['disk'])), ('pm', None)),
+                         region.widened(['pm']).parts)
+
+
+class _PmCustomizer(customizer_base.Customizer):
+    """Creates a ``<pm>`` with more in it than it declares."""
+
+    family = 'pm'
+
+    def declarations(self):
+        return [customizer_base.KeyValidator(
+            name='xmlhooks:pm:extra', description='d',
+            value={'type': str, 'description': 'v'})]
+
+    def parse(self, key, value):
+        return value
+
+    def touches(self, rules):
+        return [('pm', 'suspend-to-mem')]
+
+    def apply(self, root, rules, context):
+        pm = etree.SubElement(root, 'pm')
+        etree.SubElement(pm, 'suspend-to-mem', enabled='no')
+        etree.SubElement(pm, rules[0].payload)
+
+
+class CreatedElementTest(base.TestCase):
+    """An element of <domain> that the rules create is checked whole."""
+
+    def setUp(self):
+        super().setUp()
+        self.flags(validate_schema=None)
+        self.engine_ = engine.Engine.from_conf(self.conf)
+
+    def _regions(self):
+        seen = []
+        change = checks.Snapshot.change
+
+        def record(snapshot, *args, **kwargs):
+            result = change(snapshot, *args, **kwargs)
+            seen.append(result.region)
+            return result
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_xmlhooks.checks.Snapshot.change', record))
+        return seen
+
+    def test_created_parent_is_read_whole_and_the_rest_in_parts(self):
+        # NOTE(xmlhooks): Nova writes no <pm>; the edit creates it, which
+        # adds a child to <domain> inside the declared region.
+        seen = self._regions()
+        out = self.engine_.customize(base.nova_xml(), {
+            'xmlhooks:xml:a': './pm/suspend-to-mem/@enabled=no'})
+        self.assertIn('<suspend-to-mem enabled="no"/>', out)
+        self.assertEqual(1, len(seen))
+        self.assertIsNotNone(seen[0], 'read whole, not in parts')
+        self.assertIsNone(seen[0].children['pm'])
+        self.assertEqual(frozenset([metadata._RECORD]),
+                         seen[0].children['metadata'])
+
+    def test_created_parent_with_undeclared_children_is_refused(self):
+        if not os.path.exists(self.conf.xmlhooks.schema_path):
+            self.skipTest('libvirt schema is not installed')
+        customizers = dict(self.engine_.customizers,
+                           pm=_PmCustomizer(self.conf))
+        engine_ = engine.Engine(customizers, {}, checks=checks.load_checks(
+            self.conf, customizers))
+        ruleset = engine_.resolve({'xmlhooks:pm:extra': 'bogus'})
+        self.assertIsNotNone(ruleset.plan.region)
+        self.assertRaises(exception.SchemaError, engine_.apply,
+                          base.nova_xml(), ruleset)
+        self.assertIn('<suspend-to-disk/>', engine_.apply(
+            base.nova_xml(),
+            engine_.resolve({'xmlhooks:pm:extra': 'suspend-to-disk'})))
+
+
+class SnapshotTest(base.TestCase):
+    """A snapshot copies the region's children, or the whole document."""
+
+    def test_a_few_parts_are_copied_alone(self):
+        root = engine.parse_domain(base.nova_xml())
+        parts = ['clock', 'features', 'devices']
+        self.assertEqual(checks.MAX_PART_COPIES, len(parts))
+        snapshot = checks.Snapshot.take(root, checks.Region.of(parts))
+        self.assertFalse(snapshot.whole)
+        self.assertEqual(['features', 'clock', 'devices'],
+                         [child.tag for child in snapshot.before])
+
+    def test_more_parts_copy_the_document(self):
+        root = engine.parse_domain(base.nova_xml())
+        snapshot = checks.Snapshot.take(root, checks.Region.of(
+            ['clock', 'features', 'devices', 'os']))
+        self.assertTrue(snapshot.whole)
+        self.assertEqual([child.tag for child in root],
+                         [child.tag for child in snapshot.before])
+
+
+def _with_cputune(xml):
+    """Nova's document with the <cputune> Nova writes for CPU shares."""
+    root = engine.parse_domain(xml)
+    tune = nova_config.LibvirtConfigGuestCPUTune()
+    tune.shares = 1024
+    root.find('clock').addprevious(tune.format_dom())
+    return engine.serialize(root)
+
+
+class _Straying(customizer_base.Customizer):
+    """Declares <clock>, and adds a child of <domain> besides."""
+
+    family = 'straying'
+
+    def declarations(self):
+        return [customizer_base.KeyValidator(
+            name='xmlhooks:straying:label', description='d',
+            value={'type': str, 'description': 'v'})]
+
+    def parse(self, key, value):
+        return value
+
+    def touches(self, rules):
+        return ['clock']
+
+    def apply(self, root, rules, context):
+        root.find('clock').set('offset', 'utc')
+        etree.SubElement(root, 'seclabel', type=rules[0].payload)
+
+
+class ReadEnoughTest(base.TestCase):
+    """The checks read all that changed, however it was declared."""
+
+    def test_content_of_an_existing_parent_is_judged_whole(self):
+        # NOTE(xmlhooks): the edit declares (cputune, shares); what the
+        # guard watches is <cputune> as a whole.
+        xml = _with_cputune(base.nova_xml())
+        specs = {'xmlhooks:xml:a': './cputune/shares=4096'}
+        error = self.assertRaises(exception.GuardError,
+                                  self.engine().customize, xml, specs)
+        self.assertIn('domain/cputune', error.format_message())
+        out = self.engine(allow_sensitive=['resources']).customize(
+            xml, specs)
+        self.assertIn('<shares>4096</shares>', out)
+
+    def test_a_child_added_outside_the_declaration_is_seen(self):
+        customizers = dict(self.engine().customizers,
+                           straying=_Straying(self.conf))
+        engine_ = engine.Engine(customizers, {}, checks=checks.load_checks(
+            self.conf, customizers))
+        ruleset = engine_.resolve({'xmlhooks:straying:label': 'none'})
+        self.assertIsNotNone(ruleset.plan.region)
+        error = self.assertRaises(exception.GuardError, engine_.apply,
+                                  base.nova_xml(), ruleset)
+        self.assertIn('seclabel', error.format_message())
