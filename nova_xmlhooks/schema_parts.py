@@ -103,24 +103,6 @@ class Level:
         """Whether the place of an element among the others may matter."""
         return any(branch.ordered for branch in self.branches)
 
-    def keep(self, tags):
-        """The tags of the children to validate when ``tags`` changed.
-
-        :param tags: the tags of the children that may have changed
-        :returns: a frozenset of tags, or None for every child
-        """
-        if len(self.branches) == 1 and self.branches[0].names is None:
-            return frozenset(tags) if self.branches[0].per_element else None
-        if any(branch.names is None for branch in self.branches):
-            return None
-        keep = set()
-        for tag in tags:
-            owners = [b for b in self.branches if tag in b.names]
-            if len(owners) != 1:
-                return None
-            keep.update((tag,) if owners[0].per_element else owners[0].names)
-        return frozenset(keep)
-
 
 def _qname(node, name):
     """The Clark name of an element name as written at ``node``."""

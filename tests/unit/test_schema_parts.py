@@ -78,6 +78,21 @@ class HostSchemaPartsTest(base.TestCase):
         # <os> is written three ways (xen, hvm, exe): not one element.
         self.assertIsNone(self.parts.child_level('os'))
 
+    def test_ordered_children_are_validated_whole(self):
+        # NOTE(xmlhooks): the content of <sysinfo> groups elements, which
+        # libxml2 judges by where they sit: a change to one of them is
+        # validated with all of <sysinfo>, as a part of <domain>.
+        self.assertTrue(self.parts.child_level('sysinfo').ordered)
+        self.flags(validate_schema=True)
+        check = [c for c in self.engine().checks
+                 if isinstance(c, schema.SchemaCheck)][0]
+        parts = check._regions().parts_of(checks.Region.of(
+            [('sysinfo', 'bios'), ('devices', 'disk')]))
+        self.assertEqual({(None, frozenset(['sysinfo'])),
+                          ('devices', frozenset(['disk']))},
+                         {(part.parent, part.tags & {'sysinfo', 'disk'})
+                          for part in parts})
+
     def test_region_grammar_takes_parts(self):
         grammar = etree.RelaxNG(self.parts.region_grammar())
         self.assertTrue(grammar.validate(etree.fromstring(
@@ -87,6 +102,39 @@ class HostSchemaPartsTest(base.TestCase):
             '<domain><features><bogus/></features></domain>')))
         self.assertTrue(grammar.validate(engine.parse_domain(
             base.nova_xml())))
+
+
+NS_RNG = """<?xml version="1.0"?>
+<grammar xmlns="http://relaxng.org/ns/structure/1.0" ns="urn:x">
+  <start>
+    <element name="domain">
+      <interleave>
+        <element name="name"><text/></element>
+        <optional><element name="title" ns=""><text/></element></optional>
+      </interleave>
+    </element>
+  </start>
+</grammar>
+"""
+
+
+class NamespaceTest(base.TestCase):
+
+    def test_names_take_the_nearest_ns(self):
+        parts = schema_parts.SchemaParts(self.write_profile('ns.rng', NS_RNG))
+        self.assertEqual('{urn:x}domain', parts.root_name)
+        self.assertEqual([frozenset(['{urn:x}name']), frozenset(['title'])],
+                         [branch.names for branch in parts.domain.branches])
+
+    def test_prefixes_are_declared_or_unsupported(self):
+        declared = NS_RNG.replace('"title" ns=""', '"q:title" xmlns:q="urn:q"')
+        parts = schema_parts.SchemaParts(self.write_profile('q.rng',
+                                                            declared))
+        self.assertEqual(frozenset(['{urn:q}title']),
+                         parts.domain.branches[1].names)
+        self.assertRaises(schema_parts.Unsupported, schema_parts.SchemaParts,
+                          self.write_profile('u.rng', NS_RNG.replace(
+                              '"title" ns=""', '"u:title"')))
 
 
 class UnsupportedSchemaTest(base.TestCase):
