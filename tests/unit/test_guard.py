@@ -310,6 +310,14 @@ class SensitiveCategoryTest(GuardTestCase):
         ('numatune', dict(
             category='resources', value='./numatune/memory/@nodeset=0',
             proof='./numatune')),
+        # A guest NUMA topology: placement counts each cell's memory on
+        # a host NUMA node (hw:numa_nodes).
+        ('cpu_numa', dict(
+            category='resources',
+            value="xpath.create=./cpu/numa/cell[@id='0']",
+            then=['./cpu/numa/cell/@cpus=0',
+                  './cpu/numa/cell/@memory=1048576'],
+            proof="./cpu/numa/cell[@memory='1048576']")),
         ('memory_backing', dict(
             category='resources',
             value='xpath.create=./memoryBacking/hugepages',
@@ -460,6 +468,52 @@ class SensitiveCategoryTest(GuardTestCase):
             value="./devices/serial/source/@master=/dev/nmdm0A",
             proof="./devices/serial/source/@master",
             also=['network_exposure'])),
+        ('nmdm_slave', dict(
+            category='host_paths',
+            value="./devices/serial/source/@slave=/dev/nmdm0B",
+            proof="./devices/serial/source/@slave",
+            also=['network_exposure'])),
+        # libvirt resolves a storage pool's volume to a host file or
+        # device (virStorageTranslateDiskSourcePool) and opens it for QEMU.
+        ('disk_source_pool', dict(
+            category='host_paths',
+            value="./devices/disk/source/@pool=default",
+            then=['./devices/disk/source/@volume=other.qcow2',
+                  'xpath.set=./devices/disk/source/@file=',
+                  './devices/disk/@type=volume'],
+            proof="./devices/disk[@type='volume']/source[@pool='default']",
+            also=['devices_passthrough'])),
+        ('disk_source_volume', dict(
+            category='host_paths',
+            value="./devices/disk/source/@volume=other.qcow2",
+            then=['./devices/disk/source/@pool=default',
+                  'xpath.set=./devices/disk/source/@file=',
+                  './devices/disk/@type=volume'],
+            proof="./devices/disk[@type='volume']/source[@volume]",
+            also=['devices_passthrough'])),
+        # A pseudo-terminal's host side, as libvirt writes it in a
+        # running guest's XML; libvirt 9.0's schema has it on <serial>,
+        # <parallel> and <console> only, the guard on <channel> as well.
+        ('channel_tty', dict(
+            category='host_paths',
+            devices='<channel type="pty"><target type="virtio"'
+                    ' name="org.example.0"/></channel>',
+            value='./devices/channel/@tty=/dev/pts/0',
+            proof="./devices/channel[@tty='/dev/pts/0']",
+            also=['network_exposure'])),
+        # A JACK server's name: QEMU connects to that server's socket.
+        ('jack_input_server', dict(
+            category='host_paths',
+            value="xpath.create=./devices/audio[@type='jack']"
+                  "/input[@serverName='other']",
+            proof="./devices/audio/input/@serverName",
+            also=['network_exposure', 'host_resources'])),
+        ('jack_output_server', dict(
+            category='host_paths',
+            value="xpath.create=./devices/audio[@type='jack']"
+                  "/output[@serverName='other']",
+            proof="./devices/audio/output/@serverName",
+            also=['network_exposure', 'host_resources'])),
         # Host resources outside placement.
         ('shmem', dict(
             category='host_resources',
@@ -510,6 +564,16 @@ class SensitiveCategoryTest(GuardTestCase):
             category='host_resources',
             value='./devices/video/model/@vgamem=1048576',
             proof="./devices/video/model[@vgamem='1048576']")),
+        ('video_ram', dict(
+            category='host_resources',
+            setup=['./devices/video/model/@type=qxl'],
+            value='./devices/video/model/@ram=1048576',
+            proof="./devices/video/model[@ram='1048576']")),
+        ('video_vram64', dict(
+            category='host_resources',
+            setup=['./devices/video/model/@type=qxl'],
+            value='./devices/video/model/@vram64=16777216',
+            proof="./devices/video/model[@vram64='16777216']")),
         # QEMU emulating the guest, with its 1 GiB translation cache
         ('domain_type', dict(
             category='host_resources', value='./@type=qemu',
@@ -588,6 +652,17 @@ class SensitiveCategoryTest(GuardTestCase):
             category='host_paths',
             value="xpath.create=./os/varstore[@path='/etc/nova/nova.conf']",
             proof='./os/varstore/@path')),
+        # How QEMU reads the NVRAM file and a block copy's destination,
+        # as a disk's format: which header names further host files.
+        ('nvram_format', dict(
+            category='host_paths',
+            value="xpath.create=./os/nvram[@format='qcow2']",
+            proof='./os/nvram/@format')),
+        ('disk_mirror_format', dict(
+            category='host_paths',
+            value="xpath.create=./devices/disk/mirror[@format='qcow2']",
+            proof='./devices/disk/mirror/@format',
+            also=['devices_passthrough'])),
         ('nvram_template_format', dict(
             category='host_paths',
             value="xpath.create=./os/nvram[@templateFormat='qcow2']",
@@ -776,12 +851,17 @@ class _ForeignPrefixCustomizer(_LastPartCustomizer):
 
     def apply(self, root, rules, context):
         for rule in rules:
-            if rule.payload == 'element':
+            if rule.payload in ('element', 'root'):
                 node = etree.SubElement(
                     root, '{%s}commandline' % xpath_edit.QEMU_NS,
                     nsmap={'foo': xpath_edit.QEMU_NS})
                 etree.SubElement(node, '{%s}arg' % xpath_edit.QEMU_NS,
                                  value=rule.value)
+                if rule.payload == 'root':
+                    # NOTE(xmlhooks): declared on <domain>, as libvirt
+                    # writes it in the XML it gives back.
+                    etree.cleanup_namespaces(
+                        root, top_nsmap={'qemu': xpath_edit.QEMU_NS})
             else:
                 root.find('devices').set(
                     '{%s}%s' % (xpath_edit.QEMU_NS, rule.value), 'on')
@@ -1424,6 +1504,19 @@ class LoaderTest(GuardTestCase):
                 self.xml, {'xmlhooks:xml:loader': edit})
             self.assertNotEqual(self.xml, out)
 
+    def test_the_firmwares_format_is_a_host_path(self):
+        # NOTE(xmlhooks): the format (libvirt 9.2 and later, beyond 9.0's
+        # schema) says how QEMU reads the firmware file, like a disk's.
+        edit = {'xmlhooks:xml:format': './os/loader/@format=qcow2'}
+        e = self.assertRaises(exception.GuardError,
+                              self.engine(allow_sensitive=[]).customize,
+                              self.xml, edit)
+        self.assertEqual('host_paths', e.category)
+        self.assertIn('domain/os/loader/@format', e.format_message())
+        out = self.engine(allow_sensitive=['host_paths'],
+                          validate_schema=False).customize(self.xml, edit)
+        self.assertEqual(['qcow2'], base.xpath(out, './os/loader/@format'))
+
     def test_adding_a_loader_is_named_as_such(self):
         # NOTE(xmlhooks): Nova writes no <loader> for a BIOS guest; one
         # added to set another attribute is named, not its readonly.
@@ -1451,6 +1544,131 @@ class SameTextSplitTest(_RawTestCase):
         self.assertIn('<!-- x -->u<!-- x -->random</backend>', out)
         self.assertEqual('/dev/urandom', base.xpath(
             out, 'string(./devices/rng/backend)'))
+
+
+#: Nova's SPICE console with the [spice] image_compression and
+#: streaming_mode options set
+_SPICE = ('<graphics type="spice" autoport="yes" listen="127.0.0.1">'
+          '<image compression="auto_glz"/><streaming mode="filter"/>'
+          '</graphics>')
+#: Nova's USB redirection over SPICE
+_REDIRDEV = '<redirdev bus="usb" type="spicevmc"/>'
+
+
+class GuestSideTuningTest(GuardTestCase):
+    """What tunes a device as the guest sees it reaches nothing new.
+
+    NOTE(xmlhooks): each edit below changes a child the guard leaves out
+    of a device's item (a PCI address, an alias, a boot order, a SCSI
+    inquiry string, a SPICE setting): none reaches a host file, device
+    or network, so none is refused, whatever is allowed.
+    """
+
+    def _customize(self, xml, specs, allowed=()):
+        return self.engine(allow_sensitive=list(allowed)).customize(
+            xml, {'xmlhooks:xml:' + key: value
+                  for key, value in specs.items()})
+
+    @staticmethod
+    def _address(device, slot):
+        return {'a-address': "xpath.create=./devices/%s/address"
+                             "[@type='pci']" % device,
+                'b-domain': './devices/%s/address/@domain=0x0000' % device,
+                'b-bus': './devices/%s/address/@bus=0x00' % device,
+                'b-slot': './devices/%s/address/@slot=%s' % (device, slot),
+                'b-function': './devices/%s/address/@function=0x0' % device}
+
+    def test_a_scsi_disks_inquiry_strings_and_alias(self):
+        xml = base.nova_xml().replace(
+            '<target dev="vda" bus="virtio"/>',
+            '<target dev="sda" bus="scsi"/>').replace(
+            '<controller type="usb" index="0"/>',
+            '<controller type="usb" index="0"/>'
+            '<controller type="scsi" index="0" model="virtio-scsi"/>')
+        out = self._customize(xml, {
+            'vendor': './devices/disk/vendor=ACME',
+            'product': './devices/disk/product=Disk',
+            'alias': './devices/disk/alias/@name=ua-root'})
+        self.assertEqual(['ACME'], base.xpath(
+            out, './devices/disk/vendor/text()'))
+        self.assertEqual(['ua-root'], base.xpath(
+            out, './devices/disk/alias/@name'))
+
+    def test_a_ports_mtu_alias_and_address(self):
+        xml = base.nova_xml().replace('<devices>', '<devices>' + _OVS_PORT)
+        out = self._customize(xml, dict(
+            self._address('interface', '0x09'),
+            mtu='./devices/interface/mtu/@size=1400',
+            alias='./devices/interface/alias/@name=ua-port'))
+        self.assertEqual(['1400'], base.xpath(
+            out, './devices/interface/mtu/@size'))
+        self.assertEqual(['0x09'], base.xpath(
+            out, './devices/interface/address/@slot'))
+
+    def test_a_shares_alias_boot_order_and_address(self):
+        xml = base.nova_xml().replace('<devices>', '<devices>' + _VIRTIOFS)
+        out = self._customize(xml, dict(
+            self._address('filesystem', '0x0a'),
+            alias='./devices/filesystem/alias/@name=ua-share',
+            boot='./devices/filesystem/boot/@order=2'))
+        self.assertEqual(['2'], base.xpath(
+            out, './devices/filesystem/boot/@order'))
+
+    def test_spice_settings_and_a_redirected_devices_boot_order(self):
+        xml = re.sub('<graphics .*?/>', _SPICE + _REDIRDEV,
+                     base.nova_xml(), count=1)
+        out = self._customize(xml, {
+            'streaming': './devices/graphics/streaming/@mode=all',
+            'image': './devices/graphics/image/@compression=off',
+            'boot': './devices/redirdev/boot/@order=2'})
+        self.assertEqual(['all'], base.xpath(
+            out, './devices/graphics/streaming/@mode'))
+        # What makes the same console listen elsewhere is still refused.
+        e = self.assertRaises(
+            exception.GuardError, self._customize, xml,
+            {'listen': './devices/graphics/@listen=0.0.0.0'})
+        self.assertEqual('network_exposure', e.category)
+
+    def test_a_host_certificates_smartcards_certificates(self):
+        # NOTE(xmlhooks): an emulated card reads certificates from the
+        # host's NSS database (host_paths), and reaches no network.
+        xml = base.nova_xml().replace('<devices>', (
+            '<devices><smartcard mode="host-certificates">'
+            '<certificate>cert1</certificate>'
+            '<certificate>cert2</certificate>'
+            '<certificate>cert3</certificate>'
+            '<database>/etc/pki/nssdb/</database></smartcard>'))
+        out = self._customize(xml, {
+            'cert': "./devices/smartcard/certificate[1]=other",
+            'db': './devices/smartcard/database=/etc/pki/other/'},
+            allowed=['devices_passthrough', 'host_paths'])
+        self.assertEqual(['other'], base.xpath(
+            out, './devices/smartcard/certificate[1]/text()'))
+
+    def test_an_rng_reading_a_host_device_exposes_nothing(self):
+        # NOTE(xmlhooks): its path is host_paths; it is no network
+        # character device.
+        out = self._customize(base.nova_xml(), {
+            'a-rng': 'xpath.create=./devices/rng[2]',
+            'b-model': './devices/rng[2]/@model=virtio',
+            'c-backend': "xpath.create=./devices/rng[2]"
+                         "/backend[@model='random']",
+            'd-path': './devices/rng[2]/backend=/dev/hwrng'},
+            allowed=['host_paths'])
+        self.assertEqual(['/dev/urandom', '/dev/hwrng'], base.xpath(
+            out, './devices/rng/backend/text()'))
+
+    def test_removing_a_share_nova_attached_passes(self):
+        xml = base.nova_xml().replace('<devices>', '<devices>' + _VIRTIOFS)
+        out = self._customize(xml, {'share': 'xpath.delete=./devices/'
+                                             'filesystem'})
+        self.assertEqual([], base.xpath(out, './devices/filesystem'))
+        e = self.assertRaises(
+            exception.GuardError, self._customize, base.nova_xml(),
+            {'share': 'xpath.create=./devices/filesystem[@type="mount"]'})
+        self.assertEqual('devices_passthrough', e.category)
+        self.assertIn('attaches a new domain/devices/filesystem',
+                      e.format_message())
 
 
 class GuardTest(GuardTestCase):
@@ -1635,6 +1853,40 @@ class GuardTest(GuardTestCase):
         self.assertEqual(('xmlhooks:xml:3', 'resources'),
                          (e.key, e.category))
 
+    def test_names_the_first_rule_even_when_a_later_one_undoes_it(self):
+        # NOTE(xmlhooks): the change is the first rule's; one that
+        # undoes it and one that makes it again come after.
+        engine_ = self.engine()
+        e = self.assertRaises(exception.GuardError, engine_.customize,
+                              self.xml, {
+                                  'xmlhooks:xml:1': './vcpu=4',
+                                  'xmlhooks:xml:2': './vcpu=%s' % base.xpath(
+                                      self.xml, 'string(./vcpu)'),
+                                  'xmlhooks:xml:3': './vcpu=8'})
+        self.assertEqual(('xmlhooks:xml:1', 'resources'),
+                         (e.key, e.category))
+
+    def test_names_every_rule_when_one_cannot_be_replayed(self):
+        # NOTE(xmlhooks): a rule that fails alone, or of a family the
+        # guard has no customiser for, may be the one that makes the
+        # change: no single rule can be named, even a later one that
+        # makes it on the replayed document.
+        raw = _RawCustomizer(self.conf)
+        rules = {rule.family: rule for rule in self.engine_with(
+            {'raw': raw}, [], validate_schema=False).resolve({
+                'xmlhooks:raw:nosuch': 'x', 'xmlhooks:xml:vcpu': './vcpu=4'})}
+        ruleset = [rules['raw'], rules['xml']]
+        nova_root = etree.fromstring(self.xml.encode())
+        changed = guard._changes_in(guard.RESOURCES, nova_root)
+        customizers = dict(loader.load_customizers(self.conf, ['xml']))
+        self.assertEqual('xmlhooks:xml:vcpu', guard.culprit(
+            customizers, changed, nova_root, ruleset[1:]))
+        both = 'xmlhooks:raw:nosuch, xmlhooks:xml:vcpu'
+        self.assertEqual(both, guard.culprit(customizers, changed,
+                                             nova_root, ruleset))
+        self.assertEqual(both, guard.culprit(dict(customizers, raw=raw),
+                                             changed, nova_root, ruleset))
+
     def test_typed_qemu_refused_by_its_customizer_and_guard(self):
         engine_ = self.engine()
         e = self.assertRaises(exception.InvalidSpec, engine_.customize,
@@ -1663,6 +1915,23 @@ class GuardTest(GuardTestCase):
                       % xpath_edit.QEMU_NS, out)
         self.assertEqual(['-S'], base.xpath(
             out, './qemu:commandline/qemu:arg/@value'))
+
+    def test_qemu_namespace_declared_on_the_domain(self):
+        # NOTE(xmlhooks): lxml writes a declaration made on <domain> into
+        # each element's tree, so the devices' items change too; only
+        # the QEMU passthrough is refused here.
+        specs = {'xmlhooks:foreign:root': '-S'}
+        e = self.assertRaises(
+            exception.GuardError, self._foreign_engine(
+                [c for c in ALL if c != 'qemu_passthrough']).customize,
+            self.xml, specs)
+        self.assertEqual(('xmlhooks:foreign:root', 'qemu_passthrough'),
+                         (e.key, e.category))
+        out = self._foreign_engine(
+            [c for c in ALL if c != 'security_labels']).customize(
+            self.xml, specs)
+        self.assertEqual({'qemu': xpath_edit.QEMU_NS}, etree.fromstring(
+            out.encode()).nsmap)
 
     def test_qemu_namespaced_attribute(self):
         specs = {'xmlhooks:foreign:attribute': 'x'}
