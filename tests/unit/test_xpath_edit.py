@@ -67,6 +67,36 @@ class ParseTest(oslo_base.BaseTestCase):
         self.assertEqual(xpath_edit.DELETE,
                          xpath_edit.parse('xpath.delete=./a/b').action)
 
+    def test_writes_qemu(self):
+        # NOTE(xmlhooks): nova-api refuses these when the spec is set.
+        for text, writes in [
+                ('xpath.create=./qemu:commandline/qemu:arg', True),
+                ("./qemu:commandline/qemu:arg/@value=-S", True),
+                ("xpath.set=./qemu:commandline/qemu:arg/@value=", False),
+                ('xpath.delete=./qemu:commandline', False),
+                ('xpath.create=./devices/disk', False),
+                ("./*[1]/qemu:arg/@value=-S", False)]:
+            self.assertIs(writes, xpath_edit.parse(text).writes_qemu(),
+                          text)
+
+    def test_every_allowed_function_operator_and_axis(self):
+        # NOTE(xmlhooks): each is in XPath 1.0 and cheap: an edit may
+        # use it.
+        for predicate in [
+                'last() = position()', 'count(*) != 1', 'id("x")',
+                "local-name() = name()", "namespace-uri() = ''",
+                "string(@a) = concat('a', 'b')", "starts-with(@a, 'x')",
+                "contains(@a, 'x')", "substring-before(@a, 'x')",
+                "substring-after(@a, 'x')", 'substring(@a, 1, 2)',
+                'string-length() < 2', "normalize-space() <= 'x'",
+                "translate(@a, 'a', 'b')", 'boolean(@a) and true()',
+                'not(false()) or lang("en")', 'number(@a) > 1.5e0',
+                'sum(@a) >= floor(1.5)', 'ceiling(1) + round(1) - 1 = 1',
+                '1 div 1 mod 2 * 1 = 1', 'comment() | text()',
+                'processing-instruction() | node()',
+                "child::x | attribute::a | self::* | namespace::*"]:
+            xpath_edit.parse("./devices/disk[%s]/@x=1" % predicate)
+
     def test_errors(self):
         for text, fragment in [
                 ('./clock/@offset', 'XPATH=VALUE'),
