@@ -1887,6 +1887,18 @@ class GuardTest(GuardTestCase):
         self.assertEqual(both, guard.culprit(dict(customizers, raw=raw),
                                              changed, nova_root, ruleset))
 
+    def test_a_guard_without_customizers_names_every_rule(self):
+        # NOTE(xmlhooks): a guard built alone cannot replay the rules,
+        # but still refuses, naming them all.
+        customizers = loader.load_customizers(self.conf, ['xml'])
+        engine_ = engine.Engine(customizers, {}, checks=[guard.Guard()])
+        error = self.assertRaises(
+            exception.GuardError, engine_.customize, self.xml,
+            {'xmlhooks:xml:a': './vcpu=4', 'xmlhooks:xml:b': './title=t'})
+        self.assertIn("'xmlhooks:xml:a, xmlhooks:xml:b'",
+                      error.format_message())
+        self.assertIn(guard.RESOURCES, error.format_message())
+
     def test_typed_qemu_refused_by_its_customizer_and_guard(self):
         engine_ = self.engine()
         e = self.assertRaises(exception.InvalidSpec, engine_.customize,

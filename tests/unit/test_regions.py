@@ -527,3 +527,48 @@ class ReadEnoughTest(base.TestCase):
         error = self.assertRaises(exception.GuardError, engine_.apply,
                                   base.nova_xml(), ruleset)
         self.assertIn('seclabel', error.format_message())
+
+
+class _DeclaredQemu(customizer_base.Customizer):
+    """A third-party customiser that declares the QEMU command line."""
+
+    family = 'declared'
+
+    def declarations(self):
+        return [customizer_base.KeyValidator(
+            name='xmlhooks:declared:{x}', description='d',
+            value={'type': str, 'description': 'v'},
+            parameters=[{'name': 'x', 'pattern': '[a-z]+',
+                         'description': 'x'}])]
+
+    def parse(self, key, value):
+        return value
+
+    def touches(self, rules):
+        return [('{%s}commandline' % xpath_edit.QEMU_NS,)]
+
+    def apply(self, root, rules, context):
+        line = etree.SubElement(
+            root, '{%s}commandline' % xpath_edit.QEMU_NS,
+            nsmap={'qemu': xpath_edit.QEMU_NS})
+        etree.SubElement(line, '{%s}arg' % xpath_edit.QEMU_NS,
+                         value=rules[0].payload)
+
+
+class DeclaredQemuTest(base.TestCase):
+    """QEMU passthrough inside the declared region is still refused."""
+
+    def test_read_in_parts_and_refused(self):
+        # NOTE(xmlhooks): the qemu customiser refuses its own keys when
+        # the category is not allowed, before the guard runs; a
+        # customiser of another package must meet the guard.
+        customizers = dict(self.engine().customizers, declared=_DeclaredQemu(
+            self.conf))
+        engine_ = engine.Engine(customizers, {}, checks=checks.load_checks(
+            self.conf, customizers))
+        ruleset = engine_.resolve({'xmlhooks:declared:a': '-S'})
+        self.assertIsNotNone(ruleset.plan.region)
+        error = self.assertRaises(exception.GuardError, engine_.apply,
+                                  base.nova_xml(), ruleset)
+        self.assertIn('xmlhooks:declared:a', error.format_message())
+        self.assertIn(conf_opts.QEMU_PASSTHROUGH, error.format_message())
