@@ -16,8 +16,11 @@ import time
 
 import fixtures
 from lxml import etree
+from nova import exception as nova_exception
 from nova.tests.fixtures import libvirt as fakelibvirt
+from nova.virt.libvirt import blockinfo
 
+from tests.functional import base
 from tests.functional import helpers
 
 PROFILE_FILE = 'p.yaml'
@@ -27,6 +30,8 @@ P:
   xml:
     - ./features/pmu/@state=off
 """
+#: a rule that parses and resolves, and that no domain can apply
+NO_MATCH = '    - ./devices/nosuch[@a>1]/@x=1\n'
 SPECS = {'xmlhooks:profile': 'P',
          'xmlhooks:xml:vmport': './features/vmport/@state=off'}
 HOST = 'host1'
@@ -106,6 +111,71 @@ class PreflightTest(helpers.FaultTestBase):
         self.assertTrue(self.domain_events(self.server, since=mark))
         self.assert_customised(self.server, since=mark)
         self.assertTrue(self.fake_domain(HOST, self.server).isActive())
+
+        # NOTE(xmlhooks): each hard reboot is checked afresh; nothing the
+        # successful one read may stand in for the next one's check.
+        self.break_profile()
+        mark = self.mark()
+        self._hard_reboot()
+        self.notifier.wait_for_versioned_notifications(
+            'instance.reboot.error', n_events=2)
+        self._wait_idle('ACTIVE')
+        self.assert_untouched(mark, running=True)
+
+    def _fail_next_disk_mapping(self):
+        """Make the next disk mapping nova builds fail, once.
+
+        NOTE(xmlhooks): the hard reboot's preflight builds it first, before
+        the destroy; nova's own build after the destroy then succeeds.
+        """
+        self.disk_mapping_fails = True
+        nova_function = blockinfo.get_disk_info
+
+        def flaky(*args, **kwargs):
+            if self.disk_mapping_fails:
+                self.disk_mapping_fails = False
+                raise nova_exception.InternalError('no disk mapping now')
+            return nova_function(*args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.blockinfo.get_disk_info', flaky))
+
+    def test_hard_reboot_checks_current_definition_without_novas_xml(self):
+        # NOTE(xmlhooks): when Nova's XML cannot be built before the
+        # destroy, the reboot is Nova's to fail or not, after it; the rules
+        # are still tried first, on the definition the guest runs.
+        self._fail_next_disk_mapping()
+        mark = self.mark()
+        self._reboot_server(self.server, hard=True)
+        self.assertFalse(self.disk_mapping_fails)
+        self.assert_customised(self.server, since=mark)
+        self.assertTrue(self.fake_domain(HOST, self.server).isActive())
+
+        self.write_profile(PROFILE_FILE, PROFILE + NO_MATCH)
+        self.restart_compute_service(HOST)
+        self._fail_next_disk_mapping()
+        mark = self.mark()
+        self._hard_reboot()
+        self.notifier.wait_for_versioned_notifications('instance.reboot.error')
+        self._wait_idle('ACTIVE')
+        self.assertFalse(self.disk_mapping_fails)
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("'xmlhooks:xml:P[1]'", 'matches nothing')
+
+    def test_skip_lets_hard_reboot_and_rebuild_through(self):
+        # NOTE(xmlhooks): under on_error = skip an error is logged and Nova's
+        # own XML defined: the preflight must not refuse either operation.
+        self.flags(on_error='skip', group='xmlhooks')
+        self.break_profile()
+        mark = self.mark()
+        self._reboot_server(self.server, hard=True)
+        self._rebuild_server(self.server, self.server['image']['id'])
+        self.assertEqual(2, len(self.domain_events(
+            self.server, kinds=(base.DEFINE,), since=mark)))
+        self.assertEqual([], self.xpath(
+            self.server, './metadata/xmlhooks:customization', since=mark))
+        self.assertTrue(self.fake_domain(HOST, self.server).isActive())
+        self.assertEqual([], self.instance_faults(self.server))
 
     def test_hard_reboot_refused_by_the_guard_on_novas_new_xml(self):
         # NOTE(xmlhooks): the rule applied when its category was allowed;
