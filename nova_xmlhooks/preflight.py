@@ -44,17 +44,13 @@ class PreflightMixin:
     ``_host``.
     """
 
-    def _xmlhooks_preflight(self, instance, extra_specs, operation,
-                            nova_xml=None):
-        """Check that the instance's customisations resolve and apply.
+    def _xmlhooks_preflight(self, instance, extra_specs, operation):
+        """Check that the customisations apply to the current definition.
 
         :param instance: the instance
         :param extra_specs: the extra specs of the flavor the operation
             will use
-        :param operation: a word for the logs, e.g. ``hard reboot``
-        :param nova_xml: a callable returning the XML stock Nova would
-            generate for the operation; without it, or when it fails, the
-            rules are tried on the current definition
+        :param operation: a word for the logs, e.g. ``resize``
         :raises: nova_xmlhooks.exception.XmlHooksError under
             ``on_error = fail``
         """
@@ -64,19 +60,7 @@ class PreflightMixin:
                                      instance_specs.image_profiles(instance))
             if not ruleset:
                 return
-            xml = None
-            if nova_xml is not None:
-                try:
-                    xml = nova_xml()
-                except Exception as e:
-                    # NOTE(xmlhooks): Nova's own generation failing is
-                    # Nova's to report, on its own path; the check falls
-                    # back to the definition that exists.
-                    LOG.debug('Preflight could not generate the XML (%s); '
-                              'trying the current definition', e,
-                              instance=instance)
-            if xml is None:
-                xml = self._xmlhooks_current_xml(instance)
+            xml = self._xmlhooks_current_xml(instance)
             if xml is not None:
                 engine.check(xml, ruleset)
         except exception.XmlHooksError as e:
