@@ -136,6 +136,35 @@ class NamespaceTest(base.TestCase):
                           self.write_profile('u.rng', NS_RNG.replace(
                               '"title" ns=""', '"u:title"')))
 
+    def test_name_elements_are_names(self):
+        # NOTE(xmlhooks): libvirt writes name="..."; <name> is the same
+        # name class written as an element, and its ns is its own.
+        written = NS_RNG.replace(
+            '<element name="domain">', '<element><name>domain</name>'
+        ).replace('<element name="title" ns="">',
+                  '<element><name ns="urn:y">title</name>')
+        parts = schema_parts.SchemaParts(self.write_profile('n.rng',
+                                                            written))
+        self.assertEqual('{urn:x}domain', parts.root_name)
+        self.assertEqual([frozenset(['{urn:x}name']),
+                          frozenset(['{urn:y}title'])],
+                         [branch.names for branch in parts.domain.branches])
+
+
+ANY_ROOT_RNG = """<?xml version="1.0"?>
+<grammar xmlns="http://relaxng.org/ns/structure/1.0">
+  <start>
+    <element>
+      <anyName/>
+      <interleave>
+        <element name="name"><text/></element>
+        <optional><element name="description"><text/></element></optional>
+      </interleave>
+    </element>
+  </start>
+</grammar>
+"""
+
 
 class UnsupportedSchemaTest(base.TestCase):
 
@@ -157,6 +186,22 @@ class UnsupportedSchemaTest(base.TestCase):
         path = self.write_profile('e.rng', test_schema.NO_RECORD_RNG)
         self.assertRaises(schema_parts.Unsupported,
                           schema_parts.SchemaParts, path)
+
+    def test_unnamed_root_validates_whole_documents(self):
+        path = self.write_profile('any.rng', ANY_ROOT_RNG)
+        self.assertRaises(schema_parts.Unsupported,
+                          schema_parts.SchemaParts, path)
+        check = self._check(path)
+        self.assertIsNone(check._regions())
+        nova = etree.fromstring('<domain><name>x</name></domain>')
+        bad = etree.fromstring(
+            '<domain><name>x</name><description><b/></description></domain>')
+        change = checks.Change(
+            result=bad, text='', region=checks.Region.of(['description']),
+            before=None, tags=('name', 'description'),
+            nova_tags=('name',), nova=lambda: nova)
+        self.assertRaises(exception.SchemaError, check.check_change, change,
+                          ())
 
 
 class _RenamingCustomizer(customizer_base.Customizer):
