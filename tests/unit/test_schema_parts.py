@@ -246,6 +246,13 @@ class RegionValidatorTest(base.TestCase):
             return validate(root, top, inner)
         # NOTE(xmlhooks): this test's own engine holds this validator.
         regions._validate = counting
+        self.whole = []
+        errors = self.check._errors
+
+        def counting_whole(root):
+            self.whole.append(root.tag)
+            return errors(root)
+        self.check._errors = counting_whole
 
     def test_a_part_valid_once_is_not_validated_again(self):
         specs = {'xmlhooks:xml:a': './devices/graphics/@keymap=fr',
@@ -257,6 +264,8 @@ class RegionValidatorTest(base.TestCase):
                             'features': ['hyperv']})], self.validated)
         self.assertEqual(first, self.engine_.customize(xml, specs))
         self.assertEqual(1, len(self.validated))
+        # The valid parts stand for the document: it is not validated.
+        self.assertEqual([], self.whole)
         # Another guest's graphics: validated, the features were.
         other = xml.replace('127.0.0.1', '127.0.0.2')
         self.engine_.customize(other, specs)
@@ -271,6 +280,8 @@ class RegionValidatorTest(base.TestCase):
             self.assertRaises(exception.SchemaError, self.engine_.customize,
                               xml, specs)
         self.assertEqual(2, len(self.validated))
+        # Refused as a whole document is: Nova's is validated too.
+        self.assertEqual(['domain'] * 4, self.whole)
 
     def renaming(self):
         """An engine that renames the domain, checked by the schema only.
@@ -298,6 +309,7 @@ class RegionValidatorTest(base.TestCase):
             odd_shapes.ODD_SHAPES['genid-without-metadata'],
             {'xmlhooks:rename:name': 'other'})
         self.assertEqual([], self.validated)
+        self.assertEqual(['domain'], self.whole)
         self.assertIn('<name>other</name>', out)
 
     def test_the_document_is_put_back(self):
