@@ -283,6 +283,20 @@ class RegionValidatorTest(base.TestCase):
         # Refused as a whole document is: Nova's is validated too.
         self.assertEqual(['domain'] * 4, self.whole)
 
+    def test_a_removed_part_validates_the_whole_document(self):
+        # NOTE(xmlhooks): a part left without elements may be one the
+        # schema requires, so nothing else the change holds is taken
+        # apart either.
+        delete = {'xmlhooks:xml:a': 'xpath.delete=./features/hyperv'}
+        xml = base.nova_xml('nova-windows')
+        self.assertNotIn('<hyperv>', self.engine_.customize(xml, delete))
+        self.assertRaises(exception.SchemaError, self.engine_.customize,
+                          xml, dict(delete, **{
+                              'xmlhooks:xml:b':
+                                  './devices/video/model/@bogus=1'}))
+        self.assertEqual([], self.validated)
+        self.assertEqual(['domain'] * 3, self.whole)
+
     def renaming(self):
         """An engine that renames the domain, checked by the schema only.
 
