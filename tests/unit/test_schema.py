@@ -167,6 +167,16 @@ class HostSchemaTest(base.TestCase):
                                   base.nova_xml('nova-basic'), specs)
         self.assertIn('and 4 more', error.format_message())
 
+    def test_as_many_rules_as_named_are_all_named(self):
+        specs = {'xmlhooks:xml:e%02d' % i: './description=d%d' % i
+                 for i in range(schema.MAX_RULES_NAMED - 1)}
+        specs['xmlhooks:xml:zz'] = './features/bogus/@state=on'
+        error = self.assertRaises(exception.SchemaError,
+                                  self.engine.customize,
+                                  base.nova_xml('nova-basic'), specs)
+        self.assertEqual(tuple(sorted(specs)), error.rules)
+        self.assertNotIn('more', error.format_message())
+
 
 # Only a name, a description, and an empty <metadata>: our record is the
 # only thing a rule on the description can get wrong.
