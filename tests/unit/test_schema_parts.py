@@ -283,6 +283,16 @@ class RegionValidatorTest(base.TestCase):
         # Refused as a whole document is: Nova's is validated too.
         self.assertEqual(['domain'] * 4, self.whole)
 
+    def test_a_part_valid_once_does_not_vouch_for_the_others(self):
+        graphics = {'xmlhooks:xml:a': './devices/graphics/@keymap=fr'}
+        xml = base.nova_xml('nova-windows')
+        self.engine_.customize(xml, graphics)
+        self.assertRaises(exception.SchemaError, self.engine_.customize,
+                          xml, dict(graphics, **{
+                              'xmlhooks:xml:b': './features/hyperv/@bogus=1'}))
+        self.assertEqual((['features'], {'features': ['hyperv']}),
+                         self.validated[-1])
+
     def test_a_removed_part_validates_the_whole_document(self):
         # NOTE(xmlhooks): a part left without elements may be one the
         # schema requires, so nothing else the change holds is taken
