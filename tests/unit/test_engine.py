@@ -165,6 +165,48 @@ class EngineTest(base.TestCase):
         first = self.engine.resolve(specs)[0].payload
         self.assertIs(first, self.engine.resolve(specs)[0].payload)
 
+    def test_flavor_key_takes_the_later_place(self):
+        ruleset = self.engine.resolve({
+            'xmlhooks:profile': 'gold',
+            'xmlhooks:xml:clock': './clock/@offset=utc'})
+        self.assertEqual(
+            [('xmlhooks:xml:gold[0]', 'profile:gold'),
+             ('xmlhooks:xml:gold[1]', 'profile:gold'),
+             ('xmlhooks:xml:clock', 'flavor')],
+            [(rule.key, rule.source) for rule in ruleset])
+
+    def test_check_refuses_what_apply_refuses(self):
+        logs = self.useFixture(fixtures.FakeLogger())
+        bad = self.engine.resolve({'xmlhooks:xml:a': './description=x',
+                                   'xmlhooks:xml:b': './os/type/text()=x'})
+        e = self.assertRaises(exception.RuleError, self.engine.check,
+                              self.xml, bad)
+        self.assertIn("'xmlhooks:xml:b'", e.format_message())
+        self.assertIsNone(self.engine.check(self.xml, self.engine.resolve(
+            {'xmlhooks:xml:a': './description=x'})))
+        self.assertIsNone(self.engine.check(self.xml, self.engine.resolve(
+            {})))
+        self.assertNotIn('Applied', logs.output)
+
+    def test_blank_text_of_a_built_tree_is_not_seen(self):
+        # NOTE(xmlhooks): Nova's text, once parsed, has no text beside the
+        # devices; a tree built in memory may hold an empty or a blank
+        # one, which rules reading text() would otherwise see.
+        specs = {'xmlhooks:xml:a':
+                 "xpath.delete=./devices[not(text())]/input[@type='tablet']"}
+        expected = self.engine.customize(self.xml, specs)
+        self.assertEqual([], base.xpath(expected,
+                                        "./devices/input[@type='tablet']"))
+        for where, blank in (('tail', ''), ('text', '\n    ')):
+            root = engine.parse_domain(self.xml)
+            devices = root.find('devices')
+            if where == 'tail':
+                devices[0].tail = blank
+            else:
+                devices.text = blank
+            self.assertEqual(expected, self.engine.customize_tree(
+                root, lambda: self.xml, specs), where)
+
     def test_checks_see_nova_and_result(self):
         seen = []
 
