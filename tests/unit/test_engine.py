@@ -493,6 +493,20 @@ class ImageProfileTest(base.TestCase):
         self.assertEqual(messages[0], messages[1])
         self.assertNotIn('unknown', messages[0])
 
+    def test_a_forbidding_flavor_is_named_as_such(self):
+        eng = self._engine('fail')
+        e = self.assertRaises(
+            exception.InvalidSpec, eng.customize, self.xml,
+            dict(self.specs, **{'xmlhooks:image_profiles': 'forbidden'}),
+            ['selectable'])
+        self.assertIn(engine.IMAGE_PROPERTY, e.format_message())
+        self.assertIn('forbids', e.format_message())
+        e = self.assertRaises(
+            exception.InvalidSpec, eng.customize, self.xml,
+            dict(self.specs, **{'xmlhooks:image_profiles': 'maybe'}),
+            ['selectable'])
+        self.assertIn(engine.IMAGE_PROFILES_KEY, e.format_message())
+
     def test_a_long_name_is_quoted_short(self):
         # NOTE(xmlhooks): the image's owner sets the property, and the
         # fault shows the message; it quotes the start of the name.
