@@ -507,6 +507,16 @@ class ImageProfileTest(base.TestCase):
             ['selectable'])
         self.assertIn(engine.IMAGE_PROFILES_KEY, e.format_message())
 
+    def test_a_name_that_is_not_a_string_is_refused(self):
+        # NOTE(xmlhooks): Nova's image properties are strings; another
+        # caller's may not be.
+        eng = self._engine('fail')
+        for name in (None, 5, ['selectable']):
+            e = self.assertRaises(exception.InvalidSpec, eng.customize,
+                                  self.xml, self.specs, [name])
+            self.assertIn(engine.IMAGE_PROPERTY, e.format_message())
+            self.assertIn('not a string', e.format_message())
+
     def test_a_long_name_is_quoted_short(self):
         # NOTE(xmlhooks): the image's owner sets the property, and the
         # fault shows the message; it quotes the start of the name.
