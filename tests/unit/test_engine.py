@@ -399,6 +399,9 @@ class RecordTest(base.TestCase):
                 ('<uuid>%s</uuid><name>a</name><title>t</title>', 'title'),
                 ('<name>a</name><description>d</description><uuid>%s</uuid>',
                  'uuid'),
+                ('<uuid>%s</uuid><name>a</name>', 'name'),
+                ('<name>a</name><uuid>%s</uuid><description>d</description>',
+                 'description'),
                 ('', None)):
             xml = ('<domain type="kvm">%s<clock offset="utc"/></domain>'
                    % children.replace('%s', '0d9f3c2e-7a51-4e8b-9c3d-'
