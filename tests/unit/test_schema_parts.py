@@ -203,6 +203,39 @@ class UnsupportedSchemaTest(base.TestCase):
         self.assertRaises(exception.SchemaError, check.check_change, change,
                           ())
 
+    def test_includes_nest_so_deep_only(self):
+        leaf = NS_RNG
+        self.write_profile('inc%d.rng' % schema_parts._MAX_INCLUDES, leaf)
+        for depth in range(schema_parts._MAX_INCLUDES - 1, -1, -1):
+            self.write_profile(
+                'inc%d.rng' % depth,
+                '<grammar xmlns="%s"><include href="inc%d.rng"/></grammar>'
+                % (schema_parts.RNG_NS, depth + 1))
+        self.assertEqual('{urn:x}domain', schema_parts.SchemaParts(
+            os.path.join(self.profile_dir, 'inc0.rng')).root_name)
+        self.write_profile('deeper.rng', '<grammar xmlns="%s"><include '
+                           'href="inc0.rng"/></grammar>' % schema_parts.RNG_NS)
+        self.assertRaises(schema_parts.Unsupported, schema_parts.SchemaParts,
+                          os.path.join(self.profile_dir, 'deeper.rng'))
+
+    def test_a_part_that_may_be_empty_is_copied(self):
+        written = NS_RNG.replace(
+            '<optional><element name="title" ns=""><text/></element>'
+            '</optional>',
+            '<choice><ref name="title"/><empty/></choice>').replace(
+            '<element name="name"><text/></element>', '<ref name="name"/>'
+        ).replace('</grammar>', '<define name="title"><element name='
+                  '"title" ns=""><text/></element></define><define name='
+                  '"name"><element name="name"><text/></element></define>'
+                  '</grammar>')
+        parts = schema_parts.SchemaParts(self.write_profile('e.rng',
+                                                            written))
+        grammar = etree.RelaxNG(parts.region_grammar())
+        self.assertTrue(grammar.validate(etree.fromstring(
+            '<domain xmlns="urn:x"><title xmlns="">t</title></domain>')))
+        self.assertFalse(grammar.validate(etree.fromstring(
+            '<domain xmlns="urn:x"><title xmlns=""><b/></title></domain>')))
+
 
 class _RenamingCustomizer(customizer_base.Customizer):
     """Sets the domain's <name>, and says that is all it changes."""
