@@ -151,8 +151,6 @@ class QemuCustomizer(base.Customizer):
         for item in env:
             etree.SubElement(commandline, _ENV, name=item.name,
                              value=item.value)
-        if len(commandline) == 0:
-            root.remove(commandline)
         if args and not added:
             return [rule.key for rule in arg_rules]
         return ()

@@ -91,6 +91,7 @@ class QemuTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:qemu:arg.1', '<&>"\''),
         ('xmlhooks:qemu:env.FOO', 'bar'),
         ('xmlhooks:qemu:env._x1', ''),
+        ('xmlhooks:qemu:env.' + 'A' * 64, 'x'),
     )
     BAD = (
         ('xmlhooks:qemu:arg.0', ''),
@@ -103,6 +104,10 @@ class QemuTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:qemu:env.', 'bar'),
         ('xmlhooks:qemu:env.FOO', 'a\x1bb'),
         ('xmlhooks:qemu:commandline', '-S'),
+        # NOTE(xmlhooks): nova builds the key's regular expression without
+        # escaping the '.', which then matches any character.
+        ('xmlhooks:qemu:arg00', '-S'),
+        ('xmlhooks:qemu:env.' + 'A' * 65, 'x'),
     )
 
     def setUp(self):
@@ -209,6 +214,38 @@ class QemuTest(customizers.CustomizerTests, base.TestCase):
                           ('arg', None, '-no-hpet'), ('arg', None, '-S'),
                           ('env', 'NS', 'ns0'), ('env', 'BAR', None)],
                          self._commandline(out))
+
+    def test_args_go_before_the_variables_of_a_document_without_args(self):
+        out = self.customize({
+            'xmlhooks:xml:a': "./qemu:commandline/qemu:env[@name='X']"
+                              "/@value=1",
+            'xmlhooks:qemu:arg.0': '-S',
+            'xmlhooks:qemu:arg.1': '-no-hpet'})
+        self.assertEqual([('arg', None, '-S'), ('arg', None, '-no-hpet'),
+                          ('env', 'X', '1')], self._commandline(out))
+
+    def test_parse_checks_the_key_on_its_own(self):
+        # NOTE(xmlhooks): nova-xmlhooks audit parses the keys of a domain's
+        # record, which may have been edited by hand, without matching
+        # them against the declarations first.
+        parse = self.engine.customizers['qemu'].parse
+        for key, reason in (
+                ('xmlhooks:qemu:arg', 'must be arg.<n> or env.<NAME>'),
+                ('xmlhooks:qemu:arg.x', 'position must be a number'),
+                ('xmlhooks:qemu:arg.\u0663', 'position must be a number'),
+                ('xmlhooks:qemu:env.1FOO', 'letters, digits'),
+                ('xmlhooks:qemu:env.A:B', 'letters, digits')):
+            error = self.assertRaises(ValueError, parse, key, '-S')
+            self.assertIn(reason, str(error))
+
+    def test_a_recorded_arg_without_a_position_is_not_taken_as_added(self):
+        first = self.customize({'xmlhooks:qemu:arg.0': '-S'})
+        root = engine.parse_domain(first)
+        rule = root.find('./metadata/*/*[@key="xmlhooks:qemu:arg.0"]')
+        rule.set('key', 'xmlhooks:qemu:arg.x')
+        out = self.customize({'xmlhooks:qemu:arg.0': '-no-hpet'},
+                             xml=etree.tostring(root, encoding='unicode'))
+        self.assertEqual(['-S', '-no-hpet'], self._args(out))
 
     def test_payloads_are_frozen_dataclasses(self):
         arg = self.engine.resolve({'xmlhooks:qemu:arg.7': '-S'})[0].payload
