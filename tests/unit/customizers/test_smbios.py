@@ -10,6 +10,8 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import os
+
 from lxml import etree
 
 from nova_xmlhooks.customizers import smbios
@@ -58,6 +60,35 @@ class SmbiosTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:smbios:oem.1000', 'x'),
         ('xmlhooks:smbios:oemX1', 'x'),
     )
+
+    def test_fields_are_libvirts(self):
+        # NOTE(xmlhooks): the examples above are built from FIELDS, so
+        # they cannot notice a field left out; libvirt's schema can.
+        path = os.path.join(os.path.dirname(self.conf.xmlhooks.schema_path),
+                            'domaincommon.rng')
+        if not os.path.exists(path):
+            self.skipTest('no libvirt schema at %s' % path)
+        rng = etree.parse(path)
+        ns = {'rng': 'http://relaxng.org/ns/structure/1.0'}
+        for section, element in smbios._ELEMENTS.items():
+            names = rng.xpath(
+                "//rng:define[@name='sysinfo-%s-name']//rng:value/text()"
+                % element, namespaces=ns)
+            expected = set(names) - ({'uuid'} if section == 'system'
+                                     else set())
+            self.assertEqual(expected, set(smbios.FIELDS[section]), section)
+
+    def test_parse_checks_the_key_on_its_own(self):
+        # NOTE(xmlhooks): nova-xmlhooks audit parses the keys of a domain's
+        # record, which may have been edited by hand, without matching
+        # them against the declarations first.
+        parse = self.engine.customizers['smbios'].parse
+        for key, reason in (
+                ('xmlhooks:smbios:oem.x', 'position must be a number'),
+                ('xmlhooks:smbios:oem.\u0663', 'position must be a number'),
+                ('xmlhooks:smbios:memory.size', 'unknown SMBIOS section')):
+            error = self.assertRaises(ValueError, parse, key, 'x')
+            self.assertIn(reason, str(error))
 
     def test_overrides_novas_entry(self):
         xml = base.nova_xml(self.FIXTURE)
