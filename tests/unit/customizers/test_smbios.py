@@ -45,6 +45,8 @@ class SmbiosTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:smbios:bios.date', '2024-12-31'),
         ('xmlhooks:smbios:bios.date', '13/01/2024'),
         ('xmlhooks:smbios:bios.release', '1'),
+        ('xmlhooks:smbios:bios.release', '1a.2'),
+        ('xmlhooks:smbios:bios.date', '12/1a/2024'),
         ('xmlhooks:smbios:bios.vendor', ''),
         ('xmlhooks:smbios:system.serial', '{uuid}'),
         ('xmlhooks:smbios:system.serial', '{instance_uuid'),
