@@ -169,7 +169,9 @@ def _previous(root):
     args = []
     env = set()
     for rule in record[1]:
-        if rule.family != 'qemu' or not rule.added:
+        # NOTE(xmlhooks): the record is in the domain's definition, which
+        # may have been edited by hand: a rule without a key is not ours.
+        if rule.family != 'qemu' or not rule.added or not rule.key:
             continue
         kind, _, name = rule.key.split(':', 2)[-1].partition('.')
         if kind == 'arg' and name.isdigit():

@@ -247,6 +247,17 @@ class QemuTest(customizers.CustomizerTests, base.TestCase):
                              xml=etree.tostring(root, encoding='unicode'))
         self.assertEqual(['-S', '-no-hpet'], self._args(out))
 
+    def test_a_recorded_rule_without_a_key_is_not_taken_as_added(self):
+        # NOTE(xmlhooks): the record is in the domain's definition, which
+        # an operator may edit (nova-xmlhooks audit and render read it).
+        first = self.customize({'xmlhooks:qemu:arg.0': '-S'})
+        root = engine.parse_domain(first)
+        rule = root.find('./metadata/*/*[@key="xmlhooks:qemu:arg.0"]')
+        del rule.attrib['key']
+        out = self.customize({'xmlhooks:qemu:arg.0': '-no-hpet'},
+                             xml=etree.tostring(root, encoding='unicode'))
+        self.assertEqual(['-S', '-no-hpet'], self._args(out))
+
     def test_payloads_are_frozen_dataclasses(self):
         arg = self.engine.resolve({'xmlhooks:qemu:arg.7': '-S'})[0].payload
         env = self.engine.resolve({'xmlhooks:qemu:env.FOO': ''})[0].payload
