@@ -57,8 +57,11 @@ _FORMATS = {
     ('bios', 'date'): (re.compile(r'(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])'
                                   r'/([0-9]{2}|[0-9]{4})'),
                        'a date as mm/dd/yy or mm/dd/yyyy'),
-    ('bios', 'release'): (re.compile(r'[0-9]{1,3}\.[0-9]{1,3}'),
-                          'major.minor, e.g. 1.2'),
+    # NOTE(xmlhooks): SMBIOS stores the major and minor release in a byte
+    # each, which QEMU reads with %hhu: 256 would be written as 0.
+    ('bios', 'release'): (re.compile(r'%(byte)s\.%(byte)s' % {
+        'byte': '(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]{1,2})'}),
+        'major.minor, each from 0 to 255, e.g. 1.2'),
 }
 
 
