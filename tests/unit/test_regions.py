@@ -310,14 +310,12 @@ class DeclarationTest(base.TestCase):
                          touched('./devices//driver/@io=native'))
 
 
-class _Silent(customizer_base.Customizer):
-    """A third-party customiser that declares nothing."""
-
-    family = 'silent'
+class _ThirdParty(customizer_base.Customizer):
+    """A customiser of another package: keys of its family, any value."""
 
     def declarations(self):
         return [customizer_base.KeyValidator(
-            name='xmlhooks:silent:{x}', description='d',
+            name='xmlhooks:%s:{x}' % self.family, description='d',
             value={'type': str, 'description': 'v'},
             parameters=[{'name': 'x', 'pattern': '[a-z]+',
                          'description': 'x'}])]
@@ -325,23 +323,41 @@ class _Silent(customizer_base.Customizer):
     def parse(self, key, value):
         return value
 
+
+class _Silent(_ThirdParty):
+    """A third-party customiser that declares nothing."""
+
+    family = 'silent'
+
     def apply(self, root, rules, context):
         # NOTE(xmlhooks): outside any part it could have declared.
         root.find('devices/disk/source').set('file', rules[0].payload)
 
 
-class UndeclaredTest(base.TestCase):
+class ThirdPartyTestCase(base.TestCase):
 
-    def test_read_whole_and_refused(self):
-        customizers = dict(self.engine().customizers, silent=_Silent(
-            self.conf))
+    def refused(self, customizer, key, value):
+        """Apply a third-party customiser's rule, which the guard refuses.
+
+        :returns: ``(ruleset, error)``
+        """
+        customizers = dict(self.engine().customizers,
+                           **{customizer.family: customizer})
         engine_ = engine.Engine(customizers, {}, checks=checks.load_checks(
             self.conf, customizers))
-        ruleset = engine_.resolve({'xmlhooks:silent:a': '/etc/shadow'})
-        self.assertIsNone(ruleset.plan.region)
+        ruleset = engine_.resolve({key: value})
         error = self.assertRaises(exception.GuardError, engine_.apply,
                                   base.nova_xml(), ruleset)
-        self.assertIn('xmlhooks:silent:a', error.format_message())
+        self.assertIn(key, error.format_message())
+        return ruleset, error
+
+
+class UndeclaredTest(ThirdPartyTestCase):
+
+    def test_read_whole_and_refused(self):
+        ruleset, _error = self.refused(_Silent(self.conf),
+                                       'xmlhooks:silent:a', '/etc/shadow')
+        self.assertIsNone(ruleset.plan.region)
 
 
 class RegionTest(base.TestCase):
@@ -380,18 +396,10 @@ class RegionTest(base.TestCase):
                          region.widened(['pm']).parts)
 
 
-class _PmCustomizer(customizer_base.Customizer):
+class _PmCustomizer(_ThirdParty):
     """Creates a ``<pm>`` with more in it than it declares."""
 
     family = 'pm'
-
-    def declarations(self):
-        return [customizer_base.KeyValidator(
-            name='xmlhooks:pm:extra', description='d',
-            value={'type': str, 'description': 'v'})]
-
-    def parse(self, key, value):
-        return value
 
     def touches(self, rules):
         return [('pm', 'suspend-to-mem')]
@@ -481,18 +489,10 @@ def _with_cputune(xml):
     return engine.serialize(root)
 
 
-class _Straying(customizer_base.Customizer):
+class _Straying(_ThirdParty):
     """Declares <clock>, and adds a child of <domain> besides."""
 
     family = 'straying'
-
-    def declarations(self):
-        return [customizer_base.KeyValidator(
-            name='xmlhooks:straying:label', description='d',
-            value={'type': str, 'description': 'v'})]
-
-    def parse(self, key, value):
-        return value
 
     def touches(self, rules):
         return ['clock']
@@ -529,20 +529,10 @@ class ReadEnoughTest(base.TestCase):
         self.assertIn('seclabel', error.format_message())
 
 
-class _DeclaredQemu(customizer_base.Customizer):
+class _DeclaredQemu(_ThirdParty):
     """A third-party customiser that declares the QEMU command line."""
 
     family = 'declared'
-
-    def declarations(self):
-        return [customizer_base.KeyValidator(
-            name='xmlhooks:declared:{x}', description='d',
-            value={'type': str, 'description': 'v'},
-            parameters=[{'name': 'x', 'pattern': '[a-z]+',
-                         'description': 'x'}])]
-
-    def parse(self, key, value):
-        return value
 
     def touches(self, rules):
         return [('{%s}commandline' % xpath_edit.QEMU_NS,)]
@@ -555,20 +545,14 @@ class _DeclaredQemu(customizer_base.Customizer):
                          value=rules[0].payload)
 
 
-class DeclaredQemuTest(base.TestCase):
+class DeclaredQemuTest(ThirdPartyTestCase):
     """QEMU passthrough inside the declared region is still refused."""
 
     def test_read_in_parts_and_refused(self):
         # NOTE(xmlhooks): the qemu customiser refuses its own keys when
         # the category is not allowed, before the guard runs; a
         # customiser of another package must meet the guard.
-        customizers = dict(self.engine().customizers, declared=_DeclaredQemu(
-            self.conf))
-        engine_ = engine.Engine(customizers, {}, checks=checks.load_checks(
-            self.conf, customizers))
-        ruleset = engine_.resolve({'xmlhooks:declared:a': '-S'})
+        ruleset, error = self.refused(_DeclaredQemu(self.conf),
+                                      'xmlhooks:declared:a', '-S')
         self.assertIsNotNone(ruleset.plan.region)
-        error = self.assertRaises(exception.GuardError, engine_.apply,
-                                  base.nova_xml(), ruleset)
-        self.assertIn('xmlhooks:declared:a', error.format_message())
         self.assertIn(conf_opts.QEMU_PASSTHROUGH, error.format_message())
