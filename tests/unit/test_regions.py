@@ -162,6 +162,21 @@ def _outcome(engine_, xml, specs):
         return type(e).__name__, e.format_message()
 
 
+class RegionsRead(fixtures.Fixture):
+    """Records the region of each change the checks are given."""
+
+    def _setUp(self):
+        self.regions = []
+        change = checks.Snapshot.change
+
+        def record(snapshot, *args, **kwargs):
+            result = change(snapshot, *args, **kwargs)
+            self.regions.append(result.region)
+            return result
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_xmlhooks.checks.Snapshot.change', record))
+
+
 class _WholeChecks(fixtures.Fixture):
     """Make the checks read the whole documents, as they always did."""
 
@@ -209,15 +224,7 @@ class SameVerdictTest(base.TestCase):
         # NOTE(xmlhooks): the comparison above would pass if every change
         # fell back to whole documents; most of them must not.
         engine_ = engine.Engine.from_conf(self.conf)
-        seen = []
-        change = checks.Snapshot.change
-
-        def record(snapshot, *args, **kwargs):
-            result = change(snapshot, *args, **kwargs)
-            seen.append(result.region)
-            return result
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova_xmlhooks.checks.Snapshot.change', record))
+        seen = self.useFixture(RegionsRead()).regions
         engine_.customize(base.nova_xml('nova-windows'), {
             'xmlhooks:hyperv:relaxed': 'on',
             'xmlhooks:xml:a': './devices/graphics/@keymap=en-us'})
@@ -418,22 +425,10 @@ class CreatedElementTest(base.TestCase):
         self.flags(validate_schema=None)
         self.engine_ = engine.Engine.from_conf(self.conf)
 
-    def _regions(self):
-        seen = []
-        change = checks.Snapshot.change
-
-        def record(snapshot, *args, **kwargs):
-            result = change(snapshot, *args, **kwargs)
-            seen.append(result.region)
-            return result
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova_xmlhooks.checks.Snapshot.change', record))
-        return seen
-
     def test_created_parent_is_read_whole_and_the_rest_in_parts(self):
         # NOTE(xmlhooks): Nova writes no <pm>; the edit creates it, which
         # adds a child to <domain> inside the declared region.
-        seen = self._regions()
+        seen = self.useFixture(RegionsRead()).regions
         out = self.engine_.customize(base.nova_xml(), {
             'xmlhooks:xml:a': './pm/suspend-to-mem/@enabled=no'})
         self.assertIn('<suspend-to-mem enabled="no"/>', out)
