@@ -136,8 +136,9 @@ class SmbiosCustomizer(base.Customizer):
                     "An SMBIOS field. It overrides Nova's own entry of the "
                     'same name. Fields per section: %s. ``bios.date`` is '
                     '``mm/dd/yy`` or ``mm/dd/yyyy``, ``bios.release`` is '
-                    '``major.minor``. ``system.uuid`` is always the '
-                    "instance's UUID. Sets ``<os><smbios mode='sysinfo'/>``."
+                    '``major.minor``, each from 0 to 255. ``system.uuid`` '
+                    "is always the instance's UUID. Sets "
+                    "``<os><smbios mode='sysinfo'/>``."
                     % '; '.join('%s: %s' % (s, ', '.join(f))
                                 for s, f in FIELDS.items())),
                 value={'type': str,
