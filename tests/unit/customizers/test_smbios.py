@@ -33,6 +33,8 @@ class SmbiosTest(customizers.CustomizerTests, base.TestCase):
            ('xmlhooks:smbios:bios.date', '01/02/99'),
            ('xmlhooks:smbios:bios.release', '1.22'),
            ('xmlhooks:smbios:bios.release', '255.0'),
+           # the characters next to the noncharacters are ordinary
+           ('xmlhooks:smbios:system.serial', 'a\ufffd\U0001fffd\u00fe'),
            ('xmlhooks:smbios:oem.0', 'licence={instance_uuid}'),
            ('xmlhooks:smbios:oem.999', 'x'),
            ('xmlhooks:smbios:system.serial',
@@ -48,6 +50,12 @@ class SmbiosTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:smbios:bios.release', '1'),
         ('xmlhooks:smbios:bios.release', '1a.2'),
         ('xmlhooks:smbios:bios.release', '256.1'),
+        # a lone surrogate, and Unicode's noncharacters U+xFFFE and U+xFFFF
+        ('xmlhooks:smbios:system.serial', 'a\ud800'),
+        ('xmlhooks:smbios:system.serial', 'a\ufffe'),
+        ('xmlhooks:smbios:system.serial', 'a\uffff'),
+        ('xmlhooks:smbios:system.serial', 'a\U0010fffe'),
+        ('xmlhooks:smbios:system.serial', 'a\U0001ffff'),
         ('xmlhooks:smbios:bios.release', '1.300'),
         ('xmlhooks:smbios:bios.date', '12/1a/2024'),
         ('xmlhooks:smbios:bios.vendor', ''),
