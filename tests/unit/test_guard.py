@@ -1887,6 +1887,26 @@ class GuardTest(GuardTestCase):
         self.assertEqual(both, guard.culprit(dict(customizers, raw=raw),
                                              changed, nova_root, ruleset))
 
+    def test_settled_names_the_rule_from_which_the_change_holds(self):
+        # NOTE(xmlhooks): as libvirt's refusal is named (see
+        # nova_xmlhooks.reboot): the first rule after which every
+        # document has the change, not one a later rule undoes.
+        customizers = loader.load_customizers(self.conf, ['xml'])
+        engine_ = engine.Engine(customizers, {})
+        nova_root = etree.fromstring(self.xml.encode())
+        changed = guard._changes_in(guard.RESOURCES, nova_root)
+
+        def named(**specs):
+            ruleset = engine_.resolve({'xmlhooks:xml:' + key: value
+                                       for key, value in specs.items()})
+            return guard.culprit(customizers, changed, nova_root, ruleset,
+                                 settled=True)
+        self.assertEqual('xmlhooks:xml:b', named(
+            a='./title=t', b='./vcpu=4', c='./description=d'))
+        nova_vcpu = nova_root.findtext('vcpu')
+        self.assertEqual('xmlhooks:xml:c', named(
+            a='./vcpu=4', b='./vcpu=%s' % nova_vcpu, c='./vcpu=6'))
+
     def test_a_guard_without_customizers_names_every_rule(self):
         # NOTE(xmlhooks): a guard built alone cannot replay the rules,
         # but still refuses, naming them all.
