@@ -58,7 +58,8 @@ _FORMATS = {
                                   r'/([0-9]{2}|[0-9]{4})'),
                        'a date as mm/dd/yy or mm/dd/yyyy'),
     # NOTE(xmlhooks): SMBIOS stores the major and minor release in a byte
-    # each, which QEMU reads with %hhu: 256 would be written as 0.
+    # each; QEMU takes a larger part without an error, so the guest would
+    # not be shown what the rule says.
     ('bios', 'release'): (re.compile(r'%(byte)s\.%(byte)s' % {
         'byte': '(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]{1,2})'}),
         'major.minor, each from 0 to 255, e.g. 1.2'),
