@@ -126,9 +126,16 @@ class GuardDiskTestCase(base.LibvirtTestCase):
             guest.domain, 'qemu-io -d %s "read -v 0 %d"' % (DISK_QOM,
                                                             length),
             libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
-        with open(log, 'rb') as handle:
-            handle.seek(start)
-            output = handle.read().decode(errors='replace')
+        # NOTE(xmlhooks): virtlogd writes QEMU's output to the log on its
+        # own time; qemu-io's last line says the read is all there.
+        deadline = time.monotonic() + 30
+        output = ''
+        while 'bytes at offset' not in output and (
+                time.monotonic() < deadline):
+            time.sleep(0.05)
+            with open(log, 'rb') as handle:
+                handle.seek(start)
+                output = handle.read().decode(errors='replace')
         data = bytearray()
         for line in output.splitlines():
             offset, sep, rest = line.partition(':  ')
