@@ -175,6 +175,22 @@ class EngineTest(base.TestCase):
              ('xmlhooks:xml:clock', 'flavor')],
             [(rule.key, rule.source) for rule in ruleset])
 
+    def test_later_profile_key_takes_the_later_place(self):
+        # NOTE(xmlhooks): as a flavor key does; the rules apply, and are
+        # recorded, in this order.
+        ruleset = self.engine.resolve({'xmlhooks:profile': 'gold,silver'})
+        self.assertEqual(
+            [('xmlhooks:xml:gold[0]', 'profile:gold'),
+             ('xmlhooks:xml:gold[1]', 'profile:gold'),
+             ('xmlhooks:xml:clock', 'profile:silver')],
+            [(rule.key, rule.source) for rule in ruleset])
+        out = self.engine.customize(self.xml,
+                                    {'xmlhooks:profile': 'gold,silver'})
+        self.assertEqual(
+            ['xmlhooks:xml:gold[0]', 'xmlhooks:xml:gold[1]',
+             'xmlhooks:xml:clock'],
+            [r.key for r in metadata.recorded(engine.parse_domain(out))[1]])
+
     def test_check_refuses_what_apply_refuses(self):
         logs = self.useFixture(fixtures.FakeLogger())
         bad = self.engine.resolve({'xmlhooks:xml:a': './description=x',
