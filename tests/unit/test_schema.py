@@ -12,6 +12,7 @@
 
 import os
 
+import fixtures
 from lxml import etree
 
 from nova_xmlhooks import checks
@@ -52,10 +53,19 @@ class SchemaConfTest(base.TestCase):
     def test_off(self):
         self.flags(validate_schema=False)
         self.assertEqual([], self._schema_check())
+        # What only the schema would refuse is applied.
+        out = engine.Engine.from_conf(self.conf).customize(
+            base.nova_xml('nova-basic'),
+            {'xmlhooks:xml:bogus': './features/bogus/@state=on'})
+        self.assertEqual(['on'], base.xpath(out, './features/bogus/@state'))
 
     def test_auto_without_schema_is_off(self):
+        logs = self.useFixture(fixtures.FakeLogger())
         self.flags(validate_schema=None, schema_path=self.missing)
         self.assertEqual([], self._schema_check())
+        # NOTE(xmlhooks): the operator is told that nothing is validated.
+        self.assertIn('libvirt schema %s not found' % self.missing,
+                      logs.output)
 
     def test_required_without_schema_fails_naming_the_option(self):
         self.flags(validate_schema=True, schema_path=self.missing)
@@ -143,6 +153,20 @@ class HostSchemaTest(base.TestCase):
         self.assertNotIn(self.conf.xmlhooks.schema_path, message)
         self.assertEqual(('xmlhooks:kvm:hidden', 'xmlhooks:xml:bogus'),
                          tuple(sorted(error.rules)))
+
+    def test_novas_own_invalid_xml_is_not_blamed(self):
+        # NOTE(xmlhooks): a Nova newer than the host's libvirt may write a
+        # value this schema does not know; a rule that changes the same
+        # element is not refused for it, and the log says why.
+        logs = self.useFixture(fixtures.FakeLogger())
+        xml = base.nova_xml('nova-basic').replace(
+            '<timer name="hpet" present="no"/>',
+            '<timer name="newtimer" present="no"/>')
+        out = self.engine.customize(
+            xml, {'xmlhooks:xml:clock': './clock/@offset=localtime'})
+        self.assertEqual(['localtime'], base.xpath(out, './clock/@offset'))
+        self.assertIn("Nova's own domain XML does not match libvirt's "
+                      "schema at /domain/clock", logs.output)
 
     def test_bad_attribute_value_is_refused(self):
         error = self.assertRaises(

@@ -179,8 +179,13 @@ class UnsupportedSchemaTest(base.TestCase):
         self.assertRaises(schema_parts.Unsupported,
                           schema_parts.SchemaParts, path)
         check = self._check(path)
+        logs = self.useFixture(fixtures.FakeLogger())
         self.assertIsNone(check._regions())
         self.assertFalse(check._region_valid(None))
+        # NOTE(xmlhooks): the schema is read part by part once, not on
+        # every boot.
+        self.assertIsNone(check._regions())
+        self.assertEqual(1, logs.output.count('Validating whole documents'))
 
     def test_element_root_validates_whole_documents(self):
         path = self.write_profile('e.rng', test_schema.NO_RECORD_RNG)
