@@ -223,6 +223,24 @@ class EngineTest(base.TestCase):
             self.assertEqual(expected, self.engine.customize_tree(
                 root, lambda: self.xml, specs), where)
 
+    def test_built_tree_keeps_text_beside_other_text(self):
+        # NOTE(xmlhooks): the parser keeps a blank text that follows other
+        # text in the same element; so does a built tree, and the blanks
+        # after it are still dropped.
+        specs = {'xmlhooks:xml:a':
+                 "xpath.delete=./devices[not(text())]/input[@type='tablet']"}
+        xml = base.nova_xml('nova-basic').replace(
+            '<metadata>', '<metadata><a:note xmlns:a="urn:a"><a:b/>two'
+            '<a:c/> </a:note>', 1)
+        expected = self.engine.customize(xml, specs)
+        self.assertIn('two<a:c/> </a:note>', expected)
+        self.assertEqual([], base.xpath(expected,
+                                        "./devices/input[@type='tablet']"))
+        root = engine.parse_domain(xml)
+        root.find('devices')[0].tail = '\n    '
+        self.assertEqual(expected, self.engine.customize_tree(
+            root, lambda: xml, specs))
+
     def test_checks_see_nova_and_result(self):
         seen = []
 
@@ -457,6 +475,28 @@ class SerializeTest(base.TestCase):
                '</a:b> three<a:c/> </a:note></metadata></domain>')
         out = engine.serialize(engine.parse_domain(xml))
         self.assertIn('one <a:b>two</a:b> three<a:c/> </a:note>', out)
+        # Elements side by side in mixed content: nothing is dropped, and
+        # the caller is told so.
+        xml = xml.replace('</a:b> three', '</a:b><a:d/>three')
+        out = engine.serialize(engine.parse_domain(xml))
+        self.assertIn('one <a:b>two</a:b><a:d/>three<a:c/> </a:note>', out)
+        self.assertEqual((out, False), engine.serialize_tidied(
+            engine.parse_domain(xml)))
+
+    def test_blank_beside_elements_in_a_built_tree_is_dropped(self):
+        # NOTE(xmlhooks): a tree built in memory may hold indentation
+        # between elements, as text or as a tail; it is written as Nova
+        # writes the document, and the caller is told.
+        xml = base.nova_xml('nova-basic')
+        for where in ('text', 'tail'):
+            root = engine.parse_domain(xml)
+            devices = root.find('devices')
+            if where == 'tail':
+                devices[0].tail = '\n    '
+            else:
+                devices.text = '\n    '
+            self.assertEqual((xml, True), engine.serialize_tidied(root),
+                             where)
 
     def test_novas_documents_are_written_as_they_were(self):
         for name in ('nova-basic', 'nova-two-disks', 'nova-windows'):
