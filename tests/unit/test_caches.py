@@ -223,6 +223,22 @@ class ValidatorPoolTest(base.TestCase):
         self.assertEqual(serial, self._run(check))
         self.assertEqual(1, check._validators._free.qsize())
 
+    def test_spare_validators_are_compiled_from_the_file(self):
+        # NOTE(xmlhooks): a validator serves one thread at a time; the
+        # others are compiled again from the file, and when it cannot be
+        # read any more the threads share the validators there are.
+        logs = self.useFixture(fixtures.FakeLogger())
+        check = schema.SchemaCheck(schema.compile_schema(self.path),
+                                   self.path, max_validators=2)
+        spare = check._compile_spare()
+        self.assertIsInstance(spare, etree.RelaxNG)
+        self.assertIsNot(check._schema, spare)
+        self.assertTrue(spare.validate(etree.fromstring(self.good)))
+        self.assertFalse(spare.validate(etree.fromstring(self.bad)))
+        os.unlink(self.path)
+        self.assertIsNone(check._compile_spare())
+        self.assertIn('Validating with fewer validators', logs.output)
+
     def test_unreadable_schema_later_waits_for_a_validator(self):
         check = schema.SchemaCheck(schema.compile_schema(self.path),
                                    self.path, max_validators=4)
