@@ -81,6 +81,16 @@ class EngineTest(base.TestCase):
         out = engine_.customize(self.xml, {'xmlhooks:profile': 'gold'})
         self.assertEqual(['localtime'], base.xpath(out, './clock/@offset'))
 
+    def test_every_default_profile_applies_in_order(self):
+        engine_ = self.engine_with(default_profiles=['gold', 'silver'])
+        self.assertEqual(('gold', 'silver'), engine_.default_profiles)
+        out = engine_.customize(self.xml, {})
+        self.assertEqual(['variable'], base.xpath(out, './clock/@offset'))
+        self.assertEqual(['ACME'], base.xpath(
+            out, "./sysinfo/baseBoard/entry[@name='manufacturer']/text()"))
+        self.assertEqual(['gold', 'silver'],
+                         metadata.recorded(engine.parse_domain(out))[0])
+
     def engine_with(self, **flags):
         self.flags(customizers=['xml'], **flags)
         return engine.Engine.from_conf(self.conf)
