@@ -10,6 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import collections
 import os
 
 import fixtures
@@ -108,6 +109,18 @@ class SchemaConfTest(base.TestCase):
         self.assertNotIn(self.profile_dir, error.format_message())
         # Nova's own document fails too: not the customisation's fault.
         self.assertIsNone(check(bad, bad, ()))
+
+
+class ErrorPlaceTest(base.TestCase):
+
+    def test_errors_are_placed_by_the_first_path_given(self):
+        # NOTE(xmlhooks): libxml2 leaves the path out of some errors; the
+        # message still says where, and never names a file.
+        entry = collections.namedtuple('entry', 'path')
+        self.assertEqual('/domain/clock', schema.SchemaCheck._where(
+            [entry(None), entry('/domain/clock'), entry('/domain')]))
+        self.assertEqual('/domain', schema.SchemaCheck._where(
+            [entry(None), entry('')]))
 
 
 class HostSchemaTest(base.TestCase):
