@@ -185,6 +185,25 @@ class LoaderTest(base.TestCase):
                          with_c)
 
 
+class ParserTest(base.TestCase):
+
+    def test_one_parser_per_thread(self):
+        # NOTE(xmlhooks): lxml parsers must not be shared between threads;
+        # each thread makes one, once, and parses every document with it.
+        first = engine._parser()
+        self.assertIs(first, engine._parser())
+        other = []
+        thread = threading.Thread(target=lambda: other.append(
+            (engine._parser(), engine._parser())))
+        thread.start()
+        thread.join()
+        self.assertIs(other[0][0], other[0][1])
+        self.assertIsNot(first, other[0][0])
+        xml = base.nova_xml('nova-basic')
+        self.assertEqual(xml, engine.serialize(engine.parse_domain(xml)))
+        self.assertIs(first, engine._parser())
+
+
 class ValidatorPoolTest(base.TestCase):
     """Threads validate with validators of their own, up to a bound."""
 

@@ -333,6 +333,20 @@ good:
         self.assertEqual(['profile:good'], [
             rule.source for rule in engine_.resolve({})])
 
+    def test_collecting_reports_a_check_that_cannot_be_built(self):
+        # NOTE(xmlhooks): nova-xmlhooks validate reports a schema it
+        # cannot compile beside the profiles' problems, and goes on.
+        self.write_profile('c.yaml', 'c:\n  xml: ["./description=ok"]\n')
+        self.flags(customizers=['xml'], validate_schema=True,
+                   schema_path=self.write_profile('broken.rng', '<grammar>'))
+        errors = []
+        engine_ = engine.Engine.from_conf(self.conf, errors=errors)
+        self.assertEqual(1, len(errors))
+        self.assertIn('cannot be compiled', errors[0].format_message())
+        out = engine_.customize(base.nova_xml('nova-basic'),
+                                {'xmlhooks:profile': 'c'})
+        self.assertEqual(['ok'], base.xpath(out, './description/text()'))
+
     def test_the_service_stops_at_the_first_problem(self):
         self.write_profile('a.yaml', 'a:\n  colour: red\n  xml: [bad]\n')
         e = self.assertRaises(exception.ProfileError, self.engine,
