@@ -185,6 +185,25 @@ class HostSchemaTest(base.TestCase):
         self.assertIn("Nova's own domain XML does not match libvirt's "
                       "schema at /domain/clock", logs.output)
 
+    def test_only_what_the_rules_changed_is_judged(self):
+        # NOTE(xmlhooks): what the rules did not touch is Nova's, valid on
+        # this host or not; a rule elsewhere, changing an element or
+        # adding one after Nova's, is judged on its own part, so nothing
+        # is said of Nova's.
+        xml = base.nova_xml('nova-basic').replace(
+            '<timer name="hpet" present="no"/>',
+            '<timer name="newtimer" present="no"/>')
+        for specs, path in (
+                ({'xmlhooks:xml:pmu': './features/pmu/@state=off'},
+                 './features/pmu/@state'),
+                ({'xmlhooks:xml:pm': './pm/suspend-to-mem/@enabled=no'},
+                 './pm/suspend-to-mem/@enabled')):
+            logs = self.useFixture(fixtures.FakeLogger())
+            out = self.engine.customize(xml, specs)
+            self.assertEqual(['off' if 'pmu' in path else 'no'],
+                             base.xpath(out, path))
+            self.assertNotIn('does not match', logs.output)
+
     def test_bad_attribute_value_is_refused(self):
         error = self.assertRaises(
             exception.SchemaError, self.engine.customize,
