@@ -14,6 +14,7 @@
 
 import concurrent.futures
 import os
+import queue
 import threading
 
 import fixtures
@@ -241,6 +242,32 @@ class ValidatorPoolTest(base.TestCase):
         serial = self._run(check, threads=1)
         self.assertEqual(serial, self._run(check))
         self.assertEqual(1, check._validators._free.qsize())
+
+    def test_validators_are_made_only_when_all_are_in_use(self):
+        # NOTE(xmlhooks): each costs a few MB; a free one is taken first,
+        # and past the bound a thread waits for one in use (here, instead
+        # of waiting, it is given 'in use').
+        made = []
+
+        def make():
+            made.append('made%d' % len(made))
+            return made[-1]
+        pool = schema._Pool(make, 2, first='first')
+        free = pool._free.get
+
+        def get(block=True, timeout=None):
+            try:
+                return free(False)
+            except queue.Empty:
+                if not block:
+                    raise
+                return 'in use'
+        self.useFixture(fixtures.MockPatchObject(pool._free, 'get', get))
+        pool.put(pool.get())
+        self.assertEqual(('first', []), (pool.get(), made))
+        self.assertEqual('made0', pool.get())
+        self.assertEqual('in use', pool.get())
+        self.assertEqual(['made0'], made)
 
     def test_spare_validators_are_compiled_from_the_file(self):
         # NOTE(xmlhooks): a validator serves one thread at a time; the
