@@ -92,6 +92,9 @@ class HostSchemaPartsTest(base.TestCase):
                           ('devices', frozenset(['disk']))},
                          {(part.parent, part.tags & {'sysinfo', 'disk'})
                           for part in parts})
+        # NOTE(xmlhooks): worked out once per region, not on every boot.
+        self.assertIs(parts, check._regions().parts_of(checks.Region.of(
+            [('devices', 'disk'), ('sysinfo', 'bios')])))
 
     def test_region_grammar_takes_parts(self):
         grammar = etree.RelaxNG(self.parts.region_grammar())
