@@ -425,6 +425,15 @@ class RememberTest(base.TestCase):
 
 class ManyPartsTest(RegionValidatorTest):
 
+    def test_as_many_elements_as_allowed_are_validated_apart(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_xmlhooks.schema.MAX_PART_ELEMENTS', 2))
+        specs = {'xmlhooks:xml:a': './devices/disk/driver/@cache=none'}
+        out = self.engine_.customize(base.nova_xml('nova-two-disks'), specs)
+        self.assertEqual(2, out.count('cache="none"'))
+        self.assertEqual([(['devices'], {'devices': ['disk']})],
+                         self.validated)
+
     def test_many_elements_validate_the_document(self):
         self.useFixture(fixtures.MonkeyPatch(
             'nova_xmlhooks.schema.MAX_PART_ELEMENTS', 1))
