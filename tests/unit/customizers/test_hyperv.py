@@ -78,6 +78,17 @@ class HypervTest(customizers.CustomizerTests, base.TestCase):
         self.assertEqual(['off'], self.xpath(
             out, './features/hyperv/stimer/direct/@state'))
 
+    def test_stimer_direct_off_without_stimer(self):
+        # NOTE(xmlhooks): Nova writes no <stimer>; libvirt refuses one
+        # without a state ("Missing required attribute 'state'").
+        xml = base.nova_xml(self.FIXTURE)
+        self.assertEqual([], self.xpath(xml, './features/hyperv/stimer'))
+        out = self.customize({'xmlhooks:hyperv:stimer.direct': 'off'})
+        self.assertEqual(['off'], self.xpath(
+            out, './features/hyperv/stimer/@state'))
+        self.assertEqual(['off'], self.xpath(
+            out, './features/hyperv/stimer/direct/@state'))
+
     def test_spinlock_retries(self):
         out = self.customize({'xmlhooks:hyperv:spinlocks': '16383'})
         self.assertEqual(['16383'], self.xpath(
