@@ -10,7 +10,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-from nova_xmlhooks.customizers import cpu
 from nova_xmlhooks import exception
 from tests.unit import base
 from tests.unit import customizers
@@ -19,11 +18,15 @@ from tests.unit import customizers
 class CpuTest(customizers.CustomizerTests, base.TestCase):
 
     FAMILY = 'cpu'
+    #: libvirt's policies, written out rather than taken from the
+    #: module, so that one dropped from it is noticed
+    POLICIES = ('require', 'disable', 'force', 'forbid', 'optional')
     GOOD = tuple(
-        [('xmlhooks:cpu:feature.vmx', policy) for policy in cpu.POLICIES]
+        [('xmlhooks:cpu:feature.vmx', policy) for policy in POLICIES]
         + [('xmlhooks:cpu:feature.sse4.2', 'disable'),
            ('xmlhooks:cpu:feature.tsc-deadline', 'require'),
-           ('xmlhooks:cpu:feature.3dnowprefetch', 'optional')])
+           ('xmlhooks:cpu:feature.3dnowprefetch', 'optional'),
+           ('xmlhooks:cpu:feature.' + 'a' * 64, 'disable')])
     BAD = (
         ('xmlhooks:cpu:feature.vmx', 'on'),
         ('xmlhooks:cpu:feature.vmx', 'Disable'),
@@ -33,6 +36,8 @@ class CpuTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:cpu:feature.a b', 'disable'),
         ('xmlhooks:cpu:model', 'Skylake'),
         ('xmlhooks:cpu:featureXvmx', 'disable'),
+        ('xmlhooks:cpu:flag.vmx', 'disable'),
+        ('xmlhooks:cpu:feature.' + 'a' * 65, 'disable'),
     )
 
     def test_feature_policy_is_set(self):
