@@ -82,3 +82,24 @@ class CpuTest(customizers.CustomizerTests, base.TestCase):
             'xmlhooks:cpu:feature.hypervisor': 'disable'})
         self.assertEqual(['disable'], self.xpath(
             out, "./cpu/feature[@name='hypervisor']/@policy"))
+
+    def test_modes_without_a_model_take_features(self):
+        # NOTE(xmlhooks): libvirt takes features on these modes without
+        # a <model>, unlike on a custom CPU.
+        for mode in ('host-passthrough', 'maximum'):
+            out = self.customize({
+                'xmlhooks:xml:mode': './cpu/@mode=' + mode,
+                'xmlhooks:cpu:feature.vmx': 'disable'})
+            self.assertEqual([mode], self.xpath(out, './cpu/@mode'))
+            self.assertEqual([], self.xpath(out, './cpu/model'))
+            self.assertEqual(['disable'], self.xpath(
+                out, "./cpu/feature[@name='vmx']/@policy"))
+
+    def test_custom_cpu_without_a_model_is_refused(self):
+        ruleset = self.engine.resolve({
+            'xmlhooks:xml:mode': './cpu/@mode=custom',
+            'xmlhooks:cpu:feature.vmx': 'disable'})
+        error = self.assertRaises(exception.RuleError, self.engine.apply,
+                                  base.nova_xml(self.FIXTURE), ruleset)
+        self.assertIn("'xmlhooks:cpu:feature.vmx'", error.format_message())
+        self.assertIn('no mode or model', error.format_message())

@@ -94,3 +94,16 @@ class KvmTest(customizers.CustomizerTests, base.TestCase):
     def test_bad_size_names_the_range(self):
         self.assertRefused('xmlhooks:kvm:dirty-ring', '20480',
                            'power of two from 1024 to 65536')
+
+    def test_features_are_created_before_devices(self):
+        out = self.customize({'xmlhooks:xml:nofeatures':
+                              'xpath.delete=./features',
+                              'xmlhooks:kvm:hidden': 'on'})
+        self.assertEqual(['on'], self.xpath(
+            out, './features/kvm/hidden/@state'))
+        self.assertEqual(['kvm'], [c.tag for c in self.xpath(
+            out, './features/*')])
+        # NOTE(xmlhooks): where libvirt formats it, so that the XML
+        # libvirt gives back reads as the one the hook wrote.
+        self.assertEqual(['devices'], [c.tag for c in self.xpath(
+            out, './features/following-sibling::*[1]')])

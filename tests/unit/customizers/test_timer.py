@@ -92,3 +92,35 @@ class TimerTest(customizers.CustomizerTests, base.TestCase):
         self.assertRefused('xmlhooks:timer:pit', 'tickpolicy=slew',
                            'tickpolicy must be one of: delay, catchup, '
                            'merge, discard')
+
+    def test_clock_is_created_before_devices(self):
+        out = self.customize({'xmlhooks:xml:noclock': 'xpath.delete=./clock',
+                              'xmlhooks:timer:rtc': 'present=yes'})
+        self.assertEqual(['utc'], self.xpath(out, './clock/@offset'))
+        self.assertEqual(['rtc'], self.xpath(out, './clock/timer/@name'))
+        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
+        self.assertEqual(['devices'], [c.tag for c in self.xpath(
+            out, './clock/following-sibling::*[1]')])
+        # NOTE(xmlhooks): an edit may have deleted <devices> as well.
+        out = self.customize({'xmlhooks:xml:noclock': 'xpath.delete=./clock',
+                              'xmlhooks:xml:nodevices':
+                              'xpath.delete=./devices',
+                              'xmlhooks:timer:rtc': 'present=yes'})
+        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
+        self.assertEqual('clock', self.xpath(out, './*[last()]')[0].tag)
+
+    def test_duplicate_timers_are_merged(self):
+        # NOTE(xmlhooks): libvirt keeps duplicate timers as they are;
+        # the rule's settings must be the only ones left.
+        rtc = '<timer name="rtc" tickpolicy="catchup"/>'
+        xml = base.nova_xml(self.FIXTURE)
+        self.assertIn(rtc, xml)
+        xml = xml.replace(rtc, rtc + '\n    <timer name="rtc" present="no"/>'
+                          '\n    <timer name="rtc" tickpolicy="delay"/>')
+        out = self.customize({'xmlhooks:timer:rtc': 'present=yes'}, xml=xml)
+        self.assertEqual(1, len(self.xpath(
+            out, "./clock/timer[@name='rtc']")))
+        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
+        self.assertEqual(['catchup'], self._timers(out, 'rtc', 'tickpolicy'))
+        self.assertEqual(len(self.xpath(xml, './clock/timer')) - 2,
+                         len(self.xpath(out, './clock/timer')))
