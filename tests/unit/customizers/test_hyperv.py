@@ -52,6 +52,7 @@ class HypervTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:hyperv:vendor_id', 'a,b'),
         ('xmlhooks:hyperv:vendor_id', ''),
         ('xmlhooks:hyperv:vendor_id', 'tab\there'),
+        ('xmlhooks:hyperv:vendor_id', 'KVM\x7f'),
         ('xmlhooks:hyperv:vendor_id', 'caf\u00e9'),
         ('xmlhooks:hyperv:mode', 'host-model'),
     )
