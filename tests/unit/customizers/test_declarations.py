@@ -196,6 +196,16 @@ class DeclarationTest(base.TestCase):
                               name='xmlhooks:test:x', description='x',
                               value=value)
 
+    def test_empty_pattern_of_a_number_is_ignored(self):
+        # NOTE(xmlhooks): nova reads the pattern of strings only; only
+        # there does an empty one break its validator.
+        declaration = customizer_base.KeyValidator(
+            name='xmlhooks:test:x', description='x',
+            value={'type': int, 'pattern': ''})
+        self.assertFalse(ours_refuses(declaration, 'xmlhooks:test:x', '5'))
+        self.assertFalse(nova_refuses(nova_validator(declaration),
+                                      'xmlhooks:test:x', '5'))
+
     def test_every_key_value_and_parameter_is_described(self):
         # NOTE(xmlhooks): "nova-xmlhooks list" and the extra spec
         # reference in the docs show all three to operators.
