@@ -141,9 +141,11 @@ class Switch:
             elements.child(hyperv, self.feature).set('state', self.state)
             return
         stimer = elements.child(hyperv, 'stimer')
-        if self.state == 'on' and stimer.get('state') != 'on':
-            # NOTE(xmlhooks): QEMU's hv-stimer-direct needs hv-stimer.
-            stimer.set('state', 'on')
+        # NOTE(xmlhooks): QEMU's hv-stimer-direct needs hv-stimer; and
+        # libvirt refuses a <stimer> without a state, so one created to
+        # switch direct mode off is off, as a missing one is.
+        if self.state == 'on' or stimer.get('state') is None:
+            stimer.set('state', self.state)
         elements.child(stimer, 'direct').set('state', self.state)
 
 

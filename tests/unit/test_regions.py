@@ -233,6 +233,20 @@ class SameVerdictTest(base.TestCase):
                            ('metadata', frozenset([metadata._RECORD])))],
                          [region.parts for region in seen])
 
+    def test_typed_families_read_their_element(self):
+        # NOTE(xmlhooks): each typed family changes one element; reading
+        # the whole documents for it would only cost time.
+        engine_ = engine.Engine.from_conf(self.conf)
+        for specs, (tag, child) in (
+                ({'xmlhooks:kvm:hidden': 'on'}, ('features', 'kvm')),
+                ({'xmlhooks:timer:rtc': 'present=no'}, ('clock', 'timer')),
+                ({'xmlhooks:cpu:feature.vmx': 'disable'}, ('cpu', 'feature'))):
+            seen = self.useFixture(RegionsRead()).regions
+            engine_.customize(base.nova_xml(), specs)
+            self.assertEqual([((tag, frozenset([child])),
+                               ('metadata', frozenset([metadata._RECORD])))],
+                             [region.parts for region in seen], specs)
+
 
 def _children(parent, tags=None):
     return [(child.tag, etree.tostring(child, with_tail=False))

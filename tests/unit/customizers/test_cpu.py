@@ -10,7 +10,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-from nova_xmlhooks.customizers import cpu
 from nova_xmlhooks import exception
 from tests.unit import base
 from tests.unit import customizers
@@ -19,11 +18,15 @@ from tests.unit import customizers
 class CpuTest(customizers.CustomizerTests, base.TestCase):
 
     FAMILY = 'cpu'
+    #: libvirt's policies, written out rather than taken from the
+    #: module, so that one dropped from it is noticed
+    POLICIES = ('require', 'disable', 'force', 'forbid', 'optional')
     GOOD = tuple(
-        [('xmlhooks:cpu:feature.vmx', policy) for policy in cpu.POLICIES]
+        [('xmlhooks:cpu:feature.vmx', policy) for policy in POLICIES]
         + [('xmlhooks:cpu:feature.sse4.2', 'disable'),
            ('xmlhooks:cpu:feature.tsc-deadline', 'require'),
-           ('xmlhooks:cpu:feature.3dnowprefetch', 'optional')])
+           ('xmlhooks:cpu:feature.3dnowprefetch', 'optional'),
+           ('xmlhooks:cpu:feature.' + 'a' * 64, 'disable')])
     BAD = (
         ('xmlhooks:cpu:feature.vmx', 'on'),
         ('xmlhooks:cpu:feature.vmx', 'Disable'),
@@ -33,6 +36,8 @@ class CpuTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:cpu:feature.a b', 'disable'),
         ('xmlhooks:cpu:model', 'Skylake'),
         ('xmlhooks:cpu:featureXvmx', 'disable'),
+        ('xmlhooks:cpu:flag.vmx', 'disable'),
+        ('xmlhooks:cpu:feature.' + 'a' * 65, 'disable'),
     )
 
     def test_feature_policy_is_set(self):
@@ -77,3 +82,24 @@ class CpuTest(customizers.CustomizerTests, base.TestCase):
             'xmlhooks:cpu:feature.hypervisor': 'disable'})
         self.assertEqual(['disable'], self.xpath(
             out, "./cpu/feature[@name='hypervisor']/@policy"))
+
+    def test_modes_without_a_model_take_features(self):
+        # NOTE(xmlhooks): libvirt takes features on these modes without
+        # a <model>, unlike on a custom CPU.
+        for mode in ('host-passthrough', 'maximum'):
+            out = self.customize({
+                'xmlhooks:xml:mode': './cpu/@mode=' + mode,
+                'xmlhooks:cpu:feature.vmx': 'disable'})
+            self.assertEqual([mode], self.xpath(out, './cpu/@mode'))
+            self.assertEqual([], self.xpath(out, './cpu/model'))
+            self.assertEqual(['disable'], self.xpath(
+                out, "./cpu/feature[@name='vmx']/@policy"))
+
+    def test_custom_cpu_without_a_model_is_refused(self):
+        ruleset = self.engine.resolve({
+            'xmlhooks:xml:mode': './cpu/@mode=custom',
+            'xmlhooks:cpu:feature.vmx': 'disable'})
+        error = self.assertRaises(exception.RuleError, self.engine.apply,
+                                  base.nova_xml(self.FIXTURE), ruleset)
+        self.assertIn("'xmlhooks:cpu:feature.vmx'", error.format_message())
+        self.assertIn('no mode or model', error.format_message())

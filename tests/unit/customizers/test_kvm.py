@@ -10,7 +10,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-from nova_xmlhooks.customizers import kvm
 from tests.unit import base
 from tests.unit import customizers
 
@@ -18,8 +17,11 @@ from tests.unit import customizers
 class KvmTest(customizers.CustomizerTests, base.TestCase):
 
     FAMILY = 'kvm'
+    #: written out rather than taken from the module, so that a switch
+    #: dropped from it is noticed
+    SWITCHES = ('hidden', 'hint-dedicated', 'poll-control', 'pv-ipi')
     GOOD = tuple(
-        [('xmlhooks:kvm:%s' % f, s) for f in kvm.SWITCHES
+        [('xmlhooks:kvm:%s' % f, s) for f in SWITCHES
          for s in ('on', 'off')]
         + [('xmlhooks:kvm:dirty-ring', v)
            for v in ('on', 'off', '1024', '4096', '65536')])
@@ -33,6 +35,8 @@ class KvmTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:kvm:dirty-ring', '3000'),
         ('xmlhooks:kvm:dirty-ring', '0'),
         ('xmlhooks:kvm:dirty-ring', '4k'),
+        ('xmlhooks:kvm:dirty-ring', ' 4096'),
+        ('xmlhooks:kvm:dirty-ring', '\u0664\u0660\u0669\u0666'),
     )
 
     def test_switches(self):
@@ -70,7 +74,7 @@ class KvmTest(customizers.CustomizerTests, base.TestCase):
 
     def test_dirty_ring_on_uses_the_default_size(self):
         out = self.customize({'xmlhooks:kvm:dirty-ring': 'on'})
-        self.assertEqual([str(kvm.DEFAULT_DIRTY_RING)], self.xpath(
+        self.assertEqual(['4096'], self.xpath(
             out, './features/kvm/dirty-ring/@size'))
 
     def test_dirty_ring_on_keeps_a_size(self):
@@ -90,3 +94,16 @@ class KvmTest(customizers.CustomizerTests, base.TestCase):
     def test_bad_size_names_the_range(self):
         self.assertRefused('xmlhooks:kvm:dirty-ring', '20480',
                            'power of two from 1024 to 65536')
+
+    def test_features_are_created_before_devices(self):
+        out = self.customize({'xmlhooks:xml:nofeatures':
+                              'xpath.delete=./features',
+                              'xmlhooks:kvm:hidden': 'on'})
+        self.assertEqual(['on'], self.xpath(
+            out, './features/kvm/hidden/@state'))
+        self.assertEqual(['kvm'], [c.tag for c in self.xpath(
+            out, './features/*')])
+        # NOTE(xmlhooks): where libvirt formats it, so that the XML
+        # libvirt gives back reads as the one the hook wrote.
+        self.assertEqual(['devices'], [c.tag for c in self.xpath(
+            out, './features/following-sibling::*[1]')])

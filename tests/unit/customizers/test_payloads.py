@@ -44,3 +44,16 @@ class PayloadTest(base.TestCase):
                 field = dataclasses.fields(payload)[0].name
                 self.assertRaises(dataclasses.FrozenInstanceError, setattr,
                                   payload, field, None)
+
+    def test_parse_alone_refuses_every_bad_example(self):
+        # NOTE(xmlhooks): the audit parses the rules recorded in a domain
+        # with parse() alone (cmd/drift.py), without the declarations,
+        # so a hand-edited record must be refused there too.
+        cases = (test_cpu.CpuTest, test_hyperv.HypervTest,
+                 test_kvm.KvmTest, test_timer.TimerTest)
+        customizers = loader.load_customizers(
+            self.conf, [case.FAMILY for case in cases])
+        for case in cases:
+            customizer = customizers[case.FAMILY]
+            for key, value in case.BAD:
+                self.assertRaises(ValueError, customizer.parse, key, value)

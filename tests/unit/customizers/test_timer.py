@@ -10,7 +10,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-from nova_xmlhooks.customizers import timer
 from tests.unit import base
 from tests.unit import customizers
 
@@ -18,12 +17,17 @@ from tests.unit import customizers
 class TimerTest(customizers.CustomizerTests, base.TestCase):
 
     FAMILY = 'timer'
+    #: written out rather than taken from the module, so that a timer
+    #: dropped from it is noticed
+    TIMERS = ('rtc', 'pit', 'hpet', 'kvmclock', 'hypervclock', 'tsc')
     GOOD = tuple(
         [('xmlhooks:timer:%s' % name, 'present=%s' % p)
-         for name in timer.TIMERS for p in ('yes', 'no')]
+         for name in TIMERS for p in ('yes', 'no')]
         + [('xmlhooks:timer:rtc', 'tickpolicy=catchup'),
            ('xmlhooks:timer:rtc', 'present=yes,tickpolicy=delay'),
-           ('xmlhooks:timer:pit', 'tickpolicy=discard,present=yes')])
+           ('xmlhooks:timer:pit', 'tickpolicy=discard,present=yes'),
+           ('xmlhooks:timer:pit', 'tickpolicy=delay'),
+           ('xmlhooks:timer:pit', 'tickpolicy=catchup')])
     BAD = (
         ('xmlhooks:timer:rtc', 'present=maybe'),
         ('xmlhooks:timer:rtc', 'yes'),
@@ -85,3 +89,38 @@ class TimerTest(customizers.CustomizerTests, base.TestCase):
                            'allowed: none')
         self.assertRefused('xmlhooks:timer:rtc', 'present=on',
                            "'yes' or 'no'")
+        self.assertRefused('xmlhooks:timer:pit', 'tickpolicy=slew',
+                           'tickpolicy must be one of: delay, catchup, '
+                           'merge, discard')
+
+    def test_clock_is_created_before_devices(self):
+        out = self.customize({'xmlhooks:xml:noclock': 'xpath.delete=./clock',
+                              'xmlhooks:timer:rtc': 'present=yes'})
+        self.assertEqual(['utc'], self.xpath(out, './clock/@offset'))
+        self.assertEqual(['rtc'], self.xpath(out, './clock/timer/@name'))
+        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
+        self.assertEqual(['devices'], [c.tag for c in self.xpath(
+            out, './clock/following-sibling::*[1]')])
+        # NOTE(xmlhooks): an edit may have deleted <devices> as well.
+        out = self.customize({'xmlhooks:xml:noclock': 'xpath.delete=./clock',
+                              'xmlhooks:xml:nodevices':
+                              'xpath.delete=./devices',
+                              'xmlhooks:timer:rtc': 'present=yes'})
+        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
+        self.assertEqual('clock', self.xpath(out, './*[last()]')[0].tag)
+
+    def test_duplicate_timers_are_merged(self):
+        # NOTE(xmlhooks): libvirt keeps duplicate timers as they are;
+        # the rule's settings must be the only ones left.
+        rtc = '<timer name="rtc" tickpolicy="catchup"/>'
+        xml = base.nova_xml(self.FIXTURE)
+        self.assertIn(rtc, xml)
+        xml = xml.replace(rtc, rtc + '\n    <timer name="rtc" present="no"/>'
+                          '\n    <timer name="rtc" tickpolicy="delay"/>')
+        out = self.customize({'xmlhooks:timer:rtc': 'present=yes'}, xml=xml)
+        self.assertEqual(1, len(self.xpath(
+            out, "./clock/timer[@name='rtc']")))
+        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
+        self.assertEqual(['catchup'], self._timers(out, 'rtc', 'tickpolicy'))
+        self.assertEqual(len(self.xpath(xml, './clock/timer')) - 2,
+                         len(self.xpath(out, './clock/timer')))
