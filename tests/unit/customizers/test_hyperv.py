@@ -36,6 +36,8 @@ class HypervTest(customizers.CustomizerTests, base.TestCase):
          ('xmlhooks:hyperv:vendor_id', 'off'),
          ('xmlhooks:hyperv:mode', 'passthrough'),
          ('xmlhooks:hyperv:mode', 'custom')])
+    NEWER_THAN_SCHEMA = ('xmlhooks:hyperv:emsr_bitmap',
+                         'xmlhooks:hyperv:xmm_input')
     BAD = (
         ('xmlhooks:hyperv:relaxed', 'yes'),
         ('xmlhooks:hyperv:stimer.direct', 'true'),
