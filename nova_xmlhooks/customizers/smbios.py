@@ -51,6 +51,8 @@ FIELDS = {
 _ELEMENTS = {'bios': 'bios', 'system': 'system', 'baseboard': 'baseBoard',
              'chassis': 'chassis'}
 PLACEHOLDERS = ('instance_uuid', 'instance_name', 'flavor_name', 'hostname')
+#: the most digits of an OEM string's position, as the key declares it
+_OEM_DIGITS = 3
 _TOKEN_RE = re.compile(r'\{([^{}]*)\}|[{}]')
 # NOTE(xmlhooks): libvirt checks these two formats when it parses the XML.
 _FORMATS = {
@@ -225,8 +227,12 @@ class OemString:
 
 
 def _parse_oem(position, value):
-    if not position.isascii() or not position.isdigit():
-        raise ValueError('the OEM string position must be a number')
+    # NOTE(xmlhooks): the audit parses recorded rules without the key's
+    # declaration, so the bound is kept here too.
+    if not (position.isascii() and position.isdigit() and
+            len(position) <= _OEM_DIGITS):
+        raise ValueError('the OEM string position must be a number from '
+                         '0 to 999')
     return OemString(int(position), parse_template(value))
 
 

@@ -49,11 +49,11 @@ class PayloadTest(base.TestCase):
         # NOTE(xmlhooks): the audit parses the rules recorded in a domain
         # with parse() alone (cmd/drift.py), without the declarations,
         # so a hand-edited record must be refused there too.
-        cases = (test_cpu.CpuTest, test_hyperv.HypervTest,
-                 test_kvm.KvmTest, test_timer.TimerTest)
         customizers = loader.load_customizers(
-            self.conf, [case.FAMILY for case in cases])
-        for case in cases:
+            self.conf, [case.FAMILY for case in CASES])
+        for case in CASES:
             customizer = customizers[case.FAMILY]
             for key, value in case.BAD:
-                self.assertRaises(ValueError, customizer.parse, key, value)
+                with self.subTest(key=key, value=value):
+                    self.assertRaises(ValueError, customizer.parse, key,
+                                      value)
