@@ -487,6 +487,22 @@ class ApiProfileParserTest(base.TestCase):
         self.write_profile('b.yaml', 'b: {}\n')
         parse('xmlhooks:profile', 'a,b')
 
+    def test_directories_without_profiles_leave_a_syntax_check(self):
+        # NOTE(xmlhooks): an API host may have the directory, empty, and
+        # the profiles only on the computes.
+        parse = api_validation._profile_parser(self.conf)
+        self.write_profile('notes.txt', 'a: {}\n')
+        parse('xmlhooks:profile', 'defined-on-computes-only')
+        self.flags(profile_dirs=[self.profile_dir + '-absent'])
+        parse('xmlhooks:profile', 'defined-on-computes-only')
+
+    def test_names_no_profile(self):
+        parse = api_validation._profile_parser(self.conf)
+        for value in ('', ' , ', ','):
+            e = self.assertRaises(ValueError, parse, 'xmlhooks:profile',
+                                  value)
+            self.assertEqual('names no profile', str(e))
+
     def test_unusable_files_leave_a_syntax_check(self):
         parse = api_validation._profile_parser(self.conf)
         os.mkfifo(os.path.join(self.profile_dir, 'a.yaml'))
