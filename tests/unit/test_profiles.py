@@ -11,6 +11,7 @@
 #    under the License.
 
 import collections
+import dataclasses
 import os
 import socket
 import subprocess
@@ -58,6 +59,14 @@ one:
         self.assertEqual({}, profiles.load_directories(
             [os.path.join(self.profile_dir, 'nope')]))
 
+    def test_directory_that_is_a_file(self):
+        path = self.write_profile('profiles.yaml', 'p: {}\n')
+        for load in (profiles.load_directories,
+                     profiles.NameIndex().names):
+            e = self.assertRaises(exception.ProfileError, load, [path])
+            self.assertEqual('xmlhooks: %s: is not a directory' % path,
+                             e.format_message())
+
     def _error(self, text, *fragments):
         path = self.write_profile('p.yaml', text)
         e = self.assertRaises(exception.ProfileError,
@@ -71,6 +80,41 @@ one:
 
     def test_invalid_yaml(self):
         self._error('a: [b\n', 'not valid YAML at line 2, column 1')
+
+    def test_character_yaml_does_not_allow(self):
+        self._error('a: {}\nb:\n  description: "ok \x07"\n',
+                    'not valid YAML at line 3, column 20: a character YAML '
+                    'does not allow')
+
+    def test_nesting_limit(self):
+        # NOTE(xmlhooks): the document, the profile and 30 lists are 32
+        # levels; a list more is refused where it starts.
+        path = self.write_profile('p.yaml', 'p:\n  xml: %s%s\n'
+                                  % ('[' * 30, ']' * 30))
+        errors = []
+        profiles.load_file(path, errors)
+        self.assertEqual(['must be a string'], [e.reason for e in errors])
+        self._error('p:\n  xml: %s%s\n' % ('[' * 31, ']' * 31),
+                    'not valid YAML at line 2, column 38: nesting deeper '
+                    'than 32 levels')
+
+    def test_profiles_are_frozen(self):
+        # NOTE(xmlhooks): the engine and nova-api share them between
+        # threads and requests.
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        profile, = profiles.load_file(path)
+        self.assertRaises(dataclasses.FrozenInstanceError, setattr,
+                          profile, 'complete', False)
+
+    def test_files_are_closed(self):
+        for n in range(10):
+            self.write_profile('p%d.yaml' % n, 'p%d: {}\n' % n)
+        opened = len(os.listdir('/proc/self/fd'))
+        self.assertEqual(10, len(profiles.load_directories(
+            [self.profile_dir])))
+        self.assertEqual(10, len(profiles.NameIndex().names(
+            [self.profile_dir])))
+        self.assertEqual(opened, len(os.listdir('/proc/self/fd')))
 
     def test_duplicate_keys(self):
         self._error('a: {}\na: {}\n',
@@ -395,6 +439,11 @@ class NameIndexTest(base.TestCase):
 
     def names(self):
         return self.index.names([self.profile_dir])
+
+    def test_missing_directory_is_skipped(self):
+        self.write('a.yaml', 'a: {}\n')
+        self.assertEqual({'a'}, self.index.names(
+            [self.profile_dir + '-absent', self.profile_dir]))
 
     def test_reads_only_what_changed(self):
         for n in range(20):
