@@ -12,6 +12,7 @@
 
 import collections
 import dataclasses
+import errno
 import os
 import socket
 import subprocess
@@ -161,6 +162,17 @@ one:
     def test_too_large(self):
         self._error('a:\n  description: "%s"\n'
                     % ('x' * profiles.MAX_FILE_BYTES), 'larger than')
+
+    def test_size_limit(self):
+        # NOTE(xmlhooks): the 1 MiB the hardening guide documents.
+        head, tail = 'p:\n  description: "', '"\n'
+        fill = 1024 * 1024 - len(head) - len(tail)
+        path = self.write_profile('p.yaml', head + 'x' * fill + tail)
+        self.assertEqual(1024 * 1024, os.path.getsize(path))
+        self.assertEqual(['p'], list(profiles.load_directories(
+            [self.profile_dir])))
+        self._error(head + 'x' * (fill + 1) + tail,
+                    'is larger than 1048576 bytes')
 
     def test_same_name_in_two_files(self):
         self.write_profile('a.yaml', 'x: {}\n')
@@ -355,6 +367,23 @@ class FileSafetyTest(base.TestCase):
         self.assertRefused('windows.yaml', 'target directory is writable '
                                            'by its group or by others')
 
+    def test_link_whose_target_directory_cannot_be_read(self):
+        target = self._elsewhere('windows.yaml', 'windows: {}\n')
+        os.symlink(target, os.path.join(self.profile_dir, 'windows.yaml'))
+        directory = os.path.dirname(os.path.realpath(target))
+        stat = os.stat
+
+        def refuse(name, *args, **kwargs):
+            if name == directory:
+                raise PermissionError(errno.EACCES, 'Permission denied')
+            return stat(name, *args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch('os.stat', refuse))
+        message = self.assertRefused(
+            'windows.yaml', 'is a symbolic link whose target directory '
+            'cannot be read: Permission denied')
+        self.assertNotIn(directory, message)
+
     def test_dangling_link(self):
         os.symlink('nowhere.yaml', os.path.join(self.profile_dir, 'p.yaml'))
         self.assertRefused('p.yaml', 'cannot be read')
@@ -391,6 +420,21 @@ class FileSafetyTest(base.TestCase):
         self.assertRefused('p.yaml', 'is owned by uid %d, not by root or '
                                      'the user running this service'
                            % owner)
+
+    def test_file_removed_while_read(self):
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        stat = os.stat
+        removed = []
+
+        def remove(name, *args, **kwargs):
+            result = stat(name, *args, **kwargs)
+            if name == path and not removed:
+                removed.append(name)
+                os.unlink(path)
+            return result
+
+        self.useFixture(fixtures.MonkeyPatch('os.stat', remove))
+        self.assertRefused('p.yaml', 'p.yaml: cannot be read')
 
     def test_file_replaced_while_read(self):
         path = self.write_profile('p.yaml', 'p: {}\n')
@@ -439,6 +483,11 @@ class NameIndexTest(base.TestCase):
 
     def names(self):
         return self.index.names([self.profile_dir])
+
+    def test_no_profiles(self):
+        self.write('notes.txt', 'a: {}\n')
+        self.assertEqual(frozenset(), self.names())
+        self.assertEqual([], self.reads)
 
     def test_missing_directory_is_skipped(self):
         self.write('a.yaml', 'a: {}\n')
