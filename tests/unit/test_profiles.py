@@ -57,8 +57,32 @@ one:
         self.assertFalse(loaded['two'].image_selectable)
 
     def test_missing_directory_is_skipped(self):
-        self.assertEqual({}, profiles.load_directories(
-            [os.path.join(self.profile_dir, 'nope')]))
+        logs = self.useFixture(fixtures.FakeLogger(
+            name='nova_xmlhooks.profiles'))
+        missing = os.path.join(self.profile_dir, 'nope')
+        self.assertEqual({}, profiles.load_directories([missing]))
+        self.assertEqual('Profile directory %s does not exist; skipping it\n'
+                         % missing, logs.output)
+
+    def test_directory_that_cannot_be_listed(self):
+        other = self.useFixture(fixtures.TempDir()).path
+        os.chmod(other, 0o755)
+        with open(os.path.join(other, 'b.yaml'), 'w') as handle:
+            handle.write('b: {}\n')
+        scandir = os.scandir
+
+        def refuse(path):
+            if path == self.profile_dir:
+                raise PermissionError(errno.EACCES, 'Permission denied')
+            return scandir(path)
+
+        self.useFixture(fixtures.MonkeyPatch('os.scandir', refuse))
+        errors = []
+        self.assertEqual(['b'], list(profiles.load_directories(
+            [self.profile_dir, other], errors)))
+        self.assertEqual(['xmlhooks: %s: cannot be listed: Permission denied'
+                          % self.profile_dir],
+                         [e.format_message() for e in errors])
 
     def test_directory_that_is_a_file(self):
         path = self.write_profile('profiles.yaml', 'p: {}\n')
@@ -436,6 +460,34 @@ class FileSafetyTest(base.TestCase):
         self.useFixture(fixtures.MonkeyPatch('os.stat', remove))
         self.assertRefused('p.yaml', 'p.yaml: cannot be read')
 
+    def test_at_most_the_limit_and_a_byte_is_read(self):
+        # NOTE(xmlhooks): as the hardening guide says; a huge file costs
+        # no more memory than a file one byte over the limit.
+        self.write_profile('p.yaml', 'x' * (3 * profiles.MAX_FILE_BYTES))
+        read = os.read
+        sizes = []
+
+        def counting(fd, size):
+            data = read(fd, size)
+            sizes.append(len(data))
+            return data
+
+        self.useFixture(fixtures.MonkeyPatch('os.read', counting))
+        self.assertRefused('p.yaml', 'is larger than')
+        self.assertEqual(profiles.MAX_FILE_BYTES + 1, sum(sizes))
+
+    def test_read_error(self):
+        # NOTE(xmlhooks): the part of a file read before an error is
+        # never parsed as if it were all of it.
+        self.write_profile('p.yaml', 'p: {}\n')
+
+        def failing(fd, size):
+            raise OSError(errno.EIO, 'Input/output error')
+
+        self.useFixture(fixtures.MonkeyPatch('os.read', failing))
+        self.assertRefused('p.yaml', 'p.yaml: cannot be read: Input/output '
+                                     'error')
+
     def test_file_replaced_while_read(self):
         path = self.write_profile('p.yaml', 'p: {}\n')
         stat = os.stat
@@ -491,8 +543,13 @@ class NameIndexTest(base.TestCase):
 
     def test_missing_directory_is_skipped(self):
         self.write('a.yaml', 'a: {}\n')
-        self.assertEqual({'a'}, self.index.names(
-            [self.profile_dir + '-absent', self.profile_dir]))
+        directories = [self.profile_dir + '-absent', self.profile_dir]
+        self.assertEqual({'a'}, self.index.names(directories))
+        # NOTE(xmlhooks): and, as nothing changed, not listed again.
+        scan = self.useFixture(fixtures.MockPatch(
+            'nova_xmlhooks.profiles._scan')).mock
+        self.assertEqual({'a'}, self.index.names(directories))
+        self.assertFalse(scan.called)
 
     def test_reads_only_what_changed(self):
         for n in range(20):
