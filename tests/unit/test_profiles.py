@@ -60,7 +60,9 @@ one:
         logs = self.useFixture(fixtures.FakeLogger(
             name='nova_xmlhooks.profiles'))
         missing = os.path.join(self.profile_dir, 'nope')
-        self.assertEqual({}, profiles.load_directories([missing]))
+        self.write_profile('p.yaml', 'p: {}\n')
+        self.assertEqual(['p'], list(profiles.load_directories(
+            [missing, self.profile_dir])))
         self.assertEqual('Profile directory %s does not exist; skipping it\n'
                          % missing, logs.output)
 
@@ -210,6 +212,13 @@ one:
                               profiles.load_directories, [self.profile_dir])
         self.assertIn(path, e.format_message())
         self.assertIn('already defined', e.format_message())
+        # NOTE(xmlhooks): nova-xmlhooks validate reads on; the first
+        # definition is the one kept.
+        self.write_profile('a.yaml', 'x: {description: first}\n')
+        errors = []
+        loaded = profiles.load_directories([self.profile_dir], errors)
+        self.assertEqual('first', loaded['x'].description)
+        self.assertEqual(1, len(errors))
 
     def test_hidden_files_are_not_profiles(self):
         # NOTE(xmlhooks): an Emacs lock is a dangling link like this one.
@@ -556,6 +565,12 @@ class NameIndexTest(base.TestCase):
             'nova_xmlhooks.profiles._scan')).mock
         self.assertEqual({'a'}, self.index.names(directories))
         self.assertFalse(scan.called)
+
+    def test_dangling_link(self):
+        os.symlink('nowhere.yaml', os.path.join(self.profile_dir, 'p.yaml'))
+        self.settle()
+        e = self.assertRaises(exception.ProfileError, self.names)
+        self.assertIn('p.yaml: cannot be read', e.format_message())
 
     def test_reads_only_what_changed(self):
         for n in range(20):
