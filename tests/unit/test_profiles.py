@@ -503,6 +503,21 @@ class FileSafetyTest(base.TestCase):
         self.assertRefused('p.yaml', 'p.yaml: cannot be read: Input/output '
                                      'error')
 
+    def test_owners_trusted(self):
+        # NOTE(xmlhooks): root, or the user the service runs as; a
+        # status rather than files, which only root could chown.
+        self.useFixture(fixtures.MonkeyPatch('os.geteuid', lambda: 4242))
+
+        def status(uid, mode=0o100644):
+            return os.stat_result((mode, 1, 1, 1, uid, 0, 0, 0, 0, 0))
+
+        self.assertIsNone(profiles._untrusted(status(0)))
+        self.assertIsNone(profiles._untrusted(status(4242)))
+        self.assertEqual('is owned by uid 1, not by root or the user '
+                         'running this service (uid 4242)',
+                         profiles._untrusted(status(1)))
+        self.assertIsNotNone(profiles._untrusted(status(0, 0o100664)))
+
     def test_file_replaced_while_read(self):
         path = self.write_profile('p.yaml', 'p: {}\n')
         stat = os.stat
