@@ -23,6 +23,7 @@ from unittest import mock
 
 import fixtures
 import jsonschema
+import yaml
 
 from nova_xmlhooks import api_validation
 from nova_xmlhooks import exception
@@ -114,9 +115,18 @@ one:
         self._error('a: [b\n', 'not valid YAML at line 2, column 1')
 
     def test_character_yaml_does_not_allow(self):
-        self._error('a: {}\nb:\n  description: "ok \x07"\n',
-                    'not valid YAML at line 3, column 20: a character YAML '
-                    'does not allow')
+        for text, where in (
+                ('\na: {}\nb:\n  description: "ok \x07"\n',
+                 'line 4, column 20'),
+                ('\x07', 'line 1, column 1')):
+            self._error(text, 'not valid YAML at %s: a character YAML does '
+                              'not allow' % where)
+
+    def test_yaml_error_without_a_place(self):
+        error = profiles._yaml_problem('p.yaml', 'a: b\n',
+                                       yaml.YAMLError('a %s' % SECRET))
+        self.assertEqual('xmlhooks: p.yaml: is not valid YAML: not a YAML '
+                         'document', error.format_message())
 
     def test_nesting_limit(self):
         # NOTE(xmlhooks): the document, the profile and 30 lists are 32
@@ -580,6 +590,13 @@ class NameIndexTest(base.TestCase):
             'nova_xmlhooks.profiles._scan')).mock
         self.assertEqual({'a'}, self.index.names(directories))
         self.assertFalse(scan.called)
+
+    def test_problem_in_a_profile_is_located(self):
+        path = self.write('a.yaml', 'a:\n  colour: red\n')
+        for _ in range(2):
+            e = self.assertRaises(exception.ProfileError, self.names)
+            self.assertEqual((path, 'a', 'colour'),
+                             (e.path, e.profile, e.entry))
 
     def test_dangling_link(self):
         os.symlink('nowhere.yaml', os.path.join(self.profile_dir, 'p.yaml'))
