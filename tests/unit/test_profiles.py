@@ -186,6 +186,19 @@ one:
     def test_bad_name(self):
         self._error('"bad name":\n  description: x\n', "profile 'bad name'")
 
+    def test_profile_names(self):
+        # NOTE(xmlhooks): as the message says, for files and nova-api.
+        good = ['a', '9', 'A.b_c-9', 'x' * 64]
+        bad = ['x' * 65, '.a', '-a', '_a', 'a b', 'a/b', 'a,b', 'a:b', '']
+        path = self.write_profile('p.yaml', ''.join(
+            '"%s": {}\n' % name for name in good + bad))
+        errors = []
+        self.assertEqual(good, [p.name for p in profiles.load_file(
+            path, errors)])
+        self.assertEqual(len(bad), len(errors))
+        self.assertEqual(good, [name for name in good + bad
+                                if profiles.PROFILE_NAME_RE.match(name)])
+
     def test_name_ending_in_a_newline(self):
         self._error('"name\\n":\n  description: x\n', 'profile names are')
 
@@ -319,6 +332,19 @@ kinds:
         self.assertEqual(([], []), self._problems(''))
         self.assertEqual((['p'], []), self._problems(
             'p:\n  specs:\n  xml:\n'))
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        self.assertEqual([profiles.Profile(
+            name='p', path=path, description='', specs=(), xml=(),
+            image_selectable=False)], profiles.load_file(path))
+
+    def test_a_broken_profile_with_a_long_name_is_named_short(self):
+        self.write_profile('p.yaml', '"%s": {}\n' % ('x' * 1000))
+        errors = []
+        profile, = profiles.read_directories([self.profile_dir],
+                                             errors.append)
+        self.assertFalse(profile.complete)
+        self.assertEqual(errors[0].profile, profile.name)
+        self.assertLess(len(profile.name), 100)
 
     def test_the_entries_of_a_broken_profile_still_reach_the_engine(self):
         path = self.write_profile('p.yaml', '''
@@ -634,7 +660,8 @@ class NameIndexTest(base.TestCase):
         with open(path, 'r+') as handle:
             handle.write('c')
         os.utime(path, ns=(time.time_ns() - 5 * profiles._SETTLE_NS,) * 2)
-        self.now += profiles.NameIndex.RECHECK
+        # NOTE(xmlhooks): the two seconds the profile reference promises.
+        self.now += 2
         self.assertEqual({'c'}, self.names())
         self.assertEqual(['a.yaml', 'a.yaml'], self.reads)
 
@@ -653,9 +680,14 @@ class NameIndexTest(base.TestCase):
     def test_problems(self):
         self.write('a.yaml', 'a: {}\n')
         bad = self.write('b.yaml', 'b: [unclosed\n')
+        raised = []
         for _ in range(2):
             e = self.assertRaises(exception.ProfileError, self.names)
             self.assertIn('b.yaml: is not valid YAML', e.format_message())
+            raised.append(e)
+        # NOTE(xmlhooks): a copy per look-up, so that the cached error
+        # does not collect a traceback per request.
+        self.assertIsNot(raised[0], raised[1])
         self.assertEqual(['a.yaml', 'b.yaml'], self.reads)
         os.unlink(bad)
         self.write('c.yaml', 'a: {}\n')
