@@ -558,6 +558,23 @@ class FileSafetyTest(base.TestCase):
                          profiles._untrusted(status(1)))
         self.assertIsNotNone(profiles._untrusted(status(0, 0o100664)))
 
+    def test_named_pipe_that_appears_after_the_check(self):
+        # NOTE(xmlhooks): the open does not wait for a writer.
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        stat = os.stat
+        swapped = []
+
+        def swap(name, *args, **kwargs):
+            result = stat(name, *args, **kwargs)
+            if name == path and not swapped:
+                swapped.append(name)
+                os.unlink(path)
+                os.mkfifo(path)
+            return result
+
+        self.useFixture(fixtures.MonkeyPatch('os.stat', swap))
+        self.assertRefused('p.yaml', 'changed while it was read')
+
     def test_file_replaced_while_read(self):
         path = self.write_profile('p.yaml', 'p: {}\n')
         stat = os.stat
