@@ -748,6 +748,19 @@ class ApiProfileParserTest(base.TestCase):
         self.write_profile('b.yaml', 'b: {}\n')
         parse('xmlhooks:profile', 'a,b')
 
+    def test_files_are_read_once_across_requests(self):
+        path = self.write_profile('a.yaml', 'a: {}\n')
+        past = time.time_ns() - 10 * profiles._SETTLE_NS
+        for settled in (path, self.profile_dir):
+            os.utime(settled, ns=(past, past))
+        load = self.useFixture(fixtures.MockPatch(
+            'nova_xmlhooks.profiles.load_file',
+            wraps=profiles.load_file)).mock
+        for _ in range(3):
+            api_validation._profile_parser(self.conf)('xmlhooks:profile',
+                                                      'a')
+        self.assertEqual(1, load.call_count)
+
     def test_directories_without_profiles_leave_a_syntax_check(self):
         # NOTE(xmlhooks): an API host may have the directory, empty, and
         # the profiles only on the computes.
