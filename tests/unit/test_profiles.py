@@ -120,7 +120,11 @@ one:
                 ('\na: {}\nb:\n  description: "ok \x07"\n',
                  'line 4, column 20'),
                 ('\x07', 'line 1, column 1'),
-                ('\n\x07', 'line 2, column 1')):
+                ('\n\x07', 'line 2, column 1'),
+                # NOTE(xmlhooks): libyaml counts in bytes; columns are
+                # characters, as PyYAML counts them.
+                ('a: {}\nb:\n  description: "\u00e9\u00e9 \x07"\n',
+                 'line 3, column 20')):
             self._error(text, 'not valid YAML at %s: a character YAML does '
                               'not allow' % where)
 
