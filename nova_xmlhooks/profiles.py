@@ -374,8 +374,11 @@ def _read_bytes(path):
     try:
         opened = os.fstat(fd)
         # NOTE(xmlhooks): the file checked is the file read, or nothing.
-        if (opened.st_dev, opened.st_ino) != (checked.st_dev,
-                                              checked.st_ino):
+        # Its inode alone does not say so: a file removed and replaced by
+        # a named pipe or a device may get the same inode number.
+        if ((opened.st_dev, opened.st_ino) != (checked.st_dev,
+                                               checked.st_ino)
+                or not stat.S_ISREG(opened.st_mode)):
             raise exception.ProfileError(path, 'changed while it was read')
         chunks, size = [], 0
         while size <= MAX_FILE_BYTES:

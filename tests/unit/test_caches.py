@@ -15,6 +15,8 @@
 import concurrent.futures
 import os
 import queue
+import subprocess
+import sys
 import threading
 
 import fixtures
@@ -30,6 +32,7 @@ from nova_xmlhooks import profiles
 from nova_xmlhooks import schema
 from nova_xmlhooks import xpath_edit
 from tests.unit import base
+from tests.unit.cmd import base as cmd_base
 from tests.unit import test_schema
 
 
@@ -203,6 +206,35 @@ class ParserTest(base.TestCase):
         xml = base.nova_xml('nova-basic')
         self.assertEqual(xml, engine.serialize(engine.parse_domain(xml)))
         self.assertIs(first, engine._parser())
+
+
+class LibyamlTest(base.TestCase):
+    """Profiles are parsed by libyaml where PyYAML has it, else in Python."""
+
+    def test_libyaml_parses_where_pyyaml_has_it(self):
+        if not yaml.__with_libyaml__:
+            self.skipTest('PyYAML was built without libyaml')
+        self.assertIsNotNone(profiles._StrictCLoader)
+        path = self.write_profile('p.yaml', 'p:\n  description: x\n')
+        self.useFixture(fixtures_patch(profiles, '_StrictLoader', None))
+        self.assertEqual(['p'], [p.name for p in profiles.load_file(path)])
+
+    def test_profiles_load_without_libyaml(self):
+        # NOTE(xmlhooks): a process of its own, where PyYAML's libyaml
+        # binding is gone before the profiles module is imported.
+        path = self.write_profile('p.yaml', 'p:\n  description: x\n')
+        script = '\n'.join((
+            'import sys, yaml',
+            'del yaml.cyaml',
+            'sys.modules["yaml.cyaml"] = None',
+            'from nova_xmlhooks import profiles',
+            'assert profiles._StrictCLoader is None',
+            'print([p.name for p in profiles.load_file(sys.argv[1])])'))
+        result = subprocess.run(
+            [sys.executable, '-c', script, path], cwd=cmd_base.REPO_DIR,
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual((0, "['p']\n"), (result.returncode, result.stdout),
+                         result.stderr)
 
 
 class ValidatorPoolTest(base.TestCase):

@@ -10,6 +10,9 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+from importlib import metadata as importlib_metadata
+
+import fixtures
 from stevedore import extension
 from stevedore import named
 
@@ -35,6 +38,46 @@ class LoaderTest(base.TestCase):
     def test_listed_twice(self):
         self.assertRaises(exception.CustomizerLoadError,
                           loader.load_customizers, self.conf, ['xml', 'xml'])
+
+    def test_listed_twice_is_reported_once_and_loaded_once(self):
+        errors = []
+        customizers = loader.load_customizers(self.conf, ['xml', 'xml'],
+                                              errors=errors)
+        self.assertEqual(['xml'], list(customizers))
+        self.assertEqual(["customizer 'xml,xml' cannot be loaded: a "
+                          "customizer is listed twice"],
+                         [e.format_message().removeprefix('xmlhooks: ')
+                          for e in errors])
+
+    def test_application_order_is_the_configured_order(self):
+        # NOTE(xmlhooks): neither the entry points' order nor the
+        # alphabet: the order of [xmlhooks] customizers is the order the
+        # customisers edit the XML in.
+        for names in (['timer', 'xml', 'cpu'], ['cpu', 'timer', 'xml']):
+            self.assertEqual(names, list(loader.load_customizers(
+                self.conf, names)))
+
+    def test_none_configured(self):
+        self.assertEqual({}, loader.load_customizers(self.conf, []))
+
+    def test_entry_point_that_fails_to_load_is_reported_once(self):
+        # NOTE(xmlhooks): as when a customiser's module cannot be imported
+        # on this host; stevedore would log it and carry on without it.
+        broken = importlib_metadata.EntryPoint(
+            'broken', 'nova_xmlhooks.customizers.nosuchmodule:Customizer',
+            loader.CUSTOMIZER_NAMESPACE)
+        real = extension.ExtensionManager.list_entry_points
+        self.useFixture(fixtures.MonkeyPatch(
+            'stevedore.extension.ExtensionManager.list_entry_points',
+            lambda manager: real(manager) + [broken]))
+        errors = []
+        customizers = loader.load_customizers(
+            self.conf, ['xml', 'broken'], errors=errors)
+        self.assertEqual(['xml'], list(customizers))
+        self.assertEqual(1, len(errors), errors)
+        self.assertTrue(errors[0].format_message().startswith(
+            "xmlhooks: customizer 'broken' cannot be loaded: "
+            "ModuleNotFoundError: "), errors[0].format_message())
 
 
 class _Other(xml.XmlCustomizer):

@@ -11,6 +11,8 @@
 #    under the License.
 
 import collections
+import dataclasses
+import errno
 import os
 import socket
 import subprocess
@@ -21,6 +23,7 @@ from unittest import mock
 
 import fixtures
 import jsonschema
+import yaml
 
 from nova_xmlhooks import api_validation
 from nova_xmlhooks import exception
@@ -55,8 +58,48 @@ one:
         self.assertFalse(loaded['two'].image_selectable)
 
     def test_missing_directory_is_skipped(self):
-        self.assertEqual({}, profiles.load_directories(
-            [os.path.join(self.profile_dir, 'nope')]))
+        logs = self.useFixture(fixtures.FakeLogger(
+            name='nova_xmlhooks.profiles'))
+        missing = os.path.join(self.profile_dir, 'nope')
+        self.write_profile('p.yaml', 'p: {}\n')
+        self.assertEqual(['p'], list(profiles.load_directories(
+            [missing, self.profile_dir])))
+        self.assertEqual('Profile directory %s does not exist; skipping it\n'
+                         % missing, logs.output)
+
+    def test_directory_that_cannot_be_listed(self):
+        other = self.useFixture(fixtures.TempDir()).path
+        os.chmod(other, 0o755)
+        with open(os.path.join(other, 'b.yaml'), 'w') as handle:
+            handle.write('b: {}\n')
+        scandir = os.scandir
+
+        def refuse(path):
+            if path == self.profile_dir:
+                raise PermissionError(errno.EACCES, 'Permission denied')
+            return scandir(path)
+
+        self.useFixture(fixtures.MonkeyPatch('os.scandir', refuse))
+        errors = []
+        self.assertEqual(['b'], list(profiles.load_directories(
+            [self.profile_dir, other], errors)))
+        self.assertEqual(['xmlhooks: %s: cannot be listed: Permission denied'
+                          % self.profile_dir],
+                         [e.format_message() for e in errors])
+
+    def test_directory_that_is_a_file(self):
+        path = self.write_profile('profiles.yaml', 'p: {}\n')
+        below = os.path.join(path, 'profiles')
+        for load in (profiles.load_directories,
+                     profiles.NameIndex().names):
+            e = self.assertRaises(exception.ProfileError, load, [path])
+            self.assertEqual('xmlhooks: %s: is not a directory' % path,
+                             e.format_message())
+            e = self.assertRaises(exception.ProfileError, load, [below])
+            self.assertTrue(e.format_message().startswith(
+                'xmlhooks: %s: cannot be listed: ' % below),
+                e.format_message())
+            self.assertNotIn('[Errno', e.format_message())
 
     def _error(self, text, *fragments):
         path = self.write_profile('p.yaml', text)
@@ -71,6 +114,55 @@ one:
 
     def test_invalid_yaml(self):
         self._error('a: [b\n', 'not valid YAML at line 2, column 1')
+
+    def test_character_yaml_does_not_allow(self):
+        for text, where in (
+                ('\na: {}\nb:\n  description: "ok \x07"\n',
+                 'line 4, column 20'),
+                ('\x07', 'line 1, column 1'),
+                ('\n\x07', 'line 2, column 1'),
+                # NOTE(xmlhooks): libyaml counts in bytes; columns are
+                # characters, as PyYAML counts them.
+                ('a: {}\nb:\n  description: "\u00e9\u00e9 \x07"\n',
+                 'line 3, column 20')):
+            self._error(text, 'not valid YAML at %s: a character YAML does '
+                              'not allow' % where)
+
+    def test_yaml_error_without_a_place(self):
+        error = profiles._yaml_problem('p.yaml', 'a: b\n',
+                                       yaml.YAMLError('a %s' % SECRET))
+        self.assertEqual('xmlhooks: p.yaml: is not valid YAML: not a YAML '
+                         'document', error.format_message())
+
+    def test_nesting_limit(self):
+        # NOTE(xmlhooks): the document, the profile and 30 lists are 32
+        # levels; a list more is refused where it starts.
+        path = self.write_profile('p.yaml', 'p:\n  xml: %s%s\n'
+                                  % ('[' * 30, ']' * 30))
+        errors = []
+        profiles.load_file(path, errors)
+        self.assertEqual(['must be a string'], [e.reason for e in errors])
+        self._error('p:\n  xml: %s%s\n' % ('[' * 31, ']' * 31),
+                    'not valid YAML at line 2, column 38: nesting deeper '
+                    'than 32 levels')
+
+    def test_profiles_are_frozen(self):
+        # NOTE(xmlhooks): the engine and nova-api share them between
+        # threads and requests.
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        profile, = profiles.load_file(path)
+        self.assertRaises(dataclasses.FrozenInstanceError, setattr,
+                          profile, 'complete', False)
+
+    def test_files_are_closed(self):
+        for n in range(10):
+            self.write_profile('p%d.yaml' % n, 'p%d: {}\n' % n)
+        opened = len(os.listdir('/proc/self/fd'))
+        self.assertEqual(10, len(profiles.load_directories(
+            [self.profile_dir])))
+        self.assertEqual(10, len(profiles.NameIndex().names(
+            [self.profile_dir])))
+        self.assertEqual(opened, len(os.listdir('/proc/self/fd')))
 
     def test_duplicate_keys(self):
         self._error('a: {}\na: {}\n',
@@ -98,6 +190,19 @@ one:
     def test_bad_name(self):
         self._error('"bad name":\n  description: x\n', "profile 'bad name'")
 
+    def test_profile_names(self):
+        # NOTE(xmlhooks): as the message says, for files and nova-api.
+        good = ['a', '9', 'A.b_c-9', 'x' * 64]
+        bad = ['x' * 65, '.a', '-a', '_a', 'a b', 'a/b', 'a,b', 'a:b', '']
+        path = self.write_profile('p.yaml', ''.join(
+            '"%s": {}\n' % name for name in good + bad))
+        errors = []
+        self.assertEqual(good, [p.name for p in profiles.load_file(
+            path, errors)])
+        self.assertEqual(len(bad), len(errors))
+        self.assertEqual(good, [name for name in good + bad
+                                if profiles.PROFILE_NAME_RE.match(name)])
+
     def test_name_ending_in_a_newline(self):
         self._error('"name\\n":\n  description: x\n', 'profile names are')
 
@@ -118,6 +223,17 @@ one:
         self._error('a:\n  description: "%s"\n'
                     % ('x' * profiles.MAX_FILE_BYTES), 'larger than')
 
+    def test_size_limit(self):
+        # NOTE(xmlhooks): the 1 MiB the hardening guide documents.
+        head, tail = 'p:\n  description: "', '"\n'
+        fill = 1024 * 1024 - len(head) - len(tail)
+        path = self.write_profile('p.yaml', head + 'x' * fill + tail)
+        self.assertEqual(1024 * 1024, os.path.getsize(path))
+        self.assertEqual(['p'], list(profiles.load_directories(
+            [self.profile_dir])))
+        self._error(head + 'x' * (fill + 1) + tail,
+                    'is larger than 1048576 bytes')
+
     def test_same_name_in_two_files(self):
         self.write_profile('a.yaml', 'x: {}\n')
         path = self.write_profile('b.yaml', 'x: {}\n')
@@ -125,6 +241,13 @@ one:
                               profiles.load_directories, [self.profile_dir])
         self.assertIn(path, e.format_message())
         self.assertIn('already defined', e.format_message())
+        # NOTE(xmlhooks): nova-xmlhooks validate reads on; the first
+        # definition is the one kept.
+        self.write_profile('a.yaml', 'x: {description: first}\n')
+        errors = []
+        loaded = profiles.load_directories([self.profile_dir], errors)
+        self.assertEqual('first', loaded['x'].description)
+        self.assertEqual(1, len(errors))
 
     def test_hidden_files_are_not_profiles(self):
         # NOTE(xmlhooks): an Emacs lock is a dangling link like this one.
@@ -213,6 +336,19 @@ kinds:
         self.assertEqual(([], []), self._problems(''))
         self.assertEqual((['p'], []), self._problems(
             'p:\n  specs:\n  xml:\n'))
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        self.assertEqual([profiles.Profile(
+            name='p', path=path, description='', specs=(), xml=(),
+            image_selectable=False)], profiles.load_file(path))
+
+    def test_a_broken_profile_with_a_long_name_is_named_short(self):
+        self.write_profile('p.yaml', '"%s": {}\n' % ('x' * 1000))
+        errors = []
+        profile, = profiles.read_directories([self.profile_dir],
+                                             errors.append)
+        self.assertFalse(profile.complete)
+        self.assertEqual(errors[0].profile, profile.name)
+        self.assertLess(len(profile.name), 100)
 
     def test_the_entries_of_a_broken_profile_still_reach_the_engine(self):
         path = self.write_profile('p.yaml', '''
@@ -311,9 +447,27 @@ class FileSafetyTest(base.TestCase):
         self.assertRefused('windows.yaml', 'target directory is writable '
                                            'by its group or by others')
 
+    def test_link_whose_target_directory_cannot_be_read(self):
+        target = self._elsewhere('windows.yaml', 'windows: {}\n')
+        os.symlink(target, os.path.join(self.profile_dir, 'windows.yaml'))
+        directory = os.path.dirname(os.path.realpath(target))
+        stat = os.stat
+
+        def refuse(name, *args, **kwargs):
+            if name == directory:
+                raise PermissionError(errno.EACCES, 'Permission denied')
+            return stat(name, *args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch('os.stat', refuse))
+        message = self.assertRefused(
+            'windows.yaml', 'is a symbolic link whose target directory '
+            'cannot be read: Permission denied')
+        self.assertNotIn(directory, message)
+
     def test_dangling_link(self):
         os.symlink('nowhere.yaml', os.path.join(self.profile_dir, 'p.yaml'))
-        self.assertRefused('p.yaml', 'cannot be read')
+        message = self.assertRefused('p.yaml', 'cannot be read: ')
+        self.assertNotIn('[Errno', message)
 
     def test_file_others_can_write(self):
         path = self.write_profile('p.yaml', 'p: {}\n')
@@ -347,6 +501,83 @@ class FileSafetyTest(base.TestCase):
         self.assertRefused('p.yaml', 'is owned by uid %d, not by root or '
                                      'the user running this service'
                            % owner)
+
+    def test_file_removed_while_read(self):
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        stat = os.stat
+        removed = []
+
+        def remove(name, *args, **kwargs):
+            result = stat(name, *args, **kwargs)
+            if name == path and not removed:
+                removed.append(name)
+                os.unlink(path)
+            return result
+
+        self.useFixture(fixtures.MonkeyPatch('os.stat', remove))
+        message = self.assertRefused('p.yaml', 'p.yaml: cannot be read: ')
+        self.assertNotIn('[Errno', message)
+
+    def test_at_most_the_limit_and_a_byte_is_read(self):
+        # NOTE(xmlhooks): as the hardening guide says; a huge file costs
+        # no more memory than a file one byte over the limit. Reads
+        # shorter than asked, as from a network file system, add up.
+        self.write_profile('p.yaml', 'x' * (3 * profiles.MAX_FILE_BYTES))
+        read = os.read
+        sizes = []
+
+        def counting(fd, size):
+            data = read(fd, min(size, 64 * 1024))
+            sizes.append(len(data))
+            return data
+
+        self.useFixture(fixtures.MonkeyPatch('os.read', counting))
+        self.assertRefused('p.yaml', 'is larger than')
+        self.assertEqual(profiles.MAX_FILE_BYTES + 1, sum(sizes))
+
+    def test_read_error(self):
+        # NOTE(xmlhooks): the part of a file read before an error is
+        # never parsed as if it were all of it.
+        self.write_profile('p.yaml', 'p: {}\n')
+
+        def failing(fd, size):
+            raise OSError(errno.EIO, 'Input/output error')
+
+        self.useFixture(fixtures.MonkeyPatch('os.read', failing))
+        self.assertRefused('p.yaml', 'p.yaml: cannot be read: Input/output '
+                                     'error')
+
+    def test_owners_trusted(self):
+        # NOTE(xmlhooks): root, or the user the service runs as; a
+        # status rather than files, which only root could chown.
+        self.useFixture(fixtures.MonkeyPatch('os.geteuid', lambda: 4242))
+
+        def status(uid, mode=0o100644):
+            return os.stat_result((mode, 1, 1, 1, uid, 0, 0, 0, 0, 0))
+
+        self.assertIsNone(profiles._untrusted(status(0)))
+        self.assertIsNone(profiles._untrusted(status(4242)))
+        self.assertEqual('is owned by uid 1, not by root or the user '
+                         'running this service (uid 4242)',
+                         profiles._untrusted(status(1)))
+        self.assertIsNotNone(profiles._untrusted(status(0, 0o100664)))
+
+    def test_named_pipe_that_appears_after_the_check(self):
+        # NOTE(xmlhooks): the open does not wait for a writer.
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        stat = os.stat
+        swapped = []
+
+        def swap(name, *args, **kwargs):
+            result = stat(name, *args, **kwargs)
+            if name == path and not swapped:
+                swapped.append(name)
+                os.unlink(path)
+                os.mkfifo(path)
+            return result
+
+        self.useFixture(fixtures.MonkeyPatch('os.stat', swap))
+        self.assertRefused('p.yaml', 'changed while it was read')
 
     def test_file_replaced_while_read(self):
         path = self.write_profile('p.yaml', 'p: {}\n')
@@ -396,6 +627,34 @@ class NameIndexTest(base.TestCase):
     def names(self):
         return self.index.names([self.profile_dir])
 
+    def test_no_profiles(self):
+        self.write('notes.txt', 'a: {}\n')
+        self.assertEqual(frozenset(), self.names())
+        self.assertEqual([], self.reads)
+
+    def test_missing_directory_is_skipped(self):
+        self.write('a.yaml', 'a: {}\n')
+        directories = [self.profile_dir + '-absent', self.profile_dir]
+        self.assertEqual({'a'}, self.index.names(directories))
+        # NOTE(xmlhooks): and, as nothing changed, not listed again.
+        scan = self.useFixture(fixtures.MockPatch(
+            'nova_xmlhooks.profiles._scan')).mock
+        self.assertEqual({'a'}, self.index.names(directories))
+        self.assertFalse(scan.called)
+
+    def test_problem_in_a_profile_is_located(self):
+        path = self.write('a.yaml', 'a:\n  colour: red\n')
+        for _ in range(2):
+            e = self.assertRaises(exception.ProfileError, self.names)
+            self.assertEqual((path, 'a', 'colour'),
+                             (e.path, e.profile, e.entry))
+
+    def test_dangling_link(self):
+        os.symlink('nowhere.yaml', os.path.join(self.profile_dir, 'p.yaml'))
+        self.settle()
+        e = self.assertRaises(exception.ProfileError, self.names)
+        self.assertIn('p.yaml: cannot be read', e.format_message())
+
     def test_reads_only_what_changed(self):
         for n in range(20):
             self.write('p%02d.yaml' % n, 'p%02d: {}\n' % n)
@@ -422,7 +681,8 @@ class NameIndexTest(base.TestCase):
         with open(path, 'r+') as handle:
             handle.write('c')
         os.utime(path, ns=(time.time_ns() - 5 * profiles._SETTLE_NS,) * 2)
-        self.now += profiles.NameIndex.RECHECK
+        # NOTE(xmlhooks): the two seconds the profile reference promises.
+        self.now += 2
         self.assertEqual({'c'}, self.names())
         self.assertEqual(['a.yaml', 'a.yaml'], self.reads)
 
@@ -441,9 +701,14 @@ class NameIndexTest(base.TestCase):
     def test_problems(self):
         self.write('a.yaml', 'a: {}\n')
         bad = self.write('b.yaml', 'b: [unclosed\n')
+        raised = []
         for _ in range(2):
             e = self.assertRaises(exception.ProfileError, self.names)
             self.assertIn('b.yaml: is not valid YAML', e.format_message())
+            raised.append(e)
+        # NOTE(xmlhooks): a copy per look-up, so that the cached error
+        # does not collect a traceback per request.
+        self.assertIsNot(raised[0], raised[1])
         self.assertEqual(['a.yaml', 'b.yaml'], self.reads)
         os.unlink(bad)
         self.write('c.yaml', 'a: {}\n')
@@ -486,6 +751,35 @@ class ApiProfileParserTest(base.TestCase):
         self.assertEqual("unknown profile 'b'", str(e))
         self.write_profile('b.yaml', 'b: {}\n')
         parse('xmlhooks:profile', 'a,b')
+
+    def test_files_are_read_once_across_requests(self):
+        path = self.write_profile('a.yaml', 'a: {}\n')
+        past = time.time_ns() - 10 * profiles._SETTLE_NS
+        for settled in (path, self.profile_dir):
+            os.utime(settled, ns=(past, past))
+        load = self.useFixture(fixtures.MockPatch(
+            'nova_xmlhooks.profiles.load_file',
+            wraps=profiles.load_file)).mock
+        for _ in range(3):
+            api_validation._profile_parser(self.conf)('xmlhooks:profile',
+                                                      'a')
+        self.assertEqual(1, load.call_count)
+
+    def test_directories_without_profiles_leave_a_syntax_check(self):
+        # NOTE(xmlhooks): an API host may have the directory, empty, and
+        # the profiles only on the computes.
+        parse = api_validation._profile_parser(self.conf)
+        self.write_profile('notes.txt', 'a: {}\n')
+        parse('xmlhooks:profile', 'defined-on-computes-only')
+        self.flags(profile_dirs=[self.profile_dir + '-absent'])
+        parse('xmlhooks:profile', 'defined-on-computes-only')
+
+    def test_names_no_profile(self):
+        parse = api_validation._profile_parser(self.conf)
+        for value in ('', ' , ', ','):
+            e = self.assertRaises(ValueError, parse, 'xmlhooks:profile',
+                                  value)
+            self.assertEqual('names no profile', str(e))
 
     def test_unusable_files_leave_a_syntax_check(self):
         parse = api_validation._profile_parser(self.conf)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from unittest import mock
 
+import fixtures
 from nova.api.validation.extra_specs import base as nova_validators
 from nova import exception as nova_exception
 
@@ -271,6 +272,53 @@ class ApiValidatorTest(base.TestCase):
                                     key, value)
             self.assertEqual("Validation failed; '%s': %s"
                              % (key, compute.reason), str(api))
+
+    def test_profile_keys(self):
+        self.write_profile('known.yaml', 'known: {}\n')
+        profile = self.validators['xmlhooks:profile']
+        profile.validate('xmlhooks:profile', 'known')
+        for value, reason in (('bad name!', "'bad name!' is not a valid "
+                                            "profile name"),
+                              ('known,missing', "unknown profile 'missing'")):
+            error = self.assertRaises(nova_exception.ValidationError,
+                                      profile.validate, 'xmlhooks:profile',
+                                      value)
+            self.assertEqual("Validation failed; 'xmlhooks:profile': %s"
+                             % reason, str(error))
+        image = self.validators['xmlhooks:image_profiles']
+        for value in ('allowed', 'forbidden'):
+            image.validate('xmlhooks:image_profiles', value)
+        self.assertRaises(nova_exception.ValidationError, image.validate,
+                          'xmlhooks:image_profiles', 'sometimes')
+
+    def test_register_reads_the_service_configuration(self):
+        # NOTE(xmlhooks): nova-api calls register() without arguments; it
+        # declares the keys of the customisers [xmlhooks] enables.
+        self.flags(customizers=['timer'])
+        timer = loader.load_customizers(self.conf, ['timer'])['timer']
+        self.assertEqual(
+            ['xmlhooks:profile', 'xmlhooks:image_profiles']
+            + [declaration.name for declaration in timer.validators()],
+            [validator.name for validator in api_validation.register()])
+
+    def test_unloadable_customizers_leave_the_profile_keys_and_say_so(self):
+        logs = self.useFixture(fixtures.FakeLogger(
+            name='nova_xmlhooks.api_validation'))
+        self.flags(customizers=['xml', 'doesnotexist'])
+        self.assertEqual(
+            ['xmlhooks:profile', 'xmlhooks:image_profiles'],
+            [v.name for v in api_validation.validators(self.conf)])
+        self.assertIn('xmlhooks extra spec validation is limited to '
+                      'xmlhooks:profile: ', logs.output)
+        self.assertIn("'doesnotexist'", logs.output)
+
+    def test_deprecation_reaches_nova(self):
+        for deprecated in (True, False):
+            declaration = customizer_base.KeyValidator(
+                name='xmlhooks:test:old', description='x',
+                value={'type': str}, deprecated=deprecated)
+            self.assertIs(deprecated, api_validation.ApiValidator(
+                declaration).deprecated)
 
     def test_message_is_one_line(self):
         error = self.assertRaises(
