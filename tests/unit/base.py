@@ -23,6 +23,9 @@ from nova_xmlhooks import conf as xmlhooks_conf
 from nova_xmlhooks import engine
 from nova_xmlhooks import xpath_edit
 
+#: seconds a unit test may run when OS_TEST_TIMEOUT does not say; the
+#: slowest takes about 15 s
+TIMEOUT = 240
 FIXTURES_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)),
                             'fixtures')
 
@@ -121,6 +124,11 @@ class TestCase(oslo_base.BaseTestCase):
 
     def setUp(self):
         super().setUp()
+        if not os.environ.get('OS_TEST_TIMEOUT'):
+            # NOTE(xmlhooks): a test that hangs (a read loop that never
+            # ends, a lock never released) fails with its traceback
+            # rather than using up CI's time.
+            self.useFixture(fixtures.Timeout(TIMEOUT, gentle=True))
         self.conf = self.useFixture(
             config_fixture.Config(xmlhooks_conf.CONF)).conf
         self.profile_dir = self.useFixture(fixtures.TempDir()).path
