@@ -291,6 +291,21 @@ class ApiValidatorTest(base.TestCase):
         self.assertRaises(nova_exception.ValidationError, image.validate,
                           'xmlhooks:image_profiles', 'sometimes')
 
+    def test_profile_names_checked_beside_a_file_in_profile_dirs(self):
+        # NOTE(xmlhooks): an entry of profile_dirs that is not a directory
+        # (a file, here) is skipped like a missing one: the directories
+        # that are there still say which names exist.
+        self.write_profile('known.yaml', 'known: {}\n')
+        stray = self.write_profile('stray.txt', 'not a directory\n')
+        self.flags(profile_dirs=[stray, self.profile_dir])
+        profile = self.validators['xmlhooks:profile']
+        profile.validate('xmlhooks:profile', 'known')
+        error = self.assertRaises(nova_exception.ValidationError,
+                                  profile.validate, 'xmlhooks:profile',
+                                  'missing')
+        self.assertEqual("Validation failed; 'xmlhooks:profile': unknown "
+                         "profile 'missing'", str(error))
+
     def test_register_reads_the_service_configuration(self):
         # NOTE(xmlhooks): nova-api calls register() without arguments; it
         # declares the keys of the customisers [xmlhooks] enables.
