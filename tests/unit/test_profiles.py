@@ -13,6 +13,7 @@
 import collections
 import dataclasses
 import errno
+import functools
 import os
 import socket
 import subprocess
@@ -502,19 +503,27 @@ class FileSafetyTest(base.TestCase):
                                      'the user running this service'
                            % owner)
 
-    def test_file_removed_while_read(self):
-        path = self.write_profile('p.yaml', 'p: {}\n')
-        stat = os.stat
-        removed = []
+    def after_the_check(self, path, action):
+        """Run ``action`` once, right after the reader stats ``path``.
 
-        def remove(name, *args, **kwargs):
+        :param path: the profile file the reader checks
+        :param action: a callable changing the file system
+        """
+        stat = os.stat
+        done = []
+
+        def stat_then_act(name, *args, **kwargs):
             result = stat(name, *args, **kwargs)
-            if name == path and not removed:
-                removed.append(name)
-                os.unlink(path)
+            if name == path and not done:
+                done.append(name)
+                action()
             return result
 
-        self.useFixture(fixtures.MonkeyPatch('os.stat', remove))
+        self.useFixture(fixtures.MonkeyPatch('os.stat', stat_then_act))
+
+    def test_file_removed_while_read(self):
+        path = self.write_profile('p.yaml', 'p: {}\n')
+        self.after_the_check(path, functools.partial(os.unlink, path))
         message = self.assertRefused('p.yaml', 'p.yaml: cannot be read: ')
         self.assertNotIn('[Errno', message)
 
@@ -565,33 +574,18 @@ class FileSafetyTest(base.TestCase):
     def test_named_pipe_that_appears_after_the_check(self):
         # NOTE(xmlhooks): the open does not wait for a writer.
         path = self.write_profile('p.yaml', 'p: {}\n')
-        stat = os.stat
-        swapped = []
 
-        def swap(name, *args, **kwargs):
-            result = stat(name, *args, **kwargs)
-            if name == path and not swapped:
-                swapped.append(name)
-                os.unlink(path)
-                os.mkfifo(path)
-            return result
+        def swap():
+            os.unlink(path)
+            os.mkfifo(path)
 
-        self.useFixture(fixtures.MonkeyPatch('os.stat', swap))
+        self.after_the_check(path, swap)
         self.assertRefused('p.yaml', 'changed while it was read')
 
     def test_file_replaced_while_read(self):
         path = self.write_profile('p.yaml', 'p: {}\n')
-        stat = os.stat
-        swapped = []
-
-        def swap(name, *args, **kwargs):
-            result = stat(name, *args, **kwargs)
-            if name == path and not swapped:
-                swapped.append(name)
-                os.rename(self.write_profile('q.tmp', 'q: {}\n'), path)
-            return result
-
-        self.useFixture(fixtures.MonkeyPatch('os.stat', swap))
+        self.after_the_check(path, lambda: os.rename(
+            self.write_profile('q.tmp', 'q: {}\n'), path))
         self.assertRefused('p.yaml', 'changed while it was read')
 
 
