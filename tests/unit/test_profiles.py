@@ -572,14 +572,26 @@ class FileSafetyTest(base.TestCase):
         self.assertIsNotNone(profiles._untrusted(status(0, 0o100664)))
 
     def test_named_pipe_that_appears_after_the_check(self):
-        # NOTE(xmlhooks): the open does not wait for a writer.
+        # NOTE(xmlhooks): the open does not wait for a writer. The pipe
+        # may get the removed file's inode number, or not, as the file
+        # system allocates it; it is given that number here, so the pipe
+        # is told apart by its type alone.
         path = self.write_profile('p.yaml', 'p: {}\n')
+        checked = os.stat(path)
 
         def swap():
             os.unlink(path)
             os.mkfifo(path)
 
+        fstat = os.fstat
+
+        def same_inode(fd):
+            fields = list(fstat(fd))
+            fields[1:3] = [checked.st_ino, checked.st_dev]
+            return os.stat_result(fields)
+
         self.after_the_check(path, swap)
+        self.useFixture(fixtures.MonkeyPatch('os.fstat', same_inode))
         self.assertRefused('p.yaml', 'changed while it was read')
 
     def test_file_replaced_while_read(self):
