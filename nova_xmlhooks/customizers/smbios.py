@@ -51,8 +51,8 @@ FIELDS = {
 _ELEMENTS = {'bios': 'bios', 'system': 'system', 'baseboard': 'baseBoard',
              'chassis': 'chassis'}
 PLACEHOLDERS = ('instance_uuid', 'instance_name', 'flavor_name', 'hostname')
-#: the most digits of an OEM string's position, as the key declares it
-_OEM_DIGITS = 3
+#: an OEM string's position, 0 to 999, as the key declares it
+_OEM_POSITION = '[0-9]{1,3}'
 _TOKEN_RE = re.compile(r'\{([^{}]*)\}|[{}]')
 # NOTE(xmlhooks): libvirt checks these two formats when it parses the XML.
 _FORMATS = {
@@ -163,7 +163,7 @@ class SmbiosCustomizer(base.Customizer):
                 value={'type': str,
                        'description': 'The text; it may use %s.'
                                       % placeholders},
-                parameters=[{'name': 'n', 'pattern': '[0-9]{1,3}',
+                parameters=[{'name': 'n', 'pattern': _OEM_POSITION,
                              'description': 'The position, 0 to 999.'}],
             ),
         ]
@@ -229,8 +229,7 @@ class OemString:
 def _parse_oem(position, value):
     # NOTE(xmlhooks): the audit parses recorded rules without the key's
     # declaration, so the bound is kept here too.
-    if not (position.isascii() and position.isdigit() and
-            len(position) <= _OEM_DIGITS):
+    if not re.fullmatch(_OEM_POSITION, position):
         raise ValueError('the OEM string position must be a number from '
                          '0 to 999')
     return OemString(int(position), parse_template(value))
