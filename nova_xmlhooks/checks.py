@@ -34,6 +34,7 @@ import functools
 from lxml import etree
 
 from nova_xmlhooks import guard as guard_mod
+from nova_xmlhooks import hyperv_deps
 from nova_xmlhooks import schema as schema_mod
 
 #: a snapshot copies Nova's whole document rather than this many more of
@@ -62,6 +63,9 @@ def load_checks(conf, customizers=None):
     schema = schema_mod.from_conf(conf)
     if schema is not None:
         checks.append(schema)
+    # NOTE(xmlhooks): after the schema check: a document libvirt cannot
+    # read is reported as such before what QEMU would make of it.
+    checks.append(hyperv_deps.HypervDependencyCheck(customizers))
     return checks
 
 

@@ -48,6 +48,7 @@ import functools
 from lxml import etree
 from oslo_log import log as logging
 
+from nova_xmlhooks import check_base
 from nova_xmlhooks.conf import xmlhooks as conf_opts
 from nova_xmlhooks import exception
 from nova_xmlhooks import metadata
@@ -1033,21 +1034,12 @@ def _identity(root, tags):
             for tag, texts in found.items()}
 
 
-class IdentityCheck:
+class IdentityCheck(check_base.RuleCheck):
     """A check that refuses any change to what Nova finds the guest by.
 
     It runs whatever ``[xmlhooks] allow_sensitive`` allows: no category
-    makes a guest Nova cannot find safe. It is a callable
-    ``check(nova_root, result_root, ruleset)`` with ``check_change``, for
-    the engine's checks, and holds no per-call state.
+    makes a guest Nova cannot find safe.
     """
-
-    def __init__(self, customizers=None):
-        """Build the check.
-
-        :param customizers: the engine's customisers, to name the rule
-        """
-        self.customizers = customizers or {}
 
     def __call__(self, nova_root, result_root, ruleset):
         """Refuse a document that names the guest otherwise than Nova.
@@ -1061,15 +1053,12 @@ class IdentityCheck:
         self._judge(nova_root, result_root, tuple(IDENTITY),
                     lambda: nova_root, ruleset)
 
-    def check_change(self, change, ruleset):
+    def check_region(self, change, ruleset):
         """Refuse the same, reading only the part the rules changed.
 
         :param change: a :class:`~nova_xmlhooks.checks.Change`
         :param ruleset: the rules that were applied
         """
-        if change.region is None:
-            self(change.nova_root, change.result, ruleset)
-            return
         tags = [tag for tag in IDENTITY if tag in change.region.tags]
         if tags:
             self._judge(change.before, change.result, tags,

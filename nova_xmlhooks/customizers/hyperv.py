@@ -57,7 +57,13 @@ class HypervCustomizer(base.Customizer):
                     '``stimer.direct`` is the direct mode of ``stimer`` '
                     '(switching it on also switches ``stimer`` on). '
                     '``emsr_bitmap`` and ``xmm_input`` need libvirt 10 or '
-                    'later on the compute host.'),
+                    'later on the compute host. QEMU starts a KVM guest '
+                    'only with these together: ``synic``, ``tlbflush`` and '
+                    '``ipi`` need ``vpindex``; ``stimer`` needs ``synic`` '
+                    'and the ``hypervclock`` timer; ``evmcs`` needs '
+                    '``vapic``. Nova enables them for Windows images; on '
+                    'other guests set what they need too, or the rule is '
+                    'refused.'),
                 value={'type': str, 'enum': list(_STATE),
                        'description': '``on`` or ``off``.'},
                 parameters=[{

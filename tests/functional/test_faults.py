@@ -93,6 +93,15 @@ class BuildFaultTest(helpers.FaultTestBase):
             {'xmlhooks:xml:x': './devices/nosuch[@a>1]/@x=1'})
         self._assert_failed_once(server, "'xmlhooks:xml:x'", 'matches nothing')
 
+    def test_enlightenment_qemu_cannot_start_fails_once(self):
+        # NOTE(xmlhooks): nova-api accepts the key, as it must: only the
+        # guest's XML shows that the stimer lacks what QEMU needs for it
+        # under KVM (Nova enables no enlightenment for this image).
+        server = self.boot({'xmlhooks:hyperv:stimer': 'on'},
+                           expected_state='ERROR')
+        self._assert_failed_once(server, "'xmlhooks:hyperv:stimer'",
+                                 'without synic and the hypervclock timer')
+
     def test_valid_spec_builds_on_one_host(self):
         # The control: the same harness with a good spec builds once.
         flavor_id = self.create_unvalidated_flavor(

@@ -174,7 +174,7 @@ def _adapt_host_paths(devices, workdir):
         devices.remove(emulator)
 
 
-def adapt_for_host(xml, workdir, start=True):
+def adapt_for_host(xml, workdir, start=True, kvm_only=KVM_ONLY_HYPERV):
     """Change only what this host cannot run, and keep the rest.
 
     * the domain type becomes ``qemu`` (TCG): KVM may be absent or unusable;
@@ -190,6 +190,7 @@ def adapt_for_host(xml, workdir, start=True):
     :param xml: the customised domain XML
     :param workdir: a directory the QEMU user can read, for images and logs
     :param start: whether the guest will be started
+    :param kvm_only: the enlightenments to drop before a start
     :returns: the adapted XML
     """
     root = etree.fromstring(xml.encode())
@@ -206,7 +207,7 @@ def adapt_for_host(xml, workdir, start=True):
     _adapt_interfaces(devices)
     _adapt_host_paths(devices, workdir)
     if start:
-        for feature in KVM_ONLY_HYPERV:
+        for feature in kvm_only:
             for node in root.xpath('./features/hyperv/%s' % feature):
                 node.getparent().remove(node)
     return etree.tostring(root, encoding='unicode')
@@ -282,10 +283,12 @@ class Guest(fixtures.Fixture):
     :ivar environ: QEMU's environment (``NAME=value`` items), once started
     """
 
-    def __init__(self, conn, xml, workdir, start=True):
+    def __init__(self, conn, xml, workdir, start=True,
+                 kvm_only=KVM_ONLY_HYPERV):
         super().__init__()
         self.conn = conn
-        self.xml = adapt_for_host(xml, workdir, start=start)
+        self.xml = adapt_for_host(xml, workdir, start=start,
+                                  kvm_only=kvm_only)
         self.start = start
         self.domain = None
         self.defined_xml = None

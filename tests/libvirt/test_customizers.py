@@ -126,6 +126,8 @@ class TestHypervCustomizer(base.LibvirtTestCase):
             'xmlhooks:hyperv:stimer.direct': 'on',
             'xmlhooks:hyperv:tlbflush': 'on',
             'xmlhooks:hyperv:ipi': 'on',
+            # NOTE(xmlhooks): QEMU needs it for stimer under KVM.
+            'xmlhooks:timer:hypervclock': 'present=yes',
         }, start=False)
         defined = guest.defined_xml
         for feature in base.KVM_ONLY_HYPERV:
@@ -142,6 +144,24 @@ class TestHypervCustomizer(base.LibvirtTestCase):
         guest = self.run_guest(customised, start=False)
         error = self.assertRaises(libvirt.libvirtError, guest.domain.create)
         self.assertIn('VP_INDEX', str(error))
+
+    def test_tcg_starts_what_only_kvm_refuses(self):
+        # NOTE(xmlhooks): the check of what enlightenments need
+        # (nova_xmlhooks.hyperv_deps) reads only KVM guests, because
+        # QEMU checks the pairs only under KVM: a TCG guest whose stimer
+        # has neither synic nor the hypervclock timer starts.
+        specs = {'xmlhooks:hyperv:stimer': 'on'}
+        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
+        self.assertRaises(exception.RuleError, self.engine().customize,
+                          xml, specs)
+        tcg = xml.replace('<domain type="kvm">', '<domain type="qemu">')
+        guest = self.useFixture(base.Guest(
+            self.conn, self.engine().customize(tcg, specs), self.workdir,
+            kvm_only=()))
+        _model, props = base.cpu_properties(guest.argv)
+        self.assertEqual('on', props.get('hv-stimer'))
+        self.assertNotIn('hv-synic', props)
+        self.assertNotIn('hv-time', props)
 
     def test_libvirt_newer_features_follow_the_host(self):
         specs = {'xmlhooks:hyperv:emsr_bitmap': 'on',

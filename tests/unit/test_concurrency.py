@@ -26,7 +26,10 @@ ROUNDS = 3000
 PROFILES = """
 windows:
   specs:
+    xmlhooks:hyperv:vpindex: "on"
+    xmlhooks:hyperv:synic: "on"
     xmlhooks:hyperv:stimer: "on"
+    xmlhooks:timer:hypervclock: present=yes
     xmlhooks:hyperv:vendor_id: KVMKVMKVM
   xml:
     - ./clock/@offset=localtime

@@ -800,16 +800,17 @@ def between(page, start, end):
 def flavor_set_commands(page):
     """The ``openstack flavor set`` lines of a page's console blocks.
 
-    :returns: a list of the extra specs each sets
+    :returns: a list of ``(flavor, specs)``: the flavor each names and the
+        extra specs it sets
     """
     commands = []
     for block in code_blocks(page, 'console'):
         for line in re.findall(r'^[#$] (openstack flavor set(?:.*\\\n)*.*)$',
                                block, re.M):
             words = shlex.split(line.replace('\\\n', ' '))
-            commands.append(dict(
+            commands.append((words[3], dict(
                 argument.split('=', 1) for option, argument
-                in zip(words, words[1:]) if option == '--property'))
+                in zip(words, words[1:]) if option == '--property')))
     return commands
 
 
@@ -825,9 +826,13 @@ class FlavorCommandTest(oslo_base.BaseTestCase):
         conf = make_conf(customizers=extra_specs.customizer_names())
         validators = api_validation.validators(conf)
         engine = engine_mod.Engine.from_conf(make_conf(validate_schema=False))
-        xml = read(os.path.join(FIXTURES, 'nova-basic.xml'))
-        for specs in commands:
+        for flavor, specs in commands:
             self.assertTrue(specs)
+            # NOTE(xmlhooks): a Windows flavor's rules build on the Hyper-V
+            # enlightenments Nova writes for Windows guests.
+            xml = read(os.path.join(FIXTURES, 'nova-windows.xml' if
+                                    flavor.startswith('win') else
+                                    'nova-basic.xml'))
             for key, value in specs.items():
                 matching = [v for v in validators
                             if re.fullmatch(v.name_regex, key)]
@@ -839,7 +844,7 @@ class FlavorCommandTest(oslo_base.BaseTestCase):
         page = ('.. code-block:: console\n\n'
                 '   $ openstack flavor set f \\\n'
                 "       --property 'xmlhooks:a:b=c d'\n")
-        self.assertEqual([{'xmlhooks:a:b': 'c d'}],
+        self.assertEqual([('f', {'xmlhooks:a:b': 'c d'})],
                          flavor_set_commands(page))
 
 

@@ -1686,9 +1686,12 @@ class GuardTest(GuardTestCase):
                 "xpath.delete=./devices/input[@type='tablet']",
             'xmlhooks:xml:video': './devices/video/model/@type=vga',
             'xmlhooks:xml:boot': "./os/bootmenu/@enable=yes",
+            'xmlhooks:hyperv:vpindex': 'on',
+            'xmlhooks:hyperv:synic': 'on',
             'xmlhooks:hyperv:stimer': 'on',
             'xmlhooks:smbios:baseboard.manufacturer': 'ACME',
             'xmlhooks:timer:hpet': 'present=yes',
+            'xmlhooks:timer:hypervclock': 'present=yes',
             'xmlhooks:cpu:feature.vmx': 'disable',
             'xmlhooks:kvm:hidden': 'on',
         }

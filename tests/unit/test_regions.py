@@ -53,6 +53,10 @@ TYPED = {
     'xmlhooks:hyperv:vendor_id': ['KVMKVMKVM', 'off', 'on'],
     'xmlhooks:hyperv:mode': ['custom', 'passthrough'],
     'xmlhooks:hyperv:stimer.direct': ['on', 'off'],
+    # what Hyper-V enlightenments need, for the check of their pairs
+    'xmlhooks:hyperv:vpindex': ['on', 'off'],
+    'xmlhooks:hyperv:synic': ['on'],
+    'xmlhooks:timer:hypervclock': ['present=no', 'present=yes'],
     'xmlhooks:kvm:hidden': ['on', 'off'],
     'xmlhooks:kvm:dirty-ring': ['4096', 'off', 'on'],
     'xmlhooks:cpu:feature.vmx': ['disable', 'require'],
@@ -83,6 +87,7 @@ EDITS = [
     './features/pmu/@state=',
     './clock/@offset=localtime',
     "./clock/timer[@name='rtc']/@track=guest",
+    "xpath.delete=./clock/timer[@name='hypervclock']",
     './pm/suspend-to-mem/@enabled=no',
     './description=d',
     './title=t',

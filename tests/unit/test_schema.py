@@ -20,6 +20,7 @@ from nova_xmlhooks import checks
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
 from nova_xmlhooks import guard
+from nova_xmlhooks import hyperv_deps
 from nova_xmlhooks import schema
 from tests.unit import base
 from tests.unit import odd_shapes
@@ -49,10 +50,12 @@ class SchemaConfTest(base.TestCase):
         self.missing = os.path.join(self.profile_dir, 'no', 'domain.rng')
 
     def _schema_check(self):
-        # NOTE(xmlhooks): whatever is not the guard's is the schema's: a
-        # value that is not a check would break every boot.
+        # NOTE(xmlhooks): whatever is not the guard's or the Hyper-V
+        # check's is the schema's: a value that is not a check would
+        # break every boot.
         return [c for c in checks.load_checks(self.conf)
-                if not isinstance(c, (guard.Guard, guard.IdentityCheck))]
+                if not isinstance(c, (guard.Guard, guard.IdentityCheck,
+                                      hyperv_deps.HypervDependencyCheck))]
 
     def test_off(self):
         self.flags(validate_schema=False)

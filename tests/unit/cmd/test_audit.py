@@ -96,6 +96,19 @@ class AuditDomainTest(base.TestCase):
         self.assertEqual("'xmlhooks:profile' names unknown profile 'p'",
                          report['stale']['error'])
 
+    def test_stale_with_what_qemu_cannot_start(self):
+        # NOTE(xmlhooks): the profile now switches on a stimer this KVM
+        # guest has nothing for; its next hard reboot would be refused.
+        self.write_profile('p.yaml', 'p:\n  xml: ["%s"]\n  specs:\n'
+                           '    xmlhooks:hyperv:stimer: "on"\n' % NO_TABLET)
+        report = audit.audit_domain(
+            self.engine(customizers=['xml', 'hyperv']),
+            self.info(self.customised))
+        self.assertEqual('stale', report['status'])
+        self.assertIn("rule 'xmlhooks:hyperv:stimer' failed: it leaves "
+                      "Hyper-V stimer on without synic",
+                      report['stale']['error'])
+
     def test_nova_domain_without_record_gets_default_profile(self):
         engine = self.engine(default_profiles=['p'])
         report = audit.audit_domain(engine, self.info(base.nova_xml()))

@@ -38,6 +38,13 @@ class HypervTest(customizers.CustomizerTests, base.TestCase):
          ('xmlhooks:hyperv:mode', 'custom')])
     NEWER_THAN_SCHEMA = ('xmlhooks:hyperv:emsr_bitmap',
                          'xmlhooks:hyperv:xmm_input')
+    #: Nova enables no enlightenment for a Linux guest, so those that need
+    #: others cannot be on alone; a Windows guest's need vpindex
+    NEEDS_OTHERS = {
+        'nova-basic': {('xmlhooks:hyperv:%s' % f, 'on') for f in (
+            'synic', 'stimer', 'stimer.direct', 'tlbflush', 'ipi', 'evmcs')},
+        'nova-windows': {('xmlhooks:hyperv:vpindex', 'off')},
+    }
     BAD = (
         ('xmlhooks:hyperv:relaxed', 'yes'),
         ('xmlhooks:hyperv:stimer.direct', 'true'),
