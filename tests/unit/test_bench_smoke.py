@@ -45,10 +45,10 @@ from tools.bench import workloads
 
 
 def _usable_pool(engine, xml):
-    """The bench's candidates that this engine applies to ``xml`` alone."""
+    """The bench's candidates that this engine applies to ``xml``."""
     typed, edits = workloads.rule_pool([f for f in engine.customizers
                                         if f != 'xml'])
-    return (workloads.usable(engine, xml, typed),
+    return (workloads.usable(engine, xml, typed, together=True),
             workloads.usable(engine, xml, edits))
 
 
@@ -111,6 +111,20 @@ class TestRuleMix(base.TestCase):
         # under keys of their own, so the values are compared.
         self.assertEqual(sorted(value for _key, value in rules),
                          sorted(rule.value for rule in recorded))
+
+    def test_enlightenments_are_kept_after_what_they_need(self):
+        # NOTE(xmlhooks): alone on a Linux guest, QEMU could not start
+        # them under KVM; after vpindex, synic and the hypervclock timer
+        # it can, and every rule set keeps that order.
+        typed, _edits = _usable_pool(self.engine(), base.nova_xml())
+        keys = [key for key, _value in typed]
+        for key in ('synic', 'stimer', 'stimer.direct', 'tlbflush', 'ipi'):
+            self.assertIn('xmlhooks:hyperv:' + key, keys)
+        self.assertLess(keys.index('xmlhooks:timer:hypervclock'),
+                        keys.index('xmlhooks:hyperv:stimer'))
+        for count in workloads.RULE_COUNTS[1:]:
+            rules = dict(workloads.rule_set(typed, [], count))
+            self.engine().customize(base.nova_xml(), rules)
 
 
 class TestSeparateProcessHook(base.TestCase):

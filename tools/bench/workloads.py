@@ -12,8 +12,9 @@
 
 """The rule mixes the benchmark applies, and the profile files they are in.
 
-Candidate rules are tried alone on Nova's XML first; one that the enabled
-customisers or the checks refuse is left out and reported.
+Candidate rules are tried on Nova's XML first (typed ones with those kept
+before them); one that the enabled customisers or the checks refuse is
+left out and reported.
 """
 
 import dataclasses
@@ -237,15 +238,22 @@ def check_name(check):
     return name.lower()
 
 
-def usable(engine, xml, pool, dropped=None):
-    """The rules of ``pool`` that ``engine`` applies to ``xml`` alone.
+def usable(engine, xml, pool, dropped=None, together=False):
+    """The rules of ``pool`` that ``engine`` applies to ``xml``.
 
     :param dropped: a dict that gets ``{key: reason}`` of the others
+    :param together: try each rule with the rules kept before it rather
+        than alone. NOTE(xmlhooks): typed rules are tried so, and a
+        Hyper-V enlightenment is kept after those QEMU needs for it;
+        rule sets take the kept rules in order, so every set keeps them
+        too. XPath edits are tried alone: a profile holds them in an
+        order of its own (see :func:`profile_doc`).
     """
     kept = []
     for key, value in pool:
         try:
-            engine.customize(xml, {key: value})
+            engine.customize(xml, dict((kept if together else []) +
+                                       [(key, value)]))
         except exception.XmlHooksError as e:
             if dropped is not None:
                 dropped[key] = e.format_message()
@@ -280,7 +288,7 @@ def prepare(ctx):
     families = [f for f in probe.customizers if f != 'xml']
     typed, edits = rule_pool(families)
     dropped = {}
-    typed = usable(probe, ctx.nova_xml, typed, dropped)
+    typed = usable(probe, ctx.nova_xml, typed, dropped, together=True)
     edits = usable(probe, ctx.nova_xml, edits, dropped)
     rules_dir = os.path.join(ctx.work_dir, 'rules')
     sets = _write_sets(rules_dir, typed, edits)
