@@ -30,6 +30,8 @@ behind: a pair already in Nova's document is not the rules' doing.
 import dataclasses
 import functools
 
+from lxml import etree
+
 from nova_xmlhooks import check_base
 from nova_xmlhooks import exception
 from nova_xmlhooks import guard
@@ -56,8 +58,13 @@ NEEDS = {
 #: the children that need more than their parent, which libvirt reads
 #: only under their parent on
 _NESTED = {'tlbflush': ('direct',)}
-#: the children of ``<domain>`` that decide what QEMU is given
-TAGS = frozenset(['features', 'clock'])
+#: the elements that decide what QEMU is given: children of ``<domain>``
+#: and their children
+READS = (('features', 'hyperv'), ('clock', 'timer'))
+#: the ``<hyperv>`` children that need or are needed; the others (and
+#: there are more of them) are not read
+_READ = frozenset(name.partition('/')[0] for name in NEEDS).union(
+    *NEEDS.values()) - {TIME}
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -73,7 +80,7 @@ class Gap:
 
 
 def _local(name):
-    return name.rpartition('}')[2]
+    return name[name.rfind('}') + 1:]
 
 
 def _attribute(node, name):
@@ -83,15 +90,19 @@ def _attribute(node, name):
     namespace, as the guard reads attributes.
     """
     for key, value in node.items():
-        if _local(key) == name:
+        if key == name or _local(key) == name:
             return value
     return None
 
 
-def _children(parent):
-    """``(local name, element)`` of an element's child elements."""
-    return [(_local(child.tag), child) for child in parent
-            if isinstance(child.tag, str)]
+def _named(root, parent, child):
+    """The ``child`` elements of ``root``'s ``parent`` elements.
+
+    NOTE(xmlhooks): both by local name, as libvirt finds them; lxml's
+    ``{*}`` matches a name in any namespace or none, in C.
+    """
+    return [node for element in root.iterchildren('{*}' + parent)
+            for node in element.iterchildren('{*}' + child)]
 
 
 def _switched_on(hypervs):
@@ -106,11 +117,13 @@ def _switched_on(hypervs):
     for hyperv in hypervs:
         if _attribute(hyperv, 'mode') == 'passthrough':
             return None
-        for name, node in _children(hyperv):
-            on = _attribute(node, 'state') == 'on'
-            states[name] = on
-            for nested, child in _children(node):
-                if name in _NESTED and nested in _NESTED[name]:
+        for node in hyperv.iterchildren(etree.Element):
+            name = _local(node.tag)
+            if name not in _READ:
+                continue
+            on = states[name] = _attribute(node, 'state') == 'on'
+            for nested in _NESTED.get(name, ()):
+                for child in node.iterchildren('{*}' + nested):
                     states['%s/%s' % (name, nested)] = on and (
                         _attribute(child, 'state') == 'on')
     return {name for name, on in states.items() if on}
@@ -141,15 +154,6 @@ def gaps(root, features_from=None, clock_from=None):
                      if needed not in on)
 
 
-def _named(root, parent, child):
-    """The ``child`` elements of ``root``'s ``parent`` elements.
-
-    Both are found by local name, in document order.
-    """
-    return [node for name, element in _children(root) if name == parent
-            for local, node in _children(element) if local == child]
-
-
 class HypervDependencyCheck(check_base.RuleCheck):
     """A check that refuses Hyper-V enlightenments QEMU cannot start."""
 
@@ -174,12 +178,15 @@ class HypervDependencyCheck(check_base.RuleCheck):
         :param change: a :class:`~nova_xmlhooks.checks.Change`
         :param ruleset: the rules that were applied
         """
-        tags = change.region.tags
-        if not TAGS & tags:
+        children = change.region.children
+        if not any(tag in children and (children[tag] is None or
+                                        child in children[tag])
+                   for tag, child in READS):
             return
         result = gaps(change.result)
         if not result:
             return
+        tags = change.region.tags
         nova = gaps(change.result,
                     change.before if 'features' in tags else None,
                     change.before if 'clock' in tags else None)

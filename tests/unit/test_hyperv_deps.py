@@ -269,6 +269,18 @@ class GapsTest(base.TestCase):
             '<synic xmlns:x="urn:x" x:state="on"/>'
             '<vpindex xmlns:y="urn:y" y:state="on"/>'))
 
+    def test_elements_in_any_namespace(self):
+        # NOTE(xmlhooks): libvirt finds them by their local names.
+        self.assertEqual({('stimer', 'synic')}, {
+            (gap.feature, gap.needed) for gap in _gaps(
+                '<domain type="kvm" xmlns:x="urn:x"><x:features><x:hyperv>'
+                '<x:stimer state="on"/></x:hyperv></x:features><x:clock>'
+                '<x:timer name="hypervclock" present="yes"/></x:clock>'
+                '</domain>')})
+        self.assertEqual({('tlbflush/direct', 'vapic')}, self.gaps(
+            '<vpindex state="on"/><tlbflush state="on">'
+            '<x:direct xmlns:x="urn:x" state="on"/></tlbflush>'))
+
     def test_other_states_are_off(self):
         self.assertEqual(set(), self.gaps('<synic state="yes"/>'))
         self.assertEqual(set(), self.gaps('<synic/>'))
@@ -306,7 +318,7 @@ class ReadsWhatChangedTest(base.TestCase):
         super().setUp()
         self.engine_ = self.engine(validate_schema=False)
 
-    def test_only_features_and_clock_are_read(self):
+    def test_only_hyperv_and_the_timers_are_read(self):
         # Nova's own gap, and rules elsewhere: nothing to judge.
         xml = base.nova_xml('nova-windows').replace(
             '<vpindex state="on"/>', '')
@@ -314,11 +326,18 @@ class ReadsWhatChangedTest(base.TestCase):
         gaps = hyperv_deps.gaps
         self.patch(hyperv_deps, 'gaps',
                    lambda *args: read.append(args) or gaps(*args))
-        self.engine_.customize(xml, {'xmlhooks:xml:g':
-                                     './devices/graphics/@keymap=en-us'})
-        self.assertEqual([], read)
-        self.engine_.customize(xml, {'xmlhooks:timer:hpet': 'present=yes'})
-        self.assertTrue(read)
+        for specs in ({'xmlhooks:xml:g': './devices/graphics/@keymap=en-us'},
+                      {'xmlhooks:kvm:hidden': 'on'},
+                      {'xmlhooks:xml:p': './features/pmu/@state=off'}):
+            self.engine_.customize(xml, specs)
+            self.assertEqual([], read, specs)
+        for specs in ({'xmlhooks:timer:hpet': 'present=yes'},
+                      {'xmlhooks:hyperv:relaxed': 'on'},
+                      {'xmlhooks:xml:c': './clock/@offset=utc'},
+                      {'xmlhooks:xml:f': 'xpath.delete=./features'}):
+            del read[:]
+            self.engine_.customize(xml, specs)
+            self.assertTrue(read, specs)
 
     def test_novas_clock_comes_from_the_snapshot(self):
         # The rule removes the clock the stimer Nova wrote needs.
