@@ -122,6 +122,9 @@ class Profile:
         the entries of the right shape, and an ``xml`` entry of the wrong
         shape as None, so that the engine can report theirs too. Such a
         profile is never used.
+    :ivar named: False when the name as written is no profile name (a
+        number, say): ``name`` then only shows it, and defines nothing
+        that another profile could clash with
     """
 
     name: str
@@ -131,6 +134,7 @@ class Profile:
     xml: tuple
     image_selectable: bool
     complete: bool = True
+    named: bool = True
 
 
 class _Refused(yaml.MarkedYAMLError):
@@ -424,6 +428,11 @@ def _entry(steps):
     return messages.shortened(steps[1])
 
 
+#: where a problem of the whole file is, rather than in a profile (whose
+#: name as written may be anything YAML reads, None included)
+WHOLE_FILE = object()
+
+
 def _shape_problems(path, error):
     """One line per problem of a schema error, never jsonschema's message.
 
@@ -433,7 +442,9 @@ def _shape_problems(path, error):
 
     :param path: the file
     :param error: a ``jsonschema.ValidationError``
-    :returns: a list of :class:`~nova_xmlhooks.exception.ProfileError`
+    :returns: a list of ``(name, problem)``: the profile's name as
+        written (:data:`WHOLE_FILE` for the file), and a
+        :class:`~nova_xmlhooks.exception.ProfileError`
     """
     steps = list(error.absolute_path)
     if 'propertyNames' in error.absolute_schema_path:
@@ -441,19 +452,19 @@ def _shape_problems(path, error):
         steps.append(error.instance)
     reason = error.schema['x-reason']
     if not steps:
-        return [exception.ProfileError(path, reason)]
+        return [(WHOLE_FILE, exception.ProfileError(path, reason))]
     if error.validator == 'additionalProperties':
         # NOTE(xmlhooks): one problem per unknown field, found from the
         # profile and the schema, not from jsonschema's message.
-        return [exception.ProfileError(
+        return [(steps[0], exception.ProfileError(
             path, error.schema['x-unknown'],
             profile=messages.shortened(steps[0]),
-            entry=messages.shortened(field))
+            entry=messages.shortened(field)))
             for field in error.instance
             if field not in error.schema['properties']]
-    return [exception.ProfileError(path, reason,
-                                   profile=messages.shortened(steps[0]),
-                                   entry=_entry(steps[1:]))]
+    return [(steps[0], exception.ProfileError(
+        path, reason, profile=messages.shortened(steps[0]),
+        entry=_entry(steps[1:])))]
 
 
 def _strings(value, kind):
@@ -476,7 +487,8 @@ def _partial(path, name, body):
         specs=tuple((key, value) for key, value in specs.items()
                     if isinstance(key, str) and isinstance(value, str)),
         xml=tuple(edit if isinstance(edit, str) else None for edit in xml),
-        image_selectable=False, complete=False)
+        image_selectable=False, complete=False,
+        named=isinstance(name, str) and bool(PROFILE_NAME_RE.match(name)))
 
 
 def _profile(path, name, body):
@@ -498,15 +510,16 @@ def _check_document(path, document, report):
     """
     found = {}
     for error in _VALIDATOR.iter_errors(document):
-        for problem in _shape_problems(path, error):
-            if problem.profile is None:
+        for name, problem in _shape_problems(path, error):
+            if name is WHOLE_FILE:
                 report(problem)
             else:
-                found.setdefault(problem.profile, []).append(problem)
+                # NOTE(xmlhooks): by the name as written: 5 and "5" are
+                # two profiles, and so are two long names shown alike.
+                found.setdefault(name, []).append(problem)
     if not isinstance(document, dict):
         return []
-    return [(_partial(path, name, body), found[messages.shortened(name)])
-            if messages.shortened(name) in found
+    return [(_partial(path, name, body), found[name]) if name in found
             else (_profile(path, name, body), [])
             for name, body in document.items()]
 
@@ -611,6 +624,9 @@ def read_directories(directories, report):
     defined = {}
     for entry in _scan_all(directories, report):
         for profile in _read_file(entry.path, report):
+            if not profile.named:
+                yield profile
+                continue
             first = defined.setdefault(profile.name, profile)
             if first is not profile:
                 report(exception.ProfileError(

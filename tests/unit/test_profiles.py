@@ -204,6 +204,35 @@ one:
         self.assertEqual(good, [name for name in good + bad
                                 if profiles.PROFILE_NAME_RE.match(name)])
 
+    def test_a_number_and_the_same_name_quoted_are_two_profiles(self):
+        # NOTE(xmlhooks): 5 is no profile name; "5" is one, and its own.
+        for text in ('5:\n  xml: ["./a=1"]\n"5":\n  xml: ["./b=1"]\n',
+                     '"5":\n  xml: ["./b=1"]\n5:\n  xml: ["./a=1"]\n'):
+            self.write_profile('p.yaml', text)
+            errors = []
+            loaded = profiles.load_directories([self.profile_dir], errors)
+            self.assertEqual(('./b=1',), loaded['5'].xml, text)
+            self.assertEqual(1, len(errors), errors)
+            self.assertIn('profile names are', errors[0].format_message())
+
+    def test_long_bad_names_shown_alike_are_two_profiles(self):
+        self.write_profile('p.yaml', '%s1: {}\n%s2: {}\n'
+                           % ('a' * 70, 'a' * 70))
+        errors = []
+        self.assertEqual({}, profiles.load_directories([self.profile_dir],
+                                                       errors))
+        self.assertEqual(2, len(errors))
+        for error in errors:
+            self.assertIn('profile names are', error.format_message())
+
+    def test_a_null_name_is_a_bad_name(self):
+        self.write_profile('p.yaml', 'null:\n  xml: ["./a=1"]\n')
+        errors = []
+        self.assertEqual({}, profiles.load_directories([self.profile_dir],
+                                                       errors))
+        self.assertEqual(1, len(errors))
+        self.assertIn('profile names are', errors[0].format_message())
+
     def test_name_ending_in_a_newline(self):
         self._error('"name\\n":\n  description: x\n', 'profile names are')
 
