@@ -63,8 +63,11 @@ SYSTEM_TMP = tempfile.gettempdir()
 GUEST_MEMORY_KIB = 64 * 1024
 #: the CPU model every TCG guest gets instead of a host-derived one
 TCG_CPU_MODEL = 'qemu64'
-#: Hyper-V enlightenments QEMU refuses without KVM ("kernel doesn't allow
-#: setting HyperV VP_INDEX"); tests prove these by validated definition
+#: Hyper-V enlightenments proven by validated definition rather than in
+#: a running guest: vpindex, which QEMU refuses without KVM ("kernel
+#: doesn't allow setting HyperV VP_INDEX"), and those that need it
+#: under KVM (TCG starts them alone; see test_tcg_starts_what_only_kvm_
+#: refuses)
 KVM_ONLY_HYPERV = ('vpindex', 'synic', 'stimer', 'tlbflush', 'ipi')
 
 
