@@ -13,6 +13,7 @@
 import collections
 import dataclasses
 import errno
+import fcntl
 import functools
 import os
 import socket
@@ -430,6 +431,36 @@ class FileSafetyTest(base.TestCase):
         for fragment in fragments:
             self.assertIn(fragment, message)
         return message
+
+    def test_the_file_is_held_for_this_read_only(self):
+        # NOTE(xmlhooks): close-on-exec, so that a process another thread
+        # starts during the read does not inherit the file; non-blocking,
+        # so that a pipe put there after the check cannot hang it; never
+        # a controlling terminal, should a terminal be put there instead.
+        self.write_profile('p.yaml', 'p: {}\n')
+        opened, held = [], []
+        real_open, real_read = os.open, os.read
+
+        def record_open(path, flags, *args, **kwargs):
+            opened.append(flags)
+            return real_open(path, flags, *args, **kwargs)
+
+        def record_read(fd, size):
+            held.append((os.get_inheritable(fd),
+                         fcntl.fcntl(fd, fcntl.F_GETFD),
+                         fcntl.fcntl(fd, fcntl.F_GETFL)))
+            return real_read(fd, size)
+
+        self.useFixture(fixtures.MonkeyPatch('os.open', record_open))
+        self.useFixture(fixtures.MonkeyPatch('os.read', record_read))
+        self.assertEqual(['p'], list(self.load()))
+        self.assertEqual(1, len(opened))
+        self.assertTrue(opened[0] & os.O_NOCTTY)
+        inheritable, fd_flags, status_flags = held[0]
+        self.assertFalse(inheritable)
+        self.assertTrue(fd_flags & fcntl.FD_CLOEXEC)
+        self.assertTrue(status_flags & os.O_NONBLOCK)
+        self.assertEqual(os.O_RDONLY, status_flags & os.O_ACCMODE)
 
     def test_named_pipe(self):
         os.mkfifo(os.path.join(self.profile_dir, 'p.yaml'))
