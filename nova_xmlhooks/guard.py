@@ -485,6 +485,20 @@ def _attribute_values(node, name):
                   if key == name or key.endswith(suffix)])
 
 
+def attribute(node, name):
+    """The value libvirt reads for an attribute, or None.
+
+    NOTE(xmlhooks): ``xmlGetProp`` gives the first of
+    :func:`_attribute_values`; this stops there, for checks that run on
+    every boot.
+    """
+    suffix = '}' + name
+    for key, value in node.items():
+        if key == name or key.endswith(suffix):
+            return value
+    return None
+
+
 def _unlabelled(node):
     """A child's tree without the security labels at any depth."""
     node = copy.deepcopy(node)

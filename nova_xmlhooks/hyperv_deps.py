@@ -63,7 +63,7 @@ _NESTED = {'tlbflush': ('direct',)}
 READS = (('features', 'hyperv'), ('clock', 'timer'))
 #: the ``<hyperv>`` children that need or are needed; the others (and
 #: there are more of them) are not read
-_READ = frozenset(name.partition('/')[0] for name in NEEDS).union(
+_HYPERV_READ = frozenset(name.partition('/')[0] for name in NEEDS).union(
     *NEEDS.values()) - {TIME}
 
 
@@ -81,18 +81,6 @@ class Gap:
 
 def _local(name):
     return name[name.rfind('}') + 1:]
-
-
-def _attribute(node, name):
-    """An attribute as libvirt's ``xmlGetProp`` reads it.
-
-    NOTE(xmlhooks): the first attribute of that local name, whatever its
-    namespace, as the guard reads attributes.
-    """
-    for key, value in node.items():
-        if key == name or _local(key) == name:
-            return value
-    return None
 
 
 def _named(root, parent, child):
@@ -115,17 +103,17 @@ def _switched_on(hypervs):
     """
     states = {}
     for hyperv in hypervs:
-        if _attribute(hyperv, 'mode') == 'passthrough':
+        if guard.attribute(hyperv, 'mode') == 'passthrough':
             return None
         for node in hyperv.iterchildren(etree.Element):
             name = _local(node.tag)
-            if name not in _READ:
+            if name not in _HYPERV_READ:
                 continue
-            on = states[name] = _attribute(node, 'state') == 'on'
+            on = states[name] = guard.attribute(node, 'state') == 'on'
             for nested in _NESTED.get(name, ()):
                 for child in node.iterchildren('{*}' + nested):
                     states['%s/%s' % (name, nested)] = on and (
-                        _attribute(child, 'state') == 'on')
+                        guard.attribute(child, 'state') == 'on')
     return {name for name, on in states.items() if on}
 
 
@@ -138,15 +126,15 @@ def gaps(root, features_from=None, clock_from=None):
     :param clock_from: likewise for ``<clock>``
     :returns: a frozenset of :class:`Gap`
     """
-    if _attribute(root, 'type') != 'kvm':
+    if guard.attribute(root, 'type') != 'kvm':
         return frozenset()
     features_from = root if features_from is None else features_from
     clock_from = root if clock_from is None else clock_from
     on = _switched_on(_named(features_from, 'features', 'hyperv'))
     if not on:
         return frozenset()
-    if any(_attribute(timer, 'name') == 'hypervclock' and
-           _attribute(timer, 'present') == 'yes'
+    if any(guard.attribute(timer, 'name') == 'hypervclock' and
+           guard.attribute(timer, 'present') == 'yes'
            for timer in _named(clock_from, 'clock', 'timer')):
         on.add(TIME)
     return frozenset(Gap(feature, needed)
