@@ -106,6 +106,20 @@ class CustomizerTests:
             self.conf.xmlhooks.schema_path))
         self.engine = engine.Engine.from_conf(self.conf)
 
+    def assertApplyRefused(self, specs, *fragments, fixture=None):
+        """Applying specs to Nova's XML fails, saying each fragment.
+
+        :returns: the error's message
+        """
+        ruleset = self.engine.resolve(specs)
+        error = self.assertRaises(exception.RuleError, self.engine.apply,
+                                  base.nova_xml(fixture or self.FIXTURE),
+                                  ruleset)
+        message = error.format_message()
+        for fragment in fragments:
+            self.assertIn(fragment, message)
+        return message
+
     def customize(self, specs, xml=None, fixture=None):
         """Apply specs to Nova's XML and check the result.
 

@@ -10,7 +10,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-from nova_xmlhooks import exception
 from tests.unit import base
 from tests.unit import customizers
 
@@ -161,11 +160,10 @@ class HypervTest(customizers.CustomizerTests, base.TestCase):
             out, './features/hyperv/vendor_id/@value'))
 
     def test_vendor_id_on_needs_a_value(self):
-        ruleset = self.engine.resolve({'xmlhooks:hyperv:vendor_id': 'on'})
-        error = self.assertRaises(exception.RuleError, self.engine.apply,
-                                  base.nova_xml('nova-basic'), ruleset)
-        self.assertIn("'xmlhooks:hyperv:vendor_id'", error.format_message())
-        self.assertIn("'on' needs a vendor id", error.format_message())
+        self.assertApplyRefused({'xmlhooks:hyperv:vendor_id': 'on'},
+                                "'xmlhooks:hyperv:vendor_id'",
+                                "'on' needs a vendor id",
+                                fixture='nova-basic')
 
     def test_vendor_id_on_keeps_an_existing_value(self):
         first = self.customize({'xmlhooks:hyperv:vendor_id': 'ABC'})
@@ -203,12 +201,10 @@ class HypervTest(customizers.CustomizerTests, base.TestCase):
                          len(self.xpath(out, './features/hyperv/*')))
 
     def test_mode_passthrough_with_features_is_refused(self):
-        ruleset = self.engine.resolve({'xmlhooks:hyperv:mode': 'passthrough',
-                                       'xmlhooks:hyperv:evmcs': 'on'})
-        error = self.assertRaises(exception.RuleError, self.engine.apply,
-                                  base.nova_xml(self.FIXTURE), ruleset)
-        self.assertIn("'xmlhooks:hyperv:mode'", error.format_message())
-        self.assertIn('xmlhooks:hyperv:evmcs', error.format_message())
+        self.assertApplyRefused({'xmlhooks:hyperv:mode': 'passthrough',
+                                 'xmlhooks:hyperv:evmcs': 'on'},
+                                "'xmlhooks:hyperv:mode'",
+                                'xmlhooks:hyperv:evmcs')
 
     def test_bad_value_names_the_reason(self):
         self.assertRefused('xmlhooks:hyperv:spinlocks', '100', '4095')
