@@ -136,19 +136,22 @@ class _Source:
 
     @classmethod
     def tree(cls, root, nova_xml):
-        # NOTE(xmlhooks): the parser drops empty text and whitespace
-        # between elements, which a tree built in memory may hold; the
-        # rules must see, and give, what they would on Nova's text. Nova
-        # builds neither, so one search finds nothing, and costs little.
-        for text in _BLANK(root):
-            owner = text.getparent()
-            holder = owner.getparent() if text.is_tail else owner
-            if text and holder is not None and not _element_content(holder):
-                continue
+        # NOTE(xmlhooks): a tree built in memory may hold empty text, which
+        # is written as nothing, and blank text, some of which the parser
+        # drops; the rules must see, and give, what they would on Nova's
+        # text. Empty text is dropped here. Which blanks libxml2 drops
+        # depends on the text before them in the element and on
+        # xml:space, so a tree holding any is read from Nova's text, by
+        # the parser itself. Nova builds neither, so one search finds
+        # nothing, and costs little.
+        texts = _BLANK(root)
+        if any(texts):
+            return cls.text(nova_xml())
+        for text in texts:
             if text.is_tail:
-                owner.tail = None
+                text.getparent().tail = None
             else:
-                owner.text = None
+                text.getparent().text = None
         return cls(root, nova_xml)
 
     def nova_root(self):
@@ -245,17 +248,6 @@ def serialize_tidied(root):
         return etree.tostring(root, encoding='unicode',
                               pretty_print=True), True
     return text, False
-
-
-def _element_content(node):
-    """Whether an element holds elements and only blank text beside them.
-
-    That is the whitespace :data:`_BLANK_TEXT` finds, and the parser
-    drops: written beside elements for indentation.
-    """
-    if not len(node) or (node.text and node.text.strip()):
-        return False
-    return not any(child.tail and child.tail.strip() for child in node)
 
 
 def _tidy(root):

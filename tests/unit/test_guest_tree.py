@@ -44,6 +44,7 @@ SPECS = [
      'xmlhooks:kvm:hidden': 'on', 'xmlhooks:cpu:feature.vmx': 'disable'},
 ]
 DOCUMENTS = ['nova-basic', 'nova-two-disks', 'nova-windows']
+XML_SPACE = '{http://www.w3.org/XML/1998/namespace}space'
 
 
 def _nova_tree(xml):
@@ -74,17 +75,28 @@ class _Config:
 
 
 def _variant(root, data):
-    """Put what parsing drops into a tree: empty text, blank text."""
+    """Put what parsing drops into a tree: empty text, blank text.
+
+    Blank text beside other text, and ``xml:space``, decide which blanks
+    libxml2 keeps.
+    """
     elements = list(root.iter(tag=etree.Element))
     for element in data.draw(st.lists(st.sampled_from(elements),
                                       max_size=6)):
-        kind = data.draw(st.sampled_from(['text', 'tail', 'blank']))
+        kind = data.draw(st.sampled_from(['text', 'tail', 'blank', 'mixed',
+                                          'space']))
         if kind == 'text' and not len(element) and not element.text:
             element.text = ''
         elif kind == 'tail' and element is not root:
             element.tail = ''
         elif kind == 'blank' and len(element):
             element.text = data.draw(st.sampled_from(['', ' ', '\n  ']))
+        elif kind == 'mixed' and len(element):
+            child = data.draw(st.sampled_from(list(element)))
+            child.tail = data.draw(st.sampled_from([' ', 'x', ' x ']))
+        elif kind == 'space':
+            element.set(XML_SPACE, data.draw(st.sampled_from(
+                ['preserve', 'default'])))
     return root
 
 
@@ -134,6 +146,23 @@ class TreeTest(base.TestCase):
         text = _nova_text(root)
         out = self.engine_.customize_tree(root, lambda: text, specs)
         self.assertIn('<panic model="isa"/>', out)
+        # NOTE(xmlhooks): the tree itself was customised: empty text needs
+        # no parse of Nova's text.
+        self.assertEqual('isa', root.find('devices/panic').get('model'))
+
+    def test_blank_text_beside_other_text_as_the_parser_reads_it(self):
+        # NOTE(xmlhooks): libxml2 drops a blank before the first text of
+        # an element, and keeps one after it; the rules see what they
+        # would on Nova's text.
+        for before, after in ((' ', 'x'), ('x', ' '), (' ', ' x')):
+            root = _nova_tree(base.nova_xml('nova-windows'))
+            features = root.find('features')
+            features[0].tail = before
+            features[1].tail = after
+            expected, got = self._both(
+                lambda: etree.fromstring(etree.tostring(root)),
+                {'xmlhooks:xml:b': './description=d'})
+            self.assertEqual(expected, got, (before, after))
 
     def test_nothing_to_apply_is_novas_text(self):
         calls = []
