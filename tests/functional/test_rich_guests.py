@@ -177,11 +177,15 @@ class NovaXmlRecorder(fixtures.Fixture):
 
     def _setUp(self):
         self.documents = []
+        #: for each document, the empty or blank text in Nova's tree
+        self.blanks = []
         recorder = self
         original = engine_mod.Engine.customize_tree
 
         def customize_tree(engine, root, nova_xml, *args, **kwargs):
             recorder.documents.append(nova_xml())
+            recorder.blanks.append(root.xpath(
+                '//text()[not(normalize-space())]'))
             return original(engine, root, nova_xml, *args, **kwargs)
 
         self.useFixture(fixtures.MonkeyPatch(
@@ -266,6 +270,10 @@ class RichGuestTest(base.XmlHooksTestBase):
         :param changed: the paths the rules may change
         """
         self.assertEqual(1, len(self.nova_xml.documents))
+        # NOTE(xmlhooks): Nova's tree holds no text the parser would drop,
+        # so the engine customises it as it is, without parsing Nova's
+        # text (see nova_xmlhooks.engine._Source.tree).
+        self.assertEqual([[]], self.nova_xml.blanks)
         self.assertEqual(_without(self.nova_xml.documents[0], changed),
                          _without(self.defined_xml(server), changed))
 
