@@ -64,8 +64,9 @@ RESOURCES = conf_opts.RESOURCES
 NETWORK_EXPOSURE = conf_opts.NETWORK_EXPOSURE
 HOST_RESOURCES = conf_opts.HOST_RESOURCES
 
-# NOTE(xmlhooks): places are matched on the last three element names of
-# a node's path (see _path), which tell every place below apart.
+# NOTE(xmlhooks): places are looked up by the last three element names of
+# a node's path (see _path), which tell every place below apart; items are
+# keyed by the whole path (see _key).
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +93,8 @@ class Watch:
         holding only such attributes, and no child, is no item
     :ivar local_items: whole items, ``(attributes, children)`` as the
         watch reads them, that likewise reach only the host's own files
+    :ivar owned: whether the item belongs to the device that holds it,
+        whose identity is then part of its key (see :func:`_device_key`)
     """
 
     categories: tuple
@@ -103,12 +106,12 @@ class Watch:
     new: bool = False
     local: frozenset = frozenset()
     local_items: frozenset = frozenset()
+    owned: bool = False
 
-    def add(self, node, path, items):
+    def add(self, node, items):
         """Add a node's item to the lists of its categories.
 
         :param node: an element at a place this watch is for
-        :param path: the node's path (see :func:`_path`)
         :param items: a dict of category to a list of items
         """
         value = _tree(node) if self.whole else _content(node, self)
@@ -117,6 +120,7 @@ class Watch:
             return
         if value in self.local_items:
             return
+        path = _device_key(node) if self.owned else _key(node)
         key = _NEW + path if self.new else path
         for category in self.categories:
             items[category].append((key, value))
@@ -193,6 +197,9 @@ _NETWORK_SOURCE = Watch((NETWORK_EXPOSURE,), only=frozenset(['host']))
 _HOST_RESOURCE = Watch((HOST_RESOURCES,), whole=True)
 _HOST_FILE_RESOURCE = Watch((HOST_PATHS, HOST_RESOURCES), whole=True)
 _RESOURCE = Watch((RESOURCES,), whole=True)
+#: a limit of the device that holds it: moved to another device, it is
+#: removed from its own
+_DEVICE_RESOURCE = Watch((RESOURCES,), whole=True, owned=True)
 
 #: what Nova's resource tracker and placement account for
 _RESOURCES = frozenset('domain/' + name for name in (
@@ -241,8 +248,8 @@ WATCHED = {
     # the limits Nova writes from the flavor's quota:disk_* and Cinder's
     # front-end QoS, and from hw_rng:rate_bytes, as it writes cputune
     # from quota:cpu_*
-    'devices/disk/iotune': (_RESOURCE,),
-    'devices/rng/rate': (_RESOURCE,),
+    'devices/disk/iotune': (_DEVICE_RESOURCE,),
+    'devices/rng/rate': (_DEVICE_RESOURCE,),
     # NOTE(xmlhooks): QEMU's iommufd backend (libvirt 12.2 and later,
     # beyond 9.0's schema): libvirt opens the host's /dev/iommu, or takes
     # the descriptors of the fdgroup a client handed it, labels it for
@@ -355,12 +362,13 @@ HOST_SMBIOS = frozenset(['host'])
 #: queues. Nova writes them from the flavor's vCPUs
 #: (``hw_vif_multiqueue_enabled``), as it writes ``cputune``
 _INTERFACE_QUEUES = 'devices/interface/driver'
+_INTERFACE_QUEUES_KEY = 'domain/' + _INTERFACE_QUEUES + '/@queues'
 #: items whose removal only narrows what the guest gets from the host,
 #: whatever their category compares: a customiser that sets
 #: ``<smbios mode='sysinfo'>`` on a document asking for the host's
 #: tables takes them away; without its queues an interface has one
 _NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode',
-                                  _INTERFACE_QUEUES + '/@queues'])
+                                  _INTERFACE_QUEUES_KEY])
 #: a perf event: libvirt opens it on the host for the guest's QEMU
 #: process (``perf_event_open`` in virPerfEventEnable, when the guest
 #: starts), on a hardware counter of the host's PMU (``cpu_cycles``,
@@ -550,9 +558,13 @@ def _content(node, watch):
 def _path(node):
     """The last three element names down to a node, without positions.
 
-    NOTE(xmlhooks): without positions, removing one device does not make
-    the devices after it look changed; three names are enough to tell
-    the places apart and cheaper than the full path.
+    NOTE(xmlhooks): a node's place, to look up what it can hold. Without
+    positions, removing one device does not make the devices after it
+    look changed; three names are enough to tell libvirt's places apart
+    and cheaper than the full path. They do not tell a place libvirt
+    reads from a copy of it that a rule writes deeper, where libvirt
+    reads nothing (``<memballoon><devices><disk><iotune>``): items are
+    keyed by :func:`_key`.
     """
     parent = node.getparent()
     if parent is None:
@@ -561,6 +573,39 @@ def _path(node):
     if grandparent is None:
         return '%s/%s' % (parent.tag, node.tag)
     return '%s/%s/%s' % (grandparent.tag, parent.tag, node.tag)
+
+
+def _key(node):
+    """The element names from ``<domain>`` down to a node: an item's key.
+
+    NOTE(xmlhooks): items are compared as multisets of keys and values;
+    keyed by :func:`_path`, a rule could remove a limit Nova wrote and
+    write the same element where libvirt never reads it, with the same
+    last three names, and the multisets would not differ.
+    """
+    names = [node.tag]
+    names.extend([ancestor.tag for ancestor in node.iterancestors()])
+    names.reverse()
+    return '/'.join(names)
+
+
+def _device_key(node):
+    """:func:`_key`, naming the device that holds the node.
+
+    NOTE(xmlhooks): a disk is named by its target, which libvirt requires
+    to be unique, so that removing another disk changes nothing; another
+    device by its position among the devices of its kind (Nova writes at
+    most one RNG). A limit moved from one device to another is then
+    removed from the first.
+    """
+    device = node.getparent()
+    if device.tag == 'disk':
+        target = next(device.iterchildren('target'), None)
+        name = None if target is None else attribute(target, 'dev')
+    else:
+        name = sum(1 for _sibling in device.itersiblings(device.tag,
+                                                         preceding=True))
+    return '%s[%s]/%s' % (_key(device), name, node.tag)
 
 
 def _declares_qemu(node):
@@ -593,10 +638,10 @@ def _qemu_items(shallow, deep):
                                                   ns=xpath_edit.QEMU_NS)]
     for node in found:
         if isinstance(node, str):
-            items.append(('%s/@%s' % (_path(node.getparent()),
+            items.append(('%s/@%s' % (_key(node.getparent()),
                                       node.attrname), str(node)))
         else:
-            items.append((_path(node), _tree(node)))
+            items.append((_key(node), _tree(node)))
     return items
 
 
@@ -605,9 +650,8 @@ def _qemu_items(shallow, deep):
 # out only when it is needed, which is rare for attributes.
 
 def _watched(node, items):
-    path = _path(node)
-    for watch in WATCHED.get(path, ()):
-        watch.add(node, path, items)
+    for watch in WATCHED.get(_path(node), ()):
+        watch.add(node, items)
 
 
 def _attributes(table, node, items):
@@ -616,12 +660,12 @@ def _attributes(table, node, items):
         name = key.rpartition('}')[2] if key[0] == '{' else key
         for names, category in table:
             if name in names:
-                items[category].append(('%s/@%s' % (_path(node), name),
+                items[category].append(('%s/@%s' % (_key(node), name),
                                         value))
 
 
 def _label(node, items):
-    items[SECURITY_LABELS].append((_path(node), _tree(node)))
+    items[SECURITY_LABELS].append((_key(node), _tree(node)))
 
 
 def _path_text(node, items):
@@ -633,22 +677,21 @@ def _path_text(node, items):
         text = _text(node) or _DEFAULT_PATHS.get(
             (path, _attribute_values(node, 'model')))
         if text:
-            items[HOST_PATHS].append((path, text))
+            items[HOST_PATHS].append((_key(node), text))
 
 
 def _network_source(node, items):
     """A source QEMU connects to over the network (or a UNIX socket)."""
     if (next(node.iterchildren('host'), None) is not None or
             _attribute_values(node, 'protocol')):
-        _NETWORK_SOURCE.add(node, _path(node), items)
+        _NETWORK_SOURCE.add(node, items)
 
 
 def _lifecycle(node, items):
-    path = _path(node)
-    if path in _LIFECYCLE:
+    if _path(node) in _LIFECYCLE:
         action = _text(node)
         if action in HOST_ACTIONS:
-            items[HOST_RESOURCES].append((path, action))
+            items[HOST_RESOURCES].append((_key(node), action))
 
 
 def _host_values(category, name, allowed_path, sensitive, node, items):
@@ -656,11 +699,11 @@ def _host_values(category, name, allowed_path, sensitive, node, items):
 
     :param sensitive: ``sensitive(value)``: whether a value is an item
     """
-    path = _path(node)
-    if path == allowed_path:
+    if _path(node) == allowed_path:
         for value in _attribute_values(node, name):
             if sensitive(value):
-                items[category].append(('%s/@%s' % (path, name), value))
+                items[category].append(('%s/@%s' % (_key(node), name),
+                                        value))
 
 
 def _video(node, items):
@@ -669,7 +712,7 @@ def _video(node, items):
     model = next(node.iterchildren('model'), None)
     if model is not None and _attribute_values(model, 'type') == ('none',):
         return
-    items[HOST_RESOURCES].append((_VIDEO_PATH, tuple(
+    items[HOST_RESOURCES].append((_key(node), tuple(
         () if model is None else _attribute_values(model, name)
         for name in _VIDEO_MEMORY)))
 
@@ -690,10 +733,11 @@ def _loader(node, items):
     not that it changes an attribute it never wrote.
     """
     if _path(node) == _LOADER_PATH:
+        key = _key(node)
         # NOTE(xmlhooks): a str, as the item of its text is.
-        items[HOST_PATHS].append((_LOADER_PATH, ''))
+        items[HOST_PATHS].append((key, ''))
         for name in _LOADER_ATTRS:
-            items[HOST_PATHS].append(('%s/@%s' % (_LOADER_PATH, name),
+            items[HOST_PATHS].append(('%s/@%s' % (key, name),
                                       _attribute_values(node, name)))
 
 
@@ -704,15 +748,14 @@ def _channel_target(node, items):
         return
     for value in _attribute_values(node, 'name'):
         if '/' in value or value in _DIRECTORY_NAMES:
-            items[HOST_PATHS].append((_CHANNEL_TARGET_PATH + '/@name',
-                                      value))
+            items[HOST_PATHS].append((_key(node) + '/@name', value))
 
 
 def _perf_event(node, items):
     """A perf event that libvirt opens on the host's PMU."""
     if (_path(node) == _PERF_EVENT_PATH and
             'yes' in _attribute_values(node, 'enabled')):
-        items[HOST_RESOURCES].append((_PERF_EVENT_PATH,
+        items[HOST_RESOURCES].append((_key(node),
                                       _attribute_values(node, 'name')))
 
 
@@ -739,7 +782,7 @@ def _fwcfg_entry(node, items):
     names = _attribute_values(node, 'name')
     text = _text(node)
     if ',' in text or any(',' in name for name in names):
-        items[HOST_PATHS].append((_FWCFG_ENTRY_PATH, (names, text)))
+        items[HOST_PATHS].append((_key(node), (names, text)))
 
 
 def _option_commas(names, node, items):
@@ -747,7 +790,7 @@ def _option_commas(names, node, items):
     for name in names:
         for value in _attribute_values(node, name):
             if ',' in value:
-                items[HOST_PATHS].append(('%s/@%s' % (_path(node), name),
+                items[HOST_PATHS].append(('%s/@%s' % (_key(node), name),
                                           value))
 
 
@@ -979,7 +1022,7 @@ class Guard:
             raise exception.RuleError(key, (
                 'it writes an attribute named xmlns on %s, which libvirt '
                 'reads as a namespace declaration'
-                % _path(found[0].getparent())))
+                % _key(found[0].getparent())))
 
     def _judge(self, nova_items, items, nova_root, ruleset):
         """Raise for the first refused category that changed.

@@ -185,6 +185,36 @@ class BackingChainTest(GuardDiskTestCase):
         self.assertTrue(self.read_disk(guest).startswith(MARKER))
 
 
+class ParkedLimitTest(GuardDiskTestCase):
+    """Nova's disk limits, and a copy where libvirt reads nothing."""
+
+    def test_libvirt_ignores_the_copy(self):
+        xml = base.renamed(base.nova_xml('nova-basic'),
+                           self.guest_name()).replace(
+            '</disk>', '<iotune><total_iops_sec>500</total_iops_sec>'
+                       '</iotune></disk>', 1)
+        specs = {'xmlhooks:xml:a': 'xpath.delete=./devices/disk/iotune',
+                 'xmlhooks:xml:b': './devices/memballoon/devices/disk/iotune'
+                                   '/total_iops_sec=500'}
+        e = self.assertRaises(exception.GuardError, self.engine(
+            validate_schema=False).customize, xml, specs)
+        self.assertEqual(('xmlhooks:xml:a', 'resources'),
+                         (e.key, e.category))
+        self.assertNotDefined(xml)
+
+        customised = self.engine(allow_sensitive=['resources'],
+                                 validate_schema=False).customize(xml, specs)
+        guest = self.useFixture(base.Guest(self.conn, customised,
+                                           self.workdir, start=False,
+                                           validate=False))
+        # libvirt defines it as Nova does, and the disk has no limit.
+        limits = guest.domain.blockIoTune('vda',
+                                          libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        self.assertEqual(0, limits['total_iops_sec'])
+        self.assertEqual([], base.xpath(guest.defined_xml,
+                                        './devices/disk/iotune'))
+
+
 class FormatChangeTest(GuardDiskTestCase):
 
     def test_qcow2_header_in_a_raw_disk(self):

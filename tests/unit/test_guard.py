@@ -597,6 +597,35 @@ class SensitiveCategoryTest(GuardTestCase):
             category='resources', devices=_LIMITED_RNG,
             value="xpath.delete=./devices/rng/rate",
             proof="./devices/rng[not(rate)]")),
+        # The same limits removed, and a copy written where libvirt never
+        # reads it, under the same last three element names.
+        ('disk_iotune_parked', dict(
+            category='resources', devices=_LIMITED_VOLUME,
+            value="xpath.delete=./devices/disk/iotune",
+            then=['./devices/memballoon/devices/disk/iotune/total_iops_sec'
+                  '=100'],
+            proof="./devices/memballoon/devices/disk/iotune")),
+        ('rng_rate_parked', dict(
+            category='resources', devices=_LIMITED_RNG,
+            value="xpath.delete=./devices/rng/rate",
+            then=['./devices/memballoon/devices/rng/rate/@period=2000',
+                  './devices/memballoon/devices/rng/rate/@bytes=1024'],
+            proof="./devices/memballoon/devices/rng/rate")),
+        # ... or moved to another device: the volume's limit onto the
+        # root disk, the RNG's onto an RNG fed by QEMU.
+        ('disk_iotune_moved', dict(
+            category='resources', devices=_LIMITED_VOLUME,
+            value="xpath.delete=./devices/disk/iotune",
+            then=['./devices/disk[2]/iotune/total_iops_sec=100'],
+            proof="./devices/disk[target/@dev='vda']/iotune")),
+        ('rng_rate_moved', dict(
+            category='resources',
+            devices=_LIMITED_RNG + '<rng model="virtio">'
+                                   '<backend model="builtin"/></rng>',
+            value="xpath.delete=./devices/rng/rate",
+            then=['./devices/rng[2]/rate/@period=2000',
+                  './devices/rng[2]/rate/@bytes=1024'],
+            proof="./devices/rng[2]/rate")),
         # A VNC password replaces qemu.conf's vnc_password: who may
         # connect to a listener on the host.
         ('graphics_passwd', dict(
@@ -1292,14 +1321,53 @@ class TranslationCacheTest(GuardTestCase):
                 exception.GuardError, self.engine().customize, self.xml,
                 {'xmlhooks:xml:tcg': edit})
             self.assertEqual('resources', e.category, edit)
-            self.assertIn('removes features/tcg/tb-cache',
+            self.assertIn('removes domain/features/tcg/tb-cache',
                           e.format_message())
+
+    def test_parking_novas_limit_is_refused(self):
+        # NOTE(xmlhooks): the copy has the same last three element names,
+        # where libvirt reads nothing; QEMU would take 1 GiB.
+        e = self.assertRaises(
+            exception.GuardError, self.engine().customize, self.xml,
+            {'xmlhooks:xml:a': 'xpath.delete=./features/tcg',
+             'xmlhooks:xml:b': './devices/memballoon/features/tcg/tb-cache'
+                               '=128',
+             'xmlhooks:xml:c': './devices/memballoon/features/tcg/tb-cache'
+                               '/@unit=MiB'})
+        self.assertEqual(('xmlhooks:xml:a', 'resources'),
+                         (e.key, e.category))
 
     def test_other_features_pass(self):
         out = self.engine().customize(self.xml, {
             'xmlhooks:xml:pmu': 'xpath.create=./features/pmu[@state="off"]'})
         self.assertEqual(['128'], base.xpath(
             out, './features/tcg/tb-cache/text()'))
+
+
+class DeviceLimitTest(GuardTestCase):
+    """A device's limits stay the device's."""
+
+    def test_removing_another_disk_leaves_a_limit_where_it_was(self):
+        # NOTE(xmlhooks): a disk is named by its target: removing the disk
+        # before it does not make the volume's limit look moved.
+        xml = base.nova_xml().replace('<devices>',
+                                      '<devices>' + _LIMITED_VOLUME, 1)
+        out = self.engine().customize(xml, {
+            'xmlhooks:xml:a': 'xpath.delete=./devices/disk[2]'})
+        self.assertEqual(['vdb'], base.xpath(
+            out, './devices/disk[iotune]/target/@dev'))
+        self.assertEqual(1, len(base.xpath(out, './devices/disk')))
+
+    def test_a_second_limit_on_the_same_disk_is_refused(self):
+        # NOTE(xmlhooks): libvirt reads the first <iotune> of a disk.
+        xml = base.nova_xml().replace('<devices>',
+                                      '<devices>' + _LIMITED_VOLUME, 1)
+        e = self.assertRaises(
+            exception.GuardError, self.engine().customize, xml,
+            {'xmlhooks:xml:a': 'xpath.create=./devices/disk[1]/iotune',
+             'xmlhooks:xml:b': './devices/disk[1]/iotune[2]/total_iops_sec'
+                               '=100'})
+        self.assertEqual('resources', e.category)
 
 
 class KeymapTest(GuardTestCase):
