@@ -144,10 +144,13 @@ class Watch:
 #: what tunes a disk, an interface or a filesystem without changing what
 #: it is: everything else under one is its identity (its source at any
 #: depth, backing chain, format, target, encryption, authentication,
-#: read-only flag...), including children libvirt may add one day
+#: read-only flag...), including children libvirt may add one day. A
+#: disk's alias and serial are Nova's names for a volume: Nova finds the
+#: disk to detach by its ``ua-<volume>`` alias, and live migration gives
+#: each disk the destination's connection of the volume its serial names
 _DISK_TUNING = frozenset([
-    'driver', 'iotune', 'boot', 'address', 'alias', 'serial', 'wwn',
-    'vendor', 'product', 'blockio', 'geometry'])
+    'driver', 'iotune', 'boot', 'address', 'wwn', 'vendor', 'product',
+    'blockio', 'geometry'])
 _INTERFACE_TUNING = frozenset([
     'model', 'driver', 'mtu', 'link', 'boot', 'address', 'alias',
     'coalesce', 'tune', 'acpi', 'rom'])
@@ -197,7 +200,7 @@ _NETWORK_SOURCE = Watch((NETWORK_EXPOSURE,), only=frozenset(['host']))
 _HOST_RESOURCE = Watch((HOST_RESOURCES,), whole=True)
 _HOST_FILE_RESOURCE = Watch((HOST_PATHS, HOST_RESOURCES), whole=True)
 _RESOURCE = Watch((RESOURCES,), whole=True)
-#: a limit of the device that holds it: moved to another device, it is
+#: a limit of the disk that holds it: moved to another disk, it is
 #: removed from its own
 _DEVICE_RESOURCE = Watch((RESOURCES,), whole=True, owned=True)
 
@@ -249,7 +252,6 @@ WATCHED = {
     # front-end QoS, and from hw_rng:rate_bytes, as it writes cputune
     # from quota:cpu_*
     'devices/disk/iotune': (_DEVICE_RESOURCE,),
-    'devices/rng/rate': (_DEVICE_RESOURCE,),
     # NOTE(xmlhooks): QEMU's iommufd backend (libvirt 12.2 and later,
     # beyond 9.0's schema): libvirt opens the host's /dev/iommu, or takes
     # the descriptors of the fdgroup a client handed it, labels it for
@@ -353,6 +355,10 @@ HOST_AUDIO = frozenset(['alsa', 'oss', 'pulseaudio', 'jack', 'sdl',
 #: render node
 HOST_BACKENDS = (('devices/crypto/backend', 'model', frozenset(['lkcf'])),
                  ('devices/video/driver', 'name', frozenset(['vhostuser'])))
+#: graphics that render on the host's GPU without a ``<gl>`` saying so:
+#: libvirt gives an ``egl-headless`` display the host's first DRM render
+#: node (virDomainGraphicsNeedsAutoRenderNode), as it does a ``<gl>``
+HOST_GRAPHICS = frozenset(['egl-headless'])
 #: SMBIOS modes that hand the guest the host's own tables (its vendor,
 #: product, serial numbers...), which libvirt reads from the host
 HOST_SMBIOS = frozenset(['host'])
@@ -369,6 +375,8 @@ _INTERFACE_QUEUES_KEY = 'domain/' + _INTERFACE_QUEUES + '/@queues'
 #: tables takes them away; without its queues an interface has one
 _NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode',
                                   _INTERFACE_QUEUES_KEY])
+#: an RNG's rate limit, which Nova writes from ``hw_rng:rate_bytes``
+_RNG_RATE_PATH = 'devices/rng/rate'
 #: a perf event: libvirt opens it on the host for the guest's QEMU
 #: process (``perf_event_open`` in virPerfEventEnable, when the guest
 #: starts), on a hardware counter of the host's PMU (``cpu_cycles``,
@@ -590,22 +598,16 @@ def _key(node):
 
 
 def _device_key(node):
-    """:func:`_key`, naming the device that holds the node.
+    """:func:`_key`, naming the disk that holds the node.
 
     NOTE(xmlhooks): a disk is named by its target, which libvirt requires
-    to be unique, so that removing another disk changes nothing; another
-    device by its position among the devices of its kind (Nova writes at
-    most one RNG). A limit moved from one device to another is then
-    removed from the first.
+    to be unique, so that removing another disk changes nothing. A limit
+    moved from one disk to another is then removed from the first.
     """
-    device = node.getparent()
-    if device.tag == 'disk':
-        target = next(device.iterchildren('target'), None)
-        name = None if target is None else attribute(target, 'dev')
-    else:
-        name = sum(1 for _sibling in device.itersiblings(device.tag,
-                                                         preceding=True))
-    return '%s[%s]/%s' % (_key(device), name, node.tag)
+    disk = node.getparent()
+    target = next(disk.iterchildren('target'), None)
+    name = None if target is None else attribute(target, 'dev')
+    return '%s[%s]/%s' % (_key(disk), name, node.tag)
 
 
 def _declares_qemu(node):
@@ -751,6 +753,24 @@ def _channel_target(node, items):
             items[HOST_PATHS].append((_key(node) + '/@name', value))
 
 
+def _rng_rate(node, items):
+    """An RNG's rate limit, with the source it limits.
+
+    NOTE(xmlhooks): the limit is on what the guest reads from a source;
+    with the source in the item's value (never shown), a limit moved to
+    another RNG, or left on an RNG whose source changed, is removed from
+    the source Nova limited.
+    """
+    if _path(node) != _RNG_RATE_PATH:
+        return
+    backend = next(node.getparent().iterchildren('backend'), None)
+    source = None if backend is None else (
+        tuple(sorted(backend.items())), _text(backend),
+        tuple(_tree(child) for child in backend.iterchildren(
+            tag=etree.Element)))
+    items[RESOURCES].append((_key(node), (source, _tree(node))))
+
+
 def _perf_event(node, items):
     """A perf event that libvirt opens on the host's PMU."""
     if (_path(node) == _PERF_EVENT_PATH and
@@ -805,6 +825,7 @@ _HOST_VALUES = (
     (DEVICES_PASSTHROUGH, 'domain/os/smbios', 'mode',
      HOST_SMBIOS.__contains__),
     (HOST_PATHS, _GRAPHICS_PATH, 'keymap', _not_qemu_keymap),
+    (HOST_RESOURCES, _GRAPHICS_PATH, 'type', HOST_GRAPHICS.__contains__),
     (HOST_PATHS, _TIMEZONE_PATH, 'timezone', _zone_file),
     (RESOURCES, _INTERFACE_QUEUES, 'queues', _any_value),
 ) + tuple((HOST_RESOURCES, path, name, values.__contains__)
@@ -839,6 +860,7 @@ def _build_collectors():
     table['target'].append(_channel_target)
     table['entry'].append(_fwcfg_entry)
     table['event'].append(_perf_event)
+    table['rate'].append(_rng_rate)
     for tag, names in _UNESCAPED_OPTIONS.items():
         table[tag].append(functools.partial(_option_commas, names))
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}

@@ -144,7 +144,8 @@ changes something in one of these categories is refused (an error under
   ``<iommufd>``, the host's own SMBIOS tables (``<smbios mode='host'>``),
   and new disks, interfaces or filesystems: changing what one that Nova
   attached is (its source at any depth, backing chain, format, target,
-  read-only flag...) attaches a new one.
+  read-only flag, a disk's alias and serial, by which Nova knows a
+  volume...) attaches a new one.
 * ``resources``: ``<vcpu>``, ``<memory>``, ``<currentMemory>``,
   ``<cputune>``, ``<numatune>``, ``<memoryBacking>``, memory devices and
   ``<launchSecurity>``, which Nova's resource tracker and placement account
@@ -162,8 +163,9 @@ changes something in one of these categories is refused (an error under
   guest's memory on the host (``coredump-destroy``, ``coredump-restart``,
   ``dump``) or keep it there (``preserve``), lock manager leases, audio
   backends that use the host's sound devices or servers or write to a
-  host file, the host's GPU (graphics ``<gl>``, video 3D acceleration, a
-  ``vhostuser`` video driver), enabled perf events, the host kernel's
+  host file, the host's GPU (graphics ``<gl>``, an ``egl-headless``
+  display, video 3D acceleration, a ``vhostuser`` video driver), enabled
+  perf events, the host kernel's
   crypto backend (``lkcf``), ``<pstore>``, the domain's ``type``, and host
   memory that QEMU allocates outside placement (video memory sizes and
   further video devices, a qcow2 metadata cache).

@@ -63,6 +63,8 @@ _RBD_VOLUME = ('<disk type="network" device="disk">'
                ' uuid="5c1b5f8e-3b0e-4c56-9f2e-2f1c1d9d1a11"/>'
                '</auth><target dev="vdb" bus="virtio"/>'
                '<serial>1d0c1ad5-4b1e-4ad4-9d35-0a4d0e5b7a2c</serial></disk>')
+#: the volume's ID, as Nova writes it in the disk's serial
+VOLUME = '1d0c1ad5-4b1e-4ad4-9d35-0a4d0e5b7a2c'
 #: a volume and an RNG with the limits Nova writes for quota:disk_* and
 #: hw_rng:rate_bytes
 _LIMITED_VOLUME = _RBD_VOLUME.replace(
@@ -618,6 +620,17 @@ class SensitiveCategoryTest(GuardTestCase):
             value="xpath.delete=./devices/disk/iotune",
             then=['./devices/disk[2]/iotune/total_iops_sec=100'],
             proof="./devices/disk[target/@dev='vda']/iotune")),
+        # ... or left on the RNG while its source changes, Nova's source
+        # going to a new RNG without one.
+        ('rng_rate_left_behind', dict(
+            category='resources', devices=_LIMITED_RNG,
+            setup=['xpath.create=./devices/rng[2]',
+                   './devices/rng[2]/@model=virtio',
+                   './devices/rng[2]/backend/@model=random',
+                   './devices/rng[2]/backend=/dev/urandom'],
+            value='./devices/rng[1]/backend/@model=builtin',
+            then=['xpath.set=./devices/rng[1]/backend='],
+            proof="./devices/rng[backend/@model='builtin']/rate")),
         ('rng_rate_moved', dict(
             category='resources',
             devices=_LIMITED_RNG + '<rng model="virtio">'
@@ -626,6 +639,11 @@ class SensitiveCategoryTest(GuardTestCase):
             then=['./devices/rng[2]/rate/@period=2000',
                   './devices/rng[2]/rate/@bytes=1024'],
             proof="./devices/rng[2]/rate")),
+        # libvirt gives an EGL display the host's first DRM render node.
+        ('graphics_egl_headless', dict(
+            category='network_exposure', also=['host_resources'],
+            value="xpath.create=./devices/graphics[@type='egl-headless']",
+            proof="./devices/graphics[@type='egl-headless']")),
         # A VNC password replaces qemu.conf's vnc_password: who may
         # connect to a listener on the host.
         ('graphics_passwd', dict(
@@ -1646,7 +1664,7 @@ class GuestSideTuningTest(GuardTestCase):
                 'b-slot': './devices/%s/address/@slot=%s' % (device, slot),
                 'b-function': './devices/%s/address/@function=0x0' % device}
 
-    def test_a_scsi_disks_inquiry_strings_and_alias(self):
+    def test_a_scsi_disks_inquiry_strings(self):
         xml = base.nova_xml().replace(
             '<target dev="vda" bus="virtio"/>',
             '<target dev="sda" bus="scsi"/>').replace(
@@ -1655,12 +1673,27 @@ class GuestSideTuningTest(GuardTestCase):
             '<controller type="scsi" index="0" model="virtio-scsi"/>')
         out = self._customize(xml, {
             'vendor': './devices/disk/vendor=ACME',
-            'product': './devices/disk/product=Disk',
-            'alias': './devices/disk/alias/@name=ua-root'})
+            'product': './devices/disk/product=Disk'})
         self.assertEqual(['ACME'], base.xpath(
             out, './devices/disk/vendor/text()'))
-        self.assertEqual(['ua-root'], base.xpath(
-            out, './devices/disk/alias/@name'))
+
+    def test_a_disks_alias_and_serial_are_novas_names_for_it(self):
+        # NOTE(xmlhooks): Nova detaches the disk whose alias names the
+        # volume, and live migration gives each disk the destination's
+        # connection of the volume its serial names: swapped, detaching
+        # one volume would take the other from the guest, while the host
+        # disconnects the first.
+        xml = base.nova_xml().replace(
+            '<devices>', '<devices>' + _LIMITED_VOLUME.replace(
+                '<serial>', '<alias name="ua-%s"/><serial>' % VOLUME), 1)
+        for specs in (
+                {'alias': './devices/disk[2]/alias/@name=ua-%s' % VOLUME},
+                {'alias': './devices/disk[1]/alias/@name=ua-other'},
+                {'serial': './devices/disk[2]/serial=%s' % VOLUME},
+                {'serial': 'xpath.delete=./devices/disk[1]/serial'}):
+            e = self.assertRaises(exception.GuardError, self._customize,
+                                  xml, specs)
+            self.assertEqual('devices_passthrough', e.category, specs)
 
     def test_a_ports_mtu_alias_and_address(self):
         xml = base.nova_xml().replace('<devices>', '<devices>' + _OVS_PORT)
