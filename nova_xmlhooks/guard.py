@@ -93,8 +93,8 @@ class Watch:
         holding only such attributes, and no child, is no item
     :ivar local_items: whole items, ``(attributes, children)`` as the
         watch reads them, that likewise reach only the host's own files
-    :ivar owned: whether the item belongs to the device that holds it,
-        whose identity is then part of its key (see :func:`_device_key`)
+    :ivar owned: whether the item is a limit of the disk that holds it,
+        whose target is then part of its key (see :func:`_device_key`)
     """
 
     categories: tuple
@@ -249,8 +249,8 @@ WATCHED = {
     # host memory for a qcow2 image's metadata cache, outside placement
     'disk/driver/metadata_cache': (_HOST_RESOURCE,),
     # the limits Nova writes from the flavor's quota:disk_* and Cinder's
-    # front-end QoS, and from hw_rng:rate_bytes, as it writes cputune
-    # from quota:cpu_*
+    # front-end QoS, as it writes cputune from quota:cpu_* (an RNG's
+    # rate, from hw_rng:rate_bytes, is read with its source: _rng_rate)
     'devices/disk/iotune': (_DEVICE_RESOURCE,),
     # NOTE(xmlhooks): QEMU's iommufd backend (libvirt 12.2 and later,
     # beyond 9.0's schema): libvirt opens the host's /dev/iommu, or takes
