@@ -56,7 +56,7 @@ PARITY_EDITS = [
     ('nova-basic', "./cpu/feature[@name='hypervisor']/@policy=disable"),
     # Positional steps.
     ('nova-two-disks', './devices/disk[2]/driver/@cache=writeback'),
-    ('nova-two-disks', './devices/disk[1]/serial=SERIAL1'),
+    ('nova-two-disks', './devices/disk[1]/blockio/@logical_block_size=4096'),
     # New nested elements.
     ('nova-basic', './features/kvm/hidden/@state=on'),
     ('nova-windows', './features/hyperv/stimer/@state=on'),
