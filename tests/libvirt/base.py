@@ -294,14 +294,15 @@ class Guest(fixtures.Fixture):
                                   kvm_only=kvm_only)
         self.start = start
         # NOTE(xmlhooks): Nova defines without libvirt's schema check.
-        self.flags = libvirt.VIR_DOMAIN_DEFINE_VALIDATE if validate else 0
+        self.define_flags = (libvirt.VIR_DOMAIN_DEFINE_VALIDATE if validate
+                             else 0)
         self.domain = None
         self.defined_xml = None
         self.argv = None
         self.environ = None
 
     def _setUp(self):
-        self.domain = self.conn.defineXMLFlags(self.xml, self.flags)
+        self.domain = self.conn.defineXMLFlags(self.xml, self.define_flags)
         self.addCleanup(self._undefine)
         self.defined_xml = self.domain.XMLDesc(0)
         if not self.start:

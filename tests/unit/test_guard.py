@@ -1365,12 +1365,15 @@ class TranslationCacheTest(GuardTestCase):
 class DeviceLimitTest(GuardTestCase):
     """A device's limits stay the device's."""
 
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml().replace('<devices>',
+                                           '<devices>' + _LIMITED_VOLUME, 1)
+
     def test_removing_another_disk_leaves_a_limit_where_it_was(self):
         # NOTE(xmlhooks): a disk is named by its target: removing the disk
         # before it does not make the volume's limit look moved.
-        xml = base.nova_xml().replace('<devices>',
-                                      '<devices>' + _LIMITED_VOLUME, 1)
-        out = self.engine().customize(xml, {
+        out = self.engine().customize(self.xml, {
             'xmlhooks:xml:a': 'xpath.delete=./devices/disk[2]'})
         self.assertEqual(['vdb'], base.xpath(
             out, './devices/disk[iotune]/target/@dev'))
@@ -1378,10 +1381,8 @@ class DeviceLimitTest(GuardTestCase):
 
     def test_a_second_limit_on_the_same_disk_is_refused(self):
         # NOTE(xmlhooks): libvirt reads the first <iotune> of a disk.
-        xml = base.nova_xml().replace('<devices>',
-                                      '<devices>' + _LIMITED_VOLUME, 1)
         e = self.assertRaises(
-            exception.GuardError, self.engine().customize, xml,
+            exception.GuardError, self.engine().customize, self.xml,
             {'xmlhooks:xml:a': 'xpath.create=./devices/disk[1]/iotune',
              'xmlhooks:xml:b': './devices/disk[1]/iotune[2]/total_iops_sec'
                                '=100'})
