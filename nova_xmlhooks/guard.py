@@ -93,8 +93,8 @@ class Watch:
         holding only such attributes, and no child, is no item
     :ivar local_items: whole items, ``(attributes, children)`` as the
         watch reads them, that likewise reach only the host's own files
-    :ivar owned: whether the item is a limit of the disk that holds it,
-        whose target is then part of its key (see :func:`_device_key`)
+    :ivar owned: whether the item belongs to the device that holds it,
+        whose name is then part of its key (see :func:`_device_key`)
     """
 
     categories: tuple
@@ -203,6 +203,8 @@ _RESOURCE = Watch((RESOURCES,), whole=True)
 #: a limit of the disk that holds it: moved to another disk, it is
 #: removed from its own
 _DEVICE_RESOURCE = Watch((RESOURCES,), whole=True, owned=True)
+#: likewise, for what the device takes of the host
+_DEVICE_HOST_RESOURCE = Watch((HOST_RESOURCES,), whole=True, owned=True)
 
 #: what Nova's resource tracker and placement account for
 _RESOURCES = frozenset('domain/' + name for name in (
@@ -252,6 +254,12 @@ WATCHED = {
     # front-end QoS, as it writes cputune from quota:cpu_* (an RNG's
     # rate, from hw_rng:rate_bytes, is read with its source: _rng_rate)
     'devices/disk/iotune': (_DEVICE_RESOURCE,),
+    # the MTU of the host's tap device: libvirt sets it before adding the
+    # tap to its bridge, which then takes the smallest MTU of its ports
+    # (Linux's bridges, and Open vSwitch's bridge ports unless an MTU was
+    # asked for), every other guest's and the host's own traffic on it
+    # included; without one libvirt gives the tap the bridge's MTU
+    'devices/interface/mtu': (_DEVICE_HOST_RESOURCE,),
     # NOTE(xmlhooks): QEMU's iommufd backend (libvirt 12.2 and later,
     # beyond 9.0's schema): libvirt opens the host's /dev/iommu, or takes
     # the descriptors of the fdgroup a client handed it, labels it for
@@ -375,6 +383,10 @@ _INTERFACE_QUEUES_KEY = 'domain/' + _INTERFACE_QUEUES + '/@queues'
 #: tables takes them away; without its queues an interface has one
 _NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode',
                                   _INTERFACE_QUEUES_KEY])
+#: what names a device in the key of what it holds (see _device_key):
+#: its child element and that element's attribute
+_DEVICE_NAMES = {'disk': ('target', 'dev'), 'interface': ('mac', 'address')}
+_NO_NAME = (None, None)
 #: an RNG's rate limit, which Nova writes from ``hw_rng:rate_bytes``
 _RNG_RATE_PATH = 'devices/rng/rate'
 #: a perf event: libvirt opens it on the host for the guest's QEMU
@@ -603,16 +615,18 @@ def _key(node):
 
 
 def _device_key(node):
-    """:func:`_key`, naming the disk that holds the node.
+    """:func:`_key`, naming the device that holds the node.
 
     NOTE(xmlhooks): a disk is named by its target, which libvirt requires
-    to be unique, so that removing another disk changes nothing. A limit
-    moved from one disk to another is then removed from the first.
+    to be unique, and an interface by its MAC address, which Nova gives
+    each port, so that removing another device changes nothing. A limit
+    moved from one device to another is then removed from the first.
     """
-    disk = node.getparent()
-    target = next(disk.iterchildren('target'), None)
-    name = None if target is None else attribute(target, 'dev')
-    return '%s[%s]/%s' % (_key(disk), name, node.tag)
+    device = node.getparent()
+    child, name = _DEVICE_NAMES.get(device.tag, _NO_NAME)
+    named = next(device.iterchildren(child), None) if child else None
+    value = None if named is None else attribute(named, name)
+    return '%s[%s]/%s' % (_key(device), value, node.tag)
 
 
 def _declares_qemu(node):

@@ -164,8 +164,9 @@ changes something in one of these categories is refused (an error under
   ``dump``) or keep it there (``preserve``), lock manager leases, audio
   backends that use the host's sound devices or servers or write to a
   host file, the host's GPU (graphics ``<gl>``, an ``egl-headless``
-  display, video 3D acceleration, a ``vhostuser`` video driver), enabled
-  perf events, the host kernel's
+  display, video 3D acceleration, a ``vhostuser`` video driver), an
+  interface's MTU (which the host's bridge takes), enabled perf events,
+  the host kernel's
   crypto backend (``lkcf``), ``<pstore>``, the domain's ``type``, and host
   memory that QEMU allocates outside placement (video memory sizes and
   further video devices, a qcow2 metadata cache).

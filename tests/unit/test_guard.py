@@ -802,6 +802,11 @@ class SensitiveCategoryTest(GuardTestCase):
             category='resources', devices=_OVS_PORT,
             value='./devices/interface/driver/@queues=256',
             proof="./devices/interface/driver[@queues='256']")),
+        # libvirt sets the host tap's MTU, which its bridge then takes.
+        ('interface_mtu', dict(
+            category='host_resources', devices=_OVS_PORT,
+            value='./devices/interface/mtu/@size=576',
+            proof="./devices/interface/mtu[@size='576']")),
         ('filesystem_readonly_removed', dict(
             category='devices_passthrough',
             devices=_VIRTIOFS.replace('<target', '<readonly/><target'),
@@ -1566,6 +1571,72 @@ class InterfaceQueuesTest(GuardTestCase):
                       e.format_message())
 
 
+#: a second port, on a network of another MTU
+_OVS_PORT_9000 = _OVS_PORT.replace('1442', '9000').replace(
+    '4c:2c:30', '5d:3d:41').replace('tap4c2c30aa-11', 'tap5d3d41bb-22')
+
+
+class InterfaceMtuTest(GuardTestCase):
+    """The MTU of an interface's tap device on the host."""
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml().replace(
+            '<devices>', '<devices>' + _OVS_PORT + _OVS_PORT_9000, 1)
+
+    def _customize(self, **edits):
+        return self.engine(allow_sensitive=[]).customize(
+            self.xml, {'xmlhooks:xml:' + key: edit
+                       for key, edit in edits.items()})
+
+    def test_novas_mtu_and_its_removal_pass(self):
+        # NOTE(xmlhooks): without an MTU libvirt gives the tap its
+        # bridge's, which changes nothing on the host.
+        out = self._customize(a='./devices/interface[1]/link/@state=up')
+        self.assertEqual(['1442', '9000'], base.xpath(
+            out, './devices/interface/mtu/@size'))
+        out = self._customize(a='xpath.delete=./devices/interface[1]/mtu')
+        self.assertEqual(['9000'], base.xpath(
+            out, './devices/interface/mtu/@size'))
+
+    def test_removing_another_interface_passes(self):
+        out = self._customize(a='xpath.delete=./devices/interface[1]')
+        self.assertEqual(['9000'], base.xpath(
+            out, './devices/interface/mtu/@size'))
+
+    def test_another_mtu_is_refused(self):
+        for size in ('576', '65520'):
+            e = self.assertRaises(
+                exception.GuardError, self._customize,
+                a='./devices/interface[2]/mtu/@size=%s' % size)
+            self.assertEqual(('xmlhooks:xml:a', 'host_resources'),
+                             (e.key, e.category))
+            self.assertIn('devices/interface', e.format_message())
+
+    def test_swapping_novas_mtus_is_refused(self):
+        # NOTE(xmlhooks): each port's MTU is its network's; the smaller
+        # one on the other port's tap would lower that bridge's MTU.
+        e = self.assertRaises(
+            exception.GuardError, self._customize,
+            a='./devices/interface[1]/mtu/@size=9000',
+            b='./devices/interface[2]/mtu/@size=1442')
+        self.assertEqual(('xmlhooks:xml:a', 'host_resources'),
+                         (e.key, e.category))
+
+    def test_an_mtu_on_a_port_without_one_is_refused(self):
+        e = self.assertRaises(
+            exception.GuardError, self._customize,
+            a='xpath.delete=./devices/interface[2]/mtu',
+            b='./devices/interface[2]/mtu/@size=1442')
+        self.assertEqual(('xmlhooks:xml:b', 'host_resources'),
+                         (e.key, e.category))
+        out = self.engine(allow_sensitive=['host_resources']).customize(
+            self.xml, {'xmlhooks:xml:a':
+                       './devices/interface[2]/mtu/@size=1442'})
+        self.assertEqual(['1442', '1442'], base.xpath(
+            out, './devices/interface/mtu/@size'))
+
+
 #: a UEFI loader as Nova writes it for hw_firmware_type=uefi
 _LOADER = ("<loader readonly='yes' secure='no' type='pflash'>"
            "/usr/share/OVMF/OVMF_CODE_4M.fd</loader>")
@@ -1696,14 +1767,15 @@ class GuestSideTuningTest(GuardTestCase):
                                   xml, specs)
             self.assertEqual('devices_passthrough', e.category, specs)
 
-    def test_a_ports_mtu_alias_and_address(self):
+    def test_a_ports_link_alias_and_address(self):
+        # NOTE(xmlhooks): its MTU is the host tap's (InterfaceMtuTest).
         xml = base.nova_xml().replace('<devices>', '<devices>' + _OVS_PORT)
         out = self._customize(xml, dict(
             self._address('interface', '0x09'),
-            mtu='./devices/interface/mtu/@size=1400',
+            link='./devices/interface/link/@state=down',
             alias='./devices/interface/alias/@name=ua-port'))
-        self.assertEqual(['1400'], base.xpath(
-            out, './devices/interface/mtu/@size'))
+        self.assertEqual(['down'], base.xpath(
+            out, './devices/interface/link/@state'))
         self.assertEqual(['0x09'], base.xpath(
             out, './devices/interface/address/@slot'))
 
