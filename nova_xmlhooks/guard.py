@@ -387,8 +387,16 @@ _NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode',
 #: its child element and that element's attribute
 _DEVICE_NAMES = {'disk': ('target', 'dev'), 'interface': ('mac', 'address')}
 _NO_NAME = (None, None)
+#: not a category: what holds a limit, in a document (see _holder).
+#: NOTE(xmlhooks): a limit removed with what holds it narrows what the
+#: guest gets from the host, as removing the device does
+_HOLDERS = 'holders'
+#: the lists :func:`_collect` makes: the categories' and the holders'
+_LISTS = conf_opts.SENSITIVE_CATEGORIES + (_HOLDERS,)
 #: an RNG's rate limit, which Nova writes from ``hw_rng:rate_bytes``
 _RNG_RATE_PATH = 'devices/rng/rate'
+_RNG_PATH = 'domain/devices/rng'
+_DISK_PATH = 'domain/devices/disk'
 #: a perf event: libvirt opens it on the host for the guest's QEMU
 #: process (``perf_event_open`` in virPerfEventEnable, when the guest
 #: starts), on a hardware counter of the host's PMU (``cpu_cycles``,
@@ -622,11 +630,15 @@ def _device_key(node):
     each port, so that removing another device changes nothing. A limit
     moved from one device to another is then removed from the first.
     """
-    device = node.getparent()
+    return '%s/%s' % (_device_name(node.getparent()), node.tag)
+
+
+def _device_name(device):
+    """:func:`_key` of a device, with its name (see :func:`_device_key`)."""
     child, name = _DEVICE_NAMES.get(device.tag, _NO_NAME)
     named = next(device.iterchildren(child), None) if child else None
     value = None if named is None else attribute(named, name)
-    return '%s[%s]/%s' % (_key(device), value, node.tag)
+    return '%s[%s]' % (_key(device), value)
 
 
 def _declares_qemu(node):
@@ -782,12 +794,54 @@ def _rng_rate(node, items):
     """
     if _path(node) != _RNG_RATE_PATH:
         return
-    backend = next(node.getparent().iterchildren('backend'), None)
-    source = None if backend is None else (
+    items[RESOURCES].append((_key(node), (_rng_source(node.getparent()),
+                                          _tree(node))))
+
+
+def _rng_source(rng):
+    """What an RNG reads: its backend's attributes, text and children."""
+    backend = next(rng.iterchildren('backend'), None)
+    return None if backend is None else (
         tuple(sorted(backend.items())), _text(backend),
         tuple(_tree(child) for child in backend.iterchildren(
             tag=etree.Element)))
-    items[RESOURCES].append((_key(node), (source, _tree(node))))
+
+
+def _may_hold(node, items):
+    """Keep a disk or an RNG, which may hold a limit (see _holders).
+
+    NOTE(xmlhooks): only the element is kept: what it is named by is
+    worked out only when a limit was removed, which is rare.
+    """
+    items[_HOLDERS].append(node)
+
+
+def _holders(nodes):
+    """What holds limits: a disk by its name, an RNG by what it reads.
+
+    :param nodes: the elements :func:`_may_hold` kept
+    :returns: a set of the names :func:`_holder` gives
+    """
+    found = set()
+    for node in nodes:
+        path = _path(node)
+        if path == _DISK_PATH:
+            found.add(_device_name(node))
+        elif path == _RNG_PATH:
+            found.add((_key(node), _rng_source(node)))
+    return found
+
+
+def _holder(item):
+    """What holds a limit, as :func:`_holders` names it.
+
+    For an item that is no limit, it gives something no holder is.
+    """
+    key, value = item
+    parent = key.rpartition('/')[0]
+    if key.endswith(_RNG_RATE_PATH):
+        return parent, value[0]
+    return parent
 
 
 def _perf_event(node, items):
@@ -880,6 +934,8 @@ def _build_collectors():
     table['entry'].append(_fwcfg_entry)
     table['event'].append(_perf_event)
     table['rate'].append(_rng_rate)
+    table['disk'].append(_may_hold)
+    table['rng'].append(_may_hold)
     for tag, names in _UNESCAPED_OPTIONS.items():
         table[tag].append(functools.partial(_option_commas, names))
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
@@ -903,7 +959,7 @@ def _collect(root, qemu=True, region=None):
     :returns: a dict of category to a list of ``(path, value)`` items, in
         document order (for a region, in the order of its parts)
     """
-    items = {category: [] for category in CATEGORIES}
+    items = {name: [] for name in _LISTS}
     if region is None:
         # NOTE(xmlhooks): any element or attribute in the namespace needs
         # its URI declared, so a document that declares it nowhere has
@@ -962,10 +1018,23 @@ def _violation(category, nova_items, items):
         # attached reaches nothing new, so it is not refused.
         removed = [item for item in nova_counts - counts
                    if not item[0].startswith(_NEW) and
-                   item[0] not in _NARROWED_BY_REMOVAL]
+                   item[0] not in _NARROWED_BY_REMOVAL and
+                   not _removed_with_holder(item, nova_items, items)]
         if removed:
             return 'removes %s' % _shown(min(removed)[0])
     return None
+
+
+def _removed_with_holder(item, nova_items, items):
+    """Whether an item of Nova's went with the device that held it.
+
+    NOTE(xmlhooks): a disk's limits go with the disk, and an RNG's rate
+    with the last RNG that reads its source: the host no longer serves
+    them. A limit removed from a device that stays is a change.
+    """
+    holder = _holder(item)
+    return (holder in _holders(nova_items[_HOLDERS]) and
+            holder not in _holders(items[_HOLDERS]))
 
 
 def _changes_in(category, nova_root):

@@ -1384,6 +1384,29 @@ class DeviceLimitTest(GuardTestCase):
             out, './devices/disk[iotune]/target/@dev'))
         self.assertEqual(1, len(base.xpath(out, './devices/disk')))
 
+    def test_removing_the_limited_disk_passes(self):
+        # NOTE(xmlhooks): its limit goes with it, as a disk removed
+        # reaches nothing.
+        out = self.engine().customize(self.xml, {
+            'xmlhooks:xml:a':
+                "xpath.delete=./devices/disk[target/@dev='vdb']"})
+        self.assertEqual(['vda'], base.xpath(
+            out, './devices/disk/target/@dev'))
+
+    def test_the_limited_disk_written_again_without_it_is_refused(self):
+        e = self.assertRaises(
+            exception.GuardError, self.engine(allow_sensitive=[
+                'devices_passthrough']).customize, self.xml,
+            {'xmlhooks:xml:a': "xpath.delete=./devices/disk[target/@dev"
+                               "='vdb']",
+             'xmlhooks:xml:b': 'xpath.create=./devices/disk[2]',
+             'xmlhooks:xml:c': './devices/disk[2]/target/@dev=vdb'})
+        # NOTE(xmlhooks): the rule that names a disk vdb again.
+        self.assertEqual(('xmlhooks:xml:c', 'resources'),
+                         (e.key, e.category))
+        self.assertIn('removes domain/devices/disk[vdb]/iotune',
+                      e.format_message())
+
     def test_a_second_limit_on_the_same_disk_is_refused(self):
         # NOTE(xmlhooks): libvirt reads the first <iotune> of a disk.
         e = self.assertRaises(
@@ -1392,6 +1415,34 @@ class DeviceLimitTest(GuardTestCase):
              'xmlhooks:xml:b': './devices/disk[1]/iotune[2]/total_iops_sec'
                                '=100'})
         self.assertEqual('resources', e.category)
+
+
+class RngRateTest(GuardTestCase):
+    """An RNG's rate, from the flavor's hw_rng:rate_bytes."""
+
+    def setUp(self):
+        super().setUp()
+        self.xml = re.sub('<rng .*?</rng>', _LIMITED_RNG, base.nova_xml(),
+                          count=1, flags=re.S)
+
+    def test_removing_the_limited_rng_passes(self):
+        # NOTE(xmlhooks): the host no longer serves the source at all.
+        out = self.engine().customize(self.xml, {
+            'xmlhooks:xml:a': 'xpath.delete=./devices/rng'})
+        self.assertEqual([], base.xpath(out, './devices/rng'))
+
+    def test_an_rng_without_it_on_the_same_source_is_refused(self):
+        e = self.assertRaises(
+            exception.GuardError, self.engine().customize, self.xml,
+            {'xmlhooks:xml:a': 'xpath.delete=./devices/rng',
+             'xmlhooks:xml:b': 'xpath.create=./devices/rng',
+             'xmlhooks:xml:c': './devices/rng/@model=virtio',
+             'xmlhooks:xml:d': './devices/rng/backend/@model=random',
+             'xmlhooks:xml:e': './devices/rng/backend=/dev/urandom'})
+        # NOTE(xmlhooks): the rule that reads Nova's source again.
+        self.assertEqual(('xmlhooks:xml:e', 'resources'),
+                         (e.key, e.category))
+        self.assertIn('removes domain/devices/rng/rate', e.format_message())
 
 
 class KeymapTest(GuardTestCase):
@@ -1952,7 +2003,9 @@ class GuardTest(GuardTestCase):
         root = copy.deepcopy(nova_root)
         metadata.record(root, ruleset)
         self.assertEqual(4, len(metadata.recorded(root)[1]))
-        self.assertEqual(guard._collect(nova_root), guard._collect(root))
+        nova_items, items = guard._collect(nova_root), guard._collect(root)
+        for category in guard.CATEGORIES:
+            self.assertEqual(nova_items[category], items[category])
         self.assertIsNone(guard.Guard()(nova_root, root, ruleset))
 
     def test_backing_chain_added_to_a_disk_nova_attached(self):
