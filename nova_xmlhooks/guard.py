@@ -256,9 +256,10 @@ WATCHED = {
     'devices/disk/iotune': (_DEVICE_RESOURCE,),
     # the MTU of the host's tap device: libvirt sets it before adding the
     # tap to its bridge, which then takes the smallest MTU of its ports
-    # (Linux's bridges, and Open vSwitch's bridge ports unless an MTU was
-    # asked for), every other guest's and the host's own traffic on it
-    # included; without one libvirt gives the tap the bridge's MTU
+    # (a Linux bridge; Open vSwitch sets its bridge's internal port so,
+    # unless its mtu_request says otherwise), every other guest's and the
+    # host's own traffic on it included; without one libvirt gives the
+    # tap the bridge's MTU
     'devices/interface/mtu': (_DEVICE_HOST_RESOURCE,),
     # NOTE(xmlhooks): QEMU's iommufd backend (libvirt 12.2 and later,
     # beyond 9.0's schema): libvirt opens the host's /dev/iommu, or takes
