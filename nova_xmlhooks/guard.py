@@ -200,7 +200,7 @@ _NETWORK_SOURCE = Watch((NETWORK_EXPOSURE,), only=frozenset(['host']))
 _HOST_RESOURCE = Watch((HOST_RESOURCES,), whole=True)
 _HOST_FILE_RESOURCE = Watch((HOST_PATHS, HOST_RESOURCES), whole=True)
 _RESOURCE = Watch((RESOURCES,), whole=True)
-#: a limit of the disk that holds it: moved to another disk, it is
+#: a limit of the device that holds it: moved to another device, it is
 #: removed from its own
 _DEVICE_RESOURCE = Watch((RESOURCES,), whole=True, owned=True)
 #: likewise, for what the device takes of the host
@@ -254,6 +254,9 @@ WATCHED = {
     # front-end QoS, as it writes cputune from quota:cpu_* (an RNG's
     # rate, from hw_rng:rate_bytes, is read with its source: _rng_rate)
     'devices/disk/iotune': (_DEVICE_RESOURCE,),
+    # and from the flavor's quota:vif_*: the host's traffic shaping of the
+    # interface's tap device (it is also what the interface is: _INTERFACE)
+    'devices/interface/bandwidth': (_DEVICE_RESOURCE,),
     # the MTU of the host's tap device: libvirt sets it before adding the
     # tap to its bridge, which then takes the smallest MTU of its ports
     # (a Linux bridge; Open vSwitch sets its bridge's internal port so,
@@ -397,7 +400,9 @@ _LISTS = conf_opts.SENSITIVE_CATEGORIES + (_HOLDERS,)
 #: an RNG's rate limit, which Nova writes from ``hw_rng:rate_bytes``
 _RNG_RATE_PATH = 'devices/rng/rate'
 _RNG_PATH = 'domain/devices/rng'
-_DISK_PATH = 'domain/devices/disk'
+#: the devices named by :func:`_device_name` that hold limits
+_NAMED_DEVICE_PATHS = frozenset(['domain/devices/disk',
+                                 'domain/devices/interface'])
 #: a perf event: libvirt opens it on the host for the guest's QEMU
 #: process (``perf_event_open`` in virPerfEventEnable, when the guest
 #: starts), on a hardware counter of the host's PMU (``cpu_cycles``,
@@ -809,7 +814,7 @@ def _rng_source(rng):
 
 
 def _may_hold(node, items):
-    """Keep a disk or an RNG, which may hold a limit (see _holders).
+    """Keep a device that may hold a limit (see _holders).
 
     NOTE(xmlhooks): only the element is kept: what it is named by is
     worked out only when a limit was removed, which is rare.
@@ -818,7 +823,7 @@ def _may_hold(node, items):
 
 
 def _holders(nodes):
-    """What holds limits: a disk by its name, an RNG by what it reads.
+    """What holds limits: a device by its name, an RNG by what it reads.
 
     :param nodes: the elements :func:`_may_hold` kept
     :returns: a set of the names :func:`_holder` gives
@@ -826,7 +831,7 @@ def _holders(nodes):
     found = set()
     for node in nodes:
         path = _path(node)
-        if path == _DISK_PATH:
+        if path in _NAMED_DEVICE_PATHS:
             found.add(_device_name(node))
         elif path == _RNG_PATH:
             found.add((_key(node), _rng_source(node)))
@@ -935,8 +940,8 @@ def _build_collectors():
     table['entry'].append(_fwcfg_entry)
     table['event'].append(_perf_event)
     table['rate'].append(_rng_rate)
-    table['disk'].append(_may_hold)
-    table['rng'].append(_may_hold)
+    for tag in ('disk', 'interface', 'rng'):
+        table[tag].append(_may_hold)
     for tag, names in _UNESCAPED_OPTIONS.items():
         table[tag].append(functools.partial(_option_commas, names))
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
@@ -1029,9 +1034,10 @@ def _violation(category, nova_items, items):
 def _removed_with_holder(item, nova_items, items):
     """Whether an item of Nova's went with the device that held it.
 
-    NOTE(xmlhooks): a disk's limits go with the disk, and an RNG's rate
-    with the last RNG that reads its source: the host no longer serves
-    them. A limit removed from a device that stays is a change.
+    NOTE(xmlhooks): a disk's or an interface's limits go with it, and an
+    RNG's rate with the last RNG that reads its source: the host no
+    longer serves them. A limit removed from a device that stays is a
+    change.
     """
     holder = _holder(item)
     return (holder in _holders(nova_items[_HOLDERS]) and

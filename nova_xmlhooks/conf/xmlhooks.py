@@ -150,8 +150,8 @@ changes something in one of these categories is refused (an error under
   ``<cputune>``, ``<numatune>``, ``<memoryBacking>``, memory devices and
   ``<launchSecurity>``, which Nova's resource tracker and placement account
   for, QEMU's ``<defaultiothread>``, and the limits Nova writes (a disk's
-  ``<iotune>`` and ``<throttlegroups>``, an RNG's ``<rate>``, an
-  interface's queues, TCG's translation cache).
+  ``<iotune>`` and ``<throttlegroups>``, an interface's ``<bandwidth>``,
+  an RNG's ``<rate>``, an interface's queues, TCG's translation cache).
 * ``network_exposure``: what the host listens on or connects to for the
   guest: graphics listeners (VNC, SPICE, RDP, D-Bus) and their passwords,
   how character devices (serial, console, parallel, channel, redirdev,

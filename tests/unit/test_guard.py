@@ -1445,6 +1445,38 @@ class RngRateTest(GuardTestCase):
         self.assertIn('removes domain/devices/rng/rate', e.format_message())
 
 
+class InterfaceBandwidthTest(GuardTestCase):
+    """The traffic shaping Nova writes from the flavor's quota:vif_*."""
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml().replace('<devices>',
+                                           '<devices>' + _LIMITED_PORT, 1)
+
+    def test_lifting_it_needs_resources(self):
+        # NOTE(xmlhooks): it is also what the interface is.
+        identity = ['devices_passthrough', 'network_exposure']
+        for edit in ('xpath.delete=./devices/interface/bandwidth',
+                     './devices/interface/bandwidth/inbound/@average=99999'):
+            e = self.assertRaises(
+                exception.GuardError, self.engine(
+                    allow_sensitive=identity).customize, self.xml,
+                {'xmlhooks:xml:a': edit})
+            self.assertEqual(('xmlhooks:xml:a', 'resources'),
+                             (e.key, e.category))
+            self.assertIn('domain/devices/interface[fa:16:3e:4c:2c:30]'
+                          '/bandwidth', e.format_message())
+            out = self.engine(allow_sensitive=identity + [
+                'resources']).customize(self.xml, {'xmlhooks:xml:a': edit})
+            self.assertNotEqual(['1000'], base.xpath(
+                out, './devices/interface/bandwidth/inbound/@average'))
+
+    def test_removing_the_port_passes(self):
+        out = self.engine().customize(self.xml, {
+            'xmlhooks:xml:a': 'xpath.delete=./devices/interface'})
+        self.assertEqual([], base.xpath(out, './devices/interface'))
+
+
 class KeymapTest(GuardTestCase):
     """QEMU reads a keymap as a path before it looks among its own."""
 
@@ -1622,6 +1654,11 @@ class InterfaceQueuesTest(GuardTestCase):
                       e.format_message())
 
 
+#: a port with the limits Nova writes from a flavor's quota:vif_*
+_LIMITED_PORT = _OVS_PORT.replace(
+    '</interface>', '<bandwidth><inbound average="1000" peak="2000" '
+                    'burst="128"/><outbound average="500"/></bandwidth>'
+                    '</interface>')
 #: a second port, on a network of another MTU
 _OVS_PORT_9000 = _OVS_PORT.replace('1442', '9000').replace(
     '4c:2c:30', '5d:3d:41').replace('tap4c2c30aa-11', 'tap5d3d41bb-22')
