@@ -1024,24 +1024,24 @@ def _violation(category, nova_items, items):
         # attached reaches nothing new, so it is not refused.
         removed = [item for item in nova_counts - counts
                    if not item[0].startswith(_NEW) and
-                   item[0] not in _NARROWED_BY_REMOVAL and
-                   not _removed_with_holder(item, nova_items, items)]
+                   item[0] not in _NARROWED_BY_REMOVAL]
+        if removed:
+            gone = _gone_holders(nova_items, items)
+            removed = [item for item in removed if _holder(item) not in gone]
         if removed:
             return 'removes %s' % _shown(min(removed)[0])
     return None
 
 
-def _removed_with_holder(item, nova_items, items):
-    """Whether an item of Nova's went with the device that held it.
+def _gone_holders(nova_items, items):
+    """What held limits in Nova's document and is gone from the result.
 
     NOTE(xmlhooks): a disk's or an interface's limits go with it, and an
     RNG's rate with the last RNG that reads its source: the host no
     longer serves them. A limit removed from a device that stays is a
-    change.
+    change. Worked out once, and only when something was removed.
     """
-    holder = _holder(item)
-    return (holder in _holders(nova_items[_HOLDERS]) and
-            holder not in _holders(items[_HOLDERS]))
+    return _holders(nova_items[_HOLDERS]) - _holders(items[_HOLDERS])
 
 
 def _changes_in(category, nova_root):
