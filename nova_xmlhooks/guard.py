@@ -410,6 +410,11 @@ _NAMED_DEVICE_PATHS = frozenset(['domain/devices/disk',
 #: the host's cache and memory bandwidth monitoring (``cmt``, ``mbmt``,
 #: ``mbml``). An enabled event is an item, a disabled one is none.
 _PERF_EVENT_PATH = 'domain/perf/event'
+#: KVM's dirty ring: the host kernel allocates a ring of ``size`` entries
+#: of 16 bytes for each vCPU (``kvm_dirty_ring_alloc``, up to 1 MiB each)
+#: with a plain ``vzalloc``, which is charged to no cgroup, outside
+#: placement. A ring switched on is an item, one switched off is none.
+_DIRTY_RING_PATH = 'features/kvm/dirty-ring'
 #: video devices, for which QEMU allocates host memory outside placement
 #: (Nova caps it with hw_video:ram_max_mb): of the sizes written, or of
 #: the model's defaults (libvirt gives a QXL device 64 MiB of RAM and as
@@ -858,6 +863,14 @@ def _perf_event(node, items):
                                       _attribute_values(node, 'name')))
 
 
+def _dirty_ring(node, items):
+    """KVM's dirty ring, switched on: host kernel memory per vCPU."""
+    if (_path(node) == _DIRTY_RING_PATH and
+            'on' in _attribute_values(node, 'state')):
+        items[HOST_RESOURCES].append((_key(node),
+                                      _attribute_values(node, 'size')))
+
+
 def _any_value(value):
     """Whether a value is an item: any is."""
     return True
@@ -939,6 +952,7 @@ def _build_collectors():
     table['target'].append(_channel_target)
     table['entry'].append(_fwcfg_entry)
     table['event'].append(_perf_event)
+    table['dirty-ring'].append(_dirty_ring)
     table['rate'].append(_rng_rate)
     for tag in ('disk', 'interface', 'rng'):
         table[tag].append(_may_hold)

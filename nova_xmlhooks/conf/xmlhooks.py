@@ -166,10 +166,10 @@ changes something in one of these categories is refused (an error under
   host file, the host's GPU (graphics ``<gl>``, an ``egl-headless``
   display, video 3D acceleration, a ``vhostuser`` video driver), an
   interface's MTU (which the host's bridge takes), enabled perf events,
-  the host kernel's
-  crypto backend (``lkcf``), ``<pstore>``, the domain's ``type``, and host
-  memory that QEMU allocates outside placement (video memory sizes and
-  further video devices, a qcow2 metadata cache).
+  the host kernel's crypto backend (``lkcf``), ``<pstore>``, the domain's
+  ``type``, host memory that QEMU allocates outside placement (video
+  memory sizes and further video devices, a qcow2 metadata cache), and
+  KVM's dirty ring, which the host kernel allocates for each vCPU.
 
 Values are read the way libvirt reads them (an attribute whatever its
 namespace, the whole text of an element), whether ``validate_schema`` is on

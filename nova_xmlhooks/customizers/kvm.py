@@ -62,8 +62,10 @@ class KvmCustomizer(base.Customizer):
                     'for live migration. A size switches it on with that '
                     'many entries (a power of two from %d to %d); ``on`` '
                     'keeps the size set before or uses %d; ``off`` switches '
-                    'it off.' % (MIN_DIRTY_RING, MAX_DIRTY_RING,
-                                 DEFAULT_DIRTY_RING)),
+                    'it off. The host kernel allocates the ring for each '
+                    'vCPU, charged to no cgroup, so switching it on needs '
+                    '``host_resources`` in ``[xmlhooks] allow_sensitive``.'
+                    % (MIN_DIRTY_RING, MAX_DIRTY_RING, DEFAULT_DIRTY_RING)),
                 value={'type': str, 'pattern': r'on|off|[0-9]{1,5}',
                        'description': '``on``, ``off`` or a size such as '
                                       '``4096``.'},

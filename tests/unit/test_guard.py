@@ -797,6 +797,12 @@ class SensitiveCategoryTest(GuardTestCase):
             value="xpath.create=./perf/event[@enabled='yes']",
             then=['./perf/event/@name=cpu_cycles'],
             proof="./perf/event[@name='cpu_cycles']")),
+        # The host kernel's ring for each vCPU, charged to no cgroup.
+        ('kvm_dirty_ring', dict(
+            category='host_resources',
+            value="./features/kvm/dirty-ring/@state=on",
+            then=['./features/kvm/dirty-ring/@size=65536'],
+            proof="./features/kvm/dirty-ring[@size='65536']")),
         # A vhost worker thread on the host for each queue.
         ('interface_queues', dict(
             category='resources', devices=_OVS_PORT,
@@ -1620,6 +1626,53 @@ class PerfEventTest(GuardTestCase):
             self.assertIn('perf/event', e.format_message())
 
 
+class DirtyRingTest(GuardTestCase):
+    """KVM's dirty ring: host kernel memory for each vCPU."""
+
+    def _customize(self, specs, xml=None):
+        return self.engine(allow_sensitive=[]).customize(
+            xml or base.nova_xml(), specs)
+
+    def test_a_ring_switched_on_is_refused(self):
+        for specs in ({'xmlhooks:kvm:dirty-ring': '65536'},
+                      {'xmlhooks:kvm:dirty-ring': 'on'},
+                      {'xmlhooks:xml:on': './features/kvm/dirty-ring/'
+                                          '@state=on',
+                       'xmlhooks:xml:size': './features/kvm/dirty-ring/'
+                                            '@size=4096'}):
+            e = self.assertRaises(exception.GuardError, self._customize,
+                                  specs)
+            self.assertEqual('host_resources', e.category)
+            self.assertIn('features/kvm/dirty-ring', e.format_message())
+
+    def test_a_ring_switched_off_passes(self):
+        out = self._customize({'xmlhooks:kvm:dirty-ring': 'off'})
+        self.assertEqual(['off'], base.xpath(
+            out, './features/kvm/dirty-ring/@state'))
+
+    def test_a_ring_passes_when_allowed(self):
+        out = self.engine(allow_sensitive=['host_resources']).customize(
+            base.nova_xml(), {'xmlhooks:kvm:dirty-ring': '8192'})
+        self.assertEqual(['8192'], base.xpath(
+            out, './features/kvm/dirty-ring/@size'))
+
+    def test_a_rings_other_size_is_refused(self):
+        # NOTE(xmlhooks): Nova writes no ring; a document that has one
+        # passes as it is, and switching it off passes.
+        xml = base.nova_xml().replace(
+            '<features>', "<features><kvm><dirty-ring state='on' "
+            "size='4096'/></kvm>")
+        self.assertEqual(['4096'], base.xpath(
+            self._customize({'xmlhooks:kvm:hidden': 'on'}, xml),
+            './features/kvm/dirty-ring/@size'))
+        e = self.assertRaises(exception.GuardError, self._customize,
+                              {'xmlhooks:kvm:dirty-ring': '65536'}, xml)
+        self.assertEqual('host_resources', e.category)
+        self.assertEqual(['off'], base.xpath(
+            self._customize({'xmlhooks:kvm:dirty-ring': 'off'}, xml),
+            './features/kvm/dirty-ring/@state'))
+
+
 class InterfaceQueuesTest(GuardTestCase):
     """An interface's queues, from the flavor's vCPUs."""
 
@@ -2440,7 +2493,8 @@ _DOMAIN_CHILDREN_NOT_WATCHED = {
     'title': 'a text for people', 'description': 'a text for people',
     'metadata': 'no rule may change it (xpath_edit)',
     'os': 'its host paths, loader, and SMBIOS mode are items',
-    'features': "in the guest; TCG's tb-cache is resources",
+    'features': "in the guest; TCG's tb-cache is resources, KVM's dirty "
+                "ring host_resources",
     'clock': 'timers in the guest',
     'cpu': 'the CPU the guest sees; cpu/numa is resources',
     'devices': 'each device is watched or reviewed (see above)',

@@ -10,6 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+from nova_xmlhooks import engine
 from tests.unit import base
 from tests.unit import customizers
 
@@ -38,6 +39,13 @@ class KvmTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:kvm:dirty-ring', ' 4096'),
         ('xmlhooks:kvm:dirty-ring', '\u0664\u0660\u0669\u0666'),
     )
+
+    def setUp(self):
+        super().setUp()
+        # NOTE(xmlhooks): a dirty ring switched on is host_resources, which
+        # tests/unit/test_guard.py tests; these are of the customiser.
+        self.flags(allow_sensitive=['host_resources'])
+        self.engine = engine.Engine.from_conf(self.conf)
 
     def test_switches(self):
         out = self.customize({'xmlhooks:kvm:hidden': 'on',
