@@ -1854,6 +1854,36 @@ _SPICE = ('<graphics type="spice" autoport="yes" listen="127.0.0.1">'
 _REDIRDEV = '<redirdev bus="usb" type="spicevmc"/>'
 
 
+class PassesWithoutCategoryTest(GuardTestCase):
+    """The judgements of the hardening guide's "What passes" section.
+
+    NOTE(xmlhooks): each of these reaches the host only through what the
+    guest's own cgroup, its vCPUs or Nova's own options already give it;
+    a change to one of these judgements must change the guide too.
+    """
+
+    CASES = {
+        'cache': ["./devices/disk/driver/@cache=unsafe",
+                  "./devices/disk/driver/@io=threads"],
+        'builtin_rng': ["xpath.create=./devices/rng[2]",
+                        "./devices/rng[2]/@model=virtio",
+                        "./devices/rng[2]/backend/@model=builtin"],
+        'cpu': ["./cpu/@mode=host-passthrough",
+                "./features/pmu/@state=on"],
+        'hints': ["./features/kvm/hint-dedicated/@state=on",
+                  "./features/pvspinlock/@state=off"],
+    }
+
+    def test_each_passes_with_nothing_allowed(self):
+        for name, edits in self.CASES.items():
+            with self.subTest(name):
+                specs = {'xmlhooks:xml:%02d' % i: edit
+                         for i, edit in enumerate(edits)}
+                out = self.engine(allow_sensitive=[]).customize(
+                    base.nova_xml(), specs)
+                self.assertNotEqual(base.nova_xml(), out)
+
+
 class GuestSideTuningTest(GuardTestCase):
     """What tunes a device as the guest sees it reaches nothing new.
 
