@@ -21,11 +21,17 @@ instance's customisations and try them first: a failure raises before
 Nova has touched the guest, and the compute manager records an instance
 fault and leaves the instance in its state.
 
-For resize and rebuild they are tried on the current definition: the new
-flavor or image's XML is only built later, on the destination or after the
-destroy. The hard reboot has its own, exact check: see
+For a rebuild they are tried on the XML Nova builds for the guest as it
+is, with the rebuild's image, as a hard reboot would build it: the current
+definition already holds the effects of the rules the guest has, so a rule
+that a category ``allow_sensitive`` no longer allows would pass there
+unseen, and fail only after the destroy. For a resize they are tried on
+the current definition: the new flavor's XML is only built later, on the
+destination. The hard reboot has its own, exact check: see
 :mod:`nova_xmlhooks.reboot`.
 """
+
+import functools
 
 from oslo_log import log as logging
 
@@ -40,17 +46,23 @@ LOG = logging.getLogger(__name__)
 class PreflightMixin:
     """Adds the preflight checks to a libvirt driver class.
 
-    The class must set ``self.xmlhooks`` to an engine and provide nova's
-    ``_host``.
+    The class must set ``self.xmlhooks`` to an engine, provide nova's
+    ``_host`` and ``_xmlhooks_nova_xml`` (see
+    :class:`~nova_xmlhooks.reboot.HardRebootMixin`).
     """
 
-    def _xmlhooks_preflight(self, instance, extra_specs, operation):
-        """Check that the customisations apply to the current definition.
+    def _xmlhooks_preflight(self, instance, extra_specs, operation,
+                            nova_xml=None):
+        """Check that the customisations apply, before the guest is touched.
 
         :param instance: the instance
         :param extra_specs: the extra specs of the flavor the operation
             will use
         :param operation: a word for the logs, e.g. ``resize``
+        :param nova_xml: a callable returning Nova's own XML to try the
+            rules on, or None when it cannot be built; without it, or
+            when it gives None, the rules are tried on the current
+            definition
         :raises: nova_xmlhooks.exception.XmlHooksError under
             ``on_error = fail``
         """
@@ -61,6 +73,8 @@ class PreflightMixin:
             if not ruleset:
                 return
             xml = self._xmlhooks_current_xml(instance)
+            if xml is not None and nova_xml is not None:
+                xml = nova_xml() or xml
             if xml is not None:
                 engine.check(xml, ruleset)
         except exception.XmlHooksError as e:
@@ -80,14 +94,15 @@ class PreflightMixin:
         return guest.get_xml_desc()
 
     def _xmlhooks_preflight_or_rollback(self, instance, extra_specs,
-                                        operation):
+                                        operation, nova_xml=None):
         # NOTE(xmlhooks): the compute manager puts an instance in ERROR when
         # resize or rebuild fails with an ordinary exception, although the
         # guest was not touched. InstanceFaultRollback makes it keep the
         # instance's state (and, for resize, return the allocations and
         # mark the migration failed); the fault still carries our error.
         try:
-            self._xmlhooks_preflight(instance, extra_specs, operation)
+            self._xmlhooks_preflight(instance, extra_specs, operation,
+                                     nova_xml)
         except exception.XmlHooksError as e:
             raise nova_exception.InstanceFaultRollback(inner_exception=e)
 
@@ -101,7 +116,15 @@ class PreflightMixin:
     def rebuild(self, context, instance, *args, **kwargs):
         # NOTE(xmlhooks): the libvirt driver has no rebuild of its own;
         # raising NotImplementedError makes the compute manager fall back
-        # to destroy plus spawn, after our check.
+        # to destroy plus spawn, after our check. nova-api has already
+        # given the instance the rebuild's image, and the compute manager
+        # passes every argument by name. An evacuation rebuilds a guest
+        # that is not on this host: there is nothing to protect.
+        nova_xml = None
+        if not kwargs.get('evacuate'):
+            nova_xml = functools.partial(
+                self._xmlhooks_nova_xml, context, instance,
+                kwargs.get('network_info'), kwargs.get('block_device_info'))
         self._xmlhooks_preflight_or_rollback(
-            instance, instance.flavor.extra_specs, 'rebuild')
+            instance, instance.flavor.extra_specs, 'rebuild', nova_xml)
         raise NotImplementedError()

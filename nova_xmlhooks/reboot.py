@@ -228,12 +228,26 @@ class HardRebootMixin:
         except Exception as e:
             # NOTE(xmlhooks): Nova's own generation failing is Nova's to
             # report, on its own path, after the destroy.
-            LOG.debug('Could not build the XML before the hard reboot '
+            LOG.debug('Could not build the XML before touching the guest '
                       '(%s); trying the rules on the current definition',
                       e, instance=instance)
             return None
         return RebootPlan(reboot=reboot, disk_info=disk_info, mdevs=mdevs,
                           old_guest=kwargs.get('old_guest', _UNSET), xml=xml)
+
+    def _xmlhooks_nova_xml(self, context, instance, network_info,
+                           block_device_info):
+        """Nova's own XML for the guest as it is, as a hard reboot builds it.
+
+        Used by the rebuild's preflight (see
+        :class:`~nova_xmlhooks.preflight.PreflightMixin`).
+
+        :returns: the XML, or None if Nova cannot build it now
+        """
+        plan = self._xmlhooks_nova_plan(compat.HardReboot(
+            context=context, instance=instance, network_info=network_info,
+            block_device_info=block_device_info))
+        return None if plan is None else plan.xml
 
     def _xmlhooks_check_current(self, instance, ruleset):
         try:

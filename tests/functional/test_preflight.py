@@ -105,6 +105,18 @@ class PreflightTest(helpers.FaultTestBase):
         self.assert_untouched(mark, running=True)
         self.assert_fault(*expected)
 
+    def assert_rebuild_refused(self, *expected):
+        """A rebuild fails with a fault, the guest still running."""
+        mark = self.mark()
+        self.admin_api.post_server_action(
+            self.server['id'],
+            {'rebuild': {'imageRef': self.server['image']['id']}})
+        self.notifier.wait_for_versioned_notifications(
+            'instance.rebuild.error')
+        self._wait_idle('ACTIVE')
+        self.assert_untouched(mark, running=True)
+        self.assert_fault(*expected)
+
     def test_hard_reboot_refused_then_recovers(self):
         self.break_profile()
         self.assert_hard_reboot_refused("'xmlhooks:profile'",
@@ -182,11 +194,11 @@ class PreflightTest(helpers.FaultTestBase):
         self.assertTrue(self.fake_domain(HOST, self.server).isActive())
         self.assertEqual([], self.instance_faults(self.server))
 
-    def test_hard_reboot_refused_by_the_guard_on_novas_new_xml(self):
-        # NOTE(xmlhooks): the rule applied when its category was allowed;
-        # once the operator withdraws that, the reboot's XML would be
-        # refused after the domain was undefined. The preflight builds
-        # Nova's XML first, so the guard refuses before anything happens.
+    def _boot_then_withdraw_category(self):
+        """Boot a guest with a resources rule, then refuse resources.
+
+        :returns: the rule's key
+        """
         self.flags(allow_sensitive=['resources'], group='xmlhooks')
         self.restart_compute_service(HOST)
         key = 'xmlhooks:xml:ksm'
@@ -196,7 +208,23 @@ class PreflightTest(helpers.FaultTestBase):
             self.server, './memoryBacking/nosharepages')))
         self.flags(allow_sensitive=[], group='xmlhooks')
         self.restart_compute_service(HOST)
+        return key
+
+    def test_hard_reboot_refused_by_the_guard_on_novas_new_xml(self):
+        # NOTE(xmlhooks): the rule applied when its category was allowed;
+        # once the operator withdraws that, the reboot's XML would be
+        # refused after the domain was undefined. The preflight builds
+        # Nova's XML first, so the guard refuses before anything happens.
+        key = self._boot_then_withdraw_category()
         self.assert_hard_reboot_refused("'%s'" % key, 'resources')
+
+    def test_rebuild_refused_by_the_guard_on_novas_xml(self):
+        # NOTE(xmlhooks): as above, for a rebuild, which destroys the guest
+        # before it spawns it again. The current definition already holds
+        # the rule's effect, so only Nova's own XML shows that the rule now
+        # makes a refused change; the preflight builds it first.
+        key = self._boot_then_withdraw_category()
+        self.assert_rebuild_refused("'%s'" % key, 'resources')
 
     def test_hard_reboot_refused_for_what_qemu_cannot_start(self):
         # NOTE(xmlhooks): libvirt defines a KVM guest whose stimer lacks
@@ -240,15 +268,7 @@ class PreflightTest(helpers.FaultTestBase):
 
     def test_rebuild_refused_leaves_guest_alone(self):
         self.break_profile()
-        mark = self.mark()
-        self.admin_api.post_server_action(
-            self.server['id'],
-            {'rebuild': {'imageRef': self.server['image']['id']}})
-        self.notifier.wait_for_versioned_notifications(
-            'instance.rebuild.error')
-        self._wait_idle('ACTIVE')
-        self.assert_untouched(mark, running=True)
-        self.assert_fault("unknown profile 'P'")
+        self.assert_rebuild_refused("unknown profile 'P'")
 
         self.fix_profile()
         mark = self.mark()
