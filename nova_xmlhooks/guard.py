@@ -855,20 +855,21 @@ def _holder(item):
     return parent
 
 
-def _perf_event(node, items):
-    """A perf event that libvirt opens on the host's PMU."""
-    if (_path(node) == _PERF_EVENT_PATH and
-            'yes' in _attribute_values(node, 'enabled')):
-        items[HOST_RESOURCES].append((_key(node),
-                                      _attribute_values(node, 'name')))
+#: what takes host resources only when it is switched on, at one place
+#: each: ``(path, switch, on, what)``; the item is the ``what`` attribute
+#: of an element whose ``switch`` attribute is ``on``
+_SWITCHED_ON = ((_PERF_EVENT_PATH, 'enabled', 'yes', 'name'),
+                (_DIRTY_RING_PATH, 'state', 'on', 'size'))
 
 
-def _dirty_ring(node, items):
-    """KVM's dirty ring, switched on: host kernel memory per vCPU."""
-    if (_path(node) == _DIRTY_RING_PATH and
-            'on' in _attribute_values(node, 'state')):
+def _switched_on(path, switch, on, what, node, items):
+    """An element that takes host resources when it is switched on.
+
+    A perf event libvirt opens on the host's PMU, KVM's dirty ring.
+    """
+    if _path(node) == path and on in _attribute_values(node, switch):
         items[HOST_RESOURCES].append((_key(node),
-                                      _attribute_values(node, 'size')))
+                                      _attribute_values(node, what)))
 
 
 def _any_value(value):
@@ -924,19 +925,25 @@ _HOST_VALUES = (
           for path, name, values in HOST_BACKENDS)
 
 
-def _build_collectors():
-    """Map each element name to the collectors for that name."""
-    table = collections.defaultdict(list)
-    for path in WATCHED:
-        table[path.rsplit('/', 1)[-1]].append(_watched)
+def _attribute_collectors():
+    """One collector per element name of the attributes read by name."""
     attributes = collections.defaultdict(list)
     attributes['source'].append((_SOURCE_PATH_ATTRS, HOST_PATHS))
     for tag, names in _PATH_ATTRS.items():
         attributes[tag].append((names, HOST_PATHS))
     for tag, names in _EXPOSED_ATTRS.items():
         attributes[tag].append((names, NETWORK_EXPOSURE))
-    for tag, found in attributes.items():
-        table[tag].append(functools.partial(_attributes, tuple(found)))
+    return {tag: functools.partial(_attributes, tuple(found))
+            for tag, found in attributes.items()}
+
+
+def _build_collectors():
+    """Map each element name to the collectors for that name."""
+    table = collections.defaultdict(list)
+    for path in WATCHED:
+        table[path.rsplit('/', 1)[-1]].append(_watched)
+    for tag, collect in _attribute_collectors().items():
+        table[tag].append(collect)
     table['source'].append(_network_source)
     for path in _PATH_TEXTS | {'source/path'}:
         table[path.rsplit('/', 1)[-1]].append(_path_text)
@@ -951,8 +958,9 @@ def _build_collectors():
     table['loader'].append(_loader)
     table['target'].append(_channel_target)
     table['entry'].append(_fwcfg_entry)
-    table['event'].append(_perf_event)
-    table['dirty-ring'].append(_dirty_ring)
+    for path, switch, on, what in _SWITCHED_ON:
+        table[path.rsplit('/', 1)[-1]].append(functools.partial(
+            _switched_on, path, switch, on, what))
     table['rate'].append(_rng_rate)
     for tag in ('disk', 'interface', 'rng'):
         table[tag].append(_may_hold)

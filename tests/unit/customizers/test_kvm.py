@@ -10,7 +10,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-from nova_xmlhooks import engine
 from tests.unit import base
 from tests.unit import customizers
 
@@ -18,6 +17,8 @@ from tests.unit import customizers
 class KvmTest(customizers.CustomizerTests, base.TestCase):
 
     FAMILY = 'kvm'
+    # NOTE(xmlhooks): a dirty ring switched on is host_resources.
+    ALLOW_SENSITIVE = ('host_resources',)
     #: written out rather than taken from the module, so that a switch
     #: dropped from it is noticed
     SWITCHES = ('hidden', 'hint-dedicated', 'poll-control', 'pv-ipi')
@@ -39,13 +40,6 @@ class KvmTest(customizers.CustomizerTests, base.TestCase):
         ('xmlhooks:kvm:dirty-ring', ' 4096'),
         ('xmlhooks:kvm:dirty-ring', '\u0664\u0660\u0669\u0666'),
     )
-
-    def setUp(self):
-        super().setUp()
-        # NOTE(xmlhooks): a dirty ring switched on is host_resources, which
-        # tests/unit/test_guard.py tests; these are of the customiser.
-        self.flags(allow_sensitive=['host_resources'])
-        self.engine = engine.Engine.from_conf(self.conf)
 
     def test_switches(self):
         out = self.customize({'xmlhooks:kvm:hidden': 'on',
