@@ -21,13 +21,14 @@ instance's customisations and try them first: a failure raises before
 Nova has touched the guest, and the compute manager records an instance
 fault and leaves the instance in its state.
 
-For a rebuild they are tried on the XML Nova builds for the guest as it
-is, with the rebuild's image, as a hard reboot would build it: the current
-definition already holds the effects of the rules the guest has, so a rule
-that a category ``allow_sensitive`` no longer allows would pass there
-unseen, and fail only after the destroy. For a resize they are tried on
-the current definition: the new flavor's XML is only built later, on the
-destination. The hard reboot has its own, exact check: see
+They are tried on the XML Nova builds for the guest as it is, as a hard
+reboot would build it (for a rebuild, with the rebuild's image): the
+current definition already holds the effects of the rules the guest has,
+so a rule that a category ``allow_sensitive`` no longer allows would pass
+there unseen, and fail only after the destroy or the power off. For a
+resize this is the old flavor's XML: the new flavor's is only built later,
+on the destination. When Nova cannot build it, they are tried on the
+current definition. The hard reboot has its own, exact check: see
 :mod:`nova_xmlhooks.reboot`.
 """
 
@@ -107,11 +108,20 @@ class PreflightMixin:
             raise nova_exception.InstanceFaultRollback(inner_exception=e)
 
     def migrate_disk_and_power_off(self, context, instance, dest, flavor,
+                                   network_info, block_device_info=None,
                                    *args, **kwargs):
+        # NOTE(xmlhooks): the new flavor's XML is built on the destination,
+        # after the power off; Nova's XML for the guest as it is comes
+        # closest here. It holds no effect of the guest's own rules, which
+        # the current definition does.
+        nova_xml = functools.partial(self._xmlhooks_nova_xml, context,
+                                     instance, network_info,
+                                     block_device_info)
         self._xmlhooks_preflight_or_rollback(instance, flavor.extra_specs,
-                                             'resize')
+                                             'resize', nova_xml)
         return super().migrate_disk_and_power_off(
-            context, instance, dest, flavor, *args, **kwargs)
+            context, instance, dest, flavor, network_info, block_device_info,
+            *args, **kwargs)
 
     def rebuild(self, context, instance, *args, **kwargs):
         # NOTE(xmlhooks): the libvirt driver has no rebuild of its own;

@@ -239,7 +239,7 @@ class HardRebootMixin:
                            block_device_info):
         """Nova's own XML for the guest as it is, as a hard reboot builds it.
 
-        Used by the rebuild's preflight (see
+        Used by the rebuild's and the resize's preflights (see
         :class:`~nova_xmlhooks.preflight.PreflightMixin`).
 
         :returns: the XML, or None if Nova cannot build it now

@@ -226,6 +226,21 @@ class PreflightTest(helpers.FaultTestBase):
         key = self._boot_then_withdraw_category()
         self.assert_rebuild_refused("'%s'" % key, 'resources')
 
+    def test_resize_refused_by_the_guard_on_novas_xml(self):
+        # NOTE(xmlhooks): as above, for a resize to a flavor with the same
+        # rule, which powers the guest off before the destination builds
+        # the new XML. On the current definition the rule changes nothing.
+        key = self._boot_then_withdraw_category()
+        new_flavor = self.create_unvalidated_flavor(
+            {key: 'xpath.create=./memoryBacking/nosharepages'})
+        mark = self.mark()
+        self.admin_api.post_server_action(
+            self.server['id'], {'resize': {'flavorRef': new_flavor}})
+        self._wait_for_migration_status(self.server, ['error'])
+        self._wait_idle('ACTIVE')
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("'%s'" % key, 'resources')
+
     def test_hard_reboot_refused_for_what_qemu_cannot_start(self):
         # NOTE(xmlhooks): libvirt defines a KVM guest whose stimer lacks
         # synic, and QEMU refuses to start it: for a hard reboot, after
