@@ -79,6 +79,32 @@ class AuditDomainTest(base.TestCase):
         self.assertIn('-    <input type="tablet" bus="usb"/>',
                       report['drift'][0]['diff'])
 
+    def test_hot_plugged_device_is_drift(self):
+        # NOTE(xmlhooks): Nova attaches a volume or a port by writing the
+        # device's own XML into the running guest and its definition; no
+        # domain XML is generated, so the rules do not reach the device
+        # until the next hard reboot. The audit shows it.
+        self.flags(customizers=['xml'])
+        specs = {'xmlhooks:xml:io': './devices/disk/driver/@io=native'}
+        engine = self.engine()
+        root = etree.fromstring(engine.customize(
+            cmd_base.with_extra_specs(base.nova_xml(), specs),
+            specs).encode())
+        disk = etree.SubElement(root.find('devices'), 'disk', type='block',
+                                device='disk')
+        etree.SubElement(disk, 'driver', name='qemu', type='raw',
+                         cache='none')
+        etree.SubElement(disk, 'source', dev='/dev/sdb')
+        etree.SubElement(disk, 'target', dev='vdb', bus='virtio')
+        attached = etree.tostring(root, encoding='unicode')
+        report = audit.audit_domain(engine, self.info(attached, attached))
+        self.assertEqual('drift', report['status'])
+        self.assertEqual(
+            [('persistent', 'xmlhooks:xml:io'), ('live', 'xmlhooks:xml:io')],
+            [(d['definition'], d['key']) for d in report['drift']])
+        self.assertIn('+      <driver name="qemu" type="raw" cache="none" '
+                      'io="native"/>', report['drift'][0]['diff'])
+
     def test_stale_after_profile_change_and_removal(self):
         self.write_profile('p.yaml', 'p:\n  xml: ["%s"]\n' % CLOCK)
         report = audit.audit_domain(self.engine(),
