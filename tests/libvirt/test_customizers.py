@@ -28,6 +28,8 @@ except ImportError:  # pragma: no cover - depends on the host
     libvirt = None
 
 QEMU_PASSTHROUGH = ['qemu_passthrough']
+#: an SMBIOS field a value with a comma would try to add
+UUID0 = 'uuid=00000000-0000-0000-0000-000000000001'
 
 
 class TestStockGuest(base.LibvirtTestCase):
@@ -213,18 +215,23 @@ class TestSmbiosCustomizer(base.LibvirtTestCase):
         guest = self.boot({
             'xmlhooks:smbios:bios.vendor': 'ACME BIOS',
             'xmlhooks:smbios:system.manufacturer': 'ACME',
-            'xmlhooks:smbios:system.serial': 'SN-{instance_uuid}',
+            # NOTE(xmlhooks): a comma ends a field of QEMU's -smbios
+            # option; libvirt doubles it, so a value cannot add a field.
+            'xmlhooks:smbios:system.serial': 'SN-{instance_uuid},' + UUID0,
             'xmlhooks:smbios:baseboard.manufacturer': 'ACME',
             'xmlhooks:smbios:chassis.asset': 'asset-{flavor_name}',
-            'xmlhooks:smbios:oem.0': 'license=ACME-1',
+            'xmlhooks:smbios:oem.0': 'license=ACME-1,type=1',
             'xmlhooks:smbios:oem.1': 'instance={instance_uuid}',
         })
         domain_uuid = guest.domain.UUIDString()
         self.assertEqual('ACME BIOS',
                          base.smbios_fields(guest.argv, 0)['vendor'])
-        system = base.smbios_fields(guest.argv, 1)
+        (system_table,) = base.smbios_tables(guest.argv)[1]
+        self.assertEqual([domain_uuid], [value for name, value
+                                         in system_table if name == 'uuid'])
+        system = dict(system_table)
         self.assertEqual('ACME', system['manufacturer'])
-        self.assertEqual('SN-' + domain_uuid, system['serial'])
+        self.assertEqual('SN-%s,%s' % (domain_uuid, UUID0), system['serial'])
         # Nova's other entries stay.
         self.assertEqual('OpenStack Nova', system['product'])
         self.assertEqual('ACME', base.smbios_fields(guest.argv, 2)[
@@ -234,7 +241,7 @@ class TestSmbiosCustomizer(base.LibvirtTestCase):
         self.assertEqual('asset-' + flavor,
                          base.smbios_fields(guest.argv, 3)['asset'])
         (oem,) = base.smbios_tables(guest.argv)[11]
-        self.assertEqual([('value', 'license=ACME-1'),
+        self.assertEqual([('value', 'license=ACME-1,type=1'),
                           ('value', 'instance=' + domain_uuid)], oem)
 
 
