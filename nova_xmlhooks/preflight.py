@@ -47,8 +47,8 @@ LOG = logging.getLogger(__name__)
 class PreflightMixin:
     """Adds the preflight checks to a libvirt driver class.
 
-    The class must set ``self.xmlhooks`` to an engine, provide nova's
-    ``_host`` and ``_xmlhooks_nova_xml`` (see
+    The class must set ``self.xmlhooks`` to an engine, and provide
+    ``_xmlhooks_current_xml`` and ``_xmlhooks_nova_xml`` (see
     :class:`~nova_xmlhooks.reboot.HardRebootMixin`).
     """
 
@@ -86,13 +86,6 @@ class PreflightMixin:
                                     'error': e.format_message()},
                       instance=instance)
             raise
-
-    def _xmlhooks_current_xml(self, instance):
-        try:
-            guest = self._host.get_guest(instance)
-        except nova_exception.InstanceNotFound:
-            return None
-        return guest.get_xml_desc()
 
     def _xmlhooks_preflight_or_rollback(self, instance, extra_specs,
                                         operation, nova_xml=None):

@@ -249,12 +249,22 @@ class HardRebootMixin:
             block_device_info=block_device_info))
         return None if plan is None else plan.xml
 
-    def _xmlhooks_check_current(self, instance, ruleset):
+    def _xmlhooks_current_xml(self, instance):
+        """The guest's current definition, or None if it has none here.
+
+        Also used by the preflights (see
+        :class:`~nova_xmlhooks.preflight.PreflightMixin`).
+        """
         try:
             guest = self._host.get_guest(instance)
         except nova_exception.InstanceNotFound:
-            return
-        self.xmlhooks.check(guest.get_xml_desc(), ruleset)
+            return None
+        return guest.get_xml_desc()
+
+    def _xmlhooks_check_current(self, instance, ruleset):
+        xml = self._xmlhooks_current_xml(instance)
+        if xml is not None:
+            self.xmlhooks.check(xml, ruleset)
 
     def _xmlhooks_planned(self, instance):
         plan = _PLAN.get()
