@@ -395,11 +395,16 @@ _NO_NAME = (None, None)
 #: NOTE(xmlhooks): a limit removed with what holds it narrows what the
 #: guest gets from the host, as removing the device does
 _HOLDERS = 'holders'
-#: the lists :func:`_collect` makes: the categories' and the holders'
-_LISTS = conf_opts.SENSITIVE_CATEGORIES + (_HOLDERS,)
+#: not a category: the first ``<rate>`` of each RNG libvirt reads, as
+#: written, or None for an RNG without one (see _rng_limit)
+_RNG_LIMITS = 'rng limits'
+#: the lists :func:`_collect` makes: the categories', the holders' and
+#: the RNGs' limits
+_LISTS = conf_opts.SENSITIVE_CATEGORIES + (_HOLDERS, _RNG_LIMITS)
 #: an RNG's rate limit, which Nova writes from ``hw_rng:rate_bytes``
 _RNG_RATE_PATH = 'devices/rng/rate'
 _RNG_PATH = 'domain/devices/rng'
+_RNG_RATE_KEY = 'domain/' + _RNG_RATE_PATH
 #: the devices named by :func:`_device_name` that hold limits
 _NAMED_DEVICE_PATHS = frozenset(['domain/devices/disk',
                                  'domain/devices/interface'])
@@ -827,6 +832,20 @@ def _may_hold(node, items):
     items[_HOLDERS].append(node)
 
 
+def _rng_limit(node, items):
+    """Keep the limit of an RNG libvirt reads, None when it has none.
+
+    NOTE(xmlhooks): libvirt reads the first ``<rate>`` of an RNG and hands
+    QEMU its ``bytes`` and ``period`` as the device's ``max-bytes`` and
+    ``period``; an RNG without one, or whose rate is not Nova's, is not
+    held to the flavor's ``hw_rng:rate_bytes`` (see
+    :func:`_rng_limits_raised`).
+    """
+    if _path(node) == _RNG_PATH:
+        rate = next(node.iterchildren('rate'), None)
+        items[_RNG_LIMITS].append(None if rate is None else _tree(rate))
+
+
 def _holders(nodes):
     """What holds limits: a device by its name, an RNG by what it reads.
 
@@ -964,6 +983,7 @@ def _build_collectors():
     table['rate'].append(_rng_rate)
     for tag in ('disk', 'interface', 'rng'):
         table[tag].append(_may_hold)
+    table['rng'].append(_rng_limit)
     for tag, names in _UNESCAPED_OPTIONS.items():
         table[tag].append(functools.partial(_option_commas, names))
     return {tag: tuple(dict.fromkeys(found)) for tag, found in table.items()}
@@ -1078,6 +1098,56 @@ def _changes_in(category, nova_root):
                                    _collect(root)) is not None
 
 
+def _rng_limits_raised(nova_items, items):
+    """Describe an RNG the guest gets beyond Nova's limits, or ``None``.
+
+    NOTE(xmlhooks): a limit is a device's, and the rate item of each
+    (see :func:`_rng_rate`) goes with its device. But when Nova limits
+    the guest's RNG, an RNG added beside it, or Nova's own made to read
+    another source without its rate, gives the guest more of the host's
+    randomness (and of QEMU's and the host kernel's time) than the
+    flavor's ``hw_rng:rate_bytes`` allows: every RNG of the result must
+    then carry one of Nova's limits, one for one. When Nova limits none,
+    the guest's RNG is unlimited already, and another is no change.
+
+    :returns: what changed, or None
+    """
+    nova = collections.Counter(nova_items[_RNG_LIMITS])
+    if not any(limit is not None for limit in nova):
+        return None
+    if collections.Counter(items[_RNG_LIMITS]) - nova:
+        return ('gives the guest an RNG without the rate Nova limits its '
+                'RNG to (%s)' % _RNG_RATE_KEY)
+    return None
+
+
+def _rng_limits_in(nova_root):
+    """Whether a document raises Nova's RNG limits, as a function.
+
+    :param nova_root: Nova's whole document
+    :returns: ``changed(root)``, for :func:`culprit`
+    """
+    nova_items = _collect(nova_root, qemu=False)
+    return lambda root: _rng_limits_raised(
+        nova_items, _collect(root, qemu=False)) is not None
+
+
+def _found(category, nova_items, items):
+    """The first change in a category, and how to find its rule.
+
+    :returns: ``(change, changes_in)``, where ``changes_in(nova_root)``
+        gives the ``changed(root)`` of :func:`culprit`; or None
+    """
+    change = _violation(category, nova_items, items)
+    if change is not None:
+        return change, functools.partial(_changes_in, category)
+    if category == RESOURCES:
+        change = _rng_limits_raised(nova_items, items)
+        if change is not None:
+            return change, _rng_limits_in
+    return None
+
+
 def _shown(path):
     return path.replace(_QEMU_PREFIX, 'qemu:')
 
@@ -1170,10 +1240,10 @@ class Guard:
             replay the rules on when one must be named
         """
         for category in self.refused:
-            change = _violation(category, nova_items, items)
-            if change is not None:
-                key = culprit(self.customizers,
-                              _changes_in(category, nova_root()),
+            found = _found(category, nova_items, items)
+            if found is not None:
+                change, changes_in = found
+                key = culprit(self.customizers, changes_in(nova_root()),
                               nova_root(), ruleset)
                 raise exception.GuardError(key, category, change)
 

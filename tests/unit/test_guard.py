@@ -1450,6 +1450,61 @@ class RngRateTest(GuardTestCase):
                          (e.key, e.category))
         self.assertIn('removes domain/devices/rng/rate', e.format_message())
 
+    def test_a_second_rng_beside_novas_is_refused(self):
+        # NOTE(xmlhooks): QEMU's builtin source reads no host device, but
+        # the guest's reads are no longer held to the flavor's rate.
+        e = self.assertRaises(
+            exception.GuardError, self.engine().customize, self.xml,
+            {'xmlhooks:xml:a': 'xpath.create=./devices/rng[2]',
+             'xmlhooks:xml:b': './devices/rng[2]/@model=virtio',
+             'xmlhooks:xml:c': './devices/rng[2]/backend/@model=builtin'})
+        self.assertEqual(('xmlhooks:xml:a', 'resources'),
+                         (e.key, e.category))
+        self.assertIn('gives the guest an RNG without the rate Nova '
+                      'limits its RNG to (domain/devices/rng/rate)',
+                      e.format_message())
+
+    def test_a_second_rng_at_novas_rate_is_refused(self):
+        # NOTE(xmlhooks): a limit is a device's; two devices at Nova's
+        # rate give the guest twice what the flavor allows.
+        e = self.assertRaises(
+            exception.GuardError, self.engine().customize, self.xml,
+            {'xmlhooks:xml:a': 'xpath.create=./devices/rng[2]',
+             'xmlhooks:xml:b': './devices/rng[2]/@model=virtio',
+             'xmlhooks:xml:c': './devices/rng[2]/rate/@period=2000',
+             'xmlhooks:xml:d': './devices/rng[2]/rate/@bytes=1024',
+             'xmlhooks:xml:e': './devices/rng[2]/backend/@model=builtin'})
+        self.assertEqual('resources', e.category)
+
+    def test_novas_rng_on_another_source_without_its_rate_is_refused(self):
+        # NOTE(xmlhooks): Nova's source is no longer read, so its rate
+        # goes with it, but the device stays, unlimited.
+        e = self.assertRaises(
+            exception.GuardError, self.engine().customize, self.xml,
+            {'xmlhooks:xml:a': './devices/rng/backend/@model=builtin',
+             'xmlhooks:xml:b': './devices/rng/backend=',
+             'xmlhooks:xml:c': 'xpath.delete=./devices/rng/rate'})
+        self.assertEqual(('xmlhooks:xml:c', 'resources'),
+                         (e.key, e.category))
+
+    def test_novas_rng_on_another_source_with_its_rate_is_refused(self):
+        # NOTE(xmlhooks): the rate is read with its source (_rng_rate).
+        e = self.assertRaises(
+            exception.GuardError, self.engine().customize, self.xml,
+            {'xmlhooks:xml:a': './devices/rng/backend/@model=builtin',
+             'xmlhooks:xml:b': './devices/rng/backend='})
+        self.assertEqual('resources', e.category)
+
+    def test_an_rng_beside_an_unlimited_one_passes(self):
+        # NOTE(xmlhooks): without hw_rng:rate_bytes the guest's RNG is
+        # unlimited already; another adds no limit to lift.
+        out = self.engine().customize(base.nova_xml(), {
+            'xmlhooks:xml:a': 'xpath.create=./devices/rng[2]',
+            'xmlhooks:xml:b': './devices/rng[2]/@model=virtio',
+            'xmlhooks:xml:c': './devices/rng[2]/backend/@model=builtin'})
+        self.assertEqual(['random', 'builtin'], base.xpath(
+            out, './devices/rng/backend/@model'))
+
 
 class InterfaceBandwidthTest(GuardTestCase):
     """The traffic shaping Nova writes from the flavor's quota:vif_*."""
