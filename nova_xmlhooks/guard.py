@@ -1152,6 +1152,41 @@ def _shown(path):
     return path.replace(_QEMU_PREFIX, 'qemu:')
 
 
+#: the domain types of libvirt's QEMU driver, from whose handling of a
+#: document the categories are reasoned (Nova writes ``[libvirt]
+#: virt_type``: kvm or qemu, or lxc or parallels)
+QEMU_TYPES = frozenset(['kvm', 'qemu'])
+
+
+def _refuse_other_drivers(root, ruleset):
+    """Refuse every rule on a domain that another libvirt driver runs.
+
+    NOTE(xmlhooks): every category says what libvirt's QEMU driver and
+    QEMU do with an element. libvirt's LXC driver reads the same document
+    otherwise: it drops a container's capabilities as
+    ``<features><capabilities>`` says, gives it a user namespace only
+    from ``<idmap>``, and a network namespace of its own only when it has
+    an interface (or ``<privnet/>``), so that a rule removing Nova's
+    ``uid_maps`` or its interfaces runs the container as the host's root
+    or on the host's network. What the guard does not know it cannot
+    allow: a rule applies to such a domain only when every category is
+    allowed, when there is no guard.
+
+    :param root: a ``<domain>`` element whose type is Nova's
+    :param ruleset: the rules that were applied
+    :raises: nova_xmlhooks.exception.RuleError naming the first rule
+    """
+    kind = attribute(root, 'type')
+    if kind not in QEMU_TYPES:
+        raise exception.RuleError(ruleset[0].key, (
+            "it applies to a domain of type '%s': the guard knows what "
+            "libvirt's QEMU driver does with a domain (types %s), not "
+            "what another driver does (an LXC container's user and "
+            "network namespaces, its capabilities), so rules apply to "
+            "one only when [xmlhooks] allow_sensitive allows every "
+            "category" % (kind, ' and '.join(sorted(QEMU_TYPES)))))
+
+
 class Guard:
     """A check that refuses changes in sensitive categories.
 
@@ -1180,6 +1215,7 @@ class Guard:
         :raises: nova_xmlhooks.exception.GuardError naming the first rule
             that makes the change and its category
         """
+        _refuse_other_drivers(nova_root, ruleset)
         self._refuse_declarations(result_root, lambda: nova_root, ruleset)
         items = _collect(result_root, self._qemu)
         # NOTE(xmlhooks): only added QEMU items count, so Nova's need not
@@ -1203,6 +1239,9 @@ class Guard:
         if region is None:
             self(change.nova_root, change.result, ruleset)
             return
+        # NOTE(xmlhooks): a change with a region leaves the attributes of
+        # <domain> as Nova wrote them (see checks.Snapshot).
+        _refuse_other_drivers(change.result, ruleset)
         self._refuse_declarations(change.result, lambda: change.nova_root,
                                   ruleset)
         # NOTE(xmlhooks): a document whose text does not name the QEMU

@@ -27,6 +27,11 @@ functional harness (``tests/functional/base.py``) with Nova's *stock*
 ``nova-windows.xml``
     An image with ``os_type=windows``, for which Nova emits its Hyper-V
     enlightenments and its clock and timer settings.
+``nova-lxc.xml``
+    The plain guest's document generated again, with the arguments Nova
+    gave ``_get_guest_xml`` for it, under ``[libvirt] virt_type = lxc``
+    and ``uid_maps``/``gid_maps``: an LXC container as Nova defines it.
+    (Nova's fake libvirt cannot start a container, so none is booted.)
 
 Run it from the repository root, with Nova and the test requirements
 installed (``tox -e functional`` has them)::
@@ -49,7 +54,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # tests.functional.base, as stestr does from the repository root.
 sys.path.insert(0, REPO_ROOT)
 
+import fixtures  # noqa: E402
 from nova.conf import CONF  # noqa: E402
+from nova.virt.libvirt import driver as nova_driver  # noqa: E402
 
 from tests.functional import base  # noqa: E402
 
@@ -64,14 +71,39 @@ class CaptureFixtures(base.XmlHooksTestBase):
     output_dir = DEFAULT_OUTPUT
 
     def _write(self, name, server):
-        xml = self.defined_xml(server)
+        self._write_xml(name, self.defined_xml(server))
+
+    def _write_xml(self, name, xml):
         xml = xml.replace(CONF.instances_path, INSTANCES_PATH)
         path = os.path.join(self.output_dir, name)
         with open(path, 'w') as handle:
             handle.write(xml)
         print('wrote %s' % path)
 
+    def _capture_calls(self):
+        """Record the arguments of each of Nova's ``_get_guest_xml``."""
+        calls = []
+        original = nova_driver.LibvirtDriver._get_guest_xml
+
+        def capture(drv, *args, **kwargs):
+            calls.append((drv, args, kwargs))
+            return original(drv, *args, **kwargs)
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.driver.LibvirtDriver._get_guest_xml',
+            capture))
+        return calls, original
+
+    def _write_lxc(self, calls, original):
+        drv, args, kwargs = calls[-1]
+        self.flags(virt_type='lxc', uid_maps=['0:10000:10000'],
+                   gid_maps=['0:10000:10000'], group='libvirt')
+        xml = original(drv, *args, **kwargs)
+        self.assertIn('<domain type="lxc">', xml)
+        self.assertIn('<idmap>', xml)
+        self._write_xml('nova-lxc.xml', xml)
+
     def test_capture(self):
+        calls, original = self._capture_calls()
         self.start_compute(hostname='compute1')
 
         basic = self.boot(server_name='basic', name='capture.basic',
@@ -79,6 +111,7 @@ class CaptureFixtures(base.XmlHooksTestBase):
         self.assertEqual(
             1, len(self.xpath(basic, "./devices/disk[@device='disk']")))
         self._write('nova-basic.xml', basic)
+        basic_calls = list(calls)
 
         two_disks = self.boot(server_name='two-disks',
                               name='capture.ephemeral', memory_mb=2048, vcpu=2,
@@ -95,6 +128,8 @@ class CaptureFixtures(base.XmlHooksTestBase):
         self.assertEqual(['localtime'],
                          self.xpath(windows, './clock/@offset'))
         self._write('nova-windows.xml', windows)
+        # NOTE(xmlhooks): last, as it changes [libvirt] virt_type.
+        self._write_lxc(basic_calls, original)
 
 
 def main(argv=None):

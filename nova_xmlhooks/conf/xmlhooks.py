@@ -174,6 +174,10 @@ changes something in one of these categories is refused (an error under
 Values are read the way libvirt reads them (an attribute whatever its
 namespace, the whole text of an element), whether ``validate_schema`` is on
 or not. A change can fall in several categories and then needs them all.
+The categories say what libvirt's QEMU driver does with a domain (types
+``kvm`` and ``qemu``); on a domain of another type (``[libvirt] virt_type
+= lxc`` or ``parallels``) every rule is refused unless all of them are
+listed.
 
 Possible values:
 

@@ -21,7 +21,7 @@ known:
 """
 
 
-class BuildFaultTest(helpers.FaultTestBase):
+class _FailsOnceBase(helpers.FaultTestBase):
     """Two computes are up, so a reschedule would have somewhere to go."""
 
     HOSTS = ('host1', 'host2')
@@ -65,6 +65,10 @@ class BuildFaultTest(helpers.FaultTestBase):
         self.assertEqual(message, user_view['fault']['message'])
         self.assertNotIn('details', user_view['fault'])
         return message
+
+
+class BuildFaultTest(_FailsOnceBase):
+    """A spec that bypassed API validation, on QEMU's computes."""
 
     def test_bad_xml_value_fails_once(self):
         server = self._boot_unvalidated({'xmlhooks:xml:x': 'not an xpath'})
@@ -110,3 +114,25 @@ class BuildFaultTest(helpers.FaultTestBase):
         self.assertEqual(1, len(self.notifications('instance.create.start',
                                                    server)))
         self.assertEqual(['off'], self.xpath(server, './features/pmu/@state'))
+
+
+class OtherDriverFaultTest(_FailsOnceBase):
+    """Computes of libvirt's LXC driver, as [libvirt] virt_type = lxc.
+
+    NOTE(xmlhooks): the guard reasons from what libvirt's QEMU driver
+    does with a document (see nova_xmlhooks.guard._refuse_other_drivers);
+    a container's build fails once, before Nova prepares its root file
+    system, and names the rule.
+    """
+
+    def setUp(self):
+        # NOTE(xmlhooks): before the computes start, as a host is
+        # configured.
+        self.flags(virt_type='lxc', group='libvirt')
+        super().setUp()
+
+    def test_any_rule_on_a_container_fails_once(self):
+        server = self.boot({'xmlhooks:xml:x': './description=a container'},
+                           expected_state='ERROR')
+        self._assert_failed_once(server, "'xmlhooks:xml:x'",
+                                 "a domain of type 'lxc'")

@@ -1506,6 +1506,55 @@ class RngRateTest(GuardTestCase):
             out, './devices/rng/backend/@model'))
 
 
+class OtherDriverTest(GuardTestCase):
+    """A domain that libvirt's LXC driver runs, as Nova defines one."""
+
+    scenarios = [
+        # NOTE(xmlhooks): the container keeps every capability, such as
+        # CAP_SYS_MODULE, of the host's root without an <idmap>.
+        ('capabilities', {'specs': {
+            'xmlhooks:xml:a': './features/capabilities/@policy=allow'}}),
+        # NOTE(xmlhooks): without <idmap>, no user namespace.
+        ('idmap', {'specs': {'xmlhooks:xml:a': 'xpath.delete=./idmap'}}),
+        # NOTE(xmlhooks): without an interface, the host's network.
+        ('description', {'specs': {
+            'xmlhooks:xml:a': './description=a container'}}),
+        # NOTE(xmlhooks): an XPath that may change anything: the checks
+        # read the whole documents.
+        ('whole document', {'specs': {
+            'xmlhooks:xml:a': './/clock/@offset=localtime'}}),
+        ('typed', {'specs': {
+            'xmlhooks:smbios:system.manufacturer': 'ACME'}}),
+    ]
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml('nova-lxc')
+
+    def test_refused_whatever_it_changes(self):
+        e = self.assertRaises(exception.RuleError, self.engine().customize,
+                              self.xml, self.specs)
+        self.assertNotIsInstance(e, exception.GuardError)
+        self.assertEqual(sorted(self.specs)[0], e.key)
+        self.assertIn("it applies to a domain of type 'lxc'",
+                      e.format_message())
+
+    def test_applies_with_every_category_allowed(self):
+        # NOTE(xmlhooks): with every category allowed there is no guard;
+        # the operator has said that nothing needs one.
+        out = self.engine(allow_sensitive=ALL).customize(self.xml,
+                                                         self.specs)
+        self.assertNotEqual(self.xml, out)
+        self.assertEqual(['lxc'], base.xpath(out, '/domain/@type'))
+
+    def test_qemus_types_pass(self):
+        for kind in sorted(guard.QEMU_TYPES):
+            xml = base.nova_xml().replace('<domain type="kvm">',
+                                          '<domain type="%s">' % kind)
+            out = self.engine().customize(xml, self.specs)
+            self.assertEqual([kind], base.xpath(out, '/domain/@type'))
+
+
 class InterfaceBandwidthTest(GuardTestCase):
     """The traffic shaping Nova writes from the flavor's quota:vif_*."""
 

@@ -35,9 +35,15 @@ from tests.unit import base
 from tests.unit import odd_shapes
 
 ODD_SHAPES = odd_shapes.ODD_SHAPES
+#: documents of other libvirt drivers than QEMU's. NOTE(xmlhooks): the
+#: guard applies no rule to one (test_guard.OtherDriverTest), and Nova's
+#: LXC document is not valid under libvirt's schema anyway: Nova writes
+#: a <cmdline> in the <os> of a container, which libvirt ignores.
+OTHER_DRIVERS = frozenset(['nova-lxc'])
 FIXTURES = sorted(name[:-len('.xml')]
                   for name in os.listdir(base.FIXTURES_DIR)
-                  if name.endswith('.xml'))
+                  if name.endswith('.xml') and
+                  name[:-len('.xml')] not in OTHER_DRIVERS)
 
 
 def documents():
