@@ -1093,9 +1093,19 @@ def _changes_in(category, nova_root):
     :param nova_root: Nova's whole document
     :returns: ``changed(root)``, for :func:`culprit`
     """
+    return _changed_by(functools.partial(_violation, category), nova_root)
+
+
+def _changed_by(compare, nova_root):
+    """Whether a comparison finds a document changed from Nova's.
+
+    :param compare: ``compare(nova_items, items)``, giving the change or
+        None
+    :param nova_root: Nova's whole document
+    :returns: ``changed(root)``, for :func:`culprit`
+    """
     nova_items = _collect(nova_root)
-    return lambda root: _violation(category, nova_items,
-                                   _collect(root)) is not None
+    return lambda root: compare(nova_items, _collect(root)) is not None
 
 
 def _rng_limits_raised(nova_items, items):
@@ -1121,30 +1131,25 @@ def _rng_limits_raised(nova_items, items):
     return None
 
 
-def _rng_limits_in(nova_root):
-    """Whether a document raises Nova's RNG limits, as a function.
-
-    :param nova_root: Nova's whole document
-    :returns: ``changed(root)``, for :func:`culprit`
-    """
-    nova_items = _collect(nova_root, qemu=False)
-    return lambda root: _rng_limits_raised(
-        nova_items, _collect(root, qemu=False)) is not None
+#: comparisons a category makes besides its items' (see _violation), in
+#: order, each ``compare(nova_items, items)`` giving the change or None
+_ALSO_COMPARED = {RESOURCES: (_rng_limits_raised,)}
 
 
 def _found(category, nova_items, items):
-    """The first change in a category, and how to find its rule.
+    """The first change in a category, and the comparison that found it.
 
-    :returns: ``(change, changes_in)``, where ``changes_in(nova_root)``
-        gives the ``changed(root)`` of :func:`culprit`; or None
+    NOTE(xmlhooks): the items' own comparison comes first, so that the
+    rule it names is the one it always named.
+
+    :returns: ``(change, compare)``, where ``compare(nova_items, items)``
+        finds the change again (for :func:`_changed_by`); or None
     """
-    change = _violation(category, nova_items, items)
-    if change is not None:
-        return change, functools.partial(_changes_in, category)
-    if category == RESOURCES:
-        change = _rng_limits_raised(nova_items, items)
+    for compare in ((functools.partial(_violation, category),) +
+                    _ALSO_COMPARED.get(category, ())):
+        change = compare(nova_items, items)
         if change is not None:
-            return change, _rng_limits_in
+            return change, compare
     return None
 
 
@@ -1281,8 +1286,9 @@ class Guard:
         for category in self.refused:
             found = _found(category, nova_items, items)
             if found is not None:
-                change, changes_in = found
-                key = culprit(self.customizers, changes_in(nova_root()),
+                change, compare = found
+                key = culprit(self.customizers,
+                              _changed_by(compare, nova_root()),
                               nova_root(), ruleset)
                 raise exception.GuardError(key, category, change)
 
