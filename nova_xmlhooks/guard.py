@@ -439,6 +439,19 @@ _DOMAIN_TYPE = 'domain/@type'
 #: the file read-write, as changing it does
 _LOADER_PATH = 'domain/os/loader'
 _LOADER_ATTRS = ('readonly', 'type')
+#: what makes libvirt choose the firmware from the host's firmware
+#: descriptors (qemuFirmwareFillDomain, when the guest starts): the
+#: firmware asked for (``<os firmware='efi'>``, which Nova writes for
+#: ``hw_firmware_type=uefi`` from 2026.1), the features it must have
+#: (``<firmware><feature name='secure-boot'/>``) and the loader's
+#: ``secure`` and ``stateless``. The choice names the code file QEMU
+#: maps and the template of the NVRAM file libvirt creates for the guest
+#: (or none, when stateless), so that changing or removing any of them
+#: changes which host files are read, as changing the loader's path does.
+_OS_PATH = 'domain/os'
+_FIRMWARE_ATTR_KEY = 'domain/os/@firmware'
+_FIRMWARE_FEATURES_KEY = 'domain/os/firmware'
+_LOADER_CHOICE = ('secure', 'stateless')
 #: a channel's target, whose name names the socket of a UNIX channel:
 #: libvirt makes ``<channel_target_dir>/domain-<id>-<name>/<target name>``
 #: for one whose source names no path, without looking at the name, and
@@ -790,6 +803,30 @@ def _loader(node, items):
                                       _attribute_values(node, name)))
 
 
+def _firmware(node, items):
+    """What the firmware is chosen by, as items even when unwritten.
+
+    NOTE(xmlhooks): collected on ``<os>``, so that removing the
+    ``<firmware>`` or the ``<loader>`` that holds a choice changes an
+    item, as writing one does. libvirt reads the ``<feature>`` elements
+    of every ``<firmware>`` of ``<os>`` (``./firmware/feature``), each
+    compared here as a whole, and the attributes of the first
+    ``<loader>``: those of every ``<loader>`` are compared, so that a
+    second one written before Nova's is a change too.
+    """
+    if _path(node) != _OS_PATH:
+        return
+    paths = items[HOST_PATHS]
+    paths.append((_FIRMWARE_ATTR_KEY, _attribute_values(node, 'firmware')))
+    paths.append((_FIRMWARE_FEATURES_KEY, tuple(
+        _tree(child) for child in node.iterchildren('firmware'))))
+    loaders = list(node.iterchildren('loader'))
+    for name in _LOADER_CHOICE:
+        paths.append(('%s/@%s' % (_LOADER_PATH, name), tuple(
+            value for loader in loaders
+            for value in _attribute_values(loader, name))))
+
+
 def _channel_target(node, items):
     """A UNIX channel's name that leads out of libvirt's directory."""
     if _path(node) != _CHANNEL_TARGET_PATH or 'unix' not in (
@@ -975,6 +1012,7 @@ def _build_collectors():
     table['video'].append(_video)
     table['domain'].append(_domain_type)
     table['loader'].append(_loader)
+    table['os'].append(_firmware)
     table['target'].append(_channel_target)
     table['entry'].append(_fwcfg_entry)
     for path, switch, on, what in _SWITCHED_ON:

@@ -138,8 +138,10 @@ changes something in one of these categories is refused (an error under
   QEMU's, UNIX channel names with a ``/``, time zone files), commas in
   values libvirt hands QEMU unescaped (fw_cfg entries, hosts, ports and
   listen addresses), disk formats, which decide whether a header the guest
-  wrote names host files, and whether QEMU may write the shared firmware
-  file (the loader's ``readonly`` and ``type``).
+  wrote names host files, whether QEMU may write the shared firmware
+  file (the loader's ``readonly`` and ``type``), and what libvirt chooses
+  the firmware files by (``<os firmware>``, its ``<firmware>`` features,
+  the loader's ``secure`` and ``stateless``).
 * ``devices_passthrough``: ``<hostdev>``, ``<tpm>``, ``<smartcard>``,
   ``<iommufd>``, the host's own SMBIOS tables (``<smbios mode='host'>``),
   and new disks, interfaces or filesystems: changing what one that Nova

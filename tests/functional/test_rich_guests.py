@@ -419,7 +419,7 @@ class RichGuestTest(base.XmlHooksTestBase):
     def test_uefi_secure_boot_vtpm(self):
         compat.enable_vtpm(self)
         self.flags(allow_sensitive=['qemu_passthrough'], group='xmlhooks')
-        self.start_compute()
+        compute = self.start_compute()
         image = self._image('uefi_image', hw_machine_type='q35',
                             hw_firmware_type='uefi',
                             os_secure_boot='required')
@@ -447,6 +447,15 @@ class RichGuestTest(base.XmlHooksTestBase):
             self.assertTrue(self.xpath(server, path), path)
         self.assertOnlyRulesChanged(server)
         self.assertSchemaChecked()
+
+        # NOTE(xmlhooks): which firmware files the guest gets is Nova's
+        # choice: the code and NVRAM template Nova found before 2026.1,
+        # the descriptor libvirt picks from what Nova asks for since.
+        self.assertRefused(
+            self.computes[compute].driver.xmlhooks,
+            self.nova_xml.documents[0], 'host_paths',
+            {'xmlhooks:xml:secure': './os/loader/@secure=no',
+             'xmlhooks:xml:firmware': './os/@firmware=bios'})
 
     def test_vgpu_mdev(self):
         self._start_device_compute(gpus=2)

@@ -25,6 +25,9 @@
   it to the guest. It writes a character device's ``host`` into
   ``-chardev socket,...,host=<host>`` the same way: ``,logfile=<path>``
   makes QEMU create a host file.
+* ``<os firmware='efi'>`` makes libvirt choose one of the host's firmware
+  descriptors when the guest starts: QEMU maps its code file, and
+  libvirt creates an NVRAM file for the guest from its template.
 
 These show, on the real libvirt, what the guard refuses.
 """
@@ -41,6 +44,11 @@ from tests.libvirt import base
 #: libvirt's default ``channel_target_dir``, under which it makes the
 #: directory of each running domain
 CHANNEL_TARGET_DIR = '/var/lib/libvirt/qemu/channel/target'
+#: libvirt's default ``nvram_dir``, where it creates a guest's UEFI
+#: variables file from the chosen firmware's template
+NVRAM_DIR = '/var/lib/libvirt/qemu/nvram'
+#: where QEMU's packages install firmware descriptors (Debian's ovmf)
+FIRMWARE_DESCRIPTORS = '/usr/share/qemu/firmware'
 #: Nova's guest agent channel, with the socket in libvirt's directory
 AGENT = ('<channel type="unix"><source mode="bind"/>'
          '<target type="virtio" name="org.qemu.guest_agent.0"/></channel>')
@@ -141,3 +149,27 @@ class CharacterDeviceHostTest(DerivedPathTestCase):
         xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
         self.refused_then_run(xml, specs, allowed=['network_exposure'])
         self.assertTrue(os.path.isfile(created))
+
+
+class FirmwareChoiceTest(DerivedPathTestCase):
+
+    def test_asking_for_a_firmware_maps_and_creates_host_files(self):
+        if not os.path.isdir(FIRMWARE_DESCRIPTORS):
+            self._unavailable('no firmware descriptors in %s (bindep.txt '
+                              'installs ovmf)' % FIRMWARE_DESCRIPTORS)
+        name = self.guest_name()
+        nvram = os.path.join(NVRAM_DIR, '%s_VARS.fd' % name)
+        self.assertFalse(os.path.exists(nvram))
+        xml = base.renamed(base.nova_xml('nova-basic'), name)
+        guest = self.refused_then_run(
+            xml, {'xmlhooks:xml:fw': './os/@firmware=efi'})
+        # NOTE(xmlhooks): nothing in the rule names a file, yet QEMU maps
+        # the firmware libvirt chose and the guest's own variables file,
+        # which libvirt created on the host from the firmware's template.
+        files = [option.split('"filename":"', 1)[1].split('"', 1)[0]
+                 for option in base.option_values(guest.argv, '-blockdev')
+                 if '"filename":' in option]
+        self.assertIn(nvram, files)
+        self.assertTrue([path for path in files
+                         if path.startswith('/usr/share/')], files)
+        self.assertTrue(os.path.isfile(nvram))

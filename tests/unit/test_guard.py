@@ -1938,6 +1938,79 @@ class LoaderTest(GuardTestCase):
         self.assertEqual(['yes'], base.xpath(out, './os/loader/@readonly'))
 
 
+#: the firmware choice Nova writes for hw_firmware_type=uefi and
+#: os_secure_boot=required from 2026.1 (LibvirtConfigGuest._format_os):
+#: libvirt picks the files from the host's firmware descriptors
+_FIRMWARE = ('<firmware><feature name="secure-boot" enabled="yes"/>'
+             '</firmware>')
+_CHOSEN_LOADER = '<loader secure="yes"/>'
+
+
+class FirmwareChoiceTest(GuardTestCase):
+    """What makes libvirt choose the firmware files a guest gets."""
+
+    def setUp(self):
+        super().setUp()
+        xml = base.nova_xml().replace('<os>', '<os firmware="efi">'
+                                      + _FIRMWARE, 1)
+        self.uefi = xml.replace('</os>', _CHOSEN_LOADER + '</os>', 1)
+
+    def assertChoiceRefused(self, xml, edit, shown):
+        refusing = self.engine(allow_sensitive=[])
+        e = self.assertRaises(exception.GuardError, refusing.customize,
+                              xml, {'xmlhooks:xml:fw': edit})
+        self.assertEqual(('xmlhooks:xml:fw', 'host_paths'),
+                         (e.key, e.category), edit)
+        self.assertIn(' %s ' % shown, e.format_message(), edit)
+        # NOTE(xmlhooks): some of these choices are beyond libvirt 9.0's
+        # schema (a stateless loader); the guard alone is judged here.
+        out = self.engine(allow_sensitive=['host_paths'],
+                          validate_schema=False).customize(
+            xml, {'xmlhooks:xml:fw': edit})
+        self.assertNotEqual(xml, out)
+
+    def test_asking_a_bios_guest_for_a_firmware_is_refused(self):
+        # NOTE(xmlhooks): libvirt then maps the code file and creates an
+        # NVRAM file from the template of the descriptor it picks.
+        for value in ('efi', 'bios'):
+            self.assertChoiceRefused(base.nova_xml(),
+                                     './os/@firmware=%s' % value,
+                                     'domain/os/@firmware')
+
+    def test_changing_novas_choice_is_refused(self):
+        for edit, shown in (
+                ('./os/@firmware=bios', 'domain/os/@firmware'),
+                ('xpath.set=./os/@firmware=', 'domain/os/@firmware'),
+                ("./os/firmware/feature[@name='secure-boot']/@enabled=no",
+                 'domain/os/firmware'),
+                ("xpath.create=./os/firmware/feature[@name='enrolled-keys']",
+                 'domain/os/firmware'),
+                ('xpath.delete=./os/firmware', 'domain/os/firmware'),
+                ('./os/loader/@secure=no', 'domain/os/loader/@secure'),
+                ('./os/loader/@stateless=yes',
+                 'domain/os/loader/@stateless'),
+                ('xpath.delete=./os/loader', 'domain/os/loader/@secure')):
+            self.assertChoiceRefused(self.uefi, edit, shown)
+
+    def test_a_second_firmware_or_loader_is_refused(self):
+        # NOTE(xmlhooks): libvirt reads the features of every
+        # <firmware>, and the first <loader>.
+        for edit, shown in (
+                ('xpath.create=./os/firmware[2]', 'domain/os/firmware'),
+                ('xpath.create=./os/loader[2]', 'domain/os/loader')):
+            self.assertChoiceRefused(self.uefi, edit, shown)
+
+    def test_rules_beside_novas_choice_pass(self):
+        out = self.engine().customize(
+            self.uefi, {'xmlhooks:xml:menu': './os/bootmenu/@enable=yes',
+                        'xmlhooks:xml:same': './os/loader/@secure=yes',
+                        'xmlhooks:smbios:system.serial': 'S-1'})
+        self.assertEqual(['efi'], base.xpath(out, './os/@firmware'))
+        self.assertEqual(['yes'], base.xpath(
+            out, "./os/firmware/feature[@name='secure-boot']/@enabled"))
+        self.assertEqual(['yes'], base.xpath(out, './os/bootmenu/@enable'))
+
+
 class SameTextSplitTest(_RawTestCase):
 
     def test_same_text_split_differently_passes(self):
@@ -2626,7 +2699,8 @@ _DOMAIN_CHILDREN_NOT_WATCHED = {
     'genid': "the guest's VM generation ID",
     'title': 'a text for people', 'description': 'a text for people',
     'metadata': 'no rule may change it (xpath_edit)',
-    'os': 'its host paths, loader, and SMBIOS mode are items',
+    'os': 'its host paths, loader, firmware choice and SMBIOS mode are '
+          'items',
     'features': "in the guest; TCG's tb-cache is resources, KVM's dirty "
                 "ring host_resources",
     'clock': 'timers in the guest',
