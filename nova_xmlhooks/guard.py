@@ -439,19 +439,25 @@ _DOMAIN_TYPE = 'domain/@type'
 #: the file read-write, as changing it does
 _LOADER_PATH = 'domain/os/loader'
 _LOADER_ATTRS = ('readonly', 'type')
-#: what makes libvirt choose the firmware from the host's firmware
-#: descriptors (qemuFirmwareFillDomain, when the guest starts): the
-#: firmware asked for (``<os firmware='efi'>``, which Nova writes for
-#: ``hw_firmware_type=uefi`` from 2026.1), the features it must have
-#: (``<firmware><feature name='secure-boot'/>``) and the loader's
-#: ``secure`` and ``stateless``. The choice names the code file QEMU
-#: maps and the template of the NVRAM file libvirt creates for the guest
-#: (or none, when stateless), so that changing or removing any of them
-#: changes which host files are read, as changing the loader's path does.
+#: what libvirt chooses host files and programs by, where nothing names
+#: them, read on ``<os>``: the firmware asked for (``<os firmware='efi'>``,
+#: which Nova writes for ``hw_firmware_type=uefi`` from 2026.1), the
+#: features it must have (``<firmware><feature name='secure-boot'/>``)
+#: and the loader's ``secure`` and ``stateless``, from which libvirt
+#: picks one of the host's firmware descriptors when the guest starts
+#: (qemuFirmwareFillDomain): the code file QEMU maps and the template of
+#: the NVRAM file libvirt creates for the guest. Without the NVRAM's
+#: ``template``, which Nova wrote before 2026.1, libvirt copies one of
+#: its own choosing (qemu.conf's ``nvram`` list, or a descriptor's), as
+#: it opens /dev/random for an RNG without a path; and the architecture
+#: of ``<os><type>`` picks the QEMU program libvirt runs, from its
+#: capabilities, when ``<emulator>`` names none (Nova never does).
 _OS_PATH = 'domain/os'
 _FIRMWARE_ATTR_KEY = 'domain/os/@firmware'
 _FIRMWARE_FEATURES_KEY = 'domain/os/firmware'
-_LOADER_CHOICE = ('secure', 'stateless')
+#: children of ``<os>`` and their attributes in :data:`_OS_PATH`'s note
+_OS_CHOICES = (('loader', 'secure'), ('loader', 'stateless'),
+               ('nvram', 'template'), ('type', 'arch'))
 #: a channel's target, whose name names the socket of a UNIX channel:
 #: libvirt makes ``<channel_target_dir>/domain-<id>-<name>/<target name>``
 #: for one whose source names no path, without looking at the name, and
@@ -803,16 +809,17 @@ def _loader(node, items):
                                       _attribute_values(node, name)))
 
 
-def _firmware(node, items):
-    """What the firmware is chosen by, as items even when unwritten.
+def _os_choices(node, items):
+    """What libvirt chooses host files and programs by, even unwritten.
 
     NOTE(xmlhooks): collected on ``<os>``, so that removing the
-    ``<firmware>`` or the ``<loader>`` that holds a choice changes an
-    item, as writing one does. libvirt reads the ``<feature>`` elements
-    of every ``<firmware>`` of ``<os>`` (``./firmware/feature``), each
-    compared here as a whole, and the attributes of the first
-    ``<loader>``: those of every ``<loader>`` are compared, so that a
-    second one written before Nova's is a change too.
+    ``<firmware>``, the ``<loader>`` or the ``<nvram>`` that holds a
+    choice changes an item, as writing one does. libvirt reads the
+    ``<feature>`` elements of every ``<firmware>`` of ``<os>``
+    (``./firmware/feature``), each compared here as a whole, and the
+    attributes of the first ``<loader>``, ``<nvram>`` and ``<type>``:
+    those of every one are compared, so that a second one written before
+    Nova's is a change too.
     """
     if _path(node) != _OS_PATH:
         return
@@ -820,11 +827,10 @@ def _firmware(node, items):
     paths.append((_FIRMWARE_ATTR_KEY, _attribute_values(node, 'firmware')))
     paths.append((_FIRMWARE_FEATURES_KEY, tuple(
         _tree(child) for child in node.iterchildren('firmware'))))
-    loaders = list(node.iterchildren('loader'))
-    for name in _LOADER_CHOICE:
-        paths.append(('%s/@%s' % (_LOADER_PATH, name), tuple(
-            value for loader in loaders
-            for value in _attribute_values(loader, name))))
+    for tag, name in _OS_CHOICES:
+        paths.append(('%s/%s/@%s' % (_OS_PATH, tag, name), tuple(
+            value for child in node.iterchildren(tag)
+            for value in _attribute_values(child, name))))
 
 
 def _channel_target(node, items):
@@ -1012,7 +1018,7 @@ def _build_collectors():
     table['video'].append(_video)
     table['domain'].append(_domain_type)
     table['loader'].append(_loader)
-    table['os'].append(_firmware)
+    table['os'].append(_os_choices)
     table['target'].append(_channel_target)
     table['entry'].append(_fwcfg_entry)
     for path, switch, on, what in _SWITCHED_ON:
@@ -1095,7 +1101,7 @@ def _violation(category, nova_items, items):
     counts = collections.Counter(items[category])
     added = counts - nova_counts
     if added:
-        path = min(added)[0]
+        path = min(added, key=_item_path)[0]
         if path.startswith(_NEW):
             return 'attaches a new %s' % _shown(path[len(_NEW):])
         return 'adds or changes %s' % _shown(path)
@@ -1109,8 +1115,18 @@ def _violation(category, nova_items, items):
             gone = _gone_holders(nova_items, items)
             removed = [item for item in removed if _holder(item) not in gone]
         if removed:
-            return 'removes %s' % _shown(min(removed)[0])
+            return 'removes %s' % _shown(min(removed, key=_item_path)[0])
     return None
+
+
+def _item_path(item):
+    """An item's path, by which the first change is named.
+
+    NOTE(xmlhooks): values of one path may differ in kind (a path
+    attribute's value, and the values :func:`_os_choices` reads of every
+    element with that attribute), and need no order.
+    """
+    return item[0]
 
 
 def _gone_holders(nova_items, items):

@@ -140,8 +140,9 @@ changes something in one of these categories is refused (an error under
   listen addresses), disk formats, which decide whether a header the guest
   wrote names host files, whether QEMU may write the shared firmware
   file (the loader's ``readonly`` and ``type``), and what libvirt chooses
-  the firmware files by (``<os firmware>``, its ``<firmware>`` features,
-  the loader's ``secure`` and ``stateless``).
+  host files and programs by (``<os firmware>``, its ``<firmware>``
+  features, the loader's ``secure`` and ``stateless``, the NVRAM's
+  ``template``, the architecture).
 * ``devices_passthrough``: ``<hostdev>``, ``<tpm>``, ``<smartcard>``,
   ``<iommufd>``, the host's own SMBIOS tables (``<smbios mode='host'>``),
   and new disks, interfaces or filesystems: changing what one that Nova

@@ -450,12 +450,15 @@ class RichGuestTest(base.XmlHooksTestBase):
 
         # NOTE(xmlhooks): which firmware files the guest gets is Nova's
         # choice: the code and NVRAM template Nova found before 2026.1,
-        # the descriptor libvirt picks from what Nova asks for since.
-        self.assertRefused(
-            self.computes[compute].driver.xmlhooks,
-            self.nova_xml.documents[0], 'host_paths',
-            {'xmlhooks:xml:secure': './os/loader/@secure=no',
-             'xmlhooks:xml:firmware': './os/@firmware=bios'})
+        # the descriptor libvirt picks from what Nova asks for since; and
+        # so is the QEMU program libvirt runs, by the architecture.
+        refused = {'xmlhooks:xml:secure': './os/loader/@secure=no',
+                   'xmlhooks:xml:firmware': './os/@firmware=bios',
+                   'xmlhooks:xml:arch': './os/type/@arch=i686'}
+        if nova.xpath('./os/nvram/@template'):
+            refused['xmlhooks:xml:nvram'] = 'xpath.delete=./os/nvram'
+        self.assertRefused(self.computes[compute].driver.xmlhooks,
+                           self.nova_xml.documents[0], 'host_paths', refused)
 
     def test_vgpu_mdev(self):
         self._start_device_compute(gpus=2)

@@ -27,7 +27,9 @@
   makes QEMU create a host file.
 * ``<os firmware='efi'>`` makes libvirt choose one of the host's firmware
   descriptors when the guest starts: QEMU maps its code file, and
-  libvirt creates an NVRAM file for the guest from its template.
+  libvirt creates an NVRAM file for the guest from its template. Without
+  the NVRAM ``template`` that Nova wrote before 2026.1, libvirt copies a
+  template of its own choosing.
 
 These show, on the real libvirt, what the guard refuses.
 """
@@ -49,6 +51,15 @@ CHANNEL_TARGET_DIR = '/var/lib/libvirt/qemu/channel/target'
 NVRAM_DIR = '/var/lib/libvirt/qemu/nvram'
 #: where QEMU's packages install firmware descriptors (Debian's ovmf)
 FIRMWARE_DESCRIPTORS = '/usr/share/qemu/firmware'
+#: the firmware as nova 29 (2024.1) writes it, on this host's ovmf: the
+#: code without Secure Boot, and the template with Microsoft's keys
+OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd'
+OVMF_VARS_WITH_KEYS = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd'
+#: the template the descriptor of that code names: no keys
+OVMF_VARS_EMPTY = '/usr/share/OVMF/OVMF_VARS_4M.fd'
+NOVA_29_FIRMWARE = ('<loader readonly="yes" type="pflash">%s</loader>'
+                    '<nvram template="%s"/>' % (OVMF_CODE,
+                                                OVMF_VARS_WITH_KEYS))
 #: Nova's guest agent channel, with the socket in libvirt's directory
 AGENT = ('<channel type="unix"><source mode="bind"/>'
          '<target type="virtio" name="org.qemu.guest_agent.0"/></channel>')
@@ -153,10 +164,13 @@ class CharacterDeviceHostTest(DerivedPathTestCase):
 
 class FirmwareChoiceTest(DerivedPathTestCase):
 
-    def test_asking_for_a_firmware_maps_and_creates_host_files(self):
+    def setUp(self):
+        super().setUp()
         if not os.path.isdir(FIRMWARE_DESCRIPTORS):
             self._unavailable('no firmware descriptors in %s (bindep.txt '
                               'installs ovmf)' % FIRMWARE_DESCRIPTORS)
+
+    def test_asking_for_a_firmware_maps_and_creates_host_files(self):
         name = self.guest_name()
         nvram = os.path.join(NVRAM_DIR, '%s_VARS.fd' % name)
         self.assertFalse(os.path.exists(nvram))
@@ -173,3 +187,18 @@ class FirmwareChoiceTest(DerivedPathTestCase):
         self.assertTrue([path for path in files
                          if path.startswith('/usr/share/')], files)
         self.assertTrue(os.path.isfile(nvram))
+
+    def test_without_novas_template_libvirt_copies_its_own(self):
+        name = self.guest_name()
+        xml = base.renamed(base.nova_xml('nova-basic'), name).replace(
+            '</os>', NOVA_29_FIRMWARE + '</os>', 1)
+        self.refused_then_run(xml, {'xmlhooks:xml:nv':
+                                    'xpath.delete=./os/nvram'})
+        # NOTE(xmlhooks): the guest's variables are a copy of a file the
+        # rule never named, without the keys of the template Nova chose.
+        with open(os.path.join(NVRAM_DIR, '%s_VARS.fd' % name), 'rb') as f:
+            variables = f.read()
+        with open(OVMF_VARS_EMPTY, 'rb') as f:
+            self.assertEqual(f.read(), variables)
+        with open(OVMF_VARS_WITH_KEYS, 'rb') as f:
+            self.assertNotEqual(f.read(), variables)

@@ -1944,6 +1944,11 @@ class LoaderTest(GuardTestCase):
 _FIRMWARE = ('<firmware><feature name="secure-boot" enabled="yes"/>'
              '</firmware>')
 _CHOSEN_LOADER = '<loader secure="yes"/>'
+#: the firmware nova 29 (2024.1) chose itself for such a guest
+_NOVA_29_FIRMWARE = (
+    '<loader type="pflash" readonly="yes" secure="yes">'
+    '/usr/share/OVMF/OVMF_CODE.secboot.fd</loader>'
+    '<nvram template="/usr/share/OVMF/OVMF_VARS.secboot.fd"/>')
 
 
 class FirmwareChoiceTest(GuardTestCase):
@@ -1999,6 +2004,21 @@ class FirmwareChoiceTest(GuardTestCase):
                 ('xpath.create=./os/firmware[2]', 'domain/os/firmware'),
                 ('xpath.create=./os/loader[2]', 'domain/os/loader')):
             self.assertChoiceRefused(self.uefi, edit, shown)
+
+    def test_leaving_the_nvram_template_to_libvirt_is_refused(self):
+        # NOTE(xmlhooks): libvirt then copies a template of its own
+        # choosing: one without the Secure Boot keys Nova's holds.
+        xml = base.nova_xml().replace('</os>', _NOVA_29_FIRMWARE + '</os>',
+                                      1)
+        for edit in ('xpath.delete=./os/nvram',
+                     'xpath.set=./os/nvram/@template='):
+            self.assertChoiceRefused(xml, edit, 'domain/os/nvram/@template')
+
+    def test_another_architecture_is_refused(self):
+        # NOTE(xmlhooks): libvirt runs the QEMU program of that
+        # architecture from its capabilities.
+        self.assertChoiceRefused(base.nova_xml(), './os/type/@arch=i686',
+                                 'domain/os/type/@arch')
 
     def test_rules_beside_novas_choice_pass(self):
         out = self.engine().customize(
@@ -2699,8 +2719,8 @@ _DOMAIN_CHILDREN_NOT_WATCHED = {
     'genid': "the guest's VM generation ID",
     'title': 'a text for people', 'description': 'a text for people',
     'metadata': 'no rule may change it (xpath_edit)',
-    'os': 'its host paths, loader, firmware choice and SMBIOS mode are '
-          'items',
+    'os': 'its host paths, loader, firmware choice, NVRAM template, '
+          'architecture and SMBIOS mode are items',
     'features': "in the guest; TCG's tb-cache is resources, KVM's dirty "
                 "ring host_resources",
     'clock': 'timers in the guest',
