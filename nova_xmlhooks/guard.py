@@ -455,9 +455,15 @@ _LOADER_ATTRS = ('readonly', 'type')
 _OS_PATH = 'domain/os'
 _FIRMWARE_ATTR_KEY = 'domain/os/@firmware'
 _FIRMWARE_FEATURES_KEY = 'domain/os/firmware'
-#: children of ``<os>`` and their attributes in :data:`_OS_PATH`'s note
-_OS_CHOICES = (('loader', 'secure'), ('loader', 'stateless'),
-               ('nvram', 'template'), ('type', 'arch'))
+#: children of ``<os>``, their attributes in :data:`_OS_PATH`'s note,
+#: and the key of each attribute's item
+_OS_CHOICES = {tag: tuple((name, '%s/%s/@%s' % (_OS_PATH, tag, name))
+                          for name in names)
+               for tag, names in (('loader', ('secure', 'stateless')),
+                                  ('nvram', ('template',)),
+                                  ('type', ('arch',)))}
+_OS_CHOICE_KEYS = tuple(key for choices in _OS_CHOICES.values()
+                        for _name, key in choices)
 #: a channel's target, whose name names the socket of a UNIX channel:
 #: libvirt makes ``<channel_target_dir>/domain-<id>-<name>/<target name>``
 #: for one whose source names no path, without looking at the name, and
@@ -823,14 +829,19 @@ def _os_choices(node, items):
     """
     if _path(node) != _OS_PATH:
         return
+    firmware = []
+    values = {key: [] for key in _OS_CHOICE_KEYS}
+    # NOTE(xmlhooks): one pass over the few children of <os>, on every
+    # boot whose rules touch it (the SMBIOS mode is there).
+    for child in node:
+        if child.tag == 'firmware':
+            firmware.append(_tree(child))
+        for name, key in _OS_CHOICES.get(child.tag, ()):
+            values[key].extend(_attribute_values(child, name))
     paths = items[HOST_PATHS]
     paths.append((_FIRMWARE_ATTR_KEY, _attribute_values(node, 'firmware')))
-    paths.append((_FIRMWARE_FEATURES_KEY, tuple(
-        _tree(child) for child in node.iterchildren('firmware'))))
-    for tag, name in _OS_CHOICES:
-        paths.append(('%s/%s/@%s' % (_OS_PATH, tag, name), tuple(
-            value for child in node.iterchildren(tag)
-            for value in _attribute_values(child, name))))
+    paths.append((_FIRMWARE_FEATURES_KEY, tuple(firmware)))
+    paths.extend((key, tuple(found)) for key, found in values.items())
 
 
 def _channel_target(node, items):
