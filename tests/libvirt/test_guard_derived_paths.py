@@ -162,6 +162,11 @@ class CharacterDeviceHostTest(DerivedPathTestCase):
         self.assertTrue(os.path.isfile(created))
 
 
+def _nvram(name):
+    """The variables file libvirt creates for a UEFI guest by default."""
+    return os.path.join(NVRAM_DIR, '%s_VARS.fd' % name)
+
+
 class FirmwareChoiceTest(DerivedPathTestCase):
 
     def setUp(self):
@@ -172,7 +177,7 @@ class FirmwareChoiceTest(DerivedPathTestCase):
 
     def test_asking_for_a_firmware_maps_and_creates_host_files(self):
         name = self.guest_name()
-        nvram = os.path.join(NVRAM_DIR, '%s_VARS.fd' % name)
+        nvram = _nvram(name)
         self.assertFalse(os.path.exists(nvram))
         xml = base.renamed(base.nova_xml('nova-basic'), name)
         guest = self.refused_then_run(
@@ -202,7 +207,7 @@ class FirmwareChoiceTest(DerivedPathTestCase):
                                     'xpath.delete=./os/nvram'})
         # NOTE(xmlhooks): the guest's variables are a copy of a file the
         # rule never named, without the keys of the template Nova chose.
-        with open(os.path.join(NVRAM_DIR, '%s_VARS.fd' % name), 'rb') as f:
+        with open(_nvram(name), 'rb') as f:
             variables = f.read()
         with open(OVMF_VARS_EMPTY, 'rb') as f:
             self.assertEqual(f.read(), variables)

@@ -1944,11 +1944,10 @@ class LoaderTest(GuardTestCase):
 _FIRMWARE = ('<firmware><feature name="secure-boot" enabled="yes"/>'
              '</firmware>')
 _CHOSEN_LOADER = '<loader secure="yes"/>'
-#: the firmware nova 29 (2024.1) chose itself for such a guest
+#: the firmware nova 29 (2024.1) chose itself for such a guest: its
+#: loader, and the template of the guest's variables
 _NOVA_29_FIRMWARE = (
-    '<loader type="pflash" readonly="yes" secure="yes">'
-    '/usr/share/OVMF/OVMF_CODE.secboot.fd</loader>'
-    '<nvram template="/usr/share/OVMF/OVMF_VARS.secboot.fd"/>')
+    _LOADER + '<nvram template="/usr/share/OVMF/OVMF_VARS_4M.ms.fd"/>')
 
 
 class FirmwareChoiceTest(GuardTestCase):
