@@ -1112,9 +1112,11 @@ def _violation(category, nova_items, items):
     counts = collections.Counter(items[category])
     added = counts - nova_counts
     if added:
-        path = min(added, key=_item_path)[0]
+        path, value = min(added, key=_item_path)
         if path.startswith(_NEW):
             return 'attaches a new %s' % _shown(path[len(_NEW):])
+        if value == () and _written(nova_counts, path):
+            return 'removes %s' % _shown(path)
         return 'adds or changes %s' % _shown(path)
     if _MODES[category] == 'any':
         # NOTE(xmlhooks): removing a disk or an interface that Nova
@@ -1128,6 +1130,18 @@ def _violation(category, nova_items, items):
         if removed:
             return 'removes %s' % _shown(min(removed, key=_item_path)[0])
     return None
+
+
+def _written(nova_counts, path):
+    """Whether Nova's document gives a value for an item's path.
+
+    NOTE(xmlhooks): items that exist even when unwritten (a format, the
+    firmware choices) hold no value, ``()``, once a rule deletes what
+    held one: the rule removes it, and is told so, rather than that it
+    adds or changes something.
+    """
+    return any(value for item_path, value in nova_counts
+               if item_path == path)
 
 
 def _item_path(item):

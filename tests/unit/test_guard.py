@@ -1996,6 +1996,25 @@ class FirmwareChoiceTest(GuardTestCase):
                 ('xpath.delete=./os/loader', 'domain/os/loader/@secure')):
             self.assertChoiceRefused(self.uefi, edit, shown)
 
+    def test_a_removed_choice_is_named_as_such(self):
+        # NOTE(xmlhooks): the items exist even when unwritten; a rule
+        # that deletes what held one is told it removes it.
+        for edit, told in (
+                ('xpath.delete=./os/firmware', 'removes domain/os/firmware'),
+                ('xpath.delete=./os/loader',
+                 'removes domain/os/loader/@secure'),
+                ('xpath.set=./os/@firmware=',
+                 'removes domain/os/@firmware'),
+                ('./os/@firmware=bios',
+                 'adds or changes domain/os/@firmware')):
+            self.assertChoiceRefused(self.uefi, edit, told)
+        xml = base.nova_xml().replace('</os>', _NOVA_29_FIRMWARE + '</os>',
+                                      1)
+        self.assertChoiceRefused(xml, 'xpath.delete=./os/nvram',
+                                 'removes domain/os/nvram/@template')
+        self.assertChoiceRefused(xml, 'xpath.set=./os/nvram/@template=',
+                                 'removes domain/os/nvram/@template')
+
     def test_a_second_firmware_or_loader_is_refused(self):
         # NOTE(xmlhooks): libvirt reads the features of every
         # <firmware>, and the first <loader>.
@@ -2371,12 +2390,23 @@ class GuardTest(GuardTestCase):
                               self.engine().customize, self.xml, specs)
         self.assertEqual(('xmlhooks:xml:format', 'host_paths'),
                          (e.key, e.category))
-        self.assertIn('domain/devices/disk/driver/@type',
+        self.assertIn('adds or changes domain/devices/disk/driver/@type',
                       e.format_message())
         out = self.engine(allow_sensitive=[
             'host_paths', 'devices_passthrough']).customize(self.xml, specs)
         self.assertEqual(['qcow2', 'qcow2'], base.xpath(
             out, './devices/disk/driver/@type'))
+
+    def test_removing_the_format_is_named_as_such(self):
+        # NOTE(xmlhooks): libvirt then probes the format of the bytes the
+        # guest wrote; the rule is told it removes Nova's.
+        e = self.assertRaises(
+            exception.GuardError, self.engine().customize, self.xml,
+            {'xmlhooks:xml:format': 'xpath.delete=./devices/disk/driver'})
+        self.assertEqual(('xmlhooks:xml:format', 'host_paths'),
+                         (e.key, e.category))
+        self.assertIn('removes domain/devices/disk/driver/@type',
+                      e.format_message())
 
     def test_moving_a_disk_to_another_target_is_a_new_disk(self):
         engine_ = self.engine()
