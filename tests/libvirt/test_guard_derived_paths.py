@@ -31,7 +31,9 @@
   the NVRAM ``template`` that Nova wrote before 2026.1, libvirt copies a
   template of its own choosing.
 
-These show, on the real libvirt, what the guard refuses.
+These show, on the real libvirt, what the guard refuses; and, for a sound
+card added without an audio backend, which it passes, that libvirt gives
+the card no host sound device.
 """
 
 import os
@@ -213,3 +215,32 @@ class FirmwareChoiceTest(DerivedPathTestCase):
             self.assertEqual(f.read(), variables)
         with open(OVMF_VARS_WITH_KEYS, 'rb') as f:
             self.assertNotEqual(f.read(), variables)
+
+
+class SoundWithoutAudioTest(base.LibvirtTestCase):
+    """A sound card added without a backend gets none from libvirt.
+
+    NOTE(xmlhooks): the guard passes a ``<sound>`` with no ``<audio>``
+    (see hardening.rst): libvirt adds the backend when it defines the
+    domain, from qemu.conf's ``vnc_allow_host_audio`` and
+    ``nographics_allow_host_audio``, both off by default. With them off,
+    which is how the tier's libvirt runs, the card reaches no host
+    sound device.
+    """
+
+    SOUND = "xpath.create=./devices/sound[@model='ich9']"
+
+    def _backends(self, specs):
+        guest = self.boot(specs, allow_sensitive=[], start=False)
+        return base.xpath(guest.defined_xml, './devices/audio/@type')
+
+    def test_under_vnc_libvirt_adds_no_backend(self):
+        self.assertEqual(['none'], self._backends({'xmlhooks:xml:s':
+                                                   self.SOUND}))
+
+    def test_without_graphics_libvirt_adds_no_backend(self):
+        # NOTE(xmlhooks): removing the VNC listener narrows what is
+        # exposed, which the guard passes.
+        self.assertEqual(['none'], self._backends({
+            'xmlhooks:xml:g': 'xpath.delete=./devices/graphics',
+            'xmlhooks:xml:s': self.SOUND}))
