@@ -40,8 +40,7 @@ from lxml import etree
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from nova.virt.libvirt import driver as libvirt_driver  # noqa: E402
-
+from nova_xmlhooks import engine  # noqa: E402
 from nova_xmlhooks import metadata  # noqa: E402
 from tests.functional import base  # noqa: E402
 
@@ -139,18 +138,31 @@ class Demo(base.XmlHooksTestBase):
             logging.getLogger().addHandler(handler)
             self.addCleanup(logging.getLogger().removeHandler, handler)
         self.stock = []
+        # NOTE(xmlhooks): the driver customises the tree Nova builds
+        # before Nova serialises it, so what Nova's _get_guest_xml
+        # returns is already customised. Nova's own XML is observed,
+        # unchanged, where the engine receives it: as a tree, whose
+        # nova_xml() serialises it the way Nova would, or as text (the
+        # hard reboot's plan).
         self.useFixture(fixtures.MonkeyPatch(
-            'nova.virt.libvirt.driver.LibvirtDriver._get_guest_xml',
-            self._recording(libvirt_driver.LibvirtDriver._get_guest_xml)))
+            'nova_xmlhooks.engine.Engine.customize_tree',
+            self._recording(engine.Engine.customize_tree,
+                            lambda root, nova_xml, *rest: nova_xml())))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_xmlhooks.engine.Engine.customize',
+            self._recording(engine.Engine.customize, lambda xml, *rest: xml)))
 
-    def _recording(self, func):
-        # NOTE(xmlhooks): observes, unchanged, the XML stock Nova
-        # generated; the xmlhooks driver calls it through super().
+    def _recording(self, func, stock_xml):
+        """Wrap an engine method to keep Nova's XML before it customises.
+
+        :param func: ``Engine.customize_tree`` or ``Engine.customize``
+        :param stock_xml: ``stock_xml(*args)``: Nova's XML, from the
+            method's positional arguments
+        """
         @functools.wraps(func)
-        def wrapper(driver, *args, **kwargs):
-            xml = func(driver, *args, **kwargs)
-            self.stock.append(xml)
-            return xml
+        def wrapper(hooks, *args, **kwargs):
+            self.stock.append(stock_xml(*args))
+            return func(hooks, *args, **kwargs)
         return wrapper
 
     def _profiles(self):
@@ -192,14 +204,21 @@ class Demo(base.XmlHooksTestBase):
             _say('   %s %-32s %s' % ('\u2713' if found else '\u2717', label,
                                      expression))
         if stock is not None:
-            self._show_diff(stock, xml)
+            self._show_diff(step, stock, xml)
         if not ok:
             self.failures.append(step)
 
-    def _show_diff(self, stock, xml):
+    def _show_diff(self, step, stock, xml):
         diff, record = diff_against_stock(stock, xml)
         _say('   diff against stock nova (%d lines of rule record in '
              '<metadata> left out):' % record)
+        if not diff:
+            # NOTE(xmlhooks): every step applies rules that change the
+            # document; no difference means stock Nova's XML was not
+            # what the demo observed.
+            _say("     \u2717 none: the demo did not see stock Nova's own "
+                 'XML')
+            self.failures.append('%s: no diff against stock nova' % step)
         for line in diff[:MAX_DIFF_LINES]:
             _say('     ' + line)
         if len(diff) > MAX_DIFF_LINES:
