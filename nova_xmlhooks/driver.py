@@ -74,11 +74,27 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
         generate = functools.partial(
             super()._get_guest_xml, context, instance, network_info,
             disk_info, image_meta, *args, **kwargs)
-        engine = self.xmlhooks
         specs = instance.flavor.extra_specs
         images = instance_specs.image_profiles(instance)
         if not self._xmlhooks_applies(specs, images):
             return generate()
+        return self._xmlhooks_generate(generate, instance, specs, images)
+
+    def _xmlhooks_generate(self, generate, instance, specs, images):
+        """Run Nova's generation, customising the tree it builds.
+
+        Also used by the hard reboot's plan (see
+        :class:`~nova_xmlhooks.reboot.HardRebootMixin`).
+
+        :param generate: a callable running nova's ``_get_guest_xml``
+        :param instance: the instance the XML is for
+        :param specs: the flavor's extra specs
+        :param images: the profile names the image selects
+        :returns: the customised XML
+        :raises: nova_xmlhooks.exception.XmlHooksError under ``on_error =
+            fail``
+        """
+        engine = self.xmlhooks
         return compat.customised_guest_xml(
             generate, instance,
             functools.partial(engine.customize_tree, extra_specs=specs,

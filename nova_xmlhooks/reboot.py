@@ -40,6 +40,7 @@ check read a moment before, for the same reason: they are not done twice.
 
 import contextvars
 import dataclasses
+import functools
 
 from oslo_log import log as logging
 
@@ -106,7 +107,9 @@ class RebootPlan:
 class HardRebootMixin:
     """Checks a hard reboot first, and generates its XML once.
 
-    The class must set ``self.xmlhooks`` to an engine and be a nova
+    The class must set ``self.xmlhooks`` to an engine, customise Nova's
+    generation with ``_xmlhooks_generate`` (see
+    :class:`nova_xmlhooks.driver.LibvirtDriver`) and be a nova
     ``LibvirtDriver``.
     """
 
@@ -138,17 +141,26 @@ class HardRebootMixin:
             ruleset = engine.resolve(specs, images)
             if not ruleset:
                 return None
-            plan = self._xmlhooks_nova_plan(reboot)
+            asks_libvirt = CONF.xmlhooks.preflight_asks_libvirt
+            # NOTE(xmlhooks): libvirt is asked about the customised XML
+            # beside Nova's own, so the engine then customises Nova's
+            # text; otherwise it customises the tree Nova builds, as on
+            # every other generation, sparing a parse of Nova's text.
+            build = None if asks_libvirt else functools.partial(
+                self._xmlhooks_generate, instance=instance, specs=specs,
+                images=images)
+            plan = self._xmlhooks_nova_plan(reboot, build)
             if plan is None:
                 self._xmlhooks_check_current(instance, ruleset)
                 return None
+            if not asks_libvirt:
+                return plan
             customised = engine.customize(plan.xml, specs, images,
                                           instance=instance)
             # NOTE(xmlhooks): when the engine skipped an error and gave
             # Nova's own XML back, there is nothing of the rules' to ask
             # libvirt about.
-            if (CONF.xmlhooks.preflight_asks_libvirt and
-                    customised != plan.xml):
+            if customised != plan.xml:
                 customised = self._xmlhooks_ask_libvirt(
                     instance, plan.xml, customised, ruleset)
             return dataclasses.replace(plan, xml=customised)
@@ -208,11 +220,16 @@ class HardRebootMixin:
             key, "libvirt refuses the domain XML it gives (the compute "
                  "host's log says why)")
 
-    def _xmlhooks_nova_plan(self, reboot):
+    def _xmlhooks_nova_plan(self, reboot, build=None):
         """Build Nova's XML as ``_hard_reboot`` will, with its inputs.
 
-        :returns: a :class:`RebootPlan` holding Nova's own XML, or None
-            if Nova cannot build it now
+        :param reboot: a :class:`~nova_xmlhooks.compat.HardReboot`
+        :param build: ``build(generate)``, given a callable running Nova's
+            ``_get_guest_xml``, returns the XML to plan; None plans Nova's
+            own XML
+        :returns: a :class:`RebootPlan` holding the XML, or None if Nova
+            cannot build it now
+        :raises: nova_xmlhooks.exception.XmlHooksError from ``build``
         """
         instance = reboot.instance
         nova_method = libvirt_driver.LibvirtDriver._get_guest_xml
@@ -222,9 +239,14 @@ class HardRebootMixin:
                 reboot.block_device_info)
             mdevs = self._get_all_assigned_mediated_devices(instance)
             kwargs = compat.guest_xml_kwargs(nova_method, self, reboot)
-            xml = nova_method(
-                self, reboot.context, instance, reboot.network_info,
-                disk_info, instance.image_meta, mdevs=list(mdevs), **kwargs)
+            generate = functools.partial(
+                nova_method, self, reboot.context, instance,
+                reboot.network_info, disk_info, instance.image_meta,
+                mdevs=list(mdevs), **kwargs)
+            xml = generate() if build is None else build(generate)
+        except exception.XmlHooksError:
+            # NOTE(xmlhooks): the rules refused, not Nova's generation.
+            raise
         except Exception as e:
             # NOTE(xmlhooks): Nova's own generation failing is Nova's to
             # report, on its own path, after the destroy.

@@ -21,6 +21,7 @@ import fixtures
 from nova.virt.libvirt import blockinfo
 from nova.virt.libvirt import driver as libvirt_driver
 
+from nova_xmlhooks import engine as engine_mod
 from tests.functional import helpers
 
 HOST = 'host1'
@@ -59,6 +60,25 @@ class HardRebootGenerationTest(helpers.FaultTestBase):
             server, './metadata/xmlhooks:customization/xmlhooks:rule/@key',
             since=mark))
         self.assertTrue(self.fake_domain(HOST, server).isActive())
+
+    def test_customised_reboot_parses_no_text(self):
+        # NOTE(xmlhooks): the plan customises the tree Nova builds, as a
+        # boot does, rather than parsing the text Nova makes of it.
+        server = self.boot(SPECS)
+        parsed = []
+        parse = engine_mod.parse_domain
+
+        def counting(xml):
+            parsed.append(xml)
+            return parse(xml)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_xmlhooks.engine.parse_domain', counting))
+        mark = self._hard_reboot(server)
+        self.assertEqual([], parsed)
+        self.assertEqual(1, self.generations)
+        self.assertEqual(['off'], self.xpath(
+            server, './features/vmport/@state', since=mark))
 
     def test_stock_reboot_generates_once(self):
         server = self.boot({})

@@ -176,6 +176,7 @@ def _time_reboots(stack, timers, drv, engine):
             (drv, '_xmlhooks_plan_reboot', 'plan'),
             (drv, '_xmlhooks_planned_xml', 'serve'),
             (engine, 'customize', 'engine'),
+            (engine, 'customize_tree', 'engine in the generation'),
             (compat, 'hard_reboot_args', 'arguments'),
             (engine_mod, 'parse_domain', 'parse'),
             (nova, '_get_guest_xml', 'nova generation')):
