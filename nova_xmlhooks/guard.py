@@ -205,6 +205,8 @@ _RESOURCE = Watch((RESOURCES,), whole=True)
 _DEVICE_RESOURCE = Watch((RESOURCES,), whole=True, owned=True)
 #: likewise, for what the device takes of the host
 _DEVICE_HOST_RESOURCE = Watch((HOST_RESOURCES,), whole=True, owned=True)
+#: what placement counts and what it does not, in one element
+_RESOURCE_AND_HOST = Watch((RESOURCES, HOST_RESOURCES), whole=True)
 
 #: what Nova's resource tracker and placement account for
 _RESOURCES = frozenset('domain/' + name for name in (
@@ -273,10 +275,23 @@ WATCHED = {
     # a persistent store QEMU keeps in a host file it maps shared, of
     # any size (in libvirt's schema after 9.0)
     'domain/devices/pstore': (_HOST_FILE_RESOURCE,),
+    # NOTE(xmlhooks): <resource> is also resources. Its partition is the
+    # cgroup libvirt puts QEMU in: ``/system`` becomes systemd's
+    # system.slice (virSystemdMakeSliceName), beside the host's own
+    # services and outside whatever limits the operator gave
+    # machine.slice; its Fibre Channel application ID is written to the
+    # host's FC transport for the guest's cgroup.
+    'domain/resource': (_RESOURCE_AND_HOST,),
+    # Intel RDT: libvirt makes a resctrl group on the host for the vCPUs
+    # and gives it ways of the host's shared cache, or a share of its
+    # memory bandwidth, which every other guest and the host then lack
+    'domain/cputune/cachetune': (_HOST_RESOURCE,),
+    'domain/cputune/memorytune': (_HOST_RESOURCE,),
 }
 WATCHED.update((path, (_CHARDEV,)) for path in _CHARDEVS
                if path not in WATCHED)
-WATCHED.update((path, (_RESOURCE,)) for path in _RESOURCES)
+WATCHED.update((path, (_RESOURCE,)) for path in _RESOURCES
+               if path not in WATCHED)
 
 #: host path attributes: these on any <source>, and by element name below
 _SOURCE_PATH_ATTRS = ('file', 'dir', 'path', 'dev', 'socket', 'evdev',
@@ -945,6 +960,69 @@ def _switched_on(path, switch, on, what, node, items):
                                       _attribute_values(node, what)))
 
 
+#: where libvirt reads the scheduler of the guest's threads
+#: (virProcessSetScheduler when the guest starts)
+_SCHEDULER_PATHS = frozenset('domain/cputune/' + name for name in (
+    'vcpusched', 'iothreadsched', 'emulatorsched'))
+#: real-time policies: a SCHED_FIFO or SCHED_RR thread pre-empts every
+#: other guest's threads and the host's own tasks on the host CPUs it
+#: runs on, for up to 95 % of their time under the kernel's default
+#: throttling; Nova writes one only for ``hw:cpu_realtime``, on the
+#: guest's own dedicated CPUs
+REALTIME_SCHEDULERS = frozenset(['fifo', 'rr'])
+
+
+def _realtime(node, items):
+    """The guest's threads scheduled in real time, with their priority."""
+    if (_path(node) in _SCHEDULER_PATHS and
+            REALTIME_SCHEDULERS.intersection(
+                _attribute_values(node, 'scheduler'))):
+        items[HOST_RESOURCES].append((_key(node), _tree(node)))
+
+
+#: where libvirt reads how guest memory is mapped, by the attribute it
+#: reads there: the whole memory, a NUMA cell's, a memory device's
+_MEMORY_ACCESS = {'domain/memoryBacking/access': 'mode',
+                  'cpu/numa/cell': 'memAccess',
+                  'domain/devices/memory': 'access'}
+
+
+def _memory_file(node, items):
+    """Guest memory mapped shared from a host file.
+
+    NOTE(xmlhooks): libvirt gives guest memory of any access mode written,
+    or with a file source, QEMU's memory-backend-file in qemu.conf's
+    memory_backing_dir (qemuBuildMemoryBackendProps,
+    qemuGetMemoryBackingPath), unless the memory's source is memfd;
+    mapped shared, the guest's writes go back to that host file.
+    A file source is ``host_resources`` itself, whatever the access.
+    """
+    name = _MEMORY_ACCESS.get(_path(node))
+    if (name is None or 'shared' not in _attribute_values(node, name) or
+            _memfd(node)):
+        return
+    items[HOST_RESOURCES].append(('%s/@%s' % (_key(node), name), 'shared'))
+
+
+#: children of ``<domain>`` that decide items held elsewhere: the memory
+#: source decides what shared access in a NUMA cell or a memory device
+#: maps. NOTE(xmlhooks): a change in one is judged on the whole
+#: documents, as the items it decides lie outside the region.
+_READ_FROM_ELSEWHERE = frozenset(['memoryBacking'])
+
+
+def _memfd(node):
+    """Whether the document's memory source is memfd, as libvirt reads it.
+
+    NOTE(xmlhooks): libvirt reads the first ``memoryBacking/source``, and
+    the first of its ``type`` attributes in any namespace; a source is
+    taken as memfd only when every one says so.
+    """
+    source = node.getroottree().getroot().find('memoryBacking/source')
+    types = () if source is None else _attribute_values(source, 'type')
+    return bool(types) and all(value == 'memfd' for value in types)
+
+
 def _any_value(value):
     """Whether a value is an item: any is."""
     return True
@@ -994,6 +1072,8 @@ _HOST_VALUES = (
     (HOST_RESOURCES, _GRAPHICS_PATH, 'type', HOST_GRAPHICS.__contains__),
     (HOST_PATHS, _TIMEZONE_PATH, 'timezone', _zone_file),
     (RESOURCES, _INTERFACE_QUEUES, 'queues', _any_value),
+    (HOST_RESOURCES, 'domain/memoryBacking/source', 'type',
+     frozenset(['file']).__contains__),
 ) + tuple((HOST_RESOURCES, path, name, values.__contains__)
           for path, name, values in HOST_BACKENDS)
 
@@ -1010,6 +1090,14 @@ def _attribute_collectors():
             for tag, found in attributes.items()}
 
 
+def _placed_collectors():
+    """``(tag, collector)`` for the collectors that check their place."""
+    by_place = ((_LIFECYCLE, _lifecycle), (_SCHEDULER_PATHS, _realtime),
+                (_MEMORY_ACCESS, _memory_file))
+    return [(path.rsplit('/', 1)[-1], collect)
+            for paths, collect in by_place for path in paths]
+
+
 def _build_collectors():
     """Map each element name to the collectors for that name."""
     table = collections.defaultdict(list)
@@ -1020,8 +1108,8 @@ def _build_collectors():
     table['source'].append(_network_source)
     for path in _PATH_TEXTS | {'source/path'}:
         table[path.rsplit('/', 1)[-1]].append(_path_text)
-    for path in _LIFECYCLE:
-        table[path.rsplit('/', 1)[-1]].append(_lifecycle)
+    for tag, collect in _placed_collectors():
+        table[tag].append(collect)
     table['seclabel'].append(_label)
     for category, path, name, sensitive in _HOST_VALUES:
         table[path.rsplit('/', 1)[-1]].append(functools.partial(
@@ -1320,7 +1408,8 @@ class Guard:
         :raises: nova_xmlhooks.exception.GuardError as :meth:`__call__`
         """
         region = change.region
-        if region is None:
+        if region is None or not _READ_FROM_ELSEWHERE.isdisjoint(
+                region.tags):
             self(change.nova_root, change.result, ruleset)
             return
         # NOTE(xmlhooks): a change with a region leaves the attributes of

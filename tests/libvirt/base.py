@@ -309,10 +309,11 @@ class Guest(fixtures.Fixture):
             return
         self.addCleanup(self._destroy)
         self.domain.create()
-        self.argv = self._read_proc('cmdline')
-        self.environ = self._read_proc('environ')
+        self.argv = self.read_proc('cmdline')
+        self.environ = self.read_proc('environ')
 
-    def _read_proc(self, name):
+    def read_proc(self, name):
+        """A file of the running QEMU's /proc directory, split at NULs."""
         pid_file = '/run/libvirt/qemu/%s.pid' % self.domain.name()
         with open(pid_file) as handle:
             pid = int(handle.read().strip())

@@ -813,6 +813,54 @@ class SensitiveCategoryTest(GuardTestCase):
             category='host_resources', devices=_OVS_PORT,
             value='./devices/interface/mtu/@size=576',
             proof="./devices/interface/mtu[@size='576']")),
+        # Guest memory in a host file under memory_backing_dir, which
+        # shared access writes back to; memoryBacking is also resources.
+        ('memory_file_source', dict(
+            category='resources',
+            value="xpath.create=./memoryBacking/source[@type='file']",
+            proof="./memoryBacking/source[@type='file']",
+            also=['host_resources'])),
+        ('memory_shared_access', dict(
+            category='resources',
+            value="xpath.create=./memoryBacking/access[@mode='shared']",
+            proof="./memoryBacking/access[@mode='shared']",
+            also=['host_resources'])),
+        # The guest's cgroup moved beside the host's own services.
+        ('cgroup_partition', dict(
+            category='resources',
+            value='./resource/partition=/system',
+            proof='./resource/partition',
+            also=['host_resources'])),
+        # Real-time vCPUs pre-empt the host and every other guest.
+        ('realtime_vcpus', dict(
+            category='resources',
+            value="./cputune/vcpusched[@vcpus='0']/@scheduler=fifo",
+            then=["./cputune/vcpusched/@priority=99"],
+            proof="./cputune/vcpusched[@scheduler='fifo']",
+            also=['host_resources'])),
+        ('realtime_emulator', dict(
+            category='resources',
+            value="./cputune/emulatorsched/@scheduler=rr",
+            proof="./cputune/emulatorsched[@scheduler='rr']",
+            also=['host_resources'])),
+        # Ways of the host's shared cache, a share of its memory bandwidth.
+        ('cache_allocation', dict(
+            category='resources',
+            value="xpath.create=./cputune/cachetune[@vcpus='0']"
+                  "/cache[@id='0']",
+            then=['./cputune/cachetune/cache/@level=3',
+                  './cputune/cachetune/cache/@type=both',
+                  './cputune/cachetune/cache/@size=10',
+                  './cputune/cachetune/cache/@unit=MiB'],
+            proof='./cputune/cachetune/cache',
+            also=['host_resources'])),
+        ('memory_bandwidth', dict(
+            category='resources',
+            value="xpath.create=./cputune/memorytune[@vcpus='0']"
+                  "/node[@id='0']",
+            then=['./cputune/memorytune/node/@bandwidth=60'],
+            proof='./cputune/memorytune/node',
+            also=['host_resources'])),
         ('filesystem_readonly_removed', dict(
             category='devices_passthrough',
             devices=_VIRTIOFS.replace('<target', '<readonly/><target'),
@@ -1728,6 +1776,143 @@ class PerfEventTest(GuardTestCase):
                                   **specs)
             self.assertEqual('host_resources', e.category)
             self.assertIn('perf/event', e.format_message())
+
+
+#: memory as Nova writes it for [libvirt] file_backed_memory
+_FILE_MEMORY = ('<memoryBacking><source type="file"/><access mode="shared"/>'
+                '<allocation mode="immediate"/></memoryBacking>')
+#: a guest NUMA topology as Nova writes it, its cells' memory private
+_NUMA = ('<numa><cell id="0" cpus="0" memory="1048576" memAccess="private"/>'
+         '<cell id="1" cpus="1" memory="1048576" memAccess="private"/>'
+         '</numa>')
+
+
+class MemoryFileTest(GuardTestCase):
+    """Guest memory that QEMU maps shared from a host file."""
+
+    def _customize(self, xml, **specs):
+        return self.engine(allow_sensitive=['resources']).customize(xml, {
+            'xmlhooks:xml:' + key: value for key, value in specs.items()})
+
+    def _refused(self, xml, **specs):
+        e = self.assertRaises(exception.GuardError, self._customize, xml,
+                              **specs)
+        self.assertEqual('host_resources', e.category)
+        return e.format_message()
+
+    def test_novas_file_backed_memory_passes(self):
+        xml = base.nova_xml().replace('<vcpu>', _FILE_MEMORY + '<vcpu>')
+        out = self.engine(allow_sensitive=[]).customize(
+            xml, {'xmlhooks:xml:offset': './clock/@offset=localtime'})
+        self.assertEqual(['file'], base.xpath(
+            out, './memoryBacking/source/@type'))
+
+    def test_shared_memfd_passes_with_resources(self):
+        xml = base.nova_xml().replace(
+            '<vcpu>', '<memoryBacking><source type="memfd"/>'
+                      '</memoryBacking><vcpu>')
+        out = self._customize(
+            xml, access="xpath.create=./memoryBacking/access"
+                        "[@mode='shared']")
+        self.assertEqual(['shared'], base.xpath(
+            out, './memoryBacking/access/@mode'))
+
+    def test_shared_memory_without_memfd_is_refused(self):
+        xml = base.nova_xml().replace(
+            '<vcpu>', '<memoryBacking><source type="memfd"/>'
+                      '<access mode="shared"/></memoryBacking><vcpu>')
+        message = self._refused(
+            xml, source="./memoryBacking/source/@type=anonymous")
+        self.assertIn('memoryBacking/access/@mode', message)
+        self._refused(xml, source='xpath.delete=./memoryBacking/source')
+        # NOTE(xmlhooks): the source decides what a NUMA cell maps.
+        cells = xml.replace('<access mode="shared"/>', '').replace(
+            '</cpu>', _NUMA.replace('private', 'shared') + '</cpu>')
+        self.assertEqual(['memfd'], base.xpath(self._customize(
+            cells, offset='./clock/@offset=localtime'),
+            './memoryBacking/source/@type'))
+        self.assertIn('cpu/numa/cell/@memAccess', self._refused(
+            cells, source='./memoryBacking/source/@type=anonymous'))
+
+    def test_a_source_is_memfd_only_when_every_type_says_so(self):
+        # NOTE(xmlhooks): libvirt reads the type in any namespace; no rule
+        # writes a namespaced attribute, so the document is read alone.
+        xml = base.nova_xml().replace(
+            '<vcpu>', '<memoryBacking><source type="memfd" x:type="file" '
+                      'xmlns:x="urn:x"/><access mode="shared"/>'
+                      '</memoryBacking><vcpu>')
+        items = guard._collect(etree.fromstring(xml.encode()))
+        self.assertIn(('domain/memoryBacking/access/@mode', 'shared'),
+                      items[guard.HOST_RESOURCES])
+        self.assertIn(('domain/memoryBacking/source/@type', 'file'),
+                      items[guard.HOST_RESOURCES])
+
+    def test_a_numa_cell_shared_is_refused(self):
+        xml = base.nova_xml().replace('</cpu>', _NUMA + '</cpu>')
+        self.assertEqual(['private', 'private'], base.xpath(
+            self._customize(xml, offset='./clock/@offset=localtime'),
+            './cpu/numa/cell/@memAccess'))
+        message = self._refused(
+            xml, cell="./cpu/numa/cell[@id='1']/@memAccess=shared")
+        self.assertIn('cpu/numa/cell/@memAccess', message)
+
+    def test_a_shared_memory_device_is_refused(self):
+        self._refused(
+            base.nova_xml(),
+            dimm="xpath.create=./devices/memory[@model='dimm']",
+            dimm_shared='./devices/memory/@access=shared')
+
+    def test_allowed_with_host_resources(self):
+        xml = base.nova_xml().replace('</cpu>', _NUMA + '</cpu>')
+        out = self.engine(
+            allow_sensitive=['resources', 'host_resources']).customize(
+                xml, {'xmlhooks:xml:cell':
+                      "./cpu/numa/cell[@id='1']/@memAccess=shared"})
+        self.assertEqual(['private', 'shared'], base.xpath(
+            out, './cpu/numa/cell/@memAccess'))
+
+
+#: real-time vCPUs as Nova writes them for hw:cpu_realtime
+_REALTIME = ('<cputune><vcpupin vcpu="0" cpuset="2"/>'
+             '<vcpupin vcpu="1" cpuset="3"/><emulatorpin cpuset="2"/>'
+             '<vcpusched vcpus="1" scheduler="fifo" priority="1"/>'
+             '</cputune>')
+
+
+class RealtimeTest(GuardTestCase):
+    """The guest's threads scheduled ahead of the host's and others'."""
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml().replace('<vcpu>2</vcpu>',
+                                           '<vcpu>2</vcpu>' + _REALTIME)
+
+    def _customize(self, **specs):
+        return self.engine(allow_sensitive=['resources']).customize(
+            self.xml, {'xmlhooks:xml:' + key: value
+                       for key, value in specs.items()})
+
+    def test_novas_realtime_vcpus_pass(self):
+        out = self.engine(allow_sensitive=[]).customize(
+            self.xml, {'xmlhooks:xml:offset': './clock/@offset=localtime'})
+        self.assertEqual(['1'], base.xpath(
+            out, './cputune/vcpusched/@priority'))
+
+    def test_a_higher_priority_or_more_vcpus_is_refused(self):
+        for specs in ({'priority': './cputune/vcpusched/@priority=99'},
+                      {'vcpus': './cputune/vcpusched/@vcpus=0-1'},
+                      {'iothread': "./cputune/iothreadsched"
+                                   "[@iothreads='1']/@scheduler=rr"}):
+            e = self.assertRaises(exception.GuardError, self._customize,
+                                  **specs)
+            self.assertEqual('host_resources', e.category)
+            self.assertIn('/cputune/', e.format_message())
+
+    def test_other_schedulers_pass_with_resources(self):
+        out = self._customize(
+            batch="./cputune/emulatorsched/@scheduler=batch")
+        self.assertEqual(['batch'], base.xpath(
+            out, './cputune/emulatorsched/@scheduler'))
 
 
 class DirtyRingTest(GuardTestCase):
@@ -2781,7 +2966,8 @@ _NETWORK_ELSEWHERE = {
 #: why
 _PATH_TEXTS_ELSEWHERE = {
     ('domain', 'resource', 'partition'): 'a cgroup partition: resources '
-                                         'covers <resource>',
+                                         'and host_resources cover '
+                                         '<resource>',
     ('hostdev', 'source', 'block'): 'an LXC host device: '
                                     'devices_passthrough covers <hostdev>',
     ('hostdev', 'source', 'char'): 'an LXC host device: '
