@@ -189,8 +189,12 @@ _CHARDEV_LOCAL = frozenset([('type', 'pty'), ('type', 'null'),
 #: whose source names no path, as Nova writes the guest agent's
 _CHARDEV_LOCAL_ITEMS = frozenset([
     ((('type', 'unix'),), (b'<source mode="bind"/>',))])
+#: a character device's attributes on the guest's side: the USB bus of a
+#: redirected device, which every ``<redirdev>`` names
+_CHARDEV_GUEST_ATTRS = frozenset(['bus'])
 _CHARDEV = Watch((NETWORK_EXPOSURE,), skip=_CHARDEV_GUEST_SIDE,
-                 local=_CHARDEV_LOCAL, local_items=_CHARDEV_LOCAL_ITEMS)
+                 skip_attrs=_CHARDEV_GUEST_ATTRS, local=_CHARDEV_LOCAL,
+                 local_items=_CHARDEV_LOCAL_ITEMS)
 _GRAPHICS = Watch((NETWORK_EXPOSURE,), skip=_GRAPHICS_SETTINGS,
                   skip_attrs=_GRAPHICS_SETTING_ATTRS)
 _EXPOSED = Watch((NETWORK_EXPOSURE,), whole=True)

@@ -1915,6 +1915,23 @@ class RealtimeTest(GuardTestCase):
             out, './cputune/emulatorsched/@scheduler'))
 
 
+class RedirectedUsbTest(GuardTestCase):
+    """A USB device redirected to the guest from a host terminal."""
+
+    def test_a_pseudo_terminal_passes_and_a_socket_does_not(self):
+        engine_ = self.engine(allow_sensitive=[])
+        out = engine_.customize(base.nova_xml(), {
+            'xmlhooks:xml:a': "xpath.create=./devices/redirdev[@bus='usb']",
+            'xmlhooks:xml:b': './devices/redirdev/@type=pty'})
+        self.assertEqual(['pty'], base.xpath(out, './devices/redirdev/@type'))
+        e = self.assertRaises(
+            exception.GuardError, engine_.customize, base.nova_xml(), {
+                'xmlhooks:xml:a':
+                    "xpath.create=./devices/redirdev[@bus='usb']",
+                'xmlhooks:xml:b': './devices/redirdev/@type=spicevmc'})
+        self.assertEqual('network_exposure', e.category)
+
+
 class DirtyRingTest(GuardTestCase):
     """KVM's dirty ring: host kernel memory for each vCPU."""
 
