@@ -209,6 +209,9 @@ _RESOURCE = Watch((RESOURCES,), whole=True)
 _DEVICE_RESOURCE = Watch((RESOURCES,), whole=True, owned=True)
 #: likewise, for what the device takes of the host
 _DEVICE_HOST_RESOURCE = Watch((HOST_RESOURCES,), whole=True, owned=True)
+#: a device that takes what Nova's trackers count: a new one is a change,
+#: removing one is not
+_NEW_RESOURCE = Watch((RESOURCES,), whole=True, new=True)
 #: what placement counts and what it does not, in one element
 _RESOURCE_AND_HOST = Watch((RESOURCES, HOST_RESOURCES), whole=True)
 
@@ -235,7 +238,10 @@ WATCHED = {
     'domain/devices/disk': (_DISK,),
     'domain/devices/interface': (_INTERFACE,),
     'domain/devices/filesystem': (_FILESYSTEM,),
-    'domain/devices/hostdev': (_PASSTHROUGH,),
+    # NOTE(xmlhooks): a host device Nova attaches is one its PCI tracker
+    # or placement (a vGPU's mediated device) handed the instance; a new
+    # one is taken from them.
+    'domain/devices/hostdev': (_PASSTHROUGH, _NEW_RESOURCE),
     # the host's TPM (/dev/tpm0 when no path is written) or an emulator
     # keeping state on the host; the host's smart card readers
     'domain/devices/tpm': (_PASSTHROUGH,),
@@ -245,6 +251,9 @@ WATCHED = {
     'domain/devices/vsock': (_EXPOSED,),
     # host memory shared between guests, outside placement
     'domain/devices/shmem': (_HOST_RESOURCE,),
+    # the UNIX socket of an ivshmem-doorbell device's server, which QEMU
+    # connects to, as a character device's (virDomainShmemDefParseXML)
+    'devices/shmem/server': (_EXPOSED,),
     # a lock manager's lease: a host file and a lockspace
     'domain/devices/lease': (_HOST_FILE_RESOURCE,),
     # the host's GPU, through QEMU's OpenGL and virglrenderer
@@ -453,6 +462,11 @@ _VIDEO_MEMORY = ('ram', 'vram', 'vram64', 'vgamem')
 #: 1 GiB of host memory unless ``features/tcg/tb-cache`` says otherwise,
 #: and runs it without the hardware's isolation
 _DOMAIN_TYPE = 'domain/@type'
+#: TCG's translation cache, which libvirt hands QEMU as ``tb-size``
+#: (qemuBuildAccelCommandLine): host memory outside placement, 1 GiB
+#: when none is written. Nova writes it from ``[libvirt] tb_cache_size``.
+_TB_CACHE = 'features/tcg/tb-cache'
+_TB_CACHE_KEY = 'domain/' + _TB_CACHE
 #: the firmware loader, and what decides whether QEMU may write the file
 #: it maps, which every guest shares: removing ``readonly`` lets it open
 #: the file read-write, as changing it does
@@ -814,6 +828,13 @@ def _domain_type(node, items):
     if node.getparent() is None:
         items[HOST_RESOURCES].append((_DOMAIN_TYPE,
                                       _attribute_values(node, 'type')))
+        # NOTE(xmlhooks): as the type, the host memory QEMU gives TCG's
+        # translation cache, even unwritten (1 GiB): raising or removing
+        # Nova's limit is a change.
+        cache = node.find(_TB_CACHE)
+        items[HOST_RESOURCES].append((
+            _TB_CACHE_KEY, () if cache is None else (
+                _text(cache), _attribute_values(cache, 'unit'))))
 
 
 def _loader(node, items):
@@ -964,24 +985,59 @@ def _switched_on(path, switch, on, what, node, items):
                                       _attribute_values(node, what)))
 
 
-#: where libvirt reads the scheduler of the guest's threads
-#: (virProcessSetScheduler when the guest starts)
-_SCHEDULER_PATHS = frozenset('domain/cputune/' + name for name in (
-    'vcpusched', 'iothreadsched', 'emulatorsched'))
 #: real-time policies: a SCHED_FIFO or SCHED_RR thread pre-empts every
 #: other guest's threads and the host's own tasks on the host CPUs it
 #: runs on, for up to 95 % of their time under the kernel's default
 #: throttling; Nova writes one only for ``hw:cpu_realtime``, on the
 #: guest's own dedicated CPUs
 REALTIME_SCHEDULERS = frozenset(['fifo', 'rr'])
+#: an interface on a device Nova's PCI tracker (and placement) hands out:
+#: an SR-IOV virtual function, a vDPA device
+_TRACKED_INTERFACE = Watch((RESOURCES,), skip=_INTERFACE_TUNING, new=True)
+#: what an element is when one of its attributes says it reaches the
+#: host: ``(path, attribute, values, watch)``; ``watch`` reads the element
+#: when its ``attribute`` has one of ``values``
+_WATCHED_WHEN = tuple(
+    (path, attribute, frozenset(values), watch)
+    for path, attribute, values, watch in (
+        # the guest's threads scheduled in real time
+        # (virProcessSetScheduler when the guest starts), with their
+        # priority
+        ('domain/cputune/vcpusched', 'scheduler', REALTIME_SCHEDULERS,
+         _HOST_RESOURCE),
+        ('domain/cputune/iothreadsched', 'scheduler', REALTIME_SCHEDULERS,
+         _HOST_RESOURCE),
+        ('domain/cputune/emulatorsched', 'scheduler', REALTIME_SCHEDULERS,
+         _HOST_RESOURCE),
+        ('domain/devices/interface', 'type', ('hostdev', 'vdpa'),
+         _TRACKED_INTERFACE),
+        # the host's keyboards and mice (QEMU's input-linux and
+        # virtio-input-host read the host's evdev device, and grab it)
+        ('domain/devices/input', 'type', ('evdev', 'passthrough'),
+         _PASSTHROUGH),
+        # a host terminal or port (QEMU's -chardev serial or parallel on
+        # the host's device: ppdev gives raw access to a parallel port)
+        ('domain/devices/serial', 'type', ('dev',), _PASSTHROUGH),
+        ('domain/devices/parallel', 'type', ('dev',), _PASSTHROUGH),
+        ('domain/devices/console', 'type', ('dev',), _PASSTHROUGH),
+        ('domain/devices/channel', 'type', ('dev',), _PASSTHROUGH),
+        # Intel SGX: the host's enclave page cache, small and outside
+        # placement, through /dev/sgx_vepc and /dev/sgx_provision, which
+        # libvirt opens to QEMU
+        ('domain/devices/memory', 'model', ('sgx-epc',),
+         Watch((HOST_RESOURCES, DEVICES_PASSTHROUGH), whole=True)),
+        # swtpm keeps the TPM's state, which the guest writes, in host
+        # files under /var/lib/libvirt/swtpm (kept after the guest is
+        # undefined with persistent_state)
+        ('devices/tpm/backend', 'type', ('emulator',), _HOST_RESOURCE),
+    ))
 
 
-def _realtime(node, items):
-    """The guest's threads scheduled in real time, with their priority."""
-    if (_path(node) in _SCHEDULER_PATHS and
-            REALTIME_SCHEDULERS.intersection(
-                _attribute_values(node, 'scheduler'))):
-        items[HOST_RESOURCES].append((_key(node), _tree(node)))
+def _watched_when(path, attribute, values, watch, node, items):
+    """An element that reaches the host when an attribute says so."""
+    if _path(node) == path and values.intersection(
+            _attribute_values(node, attribute)):
+        watch.add(node, items)
 
 
 #: where libvirt reads how guest memory is mapped, by the attribute it
@@ -1008,11 +1064,21 @@ def _memory_file(node, items):
     items[HOST_RESOURCES].append(('%s/@%s' % (_key(node), name), 'shared'))
 
 
-#: children of ``<domain>`` that decide items held elsewhere: the memory
-#: source decides what shared access in a NUMA cell or a memory device
-#: maps. NOTE(xmlhooks): a change in one is judged on the whole
-#: documents, as the items it decides lie outside the region.
-_READ_FROM_ELSEWHERE = frozenset(['memoryBacking'])
+#: parts of ``<domain>`` that decide items held elsewhere, as
+#: ``(tag, child tag)``, None for any child: the memory source decides what
+#: shared access in a NUMA cell or a memory device maps; the translation
+#: cache is read with the domain's type. NOTE(xmlhooks): a change in one
+#: is judged on the whole documents, as the items it decides lie outside
+#: the region.
+_READ_FROM_ELSEWHERE = (('memoryBacking', None), ('features', 'tcg'))
+
+
+def _reads_elsewhere(region):
+    """Whether a region holds a part that decides items outside it."""
+    children = region.children
+    return any(tag in children and (
+        child is None or children[tag] is None or child in children[tag])
+        for tag, child in _READ_FROM_ELSEWHERE)
 
 
 def _memfd(node):
@@ -1096,10 +1162,11 @@ def _attribute_collectors():
 
 def _placed_collectors():
     """``(tag, collector)`` for the collectors that check their place."""
-    by_place = ((_LIFECYCLE, _lifecycle), (_SCHEDULER_PATHS, _realtime),
-                (_MEMORY_ACCESS, _memory_file))
+    by_place = ((_LIFECYCLE, _lifecycle), (_MEMORY_ACCESS, _memory_file))
     return [(path.rsplit('/', 1)[-1], collect)
-            for paths, collect in by_place for path in paths]
+            for paths, collect in by_place for path in paths] + [
+        (when[0].rsplit('/', 1)[-1], functools.partial(_watched_when, *when))
+        for when in _WATCHED_WHEN]
 
 
 def _build_collectors():
@@ -1412,8 +1479,7 @@ class Guard:
         :raises: nova_xmlhooks.exception.GuardError as :meth:`__call__`
         """
         region = change.region
-        if region is None or not _READ_FROM_ELSEWHERE.isdisjoint(
-                region.tags):
+        if region is None or _reads_elsewhere(region):
             self(change.nova_root, change.result, ruleset)
             return
         # NOTE(xmlhooks): a change with a region leaves the attributes of

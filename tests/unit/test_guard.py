@@ -289,10 +289,71 @@ class SensitiveCategoryTest(GuardTestCase):
                   '=/dev/dri/renderD128',
             proof='./devices/video/model/acceleration/@rendernode',
             also=['host_resources'])),
+        # A host device Nova's PCI tracker or placement did not hand out.
         ('hostdev', dict(
             category='devices_passthrough',
             value="xpath.create=./devices/hostdev[@mode='subsystem']",
-            proof='./devices/hostdev')),
+            proof='./devices/hostdev', also=['resources'])),
+        ('hostdev_mdev', dict(
+            category='devices_passthrough',
+            value="xpath.create=./devices/hostdev[@type='mdev']",
+            then=['./devices/hostdev/@mode=subsystem',
+                  './devices/hostdev/@model=vfio-pci',
+                  './devices/hostdev/source/address/@uuid='
+                  'c2177883-f1bb-47f0-914d-32a22e3a8804'],
+            proof="./devices/hostdev[@type='mdev']", also=['resources'])),
+        ('interface_vf', dict(
+            category='devices_passthrough',
+            value="xpath.create=./devices/interface[@type='hostdev']",
+            then=["./devices/interface/source/address/@type=pci",
+                  "./devices/interface/source/address/@bus=0x03"],
+            proof="./devices/interface[@type='hostdev']",
+            also=['network_exposure', 'resources'])),
+        # The host's keyboard, read and grabbed by the guest (its device,
+        # in <source>, is host_paths).
+        ('input_evdev', dict(
+            category='devices_passthrough',
+            value="xpath.create=./devices/input[@type='evdev']",
+            proof="./devices/input[@type='evdev']")),
+        ('input_passthrough', dict(
+            category='devices_passthrough',
+            value="xpath.create=./devices/input[@type='passthrough']",
+            proof="./devices/input[@type='passthrough']")),
+        # A host serial or parallel port (its path is host_paths).
+        ('serial_host_port', dict(
+            category='devices_passthrough',
+            value='./devices/serial/@type=dev',
+            proof="./devices/serial[@type='dev']",
+            also=['network_exposure'])),
+        ('parallel_host_port', dict(
+            category='devices_passthrough',
+            value="xpath.create=./devices/parallel[@type='dev']",
+            proof="./devices/parallel[@type='dev']",
+            also=['network_exposure'])),
+        # The host's SGX enclave page cache.
+        ('sgx_epc', dict(
+            category='devices_passthrough',
+            value="xpath.create=./devices/memory[@model='sgx-epc']",
+            then=['./devices/memory/target/size=65536'],
+            proof="./devices/memory[@model='sgx-epc']",
+            also=['host_resources', 'resources'])),
+        # swtpm's state, which the guest writes, in host files.
+        ('tpm_emulator', dict(
+            category='devices_passthrough',
+            value="xpath.create=./devices/tpm[@model='tpm-crb']",
+            then=['./devices/tpm/backend/@type=emulator',
+                  './devices/tpm/backend/@version=2.0',
+                  './devices/tpm/backend/@persistent_state=yes'],
+            proof="./devices/tpm/backend[@type='emulator']",
+            also=['host_resources'])),
+        # An ivshmem-doorbell server's socket, which QEMU connects to.
+        ('shmem_doorbell', dict(
+            category='host_paths',
+            value="xpath.create=./devices/shmem[@name='ivs']",
+            then=['./devices/shmem/model/@type=ivshmem-doorbell',
+                  './devices/shmem/server/@path=/run/ivshmem.sock'],
+            proof='./devices/shmem/server',
+            also=['host_resources', 'network_exposure'])),
         ('new_cdrom', dict(
             category='devices_passthrough',
             value="xpath.create=./devices/disk[@device='cdrom']",
@@ -658,7 +719,8 @@ class SensitiveCategoryTest(GuardTestCase):
         ('tcg_translation_cache', dict(
             category='resources',
             value='./features/tcg/tb-cache=65536',
-            proof="./features/tcg[tb-cache='65536']")),
+            proof="./features/tcg[tb-cache='65536']",
+            also=['host_resources'])),
         # A second video device, whose model QEMU gives host memory even
         # when no size is written (QXL: 64 MiB of RAM and of VRAM).
         ('video_second_device', dict(
@@ -1401,6 +1463,26 @@ class TranslationCacheTest(GuardTestCase):
             self.assertIn('removes domain/features/tcg/tb-cache',
                           e.format_message())
 
+    def test_raising_or_removing_novas_limit_is_host_resources(self):
+        # NOTE(xmlhooks): QEMU's memory for translated code is outside
+        # placement, as the domain's type is; allowing resources alone
+        # does not allow it.
+        engine_ = self.engine(allow_sensitive=['resources'])
+        for edit in ('./features/tcg/tb-cache=65536',
+                     './features/tcg/tb-cache/@unit=GiB',
+                     'xpath.delete=./features/tcg/tb-cache',
+                     'xpath.delete=./features/tcg',
+                     'xpath.delete=./features'):
+            e = self.assertRaises(exception.GuardError, engine_.customize,
+                                  self.xml, {'xmlhooks:xml:tcg': edit})
+            self.assertEqual('host_resources', e.category, edit)
+            self.assertIn('domain/features/tcg/tb-cache',
+                          e.format_message())
+        out = engine_.customize(self.xml, {
+            'xmlhooks:xml:pmu': 'xpath.create=./features/pmu[@state="off"]'})
+        self.assertEqual(['128'], base.xpath(
+            out, './features/tcg/tb-cache/text()'))
+
     def test_parking_novas_limit_is_refused(self):
         # NOTE(xmlhooks): the copy has the same last three element names,
         # where libvirt reads nothing; QEMU would take 1 GiB.
@@ -1930,6 +2012,52 @@ class RedirectedUsbTest(GuardTestCase):
                     "xpath.create=./devices/redirdev[@bus='usb']",
                 'xmlhooks:xml:b': './devices/redirdev/@type=spicevmc'})
         self.assertEqual('network_exposure', e.category)
+
+
+#: a GPU's function and an SR-IOV port, as Nova attaches them from its PCI
+#: tracker
+_TRACKED = ('<hostdev mode="subsystem" type="pci" managed="yes"><source>'
+            '<address domain="0x0000" bus="0x81" slot="0x00" '
+            'function="0x0"/></source></hostdev>'
+            '<interface type="hostdev" managed="yes">'
+            '<mac address="fa:16:3e:11:22:33"/><source>'
+            '<address type="pci" domain="0x0000" bus="0x82" slot="0x10" '
+            'function="0x1"/></source></interface>')
+
+
+class TrackedDeviceTest(GuardTestCase):
+    """Devices Nova's PCI tracker or placement hands an instance."""
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml().replace('<devices>',
+                                           '<devices>' + _TRACKED, 1)
+
+    def test_removing_them_needs_no_resources(self):
+        engine_ = self.engine(allow_sensitive=['devices_passthrough'])
+        out = engine_.customize(self.xml, {
+            'xmlhooks:xml:a': 'xpath.delete=./devices/hostdev',
+            'xmlhooks:xml:b': "xpath.delete=./devices/interface"})
+        self.assertEqual([], base.xpath(out, './devices/hostdev'))
+        self.assertEqual([], base.xpath(out, './devices/interface'))
+
+    def test_tuning_novas_port_passes(self):
+        out = self.engine(allow_sensitive=[]).customize(self.xml, {
+            'xmlhooks:xml:rom': "./devices/interface/rom/@bar=off"})
+        self.assertEqual(['off'], base.xpath(
+            out, './devices/interface/rom/@bar'))
+
+    def test_another_function_is_resources(self):
+        engine_ = self.engine(allow_sensitive=[
+            'devices_passthrough', 'network_exposure'])
+        for specs in ({'xmlhooks:xml:f': './devices/hostdev/source/address'
+                                         '/@function=0x1'},
+                      {'xmlhooks:xml:f': './devices/interface/source/address'
+                                         '/@function=0x2'}):
+            e = self.assertRaises(exception.GuardError, engine_.customize,
+                                  self.xml, specs)
+            self.assertEqual('resources', e.category)
+            self.assertIn('attaches a new', e.format_message())
 
 
 class DirtyRingTest(GuardTestCase):
@@ -2926,7 +3054,8 @@ def _network_covered(place, attribute):
 _DEVICES_NOT_WATCHED = {
     'emulator': 'its text is a host path (host_paths)',
     'controller': 'a bus in the guest',
-    'input': 'in the guest; an evdev or passthrough source is a host path',
+    'input': 'in the guest; an evdev or passthrough input is '
+             'devices_passthrough, its source a host path',
     'sound': 'a sound card in the guest; its backend is <audio>',
     'audio': 'host sound backends by type (host_resources), files, '
              'devices and servers (host_paths)',
@@ -2951,8 +3080,8 @@ _DOMAIN_CHILDREN_NOT_WATCHED = {
     'metadata': 'no rule may change it (xpath_edit)',
     'os': 'its host paths, loader, firmware choice, NVRAM template, '
           'architecture and SMBIOS mode are items',
-    'features': "in the guest; TCG's tb-cache is resources, KVM's dirty "
-                "ring host_resources",
+    'features': "in the guest; TCG's tb-cache is resources and "
+                "host_resources, KVM's dirty ring host_resources",
     'clock': 'timers in the guest',
     'cpu': 'the CPU the guest sees; cpu/numa is resources',
     'devices': 'each device is watched or reviewed (see above)',
