@@ -172,6 +172,17 @@ class _Strict:
         finally:
             self._depth -= 1
 
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except ValueError:
+            # NOTE(xmlhooks): PyYAML raises a bare ValueError, which names
+            # no file, for a scalar it resolves as a date that does not
+            # exist (2020-13-45) or as an integer longer than Python reads
+            # (4,300 digits): the line is named here.
+            raise _Refused(None, None, 'a value read as a date or a number '
+                           'that cannot be one; quote it', node.start_mark)
+
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _value_node in node.value:

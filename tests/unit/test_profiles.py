@@ -170,6 +170,20 @@ one:
         self._error('a: {}\na: {}\n',
                     'not valid YAML at line 2, column 1: duplicate key')
 
+    def test_values_that_cannot_be_dates_or_numbers(self):
+        # NOTE(xmlhooks): these used to end in a bare ValueError, naming no
+        # file, in nova-compute, nova-api and validate alike.
+        for text, where in (
+                ('p:\n  description: 2020-13-45\n', 'line 2, column 16'),
+                ('2001-02-30:\n  description: d\n', 'line 1, column 1'),
+                ('p:\n  description: %s\n' % ('9' * 5000),
+                 'line 2, column 16')):
+            self._error(text, where, 'quote it')
+            # nova-api's index of names, which then checks syntax only
+            self.assertRaises(exception.ProfileError,
+                              profiles.NameIndex().names,
+                              [self.profile_dir])
+
     def test_aliases(self):
         self._error('a: &x {description: d}\nb: *x\n', 'aliases')
 
