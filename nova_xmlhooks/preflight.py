@@ -14,9 +14,10 @@
 
 NOTE(xmlhooks): Nova's ``_hard_reboot`` destroys and undefines the domain
 before it regenerates the XML, resize powers the guest off on the source
-before the destination builds the new XML, and rebuild destroys before it
-spawns. An error found only when the XML is generated would leave a guest
-that was running down, or undefined. These overrides resolve the
+before the destination builds the new XML, rebuild destroys before it
+spawns, and rescue powers the guest off before it builds the rescue XML.
+An error found only when the XML is generated would leave a guest that
+was running down, or undefined. These overrides resolve the
 instance's customisations and try them first: a failure raises before
 Nova has touched the guest, and the compute manager records an instance
 fault and leaves the instance in its state.
@@ -36,6 +37,7 @@ import functools
 
 from oslo_log import log as logging
 
+from nova.compute import task_states
 from nova import exception as nova_exception
 
 from nova_xmlhooks import exception
@@ -100,6 +102,19 @@ class PreflightMixin:
         except exception.XmlHooksError as e:
             raise nova_exception.InstanceFaultRollback(inner_exception=e)
 
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        # NOTE(xmlhooks): Nova's rescue powers the guest off before it asks
+        # the driver for the rescue XML, and any error puts the instance
+        # in ERROR (rescue has no rollback); checked here first, a refused
+        # rule leaves the guest running. The rescue's disks and network
+        # are not known here: the rules are tried on the current
+        # definition. getattr: one caller of Nova's passes the context
+        # first, which the libvirt driver fails on as it did before.
+        if getattr(instance, 'task_state', None) == task_states.RESCUING:
+            self._xmlhooks_preflight(instance, instance.flavor.extra_specs,
+                                     'rescue')
+        return super().power_off(instance, timeout, retry_interval)
+
     def migrate_disk_and_power_off(self, context, instance, dest, flavor,
                                    network_info, block_device_info=None,
                                    *args, **kwargs):
@@ -123,11 +138,23 @@ class PreflightMixin:
         # given the instance the rebuild's image, and the compute manager
         # passes every argument by name. An evacuation rebuilds a guest
         # that is not on this host: there is nothing to protect.
-        nova_xml = None
-        if not kwargs.get('evacuate'):
-            nova_xml = functools.partial(
-                self._xmlhooks_nova_xml, context, instance,
-                kwargs.get('network_info'), kwargs.get('block_device_info'))
-        self._xmlhooks_preflight_or_rollback(
-            instance, instance.flavor.extra_specs, 'rebuild', nova_xml)
+        if kwargs.get('evacuate'):
+            self._xmlhooks_preflight_or_rollback(
+                instance, instance.flavor.extra_specs, 'rebuild')
+            raise NotImplementedError()
+        nova_xml = functools.partial(
+            self._xmlhooks_nova_xml, context, instance,
+            kwargs.get('network_info'), kwargs.get('block_device_info'))
+        try:
+            self._xmlhooks_preflight_or_rollback(
+                instance, instance.flavor.extra_specs, 'rebuild', nova_xml)
+        except nova_exception.InstanceFaultRollback:
+            # NOTE(xmlhooks): Nova's rebuild_instance removes the instance's
+            # allocation on its node on any failed rebuild, as it would a
+            # failed evacuation's, though the guest still runs here.
+            LOG.warning('Nova removes the allocation of an instance whose '
+                        'rebuild fails; restore it with nova-manage '
+                        'placement heal_allocations --instance %s',
+                        instance.uuid, instance=instance)
+            raise
         raise NotImplementedError()

@@ -21,6 +21,7 @@ from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.virt.libvirt import blockinfo
 
 from tests.functional import base
+from tests.functional import compat
 from tests.functional import helpers
 
 PROFILE_FILE = 'p.yaml'
@@ -284,11 +285,33 @@ class PreflightTest(helpers.FaultTestBase):
     def test_rebuild_refused_leaves_guest_alone(self):
         self.break_profile()
         self.assert_rebuild_refused("unknown profile 'P'")
+        # NOTE(xmlhooks): Nova removes the allocation of an instance whose
+        # rebuild fails; the operator is told how to put it back.
+        self.assertIn('heal_allocations --instance %s' % self.server['id'],
+                      self.stdlog.logger.output)
 
         self.fix_profile()
         mark = self.mark()
         self._rebuild_server(self.server, self.server['image']['id'])
         self.assert_customised(self.server, since=mark)
+
+    def test_rescue_refused_before_power_off(self):
+        # NOTE(xmlhooks): Nova's rescue has no rollback: the instance goes
+        # to ERROR on any error, but the guest is not powered off.
+        self.break_profile()
+        mark = self.mark()
+        self.api.post_server_action(self.server['id'], {'rescue': {}})
+        self._wait_for_state_change(self.server, 'ERROR')
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("unknown profile 'P'")
+
+        self.fix_profile()
+        self.admin_api.post_server_action(
+            self.server['id'], {'os-resetState': {'state': 'active'}})
+        self._wait_idle('ACTIVE')
+        mark = self.mark()
+        compat.rescue(self, self.server)
+        self.assertTrue(self.domain_events(self.server, since=mark))
 
 
 #: a topology of more vCPUs than any flavor of these tests has
