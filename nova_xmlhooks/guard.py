@@ -428,7 +428,11 @@ _HOLDERS = 'holders'
 _RNG_LIMITS = 'rng limits'
 #: the lists :func:`_collect` makes: the categories', the holders' and
 #: the RNGs' limits
-_LISTS = conf_opts.SENSITIVE_CATEGORIES + (_HOLDERS, _RNG_LIMITS)
+#: not a category: the host CPUs the guest's threads may run on, or None
+#: for any (see _host_cpus)
+_HOST_CPUS = 'host cpus'
+_LISTS = conf_opts.SENSITIVE_CATEGORIES + (_HOLDERS, _RNG_LIMITS,
+                                           _HOST_CPUS)
 #: an RNG's rate limit, which Nova writes from ``hw_rng:rate_bytes``
 _RNG_RATE_PATH = 'devices/rng/rate'
 _RNG_PATH = 'domain/devices/rng'
@@ -1067,10 +1071,12 @@ def _memory_file(node, items):
 #: parts of ``<domain>`` that decide items held elsewhere, as
 #: ``(tag, child tag)``, None for any child: the memory source decides what
 #: shared access in a NUMA cell or a memory device maps; the translation
-#: cache is read with the domain's type. NOTE(xmlhooks): a change in one
-#: is judged on the whole documents, as the items it decides lie outside
-#: the region.
-_READ_FROM_ELSEWHERE = (('memoryBacking', None), ('features', 'tcg'))
+#: cache is read with the domain's type, and the host CPUs of the guest's
+#: threads from its vCPUs' set and its pins together. NOTE(xmlhooks): a
+#: change in one is judged on the whole documents, as the items it
+#: decides lie outside the region.
+_READ_FROM_ELSEWHERE = (('memoryBacking', None), ('features', 'tcg'),
+                        ('vcpu', None), ('cputune', None))
 
 
 def _reads_elsewhere(region):
@@ -1091,6 +1097,66 @@ def _memfd(node):
     source = node.getroottree().getroot().find('memoryBacking/source')
     types = () if source is None else _attribute_values(source, 'type')
     return bool(types) and all(value == 'memfd' for value in types)
+
+
+#: the pins of the guest's threads, under ``<cputune>``
+_PINS = frozenset(['vcpupin', 'emulatorpin', 'iothreadpin'])
+#: beyond this CPU number a set is taken as any CPU, rather than listed
+MAX_HOST_CPU = 8192
+
+
+def _cpuset(values):
+    """A cpuset as libvirt's ``virBitmapParse`` reads it, or None for any.
+
+    NOTE(xmlhooks): ``0-7,^3``: numbers and ranges, each ``^`` one taken
+    out. Anything else (libvirt refuses it), more than one value (as in
+    another namespace), or CPUs beyond :data:`MAX_HOST_CPU`, is taken as
+    any CPU, which is the most a set can give.
+
+    :param values: the attribute's values, as :func:`_attribute_values`
+        gives them
+    """
+    if len(values) != 1:
+        return None
+    cpus, removed = set(), set()
+    for part in values[0].replace(' ', '').split(','):
+        target = removed if part.startswith('^') else cpus
+        first, _dash, last = part.lstrip('^').partition('-')
+        if not (first.isdigit() and (last.isdigit() or not _dash)):
+            return None
+        first, last = int(first), int(last or first)
+        if last > MAX_HOST_CPU or first > last:
+            return None
+        target.update(range(first, last + 1))
+    return frozenset(cpus - removed)
+
+
+def _host_cpus(root, items):
+    """The host CPUs the guest's threads may run on, or None for any.
+
+    NOTE(xmlhooks): libvirt runs a vCPU, the emulator or an I/O thread on
+    its pin under ``<cputune>``, or else on ``<vcpu cpuset>``, or else on
+    any CPU (or where numad says, with ``placement='auto'``). Nova writes
+    the cpuset from ``[compute] cpu_shared_set`` and pins from the
+    flavor's dedicated CPUs; the other host CPUs are the host's own (its
+    services, OVS-DPDK's poll mode threads), outside placement. The union
+    of every pin and of that fallback is taken.
+    """
+    if root.getparent() is not None:
+        return
+    vcpu = root.find('vcpu')
+    cpus = None
+    if vcpu is not None and 'auto' not in _attribute_values(vcpu,
+                                                            'placement'):
+        cpus = _cpuset(_attribute_values(vcpu, 'cpuset'))
+    pins = [node for node in root.iterfind('cputune/*') if node.tag in _PINS]
+    for pin in pins if cpus is not None else ():
+        more = _cpuset(_attribute_values(pin, 'cpuset'))
+        if more is None:
+            cpus = None
+            break
+        cpus = cpus | more
+    items[_HOST_CPUS].append(cpus)
 
 
 def _any_value(value):
@@ -1186,7 +1252,7 @@ def _build_collectors():
         table[path.rsplit('/', 1)[-1]].append(functools.partial(
             _host_values, category, name, path, sensitive))
     table['video'].append(_video)
-    table['domain'].append(_domain_type)
+    table['domain'].extend((_domain_type, _host_cpus))
     table['loader'].append(_loader)
     table['os'].append(_os_choices)
     table['target'].append(_channel_target)
@@ -1369,9 +1435,21 @@ def _rng_limits_raised(nova_items, items):
     return None
 
 
+def _host_cpus_widened(nova_items, items):
+    """Describe host CPUs the guest may run on beyond Nova's, or None."""
+    if not nova_items[_HOST_CPUS] or not items[_HOST_CPUS]:
+        return None
+    nova, result = nova_items[_HOST_CPUS][0], items[_HOST_CPUS][0]
+    if nova is None or (result is not None and result <= nova):
+        return None
+    return ('runs the guest on host CPUs beyond those Nova gave it '
+            '(domain/vcpu/@cpuset, domain/cputune)')
+
+
 #: comparisons a category makes besides its items' (see _violation), in
 #: order, each ``compare(nova_items, items)`` giving the change or None
-_ALSO_COMPARED = {RESOURCES: (_rng_limits_raised,)}
+_ALSO_COMPARED = {RESOURCES: (_rng_limits_raised,),
+                  HOST_RESOURCES: (_host_cpus_widened,)}
 
 
 def _found(category, nova_items, items):

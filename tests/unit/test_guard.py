@@ -2060,6 +2060,54 @@ class TrackedDeviceTest(GuardTestCase):
             self.assertIn('attaches a new', e.format_message())
 
 
+class HostCpuTest(GuardTestCase):
+    """The host CPUs the guest's threads run on, beyond placement's."""
+
+    def setUp(self):
+        super().setUp()
+        # NOTE(xmlhooks): as Nova writes it with [compute] cpu_shared_set.
+        self.xml = base.nova_xml().replace('<vcpu>2</vcpu>',
+                                           '<vcpu cpuset="4-7">2</vcpu>')
+
+    def _customize(self, xml=None, **specs):
+        return self.engine(allow_sensitive=['resources'],
+                           validate_schema=False).customize(
+            xml or self.xml, {'xmlhooks:xml:' + key: value
+                              for key, value in specs.items()})
+
+    def test_within_novas_cpus_passes(self):
+        for specs in ({'set': './vcpu/@cpuset=4-5'},
+                      {'set': './vcpu/@cpuset=4-7,^5'},
+                      {'a': "xpath.create=./cputune/vcpupin[@vcpu='0']",
+                       'b': './cputune/vcpupin/@cpuset=6'}):
+            self._customize(**specs)
+        self.engine(allow_sensitive=[]).customize(
+            self.xml, {'xmlhooks:xml:offset': './clock/@offset=localtime'})
+
+    def test_beyond_novas_cpus_is_refused(self):
+        for specs in ({'set': './vcpu/@cpuset=0-7'},
+                      {'set': './vcpu/@cpuset=4-7,8'},
+                      {'unset': './vcpu/@cpuset='},
+                      {'auto': './vcpu/@placement=auto'},
+                      {'bad': './vcpu/@cpuset=4-x'},
+                      {'pin': "xpath.create=./cputune/emulatorpin"
+                              "[@cpuset='0']"}):
+            e = self.assertRaises(exception.GuardError, self._customize,
+                                  **specs)
+            self.assertEqual('host_resources', e.category, specs)
+            self.assertIn('host CPUs', e.format_message())
+
+    def test_any_cpu_already_is_no_change(self):
+        self._customize(base.nova_xml(), set='./vcpu/@cpuset=0-3')
+
+    def test_cpusets(self):
+        self.assertEqual(frozenset([0, 1, 2, 4]),
+                         guard._cpuset(('0-4, ^3',)))
+        for values in ((), ('1', '2'), ('',), ('1-',), ('3-1',),
+                       ('0-%d' % (guard.MAX_HOST_CPU + 1),)):
+            self.assertIsNone(guard._cpuset(values), values)
+
+
 class DirtyRingTest(GuardTestCase):
     """KVM's dirty ring: host kernel memory for each vCPU."""
 
