@@ -44,6 +44,7 @@ import collections
 import copy
 import dataclasses
 import functools
+import re
 
 from lxml import etree
 from oslo_log import log as logging
@@ -209,9 +210,14 @@ _RESOURCE = Watch((RESOURCES,), whole=True)
 _DEVICE_RESOURCE = Watch((RESOURCES,), whole=True, owned=True)
 #: likewise, for what the device takes of the host
 _DEVICE_HOST_RESOURCE = Watch((HOST_RESOURCES,), whole=True, owned=True)
-#: a device that takes what Nova's trackers count: a new one is a change,
-#: removing one is not
-_NEW_RESOURCE = Watch((RESOURCES,), whole=True, new=True)
+#: a host device that Nova's trackers count, by what picks it on the
+#: host: its type, its mode and its source. A new one is a change,
+#: removing one is not; tuning how the guest sees it (its display, ROM,
+#: boot order, address, or a vGPU's ramfb) takes nothing more.
+_TRACKED_HOSTDEV = Watch((RESOURCES,), only=frozenset(['source']), new=True,
+                         skip_attrs=frozenset([
+                             'managed', 'model', 'display', 'ramfb', 'sgio',
+                             'rawio']))
 #: what placement counts and what it does not, in one element
 _RESOURCE_AND_HOST = Watch((RESOURCES, HOST_RESOURCES), whole=True)
 
@@ -241,7 +247,7 @@ WATCHED = {
     # NOTE(xmlhooks): a host device Nova attaches is one its PCI tracker
     # or placement (a vGPU's mediated device) handed the instance; a new
     # one is taken from them.
-    'domain/devices/hostdev': (_PASSTHROUGH, _NEW_RESOURCE),
+    'domain/devices/hostdev': (_PASSTHROUGH, _TRACKED_HOSTDEV),
     # the host's TPM (/dev/tpm0 when no path is written) or an emulator
     # keeping state on the host; the host's smart card readers
     'domain/devices/tpm': (_PASSTHROUGH,),
@@ -431,8 +437,11 @@ _RNG_LIMITS = 'rng limits'
 #: not a category: the host CPUs the guest's threads may run on, or None
 #: for any (see _host_cpus)
 _HOST_CPUS = 'host cpus'
+#: not a category: the size of TCG's translation cache, in bytes, or None
+#: when libvirt would not read it (see _tb_cache_raised)
+_TB_CACHE_SIZES = 'tb-cache sizes'
 _LISTS = conf_opts.SENSITIVE_CATEGORIES + (_HOLDERS, _RNG_LIMITS,
-                                           _HOST_CPUS)
+                                           _HOST_CPUS, _TB_CACHE_SIZES)
 #: an RNG's rate limit, which Nova writes from ``hw_rng:rate_bytes``
 _RNG_RATE_PATH = 'devices/rng/rate'
 _RNG_PATH = 'domain/devices/rng'
@@ -471,6 +480,7 @@ _DOMAIN_TYPE = 'domain/@type'
 #: when none is written. Nova writes it from ``[libvirt] tb_cache_size``.
 _TB_CACHE = 'features/tcg/tb-cache'
 _TB_CACHE_KEY = 'domain/' + _TB_CACHE
+TB_CACHE_DEFAULT = 1024 ** 3
 #: the firmware loader, and what decides whether QEMU may write the file
 #: it maps, which every guest shares: removing ``readonly`` lets it open
 #: the file read-write, as changing it does
@@ -833,12 +843,12 @@ def _domain_type(node, items):
         items[HOST_RESOURCES].append((_DOMAIN_TYPE,
                                       _attribute_values(node, 'type')))
         # NOTE(xmlhooks): as the type, the host memory QEMU gives TCG's
-        # translation cache, even unwritten (1 GiB): raising or removing
-        # Nova's limit is a change.
+        # translation cache, even unwritten (see _tb_cache_raised).
         cache = node.find(_TB_CACHE)
-        items[HOST_RESOURCES].append((
-            _TB_CACHE_KEY, () if cache is None else (
-                _text(cache), _attribute_values(cache, 'unit'))))
+        items[_TB_CACHE_SIZES].append(TB_CACHE_DEFAULT if cache is None else
+                                      _scaled_bytes(_text(cache),
+                                                    _attribute_values(
+                                                        cache, 'unit')))
 
 
 def _loader(node, items):
@@ -1032,8 +1042,11 @@ _WATCHED_WHEN = tuple(
          Watch((HOST_RESOURCES, DEVICES_PASSTHROUGH), whole=True)),
         # swtpm keeps the TPM's state, which the guest writes, in host
         # files under /var/lib/libvirt/swtpm (kept after the guest is
-        # undefined with persistent_state)
-        ('devices/tpm/backend', 'type', ('emulator',), _HOST_RESOURCE),
+        # undefined with persistent_state, or where a newer libvirt's
+        # <source> says); the TPM's version and PCR banks are the guest's
+        ('devices/tpm/backend', 'type', ('emulator',), Watch(
+            (HOST_RESOURCES,), only=frozenset(['source']),
+            skip_attrs=frozenset(['version']))),
     ))
 
 
@@ -1103,6 +1116,10 @@ def _memfd(node):
 _PINS = frozenset(['vcpupin', 'emulatorpin', 'iothreadpin'])
 #: beyond this CPU number a set is taken as any CPU, rather than listed
 MAX_HOST_CPU = 8192
+#: a part of a cpuset: a CPU or a range, perhaps taken out; ASCII digits
+#: only, as libvirt reads them
+_CPU_RANGE = re.compile(r'(?P<not>\^?)(?P<first>[0-9]{1,6})'
+                        r'(?:-(?P<last>[0-9]{1,6}))?')
 
 
 def _cpuset(values):
@@ -1120,11 +1137,12 @@ def _cpuset(values):
         return None
     cpus, removed = set(), set()
     for part in values[0].replace(' ', '').split(','):
-        target = removed if part.startswith('^') else cpus
-        first, _dash, last = part.lstrip('^').partition('-')
-        if not (first.isdigit() and (last.isdigit() or not _dash)):
+        match = _CPU_RANGE.fullmatch(part)
+        if match is None:
             return None
-        first, last = int(first), int(last or first)
+        target = removed if match['not'] else cpus
+        first = int(match['first'])
+        last = int(match['last'] or first)
         if last > MAX_HOST_CPU or first > last:
             return None
         target.update(range(first, last + 1))
@@ -1144,12 +1162,8 @@ def _host_cpus(root, items):
     """
     if root.getparent() is not None:
         return
-    vcpu = root.find('vcpu')
-    cpus = None
-    if vcpu is not None and 'auto' not in _attribute_values(vcpu,
-                                                            'placement'):
-        cpus = _cpuset(_attribute_values(vcpu, 'cpuset'))
     pins = [node for node in root.iterfind('cputune/*') if node.tag in _PINS]
+    cpus = frozenset() if _all_pinned(root, pins) else _fallback_cpus(root)
     for pin in pins if cpus is not None else ():
         more = _cpuset(_attribute_values(pin, 'cpuset'))
         if more is None:
@@ -1435,6 +1449,83 @@ def _rng_limits_raised(nova_items, items):
     return None
 
 
+#: libvirt's unit prefixes (virScaleInteger), by their powers
+_UNIT_POWERS = {'k': 1, 'm': 2, 'g': 3, 't': 4, 'p': 5, 'e': 6}
+
+
+def _scaled_bytes(text, units, default=1024):
+    """A size as libvirt's ``virScaleInteger`` reads it, in bytes.
+
+    :param text: the number, in decimal digits
+    :param units: the ``unit`` attribute's values: none for ``default``,
+        ``b`` or ``bytes``, or a prefix alone or followed by ``iB`` (powers
+        of 1024) or ``B`` (powers of 1000), in any case
+    :returns: the size, or None when libvirt would not read it so
+    """
+    text = text.strip()
+    if not re.fullmatch('[0-9]{1,20}', text) or len(units) > 1:
+        return None
+    unit = units[0].lower() if units else ''
+    if not unit:
+        return int(text) * default
+    if unit in ('b', 'byte', 'bytes'):
+        return int(text)
+    power, rest = _UNIT_POWERS.get(unit[0]), unit[1:]
+    if power is None or rest not in ('', 'ib', 'b'):
+        return None
+    return int(text) * (1000 if rest == 'b' else 1024) ** power
+
+
+def _tb_cache_raised(nova_items, items):
+    """Describe a translation cache larger than Nova's, or None."""
+    if not nova_items[_TB_CACHE_SIZES] or not items[_TB_CACHE_SIZES]:
+        return None
+    nova, result = nova_items[_TB_CACHE_SIZES][0], items[_TB_CACHE_SIZES][0]
+    if nova is None or (result is not None and result <= nova):
+        return None
+    return 'raises %s (1 GiB when none is written)' % _TB_CACHE_KEY
+
+
+def _fallback_cpus(root):
+    """Where libvirt runs a thread that has no pin, or None for any."""
+    vcpu = root.find('vcpu')
+    if vcpu is None or 'auto' in _attribute_values(vcpu, 'placement'):
+        return None
+    return _cpuset(_attribute_values(vcpu, 'cpuset'))
+
+
+def _all_pinned(root, pins):
+    """Whether every vCPU, the emulator and every I/O thread has a pin.
+
+    NOTE(xmlhooks): as Nova pins a guest of dedicated CPUs; the vCPUs
+    are numbered from 0, the I/O threads by ``<iothreadids>`` or from 1.
+    """
+    pinned = collections.defaultdict(set)
+    for pin in pins:
+        pinned[pin.tag].update(_attribute_values(pin, 'vcpu') +
+                               _attribute_values(pin, 'iothread'))
+    vcpus = _count(root.find('vcpu'))
+    return (vcpus is not None and 'emulatorpin' in pinned and
+            {str(n) for n in range(vcpus)} <= pinned['vcpupin'] and
+            _iothreads(root) <= pinned['iothreadpin'])
+
+
+def _iothreads(root):
+    """The I/O threads' numbers, as their pins name them."""
+    ids = [_attribute_values(node, 'id')
+           for node in root.iterfind('iothreadids/iothread')]
+    if ids:
+        return {value for values in ids for value in values}
+    count = _count(root.find('iothreads')) or 0
+    return {str(n) for n in range(1, count + 1)}
+
+
+def _count(node):
+    """An element's text as a count, or None."""
+    text = '' if node is None else _text(node).strip()
+    return int(text) if re.fullmatch('[0-9]{1,6}', text) else None
+
+
 def _host_cpus_widened(nova_items, items):
     """Describe host CPUs the guest may run on beyond Nova's, or None."""
     if not nova_items[_HOST_CPUS] or not items[_HOST_CPUS]:
@@ -1449,7 +1540,7 @@ def _host_cpus_widened(nova_items, items):
 #: comparisons a category makes besides its items' (see _violation), in
 #: order, each ``compare(nova_items, items)`` giving the change or None
 _ALSO_COMPARED = {RESOURCES: (_rng_limits_raised,),
-                  HOST_RESOURCES: (_host_cpus_widened,)}
+                  HOST_RESOURCES: (_host_cpus_widened, _tb_cache_raised)}
 
 
 def _found(category, nova_items, items):

@@ -716,10 +716,11 @@ class SensitiveCategoryTest(GuardTestCase):
             category='host_paths',
             value='./clock/@timezone=/etc/shadow',
             proof="./clock[@timezone='/etc/shadow']")),
+        # 2 GiB (KiB by default), above QEMU's 1 GiB without a limit.
         ('tcg_translation_cache', dict(
             category='resources',
-            value='./features/tcg/tb-cache=65536',
-            proof="./features/tcg[tb-cache='65536']",
+            value='./features/tcg/tb-cache=2097152',
+            proof="./features/tcg[tb-cache='2097152']",
             also=['host_resources'])),
         # A second video device, whose model QEMU gives host memory even
         # when no size is written (QXL: 64 MiB of RAM and of VRAM).
@@ -1483,6 +1484,39 @@ class TranslationCacheTest(GuardTestCase):
         self.assertEqual(['128'], base.xpath(
             out, './features/tcg/tb-cache/text()'))
 
+    def test_lowering_novas_limit_passes(self):
+        engine_ = self.engine(allow_sensitive=['resources'])
+        for specs in ({'a': './features/tcg/tb-cache=64'},
+                      {'a': './features/tcg/tb-cache=131072',
+                       'b': './features/tcg/tb-cache/@unit=KiB'},
+                      {'a': './features/tcg/tb-cache=134217728',
+                       'b': './features/tcg/tb-cache/@unit=bytes'}):
+            engine_.customize(self.xml, {'xmlhooks:xml:' + key: value
+                                         for key, value in specs.items()})
+        # NOTE(xmlhooks): without a limit QEMU takes 1 GiB; a smaller one
+        # narrows what the guest takes.
+        unlimited = self.xml.replace(
+            '<tcg><tb-cache unit="MiB">128</tb-cache></tcg>', '')
+        out = engine_.customize(unlimited, {
+            'xmlhooks:xml:tcg': './features/tcg/tb-cache=262144'})
+        self.assertEqual(['262144'], base.xpath(
+            out, './features/tcg/tb-cache/text()'))
+        e = self.assertRaises(exception.GuardError, engine_.customize,
+                              unlimited, {'xmlhooks:xml:tcg':
+                                          './features/tcg/tb-cache=2GB'})
+        self.assertEqual('host_resources', e.category)
+
+    def test_sizes(self):
+        for text, units, size in (('128', ('MiB',), 128 << 20),
+                                  ('128', (), 128 << 10),
+                                  ('2', ('G',), 2 << 30),
+                                  ('2', ('gb',), 2 * 10 ** 9),
+                                  ('7', ('Bytes',), 7)):
+            self.assertEqual(size, guard._scaled_bytes(text, units))
+        for text, units in (('1', ('MiBs',)), ('1', ('x',)), ('²', ()),
+                            ('-1', ()), ('1', ('M', 'G'))):
+            self.assertIsNone(guard._scaled_bytes(text, units))
+
     def test_parking_novas_limit_is_refused(self):
         # NOTE(xmlhooks): the copy has the same last three element names,
         # where libvirt reads nothing; QEMU would take 1 GiB.
@@ -2041,6 +2075,16 @@ class TrackedDeviceTest(GuardTestCase):
         self.assertEqual([], base.xpath(out, './devices/hostdev'))
         self.assertEqual([], base.xpath(out, './devices/interface'))
 
+    def test_tuning_novas_host_device_needs_no_resources(self):
+        out = self.engine(allow_sensitive=['devices_passthrough']).customize(
+            self.xml, {
+                'xmlhooks:xml:a': "xpath.create=./devices/hostdev"
+                                  "/rom[@bar='off']",
+                'xmlhooks:xml:b': "xpath.create=./devices/hostdev"
+                                  "/boot[@order='2']"})
+        self.assertEqual(['off'], base.xpath(out,
+                                             './devices/hostdev/rom/@bar'))
+
     def test_tuning_novas_port_passes(self):
         out = self.engine(allow_sensitive=[]).customize(self.xml, {
             'xmlhooks:xml:rom': "./devices/interface/rom/@bar=off"})
@@ -2090,6 +2134,7 @@ class HostCpuTest(GuardTestCase):
                       {'unset': './vcpu/@cpuset='},
                       {'auto': './vcpu/@placement=auto'},
                       {'bad': './vcpu/@cpuset=4-x'},
+                      {'digit': './vcpu/@cpuset=\u00b2'},
                       {'pin': "xpath.create=./cputune/emulatorpin"
                               "[@cpuset='0']"}):
             e = self.assertRaises(exception.GuardError, self._customize,
@@ -2097,15 +2142,52 @@ class HostCpuTest(GuardTestCase):
             self.assertEqual('host_resources', e.category, specs)
             self.assertIn('host CPUs', e.format_message())
 
+    def test_a_pinned_guests_cpus_are_its_pins(self):
+        # NOTE(xmlhooks): as Nova pins a guest of dedicated CPUs: every
+        # vCPU, the emulator and the I/O thread, and no cpuset.
+        xml = base.nova_xml().replace('</vcpu>', '</vcpu><cputune>'
+                                      '<emulatorpin cpuset="8-9"/>'
+                                      '<iothreadpin cpuset="8-9" '
+                                      'iothread="1"/>'
+                                      '<vcpupin vcpu="0" cpuset="6"/>'
+                                      '<vcpupin vcpu="1" cpuset="2"/>'
+                                      '</cputune>')
+        self._customize(xml, pin="./cputune/vcpupin[@vcpu='0']/@cpuset=8")
+        for specs in ({'pin': "./cputune/vcpupin[@vcpu='0']/@cpuset=0-9"},
+                      {'pin': 'xpath.delete=./cputune/emulatorpin'},
+                      {'pin': "xpath.delete=./cputune/vcpupin[@vcpu='1']"}):
+            e = self.assertRaises(exception.GuardError, self._customize,
+                                  xml, **specs)
+            self.assertEqual('host_resources', e.category, specs)
+
     def test_any_cpu_already_is_no_change(self):
         self._customize(base.nova_xml(), set='./vcpu/@cpuset=0-3')
 
     def test_cpusets(self):
         self.assertEqual(frozenset([0, 1, 2, 4]),
                          guard._cpuset(('0-4, ^3',)))
-        for values in ((), ('1', '2'), ('',), ('1-',), ('3-1',),
+        for values in ((), ('1', '2'), ('',), ('1-',), ('3-1',), ('²',),
+                       ('2-³',), ('9' * 5000,),
                        ('0-%d' % (guard.MAX_HOST_CPU + 1),)):
             self.assertIsNone(guard._cpuset(values), values)
+
+
+class TpmEmulatorTest(GuardTestCase):
+    """swtpm's state, which the guest writes, in host files."""
+
+    def test_a_tpm_emulators_state_is_host_resources(self):
+        xml = base.nova_xml().replace(
+            '<devices>', '<devices><tpm model="tpm-crb"><backend '
+                         'type="emulator" version="2.0"/></tpm>', 1)
+        engine_ = self.engine(allow_sensitive=['devices_passthrough'],
+                              validate_schema=False)
+        engine_.customize(xml, {
+            'xmlhooks:xml:pcr': 'xpath.create=./devices/tpm/backend'
+                                '/active_pcr_banks/sha256'})
+        e = self.assertRaises(exception.GuardError, engine_.customize, xml, {
+            'xmlhooks:xml:keep': './devices/tpm/backend'
+                                 '/@persistent_state=yes'})
+        self.assertEqual('host_resources', e.category)
 
 
 class DirtyRingTest(GuardTestCase):
