@@ -840,10 +840,14 @@ def _video(node, items):
 
 def _domain_type(node, items):
     if node.getparent() is None:
-        items[HOST_RESOURCES].append((_DOMAIN_TYPE,
-                                      _attribute_values(node, 'type')))
+        types = _attribute_values(node, 'type')
+        items[HOST_RESOURCES].append((_DOMAIN_TYPE, types))
         # NOTE(xmlhooks): as the type, the host memory QEMU gives TCG's
-        # translation cache, even unwritten (see _tb_cache_raised).
+        # translation cache, even unwritten (see _tb_cache_raised); libvirt
+        # refuses TCG's features on another type, whose change is an item
+        # of its own.
+        if 'qemu' not in types:
+            return
         cache = node.find(_TB_CACHE)
         items[_TB_CACHE_SIZES].append(TB_CACHE_DEFAULT if cache is None else
                                       _scaled_bytes(_text(cache),
@@ -1051,9 +1055,16 @@ _WATCHED_WHEN = tuple(
 
 
 def _watched_when(path, attribute, values, watch, node, items):
-    """An element that reaches the host when an attribute says so."""
-    if _path(node) == path and values.intersection(
-            _attribute_values(node, attribute)):
+    """An element that reaches the host when an attribute says so.
+
+    NOTE(xmlhooks): the attribute first: most elements of the name (every
+    serial port on a pseudo-terminal) are not the one, and working out
+    the path costs more.
+    """
+    if values.isdisjoint(node.values()):
+        return
+    if values.intersection(_attribute_values(node, attribute)) and (
+            _path(node) == path):
         watch.add(node, items)
 
 
@@ -1074,6 +1085,10 @@ def _memory_file(node, items):
     mapped shared, the guest's writes go back to that host file.
     A file source is ``host_resources`` itself, whatever the access.
     """
+    # NOTE(xmlhooks): a value first, as in _watched_when: the domain's
+    # <memory> has none.
+    if 'shared' not in node.values():
+        return
     name = _MEMORY_ACCESS.get(_path(node))
     if (name is None or 'shared' not in _attribute_values(node, name) or
             _memfd(node)):
@@ -1162,8 +1177,11 @@ def _host_cpus(root, items):
     """
     if root.getparent() is not None:
         return
-    pins = [node for node in root.iterfind('cputune/*') if node.tag in _PINS]
-    cpus = frozenset() if _all_pinned(root, pins) else _fallback_cpus(root)
+    cputune = root.find('cputune')
+    pins = () if cputune is None else [node for node in cputune
+                                       if node.tag in _PINS]
+    cpus = (frozenset() if pins and _all_pinned(root, pins) else
+            _fallback_cpus(root))
     for pin in pins if cpus is not None else ():
         more = _cpuset(_attribute_values(pin, 'cpuset'))
         if more is None:
@@ -1489,7 +1507,8 @@ def _tb_cache_raised(nova_items, items):
 def _fallback_cpus(root):
     """Where libvirt runs a thread that has no pin, or None for any."""
     vcpu = root.find('vcpu')
-    if vcpu is None or 'auto' in _attribute_values(vcpu, 'placement'):
+    if vcpu is None or not vcpu.attrib or 'auto' in _attribute_values(
+            vcpu, 'placement'):
         return None
     return _cpuset(_attribute_values(vcpu, 'cpuset'))
 
