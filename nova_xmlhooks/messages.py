@@ -29,20 +29,31 @@ _NOT_XML = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff'
                       '\ufffe\uffff]')
 
 
+#: the Unicode categories :func:`printable` escapes besides the others
+#: (C: control, format, unassigned...): the line and paragraph
+#: separators, at which terminals and str.splitlines() break lines
+_SEPARATORS = frozenset(['Zl', 'Zp'])
+
+
 def printable(text):
     """Escape the characters that would break a one-line message.
 
     NOTE(xmlhooks): messages quote keys, values and edits that come from
     flavors, images and profile files. Control, format (such as a
-    right-to-left override) and unassigned characters are shown escaped,
-    so a message stays one honest line in faults and logs.
+    right-to-left override) and unassigned characters, and the line and
+    paragraph separators, are shown escaped, so a message stays one
+    honest line in faults and logs.
 
     :param text: a string
     :returns: the string with those characters as ``\\uXXXX``
     """
-    return ''.join(
-        char if not unicodedata.category(char).startswith('C')
-        else '\\u%04x' % ord(char) for char in text)
+    return ''.join('\\u%04x' % ord(char) if _escaped(char) else char
+                   for char in text)
+
+
+def _escaped(char):
+    category = unicodedata.category(char)
+    return category[0] == 'C' or category in _SEPARATORS
 
 
 def one_line(text):

@@ -174,14 +174,14 @@ def detail(report):
         text += '; drifted: %s' % ', '.join(keys)
     if report['stale'] and report['stale']['unchecked']:
         text += '; unchecked: %s' % ', '.join(dict.fromkeys(
-            rule['key'] for rule in report['stale']['unchecked']))
+            _key(rule) for rule in report['stale']['unchecked']))
     if report['specs_from'] == 'record':
         text += '; flavor specs from the record (nova < 32)'
     return text
 
 
 def _changed_lines(diff):
-    return [line for line in diff.splitlines()
+    return [line for line in diff.split('\n')
             if line[:1] in '+-' and not line.startswith(('+++', '---'))]
 
 
@@ -198,10 +198,15 @@ def _print_drift(report):
             common.out_diff('\n'.join(changed), indent='    ')
 
 
+def _key(rule):
+    """A recorded rule's key; a record edited by hand may name none."""
+    return rule['key'] or '(no key)'
+
+
 def _print_stale(stale):
     for rule in stale['unchecked']:
         common.out('  not checked: rule %s=%s (%s): %s' % (
-            rule['key'], rule['value'], rule['source'], rule['reason']))
+            _key(rule), rule['value'], rule['source'], rule['reason']))
     common.out('  at next hard reboot (profiles: %s):'
                % (', '.join(stale['profiles']) or 'none'))
     if stale['error']:
@@ -213,7 +218,7 @@ def _print_stale(stale):
                         ('drops', stale['removed'])):
         for rule in rules:
             common.out('    %s rule %s=%s (%s)' % (
-                verb, rule['key'], rule['value'], rule['source']))
+                verb, _key(rule), rule['value'], rule['source']))
     if stale['diff']:
         common.out_diff(stale['diff'], indent='    ')
 

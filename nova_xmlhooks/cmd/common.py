@@ -239,14 +239,25 @@ def normalize(xml):
     return engine_mod.serialize(engine_mod.parse_domain(xml))
 
 
+def lines(text):
+    """A text's lines, each with its newline, split at newlines only.
+
+    NOTE(xmlhooks): str.splitlines() also splits at characters a domain's
+    text may hold (U+0085, U+2028, form feed...), which would make a
+    guest's or a user's text lines of a diff of its own.
+    """
+    parts = text.split('\n')
+    return [part + '\n' for part in parts[:-1]] + (
+        [parts[-1]] if parts[-1] else [])
+
+
 def unified_diff(before, after, from_label, to_label, context=3):
     """A unified diff of two texts.
 
     :returns: the diff, empty when the texts are equal
     """
     return ''.join(difflib.unified_diff(
-        before.splitlines(True), after.splitlines(True), from_label,
-        to_label, n=context))
+        lines(before), lines(after), from_label, to_label, n=context))
 
 
 def load_engine(conf):

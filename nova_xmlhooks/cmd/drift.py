@@ -151,8 +151,8 @@ def _positions(opcode):
 
 
 def _matcher(before, after):
-    return difflib.SequenceMatcher(None, before.splitlines(True),
-                                   after.splitlines(True), autojunk=False)
+    return difflib.SequenceMatcher(None, common.lines(before),
+                                   common.lines(after), autojunk=False)
 
 
 def changed_positions(before, after):

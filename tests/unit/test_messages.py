@@ -37,3 +37,19 @@ class NotXmlTest(oslo_base.BaseTestCase):
         match = messages.not_xml('ok\x01then\ud800')
         self.assertEqual(2, match.start())
         self.assertIsNone(messages.not_xml('caf\xe9 \U0001f600\t\n\r'))
+
+
+class PrintableTest(oslo_base.BaseTestCase):
+
+    def test_nothing_breaks_the_line(self):
+        # NOTE(xmlhooks): every code point str.splitlines() breaks at.
+        for code in range(0x110000):
+            char = chr(code)
+            if len(('a%sb' % char).splitlines()) > 1:
+                self.assertEqual(1, len(('a%sb' % messages.printable(
+                    char)).splitlines()), hex(code))
+
+    def test_text_stays_as_it_is(self):
+        self.assertEqual('caf\xe9 \U0001f600 a\\u2028b\\u202ec',
+                         messages.printable('caf\xe9 \U0001f600 a\u2028b'
+                                            '\u202ec'))

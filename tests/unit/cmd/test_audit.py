@@ -188,6 +188,12 @@ class AuditDomainTest(base.TestCase):
             [(None, 'the record names no key for this rule')],
             [(r['key'], r['reason'])
              for r in report['stale']['unchecked']])
+        stdout = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', stdout))
+        audit.print_table([dict(report, name='n', uuid='u',
+                                state='running')])
+        self.assertIn('unchecked: (no key)', stdout.getvalue())
+        self.assertIn('not checked: rule (no key)=', stdout.getvalue())
 
     def test_nothing_unchecked_when_every_rule_parses(self):
         self.write_profile('p.yaml', 'p:\n  xml: ["%s"]\n' % CLOCK)
@@ -346,6 +352,30 @@ class AuditTableTest(base.TestCase):
                       out)
         self.assertNotIn('\u202e', out)
         self.assertNotIn('\u009b', out)
+
+    def test_text_makes_no_lines_of_its_own(self):
+        # NOTE(xmlhooks): str.splitlines() breaks at U+0085 and U+2028,
+        # which a guest's text written with virsh edit may hold.
+        self.flags(customizers=['xml'])
+        specs = {'xmlhooks:xml:d': './description=ours'}
+        customised = self.engine().customize(
+            cmd_base.with_extra_specs(base.nova_xml(), specs), specs)
+        root = etree.fromstring(customised.encode())
+        root.find('description').text = 'x\u0085- forged\u2028+ forged'
+        report = audit.audit_domain(self.engine(), {
+            'name': 'n', 'uuid': 'u', 'state': 'running',
+            'persistent': etree.tostring(root, encoding='unicode'),
+            'live': None})
+        stdout = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', stdout))
+        audit.print_table([report])
+        out = stdout.getvalue()
+        self.assertIn('x\\u0085- forged\\u2028+ forged</description>', out)
+        self.assertEqual([], [line for line in out.split('\n')
+                              if 'forged' in line and
+                              'description' not in line])
+        self.assertEqual(['a\n', '\u0085b\n', 'c'],
+                         common.lines('a\n\u0085b\nc'))
 
 
 class _Stream(io.StringIO):
