@@ -168,6 +168,8 @@ def read_input(path):
     :returns: its text
     :raises: CommandError naming the file
     """
+    if path == STDIN and sys.stdin is None:
+        raise CommandError('cannot read standard input: it is closed')
     try:
         if path == STDIN:
             data = sys.stdin.buffer.read()

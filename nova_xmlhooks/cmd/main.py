@@ -22,6 +22,7 @@ or a report for validate and audit), 2 on a usage error.
 
 import argparse
 import dataclasses
+import errno
 import importlib
 import importlib.metadata
 import logging as std_logging
@@ -269,6 +270,58 @@ def _run(args):
     return status
 
 
+#: what writing the output fails with: a full disk or quota, a device
+#: error, a file too large, a descriptor not open for writing
+_OUTPUT_ERRORS = frozenset([errno.ENOSPC, errno.EDQUOT, errno.EIO,
+                            errno.EFBIG, errno.EBADF])
+
+
+def _output_failed(error):
+    """Whether an error is the output's; then standard output is quieted.
+
+    NOTE(xmlhooks): the commands turn what they read into CommandError;
+    an OSError naming no file, of a kind writing fails with, is the
+    output's (a full disk shows when it is written or flushed).
+    """
+    if error.filename is not None or error.errno not in _OUTPUT_ERRORS:
+        return False
+    _quiet_stdout()
+    return True
+
+
+def _parse_and_flush(argv):
+    try:
+        return parse_args(argv)
+    except SystemExit:
+        # NOTE(xmlhooks): help and the version are written before argparse
+        # exits; flushed here, where a failure is handled, rather than at
+        # interpreter exit.
+        sys.stdout.flush()
+        raise
+
+
+def _parse(argv):
+    """Parse the arguments.
+
+    :returns: the arguments; None when standard output is closed, or help
+        or the version could not be written to it
+    """
+    if sys.stdout is None:
+        common.err('nova-xmlhooks: error: cannot write the output: '
+                   'standard output is closed')
+        return None
+    try:
+        return _parse_and_flush(argv)
+    except BrokenPipeError:
+        _quiet_stdout()
+    except OSError as e:
+        if not _output_failed(e):
+            raise
+        common.err('nova-xmlhooks: error: cannot write the output: %s'
+                   % (e.strerror or e))
+    return None
+
+
 def main(argv=None):
     """Run the command.
 
@@ -276,7 +329,9 @@ def main(argv=None):
         ``sys.argv[1:]``
     :returns: the exit status; a usage error exits with status 2
     """
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    if args is None:
+        return 1
     _setup_logging(args.verbose)
     common.set_color(args.color)
     prefix = 'nova-xmlhooks %s: error: ' % args.command
@@ -292,12 +347,21 @@ def main(argv=None):
         common.err(prefix + 'configuration: ' + messages.one_line(e))
     except KeyboardInterrupt:
         common.err(prefix + 'interrupted')
+    except OSError as e:
+        if _output_failed(e):
+            common.err(prefix + 'cannot write the output: %s'
+                       % (e.strerror or e))
+        else:
+            _unexpected(prefix, e)
     except Exception as e:
-        std_logging.getLogger(__name__).debug('Unexpected error',
-                                              exc_info=True)
-        common.err(prefix + 'unexpected %s: %s' % (type(e).__name__,
-                                                   messages.one_line(e)))
+        _unexpected(prefix, e)
     return 1
+
+
+def _unexpected(prefix, error):
+    std_logging.getLogger(__name__).debug('Unexpected error', exc_info=True)
+    common.err(prefix + 'unexpected %s: %s' % (type(error).__name__,
+                                               messages.one_line(error)))
 
 
 if __name__ == '__main__':

@@ -214,6 +214,42 @@ class BrokenPipeTest(base.CommandTestCase):
         self.assertEqual('', stderr)
 
 
+class OutputErrorTest(base.CommandTestCase):
+    """What cannot be written, or read, is said in one line."""
+
+    def _run(self, *argv, **popen):
+        environ = {name: value for name, value in os.environ.items()
+                   if name not in ('PYTHONWARNINGS', 'PYTHONUNBUFFERED')}
+        process = subprocess.run(
+            [sys.executable, '-m', 'nova_xmlhooks.cmd.main',
+             '--config-file', self.config_file] + list(argv),
+            cwd=base.REPO_DIR, stderr=subprocess.PIPE, env=environ,
+            timeout=120, **popen)
+        return process.returncode, process.stderr.decode()
+
+    def test_a_full_disk(self):
+        with open('/dev/full', 'w') as full:
+            for argv in (('--version',), ('list',),
+                         ('list', '--format', 'json')):
+                status, err = self._run(*argv, stdout=full)
+                self.assertEqual(1, status, argv)
+                self.assertEqual(1, len(err.splitlines()), err)
+                self.assertIn('error: cannot write the output: No space '
+                              'left on device', err)
+
+    def test_closed_standard_streams(self):
+        status, err = self._run('list', preexec_fn=lambda: os.close(1))
+        self.assertEqual((1, 'nova-xmlhooks: error: cannot write the '
+                             'output: standard output is closed\n'),
+                         (status, err))
+        status, err = self._run('render', '--xml', '-',
+                                stdout=subprocess.DEVNULL,
+                                preexec_fn=lambda: os.close(0))
+        self.assertEqual((1, 'nova-xmlhooks render: error: cannot read '
+                             'standard input: it is closed\n'),
+                         (status, err))
+
+
 class HelpTest(base.CommandTestCase):
     """Every help text is whole, and plain text."""
 
