@@ -50,6 +50,7 @@ runs are left out, with a note on stderr.
 """
 
 import sys
+import uuid
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks.cmd import drift as drift_mod
@@ -137,14 +138,28 @@ def audit_domain(engine, info, refusal=None):
     return report
 
 
+def _uuid_form(text):
+    """A UUID as libvirt writes it, in any form uuid reads; or text.
+
+    NOTE(xmlhooks): as ``show`` looks a domain up, in upper case or
+    without dashes.
+    """
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return text
+
+
 def _selected(domains, wanted):
     if not wanted:
         return domains
-    wanted = set(wanted)
+    names = set(wanted)
+    uuids = {_uuid_form(name): name for name in wanted}
     chosen = [d for d in domains
-              if d.name() in wanted or d.UUIDString() in wanted]
-    missing = wanted - {d.name() for d in chosen} - {
-        d.UUIDString() for d in chosen}
+              if d.name() in names or d.UUIDString() in uuids]
+    found = {d.name() for d in chosen} | {
+        uuids[d.UUIDString()] for d in chosen if d.UUIDString() in uuids}
+    missing = names - found
     if missing:
         raise common.CommandError('no such domain: %s'
                                   % ', '.join(sorted(missing)))

@@ -186,6 +186,25 @@ def read_input(path):
                            % (input_label(path), e.start))
 
 
+def utf8_argument(what, value):
+    """Refuse an argument that is not UTF-8, as libvirt's names are.
+
+    NOTE(xmlhooks): Python keeps the bytes of such an argument as lone
+    surrogates, which libvirt-python cannot encode.
+
+    :param what: how the message names the argument
+    :param value: the argument
+    :returns: ``value``
+    :raises: CommandError naming the argument
+    """
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError as e:
+        raise CommandError('%s %s is not valid UTF-8 (character %d)'
+                           % (what, messages.printable(value), e.start + 1))
+    return value
+
+
 def input_label(path):
     """How messages name an input file."""
     return 'standard input' if path == STDIN else path

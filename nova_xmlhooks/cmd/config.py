@@ -155,6 +155,13 @@ def _group(name):
 
 
 def _read(conf, args, sources):
+    for source in sources:
+        # NOTE(xmlhooks): oslo.config reads nothing from a --config-dir
+        # that is a file, silently; it is said here, as a missing one is.
+        if source.option == '--config-dir' and os.path.isfile(source.path):
+            raise common.CommandError(
+                'cannot read the configuration directory %s: not a '
+                'directory' % source.path)
     try:
         conf(args, project=PROJECT, prog=PROG)
     except (cfg.Error, OSError, ValueError) as e:

@@ -79,6 +79,7 @@ def connect(uri):
     :returns: ``(libvirt module, connection)``
     :raises: CommandError naming the URI
     """
+    common.utf8_argument('the libvirt URI', uri)
     libvirt = import_libvirt()
     try:
         return libvirt, libvirt.openReadOnly(uri)

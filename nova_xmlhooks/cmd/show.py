@@ -70,6 +70,7 @@ def find_domain(libvirt, connection, instance, uri):
 
     :raises: CommandError naming the instance and the URI
     """
+    common.utf8_argument('the instance', instance)
     try:
         if _is_uuid(instance):
             return connection.lookupByUUIDString(instance)

@@ -131,7 +131,7 @@ def report(configuration):
         'warnings': [warning] if warning else [],
         'notes': ['profile directory %s does not exist; the driver skips '
                   'it' % directory for directory in group.profile_dirs
-                  if not os.path.isdir(directory)],
+                  if not os.path.exists(directory)],
         'customizers': list(engine.customizers) if engine else [],
         'profiles': sorted(engine.profiles) if engine else [],
         'profile_files': _profile_files(group.profile_dirs),

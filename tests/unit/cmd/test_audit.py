@@ -378,6 +378,33 @@ class AuditTableTest(base.TestCase):
                          common.lines('a\n\u0085b\nc'))
 
 
+class _Domain:
+
+    def __init__(self, name, uuid):
+        self._name, self._uuid = name, uuid
+
+    def name(self):
+        return self._name
+
+    def UUIDString(self):
+        return self._uuid
+
+
+class SelectionTest(base.TestCase):
+    """--domain takes a name, or a UUID in any form show takes."""
+
+    def test_names_and_uuids(self):
+        uuid = '6695eb01-f6a4-8304-79aa-97f2502e193f'
+        domains = [_Domain('a', uuid), _Domain('b', uuid[:-1] + '0')]
+        for wanted in ('a', uuid, uuid.upper(), uuid.replace('-', '')):
+            self.assertEqual([domains[0]],
+                             audit._selected(domains, [wanted]), wanted)
+        e = self.assertRaises(common.CommandError, audit._selected,
+                              domains, ['a', 'c', uuid[:-1] + '1'])
+        self.assertEqual('no such domain: %s, c' % (uuid[:-1] + '1'),
+                         str(e))
+
+
 class _Stream(io.StringIO):
 
     def __init__(self, tty):

@@ -39,6 +39,14 @@ class ConfigFileTest(base.CommandTestCase):
         self.assertOneLineError(err, 'cannot read the configuration',
                                 path, 'Is a directory')
 
+    def test_config_dir_that_is_a_file(self):
+        status, _out, err = self.command.run('--config-dir',
+                                             self.config_file, 'list')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, 'cannot read the configuration '
+                                'directory', self.config_file,
+                                'not a directory')
+
     def test_missing(self):
         path = os.path.join(self.tempdir, 'none.conf')
         status, _out, err = self.command.run('--config-file', path, 'list')
@@ -248,6 +256,20 @@ class OutputErrorTest(base.CommandTestCase):
         self.assertEqual((1, 'nova-xmlhooks render: error: cannot read '
                              'standard input: it is closed\n'),
                          (status, err))
+
+
+class Utf8ArgumentTest(base.CommandTestCase):
+
+    def test_libvirt_uri(self):
+        # NOTE(xmlhooks): as a shell passes the byte 0xff.
+        status, _out, err = self.command.run('audit', '--connection',
+                                             'qemu:///\udcff')
+        self.assertEqual((1, 'nova-xmlhooks audit: error: the libvirt URI '
+                             'qemu:///\\udcff is not valid UTF-8 '
+                             '(character 9)\n'), (status, err))
+
+    def test_valid_arguments_pass(self):
+        self.assertEqual('caf\xe9', common.utf8_argument('x', 'caf\xe9'))
 
 
 class HelpTest(base.CommandTestCase):

@@ -177,6 +177,13 @@ class ValidateTest(base.CommandTestCase):
         self.assertIn('NOTE: profile directory %s/none does not exist'
                       % self.tempdir, out)
 
+    def test_a_file_is_an_error_not_a_missing_directory(self):
+        self.write_config(profile_dirs=self.config_file)
+        status, out, _err = self.run_command('validate')
+        self.assertEqual(1, status)
+        self.assertIn('is not a directory', out)
+        self.assertNotIn('does not exist', out)
+
 
 class ListTest(base.CommandTestCase):
 
