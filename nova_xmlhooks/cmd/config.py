@@ -114,9 +114,10 @@ class Configuration:
         args = []
         for source in self.sources:
             args += [source.option, source.path]
+        nova = nova_opts()
+        _register_paths(CONF, nova['DEFAULT'])
         self.conf = _read(CONF, args, self.sources)
         self.nova = cfg.ConfigOpts()
-        nova = nova_opts()
         for group, opts in nova.items():
             self.nova.register_opts(opts, group=_group(group))
         _read(self.nova, args, self.sources)
@@ -224,6 +225,18 @@ def read_error(error, sources=()):
     return 'cannot read the configuration: %s' % reason
 
 
+def _register_paths(conf, opts):
+    """Nova's path options, for ``$state_path`` in ``[xmlhooks]``.
+
+    NOTE(xmlhooks): nova-compute has every option of Nova's on the global
+    configuration, so a value of ours may refer to one; the command
+    declares the ones it copies there too, unless Nova's own are.
+    """
+    for opt in opts:
+        if opt.dest not in conf:
+            conf.register_opt(opt)
+
+
 def check_values(conf, group, opts, files):
     """Read every option once, so that a bad value is found at start.
 
@@ -238,6 +251,13 @@ def check_values(conf, group, opts, files):
             _value(conf, group, opt.dest)
         except cfg.ConfigSourceValueError as e:
             raise common.CommandError(value_error(e, group, opt, files))
+        except (cfg.TemplateSubstitutionError, cfg.NoSuchOptError):
+            # NOTE(xmlhooks): oslo.config names the option it was reading
+            # when a $name names no option, not always the $name.
+            raise common.CommandError(
+                'configuration: option [%s] %s is not valid: a $ '
+                'reference in its value names no option this command '
+                'knows' % (group, opt.name))
 
 
 def _value(conf, group, name):

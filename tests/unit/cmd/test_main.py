@@ -120,6 +120,32 @@ class ConfigFileTest(base.CommandTestCase):
             err, 'option [libvirt] virt_type in %s is not valid'
             % self.config_file, 'xen')
 
+    def test_nova_paths_in_our_options(self):
+        # NOTE(xmlhooks): nova-compute resolves $state_path in any option.
+        with open(self.config_file, 'a') as handle:
+            handle.write('[DEFAULT]\nstate_path = %s\n[xmlhooks]\n'
+                         'profile_dirs = $state_path/profiles\n'
+                         % self.tempdir)
+        # NOTE(xmlhooks): in a process of its own, as an operator runs it:
+        # this one has imported Nova, whose options are then declared.
+        process = subprocess.run(
+            [sys.executable, '-m', 'nova_xmlhooks.cmd.main',
+             '--config-file', self.config_file, 'validate'],
+            cwd=base.REPO_DIR, capture_output=True, text=True, timeout=120,
+            env={name: value for name, value in os.environ.items()
+                 if name != 'PYTHONWARNINGS'})
+        self.assertEqual(0, process.returncode, process.stderr)
+        self.assertIn('profile directory %s/profiles does not exist'
+                      % self.tempdir, process.stdout)
+
+    def test_a_reference_to_no_option(self):
+        with open(self.config_file, 'a') as handle:
+            handle.write('[xmlhooks]\nprofile_dirs = $nonexistent/x\n')
+        status, _out, err = self.run_command('validate')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, 'option [xmlhooks] profile_dirs is '
+                                'not valid: a $ reference')
+
 
 class GlobalOptionsTest(base.CommandTestCase):
     """The global options work before and after the sub-command."""
