@@ -1191,6 +1191,47 @@ def _host_cpus(root, items):
     items[_HOST_CPUS].append(cpus)
 
 
+def _fallback_cpus(root):
+    """Where libvirt runs a thread that has no pin, or None for any."""
+    vcpu = root.find('vcpu')
+    if vcpu is None or not vcpu.attrib or 'auto' in _attribute_values(
+            vcpu, 'placement'):
+        return None
+    return _cpuset(_attribute_values(vcpu, 'cpuset'))
+
+
+def _all_pinned(root, pins):
+    """Whether every vCPU, the emulator and every I/O thread has a pin.
+
+    NOTE(xmlhooks): as Nova pins a guest of dedicated CPUs; the vCPUs
+    are numbered from 0, the I/O threads by ``<iothreadids>`` or from 1.
+    """
+    pinned = collections.defaultdict(set)
+    for pin in pins:
+        pinned[pin.tag].update(_attribute_values(pin, 'vcpu') +
+                               _attribute_values(pin, 'iothread'))
+    vcpus = _count(root.find('vcpu'))
+    return (vcpus is not None and 'emulatorpin' in pinned and
+            {str(n) for n in range(vcpus)} <= pinned['vcpupin'] and
+            _iothreads(root) <= pinned['iothreadpin'])
+
+
+def _iothreads(root):
+    """The I/O threads' numbers, as their pins name them."""
+    ids = [_attribute_values(node, 'id')
+           for node in root.iterfind('iothreadids/iothread')]
+    if ids:
+        return {value for values in ids for value in values}
+    count = _count(root.find('iothreads')) or 0
+    return {str(n) for n in range(1, count + 1)}
+
+
+def _count(node):
+    """An element's text as a count, or None."""
+    text = '' if node is None else _text(node).strip()
+    return int(text) if re.fullmatch('[0-9]{1,6}', text) else None
+
+
 def _any_value(value):
     """Whether a value is an item: any is."""
     return True
@@ -1502,47 +1543,6 @@ def _tb_cache_raised(nova_items, items):
     if nova is None or (result is not None and result <= nova):
         return None
     return 'raises %s (1 GiB when none is written)' % _TB_CACHE_KEY
-
-
-def _fallback_cpus(root):
-    """Where libvirt runs a thread that has no pin, or None for any."""
-    vcpu = root.find('vcpu')
-    if vcpu is None or not vcpu.attrib or 'auto' in _attribute_values(
-            vcpu, 'placement'):
-        return None
-    return _cpuset(_attribute_values(vcpu, 'cpuset'))
-
-
-def _all_pinned(root, pins):
-    """Whether every vCPU, the emulator and every I/O thread has a pin.
-
-    NOTE(xmlhooks): as Nova pins a guest of dedicated CPUs; the vCPUs
-    are numbered from 0, the I/O threads by ``<iothreadids>`` or from 1.
-    """
-    pinned = collections.defaultdict(set)
-    for pin in pins:
-        pinned[pin.tag].update(_attribute_values(pin, 'vcpu') +
-                               _attribute_values(pin, 'iothread'))
-    vcpus = _count(root.find('vcpu'))
-    return (vcpus is not None and 'emulatorpin' in pinned and
-            {str(n) for n in range(vcpus)} <= pinned['vcpupin'] and
-            _iothreads(root) <= pinned['iothreadpin'])
-
-
-def _iothreads(root):
-    """The I/O threads' numbers, as their pins name them."""
-    ids = [_attribute_values(node, 'id')
-           for node in root.iterfind('iothreadids/iothread')]
-    if ids:
-        return {value for values in ids for value in values}
-    count = _count(root.find('iothreads')) or 0
-    return {str(n) for n in range(1, count + 1)}
-
-
-def _count(node):
-    """An element's text as a count, or None."""
-    text = '' if node is None else _text(node).strip()
-    return int(text) if re.fullmatch('[0-9]{1,6}', text) else None
 
 
 def _host_cpus_widened(nova_items, items):
