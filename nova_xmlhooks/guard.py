@@ -432,14 +432,14 @@ _HOLDERS = 'holders'
 #: not a category: the first ``<rate>`` of each RNG libvirt reads, as
 #: written, or None for an RNG without one (see _rng_limit)
 _RNG_LIMITS = 'rng limits'
-#: the lists :func:`_collect` makes: the categories', the holders' and
-#: the RNGs' limits
 #: not a category: the host CPUs the guest's threads may run on, or None
 #: for any (see _host_cpus)
 _HOST_CPUS = 'host cpus'
 #: not a category: the size of TCG's translation cache, in bytes, or None
 #: when libvirt would not read it (see _tb_cache_raised)
 _TB_CACHE_SIZES = 'tb-cache sizes'
+#: the lists :func:`_collect` makes: the categories', the holders', the
+#: RNGs' limits, the host CPUs and the translation cache's size
 _LISTS = conf_opts.SENSITIVE_CATEGORIES + (_HOLDERS, _RNG_LIMITS,
                                            _HOST_CPUS, _TB_CACHE_SIZES)
 #: an RNG's rate limit, which Nova writes from ``hw_rng:rate_bytes``
@@ -1535,25 +1535,32 @@ def _scaled_bytes(text, units, default=1024):
     return int(text) * (1000 if rest == 'b' else 1024) ** power
 
 
+def _exceeds(name, nova_items, items):
+    """Whether the result's value of a list goes beyond Nova's.
+
+    :param name: a list with one value per whole document (none for a
+        region): a size or a set, ``<=`` Nova's when within it, or None
+        for no bound
+    """
+    if not nova_items[name] or not items[name]:
+        return False
+    nova, result = nova_items[name][0], items[name][0]
+    return nova is not None and (result is None or not result <= nova)
+
+
 def _tb_cache_raised(nova_items, items):
     """Describe a translation cache larger than Nova's, or None."""
-    if not nova_items[_TB_CACHE_SIZES] or not items[_TB_CACHE_SIZES]:
-        return None
-    nova, result = nova_items[_TB_CACHE_SIZES][0], items[_TB_CACHE_SIZES][0]
-    if nova is None or (result is not None and result <= nova):
-        return None
-    return 'raises %s (1 GiB when none is written)' % _TB_CACHE_KEY
+    if _exceeds(_TB_CACHE_SIZES, nova_items, items):
+        return 'raises %s (1 GiB when none is written)' % _TB_CACHE_KEY
+    return None
 
 
 def _host_cpus_widened(nova_items, items):
     """Describe host CPUs the guest may run on beyond Nova's, or None."""
-    if not nova_items[_HOST_CPUS] or not items[_HOST_CPUS]:
-        return None
-    nova, result = nova_items[_HOST_CPUS][0], items[_HOST_CPUS][0]
-    if nova is None or (result is not None and result <= nova):
-        return None
-    return ('runs the guest on host CPUs beyond those Nova gave it '
-            '(domain/vcpu/@cpuset, domain/cputune)')
+    if _exceeds(_HOST_CPUS, nova_items, items):
+        return ('runs the guest on host CPUs beyond those Nova gave it '
+                '(domain/vcpu/@cpuset, domain/cputune)')
+    return None
 
 
 #: comparisons a category makes besides its items' (see _violation), in

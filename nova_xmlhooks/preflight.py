@@ -138,11 +138,8 @@ class PreflightMixin:
         # given the instance the rebuild's image, and the compute manager
         # passes every argument by name. An evacuation rebuilds a guest
         # that is not on this host: there is nothing to protect.
-        if kwargs.get('evacuate'):
-            self._xmlhooks_preflight_or_rollback(
-                instance, instance.flavor.extra_specs, 'rebuild')
-            raise NotImplementedError()
-        nova_xml = functools.partial(
+        evacuate = kwargs.get('evacuate')
+        nova_xml = None if evacuate else functools.partial(
             self._xmlhooks_nova_xml, context, instance,
             kwargs.get('network_info'), kwargs.get('block_device_info'))
         try:
@@ -152,6 +149,8 @@ class PreflightMixin:
             # NOTE(xmlhooks): Nova's rebuild_instance removes the instance's
             # allocation on its node on any failed rebuild, as it would a
             # failed evacuation's, though the guest still runs here.
+            if evacuate:
+                raise
             LOG.warning('Nova removes the allocation of an instance whose '
                         'rebuild fails; restore it with nova-manage '
                         'placement heal_allocations --instance %s',

@@ -114,6 +114,7 @@ class Configuration:
         args = []
         for source in self.sources:
             args += [source.option, source.path]
+        _refuse_file_dirs(self.sources)
         nova = nova_opts()
         _register_paths(CONF, nova['DEFAULT'])
         self.conf = _read(CONF, args, self.sources)
@@ -155,7 +156,7 @@ def _group(name):
     return None if name == 'DEFAULT' else name
 
 
-def _read(conf, args, sources):
+def _refuse_file_dirs(sources):
     for source in sources:
         # NOTE(xmlhooks): oslo.config reads nothing from a --config-dir
         # that is a file, silently; it is said here, as a missing one is.
@@ -163,6 +164,9 @@ def _read(conf, args, sources):
             raise common.CommandError(
                 'cannot read the configuration directory %s: not a '
                 'directory' % source.path)
+
+
+def _read(conf, args, sources):
     try:
         conf(args, project=PROJECT, prog=PROG)
     except (cfg.Error, OSError, ValueError) as e:

@@ -289,6 +289,11 @@ def _output_failed(error):
     return True
 
 
+def _cannot_write(prefix, error):
+    common.err(prefix + 'cannot write the output: %s'
+               % (error.strerror or error))
+
+
 def _parse_and_flush(argv):
     try:
         return parse_args(argv)
@@ -317,8 +322,7 @@ def _parse(argv):
     except OSError as e:
         if not _output_failed(e):
             raise
-        common.err('nova-xmlhooks: error: cannot write the output: %s'
-                   % (e.strerror or e))
+        _cannot_write('nova-xmlhooks: error: ', e)
     return None
 
 
@@ -349,8 +353,7 @@ def main(argv=None):
         common.err(prefix + 'interrupted')
     except OSError as e:
         if _output_failed(e):
-            common.err(prefix + 'cannot write the output: %s'
-                       % (e.strerror or e))
+            _cannot_write(prefix, e)
         else:
             _unexpected(prefix, e)
     except Exception as e:

@@ -152,6 +152,25 @@ class CommandTestCase(oslo_base.BaseTestCase):
         return self.command.run('--config-file', self.config_file, *argv,
                                 stdin=stdin)
 
+    def process_command(self, *argv):
+        """``nova-xmlhooks --config-file <the test's> ARGV...`` as a process.
+
+        NOTE(xmlhooks): for what only a process of its own shows: its
+        standard streams, and a configuration without Nova imported.
+        """
+        return [sys.executable, '-m', 'nova_xmlhooks.cmd.main',
+                '--config-file', self.config_file] + list(argv)
+
+    @staticmethod
+    def process_env(*dropped):
+        """The environment for :meth:`process_command`, less ``dropped``.
+
+        PYTHONWARNINGS is always dropped: its warnings would go to stderr.
+        """
+        dropped = ('PYTHONWARNINGS',) + dropped
+        return {name: value for name, value in os.environ.items()
+                if name not in dropped}
+
     def assertOneLineError(self, stderr, *fragments):
         """Assert stderr is one error line mentioning every fragment."""
         lines = stderr.splitlines()

@@ -330,14 +330,18 @@ class AuditOlderNovaTest(base.TestCase):
 
 class AuditTableTest(base.TestCase):
 
-    def test_values_escaped(self):
+    def _drifted_table(self, value, edited):
+        """The table of a domain whose description a hand edit changed.
+
+        :param value: the description the flavor's rule writes
+        :param edited: the description the domain holds instead
+        """
         self.flags(customizers=['xml'])
-        value = './description=a\u202eb\u009bc'
-        specs = {'xmlhooks:xml:d': value}
+        specs = {'xmlhooks:xml:d': './description=' + value}
         customised = self.engine().customize(
             cmd_base.with_extra_specs(base.nova_xml(), specs), specs)
         root = etree.fromstring(customised.encode())
-        root.find('description').text = 'other'
+        root.find('description').text = edited
         report = audit.audit_domain(self.engine(), {
             'name': 'n', 'uuid': 'u', 'state': 'running',
             'persistent': etree.tostring(root, encoding='unicode'),
@@ -345,7 +349,10 @@ class AuditTableTest(base.TestCase):
         stdout = io.StringIO()
         self.useFixture(fixtures.MonkeyPatch('sys.stdout', stdout))
         audit.print_table([report])
-        out = stdout.getvalue()
+        return stdout.getvalue()
+
+    def test_values_escaped(self):
+        out = self._drifted_table('a\u202eb\u009bc', 'other')
         self.assertIn('rule xmlhooks:xml:d=./description=a\\u202eb\\u009bc '
                       '(flavor)', out)
         self.assertIn('+  <description>a\\u202eb\\u009bc</description>',
@@ -356,20 +363,7 @@ class AuditTableTest(base.TestCase):
     def test_text_makes_no_lines_of_its_own(self):
         # NOTE(xmlhooks): str.splitlines() breaks at U+0085 and U+2028,
         # which a guest's text written with virsh edit may hold.
-        self.flags(customizers=['xml'])
-        specs = {'xmlhooks:xml:d': './description=ours'}
-        customised = self.engine().customize(
-            cmd_base.with_extra_specs(base.nova_xml(), specs), specs)
-        root = etree.fromstring(customised.encode())
-        root.find('description').text = 'x\u0085- forged\u2028+ forged'
-        report = audit.audit_domain(self.engine(), {
-            'name': 'n', 'uuid': 'u', 'state': 'running',
-            'persistent': etree.tostring(root, encoding='unicode'),
-            'live': None})
-        stdout = io.StringIO()
-        self.useFixture(fixtures.MonkeyPatch('sys.stdout', stdout))
-        audit.print_table([report])
-        out = stdout.getvalue()
+        out = self._drifted_table('ours', 'x\u0085- forged\u2028+ forged')
         self.assertIn('x\\u0085- forged\\u2028+ forged</description>', out)
         self.assertEqual([], [line for line in out.split('\n')
                               if 'forged' in line and

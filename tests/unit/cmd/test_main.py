@@ -129,11 +129,9 @@ class ConfigFileTest(base.CommandTestCase):
         # NOTE(xmlhooks): in a process of its own, as an operator runs it:
         # this one has imported Nova, whose options are then declared.
         process = subprocess.run(
-            [sys.executable, '-m', 'nova_xmlhooks.cmd.main',
-             '--config-file', self.config_file, 'validate'],
-            cwd=base.REPO_DIR, capture_output=True, text=True, timeout=120,
-            env={name: value for name, value in os.environ.items()
-                 if name != 'PYTHONWARNINGS'})
+            self.process_command('validate'), cwd=base.REPO_DIR,
+            capture_output=True, text=True, timeout=120,
+            env=self.process_env())
         self.assertEqual(0, process.returncode, process.stderr)
         self.assertIn('profile directory %s/profiles does not exist'
                       % self.tempdir, process.stdout)
@@ -231,13 +229,10 @@ class BrokenPipeTest(base.CommandTestCase):
     def test_reader_gone(self):
         # NOTE(xmlhooks): as "nova-xmlhooks list | head -0": the read end
         # is closed before the command writes its report.
-        environ = {name: value for name, value in os.environ.items()
-                   if name != 'PYTHONWARNINGS'}
         process = subprocess.Popen(
-            [sys.executable, '-m', 'nova_xmlhooks.cmd.main',
-             '--config-file', self.config_file, 'list'],
-            cwd=base.REPO_DIR, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=environ)
+            self.process_command('list'), cwd=base.REPO_DIR,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=self.process_env())
         process.stdout.close()
         try:
             stderr = process.stderr.read().decode()
@@ -252,12 +247,9 @@ class OutputErrorTest(base.CommandTestCase):
     """What cannot be written, or read, is said in one line."""
 
     def _run(self, *argv, **popen):
-        environ = {name: value for name, value in os.environ.items()
-                   if name not in ('PYTHONWARNINGS', 'PYTHONUNBUFFERED')}
         process = subprocess.run(
-            [sys.executable, '-m', 'nova_xmlhooks.cmd.main',
-             '--config-file', self.config_file] + list(argv),
-            cwd=base.REPO_DIR, stderr=subprocess.PIPE, env=environ,
+            self.process_command(*argv), cwd=base.REPO_DIR,
+            stderr=subprocess.PIPE, env=self.process_env('PYTHONUNBUFFERED'),
             timeout=120, **popen)
         return process.returncode, process.stderr.decode()
 
