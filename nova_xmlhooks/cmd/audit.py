@@ -241,8 +241,12 @@ def _print_stale(stale):
 def print_table(reports):
     """Write the reports as a table followed by the details."""
     header = ('NAME', 'UUID', 'STATE', 'STATUS', 'DETAIL')
-    rows = [header] + [(r['name'], r['uuid'], r['state'], r['status'],
-                        detail(r)) for r in reports]
+    # NOTE(xmlhooks): cells are escaped before the columns are measured:
+    # out() would escape a control character in a name into six
+    # characters after the widths were taken from one.
+    rows = [header] + [tuple(messages.printable(cell) for cell in (
+        r['name'], r['uuid'], r['state'], r['status'], detail(r)))
+        for r in reports]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         common.out('  '.join(cell.ljust(width) for cell, width
@@ -278,7 +282,7 @@ def audit_domains(engine, libvirt, domains, refusal=None):
     :returns: the reports, sorted by name
     """
     progress = sys.stderr.isatty() and len(domains) >= PROGRESS_FROM
-    reports = []
+    reports, vanished = [], []
     for number, domain in enumerate(domains, 1):
         if progress:
             sys.stderr.write('\raudit: %d/%d domains' % (number,
@@ -287,12 +291,16 @@ def audit_domains(engine, libvirt, domains, refusal=None):
         try:
             info = libvirt_host.read_domain(libvirt, domain)
         except libvirt_host.DomainGone as e:
-            common.err('note: domain %s vanished during the audit; '
-                       'skipped' % e)
+            vanished.append(str(e))
             continue
         reports.append(audit_domain(engine, info, refusal))
     if progress:
         sys.stderr.write('\n')
+    # NOTE(xmlhooks): the notes come after the progress line, which has
+    # no newline until the end, so that each is a line of its own.
+    for name in vanished:
+        common.err('note: domain %s vanished during the audit; skipped'
+                   % name)
     return sorted(reports, key=lambda r: r['name'])
 
 

@@ -371,6 +371,17 @@ class AuditTableTest(base.TestCase):
         self.assertEqual(['a\n', '\u0085b\n', 'c'],
                          common.lines('a\n\u0085b\nc'))
 
+    def test_columns_line_up_with_escaped_names(self):
+        report = {'name': 'a\x1bb', 'uuid': 'u', 'state': 'running',
+                  'status': 'unmanaged', 'drift': [], 'stale': None}
+        stdout = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', stdout))
+        audit.print_table([report, dict(report, name='plain')])
+        header, escaped, plain = stdout.getvalue().splitlines()
+        self.assertTrue(escaped.startswith('a\\u001bb  u '), escaped)
+        self.assertEqual({header.index('UUID')},
+                         {escaped.index(' u ') + 1, plain.index(' u ') + 1})
+
 
 class _Domain:
 
@@ -443,6 +454,21 @@ class AuditProgressTest(cmd_base.CommandTestCase):
         status, _out, err = self.audit(stdout_tty=True, stderr_tty=False)
         self.assertEqual(0, status, err)
         self.assertEqual('', err)
+
+
+class AuditVanishedTest(base.TestCase):
+
+    def test_vanished_note_is_a_line_of_its_own(self):
+        self.useFixture(fixtures.MockPatchObject(audit, 'PROGRESS_FROM', 1))
+        gone = libvirt_host.DomainGone('d1')
+        self.useFixture(fixtures.MockPatchObject(
+            libvirt_host, 'read_domain', side_effect=gone))
+        stderr = _Stream(True)
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', stderr))
+        self.assertEqual([], audit.audit_domains(None, None, [1]))
+        self.assertEqual('\raudit: 1/1 domains\n'
+                         'note: domain d1 vanished during the audit; '
+                         'skipped\n', stderr.getvalue())
 
 
 class LibvirtRefusalTest(base.TestCase):
