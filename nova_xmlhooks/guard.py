@@ -83,6 +83,8 @@ class Watch:
         the device, and reach nothing on the host
     :ivar only: when set, the names of the only children in the item
     :ivar skip_attrs: names of attributes left out, likewise
+    :ivar skip_child_attrs: ``(child, names)`` pairs: attributes of
+        those children left out, likewise
     :ivar formats: whether the format of the element's ``<driver>`` is
         in the item (the rest of the ``<driver>`` being skipped); it is
         then also a ``host_paths`` item of its own (see :func:`_format`)
@@ -103,6 +105,7 @@ class Watch:
     skip: frozenset = frozenset()
     only: frozenset | None = None
     skip_attrs: frozenset = frozenset()
+    skip_child_attrs: tuple = ()
     formats: bool = False
     new: bool = False
     local: frozenset = frozenset()
@@ -155,6 +158,12 @@ _DISK_TUNING = frozenset([
 _INTERFACE_TUNING = frozenset([
     'model', 'driver', 'mtu', 'link', 'boot', 'address', 'alias',
     'coalesce', 'tune', 'acpi', 'rom'])
+#: what a disk's ``<target>`` tells the guest alone: its rotation rate
+#: (an SSD to Windows) and whether a USB or SCSI disk is removable. Its
+#: ``dev``, which Nova finds the disk by, its bus and its tray stay in
+#: the identity.
+_DISK_TARGET_TUNING = (('target', frozenset(['rotation_rate',
+                                             'removable'])),)
 _FILESYSTEM_TUNING = frozenset(['address', 'alias', 'boot'])
 #: the guest's side of a character device; the rest (its type, sources
 #: and protocol) is what the host connects it to. Its log file and a
@@ -173,7 +182,7 @@ _GRAPHICS_SETTING_ATTRS = frozenset([
     'keymap', 'sharePolicy', 'passwdValidTo', 'connected', 'fullscreen'])
 
 _DISK = Watch((DEVICES_PASSTHROUGH,), skip=_DISK_TUNING, formats=True,
-              new=True)
+              new=True, skip_child_attrs=_DISK_TARGET_TUNING)
 # NOTE(xmlhooks): what an interface is connected to is also what the
 # guest is exposed to on the network.
 _INTERFACE = Watch((DEVICES_PASSTHROUGH, NETWORK_EXPOSURE),
@@ -659,6 +668,8 @@ def _content(node, watch):
     # NOTE(xmlhooks): labels are rare; one search in C tells whether the
     # children must be copied to leave them out.
     tree = _tree if next(node.iter('seclabel'), None) is None else _unlabelled
+    if watch.skip_child_attrs:
+        tree = functools.partial(_tree_without, tree, watch.skip_child_attrs)
     if watch.only is None:
         left_out = watch._left_out
         children = [tree(child) for child in node
@@ -669,6 +680,21 @@ def _content(node, watch):
     if watch.formats:
         return tuple(sorted(attributes)), tuple(children), _format(node)
     return tuple(sorted(attributes)), tuple(children)
+
+
+def _tree_without(tree, skipped, child):
+    """A child's tree without the attributes a watch leaves out of it.
+
+    :param tree: how to make a tree of the child
+    :param skipped: ``(child tag, attribute names)`` pairs
+    :param child: the child
+    """
+    for tag, names in skipped:
+        if child.tag == tag and not names.isdisjoint(child.attrib):
+            child = copy.deepcopy(child)
+            for name in names:
+                child.attrib.pop(name, None)
+    return tree(child)
 
 
 def _path(node):
@@ -848,11 +874,27 @@ def _domain_type(node, items):
         # of its own.
         if 'qemu' not in types:
             return
-        cache = node.find(_TB_CACHE)
-        items[_TB_CACHE_SIZES].append(TB_CACHE_DEFAULT if cache is None else
-                                      _scaled_bytes(_text(cache),
-                                                    _attribute_values(
-                                                        cache, 'unit')))
+        items[_TB_CACHE_SIZES].append(_tb_cache_size(node))
+
+
+def _tb_cache_size(root):
+    """The translation cache's size, in bytes, or None for unbounded.
+
+    NOTE(xmlhooks): libvirt reads every ``<tcg>`` of every
+    ``<features>`` (virDomainFeaturesDefParse), the first ``<tb-cache>``
+    of each, and keeps the last that is not zero.
+    """
+    size = TB_CACHE_DEFAULT
+    for tcg in root.iterfind('features/tcg'):
+        cache = tcg.find('tb-cache')
+        if cache is None:
+            continue
+        written = _scaled_bytes(_text(cache),
+                                _attribute_values(cache, 'unit'))
+        if written is None:
+            return None
+        size = written or size
+    return size
 
 
 def _loader(node, items):
@@ -1100,11 +1142,12 @@ def _memory_file(node, items):
 #: ``(tag, child tag)``, None for any child: the memory source decides what
 #: shared access in a NUMA cell or a memory device maps; the translation
 #: cache is read with the domain's type, and the host CPUs of the guest's
-#: threads from its vCPUs' set and its pins together. NOTE(xmlhooks): a
-#: change in one is judged on the whole documents, as the items it
-#: decides lie outside the region.
+#: threads from its vCPUs' set, I/O threads and pins together.
+#: NOTE(xmlhooks): a change in one is judged on the whole documents, as
+#: the items it decides lie outside the region.
 _READ_FROM_ELSEWHERE = (('memoryBacking', None), ('features', 'tcg'),
-                        ('vcpu', None), ('cputune', None))
+                        ('vcpu', None), ('cputune', None),
+                        ('iothreads', None), ('iothreadids', None))
 
 
 def _reads_elsewhere(region):
@@ -1140,8 +1183,9 @@ _CPU_RANGE = re.compile(r'(?P<not>\^?)(?P<first>[0-9]{1,6})'
 def _cpuset(values):
     """A cpuset as libvirt's ``virBitmapParse`` reads it, or None for any.
 
-    NOTE(xmlhooks): ``0-7,^3``: numbers and ranges, each ``^`` one taken
-    out. Anything else (libvirt refuses it), more than one value (as in
+    NOTE(xmlhooks): ``0-7,^3``: numbers and ranges, each ``^`` taking
+    one out of those before it, from left to right (``^3,3`` is CPU 3).
+    Anything else (libvirt refuses it), more than one value (as in
     another namespace), or CPUs beyond :data:`MAX_HOST_CPU`, is taken as
     any CPU, which is the most a set can give.
 
@@ -1150,18 +1194,20 @@ def _cpuset(values):
     """
     if len(values) != 1:
         return None
-    cpus, removed = set(), set()
+    cpus = set()
     for part in values[0].replace(' ', '').split(','):
         match = _CPU_RANGE.fullmatch(part)
         if match is None:
             return None
-        target = removed if match['not'] else cpus
         first = int(match['first'])
         last = int(match['last'] or first)
         if last > MAX_HOST_CPU or first > last:
             return None
-        target.update(range(first, last + 1))
-    return frozenset(cpus - removed)
+        if match['not']:
+            cpus.difference_update(range(first, last + 1))
+        else:
+            cpus.update(range(first, last + 1))
+    return frozenset(cpus)
 
 
 def _host_cpus(root, items):
@@ -1177,9 +1223,9 @@ def _host_cpus(root, items):
     """
     if root.getparent() is not None:
         return
-    cputune = root.find('cputune')
-    pins = () if cputune is None else [node for node in cputune
-                                       if node.tag in _PINS]
+    # NOTE(xmlhooks): libvirt reads the pins of every <cputune>.
+    pins = [node for node in root.iterfind('cputune/*')
+            if node.tag in _PINS]
     cpus = (frozenset() if pins and _all_pinned(root, pins) else
             _fallback_cpus(root))
     for pin in pins if cpus is not None else ():
@@ -1217,13 +1263,23 @@ def _all_pinned(root, pins):
 
 
 def _iothreads(root):
-    """The I/O threads' numbers, as their pins name them."""
-    ids = [_attribute_values(node, 'id')
-           for node in root.iterfind('iothreadids/iothread')]
-    if ids:
-        return {value for values in ids for value in values}
-    count = _count(root.find('iothreads')) or 0
-    return {str(n) for n in range(1, count + 1)}
+    """The I/O threads' numbers, as their pins name them.
+
+    NOTE(xmlhooks): as libvirt's ``virDomainIOThreadIDDefArrayInit``,
+    there are as many as ``<iothreads>`` says or ``<iothreadids>`` lists,
+    whichever is more; those not listed take the lowest free numbers.
+    """
+    numbers = {value for node in root.iterfind('iothreadids/iothread')
+               for value in _attribute_values(node, 'id')}
+    count, number = _count(root.find('iothreads')) or 0, 1
+    if count > MAX_HOST_CPU:
+        # NOTE(xmlhooks): more threads than a set of pins could list are
+        # not all pinned; a number no pin names says so without counting.
+        return numbers | {None}
+    while len(numbers) < count:
+        numbers.add(str(number))
+        number += 1
+    return numbers
 
 
 def _count(node):
@@ -1283,6 +1339,12 @@ _HOST_VALUES = (
     (RESOURCES, _INTERFACE_QUEUES, 'queues', _any_value),
     (HOST_RESOURCES, 'domain/memoryBacking/source', 'type',
      frozenset(['file']).__contains__),
+    # NOTE(xmlhooks): libvirt hands it to QEMU as -machine
+    # dump-guest-core, over qemu.conf's dump_guest_core: a crash then
+    # writes the guest's whole memory to the host's disk, as
+    # on_crash='coredump-destroy' does.
+    (HOST_RESOURCES, 'domain/memory', 'dumpCore',
+     frozenset(['on']).__contains__),
 ) + tuple((HOST_RESOURCES, path, name, values.__contains__)
           for path, name, values in HOST_BACKENDS)
 

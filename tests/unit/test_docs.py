@@ -1050,8 +1050,11 @@ class HardeningPageTest(oslo_base.BaseTestCase):
                  guard._SOURCE_PATH_ATTRS),
                 ('set what is shown and how', '; a keymap',
                  guard._GRAPHICS_SETTINGS | guard._GRAPHICS_SETTING_ATTRS),
-                ('a disk: everything but its', '. Its type',
+                ('a disk: everything but its', ', and its ``target',
                  guard._DISK_TUNING),
+                ('and its ``target``\'s', '(what',
+                 {name for _tag, names in guard._DISK_TARGET_TUNING
+                  for name in names}),
                 ('an interface: everything but its', '(so its type',
                  guard._INTERFACE_TUNING),
                 ('a filesystem: everything but its', '(so its source',

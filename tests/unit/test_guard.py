@@ -592,6 +592,12 @@ class SensitiveCategoryTest(GuardTestCase):
             category='host_resources',
             value="./on_crash=coredump-restart",
             proof="./on_crash[.='coredump-restart']")),
+        # The guest's whole memory in QEMU's core dump, over qemu.conf.
+        ('memory_dump_core', dict(
+            category='resources',
+            value="./memory/@dumpCore=on",
+            proof="./memory[@dumpCore='on']",
+            also=['host_resources'])),
         ('on_poweroff_preserve', dict(
             category='host_resources',
             value="./on_poweroff=preserve",
@@ -1531,6 +1537,31 @@ class TranslationCacheTest(GuardTestCase):
         self.assertEqual(('xmlhooks:xml:a', 'resources'),
                          (e.key, e.category))
 
+    def test_a_second_tcg_is_read_as_libvirt_reads_it(self):
+        # NOTE(xmlhooks): libvirt reads every <tcg> of every <features>
+        # and keeps the last cache that is not zero. Its schema refuses a
+        # second one, but the schema check may be off.
+        engine_ = self.engine(allow_sensitive=['resources'],
+                              validate_schema=False)
+        raising = ({'a': 'xpath.create=./features/tcg[2]/tb-cache',
+                    'b': './features/tcg[2]/tb-cache=8',
+                    'c': './features/tcg[2]/tb-cache/@unit=GiB'},
+                   {'a': 'xpath.create=./features[2]/tcg/tb-cache',
+                    'b': './features[2]/tcg/tb-cache=8',
+                    'c': './features[2]/tcg/tb-cache/@unit=GiB'})
+        for specs in raising:
+            e = self.assertRaises(exception.GuardError, engine_.customize,
+                                  self.xml, {'xmlhooks:xml:' + key: value
+                                             for key, value in specs.items()})
+            self.assertEqual('host_resources', e.category, specs)
+        # NOTE(xmlhooks): a cache of zero leaves the one before it.
+        engine_.customize(self.xml, {
+            'xmlhooks:xml:a': 'xpath.create=./features/tcg[2]/tb-cache',
+            'xmlhooks:xml:b': './features/tcg[2]/tb-cache=0'})
+        self.assertEqual(128 << 20, guard._tb_cache_size(etree.fromstring(
+            self.xml.replace('</tcg>', '</tcg><tcg><tb-cache>0</tb-cache>'
+                             '</tcg>'))))
+
     def test_other_features_pass(self):
         out = self.engine().customize(self.xml, {
             'xmlhooks:xml:pmu': 'xpath.create=./features/pmu[@state="off"]'})
@@ -2136,6 +2167,7 @@ class HostCpuTest(GuardTestCase):
                       {'auto': './vcpu/@placement=auto'},
                       {'bad': './vcpu/@cpuset=4-x'},
                       {'digit': './vcpu/@cpuset=\u00b2'},
+                      {'order': './vcpu/@cpuset=^0,^1,^2,^3,0-7'},
                       {'pin': "xpath.create=./cputune/emulatorpin"
                               "[@cpuset='0']"}):
             e = self.assertRaises(exception.GuardError, self._customize,
@@ -2161,12 +2193,59 @@ class HostCpuTest(GuardTestCase):
                                   xml, **specs)
             self.assertEqual('host_resources', e.category, specs)
 
+    def test_a_second_cputune_is_read(self):
+        # NOTE(xmlhooks): libvirt reads the pins of every <cputune>.
+        xml = self.xml.replace('</vcpu>',
+                               '</vcpu><cputune><shares>2048</shares>'
+                               '</cputune>')
+        e = self.assertRaises(
+            exception.GuardError, self._customize, xml,
+            a='xpath.create=./cputune[2]/emulatorpin',
+            b='./cputune[2]/emulatorpin/@cpuset=0-63')
+        self.assertEqual('host_resources', e.category)
+
+    def test_io_threads_without_a_pin_run_anywhere(self):
+        # NOTE(xmlhooks): libvirt runs an I/O thread without a pin on
+        # the cpuset, or on any CPU; it adds threads up to <iothreads>
+        # beyond those <iothreadids> lists.
+        xml = base.nova_xml().replace('</vcpu>', '</vcpu><cputune>'
+                                      '<emulatorpin cpuset="8-9"/>'
+                                      '<iothreadpin cpuset="8-9" '
+                                      'iothread="1"/>'
+                                      '<vcpupin vcpu="0" cpuset="6"/>'
+                                      '<vcpupin vcpu="1" cpuset="2"/>'
+                                      '</cputune>')
+        for specs in ({'count': './iothreads=2'},
+                      {'a': './iothreads=4',
+                       'b': "xpath.create=./iothreadids/iothread[@id='1']"}):
+            e = self.assertRaises(exception.GuardError, self._customize,
+                                  xml, **specs)
+            self.assertEqual('host_resources', e.category, specs)
+        self._customize(xml, count='./iothreads=1')
+
+    def test_io_thread_numbers(self):
+        def numbers(inner):
+            return guard._iothreads(etree.fromstring(
+                '<domain>%s</domain>' % inner))
+        self.assertEqual({'1', '2'}, numbers('<iothreads>2</iothreads>'))
+        self.assertEqual({'1', '2', '3'}, numbers(
+            '<iothreads>3</iothreads><iothreadids><iothread id="3"/>'
+            '</iothreadids>'))
+        self.assertEqual({'5', '6'}, numbers(
+            '<iothreads>1</iothreads><iothreadids><iothread id="5"/>'
+            '<iothread id="6"/></iothreadids>'))
+        self.assertIn(None, numbers('<iothreads>999999</iothreads>'))
+
     def test_any_cpu_already_is_no_change(self):
         self._customize(base.nova_xml(), set='./vcpu/@cpuset=0-3')
 
     def test_cpusets(self):
         self.assertEqual(frozenset([0, 1, 2, 4]),
                          guard._cpuset(('0-4, ^3',)))
+        # NOTE(xmlhooks): as virBitmapParse, from left to right.
+        self.assertEqual(frozenset(range(6)),
+                         guard._cpuset(('^0,^1,^2,^3,0-5',)))
+        self.assertEqual(frozenset([0]), guard._cpuset(('^0,0',)))
         for values in ((), ('1', '2'), ('',), ('1-',), ('3-1',), ('²',),
                        ('2-³',), ('9' * 5000,),
                        ('0-%d' % (guard.MAX_HOST_CPU + 1),)):
@@ -2594,6 +2673,20 @@ class GuestSideTuningTest(GuardTestCase):
             'product': './devices/disk/product=Disk'})
         self.assertEqual(['ACME'], base.xpath(
             out, './devices/disk/vendor/text()'))
+
+    def test_a_disks_rotation_rate_and_removable_flag(self):
+        # NOTE(xmlhooks): what the guest is told of the disk (an SSD, a
+        # removable disk); the target's dev and bus stay its identity.
+        out = self._customize(base.nova_xml(), {
+            'rate': './devices/disk/target/@rotation_rate=1',
+            'removable': './devices/disk/target/@removable=on'})
+        self.assertEqual(['1'], base.xpath(
+            out, './devices/disk/target/@rotation_rate'))
+        for edit in ('./devices/disk/target/@dev=vdb',
+                     './devices/disk/target/@bus=sata'):
+            e = self.assertRaises(exception.GuardError, self._customize,
+                                  base.nova_xml(), {'target': edit})
+            self.assertEqual('devices_passthrough', e.category, edit)
 
     def test_a_disks_alias_and_serial_are_novas_names_for_it(self):
         # NOTE(xmlhooks): Nova detaches the disk whose alias names the
