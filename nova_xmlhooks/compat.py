@@ -49,7 +49,8 @@ from oslo_log import log as logging
 
 LOG = logging.getLogger(__name__)
 
-#: nova's major version and release series, for each series tested in CI
+#: nova's major version and release series, for each series supported:
+#: tested in CI, but for those in :data:`BEST_EFFORT`
 TESTED_SERIES = {
     29: '2024.1',
     30: '2024.2',
@@ -58,7 +59,8 @@ TESTED_SERIES = {
     33: '2026.1',
     34: '2026.2',
 }
-#: series supported on a best-effort basis: no upper constraints exist
+#: series supported on a best-effort basis: no CI job tests them, as this
+#: project keeps no upper constraints for them
 BEST_EFFORT = frozenset([30])
 
 
@@ -84,7 +86,7 @@ def tested_range():
 
 
 def warn_if_untested(major=None):
-    """Log one warning when nova's series is outside the tested range.
+    """Log one warning when nova's series is not tested in CI.
 
     NOTE(xmlhooks): a newer nova is not refused: the driver is likely to
     work, and refusing would stop nova-compute on an upgrade. The warning
@@ -95,6 +97,11 @@ def warn_if_untested(major=None):
     """
     if major is None:
         major = nova_major()
+    if major in BEST_EFFORT:
+        LOG.warning('nova-xmlhooks supports nova %(running)s (%(series)s) '
+                    'on a best-effort basis: no CI job tests this series.',
+                    {'running': major, 'series': TESTED_SERIES[major]})
+        return True
     if major in TESTED_SERIES:
         return False
     LOG.warning('nova-xmlhooks is tested with %(tested)s; this host runs '

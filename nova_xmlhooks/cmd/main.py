@@ -166,8 +166,11 @@ def help_text(module):
 
     :param module: a sub-command module, or this one
     :returns: its docstring after the first line, without markup, each
-        paragraph filled again
+        paragraph filled again; None when Python runs with ``-OO``, which
+        strips docstrings
     """
+    if module.__doc__ is None:
+        return None
     body = common.plain_text(module.__doc__.split('\n\n', 1)[1].strip())
     paragraphs = body.split('\n\n')
     return '\n\n'.join(_fill(p.split('\n')) for p in paragraphs)

@@ -146,9 +146,16 @@ class SeriesWarningTest(base.TestCase):
             name='nova_xmlhooks.compat'))
 
     def test_tested_series_is_quiet(self):
-        for major in compat.TESTED_SERIES:
+        for major in set(compat.TESTED_SERIES) - compat.BEST_EFFORT:
             self.assertFalse(compat.warn_if_untested(major))
         self.assertEqual('', self.log.output)
+
+    def test_best_effort_series_warns(self):
+        # NOTE(xmlhooks): as the DevStack plugin says at install time.
+        self.assertTrue(compat.warn_if_untested(30))
+        self.assertEqual(['nova-xmlhooks supports nova 30 (2024.2) on a '
+                          'best-effort basis: no CI job tests this series.'],
+                         self.log.output.splitlines())
 
     def test_newer_series_warns_once_naming_the_range(self):
         self.assertTrue(compat.warn_if_untested(35))

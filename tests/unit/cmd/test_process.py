@@ -57,6 +57,17 @@ class ProcessTest(base.CommandTestCase):
         self.assertIn('the following arguments are required: --xml',
                       usage.stderr)
 
+    def test_runs_without_docstrings(self):
+        # NOTE(xmlhooks): python -OO, or PYTHONOPTIMIZE=2, strips the
+        # docstrings the help is made of.
+        self.environ['PYTHONOPTIMIZE'] = '2'
+        self.write_profile('p.yaml', 'p:\n  xml: ["./clock/@offset=utc"]\n')
+        result = self.run_process('validate')
+        self.assertEqual(0, result.returncode, result.stderr)
+        result = self.run_process('render', '--help')
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn('--spec', result.stdout)
+
     def test_validate_fails_with_every_problem(self):
         self.write_profile('a.yaml', 'a: [unclosed\n')
         self.write_profile('b.yaml', 'b:\n  xml: [nonsense]\n')
