@@ -98,13 +98,33 @@ class ProfileError(XmlHooksError):
 
 @_public
 class RuleError(XmlHooksError):
-    """A rule could not be applied to the domain XML."""
+    """A rule could not be applied to the domain XML.
+
+    NOTE(xmlhooks): Nova shows an instance fault's message to the
+    server's users, and the fault is :meth:`format_message`. A reason
+    that quotes the rule's XPath, which may name host paths or other
+    guests' values from an operator's profile, gives with ``public`` the
+    same reason without it: the message is then the public one, and
+    ``str()`` (the compute host's log, the fault's traceback that only
+    admins see, the operator's command) the whole one.
+
+    :param key: the rule's key
+    :param reason: why it failed, in full
+    :param public: why it failed, for users; ``reason`` by default
+    """
 
     msg_fmt = "xmlhooks: rule '%(key)s' failed: %(reason)s"
 
-    def __init__(self, key, reason):
-        super().__init__(key=key, reason=reason)
+    def __init__(self, key, reason, public=None):
+        super().__init__(key=key, reason=reason if public is None
+                         else public)
         self.key = key
+        self.detail = self.msg_fmt % {
+            'key': messages.printable(key),
+            'reason': messages.printable(str(reason))}
+
+    def __str__(self):
+        return self.detail
 
 
 @_public

@@ -107,10 +107,16 @@ _UNKNOWN_FUNCTION = 'XPST0017'
 
 
 class EditError(ValueError):
-    """An edit is malformed or cannot be applied; the message says why."""
+    """An edit is malformed or cannot be applied; the message says why.
 
-    def __init__(self, message):
+    :ivar public: for an edit that cannot be applied, the message without
+        the XPath, for users (see :class:`~nova_xmlhooks.exception.
+        RuleError`); None when the message may be shown as it is
+    """
+
+    def __init__(self, message, public=None):
         super().__init__(messages.printable(message))
+        self.public = public
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,15 +239,20 @@ class Edit:
             result = self._compiled(root)
         except etree.XPathError as e:
             raise EditError("XPath '%s' cannot be evaluated: %s"
-                            % (self.element_xpath, e))
+                            % (self.element_xpath, e),
+                            public='its XPath cannot be evaluated')
         if not isinstance(result, list):
             raise EditError("XPath '%s' returns a %s, not elements"
-                            % (self.element_xpath, type(result).__name__))
+                            % (self.element_xpath, type(result).__name__),
+                            public='its XPath returns a %s, not elements'
+                            % type(result).__name__)
         for node in result:
             if not isinstance(node, etree._Element) or not isinstance(
                     node.tag, str):
                 raise EditError("XPath '%s' selects something other than "
-                                "elements" % self.element_xpath)
+                                "elements" % self.element_xpath,
+                                public='its XPath selects something other '
+                                'than elements')
         if self.touches is None:
             # NOTE(xmlhooks): an XPath whose first step is not a name
             # (.//x, ./*[...]) is refused at parse time only when it
@@ -259,7 +270,9 @@ class Edit:
         """
         if self.steps is None:
             raise EditError("XPath '%s' matches nothing and is too complex "
-                            "to create" % self.element_xpath)
+                            "to create" % self.element_xpath,
+                            public='its XPath matches nothing and is too '
+                            'complex to create')
         parent, first = self._deepest_existing(root)
         device = _first_device(self.steps, parent, first, root)
         if self.action == SET and device is not None:
@@ -267,7 +280,9 @@ class Edit:
                 "XPath '%s' matches nothing, and a set does not add <%s> to "
                 "<devices>: add it with xpath.create=%s first"
                 % (self.element_xpath, self.steps[device].tag(),
-                   _join(self.steps[:device + 1])))
+                   _join(self.steps[:device + 1])),
+                public='its XPath matches nothing, and a set does not add '
+                'a device')
         for step in self.steps[first:]:
             parent = step.make(parent)
         return parent
@@ -317,7 +332,9 @@ def _check_outside_metadata(nodes, root, xpath):
             top, parent = parent, parent.getparent()
         if parent is root and top.tag == 'metadata':
             raise EditError("XPath '%s' reaches into %s"
-                            % (xpath, _METADATA_IS_KEPT))
+                            % (xpath, _METADATA_IS_KEPT),
+                            public='its XPath reaches into %s'
+                            % _METADATA_IS_KEPT)
 
 
 def _first_device(steps, parent, first, root):

@@ -72,7 +72,9 @@ def error_message(error):
     :param error: a :class:`~nova_xmlhooks.exception.XmlHooksError`
     :returns: one line of text
     """
-    message = error.format_message()
+    # NOTE(xmlhooks): str() is the whole message, which the operator
+    # reads; format_message() may leave out what users must not see.
+    message = str(error)
     if message.startswith('xmlhooks: '):
         message = message[len('xmlhooks: '):]
     return messages.one_line(message)

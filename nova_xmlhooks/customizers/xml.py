@@ -76,7 +76,7 @@ class XmlCustomizer(base.Customizer):
             try:
                 rule.payload.apply(root)
             except xpath_edit.EditError as e:
-                raise exception.RuleError(rule.key, str(e))
+                raise exception.RuleError(rule.key, str(e), public=e.public)
 
     def touches(self, rules):
         touched = []

@@ -18,7 +18,10 @@ PROFILE = """
 known:
   xml:
     - ./features/pmu/@state=off
-"""
+private:
+  xml:
+    - "./devices/disk[source/@file='/srv/tenant-b/secret.img']/driver/%s"
+""" % '@cache=none'
 
 
 class _FailsOnceBase(helpers.FaultTestBase):
@@ -96,6 +99,19 @@ class BuildFaultTest(_FailsOnceBase):
         server = self._boot_unvalidated(
             {'xmlhooks:xml:x': './devices/nosuch[@a>1]/@x=1'})
         self._assert_failed_once(server, "'xmlhooks:xml:x'", 'matches nothing')
+
+    def test_users_do_not_see_a_profiles_xpath(self):
+        # NOTE(xmlhooks): a profile's XPath may name host paths and other
+        # guests' values; the fault, which users see, names the rule, and
+        # the compute log has the XPath for the operator.
+        server = self._boot_unvalidated({'xmlhooks:profile': 'private'})
+        message = self._assert_failed_once(
+            server, "'xmlhooks:xml:private[0]'", 'its XPath matches nothing')
+        self.assertNotIn('secret.img', message)
+        self.assertNotIn('/srv/', message)
+        self.assertIn("XPath './devices/disk[source/@file='/srv/tenant-b/"
+                      "secret.img']/driver' matches nothing",
+                      self.stdlog.logger.output)
 
     def test_enlightenment_qemu_cannot_start_fails_once(self):
         # NOTE(xmlhooks): nova-api accepts the key, as it must: only the

@@ -323,9 +323,13 @@ class XPathTest(BadInputTestCase):
             e = self.assertRefused(exception.RuleError,
                                    {'xmlhooks:xml:x': value},
                                    'xmlhooks:xml:x')
-            message = e.format_message()
+            message = str(e)
             self.assertIn('matches nothing', message)
             self.assertIn(create + ' first', message)
+            # NOTE(xmlhooks): users see the fault, without the XPath.
+            self.assertEqual("xmlhooks: rule 'xmlhooks:xml:x' failed: its "
+                             "XPath matches nothing, and a set does not add "
+                             "a device", e.format_message())
         out = self.engine().customize(self.xml, {
             'xmlhooks:xml:a': 'xpath.create=./devices/watchdog',
             'xmlhooks:xml:b': './devices/watchdog/@model=i6300esb'})
