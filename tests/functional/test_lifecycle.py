@@ -123,6 +123,25 @@ class LifecycleTest(base.XmlHooksTestBase):
         self._reboot_server(self.server, hard=True)
         self.assertRegenerated(mark, 'compute1', FLAVOR_A)
 
+    def test_flavor_edit_reaches_new_servers_only(self):
+        # NOTE(xmlhooks): Nova keeps each instance's own copy of its
+        # flavor, made at boot and replaced only by a resize: a flavor's
+        # edited specs reach the servers built (or resized to it) after,
+        # not a hard reboot or a rebuild of one built before.
+        self.admin_api.post_extra_spec(self.flavor_a, {'extra_specs': {
+            'xmlhooks:xml:maker': _ENTRY % 'manufacturer' + '=Edited'}})
+        mark = self.mark()
+        self._reboot_server(self.server, hard=True)
+        self._rebuild_server(self.server, self._create_image({})['id'])
+        defines = self.domain_events(self.server, kinds=(base.DEFINE,),
+                                     since=mark)
+        self.assertEqual(2, len(defines))
+        for define in defines:
+            self.assertCarries(define.xml, FLAVOR_A)
+        new = self.boot(flavor_id=self.flavor_a, host='compute1')
+        self.assertEqual(['Edited'], self.xpath(
+            new, _ENTRY % 'manufacturer' + '/text()'))
+
     def test_soft_reboot(self):
         # NOTE(xmlhooks): nova shuts the guest down and launches the
         # domain it defined before; nothing is regenerated, and what runs
