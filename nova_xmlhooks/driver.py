@@ -20,14 +20,18 @@ Enable it in nova.conf on compute hosts::
 NOTE(xmlhooks): ``LibvirtDriver._get_guest_xml`` is the one place where
 Nova turns its guest config into XML, for spawn (and so rebuild, evacuate
 and unshelve), hard reboot (and power on), rescue, finish_migration and
-finish_revert_migration. Overriding it is enough to cover every path that
-regenerates the definition. Soft reboot and live migration do not call it:
-the first restarts the defined domain, the second moves the domain's own
-XML, which already carries the customisations.
+finish_revert_migration. Overriding it is enough to apply the
+customisations on every path that regenerates the definition. Soft reboot
+and live migration do not call it: the first restarts the defined domain,
+the second moves the domain's own XML, which already carries the
+customisations.
 
 ``_get_guest_config`` is overridden too, only so that the engine gets the
 tree Nova builds rather than parsing the text Nova makes of it (see
-:func:`nova_xmlhooks.compat.customised_guest_xml`).
+:func:`nova_xmlhooks.compat.customised_guest_xml`). The other overrides
+check the customisations before Nova tears a guest down
+(:mod:`nova_xmlhooks.preflight`, :mod:`nova_xmlhooks.reboot`); the
+reference's dependencies page lists every one.
 """
 
 import functools

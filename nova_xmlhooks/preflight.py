@@ -15,7 +15,9 @@
 NOTE(xmlhooks): Nova's ``_hard_reboot`` destroys and undefines the domain
 before it regenerates the XML, resize powers the guest off on the source
 before the destination builds the new XML, rebuild destroys before it
-spawns, and rescue powers the guest off before it builds the rescue XML.
+spawns, rescue powers the guest off before it builds the rescue XML, and
+a revert destroys the resized guest before the source builds the old
+flavor's XML.
 An error found only when the XML is generated would leave a guest that
 was running down, or undefined. These overrides resolve the
 instance's customisations and try them first: a failure raises before
@@ -55,7 +57,7 @@ class PreflightMixin:
     """
 
     def _xmlhooks_preflight(self, instance, extra_specs, operation,
-                            nova_xml=None):
+                            nova_xml=None, resolve_only=False):
         """Check that the customisations apply, before the guest is touched.
 
         :param instance: the instance
@@ -66,6 +68,8 @@ class PreflightMixin:
             rules on, or None when it cannot be built; without it, or
             when it gives None, the rules are tried on the current
             definition
+        :param resolve_only: only resolve the rules (their profiles and
+            specs), without trying them on any XML
         :raises: nova_xmlhooks.exception.XmlHooksError under
             ``on_error = fail``
         """
@@ -73,7 +77,7 @@ class PreflightMixin:
         try:
             ruleset = engine.resolve(extra_specs,
                                      instance_specs.image_profiles(instance))
-            if not ruleset:
+            if not ruleset or resolve_only:
                 return
             xml = self._xmlhooks_current_xml(instance)
             if xml is not None and nova_xml is not None:
@@ -90,7 +94,8 @@ class PreflightMixin:
             raise
 
     def _xmlhooks_preflight_or_rollback(self, instance, extra_specs,
-                                        operation, nova_xml=None):
+                                        operation, nova_xml=None,
+                                        resolve_only=False):
         # NOTE(xmlhooks): the compute manager puts an instance in ERROR when
         # resize or rebuild fails with an ordinary exception, although the
         # guest was not touched. InstanceFaultRollback makes it keep the
@@ -98,7 +103,7 @@ class PreflightMixin:
         # mark the migration failed); the fault still carries our error.
         try:
             self._xmlhooks_preflight(instance, extra_specs, operation,
-                                     nova_xml)
+                                     nova_xml, resolve_only)
         except exception.XmlHooksError as e:
             raise nova_exception.InstanceFaultRollback(inner_exception=e)
 
@@ -114,6 +119,34 @@ class PreflightMixin:
             self._xmlhooks_preflight(instance, instance.flavor.extra_specs,
                                      'rescue')
         return super().power_off(instance, timeout, retry_interval)
+
+    def destroy(self, context, instance, network_info, *args, **kwargs):
+        # NOTE(xmlhooks): a revert destroys the guest on the destination
+        # (revert_resize) before the source builds the old flavor's XML
+        # (finish_revert_resize): an error there leaves no guest running
+        # anywhere. The old flavor's rules are resolved first, here, so
+        # that an unknown profile or a spec this host cannot parse refuses
+        # the revert with the guest still running (profiles are the same
+        # on every host). They are not tried on any XML: the source's
+        # cannot be built here, and this guest's is the new flavor's,
+        # whose disks and devices may differ.
+        if getattr(instance, 'task_state', None) == (
+                task_states.RESIZE_REVERTING):
+            self._xmlhooks_preflight_or_rollback(
+                instance, instance.old_flavor.extra_specs, 'revert resize',
+                resolve_only=True)
+        return super().destroy(context, instance, network_info, *args,
+                               **kwargs)
+
+    def spawn(self, context, instance, image_meta, *args, **kwargs):
+        # NOTE(xmlhooks): libvirt's spawn makes the guest's directory and
+        # disks before it asks for the XML, and a failed unshelve or
+        # evacuation leaves them on the host (where they block a later
+        # live migration to it). What resolving refuses, it refuses first;
+        # resolving is cached, and the generation finds it done.
+        self._xmlhooks_preflight(instance, instance.flavor.extra_specs,
+                                 'spawn', resolve_only=True)
+        return super().spawn(context, instance, image_meta, *args, **kwargs)
 
     def migrate_disk_and_power_off(self, context, instance, dest, flavor,
                                    network_info, block_device_info=None,
@@ -137,7 +170,9 @@ class PreflightMixin:
         # to destroy plus spawn, after our check. nova-api has already
         # given the instance the rebuild's image, and the compute manager
         # passes every argument by name. An evacuation rebuilds a guest
-        # that is not on this host: there is nothing to protect.
+        # that is not on this host, whose XML cannot be built here: its
+        # rules are only resolved, which, refused, leaves the instance on
+        # its host rather than in ERROR.
         evacuate = kwargs.get('evacuate')
         nova_xml = None if evacuate else functools.partial(
             self._xmlhooks_nova_xml, context, instance,

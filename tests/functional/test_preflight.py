@@ -12,6 +12,7 @@
 
 """Customisations that no longer resolve never take a guest down."""
 
+import os
 import time
 
 import fixtures
@@ -19,6 +20,7 @@ from lxml import etree
 from nova import exception as nova_exception
 from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.virt.libvirt import blockinfo
+from nova.virt.libvirt import utils as libvirt_utils
 
 from tests.functional import base
 from tests.functional import compat
@@ -294,6 +296,37 @@ class PreflightTest(helpers.FaultTestBase):
         mark = self.mark()
         self._rebuild_server(self.server, self.server['image']['id'])
         self.assert_customised(self.server, since=mark)
+
+    def test_revert_refused_before_the_guest_goes_down(self):
+        # NOTE(xmlhooks): the revert destroys the resized guest before it
+        # builds the old flavor's XML; the old flavor names a profile that
+        # is gone, so the revert is refused with the guest running.
+        new_flavor = self.create_flavor(
+            {'xmlhooks:xml:vmport': './features/vmport/@state=on'},
+            memory_mb=1024)
+        server = self._resize_server(self.server, new_flavor)
+        self.break_profile()
+        mark = self.mark()
+        self.api.post_server_action(server['id'], {'revertResize': None})
+        self._wait_for_migration_status(server, ['error'])
+        server = self._wait_idle('ACTIVE')
+        self.assertEqual(1024, server['flavor']['ram'])
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("unknown profile 'P'")
+
+    def test_unshelve_refused_before_the_disks_are_made(self):
+        # NOTE(xmlhooks): libvirt's spawn makes the guest's directory
+        # before it asks for the XML, and a failed unshelve leaves it.
+        self.flags(shelved_offload_time=-1)
+        self._shelve_server(self.server, expected_state='SHELVED')
+        self._shelve_offload_server(self.server)
+        self.break_profile()
+        self.api.post_server_action(self.server['id'], {'unshelve': None})
+        self.assert_fault("unknown profile 'P'")
+        server = self._wait_idle('SHELVED_OFFLOADED')
+        self.assertEqual('SHELVED_OFFLOADED', server['status'])
+        self.assertFalse(os.path.exists(libvirt_utils.get_instance_path(
+            self.instance(self.server))))
 
     def test_rescue_refused_before_power_off(self):
         # NOTE(xmlhooks): Nova's rescue has no rollback: the instance goes
