@@ -82,9 +82,13 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
         images = instance_specs.image_profiles(instance)
         if not self._xmlhooks_applies(specs, images):
             return generate()
-        return self._xmlhooks_generate(generate, instance, specs, images)
+        # NOTE(xmlhooks): rescue follows image_meta in every series.
+        rescue = kwargs.get('rescue', args[0] if args else None) is not None
+        return self._xmlhooks_generate(generate, instance, specs, images,
+                                       rescue)
 
-    def _xmlhooks_generate(self, generate, instance, specs, images):
+    def _xmlhooks_generate(self, generate, instance, specs, images,
+                           rescue=False):
         """Run Nova's generation, customising the tree it builds.
 
         Also used by the hard reboot's plan (see
@@ -94,6 +98,7 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
         :param instance: the instance the XML is for
         :param specs: the flavor's extra specs
         :param images: the profile names the image selects
+        :param rescue: whether Nova is building the rescue domain
         :returns: the customised XML
         :raises: nova_xmlhooks.exception.XmlHooksError under ``on_error =
             fail``
@@ -102,9 +107,11 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
         return compat.customised_guest_xml(
             generate, instance,
             functools.partial(engine.customize_tree, extra_specs=specs,
-                              image_profiles=images, instance=instance),
+                              image_profiles=images, instance=instance,
+                              rescue=rescue),
             functools.partial(engine.customize, extra_specs=specs,
-                              image_profiles=images, instance=instance))
+                              image_profiles=images, instance=instance,
+                              rescue=rescue))
 
     def _xmlhooks_applies(self, specs, images):
         """Whether there is anything to apply, or an error to report.

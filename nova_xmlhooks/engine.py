@@ -583,22 +583,24 @@ class Engine:
             plan = self._make_plan(ruleset.rules)
         return plan
 
-    def apply(self, xml, ruleset, instance=None):
+    def apply(self, xml, ruleset, instance=None, rescue=False):
         """Apply resolved rules to a domain XML.
 
         :param xml: the domain XML Nova generated
         :param ruleset: a :class:`RuleSet`
         :param instance: the instance, for log context only
+        :param rescue: whether the XML is Nova's rescue domain (see
+            :class:`~nova_xmlhooks.customizers.base.DomainContext`)
         :returns: the customised XML; ``xml`` itself, untouched, when there
             is nothing to apply
         :raises: nova_xmlhooks.exception.XmlHooksError naming the rule
         """
         if not ruleset:
             return xml
-        return self._apply(_Source.text(xml), ruleset, instance)
+        return self._apply(_Source.text(xml), ruleset, instance, rescue)
 
-    def _apply(self, source, ruleset, instance):
-        result = self._build(source, ruleset)
+    def _apply(self, source, ruleset, instance, rescue=False):
+        result = self._build(source, ruleset, rescue)
         LOG.info('Applied %(count)d xmlhooks rule(s) from profiles '
                  '%(profiles)s', {'count': len(ruleset),
                                   'profiles': list(ruleset.profiles) or '-'},
@@ -623,11 +625,12 @@ class Engine:
         if ruleset:
             self._build(_Source.text(xml), ruleset)
 
-    def _build(self, source, ruleset):
+    def _build(self, source, ruleset, rescue=False):
         """Apply, record, serialise and check.
 
         :param source: a :class:`_Source`; its tree is changed
         :param ruleset: a :class:`RuleSet`
+        :param rescue: whether the document is Nova's rescue domain
         :returns: the customised XML, as a str; the checks have judged
             the very tree it was written from
         :raises: nova_xmlhooks.exception.XmlHooksError naming the rule
@@ -639,6 +642,8 @@ class Engine:
         snapshot = (checks_mod.Snapshot.take(root, plan.region)
                     if self.checks else None)
         context = metadata.domain_context(root)
+        if rescue:
+            context = dataclasses.replace(context, rescue=True)
         not_added = set()
         for family, rules in plan.by_family:
             not_added.update(self._run(family, root, rules, context))
@@ -672,7 +677,8 @@ class Engine:
                 rules[0].key, 'customizer %s failed: %s'
                 % (family, type(e).__name__))
 
-    def customize(self, xml, extra_specs, image_profiles=(), instance=None):
+    def customize(self, xml, extra_specs, image_profiles=(), instance=None,
+                  rescue=False):
         """Resolve and apply, honouring ``[xmlhooks] on_error``.
 
         Under ``skip``, when the profiles an image selects fail (or fail
@@ -683,15 +689,16 @@ class Engine:
         :param extra_specs: the flavor's extra specs
         :param image_profiles: the profile names the image selects
         :param instance: the instance, for log context only
+        :param rescue: whether the XML is Nova's rescue domain
         :returns: the customised XML, or Nova's own on a skipped error
         :raises: nova_xmlhooks.exception.XmlHooksError under ``fail``
         """
         return self._customize(functools.partial(_Source.text, xml),
                                lambda: xml, extra_specs, image_profiles,
-                               instance)
+                               instance, rescue)
 
     def customize_tree(self, root, nova_xml, extra_specs, image_profiles=(),
-                       instance=None):
+                       instance=None, rescue=False):
         """:meth:`customize` on the tree Nova built, not its text.
 
         NOTE(xmlhooks): Nova builds the domain as an lxml tree and
@@ -705,15 +712,16 @@ class Engine:
         :param extra_specs: the flavor's extra specs
         :param image_profiles: the profile names the image selects
         :param instance: the instance, for log context only
+        :param rescue: whether the tree is Nova's rescue domain
         :returns: the customised XML, or Nova's own
         :raises: nova_xmlhooks.exception.XmlHooksError under ``fail``
         """
         return self._customize(
             functools.partial(_Source.tree, root, nova_xml), nova_xml,
-            extra_specs, image_profiles, instance)
+            extra_specs, image_profiles, instance, rescue)
 
     def _customize(self, source, nova_xml, extra_specs, image_profiles,
-                   instance):
+                   instance, rescue=False):
         """:meth:`customize`, with Nova's document given as a source.
 
         :param source: a callable returning a :class:`_Source`; called at
@@ -724,7 +732,7 @@ class Engine:
             ruleset = self.resolve(extra_specs, image_profiles)
             if not ruleset:
                 return nova_xml()
-            return self._apply(source(), ruleset, instance)
+            return self._apply(source(), ruleset, instance, rescue)
         except exception.XmlHooksError as e:
             if self.on_error == 'fail':
                 raise
@@ -736,7 +744,7 @@ class Engine:
             # switch off.
             try:
                 result = self.apply(nova_xml(), self.resolve(extra_specs),
-                                    instance=instance)
+                                    instance=instance, rescue=rescue)
             except exception.XmlHooksError as e:
                 error = e
             else:
@@ -744,9 +752,9 @@ class Engine:
                             '(%(names)s): %(error)s',
                             {'names': messages.printable(
                                 ', '.join(map(str, image_profiles))),
-                             'error': error.format_message()},
+                             'error': error},
                             instance=instance)
                 return result
-        LOG.warning('Skipping xmlhooks customisation: %s',
-                    error.format_message(), instance=instance)
+        LOG.warning('Skipping xmlhooks customisation: %s', error,
+                    instance=instance)
         return nova_xml()

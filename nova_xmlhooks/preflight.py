@@ -89,7 +89,7 @@ class PreflightMixin:
                 return
             LOG.error('Refusing %(operation)s before it touches the guest: '
                       '%(error)s', {'operation': operation,
-                                    'error': e.format_message()},
+                                    'error': e},
                       instance=instance)
             raise
 

@@ -168,7 +168,7 @@ class HardRebootMixin:
             if engine.on_error != 'fail':
                 return None
             LOG.error('Refusing hard reboot before it touches the guest: '
-                      '%s', e.format_message(), instance=instance)
+                      '%s', e, instance=instance)
             raise
 
     def _xmlhooks_ask_libvirt(self, instance, nova_xml, customised,

@@ -112,11 +112,14 @@ class EditError(ValueError):
     :ivar public: for an edit that cannot be applied, the message without
         the XPath, for users (see :class:`~nova_xmlhooks.exception.
         RuleError`); None when the message may be shown as it is
+    :ivar unmatched: whether the edit failed only because its XPath
+        matches nothing in the document
     """
 
-    def __init__(self, message, public=None):
+    def __init__(self, message, public=None, unmatched=False):
         super().__init__(messages.printable(message))
         self.public = public
+        self.unmatched = unmatched
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,7 +275,7 @@ class Edit:
             raise EditError("XPath '%s' matches nothing and is too complex "
                             "to create" % self.element_xpath,
                             public='its XPath matches nothing and is too '
-                            'complex to create')
+                            'complex to create', unmatched=True)
         parent, first = self._deepest_existing(root)
         device = _first_device(self.steps, parent, first, root)
         if self.action == SET and device is not None:
@@ -282,7 +285,7 @@ class Edit:
                 % (self.element_xpath, self.steps[device].tag(),
                    _join(self.steps[:device + 1])),
                 public='its XPath matches nothing, and a set does not add '
-                'a device')
+                'a device', unmatched=True)
         for step in self.steps[first:]:
             parent = step.make(parent)
         return parent

@@ -48,6 +48,10 @@ class DomainContext:
     instance_name: str
     flavor_name: str
     hostname: str
+    #: whether the document is Nova's rescue domain, whose disks are not
+    #: the guest's own (the rescue disk first, and in a legacy rescue no
+    #: ephemeral, swap or volume disk)
+    rescue: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,10 +12,14 @@
 
 """Raw XPath edits: ``xmlhooks:xml:{label}``."""
 
+from oslo_log import log as logging
+
 from nova_xmlhooks.conf import xmlhooks as conf_opts
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks import exception
 from nova_xmlhooks import xpath_edit
+
+LOG = logging.getLogger(__name__)
 
 
 class XmlCustomizer(base.Customizer):
@@ -72,11 +76,24 @@ class XmlCustomizer(base.Customizer):
         return edit
 
     def apply(self, root, rules, context):
+        unmatched = []
         for rule in rules:
             try:
                 rule.payload.apply(root)
             except xpath_edit.EditError as e:
-                raise exception.RuleError(rule.key, str(e), public=e.public)
+                if not (e.unmatched and context.rescue):
+                    raise exception.RuleError(rule.key, str(e),
+                                              public=e.public)
+                # NOTE(xmlhooks): the rescue domain's disks are not the
+                # guest's (no ephemeral, swap or volume disk in a legacy
+                # rescue), and Nova has powered the guest off by now: a
+                # rule that names what is not there is left out, rather
+                # than failing the rescue.
+                LOG.warning('Rule %(key)s matches nothing in the rescue '
+                            'domain; not applied: %(error)s',
+                            {'key': rule.key, 'error': e})
+                unmatched.append(rule.key)
+        return unmatched
 
     def touches(self, rules):
         touched = []

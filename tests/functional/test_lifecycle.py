@@ -255,3 +255,37 @@ class LifecycleTest(base.XmlHooksTestBase):
         # NOTE(xmlhooks): live migration never regenerates the XML.
         self.assertEqual([], self.domain_events(
             self.server, kinds=(base.DEFINE,), since=mark))
+
+
+class RescueLayoutTest(base.XmlHooksTestBase):
+    """The rescue domain's disks are not the guest's own."""
+
+    def test_rules_for_disks_the_rescue_lacks_are_left_out(self):
+        # NOTE(xmlhooks): a legacy rescue domain has the rescue disk and
+        # the root disk (vda, vdb), not the ephemeral and swap disks (vdb,
+        # vdc) the rules name; Nova has powered the guest off when it asks
+        # for the rescue XML, so a failure then would leave it down.
+        self.start_compute(hostname='compute1')
+        specs = {'xmlhooks:xml:swap': "./devices/disk[target/@dev='vdc']"
+                                      "/driver/@io=threads",
+                 'xmlhooks:xml:pmu': './features/pmu/@state=off'}
+        flavor = self.create_flavor(specs, ephemeral=1, swap=64)
+        server = self.boot(flavor_id=flavor)
+        self.assertEqual(['threads'], self.xpath(
+            server, "./devices/disk[target/@dev='vdc']/driver/@io"))
+        mark = self.mark()
+        server = compat.rescue(self, server)
+        (define,) = self.domain_events(server, kinds=(base.DEFINE,),
+                                       since=mark)
+        root = etree.fromstring(define.xml.encode())
+        self.assertEqual(['vda', 'vdb'], root.xpath(
+            './devices/disk/target/@dev'))
+        self.assertEqual(['off'], root.xpath('./features/pmu/@state'))
+        self.assertEqual(['no'], root.xpath(
+            "./metadata/xmlhooks:customization/xmlhooks:rule"
+            "[@key='xmlhooks:xml:swap']/@added", namespaces=base.NAMESPACES))
+        self.assertIn('Rule xmlhooks:xml:swap matches nothing in the rescue '
+                      'domain', self.stdlog.logger.output)
+        compat.unrescue(self, server)
+        self.assertEqual(['threads'], self.xpath(
+            server, "./devices/disk[target/@dev='vdc']/driver/@io"))

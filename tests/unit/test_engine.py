@@ -62,6 +62,25 @@ class EngineTest(base.TestCase):
                                         "./devices/input[@type='tablet']"))
         self.assertEqual(['managed'], base.xpath(out, './description/text()'))
 
+    def test_rescue_leaves_out_rules_that_match_nothing(self):
+        specs = {'xmlhooks:xml:a-swap': "./devices/disk[target/@dev='vdc']"
+                                        "/driver/@io=threads",
+                 'xmlhooks:xml:b-nic': './devices/interface/mtu/@size=9000',
+                 'xmlhooks:xml:c-clock': './clock/@offset=localtime'}
+        xml = self.xml.replace('<interface', '<nointerface').replace(
+            '</interface>', '</nointerface>')
+        e = self.assertRaises(exception.RuleError, self.engine.customize,
+                              xml, specs)
+        self.assertEqual('xmlhooks:xml:a-swap', e.key)
+        out = self.engine.customize(xml, specs, rescue=True)
+        self.assertEqual(['localtime'], base.xpath(out, './clock/@offset'))
+        record = etree.fromstring(out.encode()).find(
+            'metadata/{%s}customization' % metadata.XMLHOOKS_NS)
+        self.assertEqual(
+            [('xmlhooks:xml:a-swap', 'no'), ('xmlhooks:xml:b-nic', 'no'),
+             ('xmlhooks:xml:c-clock', None)],
+            [(rule.get('key'), rule.get('added')) for rule in record])
+
     def test_flavor_key_overrides_profile_key(self):
         out = self.engine.customize(self.xml, {
             'xmlhooks:profile': 'gold',

@@ -101,7 +101,7 @@ def _info_line(ctx, specs):
     ruleset = engine.resolve(specs, ctx.images)
     made = engine.customize(ctx.nova_xml, specs, ctx.images)
     source = engine_mod._Source.text(ctx.nova_xml)
-    engine._build = lambda _source, _ruleset: made
+    engine._build = lambda _source, _ruleset, _rescue=False: made
     try:
         return stats.summary(stats.sample(
             lambda: engine._apply(source, ruleset, ctx.instance),
