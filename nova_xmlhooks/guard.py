@@ -96,6 +96,8 @@ class Watch:
         holding only such attributes, and no child, is no item
     :ivar local_items: whole items, ``(attributes, children)`` as the
         watch reads them, that likewise reach only the host's own files
+    :ivar local_bare: tags of elements that, with no attribute and no
+        child, are local too
     :ivar owned: whether the item belongs to the device that holds it,
         whose name is then part of its key (see :func:`_device_key`)
     """
@@ -110,6 +112,7 @@ class Watch:
     new: bool = False
     local: frozenset = frozenset()
     local_items: frozenset = frozenset()
+    local_bare: frozenset = frozenset()
     owned: bool = False
 
     def add(self, node, items):
@@ -119,8 +122,9 @@ class Watch:
         :param items: a dict of category to a list of items
         """
         value = _tree(node) if self.whole else _content(node, self)
-        if self.local and value[0] and not value[1] and (
-                set(value[0]) <= self.local):
+        if self.local and not value[1] and (
+                set(value[0]) <= self.local) and (
+                value[0] or node.tag in self.local_bare):
             return
         if value in self.local_items:
             return
@@ -202,9 +206,14 @@ _CHARDEV_LOCAL_ITEMS = frozenset([
 #: a character device's attributes on the guest's side: the USB bus of a
 #: redirected device, which every ``<redirdev>`` names
 _CHARDEV_GUEST_ATTRS = frozenset(['bus'])
+#: character devices that libvirt puts on a pseudo-terminal when no type
+#: is written (virDomainChrDefParseXML)
+_CHARDEV_PTY_BY_DEFAULT = frozenset(['serial', 'console', 'parallel',
+                                     'channel'])
 _CHARDEV = Watch((NETWORK_EXPOSURE,), skip=_CHARDEV_GUEST_SIDE,
                  skip_attrs=_CHARDEV_GUEST_ATTRS, local=_CHARDEV_LOCAL,
-                 local_items=_CHARDEV_LOCAL_ITEMS)
+                 local_items=_CHARDEV_LOCAL_ITEMS,
+                 local_bare=_CHARDEV_PTY_BY_DEFAULT)
 _GRAPHICS = Watch((NETWORK_EXPOSURE,), skip=_GRAPHICS_SETTINGS,
                   skip_attrs=_GRAPHICS_SETTING_ATTRS)
 _EXPOSED = Watch((NETWORK_EXPOSURE,), whole=True)

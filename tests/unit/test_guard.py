@@ -1328,6 +1328,20 @@ class LocalCharacterDeviceTest(GuardTestCase):
                 base.nova_xml(), specs)
             self.assertNotEqual(base.nova_xml(), out)
 
+    def test_a_device_of_no_type_is_a_pseudo_terminal(self):
+        # NOTE(xmlhooks): as libvirt's virDomainChrDefParseXML reads it;
+        # its schema wants a type, but the schema check may be off.
+        specs = {'xmlhooks:xml:bare': 'xpath.create=./devices/serial[2]'}
+        out = self.engine(allow_sensitive=[], validate_schema=False
+                          ).customize(base.nova_xml(), specs)
+        self.assertEqual(2, len(base.xpath(out, './devices/serial')))
+        e = self.assertRaises(
+            exception.GuardError, self.engine(
+                allow_sensitive=[], validate_schema=False).customize,
+            base.nova_xml(),
+            {'xmlhooks:xml:bare': 'xpath.create=./devices/redirdev[2]'})
+        self.assertEqual('network_exposure', e.category)
+
     def test_a_guest_agent_channel_in_libvirts_directory(self):
         # NOTE(xmlhooks): what Nova writes for hw_qemu_guest_agent: with
         # no path, libvirt makes the socket in its own directory.
