@@ -116,7 +116,14 @@ class EditError(ValueError):
         matches nothing in the document
     """
 
+    #: the longest message kept whole; a longer one (it quotes an XPath
+    #: from a profile, which may be long) keeps its start and its end
+    LONGEST = 1024
+
     def __init__(self, message, public=None, unmatched=False):
+        if len(message) > self.LONGEST:
+            message = '%s ... %s' % (message[:self.LONGEST // 2],
+                                     message[-self.LONGEST // 4:])
         super().__init__(messages.printable(message))
         self.public = public
         self.unmatched = unmatched

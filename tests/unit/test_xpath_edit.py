@@ -112,6 +112,20 @@ class ParseTest(oslo_base.BaseTestCase):
                                   text)
             self.assertIn(fragment, str(e), text)
 
+    def test_long_xpath_is_quoted_by_its_ends(self):
+        # NOTE(xmlhooks): a profile's XPath has no length limit; quoted
+        # whole, one error made a line of hundreds of kilobytes.
+        xpath = "./devices/disk[@a='%s']/z" % ('x' * 200000)
+        e = self.assertRaises(xpath_edit.EditError, xpath_edit.parse,
+                              'xpath.frob=%s' % xpath)
+        self.assertLessEqual(len(str(e)), xpath_edit.EditError.LONGEST + 5)
+        self.assertTrue(str(e).startswith("unknown action 'xpath.frob'"))
+        self.assertIn("'xpath.frob'", str(e))
+        e = self.assertRaises(xpath_edit.EditError, xpath_edit.parse,
+                              xpath + '[$v]=1')
+        self.assertLessEqual(len(str(e)), xpath_edit.EditError.LONGEST + 5)
+        self.assertIn(' ... ', str(e))
+
 
 class ParseLimitTest(oslo_base.BaseTestCase):
     """What compiles but would fail, or be slow, when applied."""
