@@ -204,6 +204,22 @@ class EngineTest(base.TestCase):
              ('xmlhooks:xml:clock', 'flavor')],
             [(rule.key, rule.source) for rule in ruleset])
 
+    def test_families_run_in_the_customisers_order(self):
+        # NOTE(xmlhooks): whatever the sources: the xml edit, the flavor's,
+        # runs before the timer family, whose rule is the profile's.
+        self.write_profile('hpet.yaml', 'hpet:\n  specs:\n'
+                                        '    xmlhooks:timer:hpet: '
+                                        'present=no\n')
+        specs = {'xmlhooks:profile': 'hpet',
+                 'xmlhooks:xml:hpet':
+                     "./clock/timer[@name='hpet']/@present=yes"}
+        for names, present in ((['xml', 'timer'], 'no'),
+                               (['timer', 'xml'], 'yes')):
+            out = base.TestCase.engine(self, customizers=names).customize(
+                self.xml, specs)
+            self.assertEqual([present], base.xpath(
+                out, "./clock/timer[@name='hpet']/@present"), names)
+
     def test_later_profile_key_takes_the_later_place(self):
         # NOTE(xmlhooks): as a flavor key does; the rules apply, and are
         # recorded, in this order.
