@@ -648,22 +648,6 @@ def read_directories(directories, report):
             yield profile
 
 
-def load_directories(directories, errors=None):
-    """Read every profile file in the given directories.
-
-    :param directories: directories to read
-    :param errors: if a list, problems are appended to it and reading goes
-        on; otherwise the first problem is raised
-    :returns: a dict of profile name to :class:`Profile`, without those
-        with a problem
-    :raises: nova_xmlhooks.exception.ProfileError
-    """
-    return {profile.name: profile
-            for profile in read_directories(directories,
-                                            problems.sink(errors))
-            if profile.complete}
-
-
 class NameIndex:
     """The names of the profiles in some directories, kept up to date.
 

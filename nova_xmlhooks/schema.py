@@ -131,7 +131,6 @@ class SchemaCheck:
         # errors happen while the thread holds it. libxml2 validates
         # without the GIL, so threads holding validators of their own
         # validate in parallel; each costs a few MB, hence the bound.
-        self._schema = schema
         self._path = path
         self._validators = _Pool(self._compile_spare,
                                  max_validators if path else 1, first=schema)

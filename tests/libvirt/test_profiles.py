@@ -15,8 +15,8 @@
 import os
 
 from nova_xmlhooks import exception
-from nova_xmlhooks import profiles
 from tests.libvirt import base
+from tests.unit import base as unit_base
 
 #: every example profile, and the test that shows its effect
 TESTED = {
@@ -44,7 +44,7 @@ class TestExampleProfiles(base.LibvirtTestCase):
                          start=start)
 
     def test_every_example_profile_is_tested(self):
-        names = profiles.load_directories([base.PROFILES_DIR])
+        names = unit_base.load_profiles([base.PROFILES_DIR])
         self.assertEqual(sorted(TESTED), sorted(names))
         for test in TESTED.values():
             self.assertTrue(callable(getattr(self, test, None)), test)

@@ -21,6 +21,8 @@ from oslotest import base as oslo_base
 
 from nova_xmlhooks import conf as xmlhooks_conf
 from nova_xmlhooks import engine
+from nova_xmlhooks import problems
+from nova_xmlhooks import profiles
 from nova_xmlhooks import xpath_edit
 
 #: seconds a unit test may run when OS_TEST_TIMEOUT does not say; the
@@ -44,6 +46,27 @@ def xpath(xml, expression):
     """Evaluate an XPath on an XML string, with the qemu prefix known."""
     return etree.fromstring(xml.encode()).xpath(
         expression, namespaces=xpath_edit.NAMESPACES)
+
+
+def load_profiles(directories, errors=None):
+    """Read every profile file in some directories, as a dict.
+
+    NOTE(xmlhooks): the services and commands read profiles through
+    :func:`nova_xmlhooks.profiles.read_directories` and the engine; the
+    tests want the profiles by name.
+
+    :param directories: directories to read
+    :param errors: if a list, problems are appended to it and reading goes
+        on; otherwise the first problem is raised
+    :returns: a dict of profile name to
+        :class:`~nova_xmlhooks.profiles.Profile`, without those with a
+        problem
+    :raises: nova_xmlhooks.exception.ProfileError
+    """
+    return {profile.name: profile
+            for profile in profiles.read_directories(
+                directories, problems.sink(errors))
+            if profile.complete}
 
 
 class NativeError(Exception):

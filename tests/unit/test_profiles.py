@@ -50,7 +50,7 @@ one:
   image_selectable: true
 """)
         self.write_profile('ignored.txt', 'not: [yaml')
-        loaded = profiles.load_directories([self.profile_dir])
+        loaded = base.load_profiles([self.profile_dir])
         self.assertEqual(['one', 'two'], list(loaded))
         one = loaded['one']
         self.assertEqual('first', one.description)
@@ -64,7 +64,7 @@ one:
             name='nova_xmlhooks.profiles'))
         missing = os.path.join(self.profile_dir, 'nope')
         self.write_profile('p.yaml', 'p: {}\n')
-        self.assertEqual(['p'], list(profiles.load_directories(
+        self.assertEqual(['p'], list(base.load_profiles(
             [missing, self.profile_dir])))
         self.assertEqual('Profile directory %s does not exist; skipping it\n'
                          % missing, logs.output)
@@ -83,7 +83,7 @@ one:
 
         self.useFixture(fixtures.MonkeyPatch('os.scandir', refuse))
         errors = []
-        self.assertEqual(['b'], list(profiles.load_directories(
+        self.assertEqual(['b'], list(base.load_profiles(
             [self.profile_dir, other], errors)))
         self.assertEqual(['xmlhooks: %s: cannot be listed: Permission denied'
                           % self.profile_dir],
@@ -92,7 +92,7 @@ one:
     def test_directory_that_is_a_file(self):
         path = self.write_profile('profiles.yaml', 'p: {}\n')
         below = os.path.join(path, 'profiles')
-        for load in (profiles.load_directories,
+        for load in (base.load_profiles,
                      profiles.NameIndex().names):
             e = self.assertRaises(exception.ProfileError, load, [path])
             self.assertEqual('xmlhooks: %s: is not a directory' % path,
@@ -106,7 +106,7 @@ one:
     def _error(self, text, *fragments):
         path = self.write_profile('p.yaml', text)
         e = self.assertRaises(exception.ProfileError,
-                              profiles.load_directories, [self.profile_dir])
+                              base.load_profiles, [self.profile_dir])
         message = e.format_message()
         self.assertIn(path, message)
         for fragment in fragments:
@@ -160,7 +160,7 @@ one:
         for n in range(10):
             self.write_profile('p%d.yaml' % n, 'p%d: {}\n' % n)
         opened = len(os.listdir('/proc/self/fd'))
-        self.assertEqual(10, len(profiles.load_directories(
+        self.assertEqual(10, len(base.load_profiles(
             [self.profile_dir])))
         self.assertEqual(10, len(profiles.NameIndex().names(
             [self.profile_dir])))
@@ -225,7 +225,7 @@ one:
                      '"5":\n  xml: ["./b=1"]\n5:\n  xml: ["./a=1"]\n'):
             self.write_profile('p.yaml', text)
             errors = []
-            loaded = profiles.load_directories([self.profile_dir], errors)
+            loaded = base.load_profiles([self.profile_dir], errors)
             self.assertEqual(('./b=1',), loaded['5'].xml, text)
             self.assertEqual(1, len(errors), errors)
             self.assertIn('profile names are', errors[0].format_message())
@@ -234,8 +234,8 @@ one:
         self.write_profile('p.yaml', '%s1: {}\n%s2: {}\n'
                            % ('a' * 70, 'a' * 70))
         errors = []
-        self.assertEqual({}, profiles.load_directories([self.profile_dir],
-                                                       errors))
+        self.assertEqual({}, base.load_profiles([self.profile_dir],
+                                                errors))
         self.assertEqual(2, len(errors))
         for error in errors:
             self.assertIn('profile names are', error.format_message())
@@ -243,8 +243,8 @@ one:
     def test_a_null_name_is_a_bad_name(self):
         self.write_profile('p.yaml', 'null:\n  xml: ["./a=1"]\n')
         errors = []
-        self.assertEqual({}, profiles.load_directories([self.profile_dir],
-                                                       errors))
+        self.assertEqual({}, base.load_profiles([self.profile_dir],
+                                                errors))
         self.assertEqual(1, len(errors))
         self.assertIn('profile names are', errors[0].format_message())
 
@@ -261,7 +261,7 @@ one:
         with open(path, 'wb') as handle:
             handle.write(b'a:\n  description: \xff\n')
         e = self.assertRaises(exception.ProfileError,
-                              profiles.load_directories, [self.profile_dir])
+                              base.load_profiles, [self.profile_dir])
         self.assertIn('UTF-8', e.format_message())
 
     def test_too_large(self):
@@ -274,7 +274,7 @@ one:
         fill = 1024 * 1024 - len(head) - len(tail)
         path = self.write_profile('p.yaml', head + 'x' * fill + tail)
         self.assertEqual(1024 * 1024, os.path.getsize(path))
-        self.assertEqual(['p'], list(profiles.load_directories(
+        self.assertEqual(['p'], list(base.load_profiles(
             [self.profile_dir])))
         self._error(head + 'x' * (fill + 1) + tail,
                     'is larger than 1048576 bytes')
@@ -283,14 +283,14 @@ one:
         self.write_profile('a.yaml', 'x: {}\n')
         path = self.write_profile('b.yaml', 'x: {}\n')
         e = self.assertRaises(exception.ProfileError,
-                              profiles.load_directories, [self.profile_dir])
+                              base.load_profiles, [self.profile_dir])
         self.assertIn(path, e.format_message())
         self.assertIn('already defined', e.format_message())
         # NOTE(xmlhooks): nova-xmlhooks validate reads on; the first
         # definition is the one kept.
         self.write_profile('a.yaml', 'x: {description: first}\n')
         errors = []
-        loaded = profiles.load_directories([self.profile_dir], errors)
+        loaded = base.load_profiles([self.profile_dir], errors)
         self.assertEqual('first', loaded['x'].description)
         self.assertEqual(1, len(errors))
 
@@ -300,7 +300,7 @@ one:
                                                   '.#p.yaml'))
         self.write_profile('.p.yaml', 'not: [yaml')
         self.write_profile('p.yaml', 'p: {}\n')
-        self.assertEqual(['p'], list(profiles.load_directories(
+        self.assertEqual(['p'], list(base.load_profiles(
             [self.profile_dir])))
 
 
@@ -425,7 +425,7 @@ class FileSafetyTest(base.TestCase):
 
         def load():
             try:
-                result.append(profiles.load_directories([self.profile_dir]))
+                result.append(base.load_profiles([self.profile_dir]))
             except exception.ProfileError as e:
                 result.append(e)
 
@@ -1003,10 +1003,10 @@ class ProblemSinkTest(base.TestCase):
     def test_first_problem_is_raised(self):
         self.write_profile('a.yaml', 'a:\n  colour: red\n  description: 5\n')
         errors = []
-        profiles.load_directories([self.profile_dir], errors)
+        base.load_profiles([self.profile_dir], errors)
         self.assertEqual(2, len(errors))
         e = self.assertRaises(exception.ProfileError,
-                              profiles.load_directories, [self.profile_dir])
+                              base.load_profiles, [self.profile_dir])
         self.assertEqual(errors[0].format_message(), e.format_message())
 
     def test_reading_stops_at_the_first_problem(self):
@@ -1015,5 +1015,5 @@ class ProblemSinkTest(base.TestCase):
         with mock.patch.object(profiles, '_load_yaml',
                                wraps=profiles._load_yaml) as load:
             self.assertRaises(exception.ProfileError,
-                              profiles.load_directories, [self.profile_dir])
+                              base.load_profiles, [self.profile_dir])
         self.assertEqual(1, load.call_count)

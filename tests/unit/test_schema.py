@@ -97,8 +97,10 @@ class SchemaConfTest(base.TestCase):
         self.flags(validate_schema=True, schema_path=path)
         first = self._schema_check()[0]
         second = self._schema_check()[0]
-        self.assertIs(schema.compile_schema(path), first._schema)
-        self.assertIs(first._schema, second._schema)
+        for check in (first, second):
+            validator = check._validators.get()
+            self.assertIs(schema.compile_schema(path), validator)
+            check._validators.put(validator)
 
     def test_tiny_schema_with_include(self):
         self.write_profile('part.rng', TINY_PART)

@@ -26,6 +26,7 @@ from oslo_config import cfg
 
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import loader
+from nova_xmlhooks import problems
 from nova_xmlhooks import profiles as profiles_mod
 from tools.bench import registry
 from tools.bench import report
@@ -57,8 +58,8 @@ def _one_start(ctx, directory):
     :returns: ``(engine, read_s, compile_s, from_conf_s)``
     """
     gc.collect()
-    profiles, read = _timed(lambda: profiles_mod.load_directories(
-        [directory]))
+    profiles, read = _timed(lambda: list(profiles_mod.read_directories(
+        [directory], problems.raise_first)))
     customizers = loader.load_customizers(CONF, CONF.xmlhooks.customizers)
     _engine, compiled = _timed(lambda: engine_mod.Engine(customizers,
                                                          profiles))
