@@ -80,12 +80,23 @@ class UnknownProfile(XmlHooksError):
 
 @_public
 class ProfileError(XmlHooksError):
-    """A profile file, a profile or one of its entries is invalid."""
+    """A profile file, a profile or one of its entries is invalid.
+
+    Or an option names a profile that is not there: ``option`` then names
+    the option and ``path`` is None.
+
+    :param path: the file or directory, or None for an option's problem
+    :param reason: what is wrong
+    :param profile: the profile's name, if the problem is in one
+    :param entry: the profile's entry, if the problem is in one
+    :param option: the configuration option at fault, e.g.
+        ``[xmlhooks] default_profiles``, when no file is
+    """
 
     msg_fmt = 'xmlhooks: %(where)s: %(reason)s'
 
-    def __init__(self, path, reason, profile=None, entry=None):
-        where = [str(path)]
+    def __init__(self, path, reason, profile=None, entry=None, option=None):
+        where = [str(option if path is None else path)]
         if profile is not None:
             where.append("profile '%s'" % profile)
         if entry is not None:
@@ -94,6 +105,7 @@ class ProfileError(XmlHooksError):
         self.path = path
         self.profile = profile
         self.entry = entry
+        self.option = option
 
 
 @_public

@@ -386,8 +386,8 @@ class Engine:
                 known.append(name)
                 continue
             report(exception.ProfileError(
-                '[xmlhooks] default_profiles',
-                'names unknown or invalid profile', profile=name))
+                None, 'names unknown or invalid profile', profile=name,
+                option='[xmlhooks] default_profiles'))
         return tuple(known)
 
     # Parsing

@@ -140,8 +140,7 @@ def hint(error, engine):
         if error.entry is not None and error.entry.startswith(
                 base.NAMESPACE + ':'):
             return key_hint(error.entry, engine)
-        if error.entry is None and error.profile is not None and str(
-                error.path).startswith('[xmlhooks]'):
+        if error.option is not None and error.profile is not None:
             # NOTE(xmlhooks): [xmlhooks] default_profiles names a profile
             # that is not there.
             if error.profile not in engine.profiles:

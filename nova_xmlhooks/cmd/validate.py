@@ -44,10 +44,10 @@ def add_arguments(parser):
 def _file_of(error):
     # NOTE(xmlhooks): problems of the configuration first, then file by
     # file; the sort is stable, so each file keeps its own order.
-    path = str(getattr(error, 'path', '') or '')
-    if not path or path.startswith('['):
+    path = getattr(error, 'path', None)
+    if not path:
         return (0, '')
-    return (1, path)
+    return (1, str(path))
 
 
 def problem(error, engine, invalid_profiles=()):
@@ -66,7 +66,7 @@ def problem(error, engine, invalid_profiles=()):
         hint = hints.hint(error, engine)
     return {
         'message': common.error_message(error),
-        'file': str(path) if path and not str(path).startswith('[') else None,
+        'file': str(path) if path else None,
         'profile': profile,
         'entry': getattr(error, 'entry', None),
         'hint': hint,

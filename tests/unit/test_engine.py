@@ -361,8 +361,10 @@ good:
         engine_ = engine.Engine.from_conf(self.conf, errors=errors)
         self.assertEqual([
             (path, 'bad', 'xmlhooks:xml:a'), (path, 'bad', 'xml[1]'),
-            ('[xmlhooks] default_profiles', 'bad', None),
+            (None, 'bad', None),
         ], [(e.path, e.profile, e.entry) for e in errors])
+        self.assertEqual([None, None, '[xmlhooks] default_profiles'],
+                         [e.option for e in errors])
         self.assertEqual(['good'], list(engine_.profiles))
         self.assertEqual(('good',), engine_.default_profiles)
         self.assertEqual(['profile:good'], [

@@ -13,8 +13,12 @@
 """``nova-xmlhooks validate`` and ``nova-xmlhooks list``."""
 
 import json
+import os
 
+from nova_xmlhooks.cmd import hints
 from nova_xmlhooks.customizers import xml as xml_customizer
+from nova_xmlhooks import engine as engine_mod
+from nova_xmlhooks import exception
 from tests.unit.cmd import base
 
 GOOD = '''
@@ -183,6 +187,40 @@ class ValidateTest(base.CommandTestCase):
         self.assertEqual(1, status)
         self.assertIn('is not a directory', out)
         self.assertNotIn('does not exist', out)
+
+    def test_a_file_path_that_starts_with_a_bracket(self):
+        # NOTE(xmlhooks): a relative profile_dirs entry may start with
+        # "[": its problems are still a file's, reported after the
+        # options' and with their file, and the option's hints are not
+        # given for them.
+        cwd = os.getcwd()
+        self.addCleanup(os.chdir, cwd)
+        os.chdir(self.tempdir)
+        os.mkdir('[xmlhooks] site')
+        path = os.path.join('[xmlhooks] site', 'p.yaml')
+        with open(path, 'w') as handle:
+            handle.write('linx: 3\nlinux: {}\n')
+        self.write_config(profile_dirs='[xmlhooks] site',
+                          default_profiles='linuxx')
+        status, out, err = self.run_command('validate', '--format', 'json')
+        self.assertEqual(1, status, err)
+        found = json.loads(out)['problems']
+        self.assertEqual([(None, 'linuxx', None), (path, 'linx', None)],
+                         [(each['file'], each['profile'], each['entry'])
+                          for each in found])
+        self.assertIn("did you mean 'linux'?", found[0]['hint'])
+        self.assertIsNone(found[1]['hint'])
+
+    def test_only_an_option_problem_gets_the_option_hint(self):
+        engine = engine_mod.Engine({}, [])
+        engine.profiles['linux'] = None
+        in_file = exception.ProfileError('[xmlhooks] site/p.yaml',
+                                         'is bad', profile='linx')
+        self.assertIsNone(hints.hint(in_file, engine))
+        option = exception.ProfileError(
+            None, 'names unknown or invalid profile', profile='linx',
+            option='[xmlhooks] default_profiles')
+        self.assertIn("'linux'", hints.hint(option, engine))
 
 
 class ListTest(base.CommandTestCase):
