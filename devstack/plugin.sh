@@ -16,8 +16,7 @@
 # * stack extra        runs "nova-xmlhooks validate" on the compute's
 #                      config, so a broken profile fails the job clearly
 # * unstack            nothing: the plugin runs no service of its own
-# * clean              removes the example profiles, the shim link if the
-#                      plugin made one, and the package
+# * clean              removes the example profiles and the package
 #
 # Enabled with one line in local.conf:
 #
@@ -42,47 +41,17 @@ function _xmlhooks_needed {
     is_service_enabled n-cpu || is_service_enabled n-api
 }
 
-# Whether nova's loader can find nova.virt.xmlhooks. find_spec locates the
-# module the way "import nova.virt.xmlhooks" would, through every import
-# finder, without importing nova's libvirt driver.
-function _xmlhooks_shim_found {
-    $(_xmlhooks_python) -c 'import importlib.util, sys
-sys.exit(importlib.util.find_spec("nova.virt.xmlhooks") is None)'
-}
-
 # NOTE(xmlhooks): nova only loads compute drivers named under nova.virt.
 # The package registers an import finder that serves nova.virt.xmlhooks
-# (see _nova_xmlhooks_shim.py), which works whichever way nova is
-# installed, so nothing more is needed. Versions before it shipped the
-# module as the file nova/virt/xmlhooks.py, which pip puts in
-# site-packages, while DevStack installs nova editable from $DEST/nova:
-# from a checkout of such a version (NOVA_XMLHOOKS_DIR), the file is
-# linked into nova's own tree.
-function _xmlhooks_link_shim {
-    local python virt_dir
-    if _xmlhooks_shim_found; then
-        return 0
-    fi
-    if [[ ! -f "$NOVA_XMLHOOKS_DIR/nova/virt/xmlhooks.py" ]]; then
-        die $LINENO "nova-xmlhooks: nova cannot find nova.virt.xmlhooks after the install"
-    fi
-    python=$(_xmlhooks_python)
-    virt_dir=$($python -c 'import os, nova.virt
-print(os.path.dirname(nova.virt.__file__))')
-    echo "nova-xmlhooks: linking the driver shim into $virt_dir"
-    ln -sfn "$NOVA_XMLHOOKS_DIR/nova/virt/xmlhooks.py" "$virt_dir/xmlhooks.py"
-}
-
-function _xmlhooks_unlink_shim {
-    local python virt_dir link
-    python=$(_xmlhooks_python)
-    virt_dir=$($python -c 'import os, nova.virt
-print(os.path.dirname(nova.virt.__file__))' 2>/dev/null) || return 0
-    link="$virt_dir/xmlhooks.py"
-    # Only remove what _xmlhooks_link_shim made.
-    if [[ -L "$link" && "$(readlink "$link")" == "$NOVA_XMLHOOKS_DIR/nova/virt/xmlhooks.py" ]]; then
-        rm -f "$link"
-    fi
+# (see _nova_xmlhooks_shim.py), whichever way nova is installed, DevStack's
+# editable install from $DEST/nova included. Stop here if nova's loader
+# still cannot find it: nova-compute would not start. find_spec locates the
+# module the way "import nova.virt.xmlhooks" would, through every import
+# finder, without importing nova's libvirt driver.
+function _xmlhooks_check_driver {
+    $(_xmlhooks_python) -c 'import importlib.util, sys
+sys.exit(importlib.util.find_spec("nova.virt.xmlhooks") is None)' \
+        || die $LINENO "nova-xmlhooks: nova cannot find nova.virt.xmlhooks after the install"
 }
 
 # NOTE(xmlhooks): the driver overrides private methods of nova's libvirt
@@ -130,7 +99,7 @@ function install_nova_xmlhooks {
     if [[ "$after" != "$before" ]]; then
         die $LINENO "nova-xmlhooks: installing it changed nova from $before to $after"
     fi
-    _xmlhooks_link_shim
+    _xmlhooks_check_driver
 }
 
 # Write the [xmlhooks] options into one config file.
@@ -202,7 +171,6 @@ function cleanup_nova_xmlhooks {
     for name in $NOVA_XMLHOOKS_EXAMPLES; do
         sudo rm -f "$NOVA_XMLHOOKS_PROFILE_DIR/$name.yaml"
     done
-    _xmlhooks_unlink_shim
     pip_uninstall nova-xmlhooks
 }
 
