@@ -505,10 +505,10 @@ class TroubleshootingTest(oslo_base.BaseTestCase):
 class DeploymentSnippetTest(oslo_base.BaseTestCase):
     """Every deployment tool's snippet makes the same settings.
 
-    Each also uses only names that the tool defines. They are recorded
-    here with the file and line that define them on the tool's master
-    branch; the names are the same on every branch that the deployment
-    guide lists.
+    Each also uses only the tool's names recorded here, with the file and
+    line that define them on the tool's master branch as read in November
+    2026; the names were the same on every branch that the deployment
+    guide lists. Nothing here reads the tools' repositories.
     """
 
     # NOTE(xmlhooks): openstack/kolla. kolla-build gives an image the
