@@ -709,15 +709,17 @@ class DeploymentSnippetTest(oslo_base.BaseTestCase):
         self.assertEqual("'pip3'", package['provider'])
         self.assertIn("'--break-system-packages'",
                       package['install_options'])
-        self.assertEqual("Package['%s']" % self.PUPPET_NOVA_PACKAGE,
-                         package['require'])
+        # NOTE(xmlhooks): Puppet's pip3 provider needs the pip3 command.
+        self.assertIn("ensure_packages(['python3-pip'])", manifest)
+        self.assertEqual("[Package['%s'], Package['python3-pip']]"
+                         % self.PUPPET_NOVA_PACKAGE, package['require'])
         self.assertIn("'%s'" % self.PUPPET_PACKAGE_TAG, package['tag'])
         # Only what puppet-nova declares on every Nova host: an API-only
         # host has no Service['nova-compute'].
         self.assertEqual(set(), set(re.findall(r"Anchor\['([^']+)'\]",
                                                manifest)) -
                          self.PUPPET_ANCHORS)
-        self.assertEqual({self.PUPPET_NOVA_PACKAGE},
+        self.assertEqual({self.PUPPET_NOVA_PACKAGE, 'python3-pip'},
                          set(re.findall(r"Package\['([^']+)'\]", manifest)))
         self.assertNotIn('Service[', manifest)
         profiles = resources[('file', self.profile_dir())]
