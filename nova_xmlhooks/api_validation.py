@@ -65,6 +65,12 @@ class ApiValidator(nova_validators.ExtraSpecValidator):
         self.parser = parser
 
     def validate(self, name, value):
+        """Check one extra spec with our own check, then with nova's.
+
+        :param name: the spec's key
+        :param value: the spec's value
+        :raises: nova.exception.ValidationError with the one-line reason
+        """
         try:
             base.check_spec(self.declaration, name, value, self.parser)
         except ValueError as e:

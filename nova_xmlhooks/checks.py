@@ -120,7 +120,11 @@ class Region:
         return cls(tuple(sorted(_parts(items).items())))
 
     def union(self, other):
-        """The region of this one and ``other``, or None if either is."""
+        """The region of this one and ``other``, or None if either is.
+
+        :param other: a :class:`Region`, or None for the whole domain
+        :returns: a :class:`Region`, or None
+        """
         if other is None:
             return None
         merged = dict(self.parts)
@@ -134,7 +138,11 @@ class Region:
         return Region(tuple(sorted(merged.items())))
 
     def widened(self, tags):
-        """This region with the children of ``tags`` changed as a whole."""
+        """This region with the children of ``tags`` changed as a whole.
+
+        :param tags: tags of children of ``<domain>``
+        :returns: a :class:`Region`
+        """
         if not tags:
             return self
         # NOTE(xmlhooks): a rule set widens the same way on every boot;

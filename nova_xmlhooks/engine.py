@@ -269,7 +269,12 @@ def _tidy(root):
 
 
 def split_names(value):
-    """Split a comma-separated list of profile names, dropping blanks."""
+    """Split a comma-separated list of profile names, dropping blanks.
+
+    :param value: a value that names profiles, e.g. of
+        ``xmlhooks:profile``
+    :returns: a list of names
+    """
     return [name.strip() for name in value.split(',') if name.strip()]
 
 

@@ -123,7 +123,11 @@ def _qname(node, name):
 
 
 def element_name(node):
-    """The name of an ``<element>`` pattern, or None for a name class."""
+    """The name of an ``<element>`` pattern, or None for a name class.
+
+    :param node: an ``<element>`` of the grammar
+    :returns: a string or None
+    """
     name = node.get('name')
     if name is not None:
         return _qname(node, name.strip())

@@ -239,7 +239,10 @@ def _print_stale(stale):
 
 
 def print_table(reports):
-    """Write the reports as a table followed by the details."""
+    """Write the reports as a table followed by the details.
+
+    :param reports: the reports of :func:`audit_domain`
+    """
     header = ('NAME', 'UUID', 'STATE', 'STATUS', 'DETAIL')
     # NOTE(xmlhooks): cells are escaped before the columns are measured:
     # out() would escape a control character in a name into six
@@ -278,6 +281,10 @@ def audit_domains(engine, libvirt, domains, refusal=None):
     a terminal: "audit --format json > report.json" still shows it, and
     "audit 2> log" keeps the log clean.
 
+    :param engine: the engine, as
+        :func:`~nova_xmlhooks.cmd.common.load_engine` builds it
+    :param libvirt: the ``libvirt`` module
+    :param domains: the ``virDomain`` objects to audit
     :param refusal: see :func:`audit_domain`
     :returns: the reports, sorted by name
     """

@@ -117,13 +117,18 @@ def out(text=''):
     messages are, so that a right-to-left override or a terminal control
     character cannot disguise what the operator reads. sys.stdout is
     looked up at each call so that tests and callers can redirect it.
+
+    :param text: the lines, one string
     """
     sys.stdout.write('\n'.join(messages.printable(line)
                                for line in text.split('\n')) + '\n')
 
 
 def out_raw(text):
-    """Write a document on stdout exactly as it is (``--output xml``)."""
+    """Write a document on stdout exactly as it is (``--output xml``).
+
+    :param text: the document
+    """
     sys.stdout.write(text + '\n')
 
 
@@ -132,6 +137,8 @@ def out_json(document):
 
     NOTE(xmlhooks): ``ensure_ascii`` writes every character outside ASCII
     as an escape, so JSON output cannot carry terminal controls either.
+
+    :param document: what :func:`json.dumps` takes
     """
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=True,
                                 ensure_ascii=True) + '\n')
@@ -154,12 +161,18 @@ def out_diff(diff, indent=''):
 
 
 def err(text):
-    """Write a line on stderr, escaped like :func:`out`."""
+    """Write a line on stderr, escaped like :func:`out`.
+
+    :param text: the line
+    """
     sys.stderr.write(messages.printable(messages.one_line(text)) + '\n')
 
 
 def warn(text):
-    """Write a warning on stderr."""
+    """Write a warning on stderr.
+
+    :param text: the warning, without the ``warning:`` prefix
+    """
     err('warning: ' + text)
 
 
@@ -208,7 +221,11 @@ def utf8_argument(what, value):
 
 
 def input_label(path):
-    """How messages name an input file."""
+    """How messages name an input file.
+
+    :param path: the path the user gave, ``-`` for stdin
+    :returns: the label
+    """
     return 'standard input' if path == STDIN else path
 
 
@@ -268,6 +285,9 @@ def lines(text):
     NOTE(xmlhooks): str.splitlines() also splits at characters a domain's
     text may hold (U+0085, U+2028, form feed...), which would make a
     guest's or a user's text lines of a diff of its own.
+
+    :param text: the text
+    :returns: a list of strings
     """
     parts = text.split('\n')
     return [part + '\n' for part in parts[:-1]] + (
@@ -277,6 +297,11 @@ def lines(text):
 def unified_diff(before, after, from_label, to_label, context=3):
     """A unified diff of two texts.
 
+    :param before: the old text
+    :param after: the new text
+    :param from_label: the old text's name in the header
+    :param to_label: the new text's name in the header
+    :param context: lines of context around each change
     :returns: the diff, empty when the texts are equal
     """
     return ''.join(difflib.unified_diff(

@@ -146,7 +146,12 @@ class Configuration:
         return files
 
     def nova_value(self, name, group='DEFAULT'):
-        """One of nova's options, as nova-compute reads it."""
+        """One of nova's options, as nova-compute reads it.
+
+        :param name: the option's name
+        :param group: the option's group
+        :returns: the option's value
+        """
         if group == 'DEFAULT':
             return getattr(self.nova, name)
         return getattr(getattr(self.nova, group), name)
@@ -295,6 +300,9 @@ def value_error(error, group, opt, files):
 def file_of_value(group, opt, files):
     """The last of the files that sets a bad value for an option.
 
+    :param group: the option's group, ``DEFAULT`` for none
+    :param opt: the ``oslo_config.cfg.Opt``
+    :param files: the configuration files, in the order they are read
     :returns: the path, or ``None`` if no file alone has a bad value (it
         came from the environment, say)
     """

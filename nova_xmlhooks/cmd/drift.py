@@ -87,7 +87,11 @@ class Staleness:
 
 
 def rule_dict(rule):
-    """A rule as a plain dict, for reports."""
+    """A rule as a plain dict, for reports.
+
+    :param rule: a :class:`~nova_xmlhooks.customizers.base.Rule`
+    :returns: a dict
+    """
     return {'key': rule.key, 'value': rule.value, 'source': rule.source,
             'family': rule.family}
 
@@ -156,7 +160,12 @@ def _matcher(before, after):
 
 
 def changed_positions(before, after):
-    """Where ``after`` differs from ``before``, in ``after``'s positions."""
+    """Where ``after`` differs from ``before``, in ``after``'s positions.
+
+    :param before: the old text
+    :param after: the new text
+    :returns: a set of positions in half-lines (see :func:`_positions`)
+    """
     positions = set()
     for opcode in _matcher(before, after).get_opcodes():
         positions |= _positions(opcode)
@@ -173,6 +182,10 @@ def _range(start, stop):
 def hunks(before, after, from_label, to_label, positions):
     """A unified diff with only the hunks that touch ``positions``.
 
+    :param before: the old text
+    :param after: the new text
+    :param from_label: the old text's name in the header
+    :param to_label: the new text's name in the header
     :param positions: from :func:`changed_positions`, in ``after``
     :returns: the diff, as :func:`difflib.unified_diff` writes it
     """

@@ -115,7 +115,12 @@ def connect_from(configuration, args):
 
 
 def is_gone(libvirt, error):
-    """Whether a libvirt error means the domain no longer exists."""
+    """Whether a libvirt error means the domain no longer exists.
+
+    :param libvirt: the ``libvirt`` module
+    :param error: a ``libvirt.libvirtError``
+    :returns: a bool
+    """
     return error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
 
 

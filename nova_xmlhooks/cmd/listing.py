@@ -146,7 +146,10 @@ def _profile_lines(profile):
 
 
 def print_text(document):
-    """Write the report as text."""
+    """Write the report as text.
+
+    :param document: the report that ``--format json`` prints
+    """
     common.out('Customizers (in the order they apply):')
     for customizer in document['customizers']:
         common.out()

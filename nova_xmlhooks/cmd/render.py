@@ -114,7 +114,11 @@ def input_specs(root, args, label):
 
 
 def warn_if_customised(root, label):
-    """Warn when the input already carries an xmlhooks record."""
+    """Warn when the input already carries an xmlhooks record.
+
+    :param root: the input domain XML, an element
+    :param label: how messages name the input
+    """
     record = metadata.recorded(root)
     if record is None:
         return
@@ -154,7 +158,12 @@ def unmatched(root, ruleset):
 
 
 def warn_unmatched(root, ruleset, label):
-    """Warn about each rule whose XPath matches nothing in the input."""
+    """Warn about each rule whose XPath matches nothing in the input.
+
+    :param root: the input domain XML, an element
+    :param ruleset: the rules resolved for it
+    :param label: how messages name the input
+    """
     for rule, edit in unmatched(root, ruleset):
         if edit.action == xpath_edit.DELETE or edit.value is None:
             effect = 'the rule changes nothing'

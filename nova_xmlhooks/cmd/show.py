@@ -68,7 +68,12 @@ def _is_uuid(text):
 def find_domain(libvirt, connection, instance, uri):
     """Look a domain up by UUID or by name.
 
+    :param libvirt: the ``libvirt`` module
+    :param connection: a ``virConnect``
+    :param instance: the instance's UUID or domain name, as given
+    :param uri: the connection's URI, for messages
     :raises: CommandError naming the instance and the URI
+    :returns: a ``virDomain``
     """
     common.utf8_argument('the instance', instance)
     try:
@@ -118,6 +123,7 @@ def instance_directory(instances_path, root, instance_uuid):
 def directory_files(path):
     """The files of a directory, with their sizes.
 
+    :param path: the directory
     :returns: ``(files, error)``: a list of dicts with ``name``, ``type``
         (``file``, ``directory`` or ``other``), ``size`` and ``on_disk`` in
         bytes, and a one-line error when the directory cannot be read
@@ -149,6 +155,7 @@ def directory_files(path):
 def disk_reports(root):
     """Every disk with its backing chain.
 
+    :param root: the domain XML, an element
     :returns: a list of the ``disks`` items of the administrator guide
     """
     disks = []
@@ -176,6 +183,7 @@ def disk_reports(root):
 def flavor_report(root):
     """The instance and flavor Nova recorded in the domain.
 
+    :param root: the domain XML, an element
     :returns: the ``flavor`` object of the administrator guide, or
         ``None`` for a domain without Nova's metadata
     """
@@ -201,7 +209,11 @@ def flavor_report(root):
 
 
 def customisation_report(root):
-    """The customisation recorded in the domain, or ``None``."""
+    """The customisation recorded in the domain, or ``None``.
+
+    :param root: the domain XML, an element
+    :returns: the ``customisation`` object of the administrator guide
+    """
     record = metadata.recorded(root)
     if record is None:
         return None
@@ -214,7 +226,11 @@ def customisation_report(root):
 def audit_report(conf, info, refusal=None):
     """The guest's audit status, as ``nova-xmlhooks audit`` gives it.
 
+    :param conf: the configuration, as the commands load it
+    :param info: the domain, as
+        :func:`~nova_xmlhooks.cmd.libvirt_host.read_domain` reads it
     :param refusal: see :func:`~nova_xmlhooks.cmd.audit.audit_domain`
+    :returns: the ``audit`` object of the administrator guide
     """
     try:
         engine = common.load_engine(conf)
@@ -227,6 +243,9 @@ def audit_report(conf, info, refusal=None):
 def live_report(info, raw):
     """The live definition against the persistent one.
 
+    :param info: the domain, as
+        :func:`~nova_xmlhooks.cmd.libvirt_host.read_domain` reads it
+    :param raw: compare everything, runtime values too (``--raw``)
     :returns: the ``live_diff`` object of the administrator guide
     """
     if info['live'] is None or info['persistent'] is None:
@@ -289,7 +308,10 @@ def _size(value):
 
 
 def print_directory(directory):
-    """Print the instance directory and its files."""
+    """Print the instance directory and its files.
+
+    :param directory: the ``directory`` object of the report
+    """
     _section('Instance directory: %s' % directory['path'])
     if directory['note']:
         common.out('  note: ' + directory['note'])
@@ -308,7 +330,10 @@ def print_directory(directory):
 
 
 def print_disks(disks):
-    """Print every disk with its backing chain."""
+    """Print every disk with its backing chain.
+
+    :param disks: from :func:`disk_reports`
+    """
     _section('Disks:')
     if not disks:
         common.out('  none')
@@ -324,7 +349,10 @@ def print_disks(disks):
 
 
 def print_flavor(flavor):
-    """Print the instance, flavor and extra specs Nova recorded."""
+    """Print the instance, flavor and extra specs Nova recorded.
+
+    :param flavor: from :func:`flavor_report`
+    """
     _section('Flavor (as Nova recorded it in the domain):')
     if flavor is None:
         common.out('  none: this domain carries no Nova metadata')
@@ -347,7 +375,11 @@ def print_flavor(flavor):
 
 
 def print_customisation(customisation, audit_status):
-    """Print the customisation recorded in the domain and its status."""
+    """Print the customisation recorded in the domain and its status.
+
+    :param customisation: from :func:`customisation_report`
+    :param audit_status: from :func:`audit_report`
+    """
     _section('Customisations applied by nova-xmlhooks:')
     if customisation is None:
         common.out('  none recorded')
@@ -362,7 +394,10 @@ def print_customisation(customisation, audit_status):
 
 
 def print_live_diff(live):
-    """Print the difference between the persistent and live definitions."""
+    """Print the difference between the persistent and live definitions.
+
+    :param live: from :func:`live_report`
+    """
     _section('Live definition against the persistent one:')
     if live['state'] == 'not running':
         common.out('  the domain is not running')
@@ -380,7 +415,10 @@ def print_live_diff(live):
 
 
 def print_text(document):
-    """Write the report as text."""
+    """Write the report as text.
+
+    :param document: the report that ``--format json`` prints
+    """
     common.out('Domain %s, UUID %s, %s (%s)' % (
         document['name'], document['uuid'], document['state'],
         document['uri']))

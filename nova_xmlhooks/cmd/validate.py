@@ -141,7 +141,10 @@ def report(configuration):
 
 
 def print_text(document):
-    """Write the report as text."""
+    """Write the report as text.
+
+    :param document: the report that ``--format json`` prints
+    """
     common.out('Configuration files read: %s' % (
         ', '.join(document['config_files']) or 'none'))
     for note in document['notes']:
