@@ -19,7 +19,8 @@ add the others.
 
 The value is a comma-separated list of ``present=yes|no`` and
 ``tickpolicy=POLICY``, each at most once, e.g. ``present=no`` or
-``present=yes,tickpolicy=catchup``.
+``tickpolicy=catchup``; each timer takes only the attributes that
+libvirt's QEMU driver reads for it (:data:`QEMU_ATTRIBUTES`).
 """
 
 import dataclasses
@@ -30,7 +31,24 @@ from lxml import etree
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks.customizers import elements
 
-TIMERS = ('rtc', 'pit', 'hpet', 'kvmclock', 'hypervclock', 'tsc')
+#: The attributes that libvirt's QEMU driver reads of each timer.
+#: NOTE(xmlhooks): libvirt 9.0 keeps ``present`` on every timer but reads
+#: it only for hpet (-machine hpet=, qemu_command.c 6867-6874), kvmclock
+#: and hypervclock (-cpu kvmclock=, hv-time, qemu_command.c 6249-6259);
+#: of rtc it reads only track and tickpolicy (qemuBuildClockArgStr,
+#: qemu_command.c 5781-5817), of pit only tickpolicy (qemu_command.c
+#: 5865-5890). A rule libvirt ignores would be recorded as applied and
+#: change nothing, so nova-api refuses it. tsc is not a key at all: of it
+#: libvirt reads only frequency (qemu_command.c 6260-6262), which these
+#: keys do not set.
+QEMU_ATTRIBUTES = {
+    'rtc': ('tickpolicy',),
+    'pit': ('tickpolicy',),
+    'hpet': ('present',),
+    'kvmclock': ('present',),
+    'hypervclock': ('present',),
+}
+TIMERS = tuple(QEMU_ATTRIBUTES)
 #: libvirt's tick policies.
 TICKPOLICIES = ('delay', 'catchup', 'merge', 'discard')
 #: What libvirt's QEMU driver accepts per timer; it refuses the other
@@ -50,18 +68,21 @@ class TimerCustomizer(base.Customizer):
     def declarations(self):
         supported = '; '.join('%s: %s' % (t, ', '.join(p))
                               for t, p in QEMU_TICKPOLICIES.items())
+        present = ', '.join(t for t, attrs in QEMU_ATTRIBUTES.items()
+                            if 'present' in attrs)
         return [base.KeyValidator(
             name='xmlhooks:timer:{name}',
             description=(
                 "A guest timer, changing the one Nova wrote. The value "
-                "sets ``present`` (``yes`` or ``no``) and, for the timers "
-                "whose tick policy QEMU honours, ``tickpolicy`` (%s). "
-                "Attributes not given keep Nova's value." % supported),
+                "sets what libvirt's QEMU driver reads of the timer: "
+                "``present`` (``yes`` or ``no``) for %s; ``tickpolicy`` "
+                "for rtc and pit (%s). Attributes not given keep Nova's "
+                "value." % (present, supported)),
             value={'type': str,
                    'pattern': r'[a-z]+=[a-z]+(,[a-z]+=[a-z]+)?',
                    'description': 'Comma-separated ``present=yes|no`` and '
                                   '``tickpolicy=POLICY``, e.g. '
-                                  '``present=yes,tickpolicy=catchup``.'},
+                                  '``tickpolicy=catchup``.'},
             parameters=[{
                 'name': 'name', 'pattern': '|'.join(TIMERS),
                 'description': 'One of: %s.' % ', '.join(TIMERS),
@@ -80,6 +101,7 @@ class TimerCustomizer(base.Customizer):
                                  "present=yes|no and tickpolicy=POLICY")
             if attr in attrs:
                 raise ValueError('sets %s twice' % attr)
+            _check_takes(name, attr)
             _CHECKS[attr](name, setting)
             attrs[attr] = setting
         return Timer(name, **attrs)
@@ -112,6 +134,14 @@ class Timer:
                 timer.set(attr, setting)
 
 
+def _check_takes(name, attr):
+    takes = QEMU_ATTRIBUTES[name]
+    if attr not in takes:
+        raise ValueError('the %s timer does not take %s with QEMU: libvirt '
+                         'ignores it (takes: %s)'
+                         % (name, attr, ', '.join(takes)))
+
+
 def _check_present(name, setting):
     if setting not in ('yes', 'no'):
         raise ValueError("present must be 'yes' or 'no'")
@@ -121,11 +151,10 @@ def _check_tickpolicy(name, setting):
     if setting not in TICKPOLICIES:
         raise ValueError('tickpolicy must be one of: %s'
                          % ', '.join(TICKPOLICIES))
-    allowed = QEMU_TICKPOLICIES.get(name, ())
+    allowed = QEMU_TICKPOLICIES[name]
     if setting not in allowed:
         raise ValueError('the %s timer does not take tickpolicy=%s with QEMU '
-                         '(allowed: %s)' % (name, setting,
-                                            ', '.join(allowed) or 'none'))
+                         '(allowed: %s)' % (name, setting, ', '.join(allowed)))
 
 
 _CHECKS = {'present': _check_present, 'tickpolicy': _check_tickpolicy}

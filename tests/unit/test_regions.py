@@ -61,9 +61,9 @@ TYPED = {
     'xmlhooks:kvm:dirty-ring': ['4096', 'off', 'on'],
     'xmlhooks:cpu:feature.vmx': ['disable', 'require'],
     'xmlhooks:cpu:feature.pcid': ['require', 'forbid'],
-    'xmlhooks:timer:rtc': ['tickpolicy=catchup', 'present=no'],
+    'xmlhooks:timer:rtc': ['tickpolicy=catchup', 'tickpolicy=delay'],
     'xmlhooks:timer:hpet': ['present=no', 'present=yes'],
-    'xmlhooks:timer:tsc': ['present=yes'],
+    'xmlhooks:timer:pit': ['tickpolicy=discard'],
     'xmlhooks:smbios:system.manufacturer': ['ACME'],
     'xmlhooks:smbios:chassis.asset': ['{flavor_name}'],
     'xmlhooks:smbios:bios.vendor': ['B', '{hostname}'],
@@ -244,7 +244,8 @@ class SameVerdictTest(base.TestCase):
         engine_ = engine.Engine.from_conf(self.conf)
         for specs, (tag, child) in (
                 ({'xmlhooks:kvm:hidden': 'on'}, ('features', 'kvm')),
-                ({'xmlhooks:timer:rtc': 'present=no'}, ('clock', 'timer')),
+                ({'xmlhooks:timer:rtc': 'tickpolicy=delay'},
+                 ('clock', 'timer')),
                 ({'xmlhooks:cpu:feature.vmx': 'disable'}, ('cpu', 'feature'))):
             seen = self.useFixture(RegionsRead()).regions
             engine_.customize(base.nova_xml(), specs)

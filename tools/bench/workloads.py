@@ -58,7 +58,7 @@ TYPED_CANDIDATES = {
             ('poll-control', 'on'), ('pv-ipi', 'on')],
     'timer': [('hpet', 'present=no'), ('rtc', 'tickpolicy=catchup'),
               ('pit', 'tickpolicy=delay'), ('hypervclock', 'present=yes'),
-              ('kvmclock', 'present=yes'), ('tsc', 'present=yes')],
+              ('kvmclock', 'present=yes')],
 }
 XML_CANDIDATES = [
     "./devices/disk[@device='disk']/driver/@cache=none",

@@ -19,16 +19,25 @@ class TimerTest(customizers.CustomizerTests, base.TestCase):
     FAMILY = 'timer'
     #: written out rather than taken from the module, so that a timer
     #: dropped from it is noticed
-    TIMERS = ('rtc', 'pit', 'hpet', 'kvmclock', 'hypervclock', 'tsc')
+    TIMERS = ('rtc', 'pit', 'hpet', 'kvmclock', 'hypervclock')
+    #: the timers whose ``present`` libvirt reads
+    PRESENT = ('hpet', 'kvmclock', 'hypervclock')
     GOOD = tuple(
         [('xmlhooks:timer:%s' % name, 'present=%s' % p)
-         for name in TIMERS for p in ('yes', 'no')]
+         for name in PRESENT for p in ('yes', 'no')]
         + [('xmlhooks:timer:rtc', 'tickpolicy=catchup'),
-           ('xmlhooks:timer:rtc', 'present=yes,tickpolicy=delay'),
-           ('xmlhooks:timer:pit', 'tickpolicy=discard,present=yes'),
+           ('xmlhooks:timer:rtc', 'tickpolicy=delay'),
+           ('xmlhooks:timer:pit', 'tickpolicy=discard'),
            ('xmlhooks:timer:pit', 'tickpolicy=delay'),
            ('xmlhooks:timer:pit', 'tickpolicy=catchup')])
     BAD = (
+        # NOTE(xmlhooks): libvirt keeps these and ignores them.
+        ('xmlhooks:timer:rtc', 'present=no'),
+        ('xmlhooks:timer:rtc', 'present=yes,tickpolicy=delay'),
+        ('xmlhooks:timer:pit', 'tickpolicy=discard,present=yes'),
+        ('xmlhooks:timer:pit', 'present=no'),
+        ('xmlhooks:timer:tsc', 'present=yes'),
+        ('xmlhooks:timer:hpet', 'tickpolicy=delay'),
         ('xmlhooks:timer:rtc', 'present=maybe'),
         ('xmlhooks:timer:rtc', 'yes'),
         ('xmlhooks:timer:rtc', ''),
@@ -61,15 +70,32 @@ class TimerTest(customizers.CustomizerTests, base.TestCase):
                          len(self.xpath(out, './clock/timer')))
 
     def test_unset_attributes_keep_novas_value(self):
-        out = self.customize({'xmlhooks:timer:rtc': 'present=yes'})
-        self.assertEqual(['catchup'], self._timers(out, 'rtc', 'tickpolicy'))
-        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
+        rtc = '<timer name="rtc" tickpolicy="catchup"/>'
+        xml = base.nova_xml(self.FIXTURE)
+        self.assertIn(rtc, xml)
+        xml = xml.replace(rtc, '<timer name="rtc" tickpolicy="catchup" '
+                          'track="guest"/>')
+        out = self.customize({'xmlhooks:timer:rtc': 'tickpolicy=delay'},
+                             xml=xml)
+        self.assertEqual(['delay'], self._timers(out, 'rtc', 'tickpolicy'))
+        self.assertEqual(['guest'], self._timers(out, 'rtc', 'track'))
 
     def test_new_timers_are_added(self):
-        out = self.customize({'xmlhooks:timer:kvmclock': 'present=no',
-                              'xmlhooks:timer:tsc': 'present=yes'})
+        out = self.customize({'xmlhooks:timer:kvmclock': 'present=no'})
         self.assertEqual(['no'], self._timers(out, 'kvmclock', 'present'))
-        self.assertEqual(['yes'], self._timers(out, 'tsc', 'present'))
+
+    def test_what_libvirt_ignores_is_refused(self):
+        # NOTE(xmlhooks): libvirt 9.0 reads only the tick policy of rtc
+        # and pit, and only the frequency of tsc.
+        for name in ('rtc', 'pit'):
+            self.assertRefused('xmlhooks:timer:%s' % name, 'present=no',
+                               'the %s timer does not take present with '
+                               'QEMU: libvirt ignores it (takes: tickpolicy)'
+                               % name)
+        self.assertRefused('xmlhooks:timer:hpet', 'tickpolicy=delay',
+                           'takes: present')
+        self.assertRefused('xmlhooks:timer:tsc', 'present=yes',
+                           'unknown key')
 
     def test_windows_hypervclock(self):
         xml = base.nova_xml('nova-windows')
@@ -86,8 +112,8 @@ class TimerTest(customizers.CustomizerTests, base.TestCase):
         self.assertRefused('xmlhooks:timer:rtc', 'tickpolicy=merge',
                            'allowed: delay, catchup')
         self.assertRefused('xmlhooks:timer:kvmclock', 'tickpolicy=delay',
-                           'allowed: none')
-        self.assertRefused('xmlhooks:timer:rtc', 'present=on',
+                           'does not take tickpolicy')
+        self.assertRefused('xmlhooks:timer:hpet', 'present=on',
                            "'yes' or 'no'")
         self.assertRefused('xmlhooks:timer:pit', 'tickpolicy=slew',
                            'tickpolicy must be one of: delay, catchup, '
@@ -95,18 +121,18 @@ class TimerTest(customizers.CustomizerTests, base.TestCase):
 
     def test_clock_is_created_before_devices(self):
         out = self.customize({'xmlhooks:xml:noclock': 'xpath.delete=./clock',
-                              'xmlhooks:timer:rtc': 'present=yes'})
+                              'xmlhooks:timer:rtc': 'tickpolicy=catchup'})
         self.assertEqual(['utc'], self.xpath(out, './clock/@offset'))
         self.assertEqual(['rtc'], self.xpath(out, './clock/timer/@name'))
-        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
+        self.assertEqual(['catchup'], self._timers(out, 'rtc', 'tickpolicy'))
         self.assertEqual(['devices'], [c.tag for c in self.xpath(
             out, './clock/following-sibling::*[1]')])
         # NOTE(xmlhooks): an edit may have deleted <devices> as well.
         out = self.customize({'xmlhooks:xml:noclock': 'xpath.delete=./clock',
                               'xmlhooks:xml:nodevices':
                               'xpath.delete=./devices',
-                              'xmlhooks:timer:rtc': 'present=yes'})
-        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
+                              'xmlhooks:timer:rtc': 'tickpolicy=catchup'})
+        self.assertEqual(['catchup'], self._timers(out, 'rtc', 'tickpolicy'))
         self.assertEqual('clock', self.xpath(out, './*[last()]')[0].tag)
 
     def test_duplicate_timers_are_merged(self):
@@ -117,10 +143,11 @@ class TimerTest(customizers.CustomizerTests, base.TestCase):
         self.assertIn(rtc, xml)
         xml = xml.replace(rtc, rtc + '\n    <timer name="rtc" present="no"/>'
                           '\n    <timer name="rtc" tickpolicy="delay"/>')
-        out = self.customize({'xmlhooks:timer:rtc': 'present=yes'}, xml=xml)
+        out = self.customize({'xmlhooks:timer:rtc': 'tickpolicy=delay'},
+                             xml=xml)
         self.assertEqual(1, len(self.xpath(
             out, "./clock/timer[@name='rtc']")))
-        self.assertEqual(['yes'], self._timers(out, 'rtc', 'present'))
-        self.assertEqual(['catchup'], self._timers(out, 'rtc', 'tickpolicy'))
+        self.assertEqual([], self._timers(out, 'rtc', 'present'))
+        self.assertEqual(['delay'], self._timers(out, 'rtc', 'tickpolicy'))
         self.assertEqual(len(self.xpath(xml, './clock/timer')) - 2,
                          len(self.xpath(out, './clock/timer')))

@@ -1,3 +1,3 @@
 openstack flavor set win.large \
   --property xmlhooks:timer:kvmclock=present=no \
-  --property xmlhooks:timer:rtc=present=yes,tickpolicy=catchup
+  --property xmlhooks:timer:hpet=present=yes
