@@ -132,6 +132,13 @@ class Timer:
             setting = getattr(self, attr)
             if setting is not None:
                 timer.set(attr, setting)
+        if self.tickpolicy not in (None, 'catchup'):
+            # NOTE(xmlhooks): libvirt's schema allows <catchup> only with
+            # tickpolicy='catchup' (domaincommon.rng 1403-1439) and its
+            # parser refuses its settings with any other policy
+            # (domain_postparse.c 169-175); they mean nothing without it.
+            for catchup in timer.findall('catchup'):
+                timer.remove(catchup)
 
 
 def _check_takes(name, attr):

@@ -151,3 +151,20 @@ class TimerTest(customizers.CustomizerTests, base.TestCase):
         self.assertEqual(['delay'], self._timers(out, 'rtc', 'tickpolicy'))
         self.assertEqual(len(self.xpath(xml, './clock/timer')) - 2,
                          len(self.xpath(out, './clock/timer')))
+
+    def test_catchup_settings_go_with_the_catchup_policy(self):
+        rtc = '<timer name="rtc" tickpolicy="catchup"/>'
+        xml = base.nova_xml(self.FIXTURE)
+        self.assertIn(rtc, xml)
+        xml = xml.replace(rtc, '<timer name="rtc" tickpolicy="catchup">'
+                          '<catchup threshold="123" slew="120" '
+                          'limit="10000"/></timer>')
+        kept = self.customize({'xmlhooks:timer:rtc': 'tickpolicy=catchup'},
+                              xml=xml)
+        self.assertEqual(['123'], self.xpath(
+            kept, "./clock/timer[@name='rtc']/catchup/@threshold"))
+        out = self.customize({'xmlhooks:timer:rtc': 'tickpolicy=delay'},
+                             xml=xml)
+        self.assertEqual(['delay'], self._timers(out, 'rtc', 'tickpolicy'))
+        self.assertEqual([], self.xpath(
+            out, "./clock/timer[@name='rtc']/catchup"))
