@@ -54,17 +54,53 @@ PLACEHOLDERS = ('instance_uuid', 'instance_name', 'flavor_name', 'hostname')
 #: an OEM string's position, 0 to 999, as the key declares it
 _OEM_POSITION = '[0-9]{1,3}'
 _TOKEN_RE = re.compile(r'\{([^{}]*)\}|[{}]')
+# NOTE(xmlhooks): what strtol() reads as a number, leading whitespace
+# (C's isspace()) and a sign included.
+_C_NUMBER = r'[ \t\n\v\f\r]*([+-]?[0-9]+)'
+_BIOS_DATE_RE = re.compile('/'.join([_C_NUMBER] * 3))
+#: the range of a C int, which virStrToLong_i() refuses to leave
+_C_INT = range(-2 ** 31, 2 ** 31)
 # NOTE(xmlhooks): libvirt checks these two formats when it parses the XML.
 _FORMATS = {
-    ('bios', 'date'): (re.compile(r'(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])'
-                                  r'/([0-9]{2}|[0-9]{4})'),
-                       'a date as mm/dd/yy or mm/dd/yyyy'),
+    ('bios', 'date'): 'a date as mm/dd/yy or mm/dd/yyyy, the year 0 to 99 '
+                      'or 1900 and later',
     # NOTE(xmlhooks): SMBIOS stores the major and minor release in a byte
     # each; QEMU takes a larger part without an error, so the guest would
     # not be shown what the rule says.
-    ('bios', 'release'): (re.compile(r'%(byte)s\.%(byte)s' % {
-        'byte': '(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]{1,2})'}),
-        'major.minor, each from 0 to 255, e.g. 1.2'),
+    ('bios', 'release'): 'major.minor, each from 0 to 255, e.g. 1.2',
+}
+_RELEASE_RE = re.compile(r'%(byte)s\.%(byte)s' % {
+    'byte': '(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]{1,2})'})
+
+
+def is_bios_date(value):
+    """Whether libvirt accepts a BIOS date.
+
+    NOTE(xmlhooks): exactly libvirt 9.0's check (virSysinfoBIOSParseXML,
+    domain_conf.c 12341-12362): three numbers as virStrToLong_i() reads
+    them, separated by '/', the month 1 to 12, the day 1 to 31 and the
+    year 0 to 99 or at least 1900; nothing may follow the year.
+
+    :param value: the value of ``xmlhooks:smbios:bios.date``
+    :returns: a bool
+    """
+    match = _BIOS_DATE_RE.fullmatch(value)
+    if match is None:
+        return False
+    month, day, year = (int(number) for number in match.groups())
+    if not all(number in _C_INT for number in (month, day, year)):
+        return False
+    return (1 <= month <= 12 and 1 <= day <= 31
+            and (0 <= year < 100 or year >= 1900))
+
+
+def _is_bios_release(value):
+    return _RELEASE_RE.fullmatch(value) is not None
+
+
+_CHECKS = {
+    ('bios', 'date'): is_bios_date,
+    ('bios', 'release'): _is_bios_release,
 }
 
 
@@ -138,7 +174,9 @@ class SmbiosCustomizer(base.Customizer):
                 description=(
                     "An SMBIOS field. It overrides Nova's own entry of the "
                     'same name. Fields per section: %s. ``bios.date`` is '
-                    '``mm/dd/yy`` or ``mm/dd/yyyy``, ``bios.release`` is '
+                    '``mm/dd/yy`` or ``mm/dd/yyyy``, as libvirt reads it: '
+                    'the year from 0 to 99 or 1900 and later, leading '
+                    'zeros optional. ``bios.release`` is '
                     '``major.minor``, each from 0 to 255. ``system.uuid`` '
                     "is always the instance's UUID. Sets "
                     "``<os><smbios mode='sysinfo'/>``."
@@ -242,9 +280,9 @@ def _parse_entry(section, field, value):
     if field not in FIELDS[section]:
         raise ValueError('unknown field %r of section %s; known: %s'
                          % (field, section, ', '.join(FIELDS[section])))
-    fmt = _FORMATS.get((section, field))
-    if fmt is not None and not fmt[0].fullmatch(value):
-        raise ValueError('must be %s' % fmt[1])
+    check = _CHECKS.get((section, field))
+    if check is not None and not check(value):
+        raise ValueError('must be %s' % _FORMATS[section, field])
     return Entry(section, field, parse_template(value))
 
 

@@ -18,9 +18,13 @@ effect in QEMU's command line. Hyper-V features that QEMU refuses without
 KVM are proven by their validated definition instead.
 """
 
+from lxml import etree
+
 from nova_xmlhooks.cmd import common
+from nova_xmlhooks.customizers import smbios
 from nova_xmlhooks import exception
 from tests.libvirt import base
+from tests.unit.customizers import test_smbios
 
 try:
     import libvirt
@@ -243,6 +247,31 @@ class TestSmbiosCustomizer(base.LibvirtTestCase):
         (oem,) = base.smbios_tables(guest.argv)[11]
         self.assertEqual([('value', 'license=ACME-1,type=1'),
                           ('value', 'instance=' + domain_uuid)], oem)
+
+    def test_bios_dates_are_what_libvirt_accepts(self):
+        # NOTE(xmlhooks): the unit tests' dates, written without the
+        # engine, so that libvirt's own check is the one that decides.
+        for value, accepted in test_smbios.BIOS_DATES:
+            root = etree.fromstring(base.renamed(
+                base.nova_xml('nova-basic'), self.guest_name()).encode())
+            bios = etree.Element('bios')
+            etree.SubElement(bios, 'entry', name='date').text = value
+            root.find('sysinfo').insert(0, bios)
+            xml = etree.tostring(root, encoding='unicode')
+            with self.subTest(value=value):
+                self.assertEqual(accepted, smbios.is_bios_date(value))
+                if accepted:
+                    guest = self.run_guest(xml, start=False)
+                    self.assertEqual([value], base.xpath(
+                        guest.defined_xml,
+                        "./sysinfo/bios/entry[@name='date']/text()"))
+                    continue
+                error = self.assertRaises(
+                    libvirt.libvirtError, self.conn.defineXMLFlags,
+                    base.adapt_for_host(xml, self.workdir, start=False),
+                    libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+                self.assertIn("Invalid BIOS 'date' format",
+                              error.get_error_message())
 
 
 class TestCpuCustomizer(base.LibvirtTestCase):

@@ -20,6 +20,20 @@ from tests.unit import base
 from tests.unit import customizers
 
 NOVA_NS = {'nova': metadata.NOVA_NS}
+#: BIOS dates, and whether libvirt 9.0 defines a guest with them
+#: (virSysinfoBIOSParseXML; tests/libvirt asks libvirt itself)
+BIOS_DATES = (
+    ('12/31/2024', True), ('01/02/99', True), ('1/2/2020', True),
+    ('1/2/0', True), ('01/01/1900', True), ('12/31/99999', True),
+    (' 1/+2/ 2020', True), ('001/002/02020', True), ('1/2/-0', True),
+    ('01/01/1000', False), ('01/01/100', False), ('12/31/1899', False),
+    ('13/01/2024', False), ('0/01/2024', False), ('01/32/2024', False),
+    ('01/00/2024', False), ('1/2/-1', False), ('1/2/2020 ', False),
+    ('1 /2/2020', False), ('1/2', False), ('1/2/3/4', False),
+    ('2024-12-31', False), ('12/1a/2024', False), ('1/2/+', False),
+    ('1/2/2147483648', False), ('1/2/2147483647', True),
+    ('4294967297/2/2020', False), ('1/2/0x10', False),
+)
 
 
 class SmbiosTest(customizers.CustomizerTests, base.TestCase):
@@ -90,6 +104,18 @@ class SmbiosTest(customizers.CustomizerTests, base.TestCase):
             expected = set(names) - ({'uuid'} if section == 'system'
                                      else set())
             self.assertEqual(expected, set(smbios.FIELDS[section]), section)
+
+    def test_bios_date_is_what_libvirt_accepts(self):
+        for value, accepted in BIOS_DATES:
+            with self.subTest(value=value):
+                self.assertEqual(accepted, smbios.is_bios_date(value))
+                if not accepted:
+                    self.assertRefused('xmlhooks:smbios:bios.date', value,
+                                       'the year 0 to 99 or 1900 and later')
+                    continue
+                out = self.customize({'xmlhooks:smbios:bios.date': value})
+                self.assertEqual([value], self.xpath(
+                    out, "./sysinfo/bios/entry[@name='date']/text()"))
 
     def test_parse_checks_the_key_on_its_own(self):
         # NOTE(xmlhooks): nova-xmlhooks audit parses the keys of a domain's
