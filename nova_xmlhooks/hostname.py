@@ -55,3 +55,20 @@ def sanitize_hostname(hostname, default_name=None):
     if hostname == '' and default_name is not None:
         return _truncate(default_name)
     return hostname
+
+
+def default_hostname(display_name, instance_uuid):
+    """The hostname Nova gives a server created without one.
+
+    NOTE(xmlhooks): nova.compute.api.API._populate_instance_names falls
+    back to ``Server-<uuid>`` when nothing is left of the name (a name
+    in Cyrillic, say); a unit test checks that both agree. Of servers
+    created together Nova names each ``<name>-<n>`` after it made the
+    hostname, so for them (``Сервер-2``) this gives ``2`` where Nova
+    gave ``Server-<uuid>``: the domain does not say how they were made.
+
+    :param display_name: the server's display name
+    :param instance_uuid: the server's UUID
+    :returns: the hostname
+    """
+    return sanitize_hostname(display_name) or 'Server-%s' % instance_uuid

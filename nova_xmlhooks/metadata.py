@@ -109,27 +109,29 @@ def domain_context(root):
 
     flavor = _child(instance, _NOVA_FLAVOR)
     uuid = _child(root, 'uuid')
+    uuid = '' if uuid is None else (uuid.text or '').strip()
     name = nova_text(_NOVA_NAME)
     return base.DomainContext(
-        instance_uuid='' if uuid is None else (uuid.text or '').strip(),
+        instance_uuid=uuid,
         instance_name=name,
         flavor_name='' if flavor is None else flavor.get('name', ''),
-        hostname=_hostname(name),
+        hostname=_hostname(name, uuid),
     )
 
 
 @functools.lru_cache(maxsize=1024)
-def _hostname(name):
+def _hostname(name, uuid):
     """The hostname Nova derives from a server name.
 
     NOTE(xmlhooks): Nova does not record the hostname in the domain, so it
     is derived from the server name the way Nova derives a server's
-    default hostname. render and audit read only the XML, and must fill
-    the same value the driver did. It is a pure function of the name,
-    and a handful of regular expressions, so it is kept for the next
-    boot of the same server.
+    default hostname, falling back to ``Server-<uuid>`` as Nova does.
+    render and audit read only the XML, and must fill the same value the
+    driver did. It is a pure function of the name and the UUID, and a
+    handful of regular expressions, so it is kept for the next boot of
+    the same server.
     """
-    return hostname_mod.sanitize_hostname(name) if name else ''
+    return hostname_mod.default_hostname(name, uuid) if name else ''
 
 
 def flavor_extra_specs(root):

@@ -20,8 +20,9 @@ place and add the rest, and make sure the guest sees them.
 Values may use the placeholders ``{instance_uuid}`` (the domain's
 ``<uuid>``), ``{instance_name}`` (the server name Nova recorded in its
 metadata), ``{flavor_name}`` and ``{hostname}`` (the server name made a
-hostname the way Nova makes a server's default hostname; a hostname set
-explicitly through the API is not recorded in the domain). They are
+hostname the way Nova makes a server's default hostname, ``Server-<uuid>``
+when nothing is left of the name; a hostname set explicitly through the
+API is not recorded in the domain). They are
 filled from the domain XML itself, so ``nova-xmlhooks render`` and
 ``audit`` fill the same values as the driver. No other braces are
 allowed.

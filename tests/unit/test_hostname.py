@@ -33,6 +33,22 @@ class SanitizeHostnameTest(oslo_base.BaseTestCase):
                     nova_utils.sanitize_hostname(name, default),
                     hostname.sanitize_hostname(name, default), repr(name))
 
+    def test_default_hostname_same_as_novas(self):
+        # NOTE(xmlhooks): Nova's own code, on the instance nova-api
+        # builds for a single server without a requested hostname.
+        from nova.compute import api as compute_api
+        from nova import objects
+        objects.register_all()
+        uuid = '0d1f2e3c-4b5a-4978-8a6b-5c4d3e2f1a0b'
+        for name in NAMES + ('Сервер', '服务器', '\U0001f600'):
+            instance = objects.Instance(display_name=name, uuid=uuid)
+            compute_api.API._populate_instance_names(None, instance, 1, 0)
+            self.assertEqual(instance.hostname,
+                             hostname.default_hostname(name, uuid),
+                             repr(name))
+        self.assertEqual('Server-' + uuid,
+                         hostname.default_hostname('Сервер', uuid))
+
     @hypothesis.settings(max_examples=300, deadline=None)
     @hypothesis.given(strategies.text(max_size=100))
     def test_same_as_nova_for_any_name(self, name):

@@ -195,6 +195,18 @@ class SmbiosTest(customizers.CustomizerTests, base.TestCase):
         self.assertEqual(['Web Server_01.example|web-server-01-example'],
                          self.xpath(out, './sysinfo/oemStrings/entry/text()'))
 
+    def test_hostname_falls_back_to_the_uuid_as_novas(self):
+        # NOTE(xmlhooks): nothing is left of a Cyrillic name; Nova then
+        # names the host Server-<uuid>.
+        root = self._root(base.nova_xml(self.FIXTURE))
+        root.find('./metadata/nova:instance/nova:name', NOVA_NS).text = (
+            'Сервер')
+        out = self.customize(
+            {'xmlhooks:smbios:oem.0': '{hostname}'},
+            xml=etree.tostring(root, encoding='unicode'))
+        self.assertEqual(['Server-' + root.findtext('uuid')],
+                         self.xpath(out, './sysinfo/oemStrings/entry/text()'))
+
     def test_oem_strings_are_ordered_numerically(self):
         out = self.customize({'xmlhooks:smbios:oem.10': 'ten',
                               'xmlhooks:smbios:oem.2': 'two',
