@@ -25,7 +25,8 @@ when nothing is left of the name; a hostname set explicitly through the
 API is not recorded in the domain). They are
 filled from the domain XML itself, so ``nova-xmlhooks render`` and
 ``audit`` fill the same values as the driver. No other braces are
-allowed.
+allowed. A field whose value fills in to nothing is left unset, as
+libvirt reads an empty entry.
 """
 
 import dataclasses
@@ -179,8 +180,10 @@ class SmbiosCustomizer(base.Customizer):
                     'the year from 0 to 99 or 1900 and later, leading '
                     'zeros optional. ``bios.release`` is '
                     '``major.minor``, each from 0 to 255. ``system.uuid`` '
-                    "is always the instance's UUID. Sets "
-                    "``<os><smbios mode='sysinfo'/>``."
+                    "is always the instance's UUID. A value whose "
+                    'placeholders fill in to nothing leaves the field '
+                    "unset, Nova's entry removed, as libvirt reads an "
+                    "empty entry. Sets ``<os><smbios mode='sysinfo'/>``."
                     % '; '.join('%s: %s' % (s, ', '.join(f))
                                 for s, f in FIELDS.items())),
                 value={'type': str,
@@ -249,9 +252,38 @@ class Entry:
     parts: tuple
 
     def apply(self, sysinfo, context):
+        text = render(self.parts, context)
+        if not text:
+            _drop_entry(sysinfo, _ELEMENTS[self.section], self.field)
+            return
         node = elements.child(sysinfo, _ELEMENTS[self.section])
-        elements.named_child(node, 'entry', self.field).text = render(
-            self.parts, context)
+        elements.named_child(node, 'entry', self.field).text = text
+
+
+def _drop_entry(sysinfo, tag, field):
+    """Leave a field unset, as libvirt reads an empty entry.
+
+    NOTE(xmlhooks): libvirt 9.0 reads an empty entry as no entry
+    (virXPathString() gives NULL for an empty string, virxml.c 82-85, in
+    virSysinfoBIOSParseXML and its kin, domain_conf.c 12328-12536) and
+    does not write it back, so an empty entry would be added again at
+    every check and the audit would report drift forever. The field is
+    left unset instead, Nova's entry of it removed, as libvirt would; a
+    section left without entries goes too, as libvirt drops it and its
+    schema wants at least one (domaincommon.rng 6620-6668).
+
+    :param sysinfo: the ``<sysinfo type='smbios'>`` element
+    :param tag: the section's element, e.g. ``system``
+    :param field: the entry's name
+    """
+    node = sysinfo.find(tag)
+    if node is None:
+        return
+    for entry in list(node.iterfind('entry')):
+        if entry.get('name') == field:
+            node.remove(entry)
+    if node.find('entry') is None:
+        sysinfo.remove(node)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -248,6 +248,23 @@ class TestSmbiosCustomizer(base.LibvirtTestCase):
         self.assertEqual([('value', 'license=ACME-1,type=1'),
                           ('value', 'instance=' + domain_uuid)], oem)
 
+    def test_empty_value_is_what_libvirt_keeps(self):
+        # NOTE(xmlhooks): libvirt drops an empty entry; the rules applied
+        # again to what libvirt keeps (what audit reads) change nothing.
+        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
+        xml = xml.replace('<nova:flavor name="capture.basic"',
+                          '<nova:flavor name=""')
+        specs = {'xmlhooks:smbios:system.product': '{flavor_name}',
+                 'xmlhooks:smbios:system.sku': '{flavor_name}',
+                 'xmlhooks:smbios:chassis.asset': '{flavor_name}'}
+        engine = self.engine()
+        guest = self.run_guest(engine.customize(xml, specs), start=False)
+        defined = guest.defined_xml
+        self.assertEqual([], base.xpath(
+            defined, "./sysinfo/system/entry[@name='product']"))
+        self.assertEqual(common.normalize(defined),
+                         engine.customize(defined, specs))
+
     def test_bios_dates_are_what_libvirt_accepts(self):
         # NOTE(xmlhooks): the unit tests' dates, written without the
         # engine, so that libvirt's own check is the one that decides.

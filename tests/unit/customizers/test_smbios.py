@@ -207,6 +207,36 @@ class SmbiosTest(customizers.CustomizerTests, base.TestCase):
         self.assertEqual(['Server-' + root.findtext('uuid')],
                          self.xpath(out, './sysinfo/oemStrings/entry/text()'))
 
+    def test_value_filled_with_nothing_leaves_the_field_unset(self):
+        # NOTE(xmlhooks): libvirt reads an empty entry as none and drops
+        # it; written empty, the audit would report drift forever.
+        xml = base.nova_xml(self.FIXTURE)
+        self.assertIn('<nova:flavor name="capture.basic"', xml)
+        xml = xml.replace('<nova:flavor name="capture.basic"',
+                          '<nova:flavor name=""')
+        self.assertEqual(['OpenStack Nova'], self.xpath(
+            xml, "./sysinfo/system/entry[@name='product']/text()"))
+        out = self.customize({
+            'xmlhooks:smbios:system.product': '{flavor_name}',
+            'xmlhooks:smbios:system.sku': '{flavor_name}',
+            'xmlhooks:smbios:chassis.asset': '{flavor_name}',
+            'xmlhooks:smbios:chassis.serial': 'C-{flavor_name}'}, xml=xml)
+        self.assertEqual([], self.xpath(
+            out, "./sysinfo/system/entry[@name='product' or @name='sku']"))
+        self.assertEqual(len(self.xpath(xml, './sysinfo/system/entry')) - 1,
+                         len(self.xpath(out, './sysinfo/system/entry')))
+        self.assertEqual(['serial'], self.xpath(
+            out, './sysinfo/chassis/entry/@name'))
+        # NOTE(xmlhooks): a section left without entries goes.
+        out = self.customize(
+            {'xmlhooks:smbios:baseboard.asset': '{flavor_name}'}, xml=xml)
+        self.assertEqual([], self.xpath(out, './sysinfo/baseBoard'))
+        first = self.customize(
+            {'xmlhooks:smbios:baseboard.asset': 'A'}, xml=xml)
+        out = self.customize(
+            {'xmlhooks:smbios:baseboard.asset': '{flavor_name}'}, xml=first)
+        self.assertEqual([], self.xpath(out, './sysinfo/baseBoard'))
+
     def test_oem_strings_are_ordered_numerically(self):
         out = self.customize({'xmlhooks:smbios:oem.10': 'ten',
                               'xmlhooks:smbios:oem.2': 'two',
