@@ -55,7 +55,8 @@ class HypervCustomizer(base.Customizer):
                     'Switch a Hyper-V enlightenment on or off in '
                     '``<features><hyperv>``, whatever Nova set for it. '
                     '``stimer.direct`` is the direct mode of ``stimer`` '
-                    '(switching it on also switches ``stimer`` on). '
+                    '(switching it on also switches ``stimer`` on; off, '
+                    'it leaves no ``<direct>``, as libvirt writes it). '
                     '``emsr_bitmap`` and ``xmm_input`` need libvirt 10 or '
                     'later on the compute host. QEMU starts a KVM guest '
                     'only with these together: ``synic``, ``tlbflush`` and '
@@ -143,16 +144,40 @@ class Switch:
     state: str
 
     def apply(self, hyperv, key):
-        if self.feature != 'stimer.direct':
-            elements.child(hyperv, self.feature).set('state', self.state)
+        if self.feature == 'stimer.direct':
+            self._apply_direct(hyperv)
             return
+        node = elements.child(hyperv, self.feature)
+        node.set('state', self.state)
+        if self.feature == 'stimer' and self.state == 'off':
+            _drop_direct(node)
+
+    def _apply_direct(self, hyperv):
         stimer = elements.child(hyperv, 'stimer')
         # NOTE(xmlhooks): QEMU's hv-stimer-direct needs hv-stimer; and
         # libvirt refuses a <stimer> without a state, so one created to
         # switch direct mode off is off, as a missing one is.
         if self.state == 'on' or stimer.get('state') is None:
             stimer.set('state', self.state)
-        elements.child(stimer, 'direct').set('state', self.state)
+        if self.state == 'on':
+            elements.child(stimer, 'direct').set('state', 'on')
+        else:
+            _drop_direct(stimer)
+
+
+def _drop_direct(stimer):
+    """Switch direct mode off the way libvirt writes it: no ``<direct>``.
+
+    NOTE(xmlhooks): libvirt 9.0 reads ``<direct>`` only under a
+    ``<stimer>`` that is on (domain_conf.c 16096-16115) and writes it
+    back only when it is on too (26879-26892); a ``<direct state='off'>``
+    or one under a ``<stimer>`` that is off would be added again at
+    every check, and the audit would report drift forever.
+
+    :param stimer: the ``<stimer>`` element
+    """
+    for direct in stimer.findall('direct'):
+        stimer.remove(direct)
 
 
 @dataclasses.dataclass(frozen=True)

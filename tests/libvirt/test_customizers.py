@@ -142,6 +142,23 @@ class TestHypervCustomizer(base.LibvirtTestCase):
         self.assertEqual(['on'], base.xpath(
             defined, './features/hyperv/stimer/direct/@state'))
 
+    def test_stimer_direct_off_is_what_libvirt_keeps(self):
+        # NOTE(xmlhooks): libvirt writes <direct> back only when it is
+        # on; the rules applied again to what libvirt keeps (what audit
+        # reads) change nothing.
+        engine = self.engine()
+        needs = {'xmlhooks:hyperv:vpindex': 'on',
+                 'xmlhooks:hyperv:synic': 'on',
+                 'xmlhooks:timer:hypervclock': 'present=yes'}
+        for specs in ({'xmlhooks:hyperv:stimer.direct': 'off'},
+                      dict(needs, **{'xmlhooks:hyperv:stimer': 'on',
+                                     'xmlhooks:hyperv:stimer.direct': 'off'})):
+            defined = self.boot(specs, start=False).defined_xml
+            self.assertEqual([], base.xpath(
+                defined, './features/hyperv/stimer/direct'))
+            self.assertEqual(common.normalize(defined),
+                             engine.customize(defined, specs))
+
     def test_kvm_only_enlightenment_refused_by_tcg_qemu(self):
         # NOTE(xmlhooks): this is why those features are proven by
         # definition only; if QEMU ever accepts them, prove them running.

@@ -90,12 +90,24 @@ class HypervTest(customizers.CustomizerTests, base.TestCase):
             out, './features/hyperv/stimer/direct/@state'))
 
     def test_stimer_direct_off_keeps_stimer(self):
+        # NOTE(xmlhooks): libvirt writes <direct> back only when it is
+        # on; direct mode off is a <stimer> without one.
+        first = self.customize({'xmlhooks:hyperv:stimer.direct': 'on'})
         out = self.customize({'xmlhooks:hyperv:stimer': 'on',
-                              'xmlhooks:hyperv:stimer.direct': 'off'})
+                              'xmlhooks:hyperv:stimer.direct': 'off'},
+                             xml=first)
         self.assertEqual(['on'], self.xpath(
             out, './features/hyperv/stimer/@state'))
+        self.assertEqual([], self.xpath(out, './features/hyperv/stimer/*'))
+
+    def test_stimer_off_drops_direct(self):
+        # NOTE(xmlhooks): libvirt reads <direct> only under a <stimer>
+        # that is on, and drops it from one that is off.
+        first = self.customize({'xmlhooks:hyperv:stimer.direct': 'on'})
+        out = self.customize({'xmlhooks:hyperv:stimer': 'off'}, xml=first)
         self.assertEqual(['off'], self.xpath(
-            out, './features/hyperv/stimer/direct/@state'))
+            out, './features/hyperv/stimer/@state'))
+        self.assertEqual([], self.xpath(out, './features/hyperv/stimer/*'))
 
     def test_stimer_direct_on_switches_stimer_on(self):
         # NOTE(xmlhooks): QEMU's hv-stimer-direct needs hv-stimer, and
@@ -116,8 +128,7 @@ class HypervTest(customizers.CustomizerTests, base.TestCase):
         out = self.customize({'xmlhooks:hyperv:stimer.direct': 'off'})
         self.assertEqual(['off'], self.xpath(
             out, './features/hyperv/stimer/@state'))
-        self.assertEqual(['off'], self.xpath(
-            out, './features/hyperv/stimer/direct/@state'))
+        self.assertEqual([], self.xpath(out, './features/hyperv/stimer/*'))
 
     def test_spinlock_retries(self):
         out = self.customize({'xmlhooks:hyperv:spinlocks': '16383'})
