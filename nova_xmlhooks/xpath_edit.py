@@ -18,18 +18,23 @@ An edit is one of::
     xpath.set=XPATH=VALUE       set an attribute (XPATH ends in /@name) or
                                 the text of an element, creating missing
                                 elements on the way, but not a new device
-    xpath.set=XPATH=            no value: unset, then drop elements left empty
+    xpath.set=XPATH=            no value: remove the attribute or the text;
+                                the element stays
     xpath.create=XPATH          make sure the element exists
     xpath.delete=XPATH          remove every matched element
 
 The semantics follow virt-manager's ``virtinst.xmlapi`` so that an edit
-gives what ``virt-xml --edit --xml`` gives, with three deliberate
+gives what ``virt-xml --edit --xml`` gives, with four deliberate
 differences: set and delete act on every node the XPath matches (virt-xml
 only touches the first); VALUE is everything after the first ``=``
-outside brackets and quotes, so a value may itself contain ``=``; and a
-set that matches nothing never adds a new child of ``<devices>`` (only
+outside brackets and quotes, so a value may itself contain ``=``; a set
+that matches nothing never adds a new child of ``<devices>`` (only
 ``xpath.create`` does), because a set that misses the device it meant to
-tune would otherwise add a bare, different one.
+tune would otherwise add a bare, different one; and an unset removes the
+attribute or the text only, never an element (virt-xml also removes the
+elements it leaves empty), because to libvirt an empty ``<acpi/>``,
+``<apic/>`` or ``<vmcoreinfo/>`` means "on": ``xpath.delete`` removes
+elements.
 
 Every XPath is parsed by elementpath's XPath 1.0 parser, and its syntax
 tree is checked against what edits may use (see :class:`_Checker`);
@@ -194,7 +199,7 @@ class Edit:
             for node in nodes:
                 _remove(node)
         elif self.action == SET and self.value is None:
-            self._unset(nodes, root)
+            self._unset(nodes)
         elif not nodes:
             self._set(self._make_stub(root))
         else:
@@ -220,9 +225,10 @@ class Edit:
         The first one or two steps of the XPath, when they are child
         steps by name (with predicates, which only read): ``(tag,)`` or
         ``(tag, child tag)``. The edit changes nothing outside the
-        elements those steps reach, but may create them, and emptying or
-        deleting may remove them. None when the XPath does not start so
-        (``.//x``, ``./*/x``, ``./@x``): it may change anything.
+        elements those steps reach, but may create them, and a delete may
+        remove them (an unset removes no element). None when the XPath
+        does not start so (``.//x``, ``./*/x``, ``./@x``): it may change
+        anything.
 
         :returns: a tuple of one or two Clark names, or None
         """
@@ -236,13 +242,17 @@ class Edit:
         else:
             node.set(self.attribute, self.value)
 
-    def _unset(self, nodes, root):
+    def _unset(self, nodes):
+        # NOTE(xmlhooks): the element stays, even with nothing left in it:
+        # to libvirt <acpi/>, <apic/>, <vmcoreinfo/>, <pae/> mean "on" by
+        # being there, and an unset asks for the attribute's default, not
+        # for the feature to go (xpath.delete is for that). An unset
+        # creates nothing, so it leaves no element of its own to clean up.
         for node in nodes:
             if self.attribute is None:
                 node.text = None
             else:
                 node.attrib.pop(self.attribute, None)
-            _remove_empty_chain(node, root)
 
     def _matches(self, root):
         try:
@@ -377,17 +387,6 @@ def _remove(node):
     if parent is None:
         raise EditError('the root element cannot be deleted')
     parent.remove(node)
-
-
-def _has_content(node):
-    return bool(len(node) or node.attrib or (node.text and node.text.strip()))
-
-
-def _remove_empty_chain(node, root):
-    while node is not root and not _has_content(node):
-        parent = node.getparent()
-        parent.remove(node)
-        node = parent
 
 
 def _split_set(body):

@@ -81,6 +81,16 @@ class TestXmlCustomizer(base.LibvirtTestCase):
         # The USB controller Nova added stays.
         self.assertIn('piix3-usb-uhci', base.device_drivers(guest.argv))
 
+    def test_unset_leaves_features_on(self):
+        # NOTE(xmlhooks): Nova's <acpi/> and <vmcoreinfo/> turn their
+        # feature on by being there; unsetting an attribute they do not
+        # have leaves them, and QEMU gets no -no-acpi.
+        guest = self.boot({
+            'xmlhooks:xml:acpi': './features/acpi/@state=',
+            'xmlhooks:xml:vmcoreinfo': './features/vmcoreinfo/@state='})
+        self.assertNotIn('-no-acpi', guest.argv)
+        self.assertIn('vmcoreinfo', base.device_drivers(guest.argv))
+
     def test_disk_driver_on_every_disk(self):
         guest = self.boot({
             'xmlhooks:xml:io':

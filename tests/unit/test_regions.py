@@ -85,6 +85,9 @@ EDITS = [
     './features/pmu/@state=off',
     './features/vmport/@state=off',
     './features/pmu/@state=',
+    # unsets that leave an element empty, which stays
+    './features/acpi/@state=',
+    './devices/memballoon/stats/@period=',
     './clock/@offset=localtime',
     "./clock/timer[@name='rtc']/@track=guest",
     "xpath.delete=./clock/timer[@name='hypervclock']",

@@ -228,6 +228,29 @@ class HostSchemaTest(base.TestCase):
         self.assertEqual(('xmlhooks:kvm:hidden', 'xmlhooks:xml:bogus'),
                          tuple(sorted(error.rules)))
 
+    def test_unsetting_feature_attributes_keeps_the_features(self):
+        xml = base.nova_xml('nova-basic')
+        out = self.engine.customize(xml, {
+            'xmlhooks:xml:a': './features/acpi/@state=',
+            'xmlhooks:xml:b': './features/apic/@eoi=',
+            'xmlhooks:xml:c': './features/vmcoreinfo/@state='})
+        self.assertEqual(['acpi', 'apic', 'vmcoreinfo'],
+                         [node.tag for node in base.xpath(out,
+                                                          './features/*')])
+
+    def test_unset_of_an_attribute_libvirt_needs_is_refused(self):
+        # NOTE(xmlhooks): an unset leaves the element, even empty; where
+        # libvirt needs the attribute, the schema check says so, and
+        # xpath.delete is what removes the element.
+        error = self.assertRaises(
+            exception.SchemaError, self.engine.customize,
+            base.nova_xml('nova-basic'),
+            {'xmlhooks:xml:stats': './devices/memballoon/stats/@period='})
+        self.assertEqual(('xmlhooks:xml:stats',), error.rules)
+        out = self.engine.customize(base.nova_xml('nova-basic'), {
+            'xmlhooks:xml:stats': 'xpath.delete=./devices/memballoon/stats'})
+        self.assertEqual([], base.xpath(out, './devices/memballoon/stats'))
+
     def test_a_rules_value_is_not_quoted(self):
         # NOTE(xmlhooks): libxml2 quotes a value its type does not allow;
         # the fault, which users see, does not.

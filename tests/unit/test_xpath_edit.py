@@ -480,11 +480,35 @@ class ApplyTest(base.TestCase):
         out = _apply(xml, "xpath.delete=./devices/disk[@device='disk']")
         self.assertEqual([], base.xpath(out, "./devices/disk"))
 
-    def test_unset_removes_emptied_elements(self):
+    def test_unset_keeps_elements_whose_presence_turns_a_feature_on(self):
+        # NOTE(xmlhooks): Nova's <acpi/>, <apic/> and <vmcoreinfo/> have
+        # no attributes; to libvirt they mean "on" by being there (without
+        # <acpi/> QEMU runs with -no-acpi). Unsetting an attribute they do
+        # not have changes nothing, one edit or all of them.
+        unchanged = _apply(self.xml)
+        edits = ('./features/acpi/@state=', './features/apic/@eoi=',
+                 './features/vmcoreinfo/@state=')
+        for edit in edits:
+            self.assertEqual(unchanged, _apply(self.xml, edit), edit)
+        self.assertEqual(unchanged, _apply(self.xml, *edits))
+
+    def test_unset_keeps_the_element_it_empties(self):
+        out = _apply(self.xml, './devices/memballoon/stats/@period=')
+        self.assertEqual([], base.xpath(out,
+                                        './devices/memballoon/stats/@*'))
+        self.assertEqual(1, len(base.xpath(out,
+                                           './devices/memballoon/stats')))
+
+    def test_unset_text_keeps_the_element(self):
+        out = _apply(self.xml, './iothreads=')
+        self.assertEqual([], base.xpath(out, './iothreads/text()'))
+        self.assertEqual(1, len(base.xpath(out, './iothreads')))
+
+    def test_unset_keeps_what_an_earlier_set_created(self):
         out = _apply(self.xml, './features/hyperv/relaxed/@state=on',
                      './features/hyperv/relaxed/@state=')
-        self.assertEqual([], base.xpath(out, './features/hyperv'))
-        self.assertEqual(1, len(base.xpath(out, './features/acpi')))
+        self.assertEqual([], base.xpath(out, './features/hyperv/relaxed/@*'))
+        self.assertEqual(1, len(base.xpath(out, './features/hyperv/relaxed')))
 
     def test_values_are_text_not_markup(self):
         out = _apply(self.xml, "./description=<b>&amp;</b>")
