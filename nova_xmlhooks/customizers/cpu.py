@@ -48,7 +48,10 @@ class CpuCustomizer(base.Customizer):
                 'host lacks it), ``forbid`` (the guest does not start on a '
                 'host that has it), ``optional`` (exposed if the host has '
                 'it). The guest CPU must have a mode or model, as Nova '
-                'writes unless ``[libvirt] cpu_mode = none``.'),
+                'writes unless ``[libvirt] cpu_mode = none``. With '
+                '``host-passthrough`` or ``maximum``, libvirt hands QEMU '
+                '``forbid`` as ``disable`` and ``optional`` as nothing: '
+                'neither then stops the guest from starting.'),
             value={'type': str, 'enum': list(POLICIES),
                    'description': 'One of: %s.' % ', '.join(POLICIES)},
             parameters=[{
