@@ -101,10 +101,10 @@ class HypervCustomizer(base.Customizer):
                     'The Hyper-V mode. ``custom`` enables only the listed '
                     'enlightenments; ``passthrough`` lets the hypervisor '
                     'enable all it supports, drops the listed ones (libvirt '
-                    "9's schema allows none with it) and cannot be combined "
-                    'with other ``xmlhooks:hyperv:`` keys, nor applied to a '
-                    'guest with a vendor id (Nova sets one for '
-                    '``hw:hide_hypervisor_id``).'),
+                    "9's schema allows none with it), the vendor id Nova "
+                    'writes for ``hw:hide_hypervisor_id`` included, and '
+                    'cannot be combined with other ``xmlhooks:hyperv:`` '
+                    'keys.'),
                 value={'type': str, 'enum': ['custom', 'passthrough'],
                        'description': '``custom`` or ``passthrough``.'},
             ),
@@ -132,34 +132,10 @@ class Mode:
     mode: str
 
     def apply(self, hyperv, key):
+        hyperv.set('mode', self.mode)
         if self.mode == 'passthrough':
-            _check_no_vendor_id(hyperv, key)
             for child in list(hyperv):
                 hyperv.remove(child)
-        hyperv.set('mode', self.mode)
-
-
-def _check_no_vendor_id(hyperv, key):
-    """Refuse to drop a vendor id the guest has for passthrough.
-
-    NOTE(xmlhooks): libvirt 9.0's schema allows no feature element next
-    to mode='passthrough' (domaincommon.rng 7463-7469), though its QEMU
-    driver would pass hv-vendor-id on with hv-passthrough
-    (qemu_command.c 6302-6352). The other enlightenments are in what
-    passthrough enables; a vendor id is not, and Nova sets one for
-    hw:hide_hypervisor_id (the NVIDIA driver's check), so dropping it
-    silently would undo what the operator asked for there.
-
-    :param hyperv: the ``<hyperv>`` element
-    :param key: the rule's key
-    :raises: RuleError naming the rule
-    """
-    for node in hyperv.iterfind('vendor_id'):
-        if node.get('state') == 'on':
-            raise exception.RuleError(
-                key, "mode=passthrough would drop the guest's Hyper-V "
-                "vendor id (Nova sets one for hw:hide_hypervisor_id), and "
-                "libvirt allows none with passthrough")
 
 
 @dataclasses.dataclass(frozen=True)

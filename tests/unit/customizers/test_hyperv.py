@@ -10,7 +10,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-from nova_xmlhooks import exception
 from tests.unit import base
 from tests.unit import customizers
 
@@ -202,25 +201,6 @@ class HypervTest(customizers.CustomizerTests, base.TestCase):
         out = self.customize({'xmlhooks:hyperv:mode': 'passthrough'})
         self.assertEqual(['passthrough'], self.xpath(
             out, './features/hyperv/@mode'))
-        self.assertEqual([], self.xpath(out, './features/hyperv/*'))
-
-    def test_mode_passthrough_keeps_no_vendor_id_silently(self):
-        # NOTE(xmlhooks): Nova writes this for hw:hide_hypervisor_id;
-        # libvirt allows no feature element with passthrough.
-        relaxed = '<relaxed state="on"/>'
-        xml = base.nova_xml(self.FIXTURE)
-        self.assertIn(relaxed, xml)
-        specs = {'xmlhooks:hyperv:mode': 'passthrough'}
-        spoofed = xml.replace(relaxed, relaxed + '<vendor_id state="on" '
-                              'value="1234567890ab"/>')
-        error = self.assertRaises(exception.RuleError, self.engine.apply,
-                                  spoofed, self.engine.resolve(specs))
-        self.assertEqual('xmlhooks:hyperv:mode', error.key)
-        self.assertIn("would drop the guest's Hyper-V vendor id",
-                      error.format_message())
-        # A vendor id that is off asks for nothing passthrough drops.
-        out = self.customize(specs, xml=xml.replace(
-            relaxed, relaxed + '<vendor_id state="off"/>'))
         self.assertEqual([], self.xpath(out, './features/hyperv/*'))
 
     def test_mode_custom_keeps_the_list(self):
