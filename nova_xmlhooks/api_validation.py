@@ -163,7 +163,7 @@ def validators(conf=None):
                   engine.PROFILE_KEY, e.format_message())
         return result
     for customizer in customizers.values():
-        result.extend(ApiValidator(declaration, customizer.parse)
+        result.extend(ApiValidator(declaration, customizer.parse_new)
                       for declaration in customizer.validators())
     return result
 

@@ -279,6 +279,22 @@ class Customizer(metaclass=abc.ABCMeta):
         :raises: ValueError with a one-line reason
         """
 
+    def parse_new(self, key, value):
+        """Check a value set now, as nova-api does when a flavor is set.
+
+        NOTE(xmlhooks): :meth:`parse` also reads what servers built
+        before an upgrade hold, in Nova's copy of their flavor, which a
+        flavor edit never reaches: refusing there a value an older
+        release took would keep them from starting. A customiser that
+        stops taking a value refuses it here, for new flavors, and keeps
+        reading it in :meth:`parse`.
+
+        :param key: the full key; it already matched a declaration
+        :param value: the value
+        :raises: ValueError with a one-line reason
+        """
+        self.parse(key, value)
+
     @abc.abstractmethod
     def apply(self, root, rules, context):
         """Apply this family's rules to the domain.

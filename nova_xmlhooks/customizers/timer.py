@@ -49,6 +49,10 @@ QEMU_ATTRIBUTES = {
     'hypervclock': ('present',),
 }
 TIMERS = tuple(QEMU_ATTRIBUTES)
+#: timers of which these keys set nothing libvirt reads: taken from the
+#: flavors of servers built before nova-api refused them, and refused
+#: for new flavors (see :meth:`TimerCustomizer.parse_new`)
+IGNORED_TIMERS = ('tsc',)
 #: libvirt's tick policies.
 TICKPOLICIES = ('delay', 'catchup', 'merge', 'discard')
 #: What libvirt's QEMU driver accepts per timer; it refuses the other
@@ -77,21 +81,35 @@ class TimerCustomizer(base.Customizer):
                 "sets what libvirt's QEMU driver reads of the timer: "
                 "``present`` (``yes`` or ``no``) for %s; ``tickpolicy`` "
                 "for rtc and pit (%s). Attributes not given keep Nova's "
-                "value." % (present, supported)),
+                "value. nova-api refuses what libvirt ignores (``present`` "
+                "on rtc and pit, the tsc timer); the compute still applies "
+                "it from the flavors of servers built before." % (
+                    present, supported)),
             value={'type': str,
                    'pattern': r'[a-z]+=[a-z]+(,[a-z]+=[a-z]+)?',
                    'description': 'Comma-separated ``present=yes|no`` and '
                                   '``tickpolicy=POLICY``, e.g. '
                                   '``tickpolicy=catchup``.'},
             parameters=[{
-                'name': 'name', 'pattern': '|'.join(TIMERS),
+                'name': 'name', 'pattern': '|'.join(TIMERS + IGNORED_TIMERS),
                 'description': 'One of: %s.' % ', '.join(TIMERS),
             }],
         )]
 
     def parse(self, key, value):
+        return self._parse(key, value, strict=False)
+
+    def parse_new(self, key, value):
+        self._parse(key, value, strict=True)
+
+    def _parse(self, key, value, strict):
+        """Parse a timer's value.
+
+        :param strict: whether to refuse what libvirt ignores; it is
+            taken, and ignored, from servers built before it was refused
+        """
         name = key.split(':', 2)[2]
-        if name not in TIMERS:
+        if name not in (TIMERS if strict else TIMERS + IGNORED_TIMERS):
             raise ValueError('unknown timer; known: %s' % ', '.join(TIMERS))
         attrs = {}
         for item in value.split(','):
@@ -101,8 +119,9 @@ class TimerCustomizer(base.Customizer):
                                  "present=yes|no and tickpolicy=POLICY")
             if attr in attrs:
                 raise ValueError('sets %s twice' % attr)
-            _check_takes(name, attr)
             _CHECKS[attr](name, setting)
+            if strict:
+                _check_takes(name, attr)
             attrs[attr] = setting
         return Timer(name, **attrs)
 
@@ -158,10 +177,11 @@ def _check_tickpolicy(name, setting):
     if setting not in TICKPOLICIES:
         raise ValueError('tickpolicy must be one of: %s'
                          % ', '.join(TICKPOLICIES))
-    allowed = QEMU_TICKPOLICIES[name]
+    allowed = QEMU_TICKPOLICIES.get(name, ())
     if setting not in allowed:
         raise ValueError('the %s timer does not take tickpolicy=%s with QEMU '
-                         '(allowed: %s)' % (name, setting, ', '.join(allowed)))
+                         '(allowed: %s)' % (name, setting,
+                                            ', '.join(allowed) or 'none'))
 
 
 _CHECKS = {'present': _check_present, 'tickpolicy': _check_tickpolicy}

@@ -90,6 +90,8 @@ class CustomizerTests:
     GOOD = ()
     #: ``(key, value)`` pairs that must be refused
     BAD = ()
+    #: what the compute still reads and nova-api refuses
+    API_ONLY = ()
     #: the Nova fixture used by :meth:`customize`
     FIXTURE = 'nova-basic'
     #: keys of elements newer than some supported libvirt's schema, which
@@ -202,6 +204,17 @@ class CustomizerTests:
     def test_bad_examples_are_refused(self):
         for key, value in self.BAD:
             self.assertRefused(key, value)
+
+    def test_values_of_older_flavors_are_read_and_refused_anew(self):
+        # NOTE(xmlhooks): Nova's copy of a server's flavor keeps what an
+        # older release took; nova-api refuses it for new flavors.
+        for key, value in self.API_ONLY:
+            self.assertEqual(self.FAMILY,
+                             self.engine.resolve({key: value})[0].family)
+            api_error = self.assertRaises(nova_exception.ValidationError,
+                                          api_validate, self.conf, key,
+                                          value)
+            self.assertIn(key, str(api_error))
 
     def test_every_declared_key_has_examples(self):
         customizer = self.engine.customizers[self.FAMILY]

@@ -10,6 +10,8 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+from nova import exception as nova_exception
+
 from tests.unit import base
 from tests.unit import customizers
 
@@ -30,13 +32,15 @@ class TimerTest(customizers.CustomizerTests, base.TestCase):
            ('xmlhooks:timer:pit', 'tickpolicy=discard'),
            ('xmlhooks:timer:pit', 'tickpolicy=delay'),
            ('xmlhooks:timer:pit', 'tickpolicy=catchup')])
-    BAD = (
-        # NOTE(xmlhooks): libvirt keeps these and ignores them.
+    #: libvirt keeps these and ignores them: refused for new flavors,
+    #: read from the flavors of servers built before
+    API_ONLY = (
         ('xmlhooks:timer:rtc', 'present=no'),
         ('xmlhooks:timer:rtc', 'present=yes,tickpolicy=delay'),
         ('xmlhooks:timer:pit', 'tickpolicy=discard,present=yes'),
         ('xmlhooks:timer:pit', 'present=no'),
-        ('xmlhooks:timer:tsc', 'present=yes'),
+        ('xmlhooks:timer:tsc', 'present=yes'))
+    BAD = (
         ('xmlhooks:timer:hpet', 'tickpolicy=delay'),
         ('xmlhooks:timer:rtc', 'present=maybe'),
         ('xmlhooks:timer:rtc', 'yes'),
@@ -84,18 +88,28 @@ class TimerTest(customizers.CustomizerTests, base.TestCase):
         out = self.customize({'xmlhooks:timer:kvmclock': 'present=no'})
         self.assertEqual(['no'], self._timers(out, 'kvmclock', 'present'))
 
-    def test_what_libvirt_ignores_is_refused(self):
+    def test_what_libvirt_ignores_is_refused_for_new_flavors(self):
         # NOTE(xmlhooks): libvirt 9.0 reads only the tick policy of rtc
         # and pit, and only the frequency of tsc.
         for name in ('rtc', 'pit'):
-            self.assertRefused('xmlhooks:timer:%s' % name, 'present=no',
-                               'the %s timer does not take present with '
-                               'QEMU: libvirt ignores it (takes: tickpolicy)'
-                               % name)
+            e = self.assertRaises(nova_exception.ValidationError,
+                                  customizers.api_validate, self.conf,
+                                  'xmlhooks:timer:%s' % name, 'present=no')
+            self.assertIn('the %s timer does not take present with QEMU: '
+                          'libvirt ignores it (takes: tickpolicy)' % name,
+                          str(e))
         self.assertRefused('xmlhooks:timer:hpet', 'tickpolicy=delay',
-                           'takes: present')
-        self.assertRefused('xmlhooks:timer:tsc', 'present=yes',
-                           'unknown key')
+                           'allowed: none')
+        e = self.assertRaises(nova_exception.ValidationError,
+                              customizers.api_validate, self.conf,
+                              'xmlhooks:timer:tsc', 'present=yes')
+        self.assertIn('unknown timer', str(e))
+        # NOTE(xmlhooks): a server built before keeps starting, with what
+        # it was built with.
+        out = self.customize({'xmlhooks:timer:rtc': 'present=no',
+                              'xmlhooks:timer:tsc': 'present=yes'})
+        self.assertEqual(['no'], self._timers(out, 'rtc', 'present'))
+        self.assertEqual(['yes'], self._timers(out, 'tsc', 'present'))
 
     def test_windows_hypervclock(self):
         xml = base.nova_xml('nova-windows')
