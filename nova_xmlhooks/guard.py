@@ -1280,10 +1280,14 @@ def _iothreads(root):
     """
     numbers = {value for node in root.iterfind('iothreadids/iothread')
                for value in _attribute_values(node, 'id')}
-    count, number = _count(root.find('iothreads')) or 0, 1
-    if count > MAX_HOST_CPU:
-        # NOTE(xmlhooks): more threads than a set of pins could list are
-        # not all pinned; a number no pin names says so without counting.
+    written = root.find('iothreads')
+    count, number = _count(written), 1
+    if written is None:
+        count = 0
+    if count is None or count > MAX_HOST_CPU:
+        # NOTE(xmlhooks): a count not read, or more threads than a set of
+        # pins could list, are not all pinned; a number no pin names says
+        # so without counting.
         return numbers | {None}
     while len(numbers) < count:
         numbers.add(str(number))
@@ -1292,9 +1296,16 @@ def _iothreads(root):
 
 
 def _count(node):
-    """An element's text as a count, or None."""
-    text = '' if node is None else _text(node).strip()
-    return int(text) if re.fullmatch('[0-9]{1,6}', text) else None
+    """An element's text as a count, as libvirt reads it, or None.
+
+    NOTE(xmlhooks): libvirt reads counts with strtoul (virStrToLong_uip):
+    leading spaces, a ``+`` and leading zeros are read too, so
+    ``0000002`` is two. None for anything else, or a count too large to
+    list.
+    """
+    text = '' if node is None else _text(node)
+    match = re.fullmatch(r'\s*\+?0*([0-9]{1,7})\s*', text)
+    return int(match[1]) if match else None
 
 
 def _any_value(value):

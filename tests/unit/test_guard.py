@@ -2230,6 +2230,7 @@ class HostCpuTest(GuardTestCase):
                                       '<vcpupin vcpu="1" cpuset="2"/>'
                                       '</cputune>')
         for specs in ({'count': './iothreads=2'},
+                      {'count': './iothreads=0000002'},
                       {'a': './iothreads=4',
                        'b': "xpath.create=./iothreadids/iothread[@id='1']"}):
             e = self.assertRaises(exception.GuardError, self._customize,
@@ -2249,6 +2250,10 @@ class HostCpuTest(GuardTestCase):
             '<iothreads>1</iothreads><iothreadids><iothread id="5"/>'
             '<iothread id="6"/></iothreadids>'))
         self.assertIn(None, numbers('<iothreads>999999</iothreads>'))
+        # NOTE(xmlhooks): as strtoul reads them.
+        self.assertEqual({'1', '2'}, numbers('<iothreads>0000002</iothreads>'))
+        self.assertEqual({'1', '2'}, numbers('<iothreads> +2</iothreads>'))
+        self.assertIn(None, numbers('<iothreads>2x</iothreads>'))
 
     def test_any_cpu_already_is_no_change(self):
         self._customize(base.nova_xml(), set='./vcpu/@cpuset=0-3')
