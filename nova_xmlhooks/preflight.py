@@ -15,9 +15,9 @@
 NOTE(xmlhooks): Nova's ``_hard_reboot`` destroys and undefines the domain
 before it regenerates the XML, resize powers the guest off on the source
 before the destination builds the new XML, rebuild destroys before it
-spawns, rescue powers the guest off before it builds the rescue XML, and
-a revert destroys the resized guest before the source builds the old
-flavor's XML.
+spawns, and rescue powers the guest off before it builds the rescue XML.
+A revert, which destroys the resized guest before the source builds the
+old flavor's XML, is not checked: see how-it-works.
 An error found only when the XML is generated would leave a guest that
 was running down, or undefined. These overrides resolve the
 instance's customisations and try them first: a failure raises before
@@ -119,24 +119,6 @@ class PreflightMixin:
             self._xmlhooks_preflight(instance, instance.flavor.extra_specs,
                                      'rescue')
         return super().power_off(instance, timeout, retry_interval)
-
-    def destroy(self, context, instance, network_info, *args, **kwargs):
-        # NOTE(xmlhooks): a revert destroys the guest on the destination
-        # (revert_resize) before the source builds the old flavor's XML
-        # (finish_revert_resize): an error there leaves no guest running
-        # anywhere. The old flavor's rules are resolved first, here, so
-        # that an unknown profile or a spec this host cannot parse refuses
-        # the revert with the guest still running (profiles are the same
-        # on every host). They are not tried on any XML: the source's
-        # cannot be built here, and this guest's is the new flavor's,
-        # whose disks and devices may differ.
-        if getattr(instance, 'task_state', None) == (
-                task_states.RESIZE_REVERTING):
-            self._xmlhooks_preflight_or_rollback(
-                instance, instance.old_flavor.extra_specs, 'revert resize',
-                resolve_only=True)
-        return super().destroy(context, instance, network_info, *args,
-                               **kwargs)
 
     def spawn(self, context, instance, image_meta, *args, **kwargs):
         # NOTE(xmlhooks): libvirt's spawn makes the guest's directory and

@@ -297,23 +297,6 @@ class PreflightTest(helpers.FaultTestBase):
         self._rebuild_server(self.server, self.server['image']['id'])
         self.assert_customised(self.server, since=mark)
 
-    def test_revert_refused_before_the_guest_goes_down(self):
-        # NOTE(xmlhooks): the revert destroys the resized guest before it
-        # builds the old flavor's XML; the old flavor names a profile that
-        # is gone, so the revert is refused with the guest running.
-        new_flavor = self.create_flavor(
-            {'xmlhooks:xml:vmport': './features/vmport/@state=on'},
-            memory_mb=1024)
-        server = self._resize_server(self.server, new_flavor)
-        self.break_profile()
-        mark = self.mark()
-        self.api.post_server_action(server['id'], {'revertResize': None})
-        self._wait_for_migration_status(server, ['error'])
-        server = self._wait_idle('ACTIVE')
-        self.assertEqual(1024, server['flavor']['ram'])
-        self.assert_untouched(mark, running=True)
-        self.assert_fault("unknown profile 'P'")
-
     def test_unshelve_refused_before_the_disks_are_made(self):
         # NOTE(xmlhooks): libvirt's spawn makes the guest's directory
         # before it asks for the XML, and a failed unshelve leaves it.
