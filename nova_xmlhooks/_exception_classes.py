@@ -117,8 +117,10 @@ class RuleError(XmlHooksError):
     that quotes the rule's XPath, which may name host paths or other
     guests' values from an operator's profile, gives with ``public`` the
     same reason without it: the message is then the public one, and
-    ``str()`` (the compute host's log, the fault's traceback that only
-    admins see, the operator's command) the whole one.
+    ``str()`` (the compute host's log, where the preflight's line and
+    Nova's traceback show it, and the operator's command) the whole one.
+    Nova records no details with the fault of an ``InvalidInput``, whose
+    code is 400, not even for admins.
 
     :param key: the rule's key
     :param reason: why it failed, in full
