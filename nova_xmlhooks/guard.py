@@ -1281,9 +1281,7 @@ def _iothreads(root):
     numbers = {value for node in root.iterfind('iothreadids/iothread')
                for value in _attribute_values(node, 'id')}
     written = root.find('iothreads')
-    count, number = _count(written), 1
-    if written is None:
-        count = 0
+    count, number = 0 if written is None else _count(written), 1
     if count is None or count > MAX_HOST_CPU:
         # NOTE(xmlhooks): a count not read, or more threads than a set of
         # pins could list, are not all pinned; a number no pin names says

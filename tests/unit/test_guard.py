@@ -2150,6 +2150,14 @@ class TrackedDeviceTest(GuardTestCase):
             self.assertIn('attaches a new', e.format_message())
 
 
+#: the pins Nova writes for a guest of dedicated CPUs: every vCPU, the
+#: emulator and the I/O thread
+_NOVAS_PINS = ('<cputune><emulatorpin cpuset="8-9"/>'
+               '<iothreadpin cpuset="8-9" iothread="1"/>'
+               '<vcpupin vcpu="0" cpuset="6"/>'
+               '<vcpupin vcpu="1" cpuset="2"/></cputune>')
+
+
 class HostCpuTest(GuardTestCase):
     """The host CPUs the guest's threads run on, beyond placement's."""
 
@@ -2192,13 +2200,7 @@ class HostCpuTest(GuardTestCase):
     def test_a_pinned_guests_cpus_are_its_pins(self):
         # NOTE(xmlhooks): as Nova pins a guest of dedicated CPUs: every
         # vCPU, the emulator and the I/O thread, and no cpuset.
-        xml = base.nova_xml().replace('</vcpu>', '</vcpu><cputune>'
-                                      '<emulatorpin cpuset="8-9"/>'
-                                      '<iothreadpin cpuset="8-9" '
-                                      'iothread="1"/>'
-                                      '<vcpupin vcpu="0" cpuset="6"/>'
-                                      '<vcpupin vcpu="1" cpuset="2"/>'
-                                      '</cputune>')
+        xml = base.nova_xml().replace('</vcpu>', '</vcpu>' + _NOVAS_PINS)
         self._customize(xml, pin="./cputune/vcpupin[@vcpu='0']/@cpuset=8")
         for specs in ({'pin': "./cputune/vcpupin[@vcpu='0']/@cpuset=0-9"},
                       {'pin': 'xpath.delete=./cputune/emulatorpin'},
@@ -2222,13 +2224,7 @@ class HostCpuTest(GuardTestCase):
         # NOTE(xmlhooks): libvirt runs an I/O thread without a pin on
         # the cpuset, or on any CPU; it adds threads up to <iothreads>
         # beyond those <iothreadids> lists.
-        xml = base.nova_xml().replace('</vcpu>', '</vcpu><cputune>'
-                                      '<emulatorpin cpuset="8-9"/>'
-                                      '<iothreadpin cpuset="8-9" '
-                                      'iothread="1"/>'
-                                      '<vcpupin vcpu="0" cpuset="6"/>'
-                                      '<vcpupin vcpu="1" cpuset="2"/>'
-                                      '</cputune>')
+        xml = base.nova_xml().replace('</vcpu>', '</vcpu>' + _NOVAS_PINS)
         for specs in ({'count': './iothreads=2'},
                       {'count': './iothreads=0000002'},
                       {'a': './iothreads=4',
