@@ -580,6 +580,17 @@ _QEMU_NODE = etree.XPath(
 #: in none. A document parsed from text never has one.
 _FAKE_DECLARATIONS = etree.XPath('descendant-or-self::*/@xmlns',
                                  regexp=False)
+#: elements under ``<features>`` in a namespace other than QEMU's (whose
+#: elements are qemu_passthrough). NOTE(xmlhooks): libvirt finds the
+#: features with ``./features/*`` and the features of ``<kvm>``,
+#: ``<hyperv>``, ``<xen>`` and ``<capabilities>`` child by child, and
+#: tells them by their local name whatever their namespace
+#: (virDomainFeaturesDefParse): ``<x:tcg>`` is TCG's translation cache and
+#: ``<x:dirty-ring>`` KVM's dirty ring, while the checks, which find
+#: elements by name and namespace, read nothing there.
+_FOREIGN_FEATURES = etree.XPath(
+    'features//*[namespace-uri() != "" and namespace-uri() != $ns]',
+    regexp=False)
 #: how each category compares: "any" change, or only "added" items
 _MODES = {
     # NOTE(xmlhooks): removing QEMU passthrough can only narrow it.
@@ -1778,7 +1789,8 @@ class Guard:
         :param nova_root: a callable returning Nova's document
         :param ruleset: the rules that were applied
         :raises: nova_xmlhooks.exception.RuleError naming the first rule
-            that writes an attribute named ``xmlns``
+            that writes an attribute named ``xmlns``, or an element in
+            another namespace under ``<features>``
         """
         found = _FAKE_DECLARATIONS(root)
         if found:
@@ -1789,6 +1801,15 @@ class Guard:
                 'it writes an attribute named xmlns on %s, which libvirt '
                 'reads as a namespace declaration'
                 % _key(found[0].getparent())))
+        foreign = functools.partial(_FOREIGN_FEATURES,
+                                    ns=xpath_edit.QEMU_NS)
+        if foreign(root):
+            key = culprit(self.customizers, lambda r: bool(foreign(r)),
+                          nova_root(), ruleset)
+            raise exception.RuleError(key, (
+                'it writes an element in another namespace under '
+                'domain/features, which libvirt reads by its local name '
+                'whatever its namespace'))
 
     def _judge(self, nova_items, items, nova_root, ruleset):
         """Raise for the first refused category that changed.

@@ -1226,6 +1226,76 @@ class FakeDeclarationTest(GuardTestCase):
         self.assertIn('xmlns="%s"' % xpath_edit.QEMU_NS, out)
 
 
+def _foreign_feature(root, payload):
+    """Write a feature, or a KVM feature, in the namespace ``urn:x``."""
+    features = root.find('features')
+    if payload == 'tcg':
+        # <tcg><tb-cache unit='GiB'>8</tb-cache></tcg>
+        tcg = etree.SubElement(features, _X + 'tcg', nsmap={'x': 'urn:x'})
+        etree.SubElement(tcg, 'tb-cache', unit='GiB').text = '8'
+        return
+    # <kvm><dirty-ring state='on' size='65536'/></kvm>
+    kvm = (etree.SubElement(features, _X + 'kvm', nsmap={'x': 'urn:x'})
+           if payload == 'kvm' else etree.SubElement(features, 'kvm'))
+    tag = _X + 'dirty-ring' if payload == 'ring' else 'dirty-ring'
+    etree.SubElement(kvm, tag, nsmap={'x': 'urn:x'}, state='on',
+                     size='65536')
+
+
+class ForeignFeatureCustomizer(_LastPartCustomizer):
+    """Writes features in another namespace, as a third-party one could.
+
+    libvirt reads them by their local name.
+    """
+
+    family = 'namespaced'
+
+    def apply(self, root, rules, context):
+        for rule in rules:
+            _foreign_feature(root, rule.payload)
+
+
+class ForeignFeatureTest(GuardTestCase):
+    """An element of another namespace under <features> is refused.
+
+    libvirt tells features apart by their local name (``./features/*``,
+    and the children of ``<kvm>`` one by one): ``<x:tcg>`` raises TCG's
+    translation cache and ``<x:dirty-ring>`` switches KVM's dirty ring on,
+    which the checks, finding elements by name and namespace, did not see.
+    """
+
+    scenarios = [('tcg', dict(payload='tcg')),
+                 ('kvm', dict(payload='kvm')),
+                 ('ring', dict(payload='ring'))]
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml().replace('<domain type="kvm">',
+                                           '<domain type="qemu">')
+
+    def _engine(self, allowed):
+        return self.engine_with(
+            {'namespaced': ForeignFeatureCustomizer(self.conf)}, allowed,
+            validate_schema=False)
+
+    def test_refused_whatever_is_allowed(self):
+        key = 'xmlhooks:namespaced:' + self.payload
+        specs = {'xmlhooks:xml:clock': './clock/@offset=localtime', key: 'x'}
+        for allowed in ([], ['resources', 'host_resources'], ALL[:-1]):
+            e = self.assertRaises(exception.RuleError,
+                                  self._engine(allowed).customize, self.xml,
+                                  specs)
+            self.assertEqual(key, e.key)
+            self.assertIn('another namespace under domain/features',
+                          e.format_message())
+            self.assertNotIn('\n', e.format_message())
+
+    def test_nothing_to_refuse_when_everything_is_allowed(self):
+        out = self._engine(ALL).customize(
+            self.xml, {'xmlhooks:namespaced:' + self.payload: 'x'})
+        self.assertIn('xmlns:x="urn:x"', out)
+
+
 class _RenamingCustomizer(_LastPartCustomizer):
     """Names the guest otherwise, declaring the part it changes."""
 
