@@ -41,6 +41,8 @@ from nova_xmlhooks import schema as schema_mod
 #: its top-level children: lxml copies one tree faster than several
 #: subtrees of the same size
 MAX_PART_COPIES = 3
+#: what a region holds for a tag it does not cover
+_ABSENT = object()
 
 
 def load_checks(conf, customizers=None):
@@ -179,14 +181,19 @@ class Region:
         """
         shallow, deep = [], []
         children = self.children
-        # NOTE(xmlhooks): iterchildren() without a tag gives every child.
-        for child in root.iterchildren(*self.tags) if self.tags else ():
-            inner = children[child.tag]
+        # NOTE(xmlhooks): lxml sets up a matcher for the tags given to
+        # iterchildren() on every call, which costs more than reading the
+        # few children of <domain> and of each shallow part here. A
+        # comment's tag is no str, and is in no region.
+        for child in root:
+            inner = children.get(child.tag, _ABSENT)
+            if inner is _ABSENT:
+                continue
             if inner is None:
                 deep.append(child)
             else:
                 shallow.append(child)
-                deep.extend(child.iterchildren(*inner) if inner else ())
+                deep.extend([node for node in child if node.tag in inner])
         return shallow, deep
 
 

@@ -425,6 +425,23 @@ class RegionTest(base.TestCase):
         self.assertEqual((('devices', frozenset(['disk'])), ('pm', None)),
                          region.widened(['pm']).parts)
 
+    def test_nodes_are_the_covered_elements_in_document_order(self):
+        root = etree.fromstring(
+            '<domain xmlns:x="urn:x"><clock/><!--devices--><x:devices/>'
+            '<devices><disk n="1"/><!--disk--><graphics/><x:disk/>'
+            '<disk n="2"/></devices><features><pae/></features>'
+            '<clock n="2"><timer/></clock><devices><disk n="3"/>'
+            '</devices></domain>')
+        region = checks.Region.of([('devices', 'disk'), 'clock',
+                                   ('features', 'acpi'), ('pm', 'x')])
+        shallow, deep = region.nodes(root)
+        self.assertEqual(['devices', 'features', 'devices'],
+                         [node.tag for node in shallow])
+        self.assertEqual([('clock', None), ('disk', '1'), ('disk', '2'),
+                          ('clock', '2'), ('disk', '3')],
+                         [(node.tag, node.get('n')) for node in deep])
+        self.assertEqual(([], []), checks.Region().nodes(root))
+
 
 class _PmCustomizer(_ThirdParty):
     """Creates a ``<pm>`` with more in it than it declares."""
