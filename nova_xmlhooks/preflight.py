@@ -17,7 +17,10 @@ before it regenerates the XML, resize powers the guest off on the source
 before the destination builds the new XML, rebuild destroys before it
 spawns, and rescue powers the guest off before it builds the rescue XML.
 A revert, which destroys the resized guest before the source builds the
-old flavor's XML, is not checked: see how-it-works.
+old flavor's XML, is not checked: see how-it-works. A live migration
+regenerates nothing, and carries the checks of the host the XML was
+built on to a host that may allow less: the destination checks the
+rules under its own ``[xmlhooks]`` options before the guest moves.
 An error found only when the XML is generated would leave a guest that
 was running down, or undefined. These overrides resolve the
 instance's customisations and try them first: a failure raises before
@@ -79,9 +82,9 @@ class PreflightMixin:
                                      instance_specs.image_profiles(instance))
             if not ruleset or resolve_only:
                 return
-            xml = self._xmlhooks_current_xml(instance)
-            if xml is not None and nova_xml is not None:
-                xml = nova_xml() or xml
+            xml = nova_xml() if nova_xml is not None else None
+            if xml is None:
+                xml = self._xmlhooks_current_xml(instance)
             if xml is not None:
                 engine.check(xml, ruleset)
         except exception.XmlHooksError as e:
@@ -145,6 +148,26 @@ class PreflightMixin:
         return super().migrate_disk_and_power_off(
             context, instance, dest, flavor, network_info, block_device_info,
             *args, **kwargs)
+
+    def pre_live_migration(self, context, instance, block_device_info,
+                           network_info, disk_info, migrate_data):
+        # NOTE(xmlhooks): a live migration moves the domain's own XML,
+        # customised and checked under the source's [xmlhooks] options, to
+        # a host whose allow_sensitive may not allow what it holds. Here,
+        # on the destination, with the volumes connected and the ports
+        # plugged by Nova's own preparation, Nova's XML for the guest can
+        # be built and the rules tried on it under this host's options. A
+        # refusal goes the way of any failed preparation: Nova disconnects
+        # and unplugs here and rolls back on the source, where the guest
+        # keeps running, and the fault carries the error.
+        migrate_data = super().pre_live_migration(
+            context, instance, block_device_info, network_info, disk_info,
+            migrate_data)
+        self._xmlhooks_preflight(
+            instance, instance.flavor.extra_specs, 'live migration',
+            functools.partial(self._xmlhooks_nova_xml, context, instance,
+                              network_info, block_device_info))
+        return migrate_data
 
     def rebuild(self, context, instance, *args, **kwargs):
         # NOTE(xmlhooks): the libvirt driver has no rebuild of its own;
