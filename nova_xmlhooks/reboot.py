@@ -45,6 +45,7 @@ import functools
 from oslo_log import log as logging
 
 import nova.conf
+from nova.console import serial as serial_console
 from nova import exception as nova_exception
 from nova.virt.libvirt import blockinfo
 from nova.virt.libvirt import driver as libvirt_driver
@@ -61,7 +62,38 @@ CONF = nova.conf.CONF
 
 #: the plan of the hard reboot running in this thread or green thread
 _PLAN = contextvars.ContextVar('xmlhooks_hard_reboot', default=None)
+#: the serial ports of the XML being planned in this (green) thread
+_PLANNING = contextvars.ContextVar('xmlhooks_serial_ports', default=None)
 _UNSET = object()
+
+
+@dataclasses.dataclass
+class SerialPorts:
+    """Serial console ports Nova took for XML that may not be defined.
+
+    NOTE(xmlhooks): with ``[serial_console] enabled``, Nova's generation
+    takes a TCP port for each serial console of a guest not defined on the
+    host (``_serial_ports_already_defined``), and gives the ports back
+    when it destroys the guest. XML built before the guest is touched is
+    built as it will be after the destroy, ports included, and the ports
+    of XML that is never defined are given back here.
+
+    :ivar uuid: the instance the XML is built for
+    :ivar taken: the ``(host, port)`` pairs Nova took for it
+    """
+
+    uuid: str
+    taken: list = dataclasses.field(default_factory=list)
+
+    def keep(self):
+        """The XML is defined: its ports now belong to the guest."""
+        self.taken = []
+
+    def release(self):
+        """Give back the ports of XML that was not defined."""
+        taken, self.taken = self.taken, []
+        for host, port in taken:
+            serial_console.release_port(host=host, port=port)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +106,7 @@ class RebootPlan:
     :ivar old_guest: ``_get_existing_guest_config``'s answer, or unset on
         a nova that has no such method
     :ivar xml: the customised XML, ready to be defined
+    :ivar ports: the serial console ports Nova took for the XML
     """
 
     reboot: compat.HardReboot
@@ -81,6 +114,7 @@ class RebootPlan:
     mdevs: dict
     old_guest: object
     xml: str
+    ports: SerialPorts = dataclasses.field(compare=False, repr=False)
 
     def serves(self, instance, network_info, disk_info, call):
         """Whether a ``_get_guest_xml`` call asks for this XML.
@@ -118,16 +152,24 @@ class HardRebootMixin:
         # compat reads them, and they are passed on untouched.
         reboot = compat.hard_reboot_args(
             libvirt_driver.LibvirtDriver._hard_reboot, self, args, kwargs)
-        token = _PLAN.set(self._xmlhooks_plan_reboot(reboot))
+        ports = SerialPorts(reboot.instance.uuid)
         try:
-            return super()._hard_reboot(*args, **kwargs)
+            token = _PLAN.set(self._xmlhooks_plan_reboot(reboot, ports))
+            try:
+                return super()._hard_reboot(*args, **kwargs)
+            finally:
+                _PLAN.reset(token)
         finally:
-            _PLAN.reset(token)
+            # NOTE(xmlhooks): kept when the plan was defined; given back
+            # when it was refused, or not asked for.
+            ports.release()
 
-    def _xmlhooks_plan_reboot(self, reboot):
+    def _xmlhooks_plan_reboot(self, reboot, ports):
         """Customise the XML the reboot will define, or refuse.
 
         :param reboot: a :class:`~nova_xmlhooks.compat.HardReboot`
+        :param ports: a :class:`SerialPorts` to record the serial console
+            ports Nova takes for the XML in
         :returns: a :class:`RebootPlan`, or None when there is nothing to
             customise or Nova's XML could not be built now
         :raises: nova_xmlhooks.exception.XmlHooksError under
@@ -149,7 +191,7 @@ class HardRebootMixin:
             build = None if asks_libvirt else functools.partial(
                 self._xmlhooks_generate, instance=instance, specs=specs,
                 images=images)
-            plan = self._xmlhooks_nova_plan(reboot, build)
+            plan = self._xmlhooks_nova_plan(reboot, ports, build)
             if plan is None:
                 self._xmlhooks_check_current(instance, ruleset)
                 return None
@@ -220,10 +262,14 @@ class HardRebootMixin:
             key, "libvirt refuses the domain XML it gives (the compute "
                  "host's log says why)")
 
-    def _xmlhooks_nova_plan(self, reboot, build=None):
+    def _xmlhooks_nova_plan(self, reboot, ports, build=None):
         """Build Nova's XML as ``_hard_reboot`` will, with its inputs.
 
+        As after the destroy, Nova's generation does not find the guest's
+        serial consoles defined, and takes ports for them.
+
         :param reboot: a :class:`~nova_xmlhooks.compat.HardReboot`
+        :param ports: a :class:`SerialPorts` to record the ports in
         :param build: ``build(generate)``, given a callable running Nova's
             ``_get_guest_xml``, returns the XML to plan; None plans Nova's
             own XML
@@ -243,7 +289,11 @@ class HardRebootMixin:
                 nova_method, self, reboot.context, instance,
                 reboot.network_info, disk_info, instance.image_meta,
                 mdevs=list(mdevs), **kwargs)
-            xml = generate() if build is None else build(generate)
+            token = _PLANNING.set(ports)
+            try:
+                xml = generate() if build is None else build(generate)
+            finally:
+                _PLANNING.reset(token)
         except exception.XmlHooksError:
             # NOTE(xmlhooks): the rules refused, not Nova's generation.
             raise
@@ -255,7 +305,8 @@ class HardRebootMixin:
                       e, instance=instance)
             return None
         return RebootPlan(reboot=reboot, disk_info=disk_info, mdevs=mdevs,
-                          old_guest=kwargs.get('old_guest', _UNSET), xml=xml)
+                          old_guest=kwargs.get('old_guest', _UNSET), xml=xml,
+                          ports=ports)
 
     def _xmlhooks_nova_xml(self, context, instance, network_info,
                            block_device_info):
@@ -266,9 +317,15 @@ class HardRebootMixin:
 
         :returns: the XML, or None if Nova cannot build it now
         """
-        plan = self._xmlhooks_nova_plan(compat.HardReboot(
-            context=context, instance=instance, network_info=network_info,
-            block_device_info=block_device_info))
+        ports = SerialPorts(instance.uuid)
+        try:
+            plan = self._xmlhooks_nova_plan(compat.HardReboot(
+                context=context, instance=instance,
+                network_info=network_info,
+                block_device_info=block_device_info), ports)
+        finally:
+            # NOTE(xmlhooks): this XML is only tried, never defined.
+            ports.release()
         return None if plan is None else plan.xml
 
     def _xmlhooks_current_xml(self, instance):
@@ -306,6 +363,7 @@ class HardRebootMixin:
         call = compat.guest_xml_call(
             libvirt_driver.LibvirtDriver._get_guest_xml, args, kwargs)
         if plan.serves(instance, network_info, disk_info, call):
+            plan.ports.keep()
             return plan.xml
         LOG.debug('The hard reboot asks for the XML with other inputs than '
                   'the ones read before the destroy; generating it again',
@@ -317,6 +375,25 @@ class HardRebootMixin:
         if plan is None:
             return super()._get_all_assigned_mediated_devices(instance)
         return dict(plan.mdevs)
+
+    def _serial_ports_already_defined(self, instance):
+        ports = _PLANNING.get()
+        if ports is not None and ports.uuid == instance.uuid:
+            # NOTE(xmlhooks): the XML planned before the destroy is the one
+            # Nova builds after it, when the guest is no longer defined.
+            return False
+        return super()._serial_ports_already_defined(instance)
+
+    def _create_serial_consoles(self, guest_cfg, *args, **kwargs):
+        before = len(guest_cfg.devices)
+        result = super()._create_serial_consoles(guest_cfg, *args, **kwargs)
+        ports = _PLANNING.get()
+        if ports is not None:
+            ports.taken.extend(
+                (device.listen_host, device.listen_port)
+                for device in guest_cfg.devices[before:]
+                if getattr(device, 'listen_port', None) is not None)
+        return result
 
     def _get_existing_guest_config(self, instance):
         plan = self._xmlhooks_planned(instance)

@@ -18,6 +18,7 @@ hard reboot through nova's compute manager.
 """
 
 import fixtures
+from nova.console import serial as serial_console
 from nova.virt.libvirt import blockinfo
 from nova.virt.libvirt import driver as libvirt_driver
 
@@ -106,3 +107,60 @@ class HardRebootGenerationTest(helpers.FaultTestBase):
         self.assertEqual(2, self.generations)
         self.assertEqual(['off'], self.xpath(
             server, './features/vmport/@state', since=mark))
+
+
+class SerialConsoleRebootTest(helpers.FaultTestBase):
+    """Serial consoles through a hard reboot, and the ports they take.
+
+    NOTE(xmlhooks): nova's generation takes a TCP port for each serial
+    console only when the guest is not defined on the host, and gives it
+    back when it destroys the guest.
+    """
+
+    CAST_AS_CALL = False
+
+    def setUp(self):
+        super().setUp()
+        self.flags(enabled=True, group='serial_console')
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.console.serial.ALLOCATED_PORTS', set()))
+
+    def _ports(self, server, since=0):
+        return [int(port) for port in self.xpath(
+            server, "./devices/serial[@type='tcp']/source/@service",
+            since=since)]
+
+    def assertTaken(self, ports):
+        """Exactly these ports are taken on the host."""
+        taken = serial_console.ALLOCATED_PORTS
+        self.assertEqual(set(ports), {port for _host, port in taken})
+
+    def test_reboot_keeps_the_serial_consoles(self):
+        self.start_compute(hostname=HOST)
+        server = self.boot(SPECS)
+        self.assertEqual(1, len(self._ports(server)))
+        mark = self.mark()
+        self._reboot_server(server, hard=True)
+        ports = self._ports(server, since=mark)
+        self.assertEqual(1, len(ports))
+        self.assertEqual(['off'], self.xpath(
+            server, './features/vmport/@state', since=mark))
+        self.assertTaken(ports)
+
+    def test_refused_reboot_gives_back_the_ports_it_took(self):
+        self.flags(allow_sensitive=['resources'], group='xmlhooks')
+        self.start_compute(hostname=HOST)
+        server = self.boot({'xmlhooks:xml:ksm':
+                            'xpath.create=./memoryBacking/nosharepages'})
+        ports = self._ports(server)
+        self.assertTaken(ports)
+        self.flags(allow_sensitive=[], group='xmlhooks')
+        self.restart_compute_service(HOST)
+        mark = self.mark()
+        self.admin_api.post_server_action(
+            server['id'], {'reboot': {'type': 'HARD'}})
+        self.notifier.wait_for_versioned_notifications('instance.reboot.error')
+        self._wait_for_server_parameter(
+            server, {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None})
+        self.assertEqual([], self.domain_events(server, since=mark))
+        self.assertTaken(ports)

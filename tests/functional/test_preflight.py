@@ -549,6 +549,23 @@ class LiveMigrationTest(helpers.FaultTestBase):
         self.assertIn("'%s'" % self.KEY, faults[0].message)
         self.assertIn('resources', faults[0].message)
 
+    def test_serial_console_ports_taken_for_the_check_are_given_back(self):
+        taken = set()
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.console.serial.ALLOCATED_PORTS', taken))
+        self.flags(enabled=True, group='serial_console')
+        self.flags(allow_sensitive=[], group='xmlhooks')
+        self.start_compute(hostname='compute2')
+        self.admin_api.post_server_action(self.server['id'], {
+            'os-migrateLive': {'host': 'compute2',
+                               'block_migration': 'auto'}})
+        self._wait_for_migration_status(self.server, ['failed'])
+        # NOTE(xmlhooks): the one port is the listen port Nova's own
+        # preparation takes for the migration (serial_listen_ports), which
+        # its rollback does not give back when the preparation fails; the
+        # check's generation took one more for the guest's console.
+        self.assertEqual(1, len(taken))
+
     def test_moves_where_it_is_allowed(self):
         self.start_compute(hostname='compute2')
         server = compat.live_migrate(self, self.server, 'compute2')

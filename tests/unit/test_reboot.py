@@ -49,7 +49,7 @@ class ServesTest(base.TestCase):
         self.plan = reboot.RebootPlan(
             reboot=self.hard_reboot, disk_info={'mapping': {'disk': 'vda'}},
             mdevs={'mdev-1': 'uuid-1'}, old_guest=self.old_guest,
-            xml='<domain/>')
+            xml='<domain/>', ports=reboot.SerialPorts('uuid-1'))
 
     def _serves(self, instance=None, network_info=None, disk_info=None,
                 **changes):
@@ -113,7 +113,7 @@ class _Driver(reboot.HardRebootMixin, _Nova):
         self.instance = instance
         self.plan = plan
 
-    def _xmlhooks_plan_reboot(self, hard_reboot):
+    def _xmlhooks_plan_reboot(self, hard_reboot, ports):
         return self.plan
 
 
@@ -126,7 +126,7 @@ class PlanLifetimeTest(base.TestCase):
             reboot=compat.HardReboot(context=None, instance=self.instance,
                                      network_info=None),
             disk_info={}, mdevs={'planned': 'uuid-1'}, old_guest=None,
-            xml='<domain/>')
+            xml='<domain/>', ports=reboot.SerialPorts('uuid-1'))
         self.driver = _Driver(self.instance, plan)
 
     def _reboot(self):
