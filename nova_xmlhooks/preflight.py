@@ -60,7 +60,8 @@ class PreflightMixin:
     """
 
     def _xmlhooks_preflight(self, instance, extra_specs, operation,
-                            nova_xml=None, resolve_only=False):
+                            nova_xml=None, resolve_only=False,
+                            skippable=True):
         """Check that the customisations apply, before the guest is touched.
 
         :param instance: the instance
@@ -73,8 +74,11 @@ class PreflightMixin:
             definition
         :param resolve_only: only resolve the rules (their profiles and
             specs), without trying them on any XML
+        :param skippable: whether ``on_error = skip`` lets the operation
+            go on, as it does where Nova's own XML would be defined
         :raises: nova_xmlhooks.exception.XmlHooksError under
-            ``on_error = fail``
+            ``on_error = fail``, or whatever ``on_error`` when not
+            skippable
         """
         engine = self.xmlhooks
         try:
@@ -88,7 +92,7 @@ class PreflightMixin:
             if xml is not None:
                 engine.check(xml, ruleset)
         except exception.XmlHooksError as e:
-            if engine.on_error != 'fail':
+            if skippable and engine.on_error != 'fail':
                 return
             LOG.error('Refusing %(operation)s before it touches the guest: '
                       '%(error)s', {'operation': operation,
@@ -159,14 +163,17 @@ class PreflightMixin:
         # be built and the rules tried on it under this host's options. A
         # refusal goes the way of any failed preparation: Nova disconnects
         # and unplugs here and rolls back on the source, where the guest
-        # keeps running, and the fault carries the error.
+        # keeps running, and the fault carries the error. on_error = skip
+        # cannot apply: it defines Nova's own XML instead, and the XML a
+        # live migration moves is the customised one, as it is.
         migrate_data = super().pre_live_migration(
             context, instance, block_device_info, network_info, disk_info,
             migrate_data)
         self._xmlhooks_preflight(
             instance, instance.flavor.extra_specs, 'live migration',
             functools.partial(self._xmlhooks_nova_xml, context, instance,
-                              network_info, block_device_info))
+                              network_info, block_device_info),
+            skippable=False)
         return migrate_data
 
     def rebuild(self, context, instance, *args, **kwargs):
