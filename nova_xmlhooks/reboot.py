@@ -47,6 +47,7 @@ from oslo_log import log as logging
 import nova.conf
 from nova.console import serial as serial_console
 from nova import exception as nova_exception
+from nova import utils as nova_utils
 from nova.virt.libvirt import blockinfo
 from nova.virt.libvirt import driver as libvirt_driver
 
@@ -65,6 +66,18 @@ _PLAN = contextvars.ContextVar('xmlhooks_hard_reboot', default=None)
 #: the serial ports of the XML being planned in this (green) thread
 _PLANNING = contextvars.ContextVar('xmlhooks_serial_ports', default=None)
 _UNSET = object()
+
+
+@nova_utils.synchronized(serial_console.SERIAL_LOCK)
+def _retake_ports(taken):
+    """Record ports as taken again, under the lock of Nova's own records.
+
+    :param taken: ``(host, port)`` pairs
+    """
+    # NOTE(xmlhooks): nova.console.serial has no call to take a given
+    # port; its acquire_port and release_port keep this set, under this
+    # lock.
+    serial_console.ALLOCATED_PORTS.update(taken)
 
 
 @dataclasses.dataclass
@@ -86,8 +99,19 @@ class SerialPorts:
     taken: list = dataclasses.field(default_factory=list)
 
     def keep(self):
-        """The XML is defined: its ports now belong to the guest."""
-        self.taken = []
+        """The XML is about to be defined: its ports belong to the guest.
+
+        NOTE(xmlhooks): called once the hard reboot's destroy is done,
+        which gave back the ports of the old definition. A guest powered
+        off had already given them back (Nova's power off destroys it but
+        keeps it defined), so the plan, built before the destroy, may
+        have taken one of them again, which the destroy then gave back
+        under the new definition. They are recorded as taken again, as
+        Nova's own generation after the destroy would have left them.
+        """
+        taken, self.taken = self.taken, []
+        if taken:
+            _retake_ports(taken)
 
     def release(self):
         """Give back the ports of XML that was not defined."""

@@ -164,3 +164,18 @@ class SerialConsoleRebootTest(helpers.FaultTestBase):
             server, {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None})
         self.assertEqual([], self.domain_events(server, since=mark))
         self.assertTaken(ports)
+
+    def test_power_on_keeps_the_port_it_defines_taken(self):
+        # NOTE(xmlhooks): a power off gives the guest's ports back but
+        # keeps it defined; the power on's plan may then take the very
+        # port the old definition holds, which the destroy gives back.
+        self.start_compute(hostname=HOST)
+        server = self.boot(SPECS)
+        self._stop_server(server)
+        self.assertTaken([])
+        mark = self.mark()
+        self._start_server(server)
+        self._wait_for_state_change(server, 'ACTIVE')
+        ports = self._ports(server, since=mark)
+        self.assertEqual(1, len(ports))
+        self.assertTaken(ports)
