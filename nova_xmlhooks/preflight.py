@@ -43,12 +43,26 @@ import functools
 from oslo_log import log as logging
 
 from nova.compute import task_states
+from nova.console import serial as serial_console
 from nova import exception as nova_exception
 
 from nova_xmlhooks import exception
 from nova_xmlhooks import instance_specs
 
 LOG = logging.getLogger(__name__)
+
+
+def _release_listen_ports(migrate_data):
+    """Give back the serial console ports a live migration's preparation took.
+
+    :param migrate_data: the ``LibvirtLiveMigrateData`` Nova's
+        ``pre_live_migration`` returned on the destination
+    """
+    if not migrate_data.obj_attr_is_set('serial_listen_ports'):
+        return
+    for port in migrate_data.serial_listen_ports:
+        serial_console.release_port(host=migrate_data.serial_listen_addr,
+                                    port=port)
 
 
 class PreflightMixin:
@@ -169,11 +183,18 @@ class PreflightMixin:
         migrate_data = super().pre_live_migration(
             context, instance, block_device_info, network_info, disk_info,
             migrate_data)
-        self._xmlhooks_preflight(
-            instance, instance.flavor.extra_specs, 'live migration',
-            functools.partial(self._xmlhooks_nova_xml, context, instance,
-                              network_info, block_device_info),
-            skippable=False)
+        try:
+            self._xmlhooks_preflight(
+                instance, instance.flavor.extra_specs, 'live migration',
+                functools.partial(self._xmlhooks_nova_xml, context, instance,
+                                  network_info, block_device_info),
+                skippable=False)
+        except exception.XmlHooksError:
+            # NOTE(xmlhooks): Nova's rollback here is given the source's
+            # migrate_data, not this one, which alone holds the ports
+            # Nova's preparation took for the guest's serial consoles.
+            _release_listen_ports(migrate_data)
+            raise
         return migrate_data
 
     def rebuild(self, context, instance, *args, **kwargs):
