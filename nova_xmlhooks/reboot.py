@@ -392,6 +392,10 @@ class HardRebootMixin:
         LOG.debug('The hard reboot asks for the XML with other inputs than '
                   'the ones read before the destroy; generating it again',
                   instance=instance)
+        # NOTE(xmlhooks): given back before Nova's generation takes ports
+        # again, which may be the same ones, now free; given back after,
+        # they would be taken from the new definition.
+        plan.ports.release()
         return None
 
     def _get_all_assigned_mediated_devices(self, instance=None):

@@ -179,3 +179,30 @@ class SerialConsoleRebootTest(helpers.FaultTestBase):
         ports = self._ports(server, since=mark)
         self.assertEqual(1, len(ports))
         self.assertTaken(ports)
+
+    def test_power_on_generating_again_keeps_the_port_taken(self):
+        # NOTE(xmlhooks): as above, when the plan is not used: nova's
+        # generation after the destroy takes the same free port again,
+        # which the plan's must not then give back.
+        self.start_compute(hostname=HOST)
+        server = self.boot(SPECS)
+        self._stop_server(server)
+        calls = []
+        nova_function = blockinfo.get_disk_info
+
+        def changing(*args, **kwargs):
+            disk_info = nova_function(*args, **kwargs)
+            calls.append(disk_info)
+            if len(calls) > 1:
+                disk_info = dict(disk_info, changed=True)
+            return disk_info
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.blockinfo.get_disk_info', changing))
+        mark = self.mark()
+        self._start_server(server)
+        self._wait_for_state_change(server, 'ACTIVE')
+        self.assertEqual(2, len(calls))
+        ports = self._ports(server, since=mark)
+        self.assertEqual(1, len(ports))
+        self.assertTaken(ports)
