@@ -45,6 +45,7 @@ from oslo_log import log as logging
 from nova.compute import task_states
 from nova.console import serial as serial_console
 from nova import exception as nova_exception
+from nova.network import model as network_model
 
 from nova_xmlhooks import exception
 from nova_xmlhooks import instance_specs
@@ -176,10 +177,11 @@ class PreflightMixin:
         # plugged by Nova's own preparation, Nova's XML for the guest can
         # be built and the rules tried on it under this host's options. A
         # refusal goes the way of any failed preparation: Nova disconnects
-        # and unplugs here and rolls back on the source, where the guest
-        # keeps running, and the fault carries the error. on_error = skip
-        # cannot apply: it defines Nova's own XML instead, and the XML a
-        # live migration moves is the customised one, as it is.
+        # the volumes here and rolls back on the source, where the guest
+        # keeps running, and the fault carries the error; what else the
+        # preparation left here is undone first. on_error = skip cannot
+        # apply: it defines Nova's own XML instead, and the XML a live
+        # migration moves is the customised one, as it is.
         migrate_data = super().pre_live_migration(
             context, instance, block_device_info, network_info, disk_info,
             migrate_data)
@@ -190,12 +192,34 @@ class PreflightMixin:
                                   network_info, block_device_info),
                 skippable=False)
         except exception.XmlHooksError:
-            # NOTE(xmlhooks): Nova's rollback here is given the source's
-            # migrate_data, not this one, which alone holds the ports
-            # Nova's preparation took for the guest's serial consoles.
-            _release_listen_ports(migrate_data)
+            self._xmlhooks_undo_preparation(instance, network_info,
+                                            migrate_data)
             raise
         return migrate_data
+
+    def _xmlhooks_undo_preparation(self, instance, network_info,
+                                   migrate_data):
+        """Undo what Nova's rollback leaves of a refused preparation.
+
+        NOTE(xmlhooks): the compute manager disconnects the volumes, but
+        Nova's rollback comes back here only when there is something it
+        knows to clean (an instance path not shared, mdevs, vTPM, CPU
+        power management), so the VIFs the preparation plugged stay
+        plugged; and it is given the source's migrate_data, not the one
+        returned here, which alone holds the ports the preparation took
+        for the guest's serial consoles. Unplugging twice is harmless:
+        Nova's own cleanup ignores the errors, as this does.
+
+        :param instance: the instance
+        :param network_info: the network info given to the preparation
+        :param migrate_data: the ``LibvirtLiveMigrateData`` it returned
+        """
+        if 'vifs' in migrate_data and migrate_data.vifs:
+            # NOTE(xmlhooks): as _pre_live_migration_plug_vifs chose them.
+            network_info = network_model.NetworkInfo(
+                vif.get_dest_vif() for vif in migrate_data.vifs)
+        self._unplug_vifs(instance, network_info, True)
+        _release_listen_ports(migrate_data)
 
     def rebuild(self, context, instance, *args, **kwargs):
         # NOTE(xmlhooks): the libvirt driver has no rebuild of its own;

@@ -578,6 +578,33 @@ class LiveMigrationTest(helpers.FaultTestBase):
         # given back.
         self.assertEqual(set(), taken)
 
+    def test_ports_plugged_for_the_migration_are_unplugged(self):
+        # NOTE(xmlhooks): with the instance path shared, Nova's rollback
+        # does not come back to the destination, and unplugs nothing
+        # there.
+        server = self._create_server(
+            flavor_id=self.create_flavor(
+                {self.KEY: 'xpath.create=./memoryBacking/nosharepages'}),
+            networks=[{'port': self.neutron.port_1['id']}], host='compute1')
+        self.flags(allow_sensitive=[], group='xmlhooks')
+        self.start_compute(hostname='compute2')
+        plugged, unplugged = [], []
+        for name, calls in (('_plug_os_vif', plugged),
+                            ('_unplug_os_vif', unplugged)):
+            self.useFixture(fixtures.MockPatch(
+                'nova.virt.libvirt.vif.LibvirtGenericVIFDriver.' + name,
+                side_effect=lambda instance, vif, calls=calls:
+                    calls.append(vif.id)))
+        self.admin_api.post_server_action(server['id'], {
+            'os-migrateLive': {'host': 'compute2',
+                               'block_migration': 'auto'}})
+        self._wait_for_migration_status(server, ['failed'])
+        self._wait_for_server_parameter(
+            server, {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None,
+                     'OS-EXT-SRV-ATTR:host': 'compute1'})
+        self.assertEqual([self.neutron.port_1['id']], plugged)
+        self.assertEqual(plugged, unplugged)
+
     def test_moves_where_it_is_allowed(self):
         self.start_compute(hostname='compute2')
         server = compat.live_migrate(self, self.server, 'compute2')
