@@ -106,6 +106,16 @@ class PreflightMixin:
                 xml = self._xmlhooks_current_xml(instance)
             if xml is not None:
                 engine.check(xml, ruleset)
+            elif nova_xml is not None:
+                # NOTE(xmlhooks): as on a live migration's destination,
+                # which has no definition, when Nova's generation fails
+                # there (say, a vPMEM namespace of the source's that the
+                # destination does not have): the rules are not tried.
+                LOG.warning('The xmlhooks rules could not be tried before '
+                            '%s: Nova cannot build the XML for the guest '
+                            'here (the debug log says why) and the guest '
+                            'has no definition here', operation,
+                            instance=instance)
         except exception.XmlHooksError as e:
             if skippable and engine.on_error != 'fail':
                 return

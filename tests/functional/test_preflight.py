@@ -605,6 +605,19 @@ class LiveMigrationTest(helpers.FaultTestBase):
         self.assertEqual([self.neutron.port_1['id']], plugged)
         self.assertEqual(plugged, unplugged)
 
+    def test_says_when_the_rules_cannot_be_tried(self):
+        self.flags(allow_sensitive=[], group='xmlhooks')
+        self.start_compute(hostname='compute2')
+        # NOTE(xmlhooks): as Nova's generation fails on a destination
+        # without the source's vPMEM namespace; the guest moves unchecked.
+        self.useFixture(fixtures.MockPatchObject(
+            self.computes['compute2'].driver, '_get_guest_config',
+            side_effect=KeyError('ns_0')))
+        server = compat.live_migrate(self, self.server, 'compute2')
+        self.assertEqual('compute2', server['OS-EXT-SRV-ATTR:host'])
+        self.assertIn('The xmlhooks rules could not be tried before live '
+                      'migration', self.stdlog.logger.output)
+
     def test_moves_where_it_is_allowed(self):
         self.start_compute(hostname='compute2')
         server = compat.live_migrate(self, self.server, 'compute2')
