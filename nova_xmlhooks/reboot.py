@@ -47,7 +47,6 @@ from oslo_log import log as logging
 import nova.conf
 from nova.console import serial as serial_console
 from nova import exception as nova_exception
-from nova import utils as nova_utils
 from nova.virt.libvirt import blockinfo
 from nova.virt.libvirt import driver as libvirt_driver
 
@@ -68,18 +67,6 @@ _PLANNING = contextvars.ContextVar('xmlhooks_serial_ports', default=None)
 _UNSET = object()
 
 
-@nova_utils.synchronized(serial_console.SERIAL_LOCK)
-def _retake_ports(taken):
-    """Record ports as taken again, under the lock of Nova's own records.
-
-    :param taken: ``(host, port)`` pairs
-    """
-    # NOTE(xmlhooks): nova.console.serial has no call to take a given
-    # port; its acquire_port and release_port keep this set, under this
-    # lock.
-    serial_console.ALLOCATED_PORTS.update(taken)
-
-
 @dataclasses.dataclass
 class SerialPorts:
     """Serial console ports Nova took for XML that may not be defined.
@@ -88,8 +75,10 @@ class SerialPorts:
     takes a TCP port for each serial console of a guest not defined on the
     host (``_serial_ports_already_defined``), and gives the ports back
     when it destroys the guest. XML built before the guest is touched is
-    built as it will be after the destroy, ports included, and the ports
-    of XML that is never defined are given back here.
+    built as it will be after the destroy, ports included, so that the
+    rules are tried on the whole document; its ports are given back here,
+    and XML that holds some is never defined (see
+    :meth:`HardRebootMixin._xmlhooks_planned_xml`).
 
     :ivar uuid: the instance the XML is built for
     :ivar taken: the ``(host, port)`` pairs Nova took for it
@@ -97,21 +86,6 @@ class SerialPorts:
 
     uuid: str
     taken: list = dataclasses.field(default_factory=list)
-
-    def keep(self):
-        """The XML is about to be defined: its ports belong to the guest.
-
-        NOTE(xmlhooks): called once the hard reboot's destroy is done,
-        which gave back the ports of the old definition. A guest powered
-        off had already given them back (Nova's power off destroys it but
-        keeps it defined), so the plan, built before the destroy, may
-        have taken one of them again, which the destroy then gave back
-        under the new definition. They are recorded as taken again, as
-        Nova's own generation after the destroy would have left them.
-        """
-        taken, self.taken = self.taken, []
-        if taken:
-            _retake_ports(taken)
 
     def release(self):
         """Give back the ports of XML that was not defined."""
@@ -386,15 +360,20 @@ class HardRebootMixin:
             return None
         call = compat.guest_xml_call(
             libvirt_driver.LibvirtDriver._get_guest_xml, args, kwargs)
-        if plan.serves(instance, network_info, disk_info, call):
-            plan.ports.keep()
+        if not plan.serves(instance, network_info, disk_info, call):
+            LOG.debug('The hard reboot asks for the XML with other inputs '
+                      'than the ones read before the destroy; generating '
+                      'it again', instance=instance)
+        elif not plan.ports.taken:
             return plan.xml
-        LOG.debug('The hard reboot asks for the XML with other inputs than '
-                  'the ones read before the destroy; generating it again',
-                  instance=instance)
-        # NOTE(xmlhooks): given back before Nova's generation takes ports
-        # again, which may be the same ones, now free; given back after,
-        # they would be taken from the new definition.
+        # NOTE(xmlhooks): the ports of the plan's serial consoles were
+        # taken while the old definition held its own; the destroy has
+        # just given those back, and may have given back the plan's with
+        # them (a guest powered off gave its ports back then, and the plan
+        # took the same free ones). Nova's generation, which follows,
+        # takes ports as it does after any destroy; the plan's are given
+        # back first, as they may be the very ones it takes. It differs
+        # from the plan in the port numbers only.
         plan.ports.release()
         return None
 
