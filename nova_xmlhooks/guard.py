@@ -588,9 +588,9 @@ _FAKE_DECLARATIONS = etree.XPath('descendant-or-self::*/@xmlns',
 #: (virDomainFeaturesDefParse): ``<x:tcg>`` is TCG's translation cache and
 #: ``<x:dirty-ring>`` KVM's dirty ring, while the checks, which find
 #: elements by name and namespace, read nothing there.
-_FOREIGN_FEATURES = etree.XPath(
+_FOREIGN_FEATURES = functools.partial(etree.XPath(
     'features//*[namespace-uri() != "" and namespace-uri() != $ns]',
-    regexp=False)
+    regexp=False), ns=xpath_edit.QEMU_NS)
 #: how each category compares: "any" change, or only "added" items
 _MODES = {
     # NOTE(xmlhooks): removing QEMU passthrough can only narrow it.
@@ -1801,10 +1801,9 @@ class Guard:
                 'it writes an attribute named xmlns on %s, which libvirt '
                 'reads as a namespace declaration'
                 % _key(found[0].getparent())))
-        foreign = functools.partial(_FOREIGN_FEATURES,
-                                    ns=xpath_edit.QEMU_NS)
-        if foreign(root):
-            key = culprit(self.customizers, lambda r: bool(foreign(r)),
+        if _FOREIGN_FEATURES(root):
+            key = culprit(self.customizers,
+                          lambda r: bool(_FOREIGN_FEATURES(r)),
                           nova_root(), ruleset)
             raise exception.RuleError(key, (
                 'it writes an element in another namespace under '

@@ -158,8 +158,9 @@ class HardRebootMixin:
             finally:
                 _PLAN.reset(token)
         finally:
-            # NOTE(xmlhooks): kept when the plan was defined; given back
-            # when it was refused, or not asked for.
+            # NOTE(xmlhooks): a plan holding ports is never defined (see
+            # _xmlhooks_planned_xml); here they are given back when it was
+            # refused, or never asked for.
             ports.release()
 
     def _xmlhooks_plan_reboot(self, reboot, ports):

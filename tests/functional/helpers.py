@@ -19,6 +19,7 @@ mocked.
 """
 
 import os
+import time
 
 from nova import context as nova_context
 from nova import objects
@@ -92,6 +93,23 @@ class FaultTestBase(base.XmlHooksTestBase):
         with nova_context.target_cell(ctxt, im.cell_mapping) as cctxt:
             return list(objects.InstanceFaultList.get_by_instance_uuids(
                 cctxt, [server['id']]))
+
+    def newest_fault(self, server):
+        """The newest instance fault of a server, waiting a little for it.
+
+        NOTE(xmlhooks): the compute manager records the fault while it
+        unwinds, after the migration and the instance are already
+        updated.
+
+        :param server: a server dict from the API
+        :returns: a ``nova.objects.InstanceFault``
+        """
+        for _attempt in range(50):
+            faults = self.instance_faults(server)
+            if faults:
+                return faults[0]
+            time.sleep(0.1)
+        self.fail('no instance fault was recorded')
 
     def notifications(self, event_type, server):
         """Versioned notifications of one type about one server.

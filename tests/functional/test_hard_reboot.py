@@ -29,6 +29,31 @@ HOST = 'host1'
 SPECS = {'xmlhooks:xml:vmport': './features/vmport/@state=off'}
 
 
+def change_disk_info_after_the_first(test):
+    """Make nova's disk mapping differ from the second reading on.
+
+    As when nova allocates devices after the destroy: the disk mapping
+    nova builds then differs from the one read before, so the prepared
+    XML is not used.
+
+    :param test: the test case
+    :returns: the list of the mappings read, growing
+    """
+    calls = []
+    nova_function = blockinfo.get_disk_info
+
+    def changing(*args, **kwargs):
+        disk_info = nova_function(*args, **kwargs)
+        calls.append(disk_info)
+        if len(calls) > 1:
+            disk_info = dict(disk_info, changed=True)
+        return disk_info
+
+    test.useFixture(fixtures.MonkeyPatch(
+        'nova.virt.libvirt.blockinfo.get_disk_info', changing))
+    return calls
+
+
 class HardRebootGenerationTest(helpers.FaultTestBase):
 
     def setUp(self):
@@ -91,18 +116,7 @@ class HardRebootGenerationTest(helpers.FaultTestBase):
         # destroy: the disk mapping nova builds then differs from the one
         # read before, so the prepared XML is not used.
         server = self.boot(SPECS)
-        calls = []
-        nova_function = blockinfo.get_disk_info
-
-        def changing(*args, **kwargs):
-            disk_info = nova_function(*args, **kwargs)
-            calls.append(disk_info)
-            if len(calls) > 1:
-                disk_info = dict(disk_info, changed=True)
-            return disk_info
-
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova.virt.libvirt.blockinfo.get_disk_info', changing))
+        change_disk_info_after_the_first(self)
         mark = self._hard_reboot(server)
         self.assertEqual(2, self.generations)
         self.assertEqual(['off'], self.xpath(
@@ -187,18 +201,7 @@ class SerialConsoleRebootTest(helpers.FaultTestBase):
         self.start_compute(hostname=HOST)
         server = self.boot(SPECS)
         self._stop_server(server)
-        calls = []
-        nova_function = blockinfo.get_disk_info
-
-        def changing(*args, **kwargs):
-            disk_info = nova_function(*args, **kwargs)
-            calls.append(disk_info)
-            if len(calls) > 1:
-                disk_info = dict(disk_info, changed=True)
-            return disk_info
-
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova.virt.libvirt.blockinfo.get_disk_info', changing))
+        calls = change_disk_info_after_the_first(self)
         mark = self.mark()
         self._start_server(server)
         self._wait_for_state_change(server, 'ACTIVE')

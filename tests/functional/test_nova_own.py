@@ -88,31 +88,51 @@ class SwappedDriverMixin:
                     cls.__module__, cls.__qualname__))
 
 
-def _swapped_classes(module):
-    """Subclasses, named as nova names them, of a module's test classes."""
+def nova_classes(module, mixin, into, what):
+    """Subclasses, named as nova names them, of a module's test classes.
+
+    :param module: one of nova's test modules
+    :param mixin: the class put before each of nova's
+    :param into: the name of the module the subclasses belong to
+    :param what: how their docstrings end
+    """
     for name, cls in inspect.getmembers(module, inspect.isclass):
         if (cls.__module__ == module.__name__ and
                 issubclass(cls, unittest.TestCase)):
-            yield type(name, (SwappedDriverMixin, cls), {
-                '__module__': __name__,
-                '__doc__': '%s.%s on xmlhooks.LibvirtDriver' % (
-                    module.__name__, name)})
+            yield type(name, (mixin, cls), {
+                '__module__': into,
+                '__doc__': '%s.%s %s' % (module.__name__, name, what)})
 
 
-def _absent(module):
+def _absent(module, into):
     """A skipped placeholder for a module the installed nova predates."""
     reason = 'nova %s predates %s (nova %s and later)' % (
         compat.NOVA_VERSION, module.name, module.since)
     return testtools.PlaceHolder(
-        '%s.%s' % (__name__, module.name.rpartition('.')[2]),
+        '%s.%s' % (into, module.name.rpartition('.')[2]),
         outcome='addSkip', details={'reason': content.text_content(reason)})
 
 
-def load_tests(loader, standard_tests, pattern):
+def nova_tests(loader, standard_tests, mixin, into, what):
+    """Add nova's own tests, each class with a mixin first.
+
+    :param loader: the test loader
+    :param standard_tests: the suite to add them to
+    :param mixin: the class put before each of nova's
+    :param into: the name of the module the tests belong to
+    :param what: how the classes' docstrings end
+    :returns: the suite
+    """
     present, absent = compat.nova_own_modules()
     for module in present:
-        for cls in _swapped_classes(importlib.import_module(module.name)):
+        for cls in nova_classes(importlib.import_module(module.name), mixin,
+                                into, what):
             standard_tests.addTests(loader.loadTestsFromTestCase(cls))
     for module in absent:
-        standard_tests.addTest(_absent(module))
+        standard_tests.addTest(_absent(module, into))
     return standard_tests
+
+
+def load_tests(loader, standard_tests, pattern):
+    return nova_tests(loader, standard_tests, SwappedDriverMixin, __name__,
+                      'on xmlhooks.LibvirtDriver')

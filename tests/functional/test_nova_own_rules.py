@@ -30,18 +30,12 @@ Guests with host devices, vTPM, NUMA and huge pages are covered by
 :mod:`tests.functional.test_rich_guests`.
 """
 
-import importlib
-import inspect
 import os
-import unittest
 
 import fixtures
 from lxml import etree
-import testtools
-from testtools import content
 
 from tests.functional import base
-from tests.functional import compat
 from tests.functional import test_nova_own
 
 #: the host default profile; every rule is one an operator may write with
@@ -106,31 +100,7 @@ class HarmlessRulesMixin(test_nova_own.SwappedDriverMixin):
                         root, encoding='unicode')))
 
 
-def _rules_classes(module):
-    """Subclasses, named as nova names them, of a module's test classes."""
-    for name, cls in inspect.getmembers(module, inspect.isclass):
-        if (cls.__module__ == module.__name__ and
-                issubclass(cls, unittest.TestCase)):
-            yield type(name, (HarmlessRulesMixin, cls), {
-                '__module__': __name__,
-                '__doc__': '%s.%s on xmlhooks.LibvirtDriver, with harmless '
-                           'rules' % (module.__name__, name)})
-
-
-def _absent(module):
-    """A skipped placeholder for a module the installed nova predates."""
-    reason = 'nova %s predates %s (nova %s and later)' % (
-        compat.NOVA_VERSION, module.name, module.since)
-    return testtools.PlaceHolder(
-        '%s.%s' % (__name__, module.name.rpartition('.')[2]),
-        outcome='addSkip', details={'reason': content.text_content(reason)})
-
-
 def load_tests(loader, standard_tests, pattern):
-    present, absent = compat.nova_own_modules()
-    for module in present:
-        for cls in _rules_classes(importlib.import_module(module.name)):
-            standard_tests.addTests(loader.loadTestsFromTestCase(cls))
-    for module in absent:
-        standard_tests.addTest(_absent(module))
-    return standard_tests
+    return test_nova_own.nova_tests(
+        loader, standard_tests, HarmlessRulesMixin, __name__,
+        'on xmlhooks.LibvirtDriver, with harmless rules')

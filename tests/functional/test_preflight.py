@@ -13,7 +13,6 @@
 """Customisations that no longer resolve never take a guest down."""
 
 import os
-import time
 
 import fixtures
 from lxml import etree
@@ -78,18 +77,10 @@ class PreflightTest(helpers.FaultTestBase):
             else fakelibvirt.VIR_DOMAIN_SHUTOFF, domain.info()[0])
 
     def assert_fault(self, *expected):
-        # NOTE(xmlhooks): the compute manager records the fault while it
-        # unwinds, after the migration and the instance are already
-        # updated, so the test waits a little for it.
-        for _attempt in range(50):
-            faults = self.instance_faults(self.server)
-            if faults:
-                break
-            time.sleep(0.1)
-        self.assertTrue(faults, 'no instance fault was recorded')
+        fault = self.newest_fault(self.server)
         for text in expected:
-            self.assertIn(text, faults[0].message)
-        self.assertNotIn(self.profile_dir, faults[0].message)
+            self.assertIn(text, fault.message)
+        self.assertNotIn(self.profile_dir, fault.message)
 
     def _wait_idle(self, status):
         return self._wait_for_server_parameter(
@@ -551,14 +542,9 @@ class LiveMigrationTest(helpers.FaultTestBase):
         self.assertTrue(self.fake_domain('compute1', self.server).isActive())
         self.assertFalse(self.has_fake_domain('compute2', self.server))
         self.assertEqual([], self.domain_events(self.server, since=mark))
-        for _attempt in range(50):
-            faults = self.instance_faults(self.server)
-            if faults:
-                break
-            time.sleep(0.1)
-        self.assertTrue(faults, 'no instance fault was recorded')
-        self.assertIn("'%s'" % self.KEY, faults[0].message)
-        self.assertIn('resources', faults[0].message)
+        fault = self.newest_fault(self.server)
+        self.assertIn("'%s'" % self.KEY, fault.message)
+        self.assertIn('resources', fault.message)
 
     def test_serial_console_ports_taken_for_the_check_are_given_back(self):
         taken = set()

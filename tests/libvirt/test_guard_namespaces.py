@@ -29,13 +29,21 @@ from tests.libvirt import base
 from tests.unit import test_guard
 
 
-class FakeDeclarationTest(base.LibvirtTestCase):
+class _OneCustomizerTest(base.LibvirtTestCase):
+    """An engine of one of test_guard's raw-edit customisers."""
+
+    #: the customiser's name and class
+    NAME = CUSTOMIZER = None
 
     def _engine(self, allowed):
         self.flags(allow_sensitive=allowed, validate_schema=False)
-        declaring = test_guard.DeclaringCustomizer(self.conf)
-        return test_guard.engine_of(self.conf, {'declaring': declaring},
-                                    xml=False)
+        return test_guard.engine_of(
+            self.conf, {self.NAME: self.CUSTOMIZER(self.conf)}, xml=False)
+
+
+class FakeDeclarationTest(_OneCustomizerTest):
+
+    NAME, CUSTOMIZER = 'declaring', test_guard.DeclaringCustomizer
 
     def test_libvirt_reads_qemu_arguments(self):
         xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
@@ -56,13 +64,9 @@ class FakeDeclarationTest(base.LibvirtTestCase):
             guest.defined_xml, './qemu:commandline/qemu:arg/@value'))
 
 
-class ForeignFeatureTest(base.LibvirtTestCase):
+class ForeignFeatureTest(_OneCustomizerTest):
 
-    def _engine(self, allowed):
-        self.flags(allow_sensitive=allowed, validate_schema=False)
-        namespaced = test_guard.ForeignFeatureCustomizer(self.conf)
-        return test_guard.engine_of(self.conf, {'namespaced': namespaced},
-                                    xml=False)
+    NAME, CUSTOMIZER = 'namespaced', test_guard.ForeignFeatureCustomizer
 
     def test_libvirt_reads_features_by_their_local_name(self):
         for payload, path, expected in (
