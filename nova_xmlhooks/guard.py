@@ -622,7 +622,13 @@ def _text(node):
     descendants' text, without comments and processing instructions,
     which is what lxml's ``itertext`` gives. ``.text`` alone stops at the
     first comment or child, so a path could be completed behind it.
+    An element with no child at all (no element, comment, processing
+    instruction or entity reference, which lxml all counts) has only its
+    ``.text``, read without building the iterator: this runs on every
+    boot.
     """
+    if not len(node):
+        return node.text or ''
     return ''.join(node.itertext())
 
 

@@ -1167,6 +1167,31 @@ class ReadAsLibvirtReadsTest(_RawTestCase):
             out)
 
 
+class TextAsLibvirtReadsTest(base.TestCase):
+    """guard._text gives every text of an element, whatever splits it."""
+
+    scenarios = [
+        ('leaf', dict(xml='<path>/dev/urandom</path>',
+                      text='/dev/urandom')),
+        ('empty', dict(xml='<path/>', text='')),
+        ('cdata', dict(xml='<path><![CDATA[/dev/random]]></path>',
+                       text='/dev/random')),
+        ('after_a_comment', dict(xml='<path>/dev/<!-- x -->random</path>',
+                                 text='/dev/random')),
+        ('after_a_processing_instruction', dict(
+            xml='<path>/dev/<?x y?>random</path>', text='/dev/random')),
+        ('only_a_comment_before', dict(xml='<path><!-- x -->/etc</path>',
+                                       text='/etc')),
+        ('in_a_child', dict(xml='<path>/e<b>t</b>c</path>', text='/etc')),
+    ]
+
+    def test_text(self):
+        node = etree.fromstring(self.xml, etree.XMLParser(
+            remove_blank_text=True, resolve_entities=False))
+        self.assertEqual(self.text, guard._text(node))
+        self.assertEqual(''.join(node.itertext()), guard._text(node))
+
+
 class DeclaringCustomizer(_LastPartCustomizer):
     """Sets an attribute named xmlns, as a third-party customiser could.
 
