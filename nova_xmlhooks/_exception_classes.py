@@ -17,6 +17,11 @@ on first use; see there why every error derives from nova's
 ``InvalidInput``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+import typing as ty
+
 from nova import exception as nova_exception
 
 from nova_xmlhooks import messages
@@ -24,9 +29,10 @@ from nova_xmlhooks import messages
 #: where the classes are documented and looked up (see
 #: :mod:`nova_xmlhooks.exception`)
 PUBLIC_MODULE = 'nova_xmlhooks.exception'
+_C = ty.TypeVar('_C', bound=type)
 
 
-def _public(cls):
+def _public(cls: _C) -> _C:
     """Name the public module as a class's home.
 
     NOTE(xmlhooks): tracebacks, reprs and pickles then name
@@ -43,7 +49,7 @@ class XmlHooksError(nova_exception.InvalidInput):
 
     msg_fmt = 'xmlhooks: %(reason)s'
 
-    def __init__(self, message=None, **kwargs):
+    def __init__(self, message: str | None = None, **kwargs: ty.Any) -> None:
         if message is not None:
             message = messages.printable(str(message))
         kwargs = {name: (messages.printable(value)
@@ -61,7 +67,7 @@ class InvalidSpec(XmlHooksError):
 
     msg_fmt = "xmlhooks: invalid spec '%(key)s': %(reason)s"
 
-    def __init__(self, key, reason):
+    def __init__(self, key: str, reason: str) -> None:
         super().__init__(key=key, reason=reason)
         self.key = key
 
@@ -72,7 +78,7 @@ class UnknownProfile(XmlHooksError):
 
     msg_fmt = ("xmlhooks: '%(key)s' names unknown profile '%(profile)s'")
 
-    def __init__(self, key, profile):
+    def __init__(self, key: str, profile: str) -> None:
         super().__init__(key=key, profile=profile)
         self.key = key
         self.profile = profile
@@ -94,8 +100,12 @@ class ProfileError(XmlHooksError):
     """
 
     msg_fmt = 'xmlhooks: %(where)s: %(reason)s'
+    #: what is wrong, as given
+    reason: str
 
-    def __init__(self, path, reason, profile=None, entry=None, option=None):
+    def __init__(self, path: str | None, reason: str,
+                 profile: str | None = None, entry: str | None = None,
+                 option: str | None = None) -> None:
         where = [str(option if path is None else path)]
         if profile is not None:
             where.append("profile '%s'" % profile)
@@ -129,7 +139,8 @@ class RuleError(XmlHooksError):
 
     msg_fmt = "xmlhooks: rule '%(key)s' failed: %(reason)s"
 
-    def __init__(self, key, reason, public=None):
+    def __init__(self, key: str, reason: str,
+                 public: str | None = None) -> None:
         super().__init__(key=key, reason=reason if public is None
                          else public)
         self.key = key
@@ -137,7 +148,7 @@ class RuleError(XmlHooksError):
             'key': messages.printable(key),
             'reason': messages.printable(str(reason))}
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.detail
 
 
@@ -147,7 +158,7 @@ class CustomizerLoadError(XmlHooksError):
 
     msg_fmt = "xmlhooks: customizer '%(name)s' cannot be loaded: %(reason)s"
 
-    def __init__(self, name, reason):
+    def __init__(self, name: str, reason: str) -> None:
         super().__init__(name=name, reason=reason)
         self.name = name
 
@@ -164,7 +175,7 @@ class GuardError(XmlHooksError):
                "'%(category)s'), which [xmlhooks] allow_sensitive does not "
                "allow")
 
-    def __init__(self, key, category, change):
+    def __init__(self, key: str, category: str, change: str) -> None:
         super().__init__(key=key, category=category, change=change)
         self.key = key
         self.category = category
@@ -177,7 +188,7 @@ class SchemaError(XmlHooksError):
     msg_fmt = ("xmlhooks: the customised domain XML does not match "
                "libvirt's schema (rules applied: %(rules)s): %(error)s")
 
-    def __init__(self, rules, error):
+    def __init__(self, rules: Sequence[str], error: str) -> None:
         super().__init__(rules=', '.join(rules) or 'none', error=error)
         self.rules = tuple(rules)
         self.error = error

@@ -24,7 +24,11 @@ computes (without ``qemu_passthrough`` there, ``xmlhooks:qemu:`` keys get
 HTTP 400).
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 import os
+import typing as ty
 
 from nova.api.validation.extra_specs import base as nova_validators
 from nova import exception as nova_exception
@@ -37,6 +41,9 @@ from nova_xmlhooks import exception
 from nova_xmlhooks import loader
 from nova_xmlhooks import messages
 from nova_xmlhooks import profiles
+
+if ty.TYPE_CHECKING:
+    from oslo_config import cfg
 
 LOG = logging.getLogger(__name__)
 CONF = xmlhooks_conf.CONF
@@ -56,7 +63,8 @@ class ApiValidator(nova_validators.ExtraSpecValidator):
         one-line reason, e.g. the customiser's ``parse``, or None
     """
 
-    def __init__(self, declaration, parser=None):
+    def __init__(self, declaration: base.KeyValidator,
+                 parser: Callable[[str, str], object] | None = None) -> None:
         super().__init__(
             name=declaration.name, description=declaration.description,
             value=dict(declaration.value), deprecated=declaration.deprecated,
@@ -64,7 +72,7 @@ class ApiValidator(nova_validators.ExtraSpecValidator):
         self.declaration = declaration
         self.parser = parser
 
-    def validate(self, name, value):
+    def validate(self, name: str, value: str) -> None:
         """Check one extra spec with our own check, then with nova's.
 
         :param name: the spec's key
@@ -80,8 +88,8 @@ class ApiValidator(nova_validators.ExtraSpecValidator):
         super().validate(name, value)
 
 
-def _profile_parser(conf):
-    def parse(key, value):
+def _profile_parser(conf: cfg.ConfigOpts) -> Callable[[str, str], None]:
+    def parse(key: str, value: str) -> None:
         names = engine.split_names(value)
         if not names:
             raise ValueError('names no profile')
@@ -104,7 +112,7 @@ def _profile_parser(conf):
 _PROFILE_NAMES = profiles.NameIndex()
 
 
-def _known_profiles(conf):
+def _known_profiles(conf: cfg.ConfigOpts) -> frozenset[str] | None:
     """The profile names defined on this host, or None to check syntax only.
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``
@@ -128,7 +136,7 @@ def _known_profiles(conf):
     return known or None
 
 
-def validators(conf=None):
+def validators(conf: cfg.ConfigOpts | None = None) -> list[ApiValidator]:
     """Build every ``xmlhooks:`` validator.
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``; the global
@@ -168,7 +176,7 @@ def validators(conf=None):
     return result
 
 
-def register():
+def register() -> list[ApiValidator]:
     """The entry point nova-api calls.
 
     :returns: a list of ``ExtraSpecValidator``

@@ -12,6 +12,17 @@
 
 """The shape of a check that names the rule behind what it refuses."""
 
+from __future__ import annotations
+
+import typing as ty
+
+if ty.TYPE_CHECKING:
+    from lxml import etree
+
+    from nova_xmlhooks import checks
+    from nova_xmlhooks.customizers import base
+    from nova_xmlhooks import engine
+
 
 class RuleCheck:
     """A check of the engine's, reading what changed where it can.
@@ -21,7 +32,7 @@ class RuleCheck:
     :meth:`check_region`. It holds no per-call state.
     """
 
-    def __init__(self, customizers=None):
+    def __init__(self, customizers: base.Customizers | None = None) -> None:
         """Build the check.
 
         :param customizers: the engine's customisers, an ordered dict of
@@ -29,7 +40,8 @@ class RuleCheck:
         """
         self.customizers = customizers or {}
 
-    def check_change(self, change, ruleset):
+    def check_change(self, change: checks.Change,
+                     ruleset: engine.RuleSet) -> None:
         """Judge a change, reading whole documents when it has no region.
 
         :param change: a :class:`~nova_xmlhooks.checks.Change`
@@ -40,7 +52,8 @@ class RuleCheck:
         else:
             self.check_region(change, ruleset)
 
-    def check_region(self, change, ruleset):
+    def check_region(self, change: checks.Change,
+                     ruleset: engine.RuleSet) -> None:
         """Judge a change whose region holds every change.
 
         :param change: a :class:`~nova_xmlhooks.checks.Change` with a
@@ -48,3 +61,11 @@ class RuleCheck:
         :param ruleset: the rules that were applied
         """
         raise NotImplementedError()
+
+    if ty.TYPE_CHECKING:
+        # NOTE(xmlhooks): what every subclass defines; declared for type
+        # checkers only, so that a subclass without it stays uncallable.
+        def __call__(self, nova_root: etree._Element,
+                     result_root: etree._Element,
+                     ruleset: engine.RuleSet) -> None:
+            ...

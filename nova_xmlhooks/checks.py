@@ -27,9 +27,17 @@ removes a child of ``<domain>`` outside its region, an attribute of
 documents, as they always did.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Iterable
+from collections.abc import Sequence
 import copy
 import dataclasses
+import enum
 import functools
+import typing as ty
 
 from lxml import etree
 
@@ -37,15 +45,44 @@ from nova_xmlhooks import guard as guard_mod
 from nova_xmlhooks import hyperv_deps
 from nova_xmlhooks import schema as schema_mod
 
+if ty.TYPE_CHECKING:
+    from oslo_config import cfg
+
+    from nova_xmlhooks.customizers import base
+    from nova_xmlhooks import engine
+
+    #: a check: ``check(nova_root, result_root, ruleset)`` raises to refuse
+    #: a customised document
+    Check: ty.TypeAlias = Callable[
+        [etree._Element, etree._Element, engine.RuleSet], None]
+    #: what :func:`_sequence` says of one child: its tag (a str, or a
+    #: function of lxml's for a comment or a processing instruction), its
+    #: tail, and the text of a comment or a processing instruction
+    Item: ty.TypeAlias = tuple[object, str | None, str | None]
+    #: elements of a document, in document order
+    Elements: ty.TypeAlias = list[etree._Element]
+
 #: a snapshot copies Nova's whole document rather than this many more of
 #: its top-level children: lxml copies one tree faster than several
 #: subtrees of the same size
 MAX_PART_COPIES = 3
-#: what a region holds for a tag it does not cover
-_ABSENT = object()
 
 
-def load_checks(conf, customizers=None):
+class _Absent(enum.Enum):
+    """What a region holds for a tag it does not cover.
+
+    NOTE(xmlhooks): an enum's one member rather than a bare object, so
+    that type checkers tell it apart from a region's values.
+    """
+
+    ABSENT = 0
+
+
+_ABSENT: ty.Final = _Absent.ABSENT
+
+
+def load_checks(conf: cfg.ConfigOpts,
+                customizers: base.Customizers | None = None) -> list[Check]:
     """Build the checks the configuration asks for.
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``
@@ -55,7 +92,7 @@ def load_checks(conf, customizers=None):
         those that also have ``check_change(change, ruleset)`` read only
         what changed (see :func:`run`)
     """
-    checks = []
+    checks: list[Check] = []
     # NOTE(xmlhooks): the guard runs first: a refused change is reported
     # as such, not as whatever schema error it may also cause.
     guard = guard_mod.from_conf(conf, customizers)
@@ -71,7 +108,7 @@ def load_checks(conf, customizers=None):
     return checks
 
 
-def run(check, change, ruleset):
+def run(check: Check, change: Change, ruleset: engine.RuleSet) -> None:
     """Run one check on a change.
 
     :param check: a callable ``check(nova_root, result_root, ruleset)``,
@@ -87,15 +124,15 @@ def run(check, change, ruleset):
         check(change.nova_root, change.result, ruleset)
 
 
-def _parts(items):
-    parts = {}
+def _parts(items: Iterable[base.Place]) -> dict[str, frozenset[str] | None]:
+    parts: dict[str, frozenset[str] | None] = {}
     for item in items:
         tag, child = (item, None) if isinstance(item, str) else (
             item[0], item[1] if len(item) > 1 else None)
         if child is None:
             parts[tag] = None
         elif tag not in parts or parts[tag] is not None:
-            parts[tag] = parts.get(tag, frozenset()) | {child}
+            parts[tag] = (parts.get(tag) or frozenset()) | {child}
     return parts
 
 
@@ -109,10 +146,10 @@ class Region:
         own children that may change (nothing else in them may)
     """
 
-    parts: tuple = ()
+    parts: tuple[tuple[str, frozenset[str] | None], ...] = ()
 
     @classmethod
-    def of(cls, items):
+    def of(cls, items: Iterable[base.Place]) -> Region:
         """Build a region from what customisers declare.
 
         :param items: tags of children of ``<domain>``, or ``(tag,
@@ -121,7 +158,15 @@ class Region:
         """
         return cls(tuple(sorted(_parts(items).items())))
 
-    def union(self, other):
+    @ty.overload
+    def union(self, other: Region) -> Region:
+        ...
+
+    @ty.overload
+    def union(self, other: None) -> None:
+        ...
+
+    def union(self, other: Region | None) -> Region | None:
         """The region of this one and ``other``, or None if either is.
 
         :param other: a :class:`Region`, or None for the whole domain
@@ -131,15 +176,15 @@ class Region:
             return None
         merged = dict(self.parts)
         for tag, children in other.parts:
-            if tag in merged and merged[tag] is None:
-                continue
-            if children is None or tag not in merged:
+            if tag not in merged:
                 merged[tag] = children
-            else:
-                merged[tag] = merged[tag] | children
+                continue
+            mine = merged[tag]
+            if mine is not None:
+                merged[tag] = None if children is None else mine | children
         return Region(tuple(sorted(merged.items())))
 
-    def widened(self, tags):
+    def widened(self, tags: Collection[str]) -> Region:
         """This region with the children of ``tags`` changed as a whole.
 
         :param tags: tags of children of ``<domain>``
@@ -158,20 +203,20 @@ class Region:
         return region
 
     @functools.cached_property
-    def _widened(self):
+    def _widened(self) -> dict[frozenset[str], Region]:
         return {}
 
     @functools.cached_property
-    def tags(self):
+    def tags(self) -> frozenset[str]:
         """The tags of the children of ``<domain>`` in the region."""
         return frozenset(tag for tag, _children in self.parts)
 
     @functools.cached_property
-    def children(self):
+    def children(self) -> dict[str, frozenset[str] | None]:
         """``{tag: children}``, as in :attr:`parts`."""
         return dict(self.parts)
 
-    def nodes(self, root):
+    def nodes(self, root: etree._Element) -> tuple[Elements, Elements]:
         """The elements of a document that the region covers.
 
         :param root: a ``<domain>`` element
@@ -179,7 +224,8 @@ class Region:
             only some children may change, and the roots of the subtrees
             that may change as a whole, in document order
         """
-        shallow, deep = [], []
+        shallow: list[etree._Element] = []
+        deep: list[etree._Element] = []
         children = self.children
         # NOTE(xmlhooks): lxml sets up a matcher for the tags given to
         # iterchildren() on every call, which costs more than reading the
@@ -197,7 +243,7 @@ class Region:
         return shallow, deep
 
 
-def _sequence(parent):
+def _sequence(parent: etree._Element) -> list[Item]:
     """What a parent's children are, without their content.
 
     NOTE(xmlhooks): a comment's or a processing instruction's text is
@@ -207,7 +253,8 @@ def _sequence(parent):
              else child.text) for child in parent]
 
 
-def _same_except(before, after, tags):
+def _same_except(before: Sequence[Item], after: Sequence[Item],
+                 tags: Collection[object]) -> bool:
     return ([item for item in before if item[0] not in tags] ==
             [item for item in after if item[0] not in tags])
 
@@ -225,15 +272,15 @@ class Snapshot:
     :ivar sequence: what the children of Nova's ``<domain>`` were
     """
 
-    region: object
-    before: object
+    region: Region | None
+    before: etree._Element
     whole: bool
-    attrib: tuple
-    text: object
-    sequence: tuple
+    attrib: tuple[tuple[str, str], ...]
+    text: str | None
+    sequence: tuple[Item, ...]
 
     @classmethod
-    def take(cls, root, region):
+    def take(cls, root: etree._Element, region: Region | None) -> Snapshot:
         """Copy what the checks will compare, before the rules run.
 
         :param root: Nova's ``<domain>``, about to be changed
@@ -252,7 +299,9 @@ class Snapshot:
         return cls(region, before, False, tuple(root.items()), root.text,
                    sequence)
 
-    def change(self, root, text, nova_root, tidied=False):
+    def change(self, root: etree._Element, text: str,
+               nova_root: Callable[[], etree._Element],
+               tidied: bool = False) -> Change:
         """What the rules changed, for the checks.
 
         :param root: the customised ``<domain>``
@@ -272,7 +321,8 @@ class Snapshot:
                       nova_tags=tuple(item[0] for item in self.sequence),
                       nova=nova)
 
-    def _held(self, root, sequence, tidied):
+    def _held(self, root: etree._Element, sequence: tuple[Item, ...],
+              tidied: bool) -> Region | None:
         """The region that holds every change, or None.
 
         NOTE(xmlhooks): a customiser that declares ``(tag, child tag)``
@@ -308,15 +358,16 @@ class Change:
     :ivar nova_tags: the tags of the children of Nova's ``<domain>``
     """
 
-    result: object
+    result: etree._Element
     text: str
-    region: object
-    before: object
-    tags: tuple
-    nova_tags: tuple
-    nova: object = dataclasses.field(repr=False, compare=False)
+    region: Region | None
+    before: etree._Element
+    tags: tuple[object, ...]
+    nova_tags: tuple[object, ...]
+    nova: Callable[[], etree._Element] = dataclasses.field(repr=False,
+                                                           compare=False)
 
     @functools.cached_property
-    def nova_root(self):
+    def nova_root(self) -> etree._Element:
         """Nova's whole document, parsed again when it was not copied."""
         return self.nova()

@@ -40,12 +40,31 @@ hand the engine the tree Nova builds rather than its text.
 another one, the driver still starts and logs one warning.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 import contextvars
 import dataclasses
 import functools
 import inspect
+import typing as ty
 
 from oslo_log import log as logging
+
+if ty.TYPE_CHECKING:
+    from lxml import etree
+    from nova import context as nova_context
+    from nova.network import model as network_model
+    from nova import objects
+    from nova.virt.libvirt import config as vconfig
+    from nova.virt.libvirt import driver as libvirt_driver
+
+    #: ``customize(root, nova_xml)``: the XML for Nova's tree (see
+    #: :meth:`~nova_xmlhooks.engine.Engine.customize_tree`)
+    CustomizeTree: ty.TypeAlias = Callable[
+        [etree._Element, Callable[[], str]], str]
 
 LOG = logging.getLogger(__name__)
 
@@ -64,7 +83,7 @@ TESTED_SERIES = {
 BEST_EFFORT = frozenset([30])
 
 
-def nova_major():
+def nova_major() -> int | None:
     """The major version of the nova that is installed.
 
     :returns: an int, e.g. ``34``; None if nova cannot tell
@@ -75,7 +94,7 @@ def nova_major():
     return int(major) if major.isdigit() else None
 
 
-def tested_range():
+def tested_range() -> str:
     """The tested series as one phrase, e.g. for a warning.
 
     :returns: e.g. ``nova 29 to 34 (2024.1 to 2026.2)``
@@ -85,7 +104,7 @@ def tested_range():
         first, last, TESTED_SERIES[first], TESTED_SERIES[last])
 
 
-def warn_if_untested(major=None):
+def warn_if_untested(major: int | None = None) -> bool:
     """Log one warning when nova's series is not tested in CI.
 
     NOTE(xmlhooks): a newer nova is not refused: the driver is likely to
@@ -121,12 +140,12 @@ class HardReboot:
         ``share_info``
     """
 
-    context: object
-    instance: object
-    network_info: object
-    share_info: object = None
-    block_device_info: object = None
-    accel_info: object = None
+    context: nova_context.RequestContext
+    instance: objects.Instance
+    network_info: network_model.NetworkInfo
+    share_info: objects.ShareMappingList | None = None
+    block_device_info: dict[str, ty.Any] | None = None
+    accel_info: list[dict[str, ty.Any]] | None = None
 
 
 _HARD_REBOOT_FIELDS = tuple(field.name
@@ -134,11 +153,11 @@ _HARD_REBOOT_FIELDS = tuple(field.name
 
 
 @functools.cache
-def _signature(function):
+def _signature(function: Callable[..., ty.Any]) -> inspect.Signature:
     return inspect.signature(function)
 
 
-def _takes(function, name):
+def _takes(function: Callable[..., ty.Any], name: str) -> bool:
     return name in _signature(function).parameters
 
 
@@ -157,19 +176,20 @@ class _Parameters:
     :ivar plain: whether every parameter is positional or keyword
     """
 
-    names: tuple
-    defaults: dict
+    names: tuple[str, ...]
+    defaults: dict[str, ty.Any]
     plain: bool
 
     @classmethod
-    def of(cls, signature):
+    def of(cls, signature: inspect.Signature) -> _Parameters:
         plain = all(p.kind is p.POSITIONAL_OR_KEYWORD
                     for p in signature.parameters.values())
         return cls(tuple(signature.parameters), {
             name: p.default for name, p in signature.parameters.items()
             if p.default is not p.empty}, plain)
 
-    def bind(self, args, kwargs):
+    def bind(self, args: Sequence[ty.Any],
+             kwargs: Mapping[str, ty.Any]) -> dict[str, ty.Any]:
         """Every argument by name, defaults filled in.
 
         :raises: TypeError as calling the function would
@@ -191,11 +211,12 @@ class _Parameters:
 
 
 @functools.cache
-def _parameters(function):
+def _parameters(function: Callable[..., ty.Any]) -> _Parameters:
     return _Parameters.of(_signature(function))
 
 
-def _bind(function, args, kwargs):
+def _bind(function: Callable[..., ty.Any], args: Sequence[ty.Any],
+          kwargs: Mapping[str, ty.Any]) -> dict[str, ty.Any]:
     """Bind a call's arguments to a function's parameters, by name.
 
     :returns: a dict of every parameter, defaults filled in
@@ -209,7 +230,10 @@ def _bind(function, args, kwargs):
     return dict(bound.arguments)
 
 
-def hard_reboot_args(nova_method, driver, args, kwargs):
+def hard_reboot_args(nova_method: Callable[..., ty.Any],
+                     driver: libvirt_driver.LibvirtDriver,
+                     args: Sequence[ty.Any],
+                     kwargs: Mapping[str, ty.Any]) -> HardReboot:
     """Read the arguments of a ``_hard_reboot`` call.
 
     :param nova_method: nova's own ``LibvirtDriver._hard_reboot``
@@ -227,7 +251,9 @@ def hard_reboot_args(nova_method, driver, args, kwargs):
                          if name in arguments})
 
 
-def guest_xml_kwargs(nova_method, driver, reboot):
+def guest_xml_kwargs(nova_method: Callable[..., ty.Any],
+                     driver: libvirt_driver.LibvirtDriver,
+                     reboot: HardReboot) -> dict[str, ty.Any]:
     """The keyword arguments ``_hard_reboot`` passes to ``_get_guest_xml``.
 
     Only the ones this nova knows: ``share_info`` from 2025.1, and from
@@ -248,7 +274,8 @@ def guest_xml_kwargs(nova_method, driver, reboot):
     return kwargs
 
 
-def guest_xml_call(nova_method, args, kwargs):
+def guest_xml_call(nova_method: Callable[..., ty.Any], args: Sequence[ty.Any],
+                   kwargs: Mapping[str, ty.Any]) -> dict[str, ty.Any]:
     """Read the arguments of a ``_get_guest_xml`` call after ``image_meta``.
 
     :param nova_method: nova's own ``LibvirtDriver._get_guest_xml``
@@ -276,13 +303,14 @@ class _GuestXmlRequest:
     :ivar served: whether the wrapper gave the XML
     """
 
-    instance: object
-    customize: object
+    instance: objects.Instance
+    customize: CustomizeTree
     taken: bool = False
     served: bool = False
 
 
-_REQUEST = contextvars.ContextVar('xmlhooks_guest_xml', default=None)
+_REQUEST: contextvars.ContextVar[_GuestXmlRequest | None] = (
+    contextvars.ContextVar('xmlhooks_guest_xml', default=None))
 
 
 class _CustomisedConfig:
@@ -291,14 +319,15 @@ class _CustomisedConfig:
     Everything but ``to_xml`` is the configuration's own.
     """
 
-    def __init__(self, config, request):
+    def __init__(self, config: vconfig.LibvirtConfigGuest,
+                 request: _GuestXmlRequest) -> None:
         self._config = config
         self._request = request
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> ty.Any:
         return getattr(self._config, name)
 
-    def to_xml(self, pretty_print=True):
+    def to_xml(self, pretty_print: bool = True) -> str:
         config = self._config
         if not pretty_print:
             # NOTE(xmlhooks): Nova does not ask for it; the text is then
@@ -310,7 +339,9 @@ class _CustomisedConfig:
         return result
 
 
-def customised_guest_xml(generate, instance, customize, customize_text):
+def customised_guest_xml(generate: Callable[[], str],
+                         instance: objects.Instance, customize: CustomizeTree,
+                         customize_text: Callable[[str], str]) -> str:
     """Run nova's ``_get_guest_xml``, customising the tree it builds.
 
     NOTE(xmlhooks): Nova serialises the tree it builds, and the engine
@@ -339,7 +370,8 @@ def customised_guest_xml(generate, instance, customize, customize_text):
     return xml if request.served else customize_text(xml)
 
 
-def guest_config(config, instance):
+def guest_config(config: vconfig.LibvirtConfigGuest,
+                 instance: objects.Instance) -> GuestConfig:
     """What the driver's ``_get_guest_config`` returns.
 
     :param config: what nova's ``_get_guest_config`` returned
@@ -352,3 +384,8 @@ def guest_config(config, instance):
         return config
     request.taken = True
     return _CustomisedConfig(config, request)
+
+
+if ty.TYPE_CHECKING:
+    #: what the driver's ``_get_guest_config`` returns
+    GuestConfig: ty.TypeAlias = vconfig.LibvirtConfigGuest | _CustomisedConfig

@@ -34,7 +34,13 @@ check the customisations before Nova tears a guest down
 reference's dependencies page lists every one.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 import functools
+import typing as ty
 
 from oslo_log import log as logging
 
@@ -48,6 +54,12 @@ from nova_xmlhooks import instance_specs
 from nova_xmlhooks import preflight
 from nova_xmlhooks import reboot
 
+if ty.TYPE_CHECKING:
+    from nova import context as nova_context
+    from nova.network import model as network_model
+    from nova import objects
+    from nova.virt import virtapi as virtapi_mod
+
 LOG = logging.getLogger(__name__)
 CONF = xmlhooks_conf.CONF
 
@@ -56,7 +68,8 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
                     libvirt_driver.LibvirtDriver):
     """Nova's libvirt driver with per-flavor XML customisation."""
 
-    def __init__(self, virtapi, read_only=False):
+    def __init__(self, virtapi: virtapi_mod.VirtAPI,
+                 read_only: bool = False) -> None:
         super().__init__(virtapi, read_only=read_only)
         compat.warn_if_untested()
         # NOTE(xmlhooks): profiles are read, parsed and their XPath compiled
@@ -69,8 +82,12 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
                  {'customizers': ', '.join(self.xmlhooks.customizers),
                   'count': len(self.xmlhooks.profiles)})
 
-    def _get_guest_xml(self, context, instance, network_info, disk_info,
-                       image_meta, *args, **kwargs):
+    def _get_guest_xml(self, context: nova_context.RequestContext,
+                       instance: objects.Instance,
+                       network_info: network_model.NetworkInfo,
+                       disk_info: dict[str, ty.Any],
+                       image_meta: objects.ImageMeta, *args: ty.Any,
+                       **kwargs: ty.Any) -> str:
         planned = self._xmlhooks_planned_xml(instance, network_info,
                                              disk_info, args, kwargs)
         if planned is not None:
@@ -87,8 +104,10 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
         return self._xmlhooks_generate(generate, instance, specs, images,
                                        rescue)
 
-    def _xmlhooks_generate(self, generate, instance, specs, images,
-                           rescue=False):
+    def _xmlhooks_generate(self, generate: Callable[[], str],
+                           instance: objects.Instance,
+                           specs: Mapping[str, str], images: Sequence[str],
+                           rescue: bool = False) -> str:
         """Run Nova's generation, customising the tree it builds.
 
         Also used by the hard reboot's plan (see
@@ -113,7 +132,8 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
                               image_profiles=images, instance=instance,
                               rescue=rescue))
 
-    def _xmlhooks_applies(self, specs, images):
+    def _xmlhooks_applies(self, specs: Mapping[str, str],
+                          images: Sequence[str]) -> bool:
         """Whether there is anything to apply, or an error to report.
 
         NOTE(xmlhooks): resolving is cached per flavor and image; most
@@ -124,6 +144,7 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
         except exception.XmlHooksError:
             return True
 
-    def _get_guest_config(self, instance, *args, **kwargs):
+    def _get_guest_config(self, instance: objects.Instance, *args: ty.Any,
+                          **kwargs: ty.Any) -> compat.GuestConfig:
         return compat.guest_config(
             super()._get_guest_config(instance, *args, **kwargs), instance)

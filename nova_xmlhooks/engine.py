@@ -28,10 +28,18 @@ Everything is parsed before anything is applied, and the document is only
 returned when every rule applied: a failure leaves Nova's XML untouched.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 import dataclasses
 import difflib
 import functools
 import threading
+import typing as ty
 
 from lxml import etree
 from oslo_log import log as logging
@@ -44,6 +52,15 @@ from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 from nova_xmlhooks import problems
 from nova_xmlhooks import profiles as profiles_mod
+
+if ty.TYPE_CHECKING:
+    from nova import objects
+    from oslo_config import cfg
+
+    #: what :meth:`Engine.resolve` keeps a rule set by: the flavor's
+    #: ``xmlhooks:`` specs, sorted, and the profile names an image selects
+    ResolveKey: ty.TypeAlias = tuple[
+        tuple[tuple[str, str], ...], tuple[str, ...]]
 
 LOG = logging.getLogger(__name__)
 
@@ -66,14 +83,15 @@ class RuleSet:
     :ivar profiles: a tuple of the names of the profiles they came from
     """
 
-    rules: tuple = ()
-    profiles: tuple = ()
+    rules: tuple[base.Rule, ...] = ()
+    profiles: tuple[str, ...] = ()
     #: how an engine applies them, worked out once (see Engine._plan)
-    plan: object = dataclasses.field(default=None, compare=False,
-                                     repr=False)
+    plan: Plan | None = dataclasses.field(default=None, compare=False,
+                                          repr=False)
 
     @classmethod
-    def build(cls, rules, profiles, plan=None):
+    def build(cls, rules: Iterable[base.Rule], profiles: Iterable[str],
+              plan: Plan | None = None) -> RuleSet:
         """Build a rule set from any iterables.
 
         :param rules: the rules, in order
@@ -84,7 +102,7 @@ class RuleSet:
         return cls(tuple(rules), tuple(profiles), plan)
 
     @functools.cached_property
-    def record_key(self):
+    def record_key(self) -> tuple[tuple[str, str, str, str], ...]:
         """What the metadata record says of each rule, made once per set.
 
         NOTE(xmlhooks): a rule set is immutable; the record of one that is
@@ -93,13 +111,13 @@ class RuleSet:
         return tuple((rule.key, rule.family, rule.source, rule.value)
                      for rule in self.rules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[base.Rule]:
         return iter(self.rules)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.rules)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> base.Rule:
         return self.rules[index]
 
 
@@ -114,9 +132,9 @@ class Plan:
         the record may change, or None when a customiser cannot say
     """
 
-    customizers: object
-    by_family: tuple
-    region: object
+    customizers: base.Customizers
+    by_family: tuple[tuple[str, tuple[base.Rule, ...]], ...]
+    region: checks_mod.Region | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,15 +145,16 @@ class _Source:
     :ivar nova_xml: a callable returning the XML Nova generated
     """
 
-    root: object
-    nova_xml: object
+    root: etree._Element
+    nova_xml: Callable[[], str]
 
     @classmethod
-    def text(cls, xml):
+    def text(cls, xml: str) -> _Source:
         return cls(parse_domain(xml), lambda: xml)
 
     @classmethod
-    def tree(cls, root, nova_xml):
+    def tree(cls, root: etree._Element,
+             nova_xml: Callable[[], str]) -> _Source:
         # NOTE(xmlhooks): a tree built in memory may hold empty text, which
         # is written as nothing, and blank text, some of which the parser
         # drops; the rules must see, and give, what they would on Nova's
@@ -154,7 +173,7 @@ class _Source:
                 text.getparent().text = None
         return cls(root, nova_xml)
 
-    def nova_root(self):
+    def nova_root(self) -> etree._Element:
         """Nova's document, parsed from its text."""
         return parse_domain(self.nova_xml())
 
@@ -170,7 +189,7 @@ _BLANK = etree.XPath('//text()[not(normalize-space())]', regexp=False)
 MAX_RESOLVED = 1024
 
 
-def _parser():
+def _parser() -> etree.XMLParser:
     # NOTE(xmlhooks): lxml parsers must not be shared between threads, and
     # nova-compute builds many guests at once, so each thread gets one.
     parser = getattr(_parser_local, 'parser', None)
@@ -182,7 +201,7 @@ def _parser():
     return parser
 
 
-def parse_domain(xml):
+def parse_domain(xml: str) -> etree._Element:
     """Parse a domain document safely.
 
     NOTE(xmlhooks): a document type declaration is refused outright.
@@ -212,7 +231,7 @@ def parse_domain(xml):
     return root
 
 
-def serialize(root):
+def serialize(root: etree._Element) -> str:
     """Serialise a domain the way nova's ``LibvirtConfigObject`` does.
 
     See :func:`serialize_tidied`.
@@ -223,7 +242,7 @@ def serialize(root):
     return serialize_tidied(root)[0]
 
 
-def serialize_tidied(root):
+def serialize_tidied(root: etree._Element) -> tuple[str, bool]:
     """Serialise a domain the way nova's ``LibvirtConfigObject`` does.
 
     NOTE(xmlhooks): the parser drops the whitespace between elements, but
@@ -250,7 +269,7 @@ def serialize_tidied(root):
     return text, False
 
 
-def _tidy(root):
+def _tidy(root: etree._Element) -> bool:
     """Drop whitespace-only text from elements whose content is elements.
 
     Text values, and text beside other non-blank text, are left alone.
@@ -268,7 +287,7 @@ def _tidy(root):
     return bool(blanks)
 
 
-def split_names(value):
+def split_names(value: str) -> list[str]:
     """Split a comma-separated list of profile names, dropping blanks.
 
     :param value: a value that names profiles, e.g. of
@@ -278,7 +297,8 @@ def split_names(value):
     return [name.strip() for name in value.split(',') if name.strip()]
 
 
-def _load_checks(conf, customizers, report):
+def _load_checks(conf: cfg.ConfigOpts, customizers: base.Customizers,
+                 report: problems.Sink) -> list[checks_mod.Check]:
     try:
         return checks_mod.load_checks(conf, customizers)
     except exception.XmlHooksError as e:
@@ -286,7 +306,8 @@ def _load_checks(conf, customizers, report):
         return []
 
 
-def _check_strings(extra_specs, image_profiles):
+def _check_strings(extra_specs: Mapping[str, object],
+                   image_profiles: Iterable[object]) -> None:
     """Refuse a spec value or an image profile name that is not a str.
 
     NOTE(xmlhooks): Nova's extra specs and image properties are strings;
@@ -307,7 +328,7 @@ def _check_strings(extra_specs, image_profiles):
                 % type(name).__name__)
 
 
-def _needs_xml(profile):
+def _needs_xml(profile: profiles_mod.Profile) -> ty.NoReturn:
     raise exception.ProfileError(
         profile.path, "needs the 'xml' customizer, which is not enabled",
         profile=profile.name, entry='xml')
@@ -320,8 +341,12 @@ class Engine:
     threads: it holds only immutable, pre-compiled state.
     """
 
-    def __init__(self, customizers, profiles, default_profiles=(),
-                 on_error='fail', checks=(), errors=None):
+    def __init__(self, customizers: base.Customizers,
+                 profiles: (dict[str, profiles_mod.Profile] |
+                            Iterable[profiles_mod.Profile]),
+                 default_profiles: Iterable[str] = (), on_error: str = 'fail',
+                 checks: Iterable[checks_mod.Check] = (),
+                 errors: list[exception.XmlHooksError] | None = None) -> None:
         """Compile profiles against the customisers.
 
         :param customizers: an ordered dict of family name to
@@ -351,7 +376,8 @@ class Engine:
         self._parse_cached = functools.lru_cache(maxsize=4096)(self._parse)
         if isinstance(profiles, dict):
             profiles = profiles.values()
-        self.profiles, self._compiled = {}, {}
+        self.profiles: dict[str, profiles_mod.Profile] = {}
+        self._compiled: dict[str, tuple[base.Rule, ...]] = {}
         for profile in profiles:
             rules = self._compile_profile(profile, report)
             if rules is not None and profile.complete:
@@ -361,7 +387,9 @@ class Engine:
                                                      report)
 
     @classmethod
-    def from_conf(cls, conf, errors=None):
+    def from_conf(
+            cls, conf: cfg.ConfigOpts,
+            errors: list[exception.XmlHooksError] | None = None) -> Engine:
         """Build the engine exactly as the compute driver does.
 
         Customisers, checks, profile files, the shape of each profile and
@@ -384,7 +412,8 @@ class Engine:
         return cls(customizers, profiles, group.default_profiles,
                    group.on_error, checks, errors=errors)
 
-    def _known_defaults(self, names, report):
+    def _known_defaults(self, names: Iterable[str],
+                        report: problems.Sink) -> tuple[str, ...]:
         known = []
         for name in names:
             if name in self._compiled:
@@ -397,7 +426,7 @@ class Engine:
 
     # Parsing
 
-    def _family(self, key):
+    def _family(self, key: str) -> tuple[str, base.Customizer]:
         family = key[len(_PREFIX):].split(':', 1)[0]
         customizer = self.customizers.get(family)
         if customizer is None:
@@ -406,11 +435,11 @@ class Engine:
                 % (family, ', '.join(self.customizers) or 'none'))
         return family, customizer
 
-    def _parse(self, key, value):
+    def _parse(self, key: str, value: str) -> tuple[str, ty.Any]:
         family, customizer = self._family(key)
         return family, customizer.check_key(key, value)
 
-    def parse_spec(self, key, value, source):
+    def parse_spec(self, key: str, value: str, source: str) -> base.Rule:
         """Parse one ``xmlhooks:`` spec into a rule.
 
         :param key: the key; not ``xmlhooks:profile``
@@ -426,14 +455,17 @@ class Engine:
         return base.Rule(key=key, value=value, source=source, family=family,
                          payload=payload)
 
-    def _compile_profile(self, profile, report):
+    def _compile_profile(
+            self, profile: profiles_mod.Profile,
+            report: problems.Sink) -> tuple[base.Rule, ...] | None:
         """Compile a profile's entries, reporting each bad one.
 
         :param profile: a :class:`~nova_xmlhooks.profiles.Profile`
         :param report: the sink (see :mod:`nova_xmlhooks.problems`)
         :returns: a tuple of rules, or None if an entry was reported
         """
-        rules, failed = [], False
+        rules: list[base.Rule] = []
+        failed = False
         for compile_entry in self._profile_entries(profile):
             try:
                 rules.append(compile_entry())
@@ -442,7 +474,8 @@ class Engine:
                 failed = True
         return None if failed else tuple(rules)
 
-    def _profile_entries(self, profile):
+    def _profile_entries(self, profile: profiles_mod.Profile
+                         ) -> Iterator[Callable[[], base.Rule]]:
         """One callable per entry, returning its rule or raising."""
         source = 'profile:%s' % profile.name
         for key, value in profile.specs:
@@ -462,7 +495,8 @@ class Engine:
                 yield functools.partial(self._profile_edit, profile,
                                         customizer, index, edit, source)
 
-    def _profile_spec(self, profile, key, value, source):
+    def _profile_spec(self, profile: profiles_mod.Profile, key: str,
+                      value: str, source: str) -> base.Rule:
         if not key.startswith(_PREFIX) or key in (PROFILE_KEY,
                                                   IMAGE_PROFILES_KEY):
             raise exception.ProfileError(
@@ -475,7 +509,9 @@ class Engine:
                                          profile=profile.name, entry=key)
 
     @staticmethod
-    def _profile_edit(profile, customizer, index, edit, source):
+    def _profile_edit(profile: profiles_mod.Profile,
+                      customizer: base.Customizer, index: int, edit: str,
+                      source: str) -> base.Rule:
         key = 'xmlhooks:xml:%s[%d]' % (profile.name, index)
         try:
             payload = customizer.parse(key, edit)
@@ -488,7 +524,8 @@ class Engine:
 
     # Resolution
 
-    def resolve(self, extra_specs, image_profiles=()):
+    def resolve(self, extra_specs: Mapping[str, str],
+                image_profiles: Sequence[str] = ()) -> RuleSet:
         """Turn a flavor's extra specs into the ordered rules to apply.
 
         :param extra_specs: the flavor's extra specs (other namespaces are
@@ -508,7 +545,7 @@ class Engine:
             return self._resolve(extra_specs, image_profiles)
 
     @functools.cached_property
-    def _resolved(self):
+    def _resolved(self) -> Callable[[ResolveKey], RuleSet]:
         # NOTE(xmlhooks): an engine's profiles never change, so the rules
         # of a flavor and image are the same on every boot; only a
         # successful resolution is kept (an error is raised again, and
@@ -516,7 +553,8 @@ class Engine:
         return functools.lru_cache(maxsize=MAX_RESOLVED)(
             lambda key: self._resolve(dict(key[0]), key[1]))
 
-    def _resolve(self, extra_specs, image_profiles):
+    def _resolve(self, extra_specs: Mapping[str, str],
+                 image_profiles: Sequence[str]) -> RuleSet:
         _check_strings(extra_specs, image_profiles)
         names = list(self.default_profiles)
         for name in split_names(extra_specs.get(PROFILE_KEY, '')):
@@ -526,7 +564,7 @@ class Engine:
         if image_profiles:
             names.extend(self._image_profiles(extra_specs, image_profiles))
 
-        merged = {}
+        merged: dict[str, base.Rule] = {}
         for name in dict.fromkeys(names):
             for rule in self._compiled[name]:
                 merged.pop(rule.key, None)
@@ -541,7 +579,8 @@ class Engine:
         return RuleSet.build(rules, dict.fromkeys(names),
                              self._make_plan(rules))
 
-    def _image_profiles(self, extra_specs, image_profiles):
+    def _image_profiles(self, extra_specs: Mapping[str, str],
+                        image_profiles: Sequence[str]) -> Sequence[str]:
         policy = extra_specs.get(IMAGE_PROFILES_KEY, 'allowed')
         if policy not in ('allowed', 'forbidden'):
             raise exception.InvalidSpec(IMAGE_PROFILES_KEY,
@@ -565,30 +604,37 @@ class Engine:
 
     # Application
 
-    def _make_plan(self, rules):
-        by_family = {}
+    def _make_plan(self, rules: Iterable[base.Rule]) -> Plan:
+        by_family: dict[str, list[base.Rule]] = {}
         for rule in rules:
             by_family.setdefault(rule.family, []).append(rule)
-        region = checks_mod.Region.of(metadata.RECORD_PLACE)
-        for family, family_rules in by_family.items():
-            touched = self.customizers[family].touches(family_rules)
-            if touched is None:
-                region = None
-                break
-            region = region.union(checks_mod.Region.of(touched))
-        return Plan(customizers=self.customizers, region=region,
+        return Plan(customizers=self.customizers,
+                    region=self._region(by_family),
                     by_family=tuple((family, tuple(family_rules))
                                     for family, family_rules
                                     in by_family.items()))
 
-    def _plan(self, ruleset):
+    def _region(self, by_family: Mapping[str, Sequence[base.Rule]]
+                ) -> checks_mod.Region | None:
+        """What the rules and the record may change; None if not said."""
+        region = checks_mod.Region.of(metadata.RECORD_PLACE)
+        for family, family_rules in by_family.items():
+            touched = self.customizers[family].touches(family_rules)
+            if touched is None:
+                return None
+            region = region.union(checks_mod.Region.of(touched))
+        return region
+
+    def _plan(self, ruleset: RuleSet) -> Plan:
         """How this engine applies a rule set; made once, when resolved."""
         plan = ruleset.plan
         if plan is None or plan.customizers is not self.customizers:
             plan = self._make_plan(ruleset.rules)
         return plan
 
-    def apply(self, xml, ruleset, instance=None, rescue=False):
+    def apply(self, xml: str, ruleset: RuleSet,
+              instance: objects.Instance | None = None,
+              rescue: bool = False) -> str:
         """Apply resolved rules to a domain XML.
 
         :param xml: the domain XML Nova generated
@@ -604,7 +650,8 @@ class Engine:
             return xml
         return self._apply(_Source.text(xml), ruleset, instance, rescue)
 
-    def _apply(self, source, ruleset, instance, rescue=False):
+    def _apply(self, source: _Source, ruleset: RuleSet,
+               instance: objects.Instance | None, rescue: bool = False) -> str:
         result = self._build(source, ruleset, rescue)
         LOG.info('Applied %(count)d xmlhooks rule(s) from profiles '
                  '%(profiles)s', {'count': len(ruleset),
@@ -616,7 +663,7 @@ class Engine:
                 'nova', 'xmlhooks')), instance=instance)
         return result
 
-    def check(self, xml, ruleset):
+    def check(self, xml: str, ruleset: RuleSet) -> None:
         """Find out whether rules would apply, without applying them.
 
         Runs every customiser and every check exactly as :meth:`apply`
@@ -630,7 +677,8 @@ class Engine:
         if ruleset:
             self._build(_Source.text(xml), ruleset)
 
-    def _build(self, source, ruleset, rescue=False):
+    def _build(self, source: _Source, ruleset: RuleSet,
+               rescue: bool = False) -> str:
         """Apply, record, serialise and check.
 
         :param source: a :class:`_Source`; its tree is changed
@@ -649,7 +697,7 @@ class Engine:
         context = metadata.domain_context(root)
         if rescue:
             context = dataclasses.replace(context, rescue=True)
-        not_added = set()
+        not_added: set[str] = set()
         for family, rules in plan.by_family:
             not_added.update(self._run(family, root, rules, context))
         # NOTE(xmlhooks): the record is part of the document libvirt gets,
@@ -664,7 +712,9 @@ class Engine:
                 checks_mod.run(check, change, ruleset)
         return result
 
-    def _run(self, family, root, rules, context):
+    def _run(self, family: str, root: etree._Element,
+             rules: Sequence[base.Rule],
+             context: base.DomainContext) -> Iterable[str]:
         """Run one customiser.
 
         :returns: the keys of the rules that added nothing, because the
@@ -682,8 +732,10 @@ class Engine:
                 rules[0].key, 'customizer %s failed: %s'
                 % (family, type(e).__name__))
 
-    def customize(self, xml, extra_specs, image_profiles=(), instance=None,
-                  rescue=False):
+    def customize(self, xml: str, extra_specs: Mapping[str, str],
+                  image_profiles: Sequence[str] = (),
+                  instance: objects.Instance | None = None,
+                  rescue: bool = False) -> str:
         """Resolve and apply, honouring ``[xmlhooks] on_error``.
 
         Under ``skip``, when the profiles an image selects fail (or fail
@@ -702,8 +754,11 @@ class Engine:
                                lambda: xml, extra_specs, image_profiles,
                                instance, rescue)
 
-    def customize_tree(self, root, nova_xml, extra_specs, image_profiles=(),
-                       instance=None, rescue=False):
+    def customize_tree(self, root: etree._Element, nova_xml: Callable[[], str],
+                       extra_specs: Mapping[str, str],
+                       image_profiles: Sequence[str] = (),
+                       instance: objects.Instance | None = None,
+                       rescue: bool = False) -> str:
         """:meth:`customize` on the tree Nova built, not its text.
 
         NOTE(xmlhooks): Nova builds the domain as an lxml tree and
@@ -725,8 +780,11 @@ class Engine:
             functools.partial(_Source.tree, root, nova_xml), nova_xml,
             extra_specs, image_profiles, instance, rescue)
 
-    def _customize(self, source, nova_xml, extra_specs, image_profiles,
-                   instance, rescue=False):
+    def _customize(self, source: Callable[[], _Source],
+                   nova_xml: Callable[[], str], extra_specs: Mapping[str, str],
+                   image_profiles: Sequence[str],
+                   instance: objects.Instance | None,
+                   rescue: bool = False) -> str:
         """:meth:`customize`, with Nova's document given as a source.
 
         :param source: a callable returning a :class:`_Source`; called at

@@ -30,7 +30,25 @@ Names are looked up when a ``raise`` or an ``except`` clause is run,
 so code reads ``exception.RuleError`` as with any module.
 """
 
+from __future__ import annotations
+
 import importlib
+import typing as ty
+
+if ty.TYPE_CHECKING:
+    # NOTE(xmlhooks): what type checkers read; at run time the names are
+    # bound on first use, below.
+    from nova_xmlhooks import _exception_classes as _classes
+
+    XmlHooksError = _classes.XmlHooksError
+    InvalidSpec = _classes.InvalidSpec
+    UnknownProfile = _classes.UnknownProfile
+    ProfileError = _classes.ProfileError
+    RuleError = _classes.RuleError
+    CustomizerLoadError = _classes.CustomizerLoadError
+    GuardError = _classes.GuardError
+    SchemaError = _classes.SchemaError
+    DoctypeError = _classes.DoctypeError
 
 # NOTE(xmlhooks): not ``__all__``: the names are bound on first use, and
 # flake8 rightly refuses an ``__all__`` naming what the module lacks.
@@ -48,7 +66,7 @@ ERRORS = (
 )
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> type[XmlHooksError]:
     """Load the classes on first use.
 
     :param name: the attribute asked for
@@ -64,5 +82,5 @@ def __getattr__(name):
     return globals()[name]
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(ERRORS))

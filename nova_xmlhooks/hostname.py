@@ -19,6 +19,8 @@ SDK), which ``nova-xmlhooks render`` would pay at every run; a unit test
 checks that both give the same hostname for the same names.
 """
 
+from __future__ import annotations
+
 import re
 
 from oslo_log import log as logging
@@ -28,7 +30,7 @@ LOG = logging.getLogger(__name__)
 MAX_LENGTH = 63
 
 
-def _truncate(name):
+def _truncate(name: str) -> str:
     if len(name) > MAX_LENGTH:
         LOG.warning('Hostname %(hostname)s is longer than %(max)d, '
                     'truncate it to %(truncated_name)s',
@@ -37,7 +39,7 @@ def _truncate(name):
     return name[:MAX_LENGTH]
 
 
-def sanitize_hostname(hostname, default_name=None):
+def sanitize_hostname(hostname: str, default_name: str | None = None) -> str:
     """Turn a server name into a hostname, as Nova does.
 
     :param hostname: the server's display name
@@ -57,7 +59,7 @@ def sanitize_hostname(hostname, default_name=None):
     return hostname
 
 
-def default_hostname(display_name, instance_uuid):
+def default_hostname(display_name: str, instance_uuid: str) -> str:
     """The hostname Nova gives a server created without one.
 
     NOTE(xmlhooks): nova.compute.api.API._populate_instance_names falls

@@ -27,14 +27,24 @@ the host supports and checks no pair), and only a pair the rules left
 behind: a pair already in Nova's document is not the rules' doing.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
 import dataclasses
 import functools
+import typing as ty
 
 from lxml import etree
 
 from nova_xmlhooks import check_base
 from nova_xmlhooks import exception
 from nova_xmlhooks import guard
+
+if ty.TYPE_CHECKING:
+    from nova_xmlhooks import checks
+    from nova_xmlhooks import engine
 
 #: what libvirt writes ``hv-time`` for
 TIME = 'the hypervclock timer'
@@ -79,11 +89,12 @@ class Gap:
     needed: str
 
 
-def _local(name):
+def _local(name: str) -> str:
     return name[name.rfind('}') + 1:]
 
 
-def _named(root, parent, child):
+def _named(root: etree._Element, parent: str,
+           child: str) -> list[etree._Element]:
     """The ``child`` elements of ``root``'s ``parent`` elements.
 
     NOTE(xmlhooks): both by local name, as libvirt finds them; lxml's
@@ -93,7 +104,7 @@ def _named(root, parent, child):
             for node in element.iterchildren('{*}' + child)]
 
 
-def _switched_on(hypervs):
+def _switched_on(hypervs: Iterable[etree._Element]) -> set[str] | None:
     """The enlightenments some ``<hyperv>`` elements switch on.
 
     NOTE(xmlhooks): libvirt reads every ``<hyperv>`` child by its local
@@ -101,7 +112,7 @@ def _switched_on(hypervs):
     reads ``<tlbflush><direct>`` only under a tlbflush that is on. None
     means passthrough mode.
     """
-    states = {}
+    states: dict[str, bool] = {}
     for hyperv in hypervs:
         if guard.attribute(hyperv, 'mode') == 'passthrough':
             return None
@@ -117,7 +128,8 @@ def _switched_on(hypervs):
     return {name for name, on in states.items() if on}
 
 
-def gaps(root, features_from=None, clock_from=None):
+def gaps(root: etree._Element, features_from: etree._Element | None = None,
+         clock_from: etree._Element | None = None) -> frozenset[Gap]:
     """What a document would have QEMU refuse, under KVM.
 
     :param root: a ``<domain>`` element
@@ -145,7 +157,8 @@ def gaps(root, features_from=None, clock_from=None):
 class HypervDependencyCheck(check_base.RuleCheck):
     """A check that refuses Hyper-V enlightenments QEMU cannot start."""
 
-    def __call__(self, nova_root, result_root, ruleset):
+    def __call__(self, nova_root: etree._Element, result_root: etree._Element,
+                 ruleset: engine.RuleSet) -> None:
         """Refuse a document that leaves a pair QEMU refuses.
 
         :param nova_root: the ``<domain>`` that Nova generated
@@ -157,7 +170,8 @@ class HypervDependencyCheck(check_base.RuleCheck):
         self._judge(gaps(nova_root), gaps(result_root),
                     lambda: nova_root, ruleset)
 
-    def check_region(self, change, ruleset):
+    def check_region(self, change: checks.Change,
+                     ruleset: engine.RuleSet) -> None:
         """Refuse the same, reading only the part the rules changed.
 
         NOTE(xmlhooks): a region holds ``<domain>``'s attributes as Nova
@@ -166,21 +180,26 @@ class HypervDependencyCheck(check_base.RuleCheck):
         :param change: a :class:`~nova_xmlhooks.checks.Change`
         :param ruleset: the rules that were applied
         """
-        children = change.region.children
-        if not any(tag in children and (children[tag] is None or
-                                        child in children[tag])
+        region = change.region
+        if region is None:
+            # NOTE(xmlhooks): as check_change does with such a change.
+            self(change.nova_root, change.result, ruleset)
+            return
+        if not any(_covers(region.children, tag, child)
                    for tag, child in READS):
             return
         result = gaps(change.result)
         if not result:
             return
-        tags = change.region.tags
+        tags = region.tags
         nova = gaps(change.result,
                     change.before if 'features' in tags else None,
                     change.before if 'clock' in tags else None)
         self._judge(nova, result, lambda: change.nova_root, ruleset)
 
-    def _judge(self, nova, result, nova_root, ruleset):
+    def _judge(self, nova: frozenset[Gap], result: frozenset[Gap],
+               nova_root: Callable[[], etree._Element],
+               ruleset: engine.RuleSet) -> None:
         added = result - nova
         if not added:
             return
@@ -195,5 +214,14 @@ class HypervDependencyCheck(check_base.RuleCheck):
             'a KVM guest would not start' % (gap.feature, needed)))
 
 
-def _has(gap, root):
+def _covers(children: Mapping[str, frozenset[str] | None], tag: str,
+            child: str) -> bool:
+    """Whether a region's ``children`` cover ``child`` of ``tag``."""
+    if tag not in children:
+        return False
+    inner = children[tag]
+    return inner is None or child in inner
+
+
+def _has(gap: Gap, root: etree._Element) -> bool:
     return gap in gaps(root)

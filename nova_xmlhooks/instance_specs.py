@@ -12,13 +12,20 @@
 
 """What an instance asks of xmlhooks, read from nova's objects."""
 
+from __future__ import annotations
+
+import typing as ty
+
 from nova_xmlhooks import engine
+
+if ty.TYPE_CHECKING:
+    from nova import objects
 
 #: the image property that selects image_selectable profiles
 IMAGE_PROFILE_PROPERTY = 'xmlhooks_profile'
 
 
-def image_profiles(instance):
+def image_profiles(instance: objects.Instance) -> list[str]:
     """Profile names selected by the instance's image.
 
     NOTE(xmlhooks): nova's ImageMetaProps drops properties it does not

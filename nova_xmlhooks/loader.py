@@ -12,6 +12,12 @@
 
 """Loading customisers with stevedore."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Sequence
+import typing as ty
+
 from oslo_log import log as logging
 from stevedore import named
 
@@ -19,12 +25,21 @@ from nova_xmlhooks.customizers import base
 from nova_xmlhooks import exception
 from nova_xmlhooks import problems
 
+if ty.TYPE_CHECKING:
+    from importlib import metadata as importlib_metadata
+
+    from oslo_config import cfg
+    from stevedore import extension as stevedore_extension
+
 LOG = logging.getLogger(__name__)
 
 CUSTOMIZER_NAMESPACE = 'nova_xmlhooks.customizers'
 
 
-def load_customizers(conf, names, errors=None, manager=None):
+def load_customizers(conf: cfg.ConfigOpts, names: Sequence[str],
+                     errors: list[exception.XmlHooksError] | None = None,
+                     manager: named.NamedExtensionManager | None = None
+                     ) -> dict[str, base.Customizer]:
     """Load and instantiate the named customisers.
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``
@@ -46,7 +61,7 @@ def load_customizers(conf, names, errors=None, manager=None):
         if not names:
             return {}
         manager = _manager(conf, names, report)
-    customizers = {}
+    customizers: dict[str, base.Customizer] = {}
     for extension in manager:
         try:
             customizers[_family(extension, customizers)] = extension.obj
@@ -56,7 +71,8 @@ def load_customizers(conf, names, errors=None, manager=None):
     return customizers
 
 
-def _family(extension, customizers):
+def _family(extension: stevedore_extension.Extension,
+            customizers: base.Customizers) -> str:
     customizer = extension.obj
     if not isinstance(customizer, base.Customizer):
         raise exception.CustomizerLoadError(
@@ -68,7 +84,8 @@ def _family(extension, customizers):
     return customizer.family
 
 
-def _manager(conf, names, report):
+def _manager(conf: cfg.ConfigOpts, names: Sequence[str],
+             report: problems.Sink) -> named.NamedExtensionManager:
     """Load the named entry points, reporting each that fails once.
 
     NOTE(xmlhooks): stevedore logs and carries on by default. A compute
@@ -76,14 +93,16 @@ def _manager(conf, names, report):
     customisations, so a failed load is a problem for the sink: the
     services stop, ``nova-xmlhooks validate`` lists it.
     """
-    failed = set()
+    failed: set[str] = set()
 
-    def load_failed(manager, entrypoint, error):
+    def load_failed(manager: stevedore_extension.ExtensionManager,
+                    entrypoint: importlib_metadata.EntryPoint,
+                    error: BaseException) -> None:
         failed.add(entrypoint.name)
         report(exception.CustomizerLoadError(
             entrypoint.name, '%s: %s' % (type(error).__name__, error)))
 
-    def missing(missing_names):
+    def missing(missing_names: Iterable[str]) -> None:
         # NOTE(xmlhooks): stevedore counts an entry point that failed to
         # load as missing too; that one was reported already.
         names = sorted(set(missing_names) - failed)

@@ -16,6 +16,8 @@ NOTE(xmlhooks): kept free of nova imports, so that the XPath edit code
 that uses it can run in a process that does not load nova.
 """
 
+from __future__ import annotations
+
 import re
 import unicodedata
 
@@ -35,7 +37,7 @@ _NOT_XML = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff'
 _SEPARATORS = frozenset(['Zl', 'Zp'])
 
 
-def printable(text):
+def printable(text: str) -> str:
     """Escape the characters that would break a one-line message.
 
     NOTE(xmlhooks): messages quote keys, values and edits that come from
@@ -51,12 +53,12 @@ def printable(text):
                    for char in text)
 
 
-def _escaped(char):
+def _escaped(char: str) -> bool:
     category = unicodedata.category(char)
     return category[0] == 'C' or category in _SEPARATORS
 
 
-def one_line(text):
+def one_line(text: object) -> str:
     """Fold a message onto one line.
 
     :param text: any message
@@ -69,7 +71,7 @@ def one_line(text):
 SHOWN = 64
 
 
-def shortened(value, limit=SHOWN):
+def shortened(value: object, limit: int = SHOWN) -> str:
     """A name or value as a message quotes it: its start when long.
 
     :param value: anything; it is quoted as ``str(value)``
@@ -80,7 +82,7 @@ def shortened(value, limit=SHOWN):
     return text if len(text) <= limit else text[:limit] + '...'
 
 
-def not_xml(text):
+def not_xml(text: str) -> re.Match[str] | None:
     """Find the first character that an XML 1.0 document cannot hold.
 
     :param text: a string

@@ -38,15 +38,23 @@ it: after ``<name>``, ``<uuid>``, ``<genid>``, ``<title>`` and
 ``<description>``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Collection
+from collections.abc import Iterable
 import copy
 import dataclasses
 import functools
 import threading
+import typing as ty
 
 from lxml import etree
 
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks import hostname as hostname_mod
+
+if ty.TYPE_CHECKING:
+    from nova_xmlhooks import engine
 
 NOVA_NS = 'http://openstack.org/xmlns/libvirt/nova/1.1'
 XMLHOOKS_NS = 'http://openstack.org/xmlns/libvirt/nova-xmlhooks/1.0'
@@ -80,7 +88,7 @@ class RecordedRule:
     added: bool = True
 
 
-def _child(node, tag):
+def _child(node: etree._Element | None, tag: str) -> etree._Element | None:
     """The first child of ``node`` named ``tag``, or None.
 
     NOTE(xmlhooks): lxml matches the name in C; ``find`` with a path goes
@@ -91,7 +99,7 @@ def _child(node, tag):
     return next(node.iterchildren(tag), None)
 
 
-def domain_context(root):
+def domain_context(root: etree._Element) -> base.DomainContext:
     """Read the facts that rules may use from a domain document.
 
     :param root: the ``<domain>`` element
@@ -103,7 +111,7 @@ def domain_context(root):
         if instance is not None:
             break
 
-    def nova_text(tag):
+    def nova_text(tag: str) -> str:
         node = _child(instance, tag)
         return '' if node is None else (node.text or '').strip()
 
@@ -120,7 +128,7 @@ def domain_context(root):
 
 
 @functools.lru_cache(maxsize=1024)
-def _hostname(name, uuid):
+def _hostname(name: str, uuid: str) -> str:
     """The hostname Nova derives from a server name.
 
     NOTE(xmlhooks): Nova does not record the hostname in the domain, so it
@@ -134,7 +142,7 @@ def _hostname(name, uuid):
     return hostname_mod.default_hostname(name, uuid) if name else ''
 
 
-def flavor_extra_specs(root):
+def flavor_extra_specs(root: etree._Element) -> dict[str, str]:
     """Read the flavor's extra specs that Nova recorded in the domain.
 
     NOTE(xmlhooks): Nova names every entry; one without a name (a domain
@@ -150,7 +158,9 @@ def flavor_extra_specs(root):
             if node.get('name') is not None}
 
 
-def _build_record(profiles, rules, not_added):
+def _build_record(profiles: Iterable[str],
+                  rules: Iterable[tuple[str, str, str, str]],
+                  not_added: Collection[str]) -> etree._Element:
     node = etree.Element(_RECORD, nsmap={'xmlhooks': XMLHOOKS_NS})
     for name in profiles:
         etree.SubElement(node, _PROFILE, name=name)
@@ -163,7 +173,8 @@ def _build_record(profiles, rules, not_added):
     return node
 
 
-def _record_node(ruleset, not_added):
+def _record_node(ruleset: engine.RuleSet,
+                 not_added: Iterable[str]) -> etree._Element:
     """A new record element for a rule set.
 
     NOTE(xmlhooks): building the record costs more than every other part
@@ -186,7 +197,7 @@ def _record_node(ruleset, not_added):
     return copy.deepcopy(node)
 
 
-def _metadata(root):
+def _metadata(root: etree._Element) -> etree._Element:
     """The domain's ``<metadata>``, made where libvirt writes it if missing.
 
     NOTE(xmlhooks): libvirt's schema interleaves ``<name>``, ``<uuid>`` and
@@ -209,7 +220,8 @@ def _metadata(root):
     return meta
 
 
-def record(root, ruleset, not_added=()):
+def record(root: etree._Element, ruleset: engine.RuleSet,
+           not_added: Iterable[str] = ()) -> None:
     """Record the applied rules in the domain's metadata.
 
     :param root: the ``<domain>`` element, changed in place
@@ -223,7 +235,8 @@ def record(root, ruleset, not_added=()):
     meta.append(_record_node(ruleset, not_added))
 
 
-def recorded(root):
+def recorded(
+        root: etree._Element) -> tuple[list[str], list[RecordedRule]] | None:
     """Read the record of applied rules.
 
     :param root: the ``<domain>`` element

@@ -46,10 +46,20 @@ error of the host's operating system are no answer (:class:`NotAnswered`),
 and must neither take a guest's customisation away nor refuse its reboot.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+import types
+import typing as ty
+
 from lxml import etree
 
 from nova_xmlhooks import engine
 from nova_xmlhooks import messages
+
+if ty.TYPE_CHECKING:
+    from libvirt import libvirtError
+    from libvirt import virConnect
 
 
 #: what libvirt reports when it refuses a definition: its parser's and
@@ -78,14 +88,14 @@ class NotAnswered(Exception):
     """
 
 
-def _codes(libvirt, names):
+def _codes(libvirt: types.ModuleType, names: Iterable[str]) -> set[int]:
     # NOTE(xmlhooks): by name, as a libvirt-python (or nova's fake) that
     # lacks one has no such error to report.
     return {getattr(libvirt, name) for name in names
             if hasattr(libvirt, name)}
 
 
-def is_refusal(libvirt, error):
+def is_refusal(libvirt: types.ModuleType, error: libvirtError) -> bool:
     """Whether a libvirt error refuses the definition itself.
 
     :param libvirt: the ``libvirt`` module
@@ -98,7 +108,7 @@ def is_refusal(libvirt, error):
                                                    TRANSPORT_DOMAINS))
 
 
-def drop_unasked(root):
+def drop_unasked(root: etree._Element) -> None:
     """Remove what libvirt is not asked about from a domain.
 
     :param root: a ``<domain>`` element, changed in place
@@ -107,7 +117,7 @@ def drop_unasked(root):
         element.getparent().remove(element)
 
 
-def without_unasked(xml):
+def without_unasked(xml: str) -> str:
     """A domain XML without what libvirt is not asked about.
 
     NOTE(xmlhooks): an element is written with its name after ``<``, so a
@@ -125,7 +135,8 @@ def without_unasked(xml):
     return engine.serialize(root)
 
 
-def refused(connection, libvirt, xml):
+def refused(connection: virConnect, libvirt: types.ModuleType,
+            xml: str) -> str | None:
     """libvirt's reason for refusing a domain XML, or None.
 
     :param connection: a read-write ``virConnect``
@@ -145,7 +156,8 @@ def refused(connection, libvirt, xml):
     return None
 
 
-def refuses(connection, libvirt, xml):
+def refuses(connection: virConnect, libvirt: types.ModuleType,
+            xml: str) -> bool:
     """Whether libvirt refuses a domain XML; no answer is not a refusal.
 
     :param connection: a read-write ``virConnect``
@@ -159,7 +171,8 @@ def refuses(connection, libvirt, xml):
         return False
 
 
-def refusal(connection, libvirt, current, new):
+def refusal(connection: virConnect, libvirt: types.ModuleType, current: str,
+            new: str) -> str | None:
     """libvirt's reason for refusing ``new`` where ``current`` passes.
 
     :param connection: a read-write ``virConnect``

@@ -38,7 +38,12 @@ current definition. The hard reboot has its own, exact check: see
 :mod:`nova_xmlhooks.reboot`.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
 import functools
+import typing as ty
 
 from oslo_log import log as logging
 
@@ -50,10 +55,25 @@ from nova.network import model as network_model
 from nova_xmlhooks import exception
 from nova_xmlhooks import instance_specs
 
+if ty.TYPE_CHECKING:
+    from nova import context as nova_context
+    from nova import objects
+    from nova.objects import migrate_data as migrate_data_obj
+    from nova.virt.libvirt import driver as libvirt_driver
+
+    from nova_xmlhooks import engine as engine_mod
+
+    # NOTE(xmlhooks): for type checkers, the mixin is the driver it is
+    # mixed into; at run time it derives from nothing.
+    _DriverBase: ty.TypeAlias = libvirt_driver.LibvirtDriver
+    LiveMigrateData: ty.TypeAlias = migrate_data_obj.LibvirtLiveMigrateData
+else:
+    _DriverBase = object
+
 LOG = logging.getLogger(__name__)
 
 
-def _release_listen_ports(migrate_data):
+def _release_listen_ports(migrate_data: LiveMigrateData) -> None:
     """Give back the serial console ports a live migration's preparation took.
 
     :param migrate_data: the ``LibvirtLiveMigrateData`` Nova's
@@ -66,7 +86,7 @@ def _release_listen_ports(migrate_data):
                                     port=port)
 
 
-class PreflightMixin:
+class PreflightMixin(_DriverBase):
     """Adds the preflight checks to a libvirt driver class.
 
     The class must set ``self.xmlhooks`` to an engine, and provide
@@ -74,9 +94,14 @@ class PreflightMixin:
     :class:`~nova_xmlhooks.reboot.HardRebootMixin`).
     """
 
-    def _xmlhooks_preflight(self, instance, extra_specs, operation,
-                            nova_xml=None, resolve_only=False,
-                            skippable=True):
+    #: the engine, which the driver sets
+    xmlhooks: engine_mod.Engine
+
+    def _xmlhooks_preflight(self, instance: objects.Instance,
+                            extra_specs: Mapping[str, str], operation: str,
+                            nova_xml: Callable[[], str | None] | None = None,
+                            resolve_only: bool = False,
+                            skippable: bool = True) -> None:
         """Check that the customisations apply, before the guest is touched.
 
         :param instance: the instance
@@ -125,9 +150,10 @@ class PreflightMixin:
                       instance=instance)
             raise
 
-    def _xmlhooks_preflight_or_rollback(self, instance, extra_specs,
-                                        operation, nova_xml=None,
-                                        resolve_only=False):
+    def _xmlhooks_preflight_or_rollback(
+            self, instance: objects.Instance, extra_specs: Mapping[str, str],
+            operation: str, nova_xml: Callable[[], str | None] | None = None,
+            resolve_only: bool = False) -> None:
         # NOTE(xmlhooks): the compute manager puts an instance in ERROR when
         # resize or rebuild fails with an ordinary exception, although the
         # guest was not touched. InstanceFaultRollback makes it keep the
@@ -139,7 +165,8 @@ class PreflightMixin:
         except exception.XmlHooksError as e:
             raise nova_exception.InstanceFaultRollback(inner_exception=e)
 
-    def power_off(self, instance, timeout=0, retry_interval=0):
+    def power_off(self, instance: objects.Instance, timeout: int = 0,
+                  retry_interval: int = 0) -> None:
         # NOTE(xmlhooks): Nova's rescue powers the guest off before it asks
         # the driver for the rescue XML, and any error puts the instance
         # in ERROR (rescue has no rollback); checked here first, a refused
@@ -152,7 +179,9 @@ class PreflightMixin:
                                      'rescue')
         return super().power_off(instance, timeout, retry_interval)
 
-    def spawn(self, context, instance, image_meta, *args, **kwargs):
+    def spawn(self, context: nova_context.RequestContext,
+              instance: objects.Instance, image_meta: objects.ImageMeta,
+              *args: ty.Any, **kwargs: ty.Any) -> None:
         # NOTE(xmlhooks): libvirt's spawn makes the guest's directory and
         # disks before it asks for the XML, and a failed unshelve or
         # evacuation leaves them on the host (where they block a later
@@ -162,9 +191,12 @@ class PreflightMixin:
                                  'spawn', resolve_only=True)
         return super().spawn(context, instance, image_meta, *args, **kwargs)
 
-    def migrate_disk_and_power_off(self, context, instance, dest, flavor,
-                                   network_info, block_device_info=None,
-                                   *args, **kwargs):
+    def migrate_disk_and_power_off(
+            self, context: nova_context.RequestContext,
+            instance: objects.Instance, dest: str, flavor: objects.Flavor,
+            network_info: network_model.NetworkInfo,
+            block_device_info: dict[str, ty.Any] | None = None, *args: ty.Any,
+            **kwargs: ty.Any) -> str:
         # NOTE(xmlhooks): the new flavor's XML is built on the destination,
         # after the power off; Nova's XML for the guest as it is comes
         # closest here. It holds no effect of the guest's own rules, which
@@ -178,8 +210,12 @@ class PreflightMixin:
             context, instance, dest, flavor, network_info, block_device_info,
             *args, **kwargs)
 
-    def pre_live_migration(self, context, instance, block_device_info,
-                           network_info, disk_info, migrate_data):
+    def pre_live_migration(self, context: nova_context.RequestContext,
+                           instance: objects.Instance,
+                           block_device_info: dict[str, ty.Any] | None,
+                           network_info: network_model.NetworkInfo,
+                           disk_info: str | None,
+                           migrate_data: LiveMigrateData) -> LiveMigrateData:
         # NOTE(xmlhooks): a live migration moves the domain's own XML,
         # customised and checked under the source's [xmlhooks] options, to
         # a host whose allow_sensitive may not allow what it holds. Here,
@@ -207,8 +243,10 @@ class PreflightMixin:
             raise
         return migrate_data
 
-    def _xmlhooks_undo_preparation(self, instance, network_info,
-                                   migrate_data):
+    def _xmlhooks_undo_preparation(
+            self, instance: objects.Instance,
+            network_info: network_model.NetworkInfo,
+            migrate_data: LiveMigrateData) -> None:
         """Undo what Nova's rollback leaves of a refused preparation.
 
         NOTE(xmlhooks): the compute manager disconnects the volumes, but
@@ -231,7 +269,9 @@ class PreflightMixin:
         self._unplug_vifs(instance, network_info, True)
         _release_listen_ports(migrate_data)
 
-    def rebuild(self, context, instance, *args, **kwargs):
+    def rebuild(self, context: nova_context.RequestContext,
+                instance: objects.Instance, *args: ty.Any,
+                **kwargs: ty.Any) -> ty.NoReturn:
         # NOTE(xmlhooks): the libvirt driver has no rebuild of its own;
         # raising NotImplementedError makes the compute manager fall back
         # to destroy plus spawn, after our check. nova-api has already

@@ -19,8 +19,19 @@ other commands raise the first problem, ``nova-xmlhooks validate`` collects
 every problem, once each, and goes on with what is left.
 """
 
+from __future__ import annotations
 
-def sink(errors=None):
+from collections.abc import Callable
+import typing as ty
+
+if ty.TYPE_CHECKING:
+    from nova_xmlhooks import exception
+
+    #: where the start-up path reports each problem it finds
+    Sink: ty.TypeAlias = Callable[[exception.XmlHooksError], None]
+
+
+def sink(errors: list[exception.XmlHooksError] | None = None) -> Sink:
     """The sink for a list, or the one that raises.
 
     :param errors: None to raise the first problem; a list to append every
@@ -33,7 +44,7 @@ def sink(errors=None):
     return errors.append
 
 
-def raise_first(error):
+def raise_first(error: exception.XmlHooksError) -> ty.NoReturn:
     """The sink of the services: the first problem stops everything.
 
     :param error: an :class:`~nova_xmlhooks.exception.XmlHooksError`

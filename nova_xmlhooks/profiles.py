@@ -33,12 +33,21 @@ that did not parse: a profile directory may hold a link to any file, and
 and column, and by the profile names and fields of a file that parsed.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Hashable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 import dataclasses
 import os
 import re
 import stat
 import threading
 import time
+import typing as ty
 
 import jsonschema
 from oslo_log import log as logging
@@ -49,6 +58,15 @@ from nova_xmlhooks import messages
 from nova_xmlhooks import problems
 
 LOG = logging.getLogger(__name__)
+_T = ty.TypeVar('_T')
+
+if ty.TYPE_CHECKING:
+    #: what identifies a file's version: its device, inode, size and times
+    StatKey: ty.TypeAlias = tuple[int, int, int, int, int]
+    #: what :class:`NameIndex` knows of a file: the key it was read at
+    #: (None to read it again), and its profile names or its problem
+    FileState: ty.TypeAlias = tuple[
+        StatKey | None, tuple[str, ...] | exception.ProfileError]
 
 #: profile files larger than this are refused before they are parsed
 MAX_FILE_BYTES = 1024 * 1024
@@ -130,8 +148,8 @@ class Profile:
     name: str
     path: str
     description: str
-    specs: tuple
-    xml: tuple
+    specs: tuple[tuple[str, str], ...]
+    xml: tuple[str | None, ...]
     image_selectable: bool
     complete: bool = True
     named: bool = True
@@ -145,7 +163,15 @@ class _Refused(yaml.MarkedYAMLError):
     """
 
 
-class _Strict:
+if ty.TYPE_CHECKING:
+    # NOTE(xmlhooks): for type checkers, the mixin below is the loader it
+    # is mixed into; at run time it derives from nothing.
+    _StrictBase: ty.TypeAlias = yaml.SafeLoader
+else:
+    _StrictBase = object
+
+
+class _Strict(_StrictBase):
     """Refuses duplicate keys, aliases and deep nesting in YAML.
 
     NOTE(xmlhooks): PyYAML silently keeps the last of two equal keys, which
@@ -154,7 +180,8 @@ class _Strict:
     below, ahead of PyYAML's own composer and constructor.
     """
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: yaml.Node | None,
+                     index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise _Refused(None, None, 'aliases are not allowed',
@@ -172,7 +199,7 @@ class _Strict:
         finally:
             self._depth -= 1
 
-    def construct_object(self, node, deep=False):
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> ty.Any:
         try:
             return super().construct_object(node, deep=deep)
         except ValueError:
@@ -183,7 +210,8 @@ class _Strict:
             raise _Refused(None, None, 'a value read as a date or a number '
                            'that cannot be one; quote it', node.start_mark)
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.MappingNode,
+                          deep: bool = False) -> dict[Hashable, ty.Any]:
         seen = set()
         for key_node, _value_node in node.value:
             # NOTE(xmlhooks): YAML allows a list or a mapping as a key
@@ -205,11 +233,15 @@ class _StrictLoader(_Strict, yaml.SafeLoader):
 
 # NOTE(xmlhooks): PyYAML imports its libyaml binding only when libyaml was
 # found at build time; without it, profiles are read in pure Python.
-_CParser = getattr(getattr(yaml, 'cyaml', None), 'CParser', None)
+# NOTE(xmlhooks): typed Any, as type checkers take no class that may be
+# missing as a base class.
+_CParser: ty.Any = getattr(getattr(yaml, 'cyaml', None), 'CParser', None)
+#: the loader on libyaml, or None when PyYAML was built without it
+_StrictCLoader: type[_Strict] | None
 if _CParser is not None:
-    class _StrictCLoader(_Strict, yaml.composer.Composer, _CParser,
-                         yaml.constructor.SafeConstructor,
-                         yaml.resolver.Resolver):
+    class _StrictLibyamlLoader(_Strict, yaml.composer.Composer, _CParser,
+                               yaml.constructor.SafeConstructor,
+                               yaml.resolver.Resolver):
         """:class:`_StrictLoader` on libyaml's scanner and parser.
 
         NOTE(xmlhooks): scanning and parsing in Python is most of the time
@@ -218,16 +250,18 @@ if _CParser is not None:
         overridden), so the refusals above are made exactly as before.
         """
 
-        def __init__(self, stream):
+        def __init__(self, stream: str) -> None:
             _CParser.__init__(self, stream)
             yaml.composer.Composer.__init__(self)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
+
+    _StrictCLoader = _StrictLibyamlLoader
 else:
     _StrictCLoader = None
 
 
-def _parse_yaml(text):
+def _parse_yaml(text: str) -> ty.Any:
     if _StrictCLoader is not None:
         try:
             return yaml.load(text, Loader=_StrictCLoader)
@@ -251,7 +285,8 @@ _YAML_PROBLEMS = (
 )
 
 
-def _yaml_problem(path, text, error):
+def _yaml_problem(path: str, text: str,
+                  error: yaml.YAMLError) -> exception.ProfileError:
     """One line for a YAML error, from its position and class only.
 
     :param path: the file
@@ -291,7 +326,7 @@ _KINDS = ((stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a named pipe'),
           (stat.S_ISBLK, 'a block device'))
 
 
-def _untrusted(status):
+def _untrusted(status: os.stat_result) -> str | None:
     """Why a file or directory could be changed by someone untrusted.
 
     NOTE(xmlhooks): the rule of sshd's StrictModes: what decides how
@@ -312,12 +347,12 @@ def _untrusted(status):
     return None
 
 
-def _kind(status):
+def _kind(status: os.stat_result) -> str:
     return next((kind for test, kind in _KINDS if test(status.st_mode)),
                 'another kind of file')
 
 
-def _check_directory(directory, status):
+def _check_directory(directory: str, status: os.stat_result) -> None:
     if not stat.S_ISDIR(status.st_mode):
         raise exception.ProfileError(directory, 'is not a directory')
     reason = _untrusted(status)
@@ -325,7 +360,7 @@ def _check_directory(directory, status):
         raise exception.ProfileError(directory, reason)
 
 
-def _check_link(path):
+def _check_link(path: str) -> None:
     """Check where a profile file that is a symbolic link leads.
 
     NOTE(xmlhooks): operators link profiles from a configuration
@@ -350,7 +385,7 @@ def _check_link(path):
             path, 'is a symbolic link whose target directory %s' % reason)
 
 
-def _check_file(path):
+def _check_file(path: str) -> os.stat_result:
     """Stat a profile file without opening it, and refuse it if unsafe.
 
     :param path: the file
@@ -374,7 +409,7 @@ def _check_file(path):
     return status
 
 
-def _read_bytes(path):
+def _read_bytes(path: str) -> bytes:
     """Read at most ``MAX_FILE_BYTES + 1`` bytes of a safe profile file.
 
     :param path: the file
@@ -396,7 +431,8 @@ def _read_bytes(path):
                                                checked.st_ino)
                 or not stat.S_ISREG(opened.st_mode)):
             raise exception.ProfileError(path, 'changed while it was read')
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while size <= MAX_FILE_BYTES:
             chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
             if not chunk:
@@ -411,7 +447,7 @@ def _read_bytes(path):
     return b''.join(chunks)
 
 
-def _load_yaml(path):
+def _load_yaml(path: str) -> ty.Any:
     data = _read_bytes(path)
     if len(data) > MAX_FILE_BYTES:
         raise exception.ProfileError(
@@ -429,7 +465,7 @@ def _load_yaml(path):
 
 # Checking the shape
 
-def _entry(steps):
+def _entry(steps: Sequence[ty.Any]) -> str | None:
     """The entry a problem is in, from its path below the profile."""
     if not steps:
         return None
@@ -445,7 +481,8 @@ def _entry(steps):
 WHOLE_FILE = object()
 
 
-def _shape_problems(path, error):
+def _shape_problems(path: str, error: jsonschema.ValidationError
+                    ) -> list[tuple[object, exception.ProfileError]]:
     """One line per problem of a schema error, never jsonschema's message.
 
     NOTE(xmlhooks): jsonschema's own message quotes the value. The reason
@@ -479,11 +516,11 @@ def _shape_problems(path, error):
         entry=_entry(steps[1:])))]
 
 
-def _strings(value, kind):
+def _strings(value: object, kind: type[_T]) -> _T:
     return value if isinstance(value, kind) else kind()
 
 
-def _partial(path, name, body):
+def _partial(path: str, name: object, body: object) -> Profile:
     """The entries of the right shape, of a profile whose shape is wrong.
 
     :param path: the file
@@ -503,7 +540,7 @@ def _partial(path, name, body):
         named=isinstance(name, str) and bool(PROFILE_NAME_RE.match(name)))
 
 
-def _profile(path, name, body):
+def _profile(path: str, name: str, body: Mapping[str, ty.Any]) -> Profile:
     return Profile(name=name, path=path,
                    description=body.get('description', ''),
                    specs=tuple((body.get('specs') or {}).items()),
@@ -511,7 +548,8 @@ def _profile(path, name, body):
                    image_selectable=body.get('image_selectable', False))
 
 
-def _check_document(path, document, report):
+def _check_document(path: str, document: object, report: problems.Sink
+                    ) -> list[tuple[Profile, list[exception.ProfileError]]]:
     """Check the shape of a parsed profile file, every problem at once.
 
     :param path: the file
@@ -520,7 +558,7 @@ def _check_document(path, document, report):
     :returns: a list of (:class:`Profile`, its problems), in file order;
         a profile with problems is not ``complete``
     """
-    found = {}
+    found: dict[object, list[exception.ProfileError]] = {}
     for error in _VALIDATOR.iter_errors(document):
         for name, problem in _shape_problems(path, error):
             if name is WHOLE_FILE:
@@ -536,7 +574,7 @@ def _check_document(path, document, report):
             for name, body in document.items()]
 
 
-def _read_file(path, report):
+def _read_file(path: str, report: problems.Sink) -> Iterator[Profile]:
     """Read and check one file, reporting each profile's problems first.
 
     :returns: an iterator of :class:`Profile`, in file order, including
@@ -555,7 +593,9 @@ def _read_file(path, report):
         yield profile
 
 
-def load_file(path, errors=None):
+def load_file(
+        path: str,
+        errors: list[exception.XmlHooksError] | None = None) -> list[Profile]:
     """Read one profile file.
 
     :param path: the file
@@ -571,7 +611,7 @@ def load_file(path, errors=None):
 
 # Listing directories
 
-def _scan(directory):
+def _scan(directory: str) -> list[os.DirEntry[str]] | None:
     """List the profile files of one directory, without reading them.
 
     :param directory: a profile directory
@@ -595,7 +635,8 @@ def _scan(directory):
     return sorted(found, key=lambda entry: entry.name)
 
 
-def _scan_all(directories, report):
+def _scan_all(directories: Iterable[str],
+              report: problems.Sink) -> Iterator[os.DirEntry[str]]:
     for directory in directories:
         try:
             entries = _scan(directory)
@@ -609,7 +650,9 @@ def _scan_all(directories, report):
         yield from entries
 
 
-def profile_files(directories, errors=None):
+def profile_files(
+        directories: Iterable[str],
+        errors: list[exception.XmlHooksError] | None = None) -> list[str]:
     """List the profile files, in a stable order.
 
     :param directories: directories to read
@@ -623,7 +666,8 @@ def profile_files(directories, errors=None):
                                               problems.sink(errors))]
 
 
-def read_directories(directories, report):
+def read_directories(directories: Iterable[str],
+                     report: problems.Sink) -> Iterator[Profile]:
     """Read and check every profile file, reporting each problem once.
 
     This is the first half of the engine's compile path.
@@ -633,7 +677,7 @@ def read_directories(directories, report):
     :returns: an iterator of :class:`Profile`, file by file, including
         those with a problem reported (not ``complete``)
     """
-    defined = {}
+    defined: dict[str, Profile] = {}
     for entry in _scan_all(directories, report):
         for profile in _read_file(entry.path, report):
             if not profile.named:
@@ -667,7 +711,8 @@ class NameIndex:
     #: or not
     RECHECK = 2.0
 
-    def __init__(self, recheck=RECHECK, clock=time.monotonic):
+    def __init__(self, recheck: float = RECHECK,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         """Start empty.
 
         :param recheck: seconds between two checks of every file
@@ -676,14 +721,14 @@ class NameIndex:
         self._lock = threading.Lock()
         self._recheck = recheck
         self._clock = clock
-        self._swept = None
-        self._directories = None
+        self._swept: float | None = None
+        self._directories: tuple[StatKey | None, ...] | None = None
         self._settled = False
         # path -> (stat key or None, tuple of names or the ProfileError)
-        self._files = {}
-        self._result = frozenset()
+        self._files: dict[str, FileState] = {}
+        self._result: frozenset[str] | exception.ProfileError = frozenset()
 
-    def names(self, directories):
+    def names(self, directories: Sequence[str]) -> frozenset[str]:
         """The profile names defined in the directories now.
 
         :param directories: directories to read; a missing one is skipped
@@ -697,6 +742,7 @@ class NameIndex:
             keys = tuple(_stat_key(status) for status in statuses)
             now = self._clock()
             if (not self._settled or keys != self._directories
+                    or self._swept is None
                     or now - self._swept >= self._recheck):
                 self._settled = all(map(_settled, statuses))
                 self._sweep(directories)
@@ -710,8 +756,8 @@ class NameIndex:
                                          entry=result.entry)
         return result
 
-    def _sweep(self, directories):
-        files = {}
+    def _sweep(self, directories: Iterable[str]) -> None:
+        files: dict[str, FileState] = {}
         for directory in directories:
             for entry in _scan(directory) or ():
                 files[entry.path] = self._file(entry)
@@ -723,7 +769,7 @@ class NameIndex:
         except exception.ProfileError as e:
             self._result = e
 
-    def _file(self, entry):
+    def _file(self, entry: os.DirEntry[str]) -> FileState:
         try:
             status = entry.stat()
         except OSError:
@@ -736,6 +782,7 @@ class NameIndex:
             # NOTE(xmlhooks): read again next time: a change within the
             # same timestamp would leave the key as it is now.
             key, self._settled = None, False
+        loaded: tuple[str, ...] | exception.ProfileError
         try:
             loaded = tuple(profile.name for profile in load_file(entry.path))
         except exception.ProfileError as e:
@@ -748,20 +795,20 @@ class NameIndex:
 _SETTLE_NS = 1000 * 1000 * 1000
 
 
-def _settled(status):
+def _settled(status: os.stat_result | None) -> bool:
     if status is None:
         return True
     return time.time_ns() - status.st_mtime_ns > _SETTLE_NS
 
 
-def _stat_key(status):
+def _stat_key(status: os.stat_result | None) -> StatKey | None:
     if status is None:
         return None
     return (status.st_dev, status.st_ino, status.st_size,
             status.st_mtime_ns, status.st_ctime_ns)
 
 
-def _directory_status(directory):
+def _directory_status(directory: str) -> os.stat_result | None:
     try:
         status = os.stat(directory)
     except FileNotFoundError:
@@ -773,8 +820,8 @@ def _directory_status(directory):
     return status
 
 
-def _union(files):
-    names = {}
+def _union(files: Mapping[str, FileState]) -> frozenset[str]:
+    names: dict[str, str] = {}
     for path, (_key, loaded) in files.items():
         if isinstance(loaded, exception.ProfileError):
             raise loaded

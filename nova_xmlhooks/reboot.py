@@ -38,9 +38,15 @@ devices`` and, from 2026.1, ``_get_existing_guest_config``) return what the
 check read a moment before, for the same reason: they are not done twice.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 import contextvars
 import dataclasses
 import functools
+import typing as ty
 
 from oslo_log import log as logging
 
@@ -57,13 +63,27 @@ from nova_xmlhooks import guard
 from nova_xmlhooks import instance_specs
 from nova_xmlhooks import native
 
+if ty.TYPE_CHECKING:
+    from nova import context as nova_context
+    from nova.network import model as network_model
+    from nova import objects
+    from nova.virt.libvirt import config as vconfig
+
+    # NOTE(xmlhooks): for type checkers, the mixin is the driver it is
+    # mixed into; at run time it derives from nothing.
+    _DriverBase: ty.TypeAlias = libvirt_driver.LibvirtDriver
+else:
+    _DriverBase = object
+
 LOG = logging.getLogger(__name__)
 CONF = nova.conf.CONF
 
 #: the plan of the hard reboot running in this thread or green thread
-_PLAN = contextvars.ContextVar('xmlhooks_hard_reboot', default=None)
+_PLAN: contextvars.ContextVar[RebootPlan | None] = contextvars.ContextVar(
+    'xmlhooks_hard_reboot', default=None)
 #: the serial ports of the XML being planned in this (green) thread
-_PLANNING = contextvars.ContextVar('xmlhooks_serial_ports', default=None)
+_PLANNING: contextvars.ContextVar[SerialPorts | None] = contextvars.ContextVar(
+    'xmlhooks_serial_ports', default=None)
 _UNSET = object()
 
 
@@ -85,9 +105,9 @@ class SerialPorts:
     """
 
     uuid: str
-    taken: list = dataclasses.field(default_factory=list)
+    taken: list[tuple[str, int]] = dataclasses.field(default_factory=list)
 
-    def release(self):
+    def release(self) -> None:
         """Give back the ports of XML that was not defined."""
         taken, self.taken = self.taken, []
         for host, port in taken:
@@ -108,13 +128,16 @@ class RebootPlan:
     """
 
     reboot: compat.HardReboot
-    disk_info: dict
-    mdevs: dict
+    disk_info: dict[str, ty.Any]
+    mdevs: dict[str, str]
     old_guest: object
     xml: str
     ports: SerialPorts = dataclasses.field(compare=False, repr=False)
 
-    def serves(self, instance, network_info, disk_info, call):
+    def serves(self, instance: objects.Instance,
+               network_info: network_model.NetworkInfo,
+               disk_info: dict[str, ty.Any],
+               call: Mapping[str, ty.Any]) -> bool:
         """Whether a ``_get_guest_xml`` call asks for this XML.
 
         :param instance: the call's instance
@@ -136,7 +159,7 @@ class RebootPlan:
                 list(call.get('mdevs') or ()) == list(self.mdevs))
 
 
-class HardRebootMixin:
+class HardRebootMixin(_DriverBase):
     """Checks a hard reboot first, and generates its XML once.
 
     The class must set ``self.xmlhooks`` to an engine, customise Nova's
@@ -145,7 +168,10 @@ class HardRebootMixin:
     ``LibvirtDriver``.
     """
 
-    def _hard_reboot(self, *args, **kwargs):
+    #: the engine, which the driver sets
+    xmlhooks: engine_mod.Engine
+
+    def _hard_reboot(self, *args: ty.Any, **kwargs: ty.Any) -> None:
         # NOTE(xmlhooks): the arguments differ between nova series;
         # compat reads them, and they are passed on untouched.
         reboot = compat.hard_reboot_args(
@@ -163,7 +189,8 @@ class HardRebootMixin:
             # refused, or never asked for.
             ports.release()
 
-    def _xmlhooks_plan_reboot(self, reboot, ports):
+    def _xmlhooks_plan_reboot(self, reboot: compat.HardReboot,
+                              ports: SerialPorts) -> RebootPlan | None:
         """Customise the XML the reboot will define, or refuse.
 
         :param reboot: a :class:`~nova_xmlhooks.compat.HardReboot`
@@ -212,8 +239,9 @@ class HardRebootMixin:
                       '%s', e, instance=instance)
             raise
 
-    def _xmlhooks_ask_libvirt(self, instance, nova_xml, customised,
-                              ruleset):
+    def _xmlhooks_ask_libvirt(self, instance: objects.Instance, nova_xml: str,
+                              customised: str,
+                              ruleset: engine_mod.RuleSet) -> str:
         """Ask libvirt whether it takes the XML the reboot will define.
 
         See :mod:`nova_xmlhooks.native`.
@@ -261,7 +289,10 @@ class HardRebootMixin:
             key, "libvirt refuses the domain XML it gives (the compute "
                  "host's log says why)")
 
-    def _xmlhooks_nova_plan(self, reboot, ports, build=None):
+    def _xmlhooks_nova_plan(
+            self, reboot: compat.HardReboot, ports: SerialPorts,
+            build: Callable[[Callable[[], str]], str] | None = None,
+    ) -> RebootPlan | None:
         """Build Nova's XML as ``_hard_reboot`` will, with its inputs.
 
         As after the destroy, Nova's generation does not find the guest's
@@ -307,8 +338,11 @@ class HardRebootMixin:
                           old_guest=kwargs.get('old_guest', _UNSET), xml=xml,
                           ports=ports)
 
-    def _xmlhooks_nova_xml(self, context, instance, network_info,
-                           block_device_info):
+    def _xmlhooks_nova_xml(
+            self, context: nova_context.RequestContext,
+            instance: objects.Instance,
+            network_info: network_model.NetworkInfo,
+            block_device_info: dict[str, ty.Any] | None) -> str | None:
         """Nova's own XML for the guest as it is, as a hard reboot builds it.
 
         Used by the rebuild's and the resize's preflights (see
@@ -327,7 +361,7 @@ class HardRebootMixin:
             ports.release()
         return None if plan is None else plan.xml
 
-    def _xmlhooks_current_xml(self, instance):
+    def _xmlhooks_current_xml(self, instance: objects.Instance) -> str | None:
         """The guest's current definition, or None if it has none here.
 
         Also used by the preflights (see
@@ -339,19 +373,24 @@ class HardRebootMixin:
             return None
         return guest.get_xml_desc()
 
-    def _xmlhooks_check_current(self, instance, ruleset):
+    def _xmlhooks_check_current(self, instance: objects.Instance,
+                                ruleset: engine_mod.RuleSet) -> None:
         xml = self._xmlhooks_current_xml(instance)
         if xml is not None:
             self.xmlhooks.check(xml, ruleset)
 
-    def _xmlhooks_planned(self, instance):
+    def _xmlhooks_planned(self,
+                          instance: objects.Instance) -> RebootPlan | None:
         plan = _PLAN.get()
         if plan is None or plan.reboot.instance.uuid != instance.uuid:
             return None
         return plan
 
-    def _xmlhooks_planned_xml(self, instance, network_info, disk_info,
-                              args, kwargs):
+    def _xmlhooks_planned_xml(self, instance: objects.Instance,
+                              network_info: network_model.NetworkInfo,
+                              disk_info: dict[str, ty.Any],
+                              args: Sequence[ty.Any],
+                              kwargs: Mapping[str, ty.Any]) -> str | None:
         """The planned XML, if this ``_get_guest_xml`` call asks for it.
 
         :returns: the customised XML, or None to generate it as usual
@@ -378,13 +417,15 @@ class HardRebootMixin:
         plan.ports.release()
         return None
 
-    def _get_all_assigned_mediated_devices(self, instance=None):
+    def _get_all_assigned_mediated_devices(
+            self, instance: objects.Instance | None = None) -> dict[str, str]:
         plan = None if instance is None else self._xmlhooks_planned(instance)
         if plan is None:
             return super()._get_all_assigned_mediated_devices(instance)
         return dict(plan.mdevs)
 
-    def _serial_ports_already_defined(self, instance):
+    def _serial_ports_already_defined(self,
+                                      instance: objects.Instance) -> bool:
         ports = _PLANNING.get()
         if ports is not None and ports.uuid == instance.uuid:
             # NOTE(xmlhooks): the XML planned before the destroy is the one
@@ -392,7 +433,8 @@ class HardRebootMixin:
             return False
         return super()._serial_ports_already_defined(instance)
 
-    def _create_serial_consoles(self, guest_cfg, *args, **kwargs):
+    def _create_serial_consoles(self, guest_cfg: vconfig.LibvirtConfigGuest,
+                                *args: ty.Any, **kwargs: ty.Any) -> None:
         before = len(guest_cfg.devices)
         result = super()._create_serial_consoles(guest_cfg, *args, **kwargs)
         ports = _PLANNING.get()
@@ -403,7 +445,9 @@ class HardRebootMixin:
                 if getattr(device, 'listen_port', None) is not None)
         return result
 
-    def _get_existing_guest_config(self, instance):
+    def _get_existing_guest_config(
+            self,
+            instance: objects.Instance) -> vconfig.LibvirtConfigGuest | None:
         plan = self._xmlhooks_planned(instance)
         if plan is None or plan.old_guest is _UNSET:
             return super()._get_existing_guest_config(instance)

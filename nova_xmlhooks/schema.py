@@ -21,12 +21,20 @@ NOTE(xmlhooks): the schema checks structure, not safety: a disk pointing
 at any host file is valid XML. See ``[xmlhooks] allow_sensitive``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
 import copy
 import dataclasses
 import functools
 import os
 import queue
 import threading
+import typing as ty
 
 from lxml import etree
 from oslo_log import log as logging
@@ -34,6 +42,15 @@ from oslo_log import log as logging
 from nova_xmlhooks import exception
 from nova_xmlhooks import messages
 from nova_xmlhooks import schema_parts
+
+if ty.TYPE_CHECKING:
+    from oslo_config import cfg
+
+    from nova_xmlhooks import checks
+    from nova_xmlhooks import engine
+
+    #: what a part's elements are, as written (see :func:`_key`)
+    PartKey: ty.TypeAlias = tuple[str | None, int, tuple[bytes, ...]]
 
 LOG = logging.getLogger(__name__)
 
@@ -77,11 +94,11 @@ _OWN_WORDS = {
 }
 _OTHERWISE = 'what is there does not match the schema'
 
-_compiled = {}
+_compiled: dict[str, etree.RelaxNG] = {}
 _compile_lock = threading.Lock()
 
 
-def _compile(path):
+def _compile(path: str) -> etree.RelaxNG:
     # NOTE(xmlhooks): the schema is the host's own file, but it is still
     # parsed without network access; includes are resolved relative to it
     # by libxml2.
@@ -94,7 +111,7 @@ def _compile(path):
                    % (path, messages.one_line(str(e))))
 
 
-def compile_schema(path):
+def compile_schema(path: str) -> etree.RelaxNG:
     """Compile a RelaxNG schema, once per path and process.
 
     :param path: the path of ``domain.rng``
@@ -116,7 +133,8 @@ class SchemaCheck:
     engine; one instance serves every thread.
     """
 
-    def __init__(self, schema, path=None, max_validators=MAX_VALIDATORS):
+    def __init__(self, schema: etree.RelaxNG, path: str | None = None,
+                 max_validators: int = MAX_VALIDATORS) -> None:
         """Wrap a compiled schema.
 
         :param schema: an ``lxml.etree.RelaxNG``
@@ -138,10 +156,13 @@ class SchemaCheck:
         self._max_validators = max_validators
         #: a :class:`RegionValidator`, False when there can be none, or
         #: None until it is first needed
-        self._region_validators = None
+        self._region_validators: RegionValidator | ty.Literal[False] | None = (
+            None)
 
-    def _compile_spare(self):
+    def _compile_spare(self) -> etree.RelaxNG | None:
         """Another validator of the schema file, or None if it fails."""
+        if self._path is None:
+            return None
         try:
             return _compile(self._path)
         except exception.XmlHooksError as e:
@@ -151,7 +172,7 @@ class SchemaCheck:
                         e.format_message())
             return None
 
-    def _errors(self, root):
+    def _errors(self, root: etree._Element) -> list[etree._LogEntry] | None:
         validator = self._validators.get()
         try:
             if validator.validate(root):
@@ -160,7 +181,8 @@ class SchemaCheck:
         finally:
             self._validators.put(validator)
 
-    def __call__(self, nova_root, result_root, ruleset):
+    def __call__(self, nova_root: etree._Element | None,
+                 result_root: etree._Element, ruleset: engine.RuleSet) -> None:
         """Validate a customised document.
 
         :param nova_root: Nova's own document, or None
@@ -171,7 +193,8 @@ class SchemaCheck:
         """
         self._judge(result_root, lambda: nova_root, ruleset)
 
-    def check_change(self, change, ruleset):
+    def check_change(self, change: checks.Change,
+                     ruleset: engine.RuleSet) -> None:
         """Validate what the rules changed, or the whole document.
 
         When the elements the change touched are valid, and everything
@@ -189,11 +212,11 @@ class SchemaCheck:
             return
         self._judge(change.result, lambda: change.nova_root, ruleset)
 
-    def _region_valid(self, change):
+    def _region_valid(self, change: checks.Change) -> bool:
         regions = self._regions()
         return regions is not None and regions.valid(change)
 
-    def _regions(self):
+    def _regions(self) -> RegionValidator | None:
         """The validator of regions, made on first use; None if none."""
         if self._path is None:
             return None
@@ -203,7 +226,9 @@ class SchemaCheck:
                                                    self._max_validators)
             return self._region_validators or None
 
-    def _judge(self, result_root, nova_root, ruleset):
+    def _judge(self, result_root: etree._Element,
+               nova_root: Callable[[], etree._Element | None],
+               ruleset: engine.RuleSet) -> None:
         """Refuse a document the schema refuses, unless Nova's is too.
 
         :param result_root: the customised ``<domain>`` element
@@ -213,8 +238,8 @@ class SchemaCheck:
         errors = self._errors(result_root)
         if errors is None:
             return
-        nova_root = nova_root()
-        if nova_root is not None and self._errors(nova_root) is not None:
+        nova = nova_root()
+        if nova is not None and self._errors(nova) is not None:
             # NOTE(xmlhooks): when Nova's own XML already fails this host's
             # schema, the customisation cannot be blamed; refusing it would
             # stop guests that boot fine without the plugin.
@@ -230,7 +255,7 @@ class SchemaCheck:
             self._where(errors), describe(errors[0])))
 
     @staticmethod
-    def _where(errors):
+    def _where(errors: Iterable[etree._LogEntry]) -> str:
         # NOTE(xmlhooks): the element path, not the file name and line:
         # the document is built in memory and users must not see host
         # paths. libxml2 leaves the path out of some errors (those about
@@ -241,7 +266,7 @@ class SchemaCheck:
         return '/domain'
 
 
-def describe(error):
+def describe(error: etree._LogEntry) -> str:
     """What a schema error says, without the document's values.
 
     NOTE(xmlhooks): the message reaches the instance fault, which users
@@ -260,7 +285,8 @@ def describe(error):
     return _OWN_WORDS.get(error.type, _OTHERWISE)
 
 
-def _regions(path, max_validators):
+def _regions(path: str,
+             max_validators: int) -> RegionValidator | ty.Literal[False]:
     """A :class:`RegionValidator` for a schema, or False.
 
     NOTE(xmlhooks): a schema this cannot read part by part is still
@@ -284,7 +310,8 @@ class _Pool:
     is in use; after that a thread waits for a free one.
     """
 
-    def __init__(self, make, size, first=None):
+    def __init__(self, make: Callable[[], etree.RelaxNG | None], size: int,
+                 first: etree.RelaxNG | None = None) -> None:
         """Hold one validator and make the others when needed.
 
         :param make: makes a validator; may return None if it cannot, and
@@ -293,12 +320,12 @@ class _Pool:
         :param first: the first validator, if already made
         """
         self._make = make
-        self._free = queue.LifoQueue()
+        self._free: queue.LifoQueue[etree.RelaxNG] = queue.LifoQueue()
         self._free.put(first if first is not None else make())
         self._spare = max(0, size - 1)
         self._lock = threading.Lock()
 
-    def get(self):
+    def get(self) -> etree.RelaxNG:
         try:
             return self._free.get_nowait()
         except queue.Empty:
@@ -310,11 +337,12 @@ class _Pool:
         made = self._make() if grow else None
         return made if made is not None else self._free.get()
 
-    def put(self, validator):
+    def put(self, validator: etree.RelaxNG) -> None:
         self._free.put(validator)
 
 
-def _span(tags, grouped):
+def _span(tags: Sequence[object],
+          grouped: Collection[object]) -> Sequence[object]:
     """The tags from the first in ``grouped`` to the last."""
     places = [index for index, tag in enumerate(tags) if tag in grouped]
     return tags[places[0]:places[-1] + 1] if places else ()
@@ -335,18 +363,18 @@ class Part:
 
     parent: str | None
     index: int
-    tags: frozenset
+    tags: frozenset[str]
     per_element: bool
     ordered: bool
 
-    def groups(self, children):
+    def groups(self, children: _Children) -> list[list[etree._Element]]:
         """The groups of elements the part judges together.
 
         :param children: a :class:`_Children` of the customised document
         :returns: a list of lists of elements; an empty list is a part
             left without elements
         """
-        groups = []
+        groups: list[list[etree._Element]] = []
         for parent in children.parents(self.parent):
             elements = children.of(parent, self.tags)
             groups.extend([[e] for e in elements] if self.per_element
@@ -362,11 +390,13 @@ class _Children:
     children of an element and sorting them here.
     """
 
-    def __init__(self, root):
+    def __init__(self, root: etree._Element) -> None:
         self.root = root
-        self._by_parent = {}
+        self._by_parent: dict[etree._Element,
+                              dict[object, list[etree._Element]]] = {}
 
-    def _tags(self, parent):
+    def _tags(self,
+              parent: etree._Element) -> dict[object, list[etree._Element]]:
         found = self._by_parent.get(parent)
         if found is None:
             found = self._by_parent[parent] = {}
@@ -374,13 +404,14 @@ class _Children:
                 found.setdefault(child.tag, []).append(child)
         return found
 
-    def parents(self, tag):
+    def parents(self, tag: str | None) -> list[etree._Element]:
         """The root, for None; else the children of the root of a tag."""
         if tag is None:
             return [self.root]
         return self._tags(self.root).get(tag, [])
 
-    def of(self, parent, tags):
+    def of(self, parent: etree._Element,
+           tags: Collection[str]) -> list[etree._Element]:
         """The children of ``parent`` whose tag is in ``tags``, in order.
 
         :param parent: an element of the document
@@ -414,7 +445,8 @@ class RegionValidator:
     disks) are validated each time.
     """
 
-    def __init__(self, path, max_validators=MAX_VALIDATORS):
+    def __init__(self, path: str,
+                 max_validators: int = MAX_VALIDATORS) -> None:
         """Read the schema's parts and compile the region grammar.
 
         :param path: the path of ``domain.rng``
@@ -424,10 +456,10 @@ class RegionValidator:
         self.parts = schema_parts.SchemaParts(path)
         grammar = self.parts.region_grammar()
         self._pool = _Pool(lambda: etree.RelaxNG(grammar), max_validators)
-        self._regions = {}
-        self._valid = {}
+        self._regions: dict[checks.Region, tuple[Part, ...] | None] = {}
+        self._valid: dict[PartKey, bool] = {}
 
-    def parts_of(self, region):
+    def parts_of(self, region: checks.Region) -> tuple[Part, ...] | None:
         """The :class:`Part` s a region touches.
 
         :param region: a :class:`~nova_xmlhooks.checks.Region`
@@ -438,16 +470,16 @@ class RegionValidator:
             return self._regions[region]
         except KeyError:
             pass
-        found = {}
+        found: dict[tuple[str | None, int], Part] = {}
+        parts: tuple[Part, ...] | None = None
         for tag, children in region.parts:
             level = None if children is None else (
                 self.parts.child_level(tag))
-            if level is None or level.ordered:
+            if children is None or level is None or level.ordered:
                 touched = self._touched(None, self.parts.domain, [tag])
             else:
                 touched = self._touched(tag, level, children)
             if touched is None:
-                found = None
                 break
             for part in touched:
                 key = (part.parent, part.index)
@@ -455,13 +487,15 @@ class RegionValidator:
                     part = dataclasses.replace(
                         part, tags=found[key].tags | part.tags)
                 found[key] = part
-        parts = None if found is None else tuple(found.values())
+        else:
+            parts = tuple(found.values())
         _remember(self._regions, region, parts, MAX_REGIONS)
         return parts
 
     @staticmethod
-    def _touched(parent, level, tags):
-        parts = []
+    def _touched(parent: str | None, level: schema_parts.Level,
+                 tags: Iterable[str]) -> list[Part] | None:
+        parts: list[Part] = []
         for tag in tags:
             owners = [(index, branch) for index, branch
                       in enumerate(level.branches)
@@ -480,12 +514,12 @@ class RegionValidator:
         return parts
 
     @functools.cached_property
-    def _ordered(self):
+    def _ordered(self) -> frozenset[str]:
         """The tags of the parts of ``<domain>`` that group elements."""
         return frozenset(name for branch in self.parts.domain.branches
                          if branch.ordered for name in branch.names or ())
 
-    def _placed_alike(self, change):
+    def _placed_alike(self, change: checks.Change) -> bool:
         """Whether the grouped elements sit among the same others.
 
         NOTE(xmlhooks): libxml2 judges a part that groups elements (an
@@ -501,12 +535,14 @@ class RegionValidator:
         return _span(change.tags, self._ordered) == _span(change.nova_tags,
                                                           self._ordered)
 
-    def valid(self, change):
+    def valid(self, change: checks.Change) -> bool:
         """Whether the touched part of the change's result is valid.
 
         :param change: a :class:`~nova_xmlhooks.checks.Change`
         :returns: True if it is; False if it is not, or cannot be told
         """
+        if change.region is None:
+            return False
         parts = self.parts_of(change.region)
         if parts is None or not self._placed_alike(change):
             return False
@@ -530,14 +566,17 @@ class RegionValidator:
                 _remember(self._valid, key, True, MAX_VALID_PARTS)
         return True
 
-    def _pending(self, groups):
+    def _pending(self, groups: Iterable[tuple[Part, list[etree._Element]]]
+                 ) -> tuple[list[PartKey | None], set[str],
+                            dict[str, set[str]]]:
         """The groups not known to be valid, and the tags that hold them.
 
         :returns: ``(keys, top, inner)``, as :meth:`_validate` takes the
             last two
         """
-        pending = []
-        top, inner = set(), {}
+        pending: list[PartKey | None] = []
+        top: set[str] = set()
+        inner: dict[str, set[str]] = {}
         for part, group in groups:
             key = _key(part, group)
             if key is not None and key in self._valid:
@@ -551,7 +590,8 @@ class RegionValidator:
                 inner.setdefault(part.parent, set()).update(tags)
         return pending, top, inner
 
-    def _validate(self, root, top, inner):
+    def _validate(self, root: etree._Element, top: Collection[str],
+                  inner: Mapping[str, Collection[str]]) -> bool:
         """Validate some elements of a document.
 
         NOTE(xmlhooks): copies of the elements go into a ``<domain>`` of
@@ -586,7 +626,7 @@ class RegionValidator:
             self._pool.put(validator)
 
 
-def _key(part, group):
+def _key(part: Part, group: Sequence[etree._Element]) -> PartKey | None:
     """What a part's elements are, as written; None to validate them.
 
     NOTE(xmlhooks): a part that groups its elements is judged by where
@@ -600,9 +640,11 @@ def _key(part, group):
 
 
 _remember_lock = threading.Lock()
+_K = ty.TypeVar('_K')
+_V = ty.TypeVar('_V')
 
 
-def _remember(cache, key, value, size):
+def _remember(cache: dict[_K, _V], key: _K, value: _V, size: int) -> None:
     """Keep ``value`` for ``key``, forgetting the oldest beyond ``size``.
 
     NOTE(xmlhooks): threads read the caches without a lock (a dict look-up
@@ -617,7 +659,7 @@ def _remember(cache, key, value, size):
         cache[key] = value
 
 
-def from_conf(conf):
+def from_conf(conf: cfg.ConfigOpts) -> SchemaCheck | None:
     """Build the schema check that ``[xmlhooks]`` asks for.
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``

@@ -29,6 +29,10 @@ the patterns that combine them. Anything it does not follow (an
 up, and the whole document is validated as before.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Iterator
 import dataclasses
 import os
 
@@ -80,7 +84,7 @@ class Branch:
     names: frozenset | None
     per_element: bool
     ordered: bool
-    pattern: object = dataclasses.field(compare=False, repr=False)
+    pattern: etree._Element = dataclasses.field(compare=False, repr=False)
     #: whether it takes any elements at all, with any content (the
     #: ``<metadata>`` of a domain): nothing in it can be invalid
     anything: bool = False
@@ -95,16 +99,17 @@ class Level:
     :ivar others: the patterns next to the interleave (attributes)
     """
 
-    branches: tuple
-    others: tuple = dataclasses.field(default=(), compare=False, repr=False)
+    branches: tuple[Branch, ...]
+    others: tuple[etree._Element, ...] = dataclasses.field(
+        default=(), compare=False, repr=False)
 
     @property
-    def ordered(self):
+    def ordered(self) -> bool:
         """Whether the place of an element among the others may matter."""
         return any(branch.ordered for branch in self.branches)
 
 
-def _qname(node, name):
+def _qname(node: etree._Element, name: str) -> str:
     """The Clark name of an element name as written at ``node``."""
     prefix, _, local = name.rpartition(':')
     if prefix:
@@ -122,7 +127,7 @@ def _qname(node, name):
     return '{%s}%s' % (uri, local) if uri else local
 
 
-def element_name(node):
+def element_name(node: etree._Element) -> str | None:
     """The name of an ``<element>`` pattern, or None for a name class.
 
     :param node: an ``<element>`` of the grammar
@@ -137,12 +142,12 @@ def element_name(node):
     return None
 
 
-def _any_name(node):
+def _any_name(node: etree._Element) -> bool:
     """Whether a name class is ``<anyName/>``, without exceptions."""
     return node.tag == _R + 'anyName' and len(node) == 0
 
 
-def _content(node):
+def _content(node: etree._Element) -> list[etree._Element]:
     """The pattern children of an element, without its name class."""
     children = [child for child in node if isinstance(child.tag, str)]
     return children if node.get('name') is not None else children[1:]
@@ -155,30 +160,31 @@ class SchemaParts:
     :ivar root_name: the name of the root element
     """
 
-    def __init__(self, path):
+    def __init__(self, path: str) -> None:
         """Read a grammar and the files it includes.
 
         :param path: the path of ``domain.rng``
         :raises: Unsupported, OSError or lxml.etree.XMLSyntaxError
         """
         self.path = os.path.abspath(path)
-        self._defines = {}
-        self._starts = []
-        self._loaded = set()
+        self._defines: dict[str, list[etree._Element]] = {}
+        self._starts: list[etree._Element] = []
+        self._loaded: set[str] = set()
         self._load(self.path, frozenset(), 0)
         roots = [node for start in self._starts
                  for child in start for node in self._elements(child)]
         if len(roots) != 1:
             raise Unsupported('%d root elements' % len(roots))
-        self.root_name = element_name(roots[0])
-        if self.root_name is None:
+        root_name = element_name(roots[0])
+        if root_name is None:
             raise Unsupported('a root element without a name')
+        self.root_name = root_name
         self.domain = self.level(roots[0])
-        self._levels = {}
+        self._levels: dict[str, Level | None] = {}
 
     # Reading the files
 
-    def _load(self, path, overridden, depth):
+    def _load(self, path: str, overridden: frozenset[str], depth: int) -> None:
         if depth > _MAX_INCLUDES:
             raise Unsupported('includes nest too deep')
         if path in self._loaded:
@@ -191,7 +197,8 @@ class SchemaParts:
             raise Unsupported('%s is not a grammar' % path)
         self._scan(root, path, overridden, depth)
 
-    def _scan(self, node, path, overridden, depth):
+    def _scan(self, node: etree._Element, path: str,
+              overridden: frozenset[str], depth: int) -> None:
         for child in node.iterchildren(tag=etree.Element):
             tag = child.tag
             if tag == _R + 'define':
@@ -206,7 +213,8 @@ class SchemaParts:
             elif tag == _R + 'include':
                 self._include(child, path, overridden, depth)
 
-    def _include(self, node, path, overridden, depth):
+    def _include(self, node: etree._Element, path: str,
+                 overridden: frozenset[str], depth: int) -> None:
         href = node.get('href', '')
         if '://' in href or href.startswith('file:'):
             raise Unsupported('include of a URL')
@@ -217,7 +225,7 @@ class SchemaParts:
                    overridden | inner, depth + 1)
         self._scan(node, path, overridden, depth)
 
-    def _parts(self, name):
+    def _parts(self, name: str) -> list[etree._Element]:
         parts = self._defines.get(name)
         if not parts:
             raise Unsupported('undefined %s' % name)
@@ -225,7 +233,9 @@ class SchemaParts:
 
     # Walking patterns
 
-    def _elements(self, node, seen=frozenset()):
+    def _elements(
+            self, node: etree._Element,
+            seen: frozenset[str] = frozenset()) -> Iterator[etree._Element]:
         """The element patterns at the level of ``node``, refs followed."""
         tag = node.tag
         if tag == _R + 'element':
@@ -242,10 +252,10 @@ class SchemaParts:
         elif isinstance(tag, str) and tag not in _NO_ELEMENTS:
             raise Unsupported(tag)
 
-    def _holds_elements(self, node):
+    def _holds_elements(self, node: etree._Element) -> bool:
         return next(self._elements(node), None) is not None
 
-    def _single(self, node):
+    def _single(self, node: etree._Element) -> etree._Element:
         """A ref to a one-pattern define, followed to that pattern."""
         while node.tag == _R + 'ref':
             parts = self._parts(node.get('name'))
@@ -254,7 +264,8 @@ class SchemaParts:
             node = parts[0][0]
         return node
 
-    def _flatten(self, nodes):
+    def _flatten(self,
+                 nodes: Iterable[etree._Element]) -> Iterator[etree._Element]:
         """The items of a content: element-holding refs and groups opened."""
         for node in nodes:
             if node.tag == _R + 'group' and self._holds_elements(node):
@@ -267,11 +278,12 @@ class SchemaParts:
             else:
                 yield node
 
-    def _grouped(self, children):
+    def _grouped(self, children: Iterable[etree._Element]) -> bool:
         """Whether more than one of ``children`` holds elements."""
         return sum(1 for child in children if self._holds_elements(child)) > 1
 
-    def _ordered(self, node, seen=frozenset()):
+    def _ordered(self, node: etree._Element,
+                 seen: frozenset[str] = frozenset()) -> bool:
         """Whether elements are grouped outside an element below node.
 
         NOTE(xmlhooks): a define of several patterns is a group of them,
@@ -292,7 +304,7 @@ class SchemaParts:
                 self._ordered(child, seen) for child in node)
         return False
 
-    def _per_element(self, node):
+    def _per_element(self, node: etree._Element) -> bool:
         node = self._single(node)
         if node.tag not in _REPEAT or len(node) != 1:
             return False
@@ -301,7 +313,7 @@ class SchemaParts:
         return all(self._single(option).tag == _R + 'element'
                    for option in options)
 
-    def _branch(self, node):
+    def _branch(self, node: etree._Element) -> Branch:
         elements = list(self._elements(node))
         names = {element_name(element) for element in elements}
         per_element = self._per_element(node)
@@ -311,7 +323,7 @@ class SchemaParts:
             pattern=node, anything=per_element and all(
                 self._anything(element) for element in elements))
 
-    def _anything(self, element):
+    def _anything(self, element: etree._Element) -> bool:
         """Whether an element pattern takes any element and content.
 
         It is RelaxNG's usual way of saying so: an element of any name
@@ -339,7 +351,8 @@ class SchemaParts:
         return all(self._any_content(option, element)
                    for option in children[1][0])
 
-    def _any_content(self, option, element):
+    def _any_content(self, option: etree._Element,
+                     element: etree._Element) -> bool:
         tag = option.tag
         if tag == _R + 'text':
             return True
@@ -354,7 +367,7 @@ class SchemaParts:
                     parts[0][0] is element)
         return False
 
-    def level(self, element):
+    def level(self, element: etree._Element) -> Level:
         """The :class:`Level` of an element pattern's content.
 
         :param element: an ``<element>`` node of the schema
@@ -376,7 +389,7 @@ class SchemaParts:
             raise Unsupported('a sequence of elements')
         return Level(tuple(self._branch(item) for item in holding), others)
 
-    def child_level(self, tag):
+    def child_level(self, tag: str) -> Level | None:
         """The :class:`Level` of a child of the root, or None.
 
         :param tag: the child's tag
@@ -386,7 +399,7 @@ class SchemaParts:
             self._levels[tag] = self._child_level(tag)
         return self._levels[tag]
 
-    def _child_level(self, tag):
+    def _child_level(self, tag: str) -> Level | None:
         owners = [b for b in self.domain.branches
                   if b.names is not None and tag in b.names]
         if len(owners) != 1:
@@ -402,7 +415,7 @@ class SchemaParts:
 
     # The region grammar
 
-    def region_grammar(self):
+    def region_grammar(self) -> etree._ElementTree:
         """A grammar for a ``<domain>`` of some of its parts.
 
         Every part of the root's content, and every pattern next to it, is
@@ -431,7 +444,7 @@ class SchemaParts:
         return etree.ElementTree(grammar)
 
 
-def _copy(node):
+def _copy(node: etree._Element) -> etree._Element:
     copied = etree.fromstring(etree.tostring(node, with_tail=False))
     copied.tail = None
     return copied

@@ -45,14 +45,23 @@ one never formats a user value into an XPath expression or parses it as
 XML. Values are set as text or attribute values, which lxml escapes.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Sequence
 import dataclasses
 import functools
 import re
+import typing as ty
 
 import elementpath
 from lxml import etree
 
 from nova_xmlhooks import messages
+
+if ty.TYPE_CHECKING:
+    #: a node of elementpath's syntax tree of an XPath
+    Token: ty.TypeAlias = elementpath.XPathToken
 
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 NAMESPACES = {'qemu': QEMU_NS}
@@ -125,7 +134,8 @@ class EditError(ValueError):
     #: from a profile, which may be long) keeps its start and its end
     LONGEST = 1024
 
-    def __init__(self, message, public=None, unmatched=False):
+    def __init__(self, message: str, public: str | None = None,
+                 unmatched: bool = False) -> None:
         if len(message) > self.LONGEST:
             message = '%s ... %s' % (message[:self.LONGEST // 2],
                                      message[-self.LONGEST // 4:])
@@ -144,18 +154,18 @@ class _Step:
     text: str
     compiled: etree.XPath = dataclasses.field(repr=False, compare=False)
 
-    def qname(self):
+    def qname(self) -> str:
         if self.prefix is None:
             return self.name
         return '{%s}%s' % (NAMESPACES[self.prefix], self.name)
 
-    def tag(self):
+    def tag(self) -> str:
         """The element's name as the XPath writes it."""
         if self.prefix is None:
             return self.name
         return '%s:%s' % (self.prefix, self.name)
 
-    def make(self, parent):
+    def make(self, parent: etree._Element) -> etree._Element:
         """Add the element this step names to ``parent``.
 
         :param parent: the element to add it to
@@ -184,10 +194,10 @@ class Edit:
     value: str | None
     element_xpath: str
     attribute: str | None
-    steps: tuple | None
+    steps: tuple[_Step, ...] | None
     _compiled: etree.XPath = dataclasses.field(repr=False, compare=False)
 
-    def apply(self, root):
+    def apply(self, root: etree._Element) -> None:
         """Apply the edit to a domain document.
 
         :param root: the ``<domain>`` element, changed in place
@@ -206,7 +216,7 @@ class Edit:
             for node in nodes:
                 self._set(node)
 
-    def writes_qemu(self):
+    def writes_qemu(self) -> bool:
         """Whether applying the edit always writes QEMU passthrough.
 
         A set or a create whose path has a ``qemu:`` step creates or
@@ -219,7 +229,7 @@ class Edit:
         return any(step.prefix is not None for step in self.steps)
 
     @functools.cached_property
-    def touches(self):
+    def touches(self) -> tuple[str, ...] | None:
         """The part of the domain the edit may change, or None.
 
         The first one or two steps of the XPath, when they are child
@@ -234,7 +244,7 @@ class Edit:
         """
         return _compile(self.element_xpath).touches
 
-    def _set(self, node):
+    def _set(self, node: etree._Element) -> None:
         if self.action == CREATE:
             return
         if self.attribute is None:
@@ -242,7 +252,7 @@ class Edit:
         else:
             node.set(self.attribute, self.value)
 
-    def _unset(self, nodes):
+    def _unset(self, nodes: Iterable[etree._Element]) -> None:
         # NOTE(xmlhooks): the element stays, even with nothing left in it:
         # to libvirt <acpi/>, <apic/>, <vmcoreinfo/>, <pae/> mean "on" by
         # being there, and an unset asks for the attribute's default, not
@@ -254,7 +264,7 @@ class Edit:
             else:
                 node.attrib.pop(self.attribute, None)
 
-    def _matches(self, root):
+    def _matches(self, root: etree._Element) -> list[etree._Element]:
         try:
             result = self._compiled(root)
         except etree.XPathError as e:
@@ -280,7 +290,7 @@ class Edit:
             _check_outside_metadata(result, root, self.element_xpath)
         return result
 
-    def _make_stub(self, root):
+    def _make_stub(self, root: etree._Element) -> etree._Element:
         """Create the missing elements on the path, as virt-xml does.
 
         NOTE(xmlhooks): except a new child of ``<devices>`` for a set:
@@ -293,7 +303,7 @@ class Edit:
                             "to create" % self.element_xpath,
                             public='its XPath matches nothing and is too '
                             'complex to create', unmatched=True)
-        parent, first = self._deepest_existing(root)
+        parent, first = self._deepest_existing(root, self.steps)
         device = _first_device(self.steps, parent, first, root)
         if self.action == SET and device is not None:
             raise EditError(
@@ -307,15 +317,17 @@ class Edit:
             parent = step.make(parent)
         return parent
 
-    def _deepest_existing(self, root):
+    def _deepest_existing(
+            self, root: etree._Element,
+            steps: Sequence[_Step]) -> tuple[etree._Element, int]:
         """The deepest element on the path, and the first step missing."""
         parent = root
-        for number, step in enumerate(self.steps):
+        for number, step in enumerate(steps):
             found = step.compiled(parent)
             if not found:
                 return parent, number
             parent = found[0]
-        return parent, len(self.steps)
+        return parent, len(steps)
 
 
 #: NOTE(xmlhooks): Nova's <nova:instance> is read by Nova, by Ceilometer
@@ -338,7 +350,8 @@ _KEPT = {
 }
 
 
-def _check_outside_metadata(nodes, root, xpath):
+def _check_outside_metadata(nodes: Iterable[etree._Element],
+                            root: etree._Element, xpath: str) -> None:
     """Refuse an edit of what lies in ``<metadata>``, or of it.
 
     :param nodes: the elements an XPath selected
@@ -357,7 +370,8 @@ def _check_outside_metadata(nodes, root, xpath):
                             % _METADATA_IS_KEPT)
 
 
-def _first_device(steps, parent, first, root):
+def _first_device(steps: Sequence[_Step], parent: etree._Element, first: int,
+                  root: etree._Element) -> int | None:
     """The index of the step that would add a child to ``<devices>``.
 
     :param steps: the steps of an XPath
@@ -374,22 +388,22 @@ def _first_device(steps, parent, first, root):
     return None
 
 
-def _is_devices(node, root):
+def _is_devices(node: etree._Element, root: etree._Element) -> bool:
     return node.tag == 'devices' and node.getparent() is root
 
 
-def _join(steps):
+def _join(steps: Iterable[_Step]) -> str:
     return '/'.join(['.'] + [step.text for step in steps])
 
 
-def _remove(node):
+def _remove(node: etree._Element) -> None:
     parent = node.getparent()
     if parent is None:
         raise EditError('the root element cannot be deleted')
     parent.remove(node)
 
 
-def _split_set(body):
+def _split_set(body: str) -> tuple[str, str]:
     """Split ``XPATH=VALUE`` at the first ``=`` outside brackets/quotes."""
     depth = 0
     quote = None
@@ -408,12 +422,12 @@ def _split_set(body):
     raise EditError("'%s' is not of the form XPATH=VALUE" % body)
 
 
-def _not_allowed(xpath, what):
+def _not_allowed(xpath: str, what: str) -> EditError:
     return EditError("XPath '%s' uses %s, which is not allowed"
                      % (xpath, what))
 
 
-def _inside(depth):
+def _inside(depth: int) -> str:
     return ' inside a predicate' if depth else ''
 
 
@@ -437,7 +451,7 @@ class _Checker:
 
     xpath: str
 
-    def check(self, tree):
+    def check(self, tree: Token) -> None:
         """Check a whole XPath.
 
         :param tree: the root token of its syntax tree
@@ -447,7 +461,7 @@ class _Checker:
             raise _not_allowed(self.xpath, "more than one '//' or "
                                "descendant step")
 
-    def walk(self, token, depth=0):
+    def walk(self, token: Token, depth: int = 0) -> int:
         """Check a token and everything below it.
 
         :param token: an elementpath token
@@ -465,10 +479,10 @@ class _Checker:
             return check(self, token, depth)
         raise _not_allowed(self.xpath, "'%s'%s" % (symbol, _inside(depth)))
 
-    def _below(self, token, depth):
+    def _below(self, token: Token, depth: int) -> int:
         return sum(self.walk(child, depth) for child in token)
 
-    def path(self, token, depth):
+    def path(self, token: Token, depth: int) -> int:
         """``a/b`` and ``a//b``; alone, ``/`` and ``//`` are absolute."""
         descending = token.symbol == '//'
         if descending and depth:
@@ -478,7 +492,7 @@ class _Checker:
                                'an absolute path' + _inside(depth))
         return self._below(token, depth) + descending
 
-    def axis(self, token, depth):
+    def axis(self, token: Token, depth: int) -> int:
         name = token.symbol
         if name in _DESCENDANT_AXES and not depth:
             return 1 + self._below(token, depth)
@@ -487,14 +501,14 @@ class _Checker:
                                % (name, _inside(depth)))
         return self._below(token, depth)
 
-    def predicate(self, token, depth):
+    def predicate(self, token: Token, depth: int) -> int:
         if depth >= _MAX_PREDICATE_DEPTH:
             raise _not_allowed(self.xpath, 'predicates nested more than %d '
                                'deep' % _MAX_PREDICATE_DEPTH)
         self.walk(token[1], depth + 1)
         return self.walk(token[0], depth)
 
-    def function(self, token, depth):
+    def function(self, token: Token, depth: int) -> int:
         name = token.symbol
         for index in _LITERAL_ARGUMENTS.get(name, ()):
             if index < len(token) and token[index].symbol != '(string)':
@@ -505,7 +519,7 @@ class _Checker:
                                'arguments' % _MAX_CONCAT_ARGUMENTS)
         return self._below(token, depth)
 
-    def prefixed(self, token, depth):
+    def prefixed(self, token: Token, depth: int) -> int:
         # NOTE(xmlhooks): elementpath refuses undeclared prefixes already;
         # this keeps the promise whatever its defaults.
         prefix = token[0].value
@@ -513,10 +527,10 @@ class _Checker:
             raise _unknown_prefix(self.xpath, prefix)
         return self.walk(token[1], depth)
 
-    def parent(self, token, depth):
+    def parent(self, token: Token, depth: int) -> ty.NoReturn:
         raise _not_allowed(self.xpath, "'..'" + _inside(depth))
 
-    def variable(self, token, depth):
+    def variable(self, token: Token, depth: int) -> ty.NoReturn:
         # NOTE(xmlhooks): no variables are defined, and lxml reports one
         # only when the predicate that uses it is evaluated.
         raise _not_allowed(self.xpath, 'a variable')
@@ -533,12 +547,13 @@ _CHECKS.update((axis, _Checker.axis) for axis in (
 _CHECKS.update((name, _Checker.function) for name in _FUNCTIONS)
 
 
-def _unknown_prefix(xpath, prefix):
+def _unknown_prefix(xpath: str, prefix: str) -> EditError:
     return EditError("XPath '%s' uses the unknown namespace prefix '%s'"
                      % (xpath, prefix))
 
 
-def _grammar_error(xpath, error):
+def _grammar_error(xpath: str,
+                   error: elementpath.ElementPathError) -> EditError:
     """Turn an elementpath error into an EditError."""
     code, token = str(error.code or ''), error.token
     if code.endswith(_UNDECLARED_PREFIX) and token is not None and len(
@@ -555,7 +570,7 @@ def _grammar_error(xpath, error):
     return EditError("XPath '%s' is invalid: %s" % (xpath, error.message))
 
 
-def _syntax_tree(xpath):
+def _syntax_tree(xpath: str) -> Token:
     """Parse an XPath with elementpath's XPath 1.0 parser.
 
     :param xpath: the XPath
@@ -571,7 +586,7 @@ def _syntax_tree(xpath):
         raise _grammar_error(xpath, e)
 
 
-def _check(xpath):
+def _check(xpath: str) -> Token:
     """Refuse what is not allowed, or would fail only when applied.
 
     :param xpath: the XPath of an edit, without a final ``/@attr``
@@ -588,11 +603,11 @@ def _check(xpath):
     return tree
 
 
-def _quote(value):
+def _quote(value: str) -> str:
     return "'%s'" % value if "'" not in value else '"%s"' % value
 
 
-def _name_test(token):
+def _name_test(token: Token) -> tuple[str | None, str] | None:
     """``(prefix, name)`` of a creatable name test, or None."""
     if token.symbol == '(name)':
         prefix, name = None, token.value
@@ -606,7 +621,8 @@ def _name_test(token):
     return prefix, name
 
 
-def _condition(token):
+def _condition(
+        token: Token) -> tuple[int | None, str | None, str | None] | None:
     """``(position, attribute, value)`` of a creatable predicate, or None.
 
     A creatable predicate is ``[N]`` or ``[@attr='value']``.
@@ -624,7 +640,7 @@ def _condition(token):
     return None, attr[0].value, token[1].value
 
 
-def _check_settable(attribute):
+def _check_settable(attribute: str) -> None:
     """Refuse an attribute name that XML reserves.
 
     NOTE(xmlhooks): lxml sets an attribute named ``xmlns`` like any
@@ -642,13 +658,14 @@ def _check_settable(attribute):
                         "out, xmlns declares a namespace)" % attribute)
 
 
-def _step(token):
+def _step(token: Token) -> _Step | None:
     """The :class:`_Step` of one creatable location step, or None."""
-    condition = (None, None, None)
+    condition: tuple[int | None, str | None, str | None] = (None, None, None)
     if token.symbol == '[':
-        token, condition = token[0], _condition(token[1])
-        if condition is None:
+        token, found = token[0], _condition(token[1])
+        if found is None:
             return None
+        condition = found
     name = _name_test(token)
     if name is None:
         return None
@@ -657,7 +674,7 @@ def _step(token):
     text = local if prefix is None else '%s:%s' % (prefix, local)
     if position is not None:
         text += '[%d]' % position
-    elif cond_attr is not None:
+    elif cond_attr is not None and cond_value is not None:
         text += '[@%s=%s]' % (cond_attr, _quote(cond_value))
     return _Step(prefix=prefix, name=local, position=position,
                  cond_attr=cond_attr, cond_value=cond_value, text=text,
@@ -666,7 +683,7 @@ def _step(token):
                                       regexp=False, smart_strings=False))
 
 
-def _child_name(token):
+def _child_name(token: Token) -> str | None:
     """The Clark name a child step tests, or None."""
     if token.symbol == '[':
         token = token[0]
@@ -679,19 +696,19 @@ def _child_name(token):
     return '{%s}%s' % (NAMESPACES[prefix], local)
 
 
-def _touched(tree):
+def _touched(tree: Token) -> tuple[str, ...] | None:
     """The names of the first (at most two) child steps from ``.``.
 
     :param tree: the root token of an XPath's syntax tree
     :returns: a tuple of one or two names, or None
     """
-    chain = []
+    chain: list[Token] = []
     while tree.symbol in ('/', '//') and len(tree) == 2:
         chain.append(tree)
         tree = tree[0]
     if tree.symbol != '.':
         return None
-    names = []
+    names: list[str] = []
     for token in reversed(chain[-2:]):
         name = _child_name(token[1]) if token.symbol == '/' else None
         if name is None:
@@ -700,12 +717,12 @@ def _touched(tree):
     return tuple(names) or None
 
 
-def _creatable_steps(tree):
+def _creatable_steps(tree: Token) -> tuple[_Step, ...] | None:
     """The steps of ``./a/b[@c='d']/e[2]``, or None if not creatable.
 
     :param tree: the root token of the XPath's syntax tree
     """
-    steps = []
+    steps: list[_Step] = []
     while tree.symbol == '/' and len(tree) == 2:
         step = _step(tree[1])
         if step is None:
@@ -717,7 +734,7 @@ def _creatable_steps(tree):
     return tuple(reversed(steps))
 
 
-def _split_action(text):
+def _split_action(text: str) -> tuple[str, str, str | None]:
     """``(action, xpath, value)`` of an edit's text."""
     for action in (DELETE, CREATE):
         prefix = 'xpath.%s=' % action
@@ -731,7 +748,7 @@ def _split_action(text):
     return (SET, *_split_set(text))
 
 
-def _split_attribute(action, xpath):
+def _split_attribute(action: str, xpath: str) -> tuple[str, str | None]:
     """``(element_xpath, attribute)``: the attribute a set sets, if any."""
     head, _sep, last = xpath.rpartition('/')
     attr_match = _ATTR_RE.match(last)
@@ -753,7 +770,7 @@ def _split_attribute(action, xpath):
     return head, attribute
 
 
-def parse(text):
+def parse(text: str) -> Edit:
     """Parse and compile one edit.
 
     :param text: the edit, e.g. ``xpath.set=./clock/@offset=localtime``
@@ -786,8 +803,8 @@ class _Path:
     """What an edit's XPath compiles to; nothing in it changes."""
 
     compiled: etree.XPath
-    steps: tuple | None
-    touches: tuple | None
+    steps: tuple[_Step, ...] | None
+    touches: tuple[str, ...] | None
 
 
 # NOTE(xmlhooks): a library of profiles repeats the same few XPaths with
@@ -796,7 +813,7 @@ class _Path:
 # XPath is compiled and checked once per process. lxml's XPath objects
 # hold a lock while evaluating, so sharing them between threads is safe.
 @functools.lru_cache(maxsize=4096)
-def _compile(element_xpath):
+def _compile(element_xpath: str) -> _Path:
     """Compile and check the XPath of an edit, without its ``/@attr``.
 
     :param element_xpath: the XPath

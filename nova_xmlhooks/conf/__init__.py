@@ -16,6 +16,8 @@ Like ``nova.conf``, every option group lives in a module of its own and this
 package registers them all on the global ``CONF`` object.
 """
 
+from __future__ import annotations
+
 from oslo_config import cfg
 
 from nova_xmlhooks.conf import xmlhooks
@@ -25,7 +27,7 @@ CONF = cfg.CONF
 xmlhooks.register_opts(CONF)
 
 
-def list_opts():
+def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
     """Return the options for oslo-config-generator and the docs.
 
     :returns: a list of ``(group, [options])`` pairs

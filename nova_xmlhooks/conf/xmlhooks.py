@@ -12,6 +12,8 @@
 
 """The ``[xmlhooks]`` options of the compute driver and the command."""
 
+from __future__ import annotations
+
 from oslo_config import cfg
 
 # The sensitive categories of change, in the order the guard checks them
@@ -266,7 +268,7 @@ Related options:
 ]
 
 
-def register_opts(conf):
+def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the ``[xmlhooks]`` options.
 
     :param conf: an ``oslo_config.cfg.ConfigOpts`` object
@@ -280,7 +282,7 @@ def register_opts(conf):
     conf.register_opts(ALL_OPTS, group=group)
 
 
-def list_opts():
+def list_opts() -> dict[cfg.OptGroup, list[cfg.Opt]]:
     """List the ``[xmlhooks]`` options.
 
     :returns: a dict mapping the group to its options

@@ -24,13 +24,23 @@ Customisers are found through the ``nova_xmlhooks.customizers`` stevedore
 namespace, so another package can ship its own.
 """
 
+from __future__ import annotations
+
 import abc
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
 import dataclasses
 import re
 import types
 import typing as ty
 
 from nova_xmlhooks import messages
+
+if ty.TYPE_CHECKING:
+    from lxml import etree
+    from oslo_config import cfg
 
 NAMESPACE = 'xmlhooks'
 
@@ -73,7 +83,7 @@ class Rule:
     payload: ty.Any = dataclasses.field(compare=False, repr=False)
 
 
-def check_xml_text(value):
+def check_xml_text(value: str) -> None:
     """Refuse a value that could not be written into a domain document.
 
     NOTE(xmlhooks): every value ends up in the domain's metadata record,
@@ -90,7 +100,8 @@ def check_xml_text(value):
                          % ord(bad.group()))
 
 
-def check_spec(validator, key, value, parser=None):
+def check_spec(validator: KeyValidator, key: str, value: str,
+               parser: Callable[[str, str], ty.Any] | None = None) -> ty.Any:
     """Check a spec against its declaration, then parse it.
 
     NOTE(xmlhooks): the one path of both the compute
@@ -143,16 +154,16 @@ class KeyValidator:
 
     name: str
     description: str
-    value: ty.Mapping[str, ty.Any]
+    value: Mapping[str, ty.Any]
     deprecated: bool = False
-    parameters: ty.Sequence[ty.Mapping[str, ty.Any]] = ()
+    parameters: Sequence[Mapping[str, ty.Any]] = ()
     name_regex: str = dataclasses.field(init=False, repr=False)
-    _name_re: re.Pattern = dataclasses.field(init=False, repr=False,
-                                             compare=False)
-    _value_re: ty.Optional[re.Pattern] = dataclasses.field(
+    _name_re: re.Pattern[str] = dataclasses.field(init=False, repr=False,
+                                                  compare=False)
+    _value_re: re.Pattern[str] | None = dataclasses.field(
         init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         kind = self.value.get('type')
         if kind not in VALUE_TYPES:
             raise ValueError('%s: unsupported value type %r'
@@ -173,7 +184,7 @@ class KeyValidator:
         setattr_(self, '_value_re', re.compile(self.value['pattern'])
                  if kind is str and 'pattern' in self.value else None)
 
-    def matches(self, key):
+    def matches(self, key: str) -> bool:
         """Whether a key is one of the keys this declares.
 
         :param key: a spec key
@@ -181,7 +192,7 @@ class KeyValidator:
         """
         return self._name_re.fullmatch(key) is not None
 
-    def check(self, key, value):
+    def check(self, key: str, value: str) -> None:
         """Check a key and a value the way nova's validator does.
 
         :param key: a spec key
@@ -199,7 +210,7 @@ class KeyValidator:
         else:
             self._check_str(value)
 
-    def _check_str(self, value):
+    def _check_str(self, value: str) -> None:
         if self._value_re is not None:
             if not self._value_re.fullmatch(value):
                 raise ValueError("'%s' is not of the format '%s'."
@@ -208,7 +219,7 @@ class KeyValidator:
             raise ValueError("'%s' is not one of: %s." % (value, ', '.join(
                 str(x) for x in self.value['enum'])))
 
-    def _check_int(self, value):
+    def _check_int(self, value: str) -> None:
         try:
             number = int(value)
         except (TypeError, ValueError):
@@ -220,7 +231,7 @@ class KeyValidator:
             raise ValueError("'%s' is less than the min value of '%s'."
                              % (number, self.value['min']))
 
-    def _check_bool(self, value):
+    def _check_bool(self, value: str) -> None:
         # NOTE(xmlhooks): imported here, as only boolean keys need it;
         # nova's validator uses the same function.
         from oslo_utils import strutils
@@ -231,7 +242,7 @@ class KeyValidator:
                              % value)
 
 
-def _name_regex(name, parameters):
+def _name_regex(name: str, parameters: Iterable[Mapping[str, ty.Any]]) -> str:
     # NOTE(xmlhooks): exactly nova's construction: the literal parts of
     # the name are not escaped, so a '.' matches any character there too.
     for param in parameters:
@@ -249,18 +260,18 @@ class Customizer(metaclass=abc.ABCMeta):
     """
 
     #: the key family, the part after ``xmlhooks:``
-    family: str = None
+    family: str | None = None
 
-    def __init__(self, conf):
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
         """Build the customiser.
 
         :param conf: the ``oslo_config.cfg.ConfigOpts`` of the service
         """
         self.conf = conf
-        self._validators = None
+        self._validators: tuple[KeyValidator, ...] | None = None
 
     @abc.abstractmethod
-    def declarations(self):
+    def declarations(self) -> list[KeyValidator]:
         """Declare the keys of this family.
 
         :returns: a list of :class:`KeyValidator`; names start with
@@ -268,7 +279,7 @@ class Customizer(metaclass=abc.ABCMeta):
         """
 
     @abc.abstractmethod
-    def parse(self, key, value):
+    def parse(self, key: str, value: str) -> ty.Any:
         """Parse and check one value.
 
         Called once per distinct key and value; the result is cached.
@@ -279,7 +290,7 @@ class Customizer(metaclass=abc.ABCMeta):
         :raises: ValueError with a one-line reason
         """
 
-    def parse_new(self, key, value):
+    def parse_new(self, key: str, value: str) -> None:
         """Check a value set now, as nova-api does when a flavor is set.
 
         NOTE(xmlhooks): :meth:`parse` also reads what servers built
@@ -296,7 +307,8 @@ class Customizer(metaclass=abc.ABCMeta):
         self.parse(key, value)
 
     @abc.abstractmethod
-    def apply(self, root, rules, context):
+    def apply(self, root: etree._Element, rules: Sequence[Rule],
+              context: DomainContext) -> Iterable[str] | None:
         """Apply this family's rules to the domain.
 
         :param root: the ``<domain>`` lxml element, changed in place
@@ -308,7 +320,7 @@ class Customizer(metaclass=abc.ABCMeta):
         :raises: nova_xmlhooks.exception.RuleError naming the rule
         """
 
-    def touches(self, rules):
+    def touches(self, rules: Sequence[Rule]) -> Iterable[Place] | None:
         """The parts of the domain document that ``rules`` may change.
 
         The checks compare and validate only these parts of Nova's
@@ -331,7 +343,7 @@ class Customizer(metaclass=abc.ABCMeta):
         """
         return None
 
-    def validators(self):
+    def validators(self) -> tuple[KeyValidator, ...]:
         """The key declarations, built once.
 
         :returns: a tuple of :class:`KeyValidator`
@@ -340,7 +352,7 @@ class Customizer(metaclass=abc.ABCMeta):
             self._validators = tuple(self.declarations())
         return self._validators
 
-    def check_key(self, key, value):
+    def check_key(self, key: str, value: str) -> ty.Any:
         """Check a key and value against the declarations and parse it.
 
         :param key: the full key
@@ -352,3 +364,11 @@ class Customizer(metaclass=abc.ABCMeta):
             if validator.matches(key):
                 return check_spec(validator, key, value, self.parse)
         raise ValueError('unknown key')
+
+
+if ty.TYPE_CHECKING:
+    #: a part of the domain that rules may change: the tag of a child of
+    #: ``<domain>``, or ``(tag, child tag)`` (see :meth:`Customizer.touches`)
+    Place: ty.TypeAlias = str | tuple[str, ...]
+    #: an engine's customisers: family to customiser, in the order they run
+    Customizers: ty.TypeAlias = Mapping[str, Customizer]

@@ -17,12 +17,19 @@ set a feature's policy per flavor on ``<cpu><feature>``, replacing the
 policy Nova gave the same feature.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 import dataclasses
 import re
+import typing as ty
 
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks.customizers import elements
 from nova_xmlhooks import exception
+
+if ty.TYPE_CHECKING:
+    from lxml import etree
 
 POLICIES = ('require', 'disable', 'force', 'forbid', 'optional')
 #: libvirt's CPU feature names, e.g. ``vmx``, ``sse4.2``, ``tsc-deadline``.
@@ -38,7 +45,7 @@ class CpuCustomizer(base.Customizer):
 
     family = 'cpu'
 
-    def declarations(self):
+    def declarations(self) -> list[base.KeyValidator]:
         return [base.KeyValidator(
             name='xmlhooks:cpu:feature.{name}',
             description=(
@@ -61,7 +68,7 @@ class CpuCustomizer(base.Customizer):
             }],
         )]
 
-    def parse(self, key, value):
+    def parse(self, key: str, value: str) -> FeaturePolicy:
         name = key.split(':', 2)[2]
         prefix, sep, feature = name.partition('.')
         if prefix != 'feature' or not sep or not _FEATURE_RE.fullmatch(
@@ -72,7 +79,8 @@ class CpuCustomizer(base.Customizer):
             raise ValueError('must be one of: %s' % ', '.join(POLICIES))
         return FeaturePolicy(feature, value)
 
-    def apply(self, root, rules, context):
+    def apply(self, root: etree._Element, rules: Sequence[base.Rule],
+              context: base.DomainContext) -> None:
         cpu = root.find('cpu')
         if cpu is None or (cpu.get('mode') not in _MODES_WITHOUT_MODEL
                            and cpu.find('model') is None):
@@ -86,7 +94,7 @@ class CpuCustomizer(base.Customizer):
             elements.named_child(cpu, 'feature', rule.payload.feature).set(
                 'policy', rule.payload.policy)
 
-    def touches(self, rules):
+    def touches(self, rules: Sequence[base.Rule]) -> list[base.Place]:
         return [('cpu', 'feature')]
 
 

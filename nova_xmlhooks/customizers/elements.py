@@ -17,10 +17,13 @@ never add a second element where libvirt expects one, so they all look
 an element up before creating it.
 """
 
+from __future__ import annotations
+
 from lxml import etree
 
 
-def insert_before(root, node, anchor):
+def insert_before(root: etree._Element, node: etree._Element,
+                  anchor: str) -> etree._Element:
     """Insert a new top-level element where libvirt would format it.
 
     :param root: the ``<domain>`` element
@@ -37,7 +40,7 @@ def insert_before(root, node, anchor):
     return node
 
 
-def child(parent, tag):
+def child(parent: etree._Element, tag: str) -> etree._Element:
     """Return the first ``<tag>`` child, creating it if missing.
 
     :param parent: the parent element
@@ -50,7 +53,7 @@ def child(parent, tag):
     return node
 
 
-def feature(root, tag):
+def feature(root: etree._Element, tag: str) -> etree._Element:
     """Return ``<features><tag>``, creating what is missing.
 
     A new ``<features>`` goes before ``<devices>``, where libvirt
@@ -66,7 +69,7 @@ def feature(root, tag):
     return child(features, tag)
 
 
-def named_child(parent, tag, name):
+def named_child(parent: etree._Element, tag: str, name: str) -> etree._Element:
     """Return the one ``<tag name='name'>`` child, creating it if missing.
 
     Duplicates (which libvirt would refuse or ignore) are removed, so the

@@ -18,6 +18,10 @@ Nova only enables a fixed set of enlightenments, and only for guests with
 element Nova wrote is changed in place, never duplicated.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Sequence
 import dataclasses
 import re
 import typing as ty
@@ -25,6 +29,9 @@ import typing as ty
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks.customizers import elements
 from nova_xmlhooks import exception
+
+if ty.TYPE_CHECKING:
+    from lxml import etree
 
 #: Features that are plain ``state='on|off'`` switches. ``stimer.direct``
 #: is the ``<direct>`` child of ``<stimer>``. ``emsr_bitmap`` and
@@ -47,7 +54,7 @@ class HypervCustomizer(base.Customizer):
 
     family = 'hyperv'
 
-    def declarations(self):
+    def declarations(self) -> list[base.KeyValidator]:
         return [
             base.KeyValidator(
                 name='xmlhooks:hyperv:{feature}',
@@ -110,18 +117,19 @@ class HypervCustomizer(base.Customizer):
             ),
         ]
 
-    def parse(self, key, value):
+    def parse(self, key: str, value: str) -> Feature:
         name = key.split(':', 2)[2]
         parser = _PARSERS.get(name, _parse_switch)
         return parser(name, value)
 
-    def apply(self, root, rules, context):
+    def apply(self, root: etree._Element, rules: Sequence[base.Rule],
+              context: base.DomainContext) -> None:
         _check_passthrough(rules)
         hyperv = elements.feature(root, 'hyperv')
         for rule in rules:
             rule.payload.apply(hyperv, rule.key)
 
-    def touches(self, rules):
+    def touches(self, rules: Sequence[base.Rule]) -> list[base.Place]:
         return [('features', 'hyperv')]
 
 
@@ -131,7 +139,7 @@ class Mode:
 
     mode: str
 
-    def apply(self, hyperv, key):
+    def apply(self, hyperv: etree._Element, key: str) -> None:
         hyperv.set('mode', self.mode)
         if self.mode == 'passthrough':
             for child in list(hyperv):
@@ -145,7 +153,7 @@ class Switch:
     feature: str
     state: str
 
-    def apply(self, hyperv, key):
+    def apply(self, hyperv: etree._Element, key: str) -> None:
         if self.feature == 'stimer.direct':
             self._apply_direct(hyperv)
             return
@@ -154,7 +162,7 @@ class Switch:
         if self.feature == 'stimer' and self.state == 'off':
             _drop_direct(node)
 
-    def _apply_direct(self, hyperv):
+    def _apply_direct(self, hyperv: etree._Element) -> None:
         stimer = elements.child(hyperv, 'stimer')
         # NOTE(xmlhooks): QEMU's hv-stimer-direct needs hv-stimer; and
         # libvirt refuses a <stimer> without a state, so one created to
@@ -167,7 +175,7 @@ class Switch:
             _drop_direct(stimer)
 
 
-def _drop_direct(stimer):
+def _drop_direct(stimer: etree._Element) -> None:
     """Switch direct mode off the way libvirt writes it: no ``<direct>``.
 
     NOTE(xmlhooks): libvirt 9.0 reads ``<direct>`` only under a
@@ -187,9 +195,9 @@ class Spinlocks:
     """``xmlhooks:hyperv:spinlocks``; ``retries`` None keeps Nova's."""
 
     state: str
-    retries: ty.Optional[int] = None
+    retries: int | None = None
 
-    def apply(self, hyperv, key):
+    def apply(self, hyperv: etree._Element, key: str) -> None:
         node = elements.child(hyperv, 'spinlocks')
         node.set('state', self.state)
         if self.state == 'off':
@@ -206,9 +214,9 @@ class VendorId:
     """``xmlhooks:hyperv:vendor_id``; ``value`` None keeps Nova's."""
 
     state: str
-    value: ty.Optional[str] = None
+    value: str | None = None
 
-    def apply(self, hyperv, key):
+    def apply(self, hyperv: etree._Element, key: str) -> None:
         node = elements.child(hyperv, 'vendor_id')
         node.set('state', self.state)
         if self.state == 'off':
@@ -222,13 +230,13 @@ class VendorId:
         node.set('value', value)
 
 
-def _parse_mode(name, value):
+def _parse_mode(name: str, value: str) -> Mode:
     if value not in ('custom', 'passthrough'):
         raise ValueError("must be 'custom' or 'passthrough'")
     return Mode(value)
 
 
-def _parse_spinlocks(name, value):
+def _parse_spinlocks(name: str, value: str) -> Spinlocks:
     if value in _STATE:
         return Spinlocks(value)
     if not value.isascii() or not value.isdigit():
@@ -240,7 +248,7 @@ def _parse_spinlocks(name, value):
     return Spinlocks('on', retries)
 
 
-def _parse_vendor_id(name, value):
+def _parse_vendor_id(name: str, value: str) -> VendorId:
     if value in _STATE:
         return VendorId(value)
     if not _VENDOR_ID_RE.fullmatch(value):
@@ -249,7 +257,7 @@ def _parse_vendor_id(name, value):
     return VendorId('on', value)
 
 
-def _parse_switch(name, value):
+def _parse_switch(name: str, value: str) -> Switch:
     if name not in SWITCHES:
         raise ValueError('unknown Hyper-V feature')
     if value not in _STATE:
@@ -257,14 +265,14 @@ def _parse_switch(name, value):
     return Switch(name, value)
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[str, str], Feature]] = {
     'mode': _parse_mode,
     'spinlocks': _parse_spinlocks,
     'vendor_id': _parse_vendor_id,
 }
 
 
-def _check_passthrough(rules):
+def _check_passthrough(rules: Sequence[base.Rule]) -> None:
     # NOTE(xmlhooks): libvirt's schema (9.0) allows no feature element
     # next to mode='passthrough'; refuse rather than silently dropping
     # what the operator asked for.
@@ -274,3 +282,8 @@ def _check_passthrough(rules):
         raise exception.RuleError(
             passthrough[0], 'mode=passthrough cannot be combined with %s'
             % ', '.join(others))
+
+
+if ty.TYPE_CHECKING:
+    #: the payload of a rule of this family
+    Feature: ty.TypeAlias = Mode | Switch | Spinlocks | VendorId

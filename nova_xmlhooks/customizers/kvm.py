@@ -17,11 +17,17 @@ Nova writes ``<kvm><hidden state='on'/></kvm>`` for
 the other KVM features per flavor.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 import dataclasses
 import typing as ty
 
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks.customizers import elements
+
+if ty.TYPE_CHECKING:
+    from lxml import etree
 
 SWITCHES = ('hidden', 'hint-dedicated', 'poll-control', 'pv-ipi')
 #: libvirt's limits for the dirty ring size (entries, a power of two).
@@ -37,7 +43,7 @@ class KvmCustomizer(base.Customizer):
 
     family = 'kvm'
 
-    def declarations(self):
+    def declarations(self) -> list[base.KeyValidator]:
         return [
             base.KeyValidator(
                 name='xmlhooks:kvm:{feature}',
@@ -72,7 +78,7 @@ class KvmCustomizer(base.Customizer):
             ),
         ]
 
-    def parse(self, key, value):
+    def parse(self, key: str, value: str) -> Switch | DirtyRing:
         feature = key.split(':', 2)[2]
         if feature == 'dirty-ring':
             return _parse_dirty_ring(value)
@@ -82,12 +88,13 @@ class KvmCustomizer(base.Customizer):
             raise ValueError("must be 'on' or 'off'")
         return Switch(feature, value)
 
-    def apply(self, root, rules, context):
+    def apply(self, root: etree._Element, rules: Sequence[base.Rule],
+              context: base.DomainContext) -> None:
         kvm = elements.feature(root, 'kvm')
         for rule in rules:
             rule.payload.apply(kvm)
 
-    def touches(self, rules):
+    def touches(self, rules: Sequence[base.Rule]) -> list[base.Place]:
         return [('features', 'kvm')]
 
 
@@ -98,7 +105,7 @@ class Switch:
     feature: str
     state: str
 
-    def apply(self, kvm):
+    def apply(self, kvm: etree._Element) -> None:
         elements.child(kvm, self.feature).set('state', self.state)
 
 
@@ -107,9 +114,9 @@ class DirtyRing:
     """``xmlhooks:kvm:dirty-ring``; ``size`` None keeps the one set."""
 
     state: str
-    size: ty.Optional[int] = None
+    size: int | None = None
 
-    def apply(self, kvm):
+    def apply(self, kvm: etree._Element) -> None:
         node = elements.child(kvm, 'dirty-ring')
         node.set('state', self.state)
         if self.state == 'off':
@@ -119,7 +126,7 @@ class DirtyRing:
                                  or DEFAULT_DIRTY_RING))
 
 
-def _parse_dirty_ring(value):
+def _parse_dirty_ring(value: str) -> DirtyRing:
     if value in _STATE:
         return DirtyRing(value)
     if not value.isascii() or not value.isdigit():

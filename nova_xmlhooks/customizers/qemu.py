@@ -26,6 +26,9 @@ application recorded as added (and only that), so nothing is added twice
 and the document's own arguments stay where they are.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 import dataclasses
 import re
 
@@ -70,7 +73,7 @@ class QemuCustomizer(base.Customizer):
 
     family = 'qemu'
 
-    def declarations(self):
+    def declarations(self) -> list[base.KeyValidator]:
         note = (' Refused unless ``%s`` is in ``[xmlhooks] '
                 'allow_sensitive``.' % CATEGORY)
         return [
@@ -102,7 +105,7 @@ class QemuCustomizer(base.Customizer):
             ),
         ]
 
-    def parse(self, key, value):
+    def parse(self, key: str, value: str) -> Arg | Env:
         if CATEGORY not in self.conf.xmlhooks.allow_sensitive:
             raise ValueError(_REFUSED)
         kind, sep, name = key.split(':', 2)[2].partition('.')
@@ -123,7 +126,8 @@ class QemuCustomizer(base.Customizer):
             return Env(name=name, value=value)
         raise ValueError('must be arg.<n> or env.<NAME>')
 
-    def apply(self, root, rules, context):
+    def apply(self, root: etree._Element, rules: Sequence[base.Rule],
+              context: base.DomainContext) -> Sequence[str]:
         """Add the arguments and variables; see the module's docstring.
 
         :returns: the keys of the argument rules when the document
@@ -155,19 +159,19 @@ class QemuCustomizer(base.Customizer):
             return [rule.key for rule in arg_rules]
         return ()
 
-    def touches(self, rules):
+    def touches(self, rules: Sequence[base.Rule]) -> list[base.Place]:
         # NOTE(xmlhooks): the record of a previous application is read,
         # not written.
         return [_COMMANDLINE]
 
 
-def _previous(root):
+def _previous(root: etree._Element) -> tuple[list[str], set[str]]:
     """The arguments and variable names a previous application added."""
     record = metadata.recorded(root)
     if record is None:
         return [], set()
-    args = []
-    env = set()
+    args: list[tuple[int, str]] = []
+    env: set[str] = set()
     for rule in record[1]:
         # NOTE(xmlhooks): the record is in the domain's definition, which
         # may have been edited by hand: a rule without a key is not ours.
@@ -181,7 +185,8 @@ def _previous(root):
     return [value for _, value in sorted(args)], env
 
 
-def _find_run(nodes, values):
+def _find_run(nodes: Sequence[etree._Element],
+              values: Sequence[str]) -> int | None:
     """Where ``values`` last appear as consecutive argument values, or None.
 
     NOTE(xmlhooks): the last run, because added arguments go after the
@@ -196,7 +201,7 @@ def _find_run(nodes, values):
     return None
 
 
-def _remove_run(commandline, values):
+def _remove_run(commandline: etree._Element, values: Sequence[str]) -> None:
     nodes = commandline.findall(_ARG)
     start = _find_run(nodes, values)
     if start is not None:
@@ -204,7 +209,7 @@ def _remove_run(commandline, values):
             commandline.remove(node)
 
 
-def _add_args(commandline, values):
+def _add_args(commandline: etree._Element, values: Sequence[str]) -> bool:
     """Add arguments after the last one, unless they are there already.
 
     :returns: whether they were added

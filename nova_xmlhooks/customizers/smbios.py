@@ -29,8 +29,13 @@ allowed. A field whose value fills in to nothing is left unset, as
 libvirt reads an empty entry.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Sequence
 import dataclasses
 import re
+import typing as ty
 import unicodedata
 
 from lxml import etree
@@ -71,11 +76,16 @@ _FORMATS = {
     # not be shown what the rule says.
     ('bios', 'release'): 'major.minor, each from 0 to 255, e.g. 1.2',
 }
+if ty.TYPE_CHECKING:
+    #: a value as :func:`parse_template` parses it: ``(is_placeholder,
+    #: text)`` pairs
+    Template: ty.TypeAlias = tuple[tuple[bool, str], ...]
+
 _RELEASE_RE = re.compile(r'%(byte)s\.%(byte)s' % {
     'byte': '(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]{1,2})'})
 
 
-def is_bios_date(value):
+def is_bios_date(value: str) -> bool:
     """Whether libvirt accepts a BIOS date.
 
     NOTE(xmlhooks): exactly libvirt 9.0's check (virSysinfoBIOSParseXML,
@@ -96,7 +106,7 @@ def is_bios_date(value):
             and (0 <= year < 100 or year >= 1900))
 
 
-def _is_bios_release(value):
+def _is_bios_release(value: str) -> bool:
     return _RELEASE_RE.fullmatch(value) is not None
 
 
@@ -106,7 +116,7 @@ _CHECKS = {
 }
 
 
-def check_text(value):
+def check_text(value: str) -> None:
     """Refuse characters that have no place in a firmware string.
 
     NOTE(xmlhooks): control and format characters (a right-to-left
@@ -123,14 +133,14 @@ def check_text(value):
                              'U+%04X' % ord(char))
 
 
-def parse_template(value):
+def parse_template(value: str) -> Template:
     """Split a value into literal text and placeholders.
 
     :param value: a value such as ``srv-{instance_uuid}``
     :returns: a tuple of ``(is_placeholder, text)`` pairs
     :raises: ValueError on an unknown placeholder or a stray brace
     """
-    parts = []
+    parts: list[tuple[bool, str]] = []
     pos = 0
     for match in _TOKEN_RE.finditer(value):
         if match.start() > pos:
@@ -152,7 +162,7 @@ def parse_template(value):
     return tuple(parts)
 
 
-def render(parts, context):
+def render(parts: Template, context: base.DomainContext) -> str:
     """Fill a parsed value from the domain's facts.
 
     :param parts: what :func:`parse_template` returned
@@ -168,7 +178,7 @@ class SmbiosCustomizer(base.Customizer):
 
     family = 'smbios'
 
-    def declarations(self):
+    def declarations(self) -> list[base.KeyValidator]:
         placeholders = ', '.join('``{%s}``' % p for p in PLACEHOLDERS)
         return [
             base.KeyValidator(
@@ -210,7 +220,7 @@ class SmbiosCustomizer(base.Customizer):
             ),
         ]
 
-    def parse(self, key, value):
+    def parse(self, key: str, value: str) -> Entry | OemString:
         name = key.split(':', 2)[2]
         section, sep, field = name.partition('.')
         if not sep:
@@ -222,7 +232,8 @@ class SmbiosCustomizer(base.Customizer):
             return _parse_oem(field, value)
         return _parse_entry(section, field, value)
 
-    def apply(self, root, rules, context):
+    def apply(self, root: etree._Element, rules: Sequence[base.Rule],
+              context: base.DomainContext) -> None:
         sysinfo = _sysinfo(root)
         oem = []
         for rule in rules:
@@ -234,7 +245,7 @@ class SmbiosCustomizer(base.Customizer):
             _set_oem_strings(sysinfo, oem, context)
         _use_sysinfo(root)
 
-    def touches(self, rules):
+    def touches(self, rules: Sequence[base.Rule]) -> list[base.Place]:
         # NOTE(xmlhooks): any <sysinfo>: the one of type smbios is found
         # among them, or added next to them.
         return ['sysinfo', ('os', 'smbios')]
@@ -249,9 +260,10 @@ class Entry:
 
     section: str
     field: str
-    parts: tuple
+    parts: Template
 
-    def apply(self, sysinfo, context):
+    def apply(self, sysinfo: etree._Element,
+              context: base.DomainContext) -> None:
         text = render(self.parts, context)
         if not text:
             _drop_entry(sysinfo, _ELEMENTS[self.section], self.field)
@@ -260,7 +272,7 @@ class Entry:
         elements.named_child(node, 'entry', self.field).text = text
 
 
-def _drop_entry(sysinfo, tag, field):
+def _drop_entry(sysinfo: etree._Element, tag: str, field: str) -> None:
     """Leave a field unset, as libvirt reads an empty entry.
 
     NOTE(xmlhooks): libvirt 9.0 reads an empty entry as no entry
@@ -294,10 +306,10 @@ class OemString:
     """
 
     position: int
-    parts: tuple
+    parts: Template
 
 
-def _parse_oem(position, value):
+def _parse_oem(position: str, value: str) -> OemString:
     # NOTE(xmlhooks): the audit parses recorded rules without the key's
     # declaration, so the bound is kept here too.
     if not re.fullmatch(_OEM_POSITION, position):
@@ -306,7 +318,7 @@ def _parse_oem(position, value):
     return OemString(int(position), parse_template(value))
 
 
-def _parse_entry(section, field, value):
+def _parse_entry(section: str, field: str, value: str) -> Entry:
     if section not in FIELDS:
         raise ValueError('unknown SMBIOS section %r; known: %s'
                          % (section, ', '.join(FIELDS)))
@@ -319,7 +331,8 @@ def _parse_entry(section, field, value):
     return Entry(section, field, parse_template(value))
 
 
-def _set_oem_strings(sysinfo, oem, context):
+def _set_oem_strings(sysinfo: etree._Element, oem: Iterable[OemString],
+                     context: base.DomainContext) -> None:
     node = sysinfo.find('oemStrings')
     if node is None:
         node = etree.SubElement(sysinfo, 'oemStrings')
@@ -331,7 +344,7 @@ def _set_oem_strings(sysinfo, oem, context):
         etree.SubElement(node, 'entry').text = render(string.parts, context)
 
 
-def _sysinfo(root):
+def _sysinfo(root: etree._Element) -> etree._Element:
     for node in root.iterfind('sysinfo'):
         if node.get('type') == 'smbios':
             return node
@@ -339,7 +352,7 @@ def _sysinfo(root):
         root, etree.Element('sysinfo', type='smbios'), 'os')
 
 
-def _use_sysinfo(root):
+def _use_sysinfo(root: etree._Element) -> None:
     os_node = root.find('os')
     if os_node is None:
         os_node = etree.SubElement(root, 'os')

@@ -23,8 +23,10 @@ The value is a comma-separated list of ``present=yes|no`` and
 libvirt's QEMU driver reads for it (:data:`QEMU_ATTRIBUTES`).
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 import dataclasses
-import typing as ty
 
 from lxml import etree
 
@@ -69,7 +71,7 @@ class TimerCustomizer(base.Customizer):
 
     family = 'timer'
 
-    def declarations(self):
+    def declarations(self) -> list[base.KeyValidator]:
         supported = '; '.join('%s: %s' % (t, ', '.join(p))
                               for t, p in QEMU_TICKPOLICIES.items())
         present = ', '.join(t for t, attrs in QEMU_ATTRIBUTES.items()
@@ -96,13 +98,13 @@ class TimerCustomizer(base.Customizer):
             }],
         )]
 
-    def parse(self, key, value):
+    def parse(self, key: str, value: str) -> Timer:
         return self._parse(key, value, strict=False)
 
-    def parse_new(self, key, value):
+    def parse_new(self, key: str, value: str) -> None:
         self._parse(key, value, strict=True)
 
-    def _parse(self, key, value, strict):
+    def _parse(self, key: str, value: str, strict: bool) -> Timer:
         """Parse a timer's value.
 
         :param strict: whether to refuse what libvirt ignores; it is
@@ -111,7 +113,7 @@ class TimerCustomizer(base.Customizer):
         name = key.split(':', 2)[2]
         if name not in (TIMERS if strict else TIMERS + IGNORED_TIMERS):
             raise ValueError('unknown timer; known: %s' % ', '.join(TIMERS))
-        attrs = {}
+        attrs: dict[str, str] = {}
         for item in value.split(','):
             attr, sep, setting = item.partition('=')
             if not sep or attr not in _CHECKS:
@@ -125,7 +127,8 @@ class TimerCustomizer(base.Customizer):
             attrs[attr] = setting
         return Timer(name, **attrs)
 
-    def apply(self, root, rules, context):
+    def apply(self, root: etree._Element, rules: Sequence[base.Rule],
+              context: base.DomainContext) -> None:
         clock = root.find('clock')
         if clock is None:
             clock = elements.insert_before(
@@ -133,7 +136,7 @@ class TimerCustomizer(base.Customizer):
         for rule in rules:
             rule.payload.apply(clock)
 
-    def touches(self, rules):
+    def touches(self, rules: Sequence[base.Rule]) -> list[base.Place]:
         return [('clock', 'timer')]
 
 
@@ -142,10 +145,10 @@ class Timer:
     """``xmlhooks:timer:{name}``; an attribute left None keeps Nova's."""
 
     name: str
-    present: ty.Optional[str] = None
-    tickpolicy: ty.Optional[str] = None
+    present: str | None = None
+    tickpolicy: str | None = None
 
-    def apply(self, clock):
+    def apply(self, clock: etree._Element) -> None:
         timer = elements.named_child(clock, 'timer', self.name)
         for attr in _ATTRIBUTES:
             setting = getattr(self, attr)
@@ -160,7 +163,7 @@ class Timer:
                 timer.remove(catchup)
 
 
-def _check_takes(name, attr):
+def _check_takes(name: str, attr: str) -> None:
     takes = QEMU_ATTRIBUTES[name]
     if attr not in takes:
         raise ValueError('the %s timer does not take %s with QEMU: libvirt '
@@ -168,12 +171,12 @@ def _check_takes(name, attr):
                          % (name, attr, ', '.join(takes)))
 
 
-def _check_present(name, setting):
+def _check_present(name: str, setting: str) -> None:
     if setting not in ('yes', 'no'):
         raise ValueError("present must be 'yes' or 'no'")
 
 
-def _check_tickpolicy(name, setting):
+def _check_tickpolicy(name: str, setting: str) -> None:
     if setting not in TICKPOLICIES:
         raise ValueError('tickpolicy must be one of: %s'
                          % ', '.join(TICKPOLICIES))

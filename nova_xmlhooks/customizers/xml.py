@@ -12,12 +12,20 @@
 
 """Raw XPath edits: ``xmlhooks:xml:{label}``."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+import typing as ty
+
 from oslo_log import log as logging
 
 from nova_xmlhooks.conf import xmlhooks as conf_opts
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks import exception
 from nova_xmlhooks import xpath_edit
+
+if ty.TYPE_CHECKING:
+    from lxml import etree
 
 LOG = logging.getLogger(__name__)
 
@@ -31,7 +39,7 @@ class XmlCustomizer(base.Customizer):
 
     family = 'xml'
 
-    def declarations(self):
+    def declarations(self) -> list[base.KeyValidator]:
         return [base.KeyValidator(
             name='xmlhooks:xml:{label}',
             description=(
@@ -60,7 +68,7 @@ class XmlCustomizer(base.Customizer):
             }],
         )]
 
-    def parse(self, key, value):
+    def parse(self, key: str, value: str) -> xpath_edit.Edit:
         try:
             edit = xpath_edit.parse(value)
         except xpath_edit.EditError as e:
@@ -76,8 +84,9 @@ class XmlCustomizer(base.Customizer):
                                                 conf_opts.QEMU_PASSTHROUGH))
         return edit
 
-    def apply(self, root, rules, context):
-        unmatched = []
+    def apply(self, root: etree._Element, rules: Sequence[base.Rule],
+              context: base.DomainContext) -> list[str]:
+        unmatched: list[str] = []
         for rule in rules:
             try:
                 rule.payload.apply(root)
@@ -96,8 +105,8 @@ class XmlCustomizer(base.Customizer):
                 unmatched.append(rule.key)
         return unmatched
 
-    def touches(self, rules):
-        touched = []
+    def touches(self, rules: Sequence[base.Rule]) -> list[base.Place] | None:
+        touched: list[base.Place] = []
         for rule in rules:
             part = rule.payload.touches
             if part is None:
