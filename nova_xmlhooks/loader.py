@@ -77,11 +77,16 @@ def _family(extension: stevedore_extension.Extension,
     if not isinstance(customizer, base.Customizer):
         raise exception.CustomizerLoadError(
             extension.name, 'is not a nova_xmlhooks Customizer')
-    if customizer.family in customizers:
+    family = customizer.family
+    # NOTE(xmlhooks): the base class's family is None; a customiser that
+    # keeps it owns no key, and a family that is not a string cannot be
+    # named in a message or a log line.
+    if not isinstance(family, str) or not family:
+        raise exception.CustomizerLoadError(extension.name, 'sets no family')
+    if family in customizers:
         raise exception.CustomizerLoadError(
-            extension.name, "family '%s' is already handled"
-            % customizer.family)
-    return customizer.family
+            extension.name, "family '%s' is already handled" % family)
+    return family
 
 
 def _manager(conf: cfg.ConfigOpts, names: Sequence[str],

@@ -84,6 +84,12 @@ class _Other(xml.XmlCustomizer):
     """A second customiser claiming the ``xml`` family."""
 
 
+class _Familyless(xml.XmlCustomizer):
+    """A customiser that forgot to set its family."""
+
+    family = None
+
+
 class ManagerTest(base.TestCase):
     """The loader's checks, on customisers a test manager hands over."""
 
@@ -113,6 +119,23 @@ class ManagerTest(base.TestCase):
             "customizer 'plain' cannot be loaded: is not a nova_xmlhooks "
             "Customizer",
         ], [e.format_message().removeprefix('xmlhooks: ') for e in errors])
+
+    def test_customizer_without_family_is_reported(self):
+        # NOTE(xmlhooks): it was loaded under None, and listing the loaded
+        # families raised a TypeError that named no customiser.
+        errors = []
+        customizers = loader.load_customizers(
+            self.conf, ['xml', 'nameless'], errors=errors,
+            manager=self.manager(xml=xml.XmlCustomizer, nameless=_Familyless))
+        self.assertEqual(['xml'], list(customizers))
+        self.assertEqual(["customizer 'nameless' cannot be loaded: sets no "
+                          "family"],
+                         [e.format_message().removeprefix('xmlhooks: ')
+                          for e in errors])
+        self.assertRaises(
+            exception.CustomizerLoadError, loader.load_customizers,
+            self.conf, ['nameless'],
+            manager=self.manager(nameless=_Familyless))
 
     def test_first_problem_raised(self):
         e = self.assertRaises(
