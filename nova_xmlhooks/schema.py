@@ -506,9 +506,10 @@ class RegionValidator:
             index, branch = owners[0]
             if branch.anything:
                 continue
-            parts.append(Part(parent=parent, index=index,
-                              tags=frozenset([tag]) if branch.per_element
-                              else branch.names,
+            judged = _judged(branch, tag)
+            if judged is None:
+                return None
+            parts.append(Part(parent=parent, index=index, tags=judged,
                               per_element=branch.per_element,
                               ordered=branch.ordered))
         return parts
@@ -624,6 +625,24 @@ class RegionValidator:
             return bool(validator.validate(wrapper))
         finally:
             self._pool.put(validator)
+
+
+def _judged(branch: schema_parts.Branch, tag: str) -> frozenset[str] | None:
+    """The tags of a part's elements that a change of ``tag`` judges.
+
+    NOTE(xmlhooks): a part judged element by element judges the elements
+    of the tag that changed; any other, all of its elements. One that
+    takes elements of any name, and is not judged element by element
+    (a single element of any name), cannot be told by tags: None, and
+    the whole document is validated.
+
+    :param branch: the part, as the schema writes it
+    :param tag: the tag of a changed element in the part
+    :returns: a frozenset of tags, or None
+    """
+    if branch.per_element:
+        return frozenset([tag])
+    return branch.names
 
 
 def _key(part: Part, group: Sequence[etree._Element]) -> PartKey | None:

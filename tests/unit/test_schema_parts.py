@@ -168,6 +168,26 @@ ANY_ROOT_RNG = """<?xml version="1.0"?>
 </grammar>
 """
 
+#: a ``<clock>`` whose one child may have any name
+ANY_CHILD_RNG = """<?xml version="1.0"?>
+<grammar xmlns="http://relaxng.org/ns/structure/1.0">
+  <start>
+    <element name="domain">
+      <interleave>
+        <ref name="name"/>
+        <optional><ref name="clock"/></optional>
+      </interleave>
+    </element>
+  </start>
+  <define name="name"><element name="name"><text/></element></define>
+  <define name="clock">
+    <element name="clock">
+      <optional><element><anyName/><empty/></element></optional>
+    </element>
+  </define>
+</grammar>
+"""
+
 
 class UnsupportedSchemaTest(base.TestCase):
 
@@ -210,6 +230,30 @@ class UnsupportedSchemaTest(base.TestCase):
             nova_tags=('name',), nova=lambda: nova)
         self.assertRaises(exception.SchemaError, check.check_change, change,
                           ())
+
+    def test_a_part_of_any_name_validates_whole_documents(self):
+        # NOTE(xmlhooks): the part that holds <clock>'s child takes any
+        # name, one element at most: the tags of a change do not say
+        # which of its elements to judge. It was taken as a part of no
+        # tags, on which validating a region raised a TypeError.
+        check = self._check(self.write_profile('any-child.rng',
+                                               ANY_CHILD_RNG))
+        region = checks.Region.of([('clock', 'timer')])
+        self.assertIsNone(check._regions().parts_of(region))
+        nova = etree.fromstring('<domain><name>x</name><clock/></domain>')
+
+        def change(clock):
+            return checks.Change(
+                result=etree.fromstring(
+                    '<domain><name>x</name><clock>%s</clock></domain>'
+                    % clock),
+                text='', region=region, before=None,
+                tags=('name', 'clock'), nova_tags=('name', 'clock'),
+                nova=lambda: nova)
+
+        check.check_change(change('<timer/>'), ())
+        self.assertRaises(exception.SchemaError, check.check_change,
+                          change('<timer/><timer/>'), ())
 
     def test_includes_nest_so_deep_only(self):
         leaf = NS_RNG
