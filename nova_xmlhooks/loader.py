@@ -64,15 +64,21 @@ def load_customizers(conf: cfg.ConfigOpts, names: Sequence[str],
     customizers: dict[str, base.Customizer] = {}
     for extension in manager:
         try:
-            customizers[_family(extension, customizers)] = extension.obj
+            family, customizer = _checked(extension, customizers)
         except exception.CustomizerLoadError as e:
             report(e)
+        else:
+            customizers[family] = customizer
     LOG.debug('Loaded xmlhooks customizers: %s', ', '.join(customizers))
     return customizers
 
 
-def _family(extension: stevedore_extension.Extension,
-            customizers: base.Customizers) -> str:
+def _checked(extension: stevedore_extension.Extension,
+             customizers: base.Customizers) -> tuple[str, base.Customizer]:
+    """A loaded extension's family and customiser, or why it is refused.
+
+    :raises: nova_xmlhooks.exception.CustomizerLoadError
+    """
     customizer = extension.obj
     if not isinstance(customizer, base.Customizer):
         raise exception.CustomizerLoadError(
@@ -86,7 +92,7 @@ def _family(extension: stevedore_extension.Extension,
     if family in customizers:
         raise exception.CustomizerLoadError(
             extension.name, "family '%s' is already handled" % family)
-    return family
+    return family, customizer
 
 
 def _manager(conf: cfg.ConfigOpts, names: Sequence[str],

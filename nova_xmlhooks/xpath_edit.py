@@ -547,7 +547,7 @@ _CHECKS.update((axis, _Checker.axis) for axis in (
 _CHECKS.update((name, _Checker.function) for name in _FUNCTIONS)
 
 
-def _unknown_prefix(xpath: str, prefix: str) -> EditError:
+def _unknown_prefix(xpath: str, prefix: object) -> EditError:
     return EditError("XPath '%s' uses the unknown namespace prefix '%s'"
                      % (xpath, prefix))
 
@@ -559,8 +559,8 @@ def _grammar_error(xpath: str,
     if code.endswith(_UNDECLARED_PREFIX) and token is not None and len(
             token):
         return _unknown_prefix(xpath, token[0].value)
-    if code.endswith(_UNKNOWN_FUNCTION) and getattr(
-            token, 'symbol', None) == '(name)':
+    if code.endswith(_UNKNOWN_FUNCTION) and token is not None and (
+            token.symbol == '(name)'):
         return EditError("XPath '%s' calls '%s()', which is not an XPath "
                          "1.0 function" % (xpath, token.value))
     where = getattr(token, 'position', None)
@@ -607,16 +607,24 @@ def _quote(value: str) -> str:
     return "'%s'" % value if "'" not in value else '"%s"' % value
 
 
+def _text(token: Token) -> str | None:
+    """The text of a name or a string literal; None for another value."""
+    value = token.value
+    return value if isinstance(value, str) else None
+
+
 def _name_test(token: Token) -> tuple[str | None, str] | None:
     """``(prefix, name)`` of a creatable name test, or None."""
     if token.symbol == '(name)':
-        prefix, name = None, token.value
+        prefix, name = None, _text(token)
     elif token.symbol == ':' and token[1].symbol == '(name)':
-        prefix, name = token[0].value, token[1].value
+        prefix, name = _text(token[0]), _text(token[1])
+        if prefix is None:
+            return None
     else:
         return None
-    if prefix not in (None, *NAMESPACES) or not _CREATABLE_NAME_RE.match(
-            name):
+    if name is None or prefix not in (None, *NAMESPACES) or (
+            not _CREATABLE_NAME_RE.match(name)):
         return None
     return prefix, name
 
@@ -628,16 +636,19 @@ def _condition(
     A creatable predicate is ``[N]`` or ``[@attr='value']``.
     """
     if token.symbol == '(integer)':
-        return (token.value, None, None) if token.value > 0 else None
+        position = token.value
+        return (position, None, None) if isinstance(position, int) and (
+            position > 0) else None
     if token.symbol != '=' or token[1].symbol != '(string)':
         return None
     attr = token[0]
     if attr.symbol != '@' or attr[0].symbol != '(name)':
         return None
-    if not _CREATABLE_NAME_RE.match(attr[0].value):
+    name, value = _text(attr[0]), _text(token[1])
+    if name is None or value is None or not _CREATABLE_NAME_RE.match(name):
         return None
-    _check_settable(attr[0].value)
-    return None, attr[0].value, token[1].value
+    _check_settable(name)
+    return None, name, value
 
 
 def _check_settable(attribute: str) -> None:
