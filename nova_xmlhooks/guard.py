@@ -591,6 +591,32 @@ _FAKE_DECLARATIONS = etree.XPath('descendant-or-self::*/@xmlns',
 _FOREIGN_FEATURES = functools.partial(etree.XPath(
     'features//*[namespace-uri() != "" and namespace-uri() != $ns]',
     regexp=False), ns=xpath_edit.QEMU_NS)
+
+
+def _foreign_features(root):
+    """Whether a document has an element of another namespace in features."""
+    return bool(_FOREIGN_FEATURES(root))
+
+
+def _foreign_root(root):
+    """Whether a document's root is not ``<domain>`` in no namespace.
+
+    NOTE(xmlhooks): libvirt takes the root element by its local name
+    alone (virXMLParseHelper) and reads everything else from it with
+    relative XPath: ``<x:domain xmlns:x="urn:x">`` is defined as
+    ``<domain>``, while the checks, which know places as
+    ``domain/...``, read none of them (an ``<initrd>``, a lifecycle
+    action, the guest's CPU pins).
+    """
+    return root.tag != 'domain'
+
+
+#: what libvirt reads by its local name whatever its namespace, where the
+#: checks read by name and namespace: ``(written(root), what)``
+_READ_BY_LOCAL_NAME = (
+    (_foreign_root, 'the domain element in another namespace'),
+    (_foreign_features,
+     'an element in another namespace under domain/features'))
 #: how each category compares: "any" change, or only "added" items
 _MODES = {
     # NOTE(xmlhooks): removing QEMU passthrough can only narrow it.
@@ -1795,8 +1821,9 @@ class Guard:
         :param nova_root: a callable returning Nova's document
         :param ruleset: the rules that were applied
         :raises: nova_xmlhooks.exception.RuleError naming the first rule
-            that writes an attribute named ``xmlns``, or an element in
-            another namespace under ``<features>``
+            that writes an attribute named ``xmlns``, ``<domain>`` in a
+            namespace, or an element in another namespace under
+            ``<features>``
         """
         found = _FAKE_DECLARATIONS(root)
         if found:
@@ -1807,14 +1834,13 @@ class Guard:
                 'it writes an attribute named xmlns on %s, which libvirt '
                 'reads as a namespace declaration'
                 % _key(found[0].getparent())))
-        if _FOREIGN_FEATURES(root):
-            key = culprit(self.customizers,
-                          lambda r: bool(_FOREIGN_FEATURES(r)),
-                          nova_root(), ruleset)
-            raise exception.RuleError(key, (
-                'it writes an element in another namespace under '
-                'domain/features, which libvirt reads by its local name '
-                'whatever its namespace'))
+        for written, what in _READ_BY_LOCAL_NAME:
+            if written(root):
+                key = culprit(self.customizers, written, nova_root(),
+                              ruleset)
+                raise exception.RuleError(key, (
+                    'it writes %s, which libvirt reads by its local name '
+                    'whatever its namespace' % what))
 
     def _judge(self, nova_items, items, nova_root, ruleset):
         """Raise for the first refused category that changed.

@@ -19,7 +19,9 @@ and libvirt reads the element in the namespace it names. The guard
 refuses such a document whatever is allowed (see "What an XPath may use"
 in doc/source/admin/hardening.rst); this shows, on the real libvirt, what
 it would otherwise have let through. Likewise for features written in
-another namespace, which libvirt tells apart by their local name.
+another namespace, which libvirt tells apart by their local name, and for
+a ``<domain>`` in another namespace, which libvirt takes by its local
+name.
 """
 
 from nova_xmlhooks import exception
@@ -89,3 +91,26 @@ class ForeignFeatureTest(_OneCustomizerTest):
                 self.assertEqual(expected, base.xpath(
                     guest.defined_xml, path + ('' if '@' in path else
                                                '/text()')))
+
+
+class ForeignRootTest(_OneCustomizerTest):
+
+    NAME, CUSTOMIZER = 'rooted', test_guard.ForeignRootCustomizer
+
+    def test_libvirt_reads_the_domain_by_its_local_name(self):
+        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
+        specs = {'xmlhooks:rooted:initrd': 'x'}
+        e = self.assertRaises(exception.RuleError,
+                              self._engine([]).customize, xml, specs)
+        self.assertEqual('xmlhooks:rooted:initrd', e.key)
+        # NOTE(xmlhooks): with every category allowed there is no guard:
+        # what libvirt makes of the document, defined as Nova defines it.
+        customised = self._engine(list(guard.CATEGORIES)).customize(
+            xml, specs)
+        self.assertIn('<ns0:domain xmlns:ns0="urn:x"', customised)
+        guest = base.Guest(self.conn, customised, self.workdir,
+                           start=False, validate=False)
+        with guest:
+            self.assertTrue(guest.defined_xml.startswith('<domain '))
+            self.assertEqual(['/etc/shadow'], base.xpath(
+                guest.defined_xml, './os/initrd/text()'))

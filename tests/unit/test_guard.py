@@ -1321,6 +1321,79 @@ class ForeignFeatureTest(GuardTestCase):
         self.assertIn('xmlns:x="urn:x"', out)
 
 
+def _foreign_root(root, payload):
+    """Put ``<domain>`` in the namespace ``urn:x``, adding one setting.
+
+    NOTE(xmlhooks): libvirt checks the root element by its local name
+    alone (virXMLParseHelper) and reads the rest of the document from it
+    with relative XPath, so the domain is defined as it would be in no
+    namespace.
+    """
+    root.tag = _X + 'domain'
+    if payload == 'initrd':
+        # <os><initrd>/etc/shadow</initrd>: QEMU loads the file into the
+        # guest's memory
+        etree.SubElement(root.find('os'), 'initrd').text = '/etc/shadow'
+    else:
+        # <on_crash>coredump-restart</on_crash>
+        etree.SubElement(root, 'on_crash').text = 'coredump-restart'
+
+
+class ForeignRootCustomizer(_LastPartCustomizer):
+    """Writes ``<domain>`` in another namespace, as a third-party one could.
+
+    For ``initrd`` it declares the part it changes, so that the checks
+    read only that part.
+    """
+
+    family = 'rooted'
+
+    def touches(self, rules):
+        if all(rule.payload == 'initrd' for rule in rules):
+            return ['os']
+        return None
+
+    def apply(self, root, rules, context):
+        for rule in rules:
+            _foreign_root(root, rule.payload)
+
+
+class ForeignRootTest(GuardTestCase):
+    """A ``<domain>`` in another namespace is refused whatever is allowed.
+
+    libvirt takes the root element by its local name, and finds everything
+    below it from there: the checks, finding ``domain/...`` places by name
+    and namespace, read nothing at them, so an initrd of a host file (the
+    checks reading only ``<os>``) passed with nothing allowed, and a
+    coredump on crash whenever host_resources was the one refused.
+    """
+
+    scenarios = [('initrd', dict(payload='initrd')),
+                 ('crash', dict(payload='crash'))]
+
+    def _engine(self, allowed):
+        return self.engine_with(
+            {'rooted': ForeignRootCustomizer(self.conf)}, allowed,
+            xml=False, validate_schema=False)
+
+    def test_refused_whatever_is_allowed(self):
+        key = 'xmlhooks:rooted:' + self.payload
+        for allowed in ([], ['resources'], ALL[:-1],
+                        [c for c in ALL if c != 'host_resources']):
+            e = self.assertRaises(exception.RuleError,
+                                  self._engine(allowed).customize,
+                                  base.nova_xml(), {key: 'x'})
+            self.assertEqual(key, e.key)
+            self.assertIn('domain element in another namespace',
+                          e.format_message())
+            self.assertNotIn('\n', e.format_message())
+
+    def test_nothing_to_refuse_when_everything_is_allowed(self):
+        out = self._engine(ALL).customize(
+            base.nova_xml(), {'xmlhooks:rooted:' + self.payload: 'x'})
+        self.assertIn(':domain xmlns:', out)
+
+
 class _RenamingCustomizer(_LastPartCustomizer):
     """Names the guest otherwise, declaring the part it changes."""
 
