@@ -19,9 +19,10 @@ and libvirt reads the element in the namespace it names. The guard
 refuses such a document whatever is allowed (see "What an XPath may use"
 in doc/source/admin/hardening.rst); this shows, on the real libvirt, what
 it would otherwise have let through. Likewise for features written in
-another namespace, which libvirt tells apart by their local name, and for
+another namespace, which libvirt tells apart by their local name, for
 a ``<domain>`` in another namespace, which libvirt takes by its local
-name.
+name, and for text written as character references, which the checks
+read as written and libvirt as the characters they name.
 """
 
 from nova_xmlhooks import exception
@@ -114,3 +115,23 @@ class ForeignRootTest(_OneCustomizerTest):
             self.assertTrue(guest.defined_xml.startswith('<domain '))
             self.assertEqual(['/etc/shadow'], base.xpath(
                 guest.defined_xml, './os/initrd/text()'))
+
+
+class EntityReferenceTest(_OneCustomizerTest):
+
+    NAME, CUSTOMIZER = 'referencing', test_guard.ReferenceCustomizer
+
+    def test_libvirt_reads_the_characters_referenced(self):
+        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
+        specs = {'xmlhooks:referencing:crash': 'x'}
+        e = self.assertRaises(exception.RuleError,
+                              self._engine([]).customize, xml, specs)
+        self.assertEqual('xmlhooks:referencing:crash', e.key)
+        customised = self._engine(list(guard.CATEGORIES)).customize(
+            xml, specs)
+        self.assertIn('<on_crash>&#99;&#111;', customised)
+        guest = base.Guest(self.conn, customised, self.workdir,
+                           start=False, validate=False)
+        with guest:
+            self.assertEqual(['coredump-restart'], base.xpath(
+                guest.defined_xml, './on_crash/text()'))

@@ -36,6 +36,7 @@ from nova_xmlhooks.customizers import base as base_customizer
 from nova_xmlhooks.customizers import xml as xml_customizer
 from nova_xmlhooks import engine
 from nova_xmlhooks import exception
+from nova_xmlhooks import guard
 from nova_xmlhooks import loader
 from tests.unit import base
 from tests.unit.cmd import base as cmd_base
@@ -617,10 +618,18 @@ class CustomizerFaultTest(BadInputTestCase):
         self.assertIn(key, str(api_error))
 
     def test_returns_invalid_xml(self):
+        # NOTE(xmlhooks): with no guard (every category allowed): the
+        # guard refuses the entity reference first, whatever is allowed
+        # otherwise (test_guard.EntityReferenceTest).
         e = self.assertRefused(
             exception.SchemaError, {'xmlhooks:invalid:a': 'x'},
             'xmlhooks:invalid:a', customizers=['xml', 'invalid'],
-            validate_schema=True)
+            validate_schema=True, allow_sensitive=list(guard.CATEGORIES))
+        self.assertNotIn('&xxe;', e.format_message())
+        e = self.assertRefused(
+            exception.RuleError, {'xmlhooks:invalid:a': 'x'},
+            'xmlhooks:invalid:a', customizers=['xml', 'invalid'],
+            validate_schema=True, allow_sensitive=[])
         self.assertNotIn('&xxe;', e.format_message())
 
     def test_is_slow_but_blocks_nobody_else(self):

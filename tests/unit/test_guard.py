@@ -1394,6 +1394,74 @@ class ForeignRootTest(GuardTestCase):
         self.assertIn(':domain xmlns:', out)
 
 
+def _with_references(node, text):
+    """Write text as character references, as a third-party customiser could.
+
+    NOTE(xmlhooks): lxml keeps an ``etree.Entity`` as a node of its own,
+    whose text is the reference as written (``&#114;``), and writes it
+    out as such; libvirt parses the character it names.
+    """
+    node.text = None
+    for char in text:
+        node.append(etree.Entity('#%d' % ord(char)))
+
+
+_REFERENCE_EDITS = {
+    # <on_crash>coredump-restart</on_crash>: the guest's memory written
+    # to the host's disk
+    'crash': lambda root: _with_references(
+        etree.SubElement(root, 'on_crash'), 'coredump-restart'),
+    # <entry name='opt/x'>a,file=/etc/passwd</entry>: libvirt 9.0 writes
+    # -fw_cfg name=opt/x,string=a,file=/etc/passwd
+    'fwcfg': lambda root: _with_references(etree.SubElement(
+        etree.SubElement(root, 'sysinfo', type='fwcfg'), 'entry',
+        name='opt/x'), 'a,file=/etc/passwd'),
+}
+
+
+class ReferenceCustomizer(_LastPartCustomizer):
+    """Writes text as character references (see _REFERENCE_EDITS)."""
+
+    family = 'referencing'
+
+    def apply(self, root, rules, context):
+        for rule in rules:
+            _REFERENCE_EDITS[rule.payload](root)
+
+
+class EntityReferenceTest(GuardTestCase):
+    """A document holding an entity reference is refused, whatever is allowed.
+
+    Text that the checks read is the reference as written, ``&#114;``,
+    where libvirt reads the character: a lifecycle action or a fw_cfg
+    entry written so was no item of any category.
+    """
+
+    scenarios = [('crash', dict(payload='crash')),
+                 ('fwcfg', dict(payload='fwcfg'))]
+
+    def _engine(self, allowed):
+        return self.engine_with(
+            {'referencing': ReferenceCustomizer(self.conf)}, allowed,
+            validate_schema=False)
+
+    def test_refused_whatever_is_allowed(self):
+        key = 'xmlhooks:referencing:' + self.payload
+        specs = {'xmlhooks:xml:clock': './clock/@offset=localtime', key: 'x'}
+        for allowed in ([], ['resources'], ALL[:-1]):
+            e = self.assertRaises(exception.RuleError,
+                                  self._engine(allowed).customize,
+                                  base.nova_xml(), specs)
+            self.assertEqual(key, e.key)
+            self.assertIn('entity reference', e.format_message())
+            self.assertNotIn('\n', e.format_message())
+
+    def test_nothing_to_refuse_when_everything_is_allowed(self):
+        out = self._engine(ALL).customize(
+            base.nova_xml(), {'xmlhooks:referencing:' + self.payload: 'x'})
+        self.assertIn('&#44;' if self.payload == 'fwcfg' else '&#114;', out)
+
+
 class _RenamingCustomizer(_LastPartCustomizer):
     """Names the guest otherwise, declaring the part it changes."""
 
