@@ -400,7 +400,7 @@ _PATH_TEXTS = frozenset((
     'devices/smartcard/database', 'blkiotune/device/path'))
 #: what libvirt opens when a path text is empty, by place and model: an
 #: RNG of model 'random' reads /dev/random
-_DEFAULT_PATHS = {('devices/rng/backend', ('random',)): '/dev/random'}
+_DEFAULT_PATHS = {('devices/rng/backend', 'random'): '/dev/random'}
 #: lifecycle actions and watchdog actions that write the guest's memory
 #: to the host (coredump-*, dump) or keep it there (preserve)
 HOST_ACTIONS = frozenset(['coredump-destroy', 'coredump-restart',
@@ -890,9 +890,11 @@ def _path_text(node, items):
     if path in _PATH_TEXTS or path.endswith('source/path'):
         # NOTE(xmlhooks): libvirt reads an empty text as none written
         # (virXPathString returns NULL for it): emptying a path removes
-        # it, unless libvirt then opens a default of its own.
+        # it, unless libvirt then opens a default of its own, by the
+        # model it reads: the first in any namespace (see attribute()),
+        # however many are written.
         text = _text(node) or _DEFAULT_PATHS.get(
-            (path, _attribute_values(node, 'model')))
+            (path, attribute(node, 'model')))
         if text:
             items[HOST_PATHS].append((_key(node), text))
 

@@ -22,7 +22,9 @@ it would otherwise have let through. Likewise for features written in
 another namespace, which libvirt tells apart by their local name, for
 a ``<domain>`` in another namespace, which libvirt takes by its local
 name, and for text written as character references, which the checks
-read as written and libvirt as the characters they name.
+read as written and libvirt as the characters they name. And what libvirt
+reads of an attribute written twice, once in another namespace: the
+first.
 """
 
 from nova_xmlhooks import exception
@@ -135,3 +137,27 @@ class EntityReferenceTest(_OneCustomizerTest):
         with guest:
             self.assertEqual(['coredump-restart'], base.xpath(
                 guest.defined_xml, './on_crash/text()'))
+
+
+class NamespacedAttributeTest(_OneCustomizerTest):
+
+    NAME, CUSTOMIZER = 'raw', test_guard._RawCustomizer
+
+    def test_libvirt_reads_the_first_of_an_attribute(self):
+        # <backend x:model='random' model='random'/>: libvirt reads the
+        # first model and opens its default, /dev/random, where Nova's
+        # guest read /dev/urandom
+        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
+        specs = {'xmlhooks:raw:rngdefault': 'x'}
+        e = self.assertRaises(
+            exception.GuardError,
+            self._engine(['network_exposure']).customize, xml, specs)
+        self.assertEqual('host_paths', e.category)
+        customised = self._engine(list(guard.CATEGORIES)).customize(
+            xml, specs)
+        self.assertIn('ns0:model="random" model="random"', customised)
+        guest = base.Guest(self.conn, customised, self.workdir,
+                           start=False, validate=False)
+        with guest:
+            self.assertEqual(['/dev/random'], base.xpath(
+                guest.defined_xml, './devices/rng/backend/text()'))

@@ -1061,6 +1061,21 @@ def _replace_attribute(node, name, value):
         node.set(key, val)
 
 
+def _prepend_attribute(node, name, value):
+    """Set an attribute in another namespace before the plain one."""
+    attributes = node.items()
+    node.attrib.clear()
+    node.set(_X + name, value)
+    for key, val in attributes:
+        node.set(key, val)
+
+
+def _emptied(node):
+    """The node, without its text."""
+    node.text = None
+    return node
+
+
 def _split(node, *parts):
     """Write text as several nodes: text, comments and their tails."""
     for child in list(node):
@@ -1086,6 +1101,10 @@ _RAW_EDITS = {
     'watchdog': lambda root: _replace_attribute(
         etree.SubElement(root.find('devices'), 'watchdog',
                          model='i6300esb'), 'action', 'dump'),
+    # <backend model='random'/>, written twice: libvirt reads the first
+    # model and opens /dev/random
+    'rngdefault': lambda root: _prepend_attribute(_emptied(
+        root.find('devices/rng/backend')), 'model', 'random'),
     # <backend>/dev/urandom/../x</backend>: the text before the comment
     # is what Nova wrote
     'rngtext': lambda root: _split(
@@ -1137,6 +1156,11 @@ class ReadAsLibvirtReadsTest(_RawTestCase):
                                    categories=['network_exposure'])),
         ('namespaced_watchdog_action', dict(edit='watchdog',
                                             categories=['host_resources'])),
+        # NOTE(xmlhooks): an RNG's backend with an attribute the guard
+        # does not know as local is also network_exposure.
+        ('namespaced_rng_model', dict(
+            edit='rngdefault',
+            categories=['host_paths', 'network_exposure'])),
         ('text_after_a_comment', dict(edit='rngtext',
                                       categories=['host_paths'])),
         ('cdata_after_a_comment', dict(edit='rngcdata',
@@ -1163,8 +1187,8 @@ class ReadAsLibvirtReadsTest(_RawTestCase):
         out = self._engine(self.categories).customize(
             base.nova_xml(), {'xmlhooks:raw:' + self.edit: 'x'})
         self.assertIn('urn:x' if self.edit in (
-            'logfile', 'format', 'listen', 'watchdog') else '<!-- x -->',
-            out)
+            'logfile', 'format', 'listen', 'watchdog', 'rngdefault') else
+            '<!-- x -->', out)
 
 
 class TextAsLibvirtReadsTest(base.TestCase):
