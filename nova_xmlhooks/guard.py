@@ -907,8 +907,17 @@ def _network_source(node, items):
 
 
 def _lifecycle(node, items):
+    """A lifecycle action that writes guest memory to the host, or keeps it.
+
+    NOTE(xmlhooks): libvirt's parser drops whitespace-only text between
+    elements (``xmlKeepBlanksDefault(0)``), by its own rule: in
+    ``<on_crash><y/> <z/>coredump-restart</on_crash>`` libvirt reads
+    ``coredump-restart``, which ``_text`` gives with a space. An action
+    with whitespace anywhere is either read without it or refused by
+    libvirt, so it is read here without any.
+    """
     if _path(node) in _LIFECYCLE:
-        action = _text(node)
+        action = ''.join(_text(node).split())
         if action in HOST_ACTIONS:
             items[HOST_RESOURCES].append((_key(node), action))
 

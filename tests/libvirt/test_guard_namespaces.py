@@ -24,7 +24,8 @@ a ``<domain>`` in another namespace, which libvirt takes by its local
 name, and for text written as character references, which the checks
 read as written and libvirt as the characters they name. And what libvirt
 reads of an attribute written twice, once in another namespace: the
-first.
+first; and of text beside blank text between elements, which libvirt's
+parser drops.
 """
 
 from nova_xmlhooks import exception
@@ -161,3 +162,24 @@ class NamespacedAttributeTest(_OneCustomizerTest):
         with guest:
             self.assertEqual(['/dev/random'], base.xpath(
                 guest.defined_xml, './devices/rng/backend/text()'))
+
+
+class BlankTextTest(_OneCustomizerTest):
+
+    NAME, CUSTOMIZER = 'raw', test_guard._RawCustomizer
+
+    def test_libvirt_drops_blank_text_between_elements(self):
+        # <on_crash><y/> <z/>coredump-restart</on_crash>
+        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
+        specs = {'xmlhooks:raw:oncrashblank': 'x'}
+        e = self.assertRaises(exception.GuardError,
+                              self._engine([]).customize, xml, specs)
+        self.assertEqual('host_resources', e.category)
+        customised = self._engine(list(guard.CATEGORIES)).customize(
+            xml, specs)
+        self.assertIn('<y/> <z/>coredump-restart', customised)
+        guest = base.Guest(self.conn, customised, self.workdir,
+                           start=False, validate=False)
+        with guest:
+            self.assertEqual(['coredump-restart'], base.xpath(
+                guest.defined_xml, './on_crash/text()'))

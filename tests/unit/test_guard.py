@@ -1076,6 +1076,13 @@ def _emptied(node):
     return node
 
 
+def _after_blank(node, text):
+    """Write text after two elements with blank text between them."""
+    etree.SubElement(node, 'y').tail = ' '
+    etree.SubElement(node, 'z').tail = text
+    return node
+
+
 def _split(node, *parts):
     """Write text as several nodes: text, comments and their tails."""
     for child in list(node):
@@ -1116,10 +1123,20 @@ _RAW_EDITS = {
     # <on_crash>coredump-restart</on_crash>
     'oncrash': lambda root: _split(
         etree.SubElement(root, 'on_crash'), 'coredump-', 'restart'),
+    # <on_crash><y/> <z/>coredump-restart</on_crash>: libvirt's parser
+    # drops the blank text between the elements (xmlKeepBlanksDefault(0))
+    'oncrashblank': lambda root: _after_blank(
+        etree.SubElement(root, 'on_crash'), 'coredump-restart'),
     # <backend>/dev/urandom</backend>: the same path as Nova's, split
     'rngsame': lambda root: _split(
         root.find('devices/rng/backend'), '/dev/', 'u', 'random'),
 }
+
+
+#: what each edit of _RAW_EDITS leaves in the document, but a comment
+_RAW_MARKS = dict(dict.fromkeys(
+    ['logfile', 'format', 'listen', 'watchdog', 'rngdefault'], 'urn:x'),
+    oncrashblank='<y/> <z/>coredump-restart')
 
 
 class _RawCustomizer(_LastPartCustomizer):
@@ -1167,6 +1184,8 @@ class ReadAsLibvirtReadsTest(_RawTestCase):
                                        categories=['host_paths'])),
         ('split_lifecycle_action', dict(edit='oncrash',
                                         categories=['host_resources'])),
+        ('lifecycle_action_after_blank_text', dict(
+            edit='oncrashblank', categories=['host_resources'])),
     ]
 
     def test_refused_by_default(self):
@@ -1186,9 +1205,7 @@ class ReadAsLibvirtReadsTest(_RawTestCase):
     def test_allowed_by_its_categories(self):
         out = self._engine(self.categories).customize(
             base.nova_xml(), {'xmlhooks:raw:' + self.edit: 'x'})
-        self.assertIn('urn:x' if self.edit in (
-            'logfile', 'format', 'listen', 'watchdog', 'rngdefault') else
-            '<!-- x -->', out)
+        self.assertIn(_RAW_MARKS.get(self.edit, '<!-- x -->'), out)
 
 
 class TextAsLibvirtReadsTest(base.TestCase):
