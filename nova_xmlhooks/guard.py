@@ -21,12 +21,14 @@ itself generated passes untouched.
 Each category is a set of *items* taken from a document; an item is a
 node's path (element names without positions) and its value, read the way
 libvirt reads it: an attribute by its local name whatever its namespace
-(libvirt's ``xmlGetProp``), an element's text as the whole of its text,
-CDATA and child elements' text, without comments (libvirt's XPath
-``string()``). Some items are whole elements (a ``<hostdev>``, a
-``<shmem>``), some are what makes a device the one it is (a disk's
-identity: everything under it but its tuning), some are single values (a
-host path). The categories compare their items in one of two ways:
+(libvirt's ``xmlGetProp``; those libvirt reads with XPath, in no namespace
+only, are told apart where it matters, see :func:`_keyed_values`), an
+element's text as the whole of its text, CDATA and child elements' text,
+without comments (libvirt's XPath ``string()``). Some items are whole
+elements (a ``<hostdev>``, a ``<shmem>``), some are what makes a device
+the one it is (a disk's identity: everything under it but its tuning),
+some are single values (a host path). The categories compare their items
+in one of two ways:
 
 * ``any``: the items must be the same in both documents (adding, changing
   or removing is a change);
@@ -688,6 +690,35 @@ def _attribute_values(node, name):
                   if key == name or key.endswith(suffix)])
 
 
+def _keyed_values(node, name):
+    """An attribute's values in every namespace, each with its name.
+
+    NOTE(xmlhooks): libvirt reads some attributes with XPath rather than
+    xmlGetProp (``string(./os/@firmware)``, ``./tb-cache/@unit``, the
+    memory source's ``type``, a video model's ``type`` and sizes), which
+    finds only the one in no namespace. Where such a value bounds or
+    exempts an item, or is compared with Nova's, one written in another
+    namespace is told apart from the plain one: ``<os x:firmware='efi'>``
+    chooses no firmware, and is not Nova's ``<os firmware='efi'>``.
+    """
+    suffix = '}' + name
+    return tuple([item for item in node.items()
+                  if item[0] == name or item[0].endswith(suffix)])
+
+
+def _plain_values(node, name):
+    """An attribute's values, or None when one is in a namespace.
+
+    NOTE(xmlhooks): for a value that bounds an item, read as libvirt's
+    XPath and xmlGetProp would both read it, or not at all (see
+    :func:`_keyed_values`).
+    """
+    keyed = _keyed_values(node, name)
+    if any(key != name for key, _value in keyed):
+        return None
+    return tuple(value for _key, value in keyed)
+
+
 def attribute(node, name):
     """The value libvirt reads for an attribute, or None.
 
@@ -938,10 +969,13 @@ def _video(node, items):
     if _path(node) != _VIDEO_PATH:
         return
     model = next(node.iterchildren('model'), None)
-    if model is not None and _attribute_values(model, 'type') == ('none',):
+    # NOTE(xmlhooks): libvirt reads the model's type and sizes with XPath
+    # (see _keyed_values): in another namespace, they are not read.
+    if model is not None and _keyed_values(model, 'type') == (
+            ('type', 'none'),):
         return
     items[HOST_RESOURCES].append((_key(node), tuple(
-        () if model is None else _attribute_values(model, name)
+        () if model is None else _keyed_values(model, name)
         for name in _VIDEO_MEMORY)))
 
 
@@ -970,8 +1004,9 @@ def _tb_cache_size(root):
         cache = tcg.find('tb-cache')
         if cache is None:
             continue
-        written = _scaled_bytes(_text(cache),
-                                _attribute_values(cache, 'unit'))
+        # NOTE(xmlhooks): libvirt reads the unit with XPath (see
+        # _keyed_values).
+        written = _scaled_bytes(_text(cache), _plain_values(cache, 'unit'))
         if written is None:
             return None
         size = written or size
@@ -1018,9 +1053,11 @@ def _os_choices(node, items):
         if child.tag == 'firmware':
             firmware.append(_tree(child))
         for name, key in _OS_CHOICES.get(child.tag, ()):
-            values[key].extend(_attribute_values(child, name))
+            values[key].extend(_keyed_values(child, name))
     paths = items[HOST_PATHS]
-    paths.append((_FIRMWARE_ATTR_KEY, _attribute_values(node, 'firmware')))
+    # NOTE(xmlhooks): told apart by namespace: libvirt reads the firmware
+    # and the architecture with XPath (see _keyed_values).
+    paths.append((_FIRMWARE_ATTR_KEY, _keyed_values(node, 'firmware')))
     paths.append((_FIRMWARE_FEATURES_KEY, tuple(firmware)))
     paths.extend((key, tuple(found)) for key, found in values.items())
 
@@ -1242,13 +1279,13 @@ def _reads_elsewhere(region):
 def _memfd(node):
     """Whether the document's memory source is memfd, as libvirt reads it.
 
-    NOTE(xmlhooks): libvirt reads the first ``memoryBacking/source``, and
-    the first of its ``type`` attributes in any namespace; a source is
-    taken as memfd only when every one says so.
+    NOTE(xmlhooks): libvirt reads the first ``memoryBacking/source``'s
+    ``type`` with XPath, in no namespace (see :func:`_keyed_values`): a
+    source is taken as memfd only when that one alone says so.
     """
     source = node.getroottree().getroot().find('memoryBacking/source')
-    types = () if source is None else _attribute_values(source, 'type')
-    return bool(types) and all(value == 'memfd' for value in types)
+    return source is not None and _keyed_values(source, 'type') == (
+        ('type', 'memfd'),)
 
 
 #: the pins of the guest's threads, under ``<cputune>``
@@ -1670,11 +1707,13 @@ def _scaled_bytes(text, units, default=1024):
     :param text: the number, in decimal digits
     :param units: the ``unit`` attribute's values: none for ``default``,
         ``b`` or ``bytes``, or a prefix alone or followed by ``iB`` (powers
-        of 1024) or ``B`` (powers of 1000), in any case
+        of 1024) or ``B`` (powers of 1000), in any case; or None when
+        libvirt would read another unit
     :returns: the size, or None when libvirt would not read it so
     """
     text = text.strip()
-    if not re.fullmatch('[0-9]{1,20}', text) or len(units) > 1:
+    if (units is None or not re.fullmatch('[0-9]{1,20}', text) or
+            len(units) > 1):
         return None
     unit = units[0].lower() if units else ''
     if not unit:

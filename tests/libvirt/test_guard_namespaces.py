@@ -24,8 +24,9 @@ a ``<domain>`` in another namespace, which libvirt takes by its local
 name, and for text written as character references, which the checks
 read as written and libvirt as the characters they name. And what libvirt
 reads of an attribute written twice, once in another namespace: the
-first; and of text beside blank text between elements, which libvirt's
-parser drops.
+first; of an attribute in another namespace where libvirt reads it with
+XPath, in no namespace only; and of text beside blank text between
+elements, which libvirt's parser drops.
 """
 
 from nova_xmlhooks import exception
@@ -183,3 +184,42 @@ class BlankTextTest(_OneCustomizerTest):
         with guest:
             self.assertEqual(['coredump-restart'], base.xpath(
                 guest.defined_xml, './on_crash/text()'))
+
+
+#: what libvirt defines for each of test_guard's ReadWithXPathTest edits:
+#: an XPath on the defined XML, and what it gives
+_UNREAD = {
+    'tbunit': ('./features/tcg/tb-cache[@unit="KiB"]/text()', ['8388608']),
+    'memfd': ('./memoryBacking/source | ./memoryBacking/access/@mode',
+              ['shared']),
+    'videonone': ('./devices/video/model/@type', ['cirrus']),
+    'videovram': ('./devices/video/model/@ram | ./devices/video/model/@vram',
+                  ['65536', '65536']),
+    'firmware': ('./os/@firmware', []),
+}
+
+
+class ReadWithXPathTest(_OneCustomizerTest):
+
+    NAME, CUSTOMIZER = 'unread', test_guard._XPathReadCustomizer
+
+    def test_libvirt_reads_these_in_no_namespace(self):
+        for _name, scenario in test_guard.ReadWithXPathTest.scenarios:
+            edit = scenario['edit']
+            xml = base.renamed(base.nova_xml('nova-basic'),
+                               self.guest_name())
+            if scenario['nova']:
+                xml = xml.replace(*scenario['nova'])
+            specs = {'xmlhooks:unread:' + edit: 'x'}
+            e = self.assertRaises(exception.GuardError,
+                                  self._engine(scenario['allowed']).customize,
+                                  xml, specs)
+            self.assertEqual(scenario['category'], e.category)
+            customised = self._engine(list(guard.CATEGORIES)).customize(
+                xml, specs)
+            guest = base.Guest(self.conn, customised, self.workdir,
+                               start=False, validate=False)
+            path, expected = _UNREAD[edit]
+            with guest:
+                self.assertEqual(expected, base.xpath(guest.defined_xml,
+                                                      path), edit)

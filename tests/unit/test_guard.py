@@ -1233,6 +1233,113 @@ class TextAsLibvirtReadsTest(base.TestCase):
         self.assertEqual(''.join(node.itertext()), guard._text(node))
 
 
+def _namespaced(node, *names):
+    """Move attributes into the namespace ``urn:x``, keeping their values."""
+    for name in names:
+        node.set(_X + name, node.attrib.pop(name))
+    return node
+
+
+def _tb_cache_in_bytes(root):
+    tcg = etree.SubElement(root.find('features'), 'tcg')
+    cache = etree.SubElement(tcg, 'tb-cache')
+    cache.set(_X + 'unit', 'b')
+    cache.text = '8388608'
+
+
+def _shared_memfd(root):
+    backing = etree.SubElement(root, 'memoryBacking')
+    etree.SubElement(backing, 'source').set(_X + 'type', 'memfd')
+    etree.SubElement(backing, 'access', mode='shared')
+
+
+#: attributes libvirt 9.0 reads with XPath (``string(./os/@firmware)``),
+#: which finds them in no namespace only; the XML customiser cannot write
+#: an attribute in a namespace. What libvirt defines instead is in each
+#: comment (tests/libvirt/test_guard_namespaces.py).
+_XPATH_EDITS = {
+    # <tb-cache x:unit='b'>8388608</tb-cache>: 8388608 KiB, 8 GiB
+    'tbunit': _tb_cache_in_bytes,
+    # <source x:type='memfd'/>: no source, and shared access maps a file
+    'memfd': _shared_memfd,
+    # <model x:type='none'/>: the default model, cirrus, with 16 MiB
+    'videonone': lambda root: _namespaced(
+        root.find('devices/video/model'), 'type'),
+    # <model type='qxl' x:ram='16384' x:vram='16384'/>: 64 MiB of each
+    'videovram': lambda root: _namespaced(
+        root.find('devices/video/model'), 'ram', 'vram'),
+    # <os x:firmware='efi'>: no firmware chosen
+    'firmware': lambda root: _namespaced(root.find('os'), 'firmware'),
+}
+
+
+class _XPathReadCustomizer(_LastPartCustomizer):
+    """Makes the edits above, as a third-party customiser could."""
+
+    family = 'unread'
+
+    def apply(self, root, rules, context):
+        for rule in rules:
+            _XPATH_EDITS[rule.payload](root)
+
+
+class ReadWithXPathTest(GuardTestCase):
+    """An attribute libvirt reads with XPath is read in no namespace only.
+
+    libvirt reads most attributes with xmlGetProp, in any namespace, but
+    some with XPath, which finds only the one in no namespace: a value
+    written in another namespace is not read there, and a bound or an
+    exemption the guard took from it (a translation cache's unit, a
+    memfd source, a video model of none) or a value of Nova's it seemed
+    to keep (video memory, the firmware) was not libvirt's.
+    """
+
+    scenarios = [
+        ('tb_cache_unit', dict(edit='tbunit', nova=('<domain type="kvm">',
+                                                    '<domain type="qemu">'),
+                               allowed=['resources'],
+                               category='host_resources')),
+        ('memfd_source', dict(edit='memfd', nova=None,
+                              allowed=['resources'],
+                              category='host_resources')),
+        ('video_none', dict(edit='videonone',
+                            nova=('<model type="virtio"/>',
+                                  '<model type="none"/>'),
+                            allowed=[], category='host_resources')),
+        ('video_memory', dict(edit='videovram',
+                              nova=('<model type="virtio"/>',
+                                    '<model type="qxl" ram="16384" '
+                                    'vram="16384"/>'),
+                              allowed=[], category='host_resources')),
+        ('firmware', dict(edit='firmware',
+                          nova=('<os>', '<os firmware="efi">'),
+                          allowed=[], category='host_paths')),
+    ]
+
+    def setUp(self):
+        super().setUp()
+        self.xml = base.nova_xml()
+        if self.nova:
+            self.assertIn(self.nova[0], self.xml)
+            self.xml = self.xml.replace(*self.nova)
+
+    def _engine(self, allowed):
+        return self.engine_with({'unread': _XPathReadCustomizer(self.conf)},
+                                allowed, xml=False, validate_schema=False)
+
+    def test_refused(self):
+        e = self.assertRaises(exception.GuardError,
+                              self._engine(self.allowed).customize, self.xml,
+                              {'xmlhooks:unread:' + self.edit: 'x'})
+        self.assertEqual(self.category, e.category)
+        self.assertEqual('xmlhooks:unread:' + self.edit, e.key)
+
+    def test_allowed_by_its_category(self):
+        out = self._engine(self.allowed + [self.category]).customize(
+            self.xml, {'xmlhooks:unread:' + self.edit: 'x'})
+        self.assertIn('xmlns:ns0="urn:x"', out)
+
+
 class DeclaringCustomizer(_LastPartCustomizer):
     """Sets an attribute named xmlns, as a third-party customiser could.
 
@@ -2274,8 +2381,11 @@ class MemoryFileTest(GuardTestCase):
             cells, source='./memoryBacking/source/@type=anonymous'))
 
     def test_a_source_is_memfd_only_when_every_type_says_so(self):
-        # NOTE(xmlhooks): libvirt reads the type in any namespace; no rule
-        # writes a namespaced attribute, so the document is read alone.
+        # NOTE(xmlhooks): libvirt 9.0 reads the type with XPath, in no
+        # namespace, and another libvirt might read it in any: the source
+        # is memfd only when the plain type alone says so (see also
+        # ReadWithXPathTest); no rule writes a namespaced attribute, so
+        # the document is read alone.
         xml = base.nova_xml().replace(
             '<vcpu>', '<memoryBacking><source type="memfd" x:type="file" '
                       'xmlns:x="urn:x"/><access mode="shared"/>'
