@@ -47,6 +47,31 @@ class _OneCustomizerTest(base.LibvirtTestCase):
         return test_guard.engine_of(
             self.conf, {self.NAME: self.CUSTOMIZER(self.conf)}, xml=False)
 
+    def _refused_then_defined(self, edit, error, allowed=(), xml=None):
+        """Refuse ``edit``, then define it with no guard, as Nova would.
+
+        NOTE(xmlhooks): with every category allowed there is no guard:
+        what libvirt makes of the document the guard refused, defined as
+        Nova defines it, without libvirt's schema check.
+
+        :param edit: the payload of the customiser's one rule
+        :param error: the exception the guard raises
+        :param allowed: the categories allowed when it is refused
+        :param xml: Nova's XML; nova-basic under a guest name by default
+        :returns: ``(error, customised XML, the defined XML)``
+        """
+        if xml is None:
+            xml = base.renamed(base.nova_xml('nova-basic'),
+                               self.guest_name())
+        specs = {'xmlhooks:%s:%s' % (self.NAME, edit): 'x'}
+        e = self.assertRaises(error, self._engine(list(allowed)).customize,
+                              xml, specs)
+        customised = self._engine(list(guard.CATEGORIES)).customize(
+            xml, specs)
+        with base.Guest(self.conn, customised, self.workdir, start=False,
+                        validate=False) as guest:
+            return e, customised, guest.defined_xml
+
 
 class FakeDeclarationTest(_OneCustomizerTest):
 
@@ -77,25 +102,12 @@ class ForeignFeatureTest(_OneCustomizerTest):
 
     def test_libvirt_reads_features_by_their_local_name(self):
         for payload, path, expected in (
-                ('tcg', './features/tcg/tb-cache', ['8388608']),
+                ('tcg', './features/tcg/tb-cache/text()', ['8388608']),
                 ('ring', './features/kvm/dirty-ring/@state', ['on'])):
-            xml = base.renamed(base.nova_xml('nova-basic'),
-                               self.guest_name())
-            specs = {'xmlhooks:namespaced:' + payload: 'x'}
-            e = self.assertRaises(exception.RuleError,
-                                  self._engine([]).customize, xml, specs)
+            e, _customised, defined = self._refused_then_defined(
+                payload, exception.RuleError)
             self.assertEqual('xmlhooks:namespaced:' + payload, e.key)
-            # NOTE(xmlhooks): with every category allowed there is no
-            # guard: what libvirt makes of the document, defined as Nova
-            # defines it, without libvirt's schema check.
-            customised = self._engine(list(guard.CATEGORIES)).customize(
-                xml, specs)
-            guest = base.Guest(self.conn, customised, self.workdir,
-                               start=False, validate=False)
-            with guest:
-                self.assertEqual(expected, base.xpath(
-                    guest.defined_xml, path + ('' if '@' in path else
-                                               '/text()')))
+            self.assertEqual(expected, base.xpath(defined, path))
 
 
 class ForeignRootTest(_OneCustomizerTest):
@@ -103,22 +115,13 @@ class ForeignRootTest(_OneCustomizerTest):
     NAME, CUSTOMIZER = 'rooted', test_guard.ForeignRootCustomizer
 
     def test_libvirt_reads_the_domain_by_its_local_name(self):
-        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
-        specs = {'xmlhooks:rooted:initrd': 'x'}
-        e = self.assertRaises(exception.RuleError,
-                              self._engine([]).customize, xml, specs)
+        e, customised, defined = self._refused_then_defined(
+            'initrd', exception.RuleError)
         self.assertEqual('xmlhooks:rooted:initrd', e.key)
-        # NOTE(xmlhooks): with every category allowed there is no guard:
-        # what libvirt makes of the document, defined as Nova defines it.
-        customised = self._engine(list(guard.CATEGORIES)).customize(
-            xml, specs)
         self.assertIn('<ns0:domain xmlns:ns0="urn:x"', customised)
-        guest = base.Guest(self.conn, customised, self.workdir,
-                           start=False, validate=False)
-        with guest:
-            self.assertTrue(guest.defined_xml.startswith('<domain '))
-            self.assertEqual(['/etc/shadow'], base.xpath(
-                guest.defined_xml, './os/initrd/text()'))
+        self.assertTrue(defined.startswith('<domain '))
+        self.assertEqual(['/etc/shadow'],
+                         base.xpath(defined, './os/initrd/text()'))
 
 
 class EntityReferenceTest(_OneCustomizerTest):
@@ -126,19 +129,12 @@ class EntityReferenceTest(_OneCustomizerTest):
     NAME, CUSTOMIZER = 'referencing', test_guard.ReferenceCustomizer
 
     def test_libvirt_reads_the_characters_referenced(self):
-        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
-        specs = {'xmlhooks:referencing:crash': 'x'}
-        e = self.assertRaises(exception.RuleError,
-                              self._engine([]).customize, xml, specs)
+        e, customised, defined = self._refused_then_defined(
+            'crash', exception.RuleError)
         self.assertEqual('xmlhooks:referencing:crash', e.key)
-        customised = self._engine(list(guard.CATEGORIES)).customize(
-            xml, specs)
         self.assertIn('<on_crash>&#99;&#111;', customised)
-        guest = base.Guest(self.conn, customised, self.workdir,
-                           start=False, validate=False)
-        with guest:
-            self.assertEqual(['coredump-restart'], base.xpath(
-                guest.defined_xml, './on_crash/text()'))
+        self.assertEqual(['coredump-restart'],
+                         base.xpath(defined, './on_crash/text()'))
 
 
 class NamespacedAttributeTest(_OneCustomizerTest):
@@ -149,20 +145,12 @@ class NamespacedAttributeTest(_OneCustomizerTest):
         # <backend x:model='random' model='random'/>: libvirt reads the
         # first model and opens its default, /dev/random, where Nova's
         # guest read /dev/urandom
-        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
-        specs = {'xmlhooks:raw:rngdefault': 'x'}
-        e = self.assertRaises(
-            exception.GuardError,
-            self._engine(['network_exposure']).customize, xml, specs)
+        e, customised, defined = self._refused_then_defined(
+            'rngdefault', exception.GuardError, ['network_exposure'])
         self.assertEqual('host_paths', e.category)
-        customised = self._engine(list(guard.CATEGORIES)).customize(
-            xml, specs)
         self.assertIn('ns0:model="random" model="random"', customised)
-        guest = base.Guest(self.conn, customised, self.workdir,
-                           start=False, validate=False)
-        with guest:
-            self.assertEqual(['/dev/random'], base.xpath(
-                guest.defined_xml, './devices/rng/backend/text()'))
+        self.assertEqual(['/dev/random'], base.xpath(
+            defined, './devices/rng/backend/text()'))
 
 
 class BlankTextTest(_OneCustomizerTest):
@@ -171,19 +159,12 @@ class BlankTextTest(_OneCustomizerTest):
 
     def test_libvirt_drops_blank_text_between_elements(self):
         # <on_crash><y/> <z/>coredump-restart</on_crash>
-        xml = base.renamed(base.nova_xml('nova-basic'), self.guest_name())
-        specs = {'xmlhooks:raw:oncrashblank': 'x'}
-        e = self.assertRaises(exception.GuardError,
-                              self._engine([]).customize, xml, specs)
+        e, customised, defined = self._refused_then_defined(
+            'oncrashblank', exception.GuardError)
         self.assertEqual('host_resources', e.category)
-        customised = self._engine(list(guard.CATEGORIES)).customize(
-            xml, specs)
         self.assertIn('<y/> <z/>coredump-restart', customised)
-        guest = base.Guest(self.conn, customised, self.workdir,
-                           start=False, validate=False)
-        with guest:
-            self.assertEqual(['coredump-restart'], base.xpath(
-                guest.defined_xml, './on_crash/text()'))
+        self.assertEqual(['coredump-restart'],
+                         base.xpath(defined, './on_crash/text()'))
 
 
 #: what libvirt defines for each of test_guard's ReadWithXPathTest edits:
@@ -210,16 +191,8 @@ class ReadWithXPathTest(_OneCustomizerTest):
                                self.guest_name())
             if scenario['nova']:
                 xml = xml.replace(*scenario['nova'])
-            specs = {'xmlhooks:unread:' + edit: 'x'}
-            e = self.assertRaises(exception.GuardError,
-                                  self._engine(scenario['allowed']).customize,
-                                  xml, specs)
+            e, _customised, defined = self._refused_then_defined(
+                edit, exception.GuardError, scenario['allowed'], xml)
             self.assertEqual(scenario['category'], e.category)
-            customised = self._engine(list(guard.CATEGORIES)).customize(
-                xml, specs)
-            guest = base.Guest(self.conn, customised, self.workdir,
-                               start=False, validate=False)
             path, expected = _UNREAD[edit]
-            with guest:
-                self.assertEqual(expected, base.xpath(guest.defined_xml,
-                                                      path), edit)
+            self.assertEqual(expected, base.xpath(defined, path), edit)
