@@ -1020,6 +1020,17 @@ class _LastPartCustomizer(customizer_base.Customizer):
         return key.rsplit(':', 1)[1]
 
 
+class _TableCustomizer(_LastPartCustomizer):
+    """Makes the edits of its table, as a third-party customiser could."""
+
+    #: payload to ``edit(root)``
+    edits = {}
+
+    def apply(self, root, rules, context):
+        for rule in rules:
+            self.edits[rule.payload](root)
+
+
 class _ForeignPrefixCustomizer(_LastPartCustomizer):
     """Writes QEMU passthrough under a prefix of its own choosing."""
 
@@ -1139,14 +1150,11 @@ _RAW_MARKS = dict(dict.fromkeys(
     oncrashblank='<y/> <z/>coredump-restart')
 
 
-class _RawCustomizer(_LastPartCustomizer):
+class _RawCustomizer(_TableCustomizer):
     """Makes the edits above, as a third-party customiser could."""
 
     family = 'raw'
-
-    def apply(self, root, rules, context):
-        for rule in rules:
-            _RAW_EDITS[rule.payload](root)
+    edits = _RAW_EDITS
 
 
 class _RawTestCase(GuardTestCase):
@@ -1273,14 +1281,11 @@ _XPATH_EDITS = {
 }
 
 
-class _XPathReadCustomizer(_LastPartCustomizer):
+class _XPathReadCustomizer(_TableCustomizer):
     """Makes the edits above, as a third-party customiser could."""
 
     family = 'unread'
-
-    def apply(self, root, rules, context):
-        for rule in rules:
-            _XPATH_EDITS[rule.payload](root)
+    edits = _XPATH_EDITS
 
 
 class ReadWithXPathTest(GuardTestCase):
@@ -1567,14 +1572,11 @@ _REFERENCE_EDITS = {
 }
 
 
-class ReferenceCustomizer(_LastPartCustomizer):
+class ReferenceCustomizer(_TableCustomizer):
     """Writes text as character references (see _REFERENCE_EDITS)."""
 
     family = 'referencing'
-
-    def apply(self, root, rules, context):
-        for rule in rules:
-            _REFERENCE_EDITS[rule.payload](root)
+    edits = _REFERENCE_EDITS
 
 
 class EntityReferenceTest(GuardTestCase):
