@@ -49,7 +49,12 @@ terminal and there are many domains. Domains that vanish while the audit
 runs are left out, with a note on stderr.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
 import sys
+import typing as ty
 import uuid
 
 from nova_xmlhooks.cmd import common
@@ -58,11 +63,26 @@ from nova_xmlhooks.cmd import libvirt_host
 from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 
+if ty.TYPE_CHECKING:
+    import argparse
+    import types
+
+    # NOTE(xmlhooks): Any to type checkers, see libvirt_host.
+    from libvirt import virConnect
+    from libvirt import virDomain
+    from lxml import etree
+
+    from nova_xmlhooks.cmd import config
+    from nova_xmlhooks import engine as engine_mod
+
+    #: a domain's report object, documented above
+    Report: ty.TypeAlias = dict[str, ty.Any]
+
 #: show progress on a terminal from this many domains on
 PROGRESS_FROM = 10
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the sub-command's arguments.
 
     :param parser: the sub-command's argparse parser
@@ -76,11 +96,13 @@ def add_arguments(parser):
                              'repeat for several')
 
 
-def _nova_domain(root):
+def _nova_domain(root: etree._Element) -> bool:
     return root.find('metadata/{%s}instance' % metadata.NOVA_NS) is not None
 
 
-def _unmanaged_staleness(engine, xml, root, report, refusal):
+def _unmanaged_staleness(engine: engine_mod.Engine, xml: str,
+                         root: etree._Element, report: Report,
+                         refusal: drift_mod.Refusal | None) -> None:
     # NOTE(xmlhooks): a Nova domain without a record that would now get
     # rules (a default profile added since it was defined, say).
     specs, report['specs_from'] = drift_mod.flavor_specs(engine, root,
@@ -92,7 +114,8 @@ def _unmanaged_staleness(engine, xml, root, report, refusal):
         report['stale'] = stale.__dict__
 
 
-def audit_domain(engine, info, refusal=None):
+def audit_domain(engine: engine_mod.Engine, info: libvirt_host.DomainInfo,
+                 refusal: drift_mod.Refusal | None = None) -> Report:
     """Audit one domain.
 
     :param engine: the engine built from the current configuration
@@ -104,10 +127,10 @@ def audit_domain(engine, info, refusal=None):
         to ask
     :returns: the report object documented above
     """
-    report = {'name': info['name'], 'uuid': info['uuid'],
-              'state': info['state'], 'status': 'unmanaged',
-              'profiles': [], 'rules': [], 'drift': [], 'stale': None,
-              'specs_from': None}
+    report: Report = {'name': info['name'], 'uuid': info['uuid'],
+                      'state': info['state'], 'status': 'unmanaged',
+                      'profiles': [], 'rules': [], 'drift': [],
+                      'stale': None, 'specs_from': None}
     definitions = [(name, info[name]) for name in ('persistent', 'live')
                    if info[name] is not None]
     main_xml = definitions[0][1]
@@ -120,7 +143,7 @@ def audit_domain(engine, info, refusal=None):
     report['profiles'] = list(record[0])
     report['rules'] = [drift_mod.rule_dict(rule) for rule in record[1]]
     ruleset, unchecked = drift_mod.recorded_ruleset(engine, record)
-    drifts = []
+    drifts: list[drift_mod.Drift] = []
     for definition, xml in definitions:
         drifts.extend(drift_mod.find_drift(engine, xml, ruleset, definition))
     specs, report['specs_from'] = drift_mod.flavor_specs(engine, root,
@@ -138,7 +161,7 @@ def audit_domain(engine, info, refusal=None):
     return report
 
 
-def _uuid_form(text):
+def _uuid_form(text: str) -> str:
     """A UUID as libvirt writes it, in any form uuid reads; or text.
 
     NOTE(xmlhooks): as ``show`` looks a domain up, in upper case or
@@ -150,7 +173,8 @@ def _uuid_form(text):
         return text
 
 
-def _selected(domains, wanted):
+def _selected(domains: Sequence[virDomain],
+              wanted: Sequence[str]) -> Sequence[virDomain]:
     if not wanted:
         return domains
     names = set(wanted)
@@ -166,7 +190,7 @@ def _selected(domains, wanted):
     return chosen
 
 
-def detail(report):
+def detail(report: Report) -> str:
     """The DETAIL column of a domain's row.
 
     :param report: an object of :func:`audit_domain`
@@ -195,12 +219,12 @@ def detail(report):
     return text
 
 
-def _changed_lines(diff):
+def _changed_lines(diff: str) -> list[str]:
     return [line for line in diff.split('\n')
             if line[:1] in '+-' and not line.startswith(('+++', '---'))]
 
 
-def _print_drift(report):
+def _print_drift(report: Report) -> None:
     for item in report['drift']:
         rule = (' rule %s=%s (%s)' % (item['key'], item['value'],
                                       item['source'])
@@ -213,12 +237,12 @@ def _print_drift(report):
             common.out_diff('\n'.join(changed), indent='    ')
 
 
-def _key(rule):
+def _key(rule: Mapping[str, str | None]) -> str:
     """A recorded rule's key; a record edited by hand may name none."""
     return rule['key'] or '(no key)'
 
 
-def _print_stale(stale):
+def _print_stale(stale: Mapping[str, ty.Any]) -> None:
     for rule in stale['unchecked']:
         common.out('  not checked: rule %s=%s (%s): %s' % (
             _key(rule), rule['value'], rule['source'], rule['reason']))
@@ -238,7 +262,7 @@ def _print_stale(stale):
         common.out_diff(stale['diff'], indent='    ')
 
 
-def print_table(reports):
+def print_table(reports: Sequence[Report]) -> None:
     """Write the reports as a table followed by the details.
 
     :param reports: the reports of :func:`audit_domain`
@@ -265,7 +289,8 @@ def print_table(reports):
             _print_stale(report['stale'])
 
 
-def _list_domains(libvirt, connection, uri, wanted):
+def _list_domains(libvirt: types.ModuleType, connection: virConnect,
+                  uri: str, wanted: Sequence[str]) -> Sequence[virDomain]:
     try:
         domains = connection.listAllDomains(0)
     except libvirt.libvirtError as e:
@@ -274,7 +299,9 @@ def _list_domains(libvirt, connection, uri, wanted):
     return _selected(domains, wanted)
 
 
-def audit_domains(engine, libvirt, domains, refusal=None):
+def audit_domains(engine: engine_mod.Engine, libvirt: types.ModuleType,
+                  domains: Sequence[virDomain],
+                  refusal: drift_mod.Refusal | None = None) -> list[Report]:
     """Audit domains, showing progress on a terminal.
 
     NOTE(xmlhooks): progress goes to stderr, so it is stderr that must be
@@ -289,7 +316,8 @@ def audit_domains(engine, libvirt, domains, refusal=None):
     :returns: the reports, sorted by name
     """
     progress = sys.stderr.isatty() and len(domains) >= PROGRESS_FROM
-    reports, vanished = [], []
+    reports: list[Report] = []
+    vanished: list[str] = []
     for number, domain in enumerate(domains, 1):
         if progress:
             sys.stderr.write('\raudit: %d/%d domains' % (number,
@@ -311,7 +339,8 @@ def audit_domains(engine, libvirt, domains, refusal=None):
     return sorted(reports, key=lambda r: r['name'])
 
 
-def run(configuration, args):
+def run(configuration: config.Configuration,
+        args: argparse.Namespace) -> int:
     """Run the sub-command.
 
     :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`

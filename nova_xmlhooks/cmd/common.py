@@ -12,16 +12,23 @@
 
 """Helpers shared by the sub-commands of ``nova-xmlhooks``."""
 
+from __future__ import annotations
+
 import difflib
 import json
 import os
 import re
 import sys
+import typing as ty
 
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
 from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
+
+if ty.TYPE_CHECKING:
+    from lxml import etree
+    from oslo_config import cfg
 
 #: what ``--xml`` takes to read standard input
 STDIN = '-'
@@ -46,7 +53,7 @@ class _Style:
     color = False
 
 
-def set_color(mode, stream=None):
+def set_color(mode: str, stream: ty.TextIO | None = None) -> None:
     """Decide whether diffs are coloured.
 
     NOTE(xmlhooks): ``auto`` follows the conventions of git and ls: colour
@@ -66,7 +73,7 @@ def set_color(mode, stream=None):
         _Style.color = mode == 'always'
 
 
-def error_message(error):
+def error_message(error: exception.XmlHooksError) -> str:
     """The user-facing text of a nova-xmlhooks error, without its prefix.
 
     :param error: a :class:`~nova_xmlhooks.exception.XmlHooksError`
@@ -80,7 +87,7 @@ def error_message(error):
     return messages.one_line(message)
 
 
-def plain_text(text):
+def plain_text(text: str) -> str:
     """Turn the reStructuredText of the docs into plain text for a terminal.
 
     :param text: a description, as the key declarations and module
@@ -95,7 +102,7 @@ def plain_text(text):
     return re.sub(r'(\S)::$', r'\1:', text, flags=re.M)
 
 
-def _role_text(match):
+def _role_text(match: re.Match[str]) -> str:
     """What Sphinx shows for a role: its title, else its target.
 
     NOTE(xmlhooks): a target written ``~a.b.C`` is shown as ``C``, as
@@ -109,7 +116,7 @@ def _role_text(match):
     return target
 
 
-def out(text=''):
+def out(text: str = '') -> None:
     """Write lines of the command's report on stdout.
 
     NOTE(xmlhooks): values in reports come from flavors, images and the
@@ -124,7 +131,7 @@ def out(text=''):
                                for line in text.split('\n')) + '\n')
 
 
-def out_raw(text):
+def out_raw(text: str) -> None:
     """Write a document on stdout exactly as it is (``--output xml``).
 
     :param text: the document
@@ -132,7 +139,7 @@ def out_raw(text):
     sys.stdout.write(text + '\n')
 
 
-def out_json(document):
+def out_json(document: object) -> None:
     """Write a JSON document on stdout.
 
     NOTE(xmlhooks): ``ensure_ascii`` writes every character outside ASCII
@@ -144,7 +151,7 @@ def out_json(document):
                                 ensure_ascii=True) + '\n')
 
 
-def out_diff(diff, indent=''):
+def out_diff(diff: str, indent: str = '') -> None:
     """Write a unified diff, coloured if :func:`set_color` said so.
 
     :param diff: the diff
@@ -160,7 +167,7 @@ def out_diff(diff, indent=''):
         sys.stdout.write(indent + line + '\n')
 
 
-def err(text):
+def err(text: str) -> None:
     """Write a line on stderr, escaped like :func:`out`.
 
     :param text: the line
@@ -168,7 +175,7 @@ def err(text):
     sys.stderr.write(messages.printable(messages.one_line(text)) + '\n')
 
 
-def warn(text):
+def warn(text: str) -> None:
     """Write a warning on stderr.
 
     :param text: the warning, without the ``warning:`` prefix
@@ -176,7 +183,7 @@ def warn(text):
     err('warning: ' + text)
 
 
-def read_input(path):
+def read_input(path: str) -> str:
     """Read a UTF-8 text file, or standard input for ``-``.
 
     :param path: the file, or :data:`STDIN`
@@ -201,7 +208,7 @@ def read_input(path):
                            % (input_label(path), e.start))
 
 
-def utf8_argument(what, value):
+def utf8_argument(what: str, value: str) -> str:
     """Refuse an argument that is not UTF-8, as libvirt's names are.
 
     NOTE(xmlhooks): Python keeps the bytes of such an argument as lone
@@ -220,7 +227,7 @@ def utf8_argument(what, value):
     return value
 
 
-def input_label(path):
+def input_label(path: str) -> str:
     """How messages name an input file.
 
     :param path: the path the user gave, ``-`` for stdin
@@ -229,7 +236,7 @@ def input_label(path):
     return 'standard input' if path == STDIN else path
 
 
-def parse_domain(xml, what):
+def parse_domain(xml: str, what: str) -> etree._Element:
     """Parse a domain XML document.
 
     :param xml: the document
@@ -251,7 +258,8 @@ def parse_domain(xml, what):
     return root
 
 
-def recorded_extra_specs(root):
+def recorded_extra_specs(
+        root: etree._Element) -> dict[str, str] | None:
     """The flavor's extra specs as Nova recorded them in the domain.
 
     NOTE(xmlhooks): Nova records them in ``<nova:extraSpecs>`` from nova
@@ -270,7 +278,7 @@ def recorded_extra_specs(root):
     return metadata.flavor_extra_specs(root)
 
 
-def normalize(xml):
+def normalize(xml: str) -> str:
     """Serialise a domain XML the way the engine does, for comparisons.
 
     :param xml: a domain XML document that parses
@@ -279,7 +287,7 @@ def normalize(xml):
     return engine_mod.serialize(engine_mod.parse_domain(xml))
 
 
-def lines(text):
+def lines(text: str) -> list[str]:
     """A text's lines, each with its newline, split at newlines only.
 
     NOTE(xmlhooks): str.splitlines() also splits at characters a domain's
@@ -294,7 +302,8 @@ def lines(text):
         [parts[-1]] if parts[-1] else [])
 
 
-def unified_diff(before, after, from_label, to_label, context=3):
+def unified_diff(before: str, after: str, from_label: str, to_label: str,
+                 context: int = 3) -> str:
     """A unified diff of two texts.
 
     :param before: the old text
@@ -308,7 +317,7 @@ def unified_diff(before, after, from_label, to_label, context=3):
         lines(before), lines(after), from_label, to_label, n=context))
 
 
-def load_engine(conf):
+def load_engine(conf: cfg.ConfigOpts) -> engine_mod.Engine:
     """Build the engine exactly as the compute driver does.
 
     :param conf: the parsed configuration

@@ -24,10 +24,15 @@ cost half a second and register some 900 options at every start; a unit
 test checks each copy against nova's own declaration and value.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Sequence
 import dataclasses
 import glob
 import importlib.util
 import os
+import typing as ty
 
 from oslo_config import cfg
 
@@ -54,7 +59,7 @@ class Source:
     option: str
     path: str
 
-    def files(self):
+    def files(self) -> list[str]:
         """The files this argument makes oslo.config read, in order."""
         if self.option == '--config-file':
             return [self.path]
@@ -63,7 +68,7 @@ class Source:
         return sorted(glob.glob(os.path.join(self.path, '*.conf')))
 
 
-def _pybasedir():
+def _pybasedir() -> str:
     # NOTE(xmlhooks): nova's default for pybasedir is the directory that
     # holds the nova package; find_spec locates it without importing it.
     spec = importlib.util.find_spec('nova')
@@ -73,7 +78,7 @@ def _pybasedir():
     return os.path.dirname(os.path.abspath(package))
 
 
-def nova_opts():
+def nova_opts() -> dict[str, list[cfg.Opt]]:
     """Copies of nova's declarations of the options the command reads.
 
     :returns: a dict of group name to options
@@ -104,14 +109,14 @@ class Configuration:
     :ivar sources: the ``--config-file`` and ``--config-dir`` arguments
     """
 
-    def __init__(self, sources):
+    def __init__(self, sources: Iterable[Source]) -> None:
         """Read the configuration.
 
         :param sources: :class:`Source` objects, in command line order
         :raises: CommandError naming the file and the option at fault
         """
         self.sources = tuple(sources)
-        args = []
+        args: list[str] = []
         for source in self.sources:
             args += [source.option, source.path]
         _refuse_file_dirs(self.sources)
@@ -128,13 +133,13 @@ class Configuration:
         for group, opts in nova.items():
             check_values(self.nova, group, opts, files)
 
-    def files(self):
+    def files(self) -> list[str]:
         """The configuration files read, in the order oslo.config reads them.
 
         :returns: a list of paths
         """
         explicit = {source.option for source in self.sources}
-        files = []
+        files: list[str] = []
         if '--config-file' not in explicit:
             files.extend(self.conf.default_config_files)
         if '--config-dir' not in explicit:
@@ -145,7 +150,7 @@ class Configuration:
             files.extend(source.files())
         return files
 
-    def nova_value(self, name, group='DEFAULT'):
+    def nova_value(self, name: str, group: str = 'DEFAULT') -> ty.Any:
         """One of nova's options, as nova-compute reads it.
 
         :param name: the option's name
@@ -157,11 +162,11 @@ class Configuration:
         return getattr(getattr(self.nova, group), name)
 
 
-def _group(name):
+def _group(name: str) -> str | None:
     return None if name == 'DEFAULT' else name
 
 
-def _refuse_file_dirs(sources):
+def _refuse_file_dirs(sources: Iterable[Source]) -> None:
     for source in sources:
         # NOTE(xmlhooks): oslo.config reads nothing from a --config-dir
         # that is a file, silently; it is said here, as a missing one is.
@@ -171,7 +176,8 @@ def _refuse_file_dirs(sources):
                 'directory' % source.path)
 
 
-def _read(conf, args, sources):
+def _read(conf: cfg.ConfigOpts, args: Sequence[str],
+          sources: Sequence[Source]) -> cfg.ConfigOpts:
     try:
         conf(args, project=PROJECT, prog=PROG)
     except (cfg.Error, OSError, ValueError) as e:
@@ -182,7 +188,7 @@ def _read(conf, args, sources):
     return conf
 
 
-def _undecodable(sources):
+def _undecodable(sources: Iterable[Source]) -> str | None:
     # NOTE(xmlhooks): oslo.config lets a UnicodeDecodeError out, which
     # does not name the file, so the files the arguments name are tried in
     # turn.
@@ -198,7 +204,7 @@ def _undecodable(sources):
     return None
 
 
-def read_error(error, sources=()):
+def read_error(error: Exception, sources: Iterable[Source] = ()) -> str:
     """Word a configuration that cannot be read as one line.
 
     :param error: what oslo.config raised while reading the files: a
@@ -234,7 +240,7 @@ def read_error(error, sources=()):
     return 'cannot read the configuration: %s' % reason
 
 
-def _register_paths(conf, opts):
+def _register_paths(conf: cfg.ConfigOpts, opts: Iterable[cfg.Opt]) -> None:
     """Nova's path options, for ``$state_path`` in ``[xmlhooks]``.
 
     NOTE(xmlhooks): nova-compute has every option of Nova's on the global
@@ -246,7 +252,8 @@ def _register_paths(conf, opts):
             conf.register_opt(opt)
 
 
-def check_values(conf, group, opts, files):
+def check_values(conf: cfg.ConfigOpts, group: str, opts: Iterable[cfg.Opt],
+                 files: Sequence[str]) -> None:
     """Read every option once, so that a bad value is found at start.
 
     :param conf: a parsed ``ConfigOpts``
@@ -269,13 +276,14 @@ def check_values(conf, group, opts, files):
                 'knows' % (group, opt.name))
 
 
-def _value(conf, group, name):
+def _value(conf: cfg.ConfigOpts, group: str, name: str) -> ty.Any:
     if group == 'DEFAULT':
         return getattr(conf, name)
     return getattr(getattr(conf, group), name)
 
 
-def value_error(error, group, opt, files):
+def value_error(error: cfg.ConfigSourceValueError, group: str, opt: cfg.Opt,
+                files: Sequence[str]) -> str:
     """Word a bad option value as one line, without parsing oslo's text.
 
     NOTE(xmlhooks): oslo.config raises the error from within the handler
@@ -297,7 +305,8 @@ def value_error(error, group, opt, files):
         group, opt.name, ' in %s' % where if where else '', reason)
 
 
-def file_of_value(group, opt, files):
+def file_of_value(group: str, opt: cfg.Opt,
+                  files: Sequence[str]) -> str | None:
     """The last of the files that sets a bad value for an option.
 
     :param group: the option's group, ``DEFAULT`` for none

@@ -22,11 +22,18 @@ protocol, one image at a time, and a backing file is followed only when
 the image records its format and it is a local file.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
 import dataclasses
 import json
 import os
 import stat
 import subprocess
+import typing as ty
+
+if ty.TYPE_CHECKING:
+    from lxml import etree
 
 QEMU_IMG = 'qemu-img'
 #: seconds to wait for qemu-img; an image on a hung NFS mount blocks it
@@ -43,7 +50,7 @@ class DiskInfoError(Exception):
     """``qemu-img info`` could not describe a disk."""
 
 
-def human_size(size):
+def human_size(size: int | None) -> str:
     """Format a byte count the way ``qemu-img info`` does, e.g. ``1 GiB``.
 
     :param size: a number of bytes, or ``None``
@@ -62,11 +69,12 @@ def human_size(size):
     for unit in UNITS[1:]:
         value /= 1024
         text = '%.3g' % value
-        if float(text) < 1000 or unit == UNITS[-1]:
+        if float(text) < 1000:
             return '%s %s' % (text, unit)
+    return '%s %s' % (text, UNITS[-1])
 
 
-def source_of(disk):
+def source_of(disk: etree._Element) -> str | None:
     """The host path or network name a ``<disk>`` element reads.
 
     :param disk: a ``<disk>`` element
@@ -98,14 +106,14 @@ class Layer:
 
     filename: str
     format: str
-    virtual_size: int = None
-    actual_size: int = None
-    backing_file: str = None
-    backing_format: str = None
-    note: str = None
+    virtual_size: int | None = None
+    actual_size: int | None = None
+    backing_file: str | None = None
+    backing_format: str | None = None
+    note: str | None = None
 
 
-def _image_opts(path, fmt):
+def _image_opts(path: str, fmt: str) -> str:
     # NOTE(xmlhooks): a comma is doubled in --image-opts values; the file
     # protocol refuses block devices, which host_device reads.
     try:
@@ -116,7 +124,7 @@ def _image_opts(path, fmt):
         fmt, 'host_device' if block else 'file', path.replace(',', ',,'))
 
 
-def image_info(path, fmt):
+def image_info(path: str, fmt: str) -> dict[str, ty.Any]:
     """Run ``qemu-img info`` on one image, without its backing chain.
 
     :param path: the image
@@ -148,7 +156,7 @@ def image_info(path, fmt):
     return info
 
 
-def _stop_reason(backing, backing_format):
+def _stop_reason(backing: str, backing_format: str | None) -> str | None:
     """Why a backing file is not followed, or ``None`` to follow it."""
     if backing_format is None:
         return ('its format is not recorded in the image; not opened, as '
@@ -166,7 +174,7 @@ def _stop_reason(backing, backing_format):
     return None
 
 
-def _layer(info, path, fmt):
+def _layer(info: Mapping[str, ty.Any], path: str, fmt: str) -> Layer:
     backing = info.get('full-backing-filename') or info.get(
         'backing-filename')
     return Layer(filename=path, format=info.get('format', fmt),
@@ -176,7 +184,7 @@ def _layer(info, path, fmt):
                  backing_format=info.get('backing-filename-format'))
 
 
-def backing_chain(path, fmt):
+def backing_chain(path: str, fmt: str | None) -> list[Layer]:
     """Describe an image and every image below it that is safe to open.
 
     NOTE(xmlhooks): ``-U`` (force share) lets qemu-img read an image that
@@ -188,13 +196,13 @@ def backing_chain(path, fmt):
         a ``note`` when the chain is not followed to its end
     :raises: DiskInfoError with one line saying why
     """
-    if fmt not in FORMATS:
+    if fmt is None or fmt not in FORMATS:
         given = ('no format' if not fmt else 'format %s' % fmt)
         raise DiskInfoError(
             '%s in the domain XML (driver/@type); not opened, as qemu-img '
             'would have to guess it (show opens %s)'
             % (given, ', '.join(sorted(FORMATS))))
-    layers = []
+    layers: list[Layer] = []
     while True:
         layer = _layer(image_info(path, fmt), path, fmt)
         note = None
@@ -203,12 +211,16 @@ def backing_chain(path, fmt):
             if note is None and len(layers) + 1 >= MAX_DEPTH:
                 note = 'the chain is deeper than %d images' % MAX_DEPTH
         layers.append(dataclasses.replace(layer, note=note))
-        if not layer.backing_file or note is not None:
+        # NOTE(xmlhooks): a backing file without a recorded format has a
+        # note already (see _stop_reason); checking the format as well
+        # tells type checkers that the next image's format is known.
+        if (not layer.backing_file or note is not None or
+                layer.backing_format is None):
             return layers
         path, fmt = layer.backing_file, layer.backing_format
 
 
-def describe_layer(layer):
+def describe_layer(layer: Layer) -> list[str]:
     """The report lines of one image of a backing chain.
 
     :param layer: a :class:`Layer`

@@ -27,9 +27,16 @@ Used by ``nova-xmlhooks audit``. Two questions are asked of a domain:
   is a change of the configuration and not of the domain.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
 import copy
 import dataclasses
 import difflib
+import typing as ty
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks.customizers import base
@@ -37,6 +44,23 @@ from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
 from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
+
+if ty.TYPE_CHECKING:
+    from lxml import etree
+
+    #: a rule as a plain dict, see :func:`rule_dict`; a record edited by
+    #: hand may lack an attribute, which is then None
+    RuleDict: ty.TypeAlias = dict[str, str | None]
+    #: a domain's record: ``(profiles, rules)`` as
+    #: :func:`nova_xmlhooks.metadata.recorded` reads it
+    Record: ty.TypeAlias = tuple[Sequence[str],
+                                 Sequence[metadata.RecordedRule]]
+    #: ``refusal(current, new)``: libvirt's reason for refusing ``new``
+    #: where ``current`` passes, or None; see
+    #: :class:`~nova_xmlhooks.cmd.libvirt_host.NativeRefusal`
+    Refusal: ty.TypeAlias = Callable[[str, str], str | None]
+    #: a :class:`difflib.SequenceMatcher` opcode
+    Opcode: ty.TypeAlias = tuple[str, int, int, int, int]
 
 
 @dataclasses.dataclass
@@ -53,11 +77,11 @@ class Drift:
     """
 
     definition: str
-    key: str = None
-    value: str = None
-    source: str = None
+    key: str | None = None
+    value: str | None = None
+    source: str | None = None
     diff: str = ''
-    reason: str = None
+    reason: str | None = None
 
 
 @dataclasses.dataclass
@@ -77,16 +101,16 @@ class Staleness:
         parse, so not checked for drift: rule dicts with a ``reason``
     """
 
-    profiles: list
-    added: list
-    removed: list
+    profiles: list[str]
+    added: list[RuleDict]
+    removed: list[RuleDict]
     diff: str = ''
-    error: str = None
-    refused_by_libvirt: str = None
-    unchecked: list = dataclasses.field(default_factory=list)
+    error: str | None = None
+    refused_by_libvirt: str | None = None
+    unchecked: list[RuleDict] = dataclasses.field(default_factory=list)
 
 
-def rule_dict(rule):
+def rule_dict(rule: base.Rule | metadata.RecordedRule) -> RuleDict:
     """A rule as a plain dict, for reports.
 
     :param rule: a :class:`~nova_xmlhooks.customizers.base.Rule`
@@ -96,7 +120,9 @@ def rule_dict(rule):
             'family': rule.family}
 
 
-def recorded_ruleset(engine, record):
+def recorded_ruleset(
+        engine: engine_mod.Engine,
+        record: Record) -> tuple[engine_mod.RuleSet, list[RuleDict]]:
     """Parse the recorded rules again with the current customisers.
 
     NOTE(xmlhooks): recorded keys of a profile's ``xml`` entries are not
@@ -109,7 +135,8 @@ def recorded_ruleset(engine, record):
         each rule that does not, its :func:`rule_dict` with a ``reason``
     """
     profiles, recorded = record
-    rules, unchecked = [], []
+    rules: list[base.Rule] = []
+    unchecked: list[RuleDict] = []
     for item in recorded:
         customizer = engine.customizers.get(item.family)
         try:
@@ -132,15 +159,16 @@ def recorded_ruleset(engine, record):
     return engine_mod.RuleSet.build(rules, profiles), unchecked
 
 
-def _apply(engine, root, rules, context):
-    by_family = {}
+def _apply(engine: engine_mod.Engine, root: etree._Element,
+           rules: Iterable[base.Rule], context: base.DomainContext) -> None:
+    by_family: dict[str, list[base.Rule]] = {}
     for rule in rules:
         by_family.setdefault(rule.family, []).append(rule)
     for family, family_rules in by_family.items():
         engine.customizers[family].apply(root, family_rules, context)
 
 
-def _positions(opcode):
+def _positions(opcode: Opcode) -> set[int]:
     """Where a diff opcode changes the second text, in half-line units.
 
     NOTE(xmlhooks): line ``j`` of the second text is ``2j+1``; the gap
@@ -154,32 +182,33 @@ def _positions(opcode):
     return {2 * j + 1 for j in range(j1, j2)}
 
 
-def _matcher(before, after):
+def _matcher(before: str, after: str) -> difflib.SequenceMatcher[str]:
     return difflib.SequenceMatcher(None, common.lines(before),
                                    common.lines(after), autojunk=False)
 
 
-def changed_positions(before, after):
+def changed_positions(before: str, after: str) -> set[int]:
     """Where ``after`` differs from ``before``, in ``after``'s positions.
 
     :param before: the old text
     :param after: the new text
     :returns: a set of positions in half-lines (see :func:`_positions`)
     """
-    positions = set()
+    positions: set[int] = set()
     for opcode in _matcher(before, after).get_opcodes():
         positions |= _positions(opcode)
     return positions
 
 
-def _range(start, stop):
+def _range(start: int, stop: int) -> str:
     length = stop - start
     if length == 1:
         return '%d' % (start + 1)
     return '%d,%d' % (start + 1 if length else start, length)
 
 
-def hunks(before, after, from_label, to_label, positions):
+def hunks(before: str, after: str, from_label: str, to_label: str,
+          positions: set[int]) -> str:
     """A unified diff with only the hunks that touch ``positions``.
 
     :param before: the old text
@@ -190,8 +219,10 @@ def hunks(before, after, from_label, to_label, positions):
     :returns: the diff, as :func:`difflib.unified_diff` writes it
     """
     matcher = _matcher(before, after)
-    a, b = matcher.a, matcher.b
-    lines = []
+    # NOTE(xmlhooks): the lines the matcher compares, split again: its
+    # ``a`` and ``b`` attributes are not part of difflib's documented API.
+    a, b = common.lines(before), common.lines(after)
+    lines: list[str] = []
     for group in matcher.get_grouped_opcodes(3):
         if not any(_positions(op) & positions for op in group):
             continue
@@ -208,20 +239,23 @@ def hunks(before, after, from_label, to_label, positions):
     return ''.join(['--- %s\n+++ %s\n' % (from_label, to_label)] + lines)
 
 
-def _reason(error):
+def _reason(error: Exception) -> str:
     if isinstance(error, exception.XmlHooksError):
         return common.error_message(error)
     return '%s: %s' % (type(error).__name__, error)
 
 
-def _applied(engine, root, rules, context):
+def _applied(engine: engine_mod.Engine, root: etree._Element,
+             rules: Iterable[base.Rule], context: base.DomainContext) -> str:
     """The document with rules applied, as text; the input is kept."""
     trial = copy.deepcopy(root)
     _apply(engine, trial, rules, context)
     return engine_mod.serialize(trial)
 
 
-def _failing(engine, root, ruleset, context, definition):
+def _failing(engine: engine_mod.Engine, root: etree._Element,
+             ruleset: Iterable[base.Rule], context: base.DomainContext,
+             definition: str) -> list[Drift]:
     """The rules that cannot be applied to a definition any more.
 
     NOTE(xmlhooks): a rule that cannot apply any more is drift too; the
@@ -239,7 +273,9 @@ def _failing(engine, root, ruleset, context, definition):
     return found
 
 
-def _footprint(engine, root, ruleset, rule, context, after):
+def _footprint(engine: engine_mod.Engine, root: etree._Element,
+               ruleset: Iterable[base.Rule], rule: base.Rule,
+               context: base.DomainContext, after: str) -> set[int]:
     """Where ``rule`` makes the fully customised document what it is.
 
     NOTE(xmlhooks): the document is customised with every recorded rule
@@ -260,7 +296,9 @@ def _footprint(engine, root, ruleset, rule, context, after):
                                                   context))
 
 
-def _blame(engine, root, ruleset, context, definition, after):
+def _blame(engine: engine_mod.Engine, root: etree._Element,
+           ruleset: Iterable[base.Rule], context: base.DomainContext,
+           definition: str, after: str) -> list[Drift]:
     before = engine_mod.serialize(root)
     changed = changed_positions(before, after)
     found = []
@@ -281,7 +319,8 @@ def _blame(engine, root, ruleset, context, definition, after):
     return found
 
 
-def find_drift(engine, xml, ruleset, definition):
+def find_drift(engine: engine_mod.Engine, xml: str,
+               ruleset: Iterable[base.Rule], definition: str) -> list[Drift]:
     """Find the recorded rules that no longer hold in a definition.
 
     A rule is blamed when the parts of the document it decides (its
@@ -298,7 +337,7 @@ def find_drift(engine, xml, ruleset, definition):
     """
     root = engine_mod.parse_domain(xml)
     context = metadata.domain_context(root)
-    failing = []
+    failing: list[Drift] = []
     try:
         after = _applied(engine, root, ruleset, context)
     except Exception as e:
@@ -317,7 +356,8 @@ def find_drift(engine, xml, ruleset, definition):
                             after)
 
 
-def _image_profiles(engine, extra_specs, recorded_profiles):
+def _image_profiles(engine: engine_mod.Engine, extra_specs: Mapping[str, str],
+                    recorded_profiles: Iterable[str]) -> list[str]:
     # NOTE(xmlhooks): Nova does not record image properties in the domain,
     # so profiles an image selected are recognised as recorded profiles
     # that neither the host defaults nor the flavor name and that may be
@@ -330,7 +370,8 @@ def _image_profiles(engine, extra_specs, recorded_profiles):
             engine.profiles[name].image_selectable]
 
 
-def flavor_specs(engine, root, record):
+def flavor_specs(engine: engine_mod.Engine, root: etree._Element,
+                 record: Record) -> tuple[dict[str, str], str]:
     """The flavor's extra specs, to resolve the rules again with.
 
     NOTE(xmlhooks): Nova records them in the domain from nova 32 on. For
@@ -359,7 +400,10 @@ def flavor_specs(engine, root, record):
     return specs, 'record'
 
 
-def find_staleness(engine, xml, record, specs, unchecked=(), refusal=None):
+def find_staleness(engine: engine_mod.Engine, xml: str, record: Record,
+                   specs: Mapping[str, str],
+                   unchecked: Iterable[RuleDict] = (),
+                   refusal: Refusal | None = None) -> Staleness | None:
     """Compare the recorded rules with what the engine would apply now.
 
     Rules that are no longer applied cannot be undone on the current XML,
@@ -390,7 +434,9 @@ def find_staleness(engine, xml, record, specs, unchecked=(), refusal=None):
     return stale
 
 
-def _staleness(engine, xml, record, specs, refusal):
+def _staleness(engine: engine_mod.Engine, xml: str, record: Record,
+               specs: Mapping[str, str],
+               refusal: Refusal | None) -> Staleness | None:
     root = engine_mod.parse_domain(xml)
     profiles, recorded = record
     was = [rule_dict(rule) for rule in recorded]

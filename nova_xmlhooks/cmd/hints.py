@@ -18,32 +18,39 @@ from the message. difflib's ``get_close_matches`` ranks the candidates,
 as Python's own "did you mean" does for names.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
 import difflib
 import importlib.metadata
 import re
+import typing as ty
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks.customizers import base
 from nova_xmlhooks import exception
 from nova_xmlhooks import loader
 
+if ty.TYPE_CHECKING:
+    from nova_xmlhooks import engine as engine_mod
+
 LIST = 'nova-xmlhooks list'
 _PLACEHOLDER_RE = re.compile(r'\{([^}]+)\}')
 _LITERAL_RE = re.compile(r'[\w.-]+', re.ASCII)
 
 
-def _close(word, candidates):
+def _close(word: str, candidates: Iterable[str]) -> list[str]:
     return difflib.get_close_matches(word, sorted(set(candidates)), n=3)
 
 
-def _did_you_mean(matches, what):
+def _did_you_mean(matches: Iterable[str], what: str) -> str:
     if not matches:
         return 'see %s for the %s' % (LIST, what)
     return 'did you mean %s? (see %s)' % (
         ' or '.join("'%s'" % match for match in matches), LIST)
 
 
-def profile_hint(name, engine):
+def profile_hint(name: str, engine: engine_mod.Engine) -> str:
     """A hint for an unknown profile name.
 
     :param name: the name given
@@ -53,7 +60,7 @@ def profile_hint(name, engine):
     return _did_you_mean(_close(name, engine.profiles), 'profiles')
 
 
-def _literal_alternatives(pattern):
+def _literal_alternatives(pattern: str) -> list[str] | None:
     # NOTE(xmlhooks): a parameter pattern such as "relaxed|vapic|..." is
     # a list of names; anything else stays a placeholder.
     words = [re.sub(r'\\(.)', r'\1', alt) for alt in pattern.split('|')]
@@ -63,7 +70,7 @@ def _literal_alternatives(pattern):
     return None
 
 
-def key_names(validator):
+def key_names(validator: base.KeyValidator) -> list[str]:
     """The key names a declaration stands for, spelled out where it can be.
 
     :param validator: a :class:`~nova_xmlhooks.customizers.base.KeyValidator`
@@ -81,12 +88,12 @@ def key_names(validator):
     return names
 
 
-def _installed_families():
+def _installed_families() -> set[str]:
     return {entry.name for entry in importlib.metadata.entry_points(
         group=loader.CUSTOMIZER_NAMESPACE)}
 
 
-def _family_hint(family, engine):
+def _family_hint(family: str, engine: engine_mod.Engine) -> str:
     if family in _installed_families():
         return ("customizer '%s' is installed but not enabled: add it to "
                 '[xmlhooks] customizers' % family)
@@ -97,7 +104,7 @@ def _family_hint(family, engine):
         "'xmlhooks:%s'" % match for match in matches), LIST)
 
 
-def key_hint(key, engine):
+def key_hint(key: str, engine: engine_mod.Engine) -> str | None:
     """A hint for a key no enabled customiser declares.
 
     :param key: an ``xmlhooks:`` key
@@ -123,7 +130,8 @@ def key_hint(key, engine):
                          "keys of '%s'" % family)
 
 
-def hint(error, engine):
+def hint(error: exception.XmlHooksError,
+         engine: engine_mod.Engine | None) -> str | None:
     """A hint for an error of the engine, if it names something unknown.
 
     :param error: a :class:`~nova_xmlhooks.exception.XmlHooksError`
@@ -148,7 +156,8 @@ def hint(error, engine):
     return None
 
 
-def explain(error, engine):
+def explain(error: exception.XmlHooksError,
+            engine: engine_mod.Engine | None) -> str:
     """The one-line message of an engine error, with its hint if any.
 
     :param error: a :class:`~nova_xmlhooks.exception.XmlHooksError`

@@ -12,14 +12,43 @@
 
 """Reaching the host's libvirt the way nova-compute does."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 import importlib
 import os
+import typing as ty
 import urllib.parse
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import messages
 from nova_xmlhooks import native
+
+if ty.TYPE_CHECKING:
+    import argparse
+    import types
+
+    # NOTE(xmlhooks): libvirt-python ships neither stubs nor a py.typed
+    # marker, so type checkers read its classes as Any (setup.cfg sets
+    # ignore_missing_imports); they are named here to say which object is
+    # meant. At run time libvirt is imported by import_libvirt() only,
+    # when a sub-command connects.
+    from libvirt import libvirtError
+    from libvirt import virConnect
+    from libvirt import virDomain
+    from lxml import etree
+    from oslo_config import cfg
+
+    from nova_xmlhooks.cmd import config
+
+    #: what :func:`read_domain` reads of a domain: ``name``, ``uuid``,
+    #: ``state`` and the ``persistent`` and ``live`` definitions, or None
+    DomainInfo: ty.TypeAlias = dict[str, ty.Any]
+    #: what :func:`_element_key` says of an element: its tag (a str, or a
+    #: function of lxml's for a comment), attributes, text and children
+    ElementKey: ty.TypeAlias = tuple[
+        object, tuple[tuple[str, str], ...], str, tuple['ElementKey', ...]]
 
 #: domain states as ``virsh list`` names them, by libvirt's numbers
 #: (VIR_DOMAIN_NOSTATE is 0, VIR_DOMAIN_RUNNING 1 and so on)
@@ -31,7 +60,7 @@ class DomainGone(Exception):
     """The domain was undefined while we were reading it."""
 
 
-def libvirt_uri(conf):
+def libvirt_uri(conf: cfg.ConfigOpts) -> str:
     """The libvirt URI nova-compute connects to.
 
     NOTE(xmlhooks): the same rule as nova's ``LibvirtDriver._uri()``;
@@ -53,7 +82,7 @@ def libvirt_uri(conf):
     return conf.libvirt.connection_uri or default
 
 
-def import_libvirt():
+def import_libvirt() -> types.ModuleType:
     """Import libvirt-python.
 
     :returns: the ``libvirt`` module
@@ -72,7 +101,7 @@ def import_libvirt():
     return libvirt
 
 
-def connect(uri):
+def connect(uri: str) -> tuple[types.ModuleType, virConnect]:
     """Open a read-only connection to libvirt.
 
     :param uri: the libvirt URI
@@ -89,7 +118,7 @@ def connect(uri):
                                       e.get_error_message() or e)))
 
 
-def add_connection_argument(parser):
+def add_connection_argument(parser: argparse.ArgumentParser) -> None:
     """Declare ``--connection`` on a sub-command that reaches libvirt.
 
     :param parser: the sub-command's argparse parser
@@ -100,7 +129,9 @@ def add_connection_argument(parser):
                              'configuration)')
 
 
-def connect_from(configuration, args):
+def connect_from(
+        configuration: config.Configuration, args: argparse.Namespace
+) -> tuple[types.ModuleType, virConnect, str]:
     """Connect to the libvirt a sub-command was pointed at.
 
     :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
@@ -114,7 +145,7 @@ def connect_from(configuration, args):
     return libvirt, connection, uri
 
 
-def is_gone(libvirt, error):
+def is_gone(libvirt: types.ModuleType, error: libvirtError) -> bool:
     """Whether a libvirt error means the domain no longer exists.
 
     :param libvirt: the ``libvirt`` module
@@ -138,7 +169,7 @@ class NativeRefusal:
     :class:`nova_xmlhooks.native.NotAnswered`), a note says so once.
     """
 
-    def __init__(self, libvirt, uri):
+    def __init__(self, libvirt: types.ModuleType, uri: str) -> None:
         """Prepare to ask; nothing is opened yet.
 
         :param libvirt: the ``libvirt`` module
@@ -146,11 +177,11 @@ class NativeRefusal:
         """
         self.libvirt = libvirt
         self.uri = uri
-        self._connection = None
+        self._connection: virConnect | None = None
         self._tried = False
         self._unanswered = False
 
-    def _connect(self):
+    def _connect(self) -> virConnect | None:
         if not self._tried:
             self._tried = True
             try:
@@ -162,7 +193,7 @@ class NativeRefusal:
                                e.get_error_message() or e)))
         return self._connection
 
-    def __call__(self, current, new):
+    def __call__(self, current: str, new: str) -> str | None:
         connection = self._connect()
         if connection is None:
             return None
@@ -178,7 +209,7 @@ class NativeRefusal:
             return None
 
 
-def _address_key(address):
+def _address_key(address: etree._Element) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(address.attrib.items()))
 
 
@@ -191,19 +222,19 @@ NOVA_CONTROLLERS = frozenset({('usb', None), ('scsi', None),
                               ('pci', 'pcie-root'), ('pci', 'pcie-root-port')})
 
 
-def _element_key(element):
+def _element_key(element: etree._Element) -> ElementKey:
     return (element.tag, tuple(sorted(element.attrib.items())),
             (element.text or '').strip(),
             tuple(_element_key(child) for child in element))
 
 
-def _written_by_nova(controller):
+def _written_by_nova(controller: etree._Element) -> bool:
     kind = controller.get('type')
     return ((kind, None) in NOVA_CONTROLLERS or
             (kind, controller.get('model')) in NOVA_CONTROLLERS)
 
 
-def _drop_added_controllers(roots):
+def _drop_added_controllers(roots: Sequence[etree._Element]) -> None:
     """Drop the controllers libvirt added, unchanged, from both documents.
 
     NOTE(xmlhooks): libvirt writes into a persistent definition the
@@ -230,7 +261,7 @@ def _drop_added_controllers(roots):
                 controller.getparent().remove(controller)
 
 
-def without_assigned_addresses(current, new):
+def without_assigned_addresses(current: str, new: str) -> tuple[str, ...]:
     """Drop what libvirt gave a definition from it and its successor.
 
     NOTE(xmlhooks): a persistent definition holds the address libvirt
@@ -264,7 +295,7 @@ def without_assigned_addresses(current, new):
     return tuple(engine_mod.serialize(root) for root in roots)
 
 
-def read_domain(libvirt, domain):
+def read_domain(libvirt: types.ModuleType, domain: virDomain) -> DomainInfo:
     """Read what the sub-commands need from one domain.
 
     :param libvirt: the ``libvirt`` module
@@ -305,7 +336,7 @@ def read_domain(libvirt, domain):
 SYSTEM_CONFIG_DIRS = {'qemu': '/etc/libvirt/qemu', 'lxc': '/etc/libvirt/lxc'}
 
 
-def _config_dir(uri):
+def _config_dir(uri: str) -> str | None:
     parts = urllib.parse.urlsplit(uri)
     driver, _sep, transport = parts.scheme.partition('+')
     if parts.netloc or transport not in ('', 'unix'):
@@ -319,7 +350,7 @@ def _config_dir(uri):
     return None
 
 
-def persistent_location(uri, name):
+def persistent_location(uri: str, name: str) -> tuple[str | None, str]:
     """Say where libvirt keeps a domain's persistent definition.
 
     NOTE(xmlhooks): the file is derived from the URI, as libvirt lays its

@@ -19,15 +19,31 @@ validates with), followed by the profiles with their descriptions.
 administrator guide.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
 import textwrap
+import typing as ty
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks import messages
 
+if ty.TYPE_CHECKING:
+    import argparse
+
+    from oslo_config import cfg
+
+    from nova_xmlhooks.cmd import config
+    from nova_xmlhooks.customizers import base
+    from nova_xmlhooks import engine as engine_mod
+
+    #: a report object, or an item of one, as ``--format json`` prints it
+    Document: ty.TypeAlias = dict[str, ty.Any]
+
 _INDENT = '    '
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the sub-command's arguments.
 
     :param parser: the sub-command's argparse parser
@@ -36,7 +52,7 @@ def add_arguments(parser):
                         default='text', help='the report format')
 
 
-def allowed_values(value):
+def allowed_values(value: Mapping[str, ty.Any]) -> str:
     """Describe the values a key accepts.
 
     :param value: the ``value`` dict of a key declaration
@@ -53,7 +69,7 @@ def allowed_values(value):
     return 'a string'
 
 
-def _integer_range(low, high):
+def _integer_range(low: int | None, high: int | None) -> str:
     if low is not None and high is not None:
         return 'an integer from %d to %d' % (low, high)
     if low is not None:
@@ -63,11 +79,11 @@ def _integer_range(low, high):
     return 'an integer'
 
 
-def _text(text):
+def _text(text: str | None) -> str:
     return messages.one_line(common.plain_text(text or ''))
 
 
-def key_report(validator):
+def key_report(validator: base.KeyValidator) -> Document:
     """One key declaration as a report object.
 
     :param validator: a :class:`~nova_xmlhooks.customizers.base.KeyValidator`
@@ -85,7 +101,7 @@ def key_report(validator):
     }
 
 
-def report(engine, conf):
+def report(engine: engine_mod.Engine, conf: cfg.ConfigOpts) -> Document:
     """What ``list`` reports.
 
     :param engine: the engine, built as the driver builds it
@@ -111,14 +127,14 @@ def report(engine, conf):
             'profile_dirs': list(conf.xmlhooks.profile_dirs)}
 
 
-def _wrap(text, depth):
+def _wrap(text: str, depth: int) -> list[str]:
     return textwrap.wrap(text, width=79 - 4 * (depth + 1),
                          initial_indent=_INDENT * depth,
                          subsequent_indent=_INDENT * depth,
                          break_long_words=False)
 
 
-def key_lines(key):
+def key_lines(key: Document) -> list[str]:
     """The report lines of one key.
 
     :param key: an item of :func:`key_report`
@@ -135,7 +151,7 @@ def key_lines(key):
     return lines
 
 
-def _profile_lines(profile):
+def _profile_lines(profile: Document) -> list[str]:
     flags = [flag for flag in ('default', 'image_selectable')
              if profile[flag]]
     return ['', _INDENT + profile['name'] + (
@@ -145,7 +161,7 @@ def _profile_lines(profile):
             profile['specs'], profile['xml'], profile['file'])]
 
 
-def print_text(document):
+def print_text(document: Document) -> None:
     """Write the report as text.
 
     :param document: the report that ``--format json`` prints
@@ -166,7 +182,8 @@ def print_text(document):
         common.out('\n'.join(_profile_lines(profile)))
 
 
-def run(configuration, args):
+def run(configuration: config.Configuration,
+        args: argparse.Namespace) -> int:
     """Run the sub-command.
 
     :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`

@@ -23,6 +23,8 @@ that what is left is what really differs: an edit of the persistent
 definition that the running guest does not have yet, or the reverse.
 """
 
+from __future__ import annotations
+
 import collections
 
 from lxml import etree
@@ -36,19 +38,21 @@ _AUTOPORT_ATTRIBUTES = ('port', 'websocket', 'tlsPort')
 class _Hidden:
     """Counts what was dropped, by kind."""
 
-    def __init__(self):
-        self.counts = collections.Counter()
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
 
-    def drop_element(self, node, kind):
+    def drop_element(self, node: etree._Element, kind: str) -> None:
         node.getparent().remove(node)
         self.counts[kind] += 1
 
-    def drop_attribute(self, node, name, kind):
+    def drop_attribute(self, node: etree._Element, name: str,
+                       kind: str) -> None:
         if name in node.attrib:
             del node.attrib[name]
             self.counts[kind] += 1
 
-    def restore_attribute(self, node, name, kind, model):
+    def restore_attribute(self, node: etree._Element, name: str, kind: str,
+                          model: etree._Element | None) -> None:
         """Give ``node`` the attribute ``name`` as ``model`` has it."""
         value = None if model is None else model.get(name)
         if node.get(name) == value:
@@ -60,13 +64,15 @@ class _Hidden:
         self.counts[kind] += 1
 
 
-def _device_pairs(persistent, live):
+def _device_pairs(
+        persistent: etree._Element, live: etree._Element
+) -> list[tuple[etree._Element | None, etree._Element]]:
     """Pair the devices of both definitions: same tag, same position."""
-    pairs = []
+    pairs: list[tuple[etree._Element | None, etree._Element]] = []
     p_devices, l_devices = persistent.find('devices'), live.find('devices')
     if p_devices is None or l_devices is None:
         return pairs
-    seen = collections.Counter()
+    seen: collections.Counter[str] = collections.Counter()
     for device in l_devices:
         if not isinstance(device.tag, str):
             continue
@@ -78,7 +84,8 @@ def _device_pairs(persistent, live):
     return pairs
 
 
-def _drop_domain_runtime(persistent, live, hidden):
+def _drop_domain_runtime(persistent: etree._Element, live: etree._Element,
+                         hidden: _Hidden) -> None:
     hidden.drop_attribute(live, 'id', 'domain id')
     if persistent.find('resource') is None:
         for node in live.findall('resource'):
@@ -87,7 +94,8 @@ def _drop_domain_runtime(persistent, live, hidden):
         hidden.drop_element(node, 'device aliases')
 
 
-def _drop_seclabels(persistent, live, hidden):
+def _drop_seclabels(persistent: etree._Element, live: etree._Element,
+                    hidden: _Hidden) -> None:
     models = {node.get('model') for node in persistent.findall('seclabel')}
     for node in live.findall('seclabel'):
         if node.get('model') not in models:
@@ -98,7 +106,8 @@ def _drop_seclabels(persistent, live, hidden):
                 hidden.drop_element(child, 'security labels')
 
 
-def _drop_cpu_expansion(persistent, live, hidden):
+def _drop_cpu_expansion(persistent: etree._Element, live: etree._Element,
+                        hidden: _Hidden) -> None:
     # NOTE(xmlhooks): libvirt expands host-model, and a CPU whose check it
     # raised, into the model and features the guest got; what the
     # persistent definition does not say is dropped, what it says stays.
@@ -117,11 +126,12 @@ def _drop_cpu_expansion(persistent, live, hidden):
             hidden.drop_element(child, kind)
 
 
-def _text(node):
+def _text(node: etree._Element) -> bytes:
     return etree.tostring(node, with_tail=False)
 
 
-def _drop_disk_runtime(p_device, device, hidden):
+def _drop_disk_runtime(p_device: etree._Element | None,
+                       device: etree._Element, hidden: _Hidden) -> None:
     source = device.find('source')
     if source is not None:
         hidden.drop_attribute(source, 'index', 'detected backing chains')
@@ -132,7 +142,7 @@ def _drop_disk_runtime(p_device, device, hidden):
             hidden.drop_element(node, 'detected backing chains')
 
 
-def _drop_pty(device, hidden):
+def _drop_pty(device: etree._Element, hidden: _Hidden) -> None:
     if device.get('type') != 'pty':
         return
     hidden.drop_attribute(device, 'tty', 'pty paths')
@@ -142,7 +152,8 @@ def _drop_pty(device, hidden):
             source.getparent().remove(source)
 
 
-def _drop_device_runtime(p_device, device, hidden):
+def _drop_device_runtime(p_device: etree._Element | None,
+                         device: etree._Element, hidden: _Hidden) -> None:
     if device.tag == 'disk':
         _drop_disk_runtime(p_device, device, hidden)
     elif device.tag in _PTY_DEVICES:
@@ -161,7 +172,8 @@ def _drop_device_runtime(p_device, device, hidden):
             hidden.drop_element(node, 'addresses libvirt assigned')
 
 
-def runtime_filtered(persistent_xml, live_xml):
+def runtime_filtered(persistent_xml: str,
+                     live_xml: str) -> tuple[str, str, dict[str, int]]:
     """Both definitions, normalised, without the live one's runtime noise.
 
     :param persistent_xml: the persistent (inactive) definition

@@ -20,7 +20,10 @@ command. Exit status: 0 on success, 1 on a problem (one line on stderr,
 or a report for validate and audit), 2 on a usage error.
 """
 
+from __future__ import annotations
+
 import argparse
+from collections.abc import Sequence
 import dataclasses
 import errno
 import importlib
@@ -29,12 +32,16 @@ import logging as std_logging
 import os
 import sys
 import textwrap
+import typing as ty
 
 from oslo_config import cfg
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks.cmd import config
 from nova_xmlhooks import messages
+
+if ty.TYPE_CHECKING:
+    import types
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +57,7 @@ class Subcommand:
     help: str
     module: str
 
-    def load(self):
+    def load(self) -> types.ModuleType:
         """Import the sub-command's module."""
         return importlib.import_module(self.module)
 
@@ -80,26 +87,37 @@ class _SourceAction(argparse.Action):
     overriding earlier ones.
     """
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(self, parser: argparse.ArgumentParser,
+                 namespace: argparse.Namespace,
+                 values: str | Sequence[ty.Any] | None,
+                 option_string: str | None = None) -> None:
         sources = list(getattr(namespace, self.dest, None) or [])
-        sources.append(config.Source(self.option_strings[0], values))
+        # NOTE(xmlhooks): the options take one argument each (no nargs),
+        # which argparse passes as a str.
+        sources.append(config.Source(self.option_strings[0],
+                                     ty.cast(str, values)))
         setattr(namespace, self.dest, sources)
 
 
 class _VersionAction(argparse.Action):
     """Print the installed version and exit."""
 
-    def __init__(self, option_strings, dest=argparse.SUPPRESS,
-                 default=argparse.SUPPRESS, help=None):
+    def __init__(self, option_strings: Sequence[str],
+                 dest: str = argparse.SUPPRESS,
+                 default: ty.Any = argparse.SUPPRESS,
+                 help: str | None = None) -> None:
         super().__init__(option_strings, dest, nargs=0, default=default,
                          help=help)
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(self, parser: argparse.ArgumentParser,
+                 namespace: argparse.Namespace,
+                 values: str | Sequence[ty.Any] | None,
+                 option_string: str | None = None) -> None:
         sys.stdout.write('%s %s\n' % (DISTRIBUTION, version()))
         parser.exit()
 
 
-def version():
+def version() -> str:
     """The installed version of nova-xmlhooks.
 
     :returns: a version string
@@ -110,7 +128,8 @@ def version():
         return 'unknown (not installed)'
 
 
-def _add_global_options(parser, late):
+def _add_global_options(parser: argparse.ArgumentParser,
+                        late: bool) -> None:
     # NOTE(xmlhooks): the global options are declared again on each
     # command's parser, so that they can follow the command as in
     # "nova-xmlhooks validate --config-file /etc/nova/nova.conf". There
@@ -141,10 +160,11 @@ def _add_global_options(parser, late):
              'always or never (default: auto)')
 
 
-def _fill(lines):
+def _fill(lines: Sequence[str]) -> str:
     # NOTE(xmlhooks): each run of lines with the same indentation is one
     # block, as in the definition lists of the docstrings.
-    blocks, current = [], []
+    blocks: list[list[str]] = []
+    current: list[str] = []
     for line in lines:
         indent = line[:len(line) - len(line.lstrip())]
         if current and indent != current[0]:
@@ -161,7 +181,7 @@ def _fill(lines):
                      for indent, *words in blocks)
 
 
-def help_text(module):
+def help_text(module: types.ModuleType) -> str | None:
     """The ``--help`` description of a module, in plain text.
 
     :param module: a sub-command module, or this one
@@ -176,7 +196,9 @@ def help_text(module):
     return '\n\n'.join(_fill(p.split('\n')) for p in paragraphs)
 
 
-def _add_subcommand(subparsers, subcommand, full):
+def _add_subcommand(
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+        subcommand: Subcommand, full: bool) -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     if not full:
         # NOTE(xmlhooks): what follows the sub-command is left for the
@@ -196,7 +218,7 @@ def _add_subcommand(subparsers, subcommand, full):
     subparser.set_defaults(func=module.run)
 
 
-def build_parser(command=None):
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command's argument parser.
 
     :param command: the name of the sub-command whose arguments to know;
@@ -222,7 +244,7 @@ def build_parser(command=None):
     return parser
 
 
-def parse_args(argv):
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse the arguments, importing only the sub-command that runs.
 
     NOTE(xmlhooks): argparse finds the sub-command first, with a parser
@@ -236,7 +258,7 @@ def parse_args(argv):
     return build_parser(known.command).parse_args(argv)
 
 
-def _setup_logging(verbose):
+def _setup_logging(verbose: bool) -> None:
     # NOTE(xmlhooks): the engine logs an INFO line per application and
     # warnings that ``validate`` reports itself; a command's stderr is kept
     # to its one-line errors unless asked for more.
@@ -248,7 +270,7 @@ def _setup_logging(verbose):
     root.setLevel(std_logging.DEBUG if verbose else std_logging.CRITICAL)
 
 
-def _quiet_stdout():
+def _quiet_stdout() -> None:
     # NOTE(xmlhooks): as the Python documentation of SIGPIPE advises: the
     # reader of stdout went away (``| head``); point stdout at /dev/null so
     # that flushing it at exit does not raise again.
@@ -263,7 +285,7 @@ def _quiet_stdout():
         os.close(devnull)
 
 
-def _run(args):
+def _run(args: argparse.Namespace) -> int:
     configuration = config.Configuration(
         args.sources + getattr(args, 'late_sources', []))
     status = args.func(configuration, args)
@@ -279,7 +301,7 @@ _OUTPUT_ERRORS = frozenset([errno.ENOSPC, errno.EDQUOT, errno.EIO,
                             errno.EFBIG, errno.EBADF])
 
 
-def _output_failed(error):
+def _output_failed(error: OSError) -> bool:
     """Whether an error is the output's; then standard output is quieted.
 
     NOTE(xmlhooks): the commands turn what they read into CommandError;
@@ -292,12 +314,12 @@ def _output_failed(error):
     return True
 
 
-def _cannot_write(prefix, error):
+def _cannot_write(prefix: str, error: OSError) -> None:
     common.err(prefix + 'cannot write the output: %s'
                % (error.strerror or error))
 
 
-def _parse_and_flush(argv):
+def _parse_and_flush(argv: Sequence[str]) -> argparse.Namespace:
     try:
         return parse_args(argv)
     except SystemExit:
@@ -308,7 +330,7 @@ def _parse_and_flush(argv):
         raise
 
 
-def _parse(argv):
+def _parse(argv: Sequence[str]) -> argparse.Namespace | None:
     """Parse the arguments.
 
     :returns: the arguments; None when standard output is closed, or help
@@ -329,7 +351,7 @@ def _parse(argv):
     return None
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command.
 
     :param argv: the arguments, without the program name; defaults to
@@ -364,7 +386,7 @@ def main(argv=None):
     return 1
 
 
-def _unexpected(prefix, error):
+def _unexpected(prefix: str, error: BaseException) -> None:
     std_logging.getLogger(__name__).debug('Unexpected error', exc_info=True)
     common.err(prefix + 'unexpected %s: %s' % (type(error).__name__,
                                                messages.one_line(error)))

@@ -30,6 +30,11 @@ Nova generated instead), and when a rule's XPath matches nothing in the
 input.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+import typing as ty
+
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks.cmd import hints
 from nova_xmlhooks import engine as engine_mod
@@ -37,8 +42,16 @@ from nova_xmlhooks import exception
 from nova_xmlhooks import metadata
 from nova_xmlhooks import xpath_edit
 
+if ty.TYPE_CHECKING:
+    import argparse
 
-def add_arguments(parser):
+    from lxml import etree
+
+    from nova_xmlhooks.cmd import config
+    from nova_xmlhooks.customizers import base
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the sub-command's arguments.
 
     :param parser: the sub-command's argparse parser
@@ -60,14 +73,14 @@ def add_arguments(parser):
                              'the customised XML')
 
 
-def parse_specs(items):
+def parse_specs(items: Iterable[str]) -> dict[str, str]:
     """Turn ``KEY=VALUE`` arguments into a dict.
 
     :param items: the ``--spec`` arguments
     :returns: a dict of extra specs, in argument order
     :raises: CommandError naming the bad argument
     """
-    specs = {}
+    specs: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition('=')
         key = key.strip()
@@ -78,7 +91,7 @@ def parse_specs(items):
     return specs
 
 
-def add_profiles(specs, names):
+def add_profiles(specs: dict[str, str], names: Iterable[str]) -> None:
     """Add profile names to ``xmlhooks:profile``.
 
     :param specs: extra specs, changed in place
@@ -90,7 +103,8 @@ def add_profiles(specs, names):
     specs[engine_mod.PROFILE_KEY] = ','.join(current + list(names))
 
 
-def input_specs(root, args, label):
+def input_specs(root: etree._Element, args: argparse.Namespace,
+                label: str) -> dict[str, str]:
     """The extra specs to render with.
 
     :param root: the input ``<domain>``
@@ -99,6 +113,7 @@ def input_specs(root, args, label):
     :returns: a dict of extra specs, ``--profile`` names added
     :raises: CommandError when there are none to go on
     """
+    specs: dict[str, str] | None
     if args.spec:
         specs = parse_specs(args.spec)
     else:
@@ -113,7 +128,7 @@ def input_specs(root, args, label):
     return specs
 
 
-def warn_if_customised(root, label):
+def warn_if_customised(root: etree._Element, label: str) -> None:
     """Warn when the input already carries an xmlhooks record.
 
     :param root: the input domain XML, an element
@@ -130,7 +145,9 @@ def warn_if_customised(root, label):
         % (label, len(rules), ', '.join(profiles) or 'none'))
 
 
-def unmatched(root, ruleset):
+def unmatched(
+        root: etree._Element, ruleset: Iterable[base.Rule]
+) -> list[tuple[base.Rule, xpath_edit.Edit]]:
     """The ``xml`` rules whose XPath matches nothing in a document.
 
     NOTE(xmlhooks): ``create`` is left out: matching nothing is what it is
@@ -140,7 +157,7 @@ def unmatched(root, ruleset):
     :param ruleset: the resolved rules
     :returns: a list of ``(rule, edit)``
     """
-    found = []
+    found: list[tuple[base.Rule, xpath_edit.Edit]] = []
     for rule in ruleset:
         edit = rule.payload
         if not isinstance(edit, xpath_edit.Edit) or (
@@ -157,7 +174,8 @@ def unmatched(root, ruleset):
     return found
 
 
-def warn_unmatched(root, ruleset, label):
+def warn_unmatched(root: etree._Element, ruleset: Iterable[base.Rule],
+                   label: str) -> None:
     """Warn about each rule whose XPath matches nothing in the input.
 
     :param root: the input domain XML, an element
@@ -174,7 +192,8 @@ def warn_unmatched(root, ruleset, label):
                        effect))
 
 
-def _apply(engine, xml, root, specs, label):
+def _apply(engine: engine_mod.Engine, xml: str, root: etree._Element,
+           specs: dict[str, str], label: str) -> str:
     # NOTE(xmlhooks): this is Engine.customize without on_error: under
     # "on_error = skip" the driver would log the error and keep Nova's XML,
     # but a preview must show the error.
@@ -186,7 +205,8 @@ def _apply(engine, xml, root, specs, label):
         raise common.CommandError(hints.explain(e, engine))
 
 
-def run(configuration, args):
+def run(configuration: config.Configuration,
+        args: argparse.Namespace) -> int:
     """Run the sub-command.
 
     :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`

@@ -26,7 +26,12 @@ paths, security labels...) are left out of that comparison unless
 described in the administrator guide.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from collections.abc import Sequence
 import os
+import typing as ty
 import uuid
 
 from nova_xmlhooks.cmd import audit
@@ -37,11 +42,29 @@ from nova_xmlhooks.cmd import live_diff
 from nova_xmlhooks import messages
 from nova_xmlhooks import metadata
 
+if ty.TYPE_CHECKING:
+    import argparse
+    import types
+
+    # NOTE(xmlhooks): Any to type checkers, see libvirt_host.
+    from libvirt import virConnect
+    from libvirt import virDomain
+    from lxml import etree
+    from oslo_config import cfg
+
+    from nova_xmlhooks.cmd import config
+    from nova_xmlhooks.cmd import drift
+
+    #: a report object, or a part of one, as ``--format json`` prints it
+    Document: ty.TypeAlias = dict[str, ty.Any]
+    #: a file of the instance directory, see :func:`directory_files`
+    FileItem: ty.TypeAlias = dict[str, str | int | None]
+
 _NS = {'nova': metadata.NOVA_NS}
 _EXTRA_SPECS = '{%s}extraSpecs' % metadata.NOVA_NS
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the sub-command's arguments.
 
     :param parser: the sub-command's argparse parser
@@ -57,7 +80,7 @@ def add_arguments(parser):
                         default='text', help='the report format')
 
 
-def _is_uuid(text):
+def _is_uuid(text: str) -> bool:
     try:
         uuid.UUID(text)
     except ValueError:
@@ -65,7 +88,8 @@ def _is_uuid(text):
     return True
 
 
-def find_domain(libvirt, connection, instance, uri):
+def find_domain(libvirt: types.ModuleType, connection: virConnect,
+                instance: str, uri: str) -> virDomain:
     """Look a domain up by UUID or by name.
 
     :param libvirt: the ``libvirt`` module
@@ -87,14 +111,17 @@ def find_domain(libvirt, connection, instance, uri):
             instance, uri, messages.one_line(e.get_error_message() or e)))
 
 
-def _file_disks(root):
+def _file_disks(
+        root: etree._Element) -> Iterator[tuple[etree._Element, str]]:
     for disk in root.findall('devices/disk'):
         source = disk_info.source_of(disk)
         if source and disk.get('type') in ('file', 'block'):
             yield disk, source
 
 
-def instance_directory(instances_path, root, instance_uuid):
+def instance_directory(
+        instances_path: str, root: etree._Element,
+        instance_uuid: str) -> tuple[str, str, str | None]:
     """Find the instance directory, as nova-compute lays it out.
 
     :param instances_path: ``[DEFAULT] instances_path``
@@ -120,7 +147,7 @@ def instance_directory(instances_path, root, instance_uuid):
     return path, 'instances_path', None
 
 
-def directory_files(path):
+def directory_files(path: str) -> tuple[list[FileItem], str | None]:
     """The files of a directory, with their sizes.
 
     :param path: the directory
@@ -134,10 +161,10 @@ def directory_files(path):
         return [], 'does not exist on this host'
     except OSError as e:
         return [], 'cannot be read: %s' % (e.strerror or e)
-    files = []
+    files: list[FileItem] = []
     for entry in entries:
-        item = {'name': entry.name, 'type': 'other', 'size': None,
-                'on_disk': None}
+        item: FileItem = {'name': entry.name, 'type': 'other',
+                          'size': None, 'on_disk': None}
         try:
             stat = entry.stat(follow_symlinks=False)
         except OSError:
@@ -152,16 +179,16 @@ def directory_files(path):
     return files, None
 
 
-def disk_reports(root):
+def disk_reports(root: etree._Element) -> list[Document]:
     """Every disk with its backing chain.
 
     :param root: the domain XML, an element
     :returns: a list of the ``disks`` items of the administrator guide
     """
-    disks = []
+    disks: list[Document] = []
     for disk in root.findall('devices/disk'):
         target, driver = disk.find('target'), disk.find('driver')
-        item = {
+        item: Document = {
             'target': target.get('dev') if target is not None else None,
             'device': disk.get('device', 'disk'),
             'bus': target.get('bus') if target is not None else None,
@@ -180,7 +207,7 @@ def disk_reports(root):
     return disks
 
 
-def flavor_report(root):
+def flavor_report(root: etree._Element) -> Document | None:
     """The instance and flavor Nova recorded in the domain.
 
     :param root: the domain XML, an element
@@ -191,7 +218,7 @@ def flavor_report(root):
     if instance is None:
         return None
     flavor = instance.find('nova:flavor', _NS)
-    fields = {}
+    fields: dict[str, str] = {}
     if flavor is not None:
         fields = {child.tag.split('}')[-1]: (child.text or '').strip()
                   for child in flavor
@@ -208,7 +235,7 @@ def flavor_report(root):
     }
 
 
-def customisation_report(root):
+def customisation_report(root: etree._Element) -> Document | None:
     """The customisation recorded in the domain, or ``None``.
 
     :param root: the domain XML, an element
@@ -223,7 +250,8 @@ def customisation_report(root):
                        'family': r.family} for r in rules]}
 
 
-def audit_report(conf, info, refusal=None):
+def audit_report(conf: cfg.ConfigOpts, info: libvirt_host.DomainInfo,
+                 refusal: drift.Refusal | None = None) -> Document:
     """The guest's audit status, as ``nova-xmlhooks audit`` gives it.
 
     :param conf: the configuration, as the commands load it
@@ -240,7 +268,7 @@ def audit_report(conf, info, refusal=None):
     return {'status': report['status'], 'detail': audit.detail(report)}
 
 
-def live_report(info, raw):
+def live_report(info: libvirt_host.DomainInfo, raw: bool) -> Document:
     """The live definition against the persistent one.
 
     :param info: the domain, as
@@ -251,6 +279,7 @@ def live_report(info, raw):
     if info['live'] is None or info['persistent'] is None:
         return {'state': 'not running' if info['live'] is None
                 else 'transient', 'diff': '', 'hidden': {}}
+    hidden: dict[str, int]
     if raw:
         persistent, live, hidden = info['persistent'], info['live'], {}
     else:
@@ -261,7 +290,9 @@ def live_report(info, raw):
             'hidden': hidden}
 
 
-def report(configuration, info, uri, raw=False, refusal=None):
+def report(configuration: config.Configuration,
+           info: libvirt_host.DomainInfo, uri: str, raw: bool = False,
+           refusal: drift.Refusal | None = None) -> Document:
     """What ``show`` reports about a domain.
 
     :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
@@ -298,16 +329,16 @@ def report(configuration, info, uri, raw=False, refusal=None):
     }
 
 
-def _section(title):
+def _section(title: str) -> None:
     common.out()
     common.out(title)
 
 
-def _size(value):
+def _size(value: int | None) -> str:
     return disk_info.human_size(value)
 
 
-def print_directory(directory):
+def print_directory(directory: Document) -> None:
     """Print the instance directory and its files.
 
     :param directory: the ``directory`` object of the report
@@ -329,7 +360,7 @@ def print_directory(directory):
             common.out('  %s' % item['name'])
 
 
-def print_disks(disks):
+def print_disks(disks: Sequence[Document]) -> None:
     """Print every disk with its backing chain.
 
     :param disks: from :func:`disk_reports`
@@ -348,7 +379,7 @@ def print_disks(disks):
                 common.out('    ' + '  ' * depth + line)
 
 
-def print_flavor(flavor):
+def print_flavor(flavor: Document | None) -> None:
     """Print the instance, flavor and extra specs Nova recorded.
 
     :param flavor: from :func:`flavor_report`
@@ -374,7 +405,8 @@ def print_flavor(flavor):
         common.out('    %s=%s' % (key, specs[key]))
 
 
-def print_customisation(customisation, audit_status):
+def print_customisation(customisation: Document | None,
+                        audit_status: Document) -> None:
     """Print the customisation recorded in the domain and its status.
 
     :param customisation: from :func:`customisation_report`
@@ -393,7 +425,7 @@ def print_customisation(customisation, audit_status):
                                      audit_status['detail']))
 
 
-def print_live_diff(live):
+def print_live_diff(live: Document) -> None:
     """Print the difference between the persistent and live definitions.
 
     :param live: from :func:`live_report`
@@ -414,7 +446,7 @@ def print_live_diff(live):
                                     sorted(live['hidden'].items())))
 
 
-def print_text(document):
+def print_text(document: Document) -> None:
     """Write the report as text.
 
     :param document: the report that ``--format json`` prints
@@ -433,7 +465,8 @@ def print_text(document):
     print_live_diff(document['live_diff'])
 
 
-def run(configuration, args):
+def run(configuration: config.Configuration,
+        args: argparse.Namespace) -> int:
     """Run the sub-command.
 
     :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`

@@ -22,7 +22,12 @@ nova-compute. ``--format json`` prints the report as a JSON object,
 described in the administrator guide.
 """
 
+from __future__ import annotations
+
+from collections.abc import Collection
+from collections.abc import Iterable
 import os
+import typing as ty
 
 from nova_xmlhooks.cmd import common
 from nova_xmlhooks.cmd import config
@@ -31,8 +36,16 @@ from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
 from nova_xmlhooks import profiles as profiles_mod
 
+if ty.TYPE_CHECKING:
+    import argparse
 
-def add_arguments(parser):
+    from oslo_config import cfg
+
+    #: a report object, as ``--format json`` prints it
+    Document: ty.TypeAlias = dict[str, ty.Any]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the sub-command's arguments.
 
     :param parser: the sub-command's argparse parser
@@ -41,7 +54,7 @@ def add_arguments(parser):
                         default='text', help='the report format')
 
 
-def _file_of(error):
+def _file_of(error: exception.XmlHooksError) -> tuple[int, str]:
     # NOTE(xmlhooks): problems of the configuration first, then file by
     # file; the sort is stable, so each file keeps its own order.
     path = getattr(error, 'path', None)
@@ -50,7 +63,8 @@ def _file_of(error):
     return (1, str(path))
 
 
-def problem(error, engine, invalid_profiles=()):
+def problem(error: exception.XmlHooksError, engine: engine_mod.Engine | None,
+            invalid_profiles: Collection[str | None] = ()) -> Document:
     """One problem as a report object.
 
     :param error: a :class:`~nova_xmlhooks.exception.XmlHooksError`
@@ -73,8 +87,10 @@ def problem(error, engine, invalid_profiles=()):
     }
 
 
-def _engine(conf):
-    errors = []
+def _engine(conf: cfg.ConfigOpts) -> tuple[engine_mod.Engine | None,
+                                           list[exception.XmlHooksError]]:
+    errors: list[exception.XmlHooksError] = []
+    engine: engine_mod.Engine | None
     try:
         engine = engine_mod.Engine.from_conf(conf, errors=errors)
     except exception.XmlHooksError as e:
@@ -85,7 +101,7 @@ def _engine(conf):
     return engine, sorted(errors, key=_file_of)
 
 
-def _profile_files(directories):
+def _profile_files(directories: Iterable[str]) -> list[str]:
     try:
         return profiles_mod.profile_files(directories)
     except exception.XmlHooksError:
@@ -93,7 +109,7 @@ def _profile_files(directories):
         return []
 
 
-def compute_driver_warning(driver):
+def compute_driver_warning(driver: str | None) -> str | None:
     """The warning about ``[DEFAULT] compute_driver``, if any.
 
     :param driver: its value, or ``None``
@@ -110,7 +126,7 @@ def compute_driver_warning(driver):
             % (driver, config.DRIVER))
 
 
-def report(configuration):
+def report(configuration: config.Configuration) -> Document:
     """What ``validate`` reports.
 
     :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
@@ -140,7 +156,7 @@ def report(configuration):
     }
 
 
-def print_text(document):
+def print_text(document: Document) -> None:
     """Write the report as text.
 
     :param document: the report that ``--format json`` prints
@@ -168,7 +184,8 @@ def print_text(document):
                    document['on_error']))
 
 
-def run(configuration, args):
+def run(configuration: config.Configuration,
+        args: argparse.Namespace) -> int:
     """Run the sub-command.
 
     :param configuration: the :class:`~nova_xmlhooks.cmd.config.Configuration`
