@@ -78,12 +78,16 @@ _cache_local = threading.local()
 
 @dataclasses.dataclass(frozen=True)
 class RecordedRule:
-    """A rule as recorded in a domain's metadata."""
+    """A rule as recorded in a domain's metadata.
 
-    key: str
+    NOTE(xmlhooks): the record lives in the domain's definition, which an
+    administrator may edit by hand: an attribute may be missing.
+    """
+
+    key: str | None
     value: str
-    source: str
-    family: str
+    source: str | None
+    family: str | None
     #: False when the rule added nothing: the document already had it
     added: bool = True
 
@@ -241,12 +245,14 @@ def recorded(
 
     :param root: the ``<domain>`` element
     :returns: ``None`` if the domain carries no record, else a tuple
-        ``(profiles, rules)`` of profile names and :class:`RecordedRule`
+        ``(profiles, rules)`` of profile names (a profile recorded without
+        a name is left out) and :class:`RecordedRule`
     """
     node = root.find('metadata/xmlhooks:customization', _NS)
     if node is None:
         return None
-    profiles = [p.get('name') for p in node.iterfind('xmlhooks:profile', _NS)]
+    profiles = [name for p in node.iterfind('xmlhooks:profile', _NS)
+                if (name := p.get('name'))]
     rules = [RecordedRule(key=r.get('key'), value=r.text or '',
                           source=r.get('source'), family=r.get('family'),
                           added=r.get('added') != 'no')

@@ -120,6 +120,31 @@ def rule_dict(rule: base.Rule | metadata.RecordedRule) -> RuleDict:
             'family': rule.family}
 
 
+def _recorded_rule(engine: engine_mod.Engine,
+                   item: metadata.RecordedRule) -> base.Rule:
+    """Parse one recorded rule again with the current customisers.
+
+    :param engine: the current :class:`~nova_xmlhooks.engine.Engine`
+    :param item: the rule as recorded
+    :raises: ValueError saying why it cannot be checked
+    """
+    key, source, family = item.key, item.source, item.family
+    if key is None or source is None or family is None:
+        # NOTE(xmlhooks): the engine records every part; a record edited
+        # by hand may not.
+        missing = [name for name, value in (
+            ('key', key), ('source', source), ('customizer', family))
+            if value is None]
+        raise ValueError('the record names no %s for this rule'
+                         % ' or '.join(missing))
+    customizer = engine.customizers.get(family)
+    if customizer is None:
+        raise ValueError("customizer '%s' is not enabled" % family)
+    return base.Rule(key=key, value=item.value, source=source,
+                     family=family,
+                     payload=customizer.parse(key, item.value))
+
+
 def recorded_ruleset(
         engine: engine_mod.Engine,
         record: Record) -> tuple[engine_mod.RuleSet, list[RuleDict]]:
@@ -138,24 +163,12 @@ def recorded_ruleset(
     rules: list[base.Rule] = []
     unchecked: list[RuleDict] = []
     for item in recorded:
-        customizer = engine.customizers.get(item.family)
         try:
-            if customizer is None:
-                raise ValueError("customizer '%s' is not enabled"
-                                 % item.family)
-            if item.key is None:
-                # NOTE(xmlhooks): the engine records every key; a record
-                # edited by hand may not.
-                raise ValueError('the record names no key for this rule')
-            payload = customizer.parse(item.key, item.value)
+            rules.append(_recorded_rule(engine, item))
         except ValueError as e:
             problem = rule_dict(item)
             problem['reason'] = messages.one_line(e)
             unchecked.append(problem)
-            continue
-        rules.append(base.Rule(key=item.key, value=item.value,
-                               source=item.source, family=item.family,
-                               payload=payload))
     return engine_mod.RuleSet.build(rules, profiles), unchecked
 
 
@@ -392,7 +405,7 @@ def flavor_specs(engine: engine_mod.Engine, root: etree._Element,
         return specs, 'nova'
     profiles, rules = record
     specs = {rule.key: rule.value for rule in rules
-             if rule.source == 'flavor'}
+             if rule.source == 'flavor' and rule.key is not None}
     named = [name for name in profiles
              if name not in engine.default_profiles]
     if named:

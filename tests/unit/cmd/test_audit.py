@@ -320,6 +320,22 @@ class AuditOlderNovaTest(base.TestCase):
         self.assertEqual([NO_TABLET], [r['value'] for r in
                                        report['stale']['removed']])
 
+    def test_hand_edited_record_is_reported_not_raised(self):
+        # NOTE(xmlhooks): before nova 32 the record is also where the
+        # flavor's specs are read from; "virsh edit" may drop any part.
+        for attribute, reason in (
+                ('key', 'no key'), ('source', 'no source'),
+                ('family', 'no customizer')):
+            root = etree.fromstring(self.customised.encode())
+            rule = root.find(
+                'metadata/x:customization/x:rule[@key="xmlhooks:xml:clock"]',
+                {'x': metadata.XMLHOOKS_NS})
+            del rule.attrib[attribute]
+            report = self.audit(etree.tostring(root, encoding='unicode'))
+            self.assertEqual(
+                ['the record names %s for this rule' % reason],
+                [r['reason'] for r in report['stale']['unchecked']])
+
     def test_unmanaged_nova_domain_with_default_profile(self):
         report = audit.audit_domain(self.engine(default_profiles=['p']), {
             'name': 'x', 'uuid': 'u', 'state': 'running',

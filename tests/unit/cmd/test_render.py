@@ -209,6 +209,24 @@ class RenderTest(base.CommandTestCase):
              'on a running host' % again,
              'no xmlhooks rule changes this XML'], err.splitlines())
 
+    def test_a_hand_edited_record_is_read_without_its_nameless_parts(self):
+        # NOTE(xmlhooks): the record is in the domain's definition, which
+        # an administrator may edit; a profile without a name is not ours.
+        status, customised, err = self.render('--spec', CLOCK, '--output',
+                                              'xml')
+        self.assertEqual(0, status, err)
+        root = etree.fromstring(customised.encode())
+        record = root.find('metadata/xmlhooks:customization',
+                           {'xmlhooks': metadata.XMLHOOKS_NS})
+        etree.SubElement(record, '{%s}profile' % metadata.XMLHOOKS_NS)
+        again = self.write_xml(etree.tostring(root, encoding='unicode'),
+                               'edited.xml')
+        status, _out, err = self.render('--spec', CLOCK, xml_file=again)
+        self.assertEqual(0, status, err)
+        self.assertIn('already carries an xmlhooks record (1 rule(s), '
+                      'profiles: none)', err)
+        self.assertEqual([], metadata.recorded(root)[0])
+
     def test_warns_when_an_xpath_matches_nothing(self):
         delete = "xmlhooks:xml:nosound=xpath.delete=./devices/sound"
         status, out, err = self.render('--spec', delete, '--spec', CLOCK)
