@@ -42,11 +42,14 @@ replayed, one by one on a copy of Nova's document, to name the first rule
 that makes the change.
 """
 
+from __future__ import annotations
+
 import collections
 import copy
 import dataclasses
 import functools
 import re
+import typing as ty
 
 from lxml import etree
 from oslo_log import log as logging
@@ -56,6 +59,45 @@ from nova_xmlhooks.conf import xmlhooks as conf_opts
 from nova_xmlhooks import exception
 from nova_xmlhooks import metadata
 from nova_xmlhooks import xpath_edit
+
+if ty.TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Collection
+    from collections.abc import Iterable
+    from collections.abc import Sequence
+
+    from oslo_config import cfg
+
+    from nova_xmlhooks import checks
+    from nova_xmlhooks.customizers import base
+    from nova_xmlhooks import engine
+
+    #: an element's attributes, or some of them, as ``(name, value)`` pairs
+    Attributes: ty.TypeAlias = tuple[tuple[str, str], ...]
+    #: what a watch reads of an element it does not read whole (see
+    #: :func:`_content`): its attributes, its children's trees and, for
+    #: a watch of formats, the formats of its ``<driver>``
+    Content: ty.TypeAlias = (
+        tuple[Attributes, tuple[bytes, ...]] |
+        tuple[Attributes, tuple[bytes, ...], tuple[str, ...]])
+    #: an item's value: a text, a tree, or what a collector reads
+    Value: ty.TypeAlias = str | bytes | tuple[object, ...]
+    #: an item: its key (see :func:`_key`) and its value
+    Item: ty.TypeAlias = tuple[str, Value]
+    #: what :func:`_collect` makes: for each name of :data:`_LISTS`, a
+    #: category's items or what another list keeps (an element, a limit,
+    #: a set of host CPUs, a size), by name
+    Items: ty.TypeAlias = dict[str, list[ty.Any]]
+    #: a collector: ``collect(node, items)`` adds a node's items
+    Collector: ty.TypeAlias = Callable[[etree._Element, Items], None]
+    #: ``compare(nova_items, items)``: the change it finds, or None
+    Compare: ty.TypeAlias = Callable[[Items, Items], str | None]
+    #: ``changed(root)``: whether a document has a change
+    Changed: ty.TypeAlias = Callable[[etree._Element], bool]
+    #: what an RNG reads (see :func:`_rng_source`)
+    RngSource: ty.TypeAlias = tuple[Attributes, str, tuple[bytes, ...]]
+    #: what holds limits (see :func:`_holders`)
+    Holder: ty.TypeAlias = str | tuple[str, RngSource | None]
 
 LOG = logging.getLogger(__name__)
 
@@ -104,30 +146,33 @@ class Watch:
         whose name is then part of its key (see :func:`_device_key`)
     """
 
-    categories: tuple
+    categories: tuple[str, ...]
     whole: bool = False
-    skip: frozenset = frozenset()
-    only: frozenset | None = None
-    skip_attrs: frozenset = frozenset()
-    skip_child_attrs: tuple = ()
+    skip: frozenset[str] = frozenset()
+    only: frozenset[str] | None = None
+    skip_attrs: frozenset[str] = frozenset()
+    skip_child_attrs: tuple[tuple[str, frozenset[str]], ...] = ()
     formats: bool = False
     new: bool = False
-    local: frozenset = frozenset()
-    local_items: frozenset = frozenset()
-    local_bare: frozenset = frozenset()
+    local: frozenset[tuple[str, str]] = frozenset()
+    local_items: frozenset[Content] = frozenset()
+    local_bare: frozenset[str] = frozenset()
     owned: bool = False
 
-    def add(self, node, items):
+    def add(self, node: etree._Element, items: Items) -> None:
         """Add a node's item to the lists of its categories.
 
         :param node: an element at a place this watch is for
         :param items: a dict of category to a list of items
         """
-        value = _tree(node) if self.whole else _content(node, self)
-        if self.local and not value[1] and (
-                set(value[0]) <= self.local) and (
-                value[0] or node.tag in self.local_bare):
-            return
+        if self.whole:
+            value: bytes | Content = _tree(node)
+        else:
+            value = _content(node, self)
+            if self.local and not value[1] and (
+                    set(value[0]) <= self.local) and (
+                    value[0] or node.tag in self.local_bare):
+                return
         if value in self.local_items:
             return
         path = _device_key(node) if self.owned else _key(node)
@@ -136,9 +181,11 @@ class Watch:
             items[category].append((key, value))
         if (self.formats and
                 next(node.iterchildren('source'), None) is not None):
-            items[HOST_PATHS].append((path + '/driver/@type', value[2]))
+            # NOTE(xmlhooks): the formats, last of the content of a
+            # watch of formats (see _content).
+            items[HOST_PATHS].append((path + '/driver/@type', value[-1]))
 
-    def keeps(self, name):
+    def keeps(self, name: str) -> bool:
         """Whether a child element of this name is part of the item."""
         if self.whole:
             return True
@@ -147,7 +194,7 @@ class Watch:
         return name not in self.skip and name != 'seclabel'
 
     @functools.cached_property
-    def _left_out(self):
+    def _left_out(self) -> frozenset[str]:
         return self.skip | {'seclabel'}
 
 
@@ -402,7 +449,8 @@ _PATH_TEXTS = frozenset((
     'devices/smartcard/database', 'blkiotune/device/path'))
 #: what libvirt opens when a path text is empty, by place and model: an
 #: RNG of model 'random' reads /dev/random
-_DEFAULT_PATHS = {('devices/rng/backend', 'random'): '/dev/random'}
+_DEFAULT_PATHS: dict[tuple[str, str | None], str] = {
+    ('devices/rng/backend', 'random'): '/dev/random'}
 #: lifecycle actions and watchdog actions that write the guest's memory
 #: to the host (coredump-*, dump) or keep it there (preserve)
 HOST_ACTIONS = frozenset(['coredump-destroy', 'coredump-restart',
@@ -444,7 +492,7 @@ _NARROWED_BY_REMOVAL = frozenset(['domain/os/smbios/@mode',
 #: what names a device in the key of what it holds (see _device_key):
 #: its child element and that element's attribute
 _DEVICE_NAMES = {'disk': ('target', 'dev'), 'interface': ('mac', 'address')}
-_NO_NAME = (None, None)
+_NO_NAME = ('', '')
 #: not a category: what holds a limit, in a document (see _holder).
 #: NOTE(xmlhooks): a limit removed with what holds it narrows what the
 #: guest gets from the host, as removing the device does
@@ -595,12 +643,12 @@ _FOREIGN_FEATURES = functools.partial(etree.XPath(
     regexp=False), ns=xpath_edit.QEMU_NS)
 
 
-def _foreign_features(root):
+def _foreign_features(root: etree._Element) -> bool:
     """Whether a document has an element of another namespace in features."""
     return bool(_FOREIGN_FEATURES(root))
 
 
-def _foreign_root(root):
+def _foreign_root(root: etree._Element) -> bool:
     """Whether a document's root is not ``<domain>`` in no namespace.
 
     NOTE(xmlhooks): libvirt takes the root element by its local name
@@ -613,7 +661,7 @@ def _foreign_root(root):
     return root.tag != 'domain'
 
 
-def _entity_reference(root):
+def _entity_reference(root: etree._Element) -> bool:
     """Whether a document holds an entity reference.
 
     NOTE(xmlhooks): lxml keeps one that code appends (``etree.Entity``) as
@@ -656,11 +704,11 @@ CATEGORIES = conf_opts.SENSITIVE_CATEGORIES
 _NEW = 'new '
 
 
-def _tree(node):
+def _tree(node: etree._Element) -> bytes:
     return etree.tostring(node, with_tail=False)
 
 
-def _text(node):
+def _text(node: etree._Element) -> str:
     """An element's text as libvirt reads it.
 
     NOTE(xmlhooks): libvirt reads text with XPath's ``string()`` or
@@ -678,7 +726,7 @@ def _text(node):
     return ''.join(node.itertext())
 
 
-def _attribute_values(node, name):
+def _attribute_values(node: etree._Element, name: str) -> tuple[str, ...]:
     """Every value libvirt may read for an attribute.
 
     NOTE(xmlhooks): libvirt reads attributes with libxml2's
@@ -690,7 +738,7 @@ def _attribute_values(node, name):
                   if key == name or key.endswith(suffix)])
 
 
-def _keyed_values(node, name):
+def _keyed_values(node: etree._Element, name: str) -> Attributes:
     """An attribute's values in every namespace, each with its name.
 
     NOTE(xmlhooks): libvirt reads some attributes with XPath rather than
@@ -706,7 +754,8 @@ def _keyed_values(node, name):
                   if item[0] == name or item[0].endswith(suffix)])
 
 
-def _plain_values(node, name):
+def _plain_values(node: etree._Element,
+                  name: str) -> tuple[str, ...] | None:
     """An attribute's values, or None when one is in a namespace.
 
     NOTE(xmlhooks): for a value that bounds an item, read as libvirt's
@@ -719,7 +768,7 @@ def _plain_values(node, name):
     return tuple(value for _key, value in keyed)
 
 
-def attribute(node, name):
+def attribute(node: etree._Element, name: str) -> str | None:
     """The value libvirt reads for an attribute, or None.
 
     NOTE(xmlhooks): ``xmlGetProp`` gives the first of
@@ -733,7 +782,7 @@ def attribute(node, name):
     return None
 
 
-def _unlabelled(node):
+def _unlabelled(node: etree._Element) -> bytes:
     """A child's tree without the security labels at any depth."""
     node = copy.deepcopy(node)
     for label in list(node.iter('seclabel')):
@@ -741,7 +790,7 @@ def _unlabelled(node):
     return _tree(node)
 
 
-def _format(node):
+def _format(node: etree._Element) -> tuple[str, ...]:
     """The format values of an element's ``<driver>``.
 
     NOTE(xmlhooks): the format says how guest-controlled bytes are read:
@@ -754,7 +803,7 @@ def _format(node):
     return () if driver is None else _attribute_values(driver, 'type')
 
 
-def _content(node, watch):
+def _content(node: etree._Element, watch: Watch) -> Content:
     """An element's attributes and children, as a watch sees them.
 
     NOTE(xmlhooks): namespaced attributes and children are kept: libvirt
@@ -783,7 +832,9 @@ def _content(node, watch):
     return tuple(sorted(attributes)), tuple(children)
 
 
-def _tree_without(tree, skipped, child):
+def _tree_without(tree: Callable[[etree._Element], bytes],
+                  skipped: Iterable[tuple[str, frozenset[str]]],
+                  child: etree._Element) -> bytes:
     """A child's tree without the attributes a watch leaves out of it.
 
     :param tree: how to make a tree of the child
@@ -798,7 +849,7 @@ def _tree_without(tree, skipped, child):
     return tree(child)
 
 
-def _path(node):
+def _path(node: etree._Element) -> str:
     """The last three element names down to a node, without positions.
 
     NOTE(xmlhooks): a node's place, to look up what it can hold. Without
@@ -818,7 +869,7 @@ def _path(node):
     return '%s/%s/%s' % (grandparent.tag, parent.tag, node.tag)
 
 
-def _key(node):
+def _key(node: etree._Element) -> str:
     """The element names from ``<domain>`` down to a node: an item's key.
 
     NOTE(xmlhooks): items are compared as multisets of keys and values;
@@ -837,7 +888,7 @@ def _key(node):
     return '/'.join(names)
 
 
-def _device_key(node):
+def _device_key(node: etree._Element) -> str:
     """:func:`_key`, naming the device that holds the node.
 
     NOTE(xmlhooks): a disk is named by its target, which libvirt requires
@@ -848,7 +899,7 @@ def _device_key(node):
     return '%s/%s' % (_device_name(node.getparent()), node.tag)
 
 
-def _device_name(device):
+def _device_name(device: etree._Element) -> str:
     """:func:`_key` of a device, with its name (see :func:`_device_key`)."""
     child, name = _DEVICE_NAMES.get(device.tag, _NO_NAME)
     named = next(device.iterchildren(child), None) if child else None
@@ -856,7 +907,7 @@ def _device_name(device):
     return '%s[%s]' % (_key(device), value)
 
 
-def _declares_qemu(node):
+def _declares_qemu(node: etree._Element) -> bool:
     """Whether the QEMU namespace is declared for an element or below it.
 
     NOTE(xmlhooks): only namespace declarations reach Python here; lxml
@@ -873,21 +924,27 @@ def _declares_qemu(node):
     return False
 
 
-def _qemu_items(shallow, deep):
+def _qemu_items(shallow: Iterable[etree._Element],
+                deep: Iterable[etree._Element]) -> list[Item]:
     """The QEMU items of some elements, and of some subtrees.
 
     :param shallow: elements read without their children
     :param deep: roots of subtrees read whole
     """
-    items = []
+    items: list[Item] = []
     found = [match for xpath, nodes in ((_QEMU_NODE, shallow),
                                         (_QEMU_NODES, deep))
              for node in nodes for match in xpath(node,
                                                   ns=xpath_edit.QEMU_NS)]
     for node in found:
         if isinstance(node, str):
-            items.append(('%s/@%s' % (_key(node.getparent()),
-                                      node.attrname), str(node)))
+            # NOTE(xmlhooks): an attribute that XPath finds is lxml's
+            # "smart string", a str that also knows its element and its
+            # name; lxml publishes no types to say so.
+            items.append(('%s/@%s' % (
+                _key(node.getparent()),  # type: ignore[attr-defined]
+                node.attrname),  # type: ignore[attr-defined]
+                str(node)))
         else:
             items.append((_key(node), _tree(node)))
     return items
@@ -897,12 +954,13 @@ def _qemu_items(shallow, deep):
 # adds the node's items, if any. NOTE(xmlhooks): a node's path is worked
 # out only when it is needed, which is rare for attributes.
 
-def _watched(node, items):
+def _watched(node: etree._Element, items: Items) -> None:
     for watch in WATCHED.get(_path(node), ()):
         watch.add(node, items)
 
 
-def _attributes(table, node, items):
+def _attributes(table: Iterable[tuple[Collection[str], str]],
+                node: etree._Element, items: Items) -> None:
     for key, value in node.items():
         # NOTE(xmlhooks): any namespace, as libvirt reads it.
         name = key.rpartition('}')[2] if key[0] == '{' else key
@@ -912,11 +970,11 @@ def _attributes(table, node, items):
                                         value))
 
 
-def _label(node, items):
+def _label(node: etree._Element, items: Items) -> None:
     items[SECURITY_LABELS].append((_key(node), _tree(node)))
 
 
-def _path_text(node, items):
+def _path_text(node: etree._Element, items: Items) -> None:
     path = _path(node)
     if path in _PATH_TEXTS or path.endswith('source/path'):
         # NOTE(xmlhooks): libvirt reads an empty text as none written
@@ -930,14 +988,14 @@ def _path_text(node, items):
             items[HOST_PATHS].append((_key(node), text))
 
 
-def _network_source(node, items):
+def _network_source(node: etree._Element, items: Items) -> None:
     """A source QEMU connects to over the network (or a UNIX socket)."""
     if (next(node.iterchildren('host'), None) is not None or
             _attribute_values(node, 'protocol')):
         _NETWORK_SOURCE.add(node, items)
 
 
-def _lifecycle(node, items):
+def _lifecycle(node: etree._Element, items: Items) -> None:
     """A lifecycle action that writes guest memory to the host, or keeps it.
 
     NOTE(xmlhooks): libvirt's parser drops whitespace-only text between
@@ -953,7 +1011,9 @@ def _lifecycle(node, items):
             items[HOST_RESOURCES].append((_key(node), action))
 
 
-def _host_values(category, name, allowed_path, sensitive, node, items):
+def _host_values(category: str, name: str, allowed_path: str,
+                 sensitive: Callable[[str], bool], node: etree._Element,
+                 items: Items) -> None:
     """An attribute's values that reach the host, at one place.
 
     :param sensitive: ``sensitive(value)``: whether a value is an item
@@ -965,7 +1025,7 @@ def _host_values(category, name, allowed_path, sensitive, node, items):
                                         value))
 
 
-def _video(node, items):
+def _video(node: etree._Element, items: Items) -> None:
     if _path(node) != _VIDEO_PATH:
         return
     model = next(node.iterchildren('model'), None)
@@ -979,7 +1039,7 @@ def _video(node, items):
         for name in _VIDEO_MEMORY)))
 
 
-def _domain_type(node, items):
+def _domain_type(node: etree._Element, items: Items) -> None:
     if node.getparent() is None:
         types = _attribute_values(node, 'type')
         items[HOST_RESOURCES].append((_DOMAIN_TYPE, types))
@@ -992,7 +1052,7 @@ def _domain_type(node, items):
         items[_TB_CACHE_SIZES].append(_tb_cache_size(node))
 
 
-def _tb_cache_size(root):
+def _tb_cache_size(root: etree._Element) -> int | None:
     """The translation cache's size, in bytes, or None for unbounded.
 
     NOTE(xmlhooks): libvirt reads every ``<tcg>`` of every
@@ -1013,7 +1073,7 @@ def _tb_cache_size(root):
     return size
 
 
-def _loader(node, items):
+def _loader(node: etree._Element, items: Items) -> None:
     """How QEMU maps the firmware file, as an item even when unwritten.
 
     NOTE(xmlhooks): like a disk's format (see :func:`_format`), the item
@@ -1031,7 +1091,7 @@ def _loader(node, items):
                                       _attribute_values(node, name)))
 
 
-def _os_choices(node, items):
+def _os_choices(node: etree._Element, items: Items) -> None:
     """What libvirt chooses host files and programs by, even unwritten.
 
     NOTE(xmlhooks): collected on ``<os>``, so that removing the
@@ -1046,7 +1106,8 @@ def _os_choices(node, items):
     if _path(node) != _OS_PATH:
         return
     firmware = []
-    values = {key: [] for key in _OS_CHOICE_KEYS}
+    values: dict[str, list[tuple[str, str]]] = {
+        key: [] for key in _OS_CHOICE_KEYS}
     # NOTE(xmlhooks): one pass over the few children of <os>, on every
     # boot whose rules touch it (the SMBIOS mode is there).
     for child in node:
@@ -1062,7 +1123,7 @@ def _os_choices(node, items):
     paths.extend((key, tuple(found)) for key, found in values.items())
 
 
-def _channel_target(node, items):
+def _channel_target(node: etree._Element, items: Items) -> None:
     """A UNIX channel's name that leads out of libvirt's directory."""
     if _path(node) != _CHANNEL_TARGET_PATH or 'unix' not in (
             _attribute_values(node.getparent(), 'type')):
@@ -1072,7 +1133,7 @@ def _channel_target(node, items):
             items[HOST_PATHS].append((_key(node) + '/@name', value))
 
 
-def _rng_rate(node, items):
+def _rng_rate(node: etree._Element, items: Items) -> None:
     """An RNG's rate limit, with the source it limits.
 
     NOTE(xmlhooks): the limit is on what the guest reads from a source;
@@ -1086,7 +1147,7 @@ def _rng_rate(node, items):
                                           _tree(node))))
 
 
-def _rng_source(rng):
+def _rng_source(rng: etree._Element) -> RngSource | None:
     """What an RNG reads: its backend's attributes, text and children."""
     backend = next(rng.iterchildren('backend'), None)
     return None if backend is None else (
@@ -1095,7 +1156,7 @@ def _rng_source(rng):
             tag=etree.Element)))
 
 
-def _may_hold(node, items):
+def _may_hold(node: etree._Element, items: Items) -> None:
     """Keep a device that may hold a limit (see _holders).
 
     NOTE(xmlhooks): only the element is kept: what it is named by is
@@ -1104,7 +1165,7 @@ def _may_hold(node, items):
     items[_HOLDERS].append(node)
 
 
-def _rng_limit(node, items):
+def _rng_limit(node: etree._Element, items: Items) -> None:
     """Keep the limit of an RNG libvirt reads, None when it has none.
 
     NOTE(xmlhooks): libvirt reads the first ``<rate>`` of an RNG and hands
@@ -1118,13 +1179,13 @@ def _rng_limit(node, items):
         items[_RNG_LIMITS].append(None if rate is None else _tree(rate))
 
 
-def _holders(nodes):
+def _holders(nodes: Iterable[etree._Element]) -> set[Holder]:
     """What holds limits: a device by its name, an RNG by what it reads.
 
     :param nodes: the elements :func:`_may_hold` kept
     :returns: a set of the names :func:`_holder` gives
     """
-    found = set()
+    found: set[Holder] = set()
     for node in nodes:
         path = _path(node)
         if path in _NAMED_DEVICE_PATHS:
@@ -1134,7 +1195,7 @@ def _holders(nodes):
     return found
 
 
-def _holder(item):
+def _holder(item: Item) -> str | tuple[str, object]:
     """What holds a limit, as :func:`_holders` names it.
 
     For an item that is no limit, it gives something no holder is.
@@ -1153,7 +1214,8 @@ _SWITCHED_ON = ((_PERF_EVENT_PATH, 'enabled', 'yes', 'name'),
                 (_DIRTY_RING_PATH, 'state', 'on', 'size'))
 
 
-def _switched_on(path, switch, on, what, node, items):
+def _switched_on(path: str, switch: str, on: str, what: str,
+                 node: etree._Element, items: Items) -> None:
     """An element that takes host resources when it is switched on.
 
     A perf event libvirt opens on the host's PMU, KVM's dirty ring.
@@ -1214,7 +1276,8 @@ _WATCHED_WHEN = tuple(
     ))
 
 
-def _watched_when(path, attribute, values, watch, node, items):
+def _watched_when(path: str, attribute: str, values: frozenset[str],
+                  watch: Watch, node: etree._Element, items: Items) -> None:
     """An element that reaches the host when an attribute says so.
 
     NOTE(xmlhooks): the attribute first: most elements of the name (every
@@ -1235,7 +1298,7 @@ _MEMORY_ACCESS = {'domain/memoryBacking/access': 'mode',
                   'domain/devices/memory': 'access'}
 
 
-def _memory_file(node, items):
+def _memory_file(node: etree._Element, items: Items) -> None:
     """Guest memory mapped shared from a host file.
 
     NOTE(xmlhooks): libvirt gives guest memory of any access mode written,
@@ -1268,15 +1331,15 @@ _READ_FROM_ELSEWHERE = (('memoryBacking', None), ('features', 'tcg'),
                         ('iothreads', None), ('iothreadids', None))
 
 
-def _reads_elsewhere(region):
+def _reads_elsewhere(region: checks.Region) -> bool:
     """Whether a region holds a part that decides items outside it."""
     children = region.children
     return any(tag in children and (
-        child is None or children[tag] is None or child in children[tag])
+        child is None or (inner := children[tag]) is None or child in inner)
         for tag, child in _READ_FROM_ELSEWHERE)
 
 
-def _memfd(node):
+def _memfd(node: etree._Element) -> bool:
     """Whether the document's memory source is memfd, as libvirt reads it.
 
     NOTE(xmlhooks): libvirt reads the first ``memoryBacking/source``'s
@@ -1298,7 +1361,7 @@ _CPU_RANGE = re.compile(r'(?P<not>\^?)(?P<first>[0-9]{1,6})'
                         r'(?:-(?P<last>[0-9]{1,6}))?')
 
 
-def _cpuset(values):
+def _cpuset(values: Sequence[str]) -> frozenset[int] | None:
     """A cpuset as libvirt's ``virBitmapParse`` reads it, or None for any.
 
     NOTE(xmlhooks): ``0-7,^3``: numbers and ranges, each ``^`` taking
@@ -1312,7 +1375,7 @@ def _cpuset(values):
     """
     if len(values) != 1:
         return None
-    cpus = set()
+    cpus: set[int] = set()
     for part in values[0].replace(' ', '').split(','):
         match = _CPU_RANGE.fullmatch(part)
         if match is None:
@@ -1328,7 +1391,7 @@ def _cpuset(values):
     return frozenset(cpus)
 
 
-def _host_cpus(root, items):
+def _host_cpus(root: etree._Element, items: Items) -> None:
     """The host CPUs the guest's threads may run on, or None for any.
 
     NOTE(xmlhooks): libvirt runs a vCPU, the emulator or an I/O thread on
@@ -1346,16 +1409,17 @@ def _host_cpus(root, items):
             if node.tag in _PINS]
     cpus = (frozenset() if pins and _all_pinned(root, pins) else
             _fallback_cpus(root))
-    for pin in pins if cpus is not None else ():
-        more = _cpuset(_attribute_values(pin, 'cpuset'))
-        if more is None:
-            cpus = None
-            break
-        cpus = cpus | more
+    if cpus is not None:
+        for pin in pins:
+            more = _cpuset(_attribute_values(pin, 'cpuset'))
+            if more is None:
+                cpus = None
+                break
+            cpus = cpus | more
     items[_HOST_CPUS].append(cpus)
 
 
-def _fallback_cpus(root):
+def _fallback_cpus(root: etree._Element) -> frozenset[int] | None:
     """Where libvirt runs a thread that has no pin, or None for any."""
     vcpu = root.find('vcpu')
     if vcpu is None or not vcpu.attrib or 'auto' in _attribute_values(
@@ -1364,13 +1428,15 @@ def _fallback_cpus(root):
     return _cpuset(_attribute_values(vcpu, 'cpuset'))
 
 
-def _all_pinned(root, pins):
+def _all_pinned(root: etree._Element,
+                pins: Iterable[etree._Element]) -> bool:
     """Whether every vCPU, the emulator and every I/O thread has a pin.
 
     NOTE(xmlhooks): as Nova pins a guest of dedicated CPUs; the vCPUs
     are numbered from 0, the I/O threads by ``<iothreadids>`` or from 1.
     """
-    pinned = collections.defaultdict(set)
+    pinned: collections.defaultdict[str, set[str]] = (
+        collections.defaultdict(set))
     for pin in pins:
         pinned[pin.tag].update(_attribute_values(pin, 'vcpu') +
                                _attribute_values(pin, 'iothread'))
@@ -1380,15 +1446,16 @@ def _all_pinned(root, pins):
             _iothreads(root) <= pinned['iothreadpin'])
 
 
-def _iothreads(root):
+def _iothreads(root: etree._Element) -> set[str | None]:
     """The I/O threads' numbers, as their pins name them.
 
     NOTE(xmlhooks): as libvirt's ``virDomainIOThreadIDDefArrayInit``,
     there are as many as ``<iothreads>`` says or ``<iothreadids>`` lists,
     whichever is more; those not listed take the lowest free numbers.
     """
-    numbers = {value for node in root.iterfind('iothreadids/iothread')
-               for value in _attribute_values(node, 'id')}
+    numbers: set[str | None] = {
+        value for node in root.iterfind('iothreadids/iothread')
+        for value in _attribute_values(node, 'id')}
     written = root.find('iothreads')
     count, number = 0 if written is None else _count(written), 1
     if count is None or count > MAX_HOST_CPU:
@@ -1402,7 +1469,7 @@ def _iothreads(root):
     return numbers
 
 
-def _count(node):
+def _count(node: etree._Element | None) -> int | None:
     """An element's text as a count, as libvirt reads it, or None.
 
     NOTE(xmlhooks): libvirt reads counts with strtoul (virStrToLong_uip):
@@ -1415,23 +1482,23 @@ def _count(node):
     return int(match[1]) if match else None
 
 
-def _any_value(value):
+def _any_value(value: str) -> bool:
     """Whether a value is an item: any is."""
     return True
 
 
-def _not_qemu_keymap(value):
+def _not_qemu_keymap(value: str) -> bool:
     """Whether a keymap is not one of QEMU's, and so names a host file."""
     return value not in QEMU_KEYMAPS
 
 
-def _zone_file(value):
+def _zone_file(value: str) -> bool:
     """Whether a time zone names a host file outside zoneinfo."""
     name = value.lstrip(':')
     return name.startswith('/') or '..' in name
 
 
-def _fwcfg_entry(node, items):
+def _fwcfg_entry(node: etree._Element, items: Items) -> None:
     """A fw_cfg entry whose name or text can add options of its own."""
     if _path(node) != _FWCFG_ENTRY_PATH:
         return
@@ -1441,7 +1508,8 @@ def _fwcfg_entry(node, items):
         items[HOST_PATHS].append((_key(node), (names, text)))
 
 
-def _option_commas(names, node, items):
+def _option_commas(names: Iterable[str], node: etree._Element,
+                   items: Items) -> None:
     """Values that libvirt hands QEMU unescaped, when they hold a comma."""
     for name in names:
         for value in _attribute_values(node, name):
@@ -1476,9 +1544,10 @@ _HOST_VALUES = (
           for path, name, values in HOST_BACKENDS)
 
 
-def _attribute_collectors():
+def _attribute_collectors() -> dict[str, Collector]:
     """One collector per element name of the attributes read by name."""
-    attributes = collections.defaultdict(list)
+    attributes: collections.defaultdict[
+        str, list[tuple[Collection[str], str]]] = collections.defaultdict(list)
     attributes['source'].append((_SOURCE_PATH_ATTRS, HOST_PATHS))
     for tag, names in _PATH_ATTRS.items():
         attributes[tag].append((names, HOST_PATHS))
@@ -1488,18 +1557,20 @@ def _attribute_collectors():
             for tag, found in attributes.items()}
 
 
-def _placed_collectors():
+def _placed_collectors() -> list[tuple[str, Collector]]:
     """``(tag, collector)`` for the collectors that check their place."""
-    by_place = ((_LIFECYCLE, _lifecycle), (_MEMORY_ACCESS, _memory_file))
+    by_place: tuple[tuple[Collection[str], Collector], ...] = (
+        (_LIFECYCLE, _lifecycle), (_MEMORY_ACCESS, _memory_file))
     return [(path.rsplit('/', 1)[-1], collect)
             for paths, collect in by_place for path in paths] + [
         (when[0].rsplit('/', 1)[-1], functools.partial(_watched_when, *when))
         for when in _WATCHED_WHEN]
 
 
-def _build_collectors():
+def _build_collectors() -> dict[str, tuple[Collector, ...]]:
     """Map each element name to the collectors for that name."""
-    table = collections.defaultdict(list)
+    table: collections.defaultdict[str, list[Collector]] = (
+        collections.defaultdict(list))
     for path in WATCHED:
         table[path.rsplit('/', 1)[-1]].append(_watched)
     for tag, collect in _attribute_collectors().items():
@@ -1539,7 +1610,8 @@ _SMALL_SUBTREE = 64
 _TAGS = tuple(sorted(_COLLECTORS))
 
 
-def _collect(root, qemu=True, region=None):
+def _collect(root: etree._Element, qemu: bool = True,
+             region: checks.Region | None = None) -> Items:
     """The sensitive items of a document, or of a region of it.
 
     :param root: the ``<domain>`` element
@@ -1549,7 +1621,7 @@ def _collect(root, qemu=True, region=None):
     :returns: a dict of category to a list of ``(path, value)`` items, in
         document order (for a region, in the order of its parts)
     """
-    items = {name: [] for name in _LISTS}
+    items: Items = {name: [] for name in _LISTS}
     if region is None:
         # NOTE(xmlhooks): any element or attribute in the namespace needs
         # its URI declared, so a document that declares it nowhere has
@@ -1568,14 +1640,14 @@ def _collect(root, qemu=True, region=None):
     return items
 
 
-def _collect_nodes(nodes, items):
+def _collect_nodes(nodes: Iterable[etree._Element], items: Items) -> None:
     """Add the items of elements whose tag has collectors."""
     for node in nodes:
         for collect in _COLLECTORS[node.tag]:
             collect(node, items)
 
 
-def _watched_nodes(subtree):
+def _watched_nodes(subtree: etree._Element) -> Iterable[etree._Element]:
     """The elements of a subtree that can hold an item.
 
     NOTE(xmlhooks): lxml sets up a matcher for the tags on every call,
@@ -1587,7 +1659,7 @@ def _watched_nodes(subtree):
     return [node for node in subtree.iter() if node.tag in _COLLECTORS]
 
 
-def _violation(category, nova_items, items):
+def _violation(category: str, nova_items: Items, items: Items) -> str | None:
     """Describe the first change in a category, or return ``None``.
 
     :returns: what changed, naming a node's path but never its value:
@@ -1619,7 +1691,7 @@ def _violation(category, nova_items, items):
     return None
 
 
-def _written(nova_counts, path):
+def _written(nova_counts: Iterable[Item], path: str) -> bool:
     """Whether Nova's document gives a value for an item's path.
 
     NOTE(xmlhooks): items that exist even when unwritten (a format, the
@@ -1631,7 +1703,7 @@ def _written(nova_counts, path):
                if item_path == path)
 
 
-def _item_path(item):
+def _item_path(item: Item) -> str:
     """An item's path, by which the first change is named.
 
     NOTE(xmlhooks): values of one path may differ in kind (a path
@@ -1641,7 +1713,7 @@ def _item_path(item):
     return item[0]
 
 
-def _gone_holders(nova_items, items):
+def _gone_holders(nova_items: Items, items: Items) -> set[Holder]:
     """What held limits in Nova's document and is gone from the result.
 
     NOTE(xmlhooks): a disk's or an interface's limits go with it, and an
@@ -1652,7 +1724,7 @@ def _gone_holders(nova_items, items):
     return _holders(nova_items[_HOLDERS]) - _holders(items[_HOLDERS])
 
 
-def _changes_in(category, nova_root):
+def _changes_in(category: str, nova_root: etree._Element) -> Changed:
     """Whether a document changes a category of Nova's, as a function.
 
     :param category: the category
@@ -1662,7 +1734,7 @@ def _changes_in(category, nova_root):
     return _changed_by(functools.partial(_violation, category), nova_root)
 
 
-def _changed_by(compare, nova_root):
+def _changed_by(compare: Compare, nova_root: etree._Element) -> Changed:
     """Whether a comparison finds a document changed from Nova's.
 
     :param compare: ``compare(nova_items, items)``, giving the change or
@@ -1674,7 +1746,7 @@ def _changed_by(compare, nova_root):
     return lambda root: compare(nova_items, _collect(root)) is not None
 
 
-def _rng_limits_raised(nova_items, items):
+def _rng_limits_raised(nova_items: Items, items: Items) -> str | None:
     """Describe an RNG the guest gets beyond Nova's limits, or ``None``.
 
     NOTE(xmlhooks): a limit is a device's, and the rate item of each
@@ -1701,7 +1773,8 @@ def _rng_limits_raised(nova_items, items):
 _UNIT_POWERS = {'k': 1, 'm': 2, 'g': 3, 't': 4, 'p': 5, 'e': 6}
 
 
-def _scaled_bytes(text, units, default=1024):
+def _scaled_bytes(text: str, units: Sequence[str] | None,
+                  default: int = 1024) -> int | None:
     """A size as libvirt's ``virScaleInteger`` reads it, in bytes.
 
     :param text: the number, in decimal digits
@@ -1726,7 +1799,7 @@ def _scaled_bytes(text, units, default=1024):
     return int(text) * (1000 if rest == 'b' else 1024) ** power
 
 
-def _exceeds(name, nova_items, items):
+def _exceeds(name: str, nova_items: Items, items: Items) -> bool:
     """Whether the result's value of a list goes beyond Nova's.
 
     :param name: a list with one value per whole document (none for a
@@ -1739,14 +1812,14 @@ def _exceeds(name, nova_items, items):
     return nova is not None and (result is None or not result <= nova)
 
 
-def _tb_cache_raised(nova_items, items):
+def _tb_cache_raised(nova_items: Items, items: Items) -> str | None:
     """Describe a translation cache larger than Nova's, or None."""
     if _exceeds(_TB_CACHE_SIZES, nova_items, items):
         return 'raises %s (1 GiB when none is written)' % _TB_CACHE_KEY
     return None
 
 
-def _host_cpus_widened(nova_items, items):
+def _host_cpus_widened(nova_items: Items, items: Items) -> str | None:
     """Describe host CPUs the guest may run on beyond Nova's, or None."""
     if _exceeds(_HOST_CPUS, nova_items, items):
         return ('runs the guest on host CPUs beyond those Nova gave it '
@@ -1760,7 +1833,8 @@ _ALSO_COMPARED = {RESOURCES: (_rng_limits_raised,),
                   HOST_RESOURCES: (_host_cpus_widened, _tb_cache_raised)}
 
 
-def _found(category, nova_items, items):
+def _found(category: str, nova_items: Items,
+           items: Items) -> tuple[str, Compare] | None:
     """The first change in a category, and the comparison that found it.
 
     NOTE(xmlhooks): the items' own comparison comes first, so that the
@@ -1777,7 +1851,7 @@ def _found(category, nova_items, items):
     return None
 
 
-def _shown(path):
+def _shown(path: str) -> str:
     return path.replace(_QEMU_PREFIX, 'qemu:')
 
 
@@ -1787,7 +1861,8 @@ def _shown(path):
 QEMU_TYPES = frozenset(['kvm', 'qemu'])
 
 
-def _refuse_other_drivers(root, ruleset):
+def _refuse_other_drivers(root: etree._Element,
+                          ruleset: engine.RuleSet) -> None:
     """Refuse every rule on a domain that another libvirt driver runs.
 
     NOTE(xmlhooks): every category says what libvirt's QEMU driver and
@@ -1823,7 +1898,8 @@ class Guard:
     engine's ``checks``. It holds no per-call state and is thread-safe.
     """
 
-    def __init__(self, allowed=(), customizers=None):
+    def __init__(self, allowed: Collection[str] = (),
+                 customizers: base.Customizers | None = None) -> None:
         """Build the guard.
 
         :param allowed: the categories the operator allows
@@ -1835,7 +1911,8 @@ class Guard:
         self._qemu = QEMU_PASSTHROUGH in self.refused
         self.customizers = customizers or {}
 
-    def __call__(self, nova_root, result_root, ruleset):
+    def __call__(self, nova_root: etree._Element, result_root: etree._Element,
+                 ruleset: engine.RuleSet) -> None:
         """Refuse the document if it changes a refused category.
 
         :param nova_root: the ``<domain>`` that Nova generated
@@ -1852,7 +1929,8 @@ class Guard:
         nova_items = _collect(nova_root, bool(items[QEMU_PASSTHROUGH]))
         self._judge(nova_items, items, lambda: nova_root, ruleset)
 
-    def check_change(self, change, ruleset):
+    def check_change(self, change: checks.Change,
+                     ruleset: engine.RuleSet) -> None:
         """Refuse a change in a refused category, reading what changed.
 
         NOTE(xmlhooks): outside the change's region the two documents
@@ -1882,7 +1960,9 @@ class Guard:
                               region)
         self._judge(nova_items, items, lambda: change.nova_root, ruleset)
 
-    def _refuse_declarations(self, root, nova_root, ruleset):
+    def _refuse_declarations(self, root: etree._Element,
+                             nova_root: Callable[[], etree._Element],
+                             ruleset: engine.RuleSet) -> None:
         """Refuse a document that libvirt would read otherwise than the checks.
 
         :param root: the customised ``<domain>``
@@ -1909,7 +1989,9 @@ class Guard:
                 raise exception.RuleError(key, (
                     'it writes %s, which libvirt reads %s' % (what, how)))
 
-    def _judge(self, nova_items, items, nova_root, ruleset):
+    def _judge(self, nova_items: Items, items: Items,
+               nova_root: Callable[[], etree._Element],
+               ruleset: engine.RuleSet) -> None:
         """Raise for the first refused category that changed.
 
         :param nova_root: a callable returning Nova's whole document, to
@@ -1939,7 +2021,7 @@ IDENTITY = {
                "domain's"}
 
 
-def _uuid(text):
+def _uuid(text: str) -> str:
     """A UUID as libvirt's ``virUUIDParse`` reads it.
 
     NOTE(xmlhooks): it skips dashes and spaces between the digits, and
@@ -1955,7 +2037,8 @@ _IDENTITY_NODES = etree.XPath(
     ".='uuid']]")
 
 
-def _identity(root, tags):
+def _identity(root: etree._Element,
+              tags: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """What a document names the guest by, as libvirt reads it.
 
     NOTE(xmlhooks): an empty SMBIOS UUID entry is none (libvirt's
@@ -1967,7 +2050,7 @@ def _identity(root, tags):
         :data:`IDENTITY`
     :returns: a dict of tag to a tuple of texts
     """
-    found = {tag: [] for tag in tags}
+    found: dict[str, list[str]] = {tag: [] for tag in tags}
     for node in _IDENTITY_NODES(root):
         tag = 'sysinfo' if node.tag == 'entry' else node.tag
         if tag in found:
@@ -1984,7 +2067,8 @@ class IdentityCheck(check_base.RuleCheck):
     makes a guest Nova cannot find safe.
     """
 
-    def __call__(self, nova_root, result_root, ruleset):
+    def __call__(self, nova_root: etree._Element, result_root: etree._Element,
+                 ruleset: engine.RuleSet) -> None:
         """Refuse a document that names the guest otherwise than Nova.
 
         :param nova_root: the ``<domain>`` that Nova generated
@@ -1996,18 +2080,26 @@ class IdentityCheck(check_base.RuleCheck):
         self._judge(nova_root, result_root, tuple(IDENTITY),
                     lambda: nova_root, ruleset)
 
-    def check_region(self, change, ruleset):
+    def check_region(self, change: checks.Change,
+                     ruleset: engine.RuleSet) -> None:
         """Refuse the same, reading only the part the rules changed.
 
         :param change: a :class:`~nova_xmlhooks.checks.Change`
         :param ruleset: the rules that were applied
         """
-        tags = [tag for tag in IDENTITY if tag in change.region.tags]
+        region = change.region
+        if region is None:
+            # NOTE(xmlhooks): as check_change does with such a change.
+            self(change.nova_root, change.result, ruleset)
+            return
+        tags = [tag for tag in IDENTITY if tag in region.tags]
         if tags:
             self._judge(change.before, change.result, tags,
                         lambda: change.nova_root, ruleset)
 
-    def _judge(self, before, result, tags, nova_root, ruleset):
+    def _judge(self, before: etree._Element, result: etree._Element,
+               tags: Sequence[str], nova_root: Callable[[], etree._Element],
+               ruleset: engine.RuleSet) -> None:
         nova = _identity(before, tags)
         if _identity(result, tags) == nova:
             return
@@ -2019,7 +2111,8 @@ class IdentityCheck(check_base.RuleCheck):
                     'it changes %s; no rule may change it' % IDENTITY[tag]))
 
 
-def _renames(tag, nova_values, root):
+def _renames(tag: str, nova_values: tuple[str, ...],
+             root: etree._Element) -> bool:
     """Whether a document names the guest otherwise than Nova did.
 
     NOTE(xmlhooks): an SMBIOS system UUID may be removed (libvirt then
@@ -2036,7 +2129,9 @@ def _renames(tag, nova_values, root):
     return not allowed.issuperset(values)
 
 
-def culprit(customizers, changed, nova_root, ruleset, settled=False):
+def culprit(customizers: base.Customizers, changed: Changed,
+            nova_root: etree._Element, ruleset: engine.RuleSet,
+            settled: bool = False) -> str:
     """Find the first rule whose application makes a change.
 
     NOTE(xmlhooks): this runs only when a change was found, so the normal
@@ -2079,7 +2174,8 @@ def culprit(customizers, changed, nova_root, ruleset, settled=False):
     return keys[0] if len(keys) == 1 else ', '.join(keys)
 
 
-def from_conf(conf, customizers=None):
+def from_conf(conf: cfg.ConfigOpts,
+              customizers: base.Customizers | None = None) -> Guard | None:
     """Build the guard from ``[xmlhooks] allow_sensitive``.
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``
