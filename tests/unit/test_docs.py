@@ -44,6 +44,7 @@ import testscenarios
 import yaml
 
 from nova_xmlhooks import api_validation
+from nova_xmlhooks import checks as checks_mod
 from nova_xmlhooks.conf import xmlhooks as xmlhooks_opts
 from nova_xmlhooks import engine as engine_mod
 from nova_xmlhooks import exception
@@ -768,6 +769,34 @@ class CustomizerExampleTest(oslo_base.BaseTestCase):
         self.assertIn('xmlhooks:crash:action', '\n'.join(
             extra_specs.extra_spec_rst([('crash', '',
                                          customizer.validators())])))
+
+    def test_guide_names_the_categories_the_example_needs(self):
+        # NOTE(xmlhooks): the engine with the driver's checks: the guard
+        # judges a third-party customiser's changes as any other's.
+        page = read(os.path.join(DOC, 'contributor', 'customizers.rst'))
+        allowed = sorted(literals(between(
+            page, 'gives guests of that flavor', ':')) &
+            set(xmlhooks_opts.SENSITIVE_CATEGORIES))
+        self.assertTrue(allowed, 'the guide names no category')
+        xml = read(os.path.join(FIXTURES, 'nova-basic.xml'))
+        specs = {'xmlhooks:crash:action': 'preserve'}
+        module = self.load_module()
+        for categories in ([], allowed):
+            conf = make_conf(validate_schema=False,
+                             allow_sensitive=categories)
+            customizers = {'crash': module.CrashCustomizer(conf)}
+            engine = engine_mod.Engine(
+                customizers, {},
+                checks=checks_mod.load_checks(conf, customizers))
+            if not categories:
+                self.assertRaises(exception.GuardError, engine.apply, xml,
+                                  engine.resolve(specs))
+                continue
+            result = engine.apply(xml, engine.resolve(specs))
+            self.assertEqual(['preserve'], [node.text for node in
+                                            etree.fromstring(
+                                                result.encode()).findall(
+                                                    'on_crash')])
 
     def test_entry_point_in_the_guide(self):
         setup = configparser.ConfigParser()
