@@ -32,9 +32,10 @@ reboot would build it (for a rebuild, with the rebuild's image): the
 current definition already holds the effects of the rules the guest has,
 so a rule that a category ``allow_sensitive`` no longer allows would pass
 there unseen, and fail only after the destroy or the power off. For a
-resize this is the old flavor's XML: the new flavor's is only built later,
-on the destination. When Nova cannot build it, they are tried on the
-current definition. The hard reboot has its own, exact check: see
+resize it is built with the new flavor and the resize's claims, as the
+destination will build it after the power off, or, when Nova cannot build
+that here, with the old flavor. When Nova cannot build any, they are tried
+on the current definition. The hard reboot has its own, exact check: see
 :mod:`nova_xmlhooks.reboot`.
 """
 
@@ -84,6 +85,28 @@ def _release_listen_ports(migrate_data: LiveMigrateData) -> None:
     for port in migrate_data.serial_listen_ports:
         serial_console.release_port(host=migrate_data.serial_listen_addr,
                                     port=port)
+
+
+def _resized(instance: objects.Instance,
+             flavor: objects.Flavor) -> objects.Instance:
+    """A copy of the instance as the resize's destination will build it.
+
+    NOTE(xmlhooks): as Nova's ``_finish_resize`` changes the instance
+    before ``finish_migration`` builds the XML: the new flavor, its sizes,
+    and what the destination claimed (NUMA topology, PCI devices,
+    resources). A copy, so that nothing of it can be saved with the
+    instance.
+
+    :param instance: the instance being resized
+    :param flavor: the flavor it is resized to
+    :returns: the copy
+    """
+    resized = instance.obj_clone()
+    resized.flavor = flavor
+    for field in ('vcpus', 'memory_mb', 'root_gb', 'ephemeral_gb'):
+        setattr(resized, field, flavor[field])
+    resized.apply_migration_context()
+    return resized
 
 
 class PreflightMixin(_DriverBase):
@@ -198,17 +221,49 @@ class PreflightMixin(_DriverBase):
             block_device_info: dict[str, ty.Any] | None = None, *args: ty.Any,
             **kwargs: ty.Any) -> str:
         # NOTE(xmlhooks): the new flavor's XML is built on the destination,
-        # after the power off; Nova's XML for the guest as it is comes
-        # closest here. It holds no effect of the guest's own rules, which
-        # the current definition does.
-        nova_xml = functools.partial(self._xmlhooks_nova_xml, context,
-                                     instance, network_info,
+        # after the power off, and what Nova writes from the flavor (CPU
+        # tuning, a watchdog, a TPM) can make a rule pass on the old
+        # flavor's XML and be refused there. It is built here first.
+        nova_xml = functools.partial(self._xmlhooks_resized_xml, context,
+                                     instance, flavor, network_info,
                                      block_device_info)
         self._xmlhooks_preflight_or_rollback(instance, flavor.extra_specs,
                                              'resize', nova_xml)
         return super().migrate_disk_and_power_off(
             context, instance, dest, flavor, network_info, block_device_info,
             *args, **kwargs)
+
+    def _xmlhooks_resized_xml(
+            self, context: nova_context.RequestContext,
+            instance: objects.Instance, flavor: objects.Flavor,
+            network_info: network_model.NetworkInfo,
+            block_device_info: dict[str, ty.Any] | None) -> str | None:
+        """Nova's XML for the guest once resized, or else as it is.
+
+        :param context: the request context
+        :param instance: the instance, which is left as it is
+        :param flavor: the flavor the resize is to
+        :param network_info: the instance's network info
+        :param block_device_info: the instance's block device info
+        :returns: Nova's XML with the new flavor, or with the old one when
+            Nova cannot build that here (say, for a vPMEM namespace the
+            destination claimed), or None when it cannot build either
+        """
+        try:
+            resized = _resized(instance, flavor)
+        except Exception as e:
+            # NOTE(xmlhooks): reading the migration context may fail as
+            # any database read may; the old flavor's XML still comes
+            # closest.
+            LOG.debug('Could not read the resize\'s claims (%s)', e,
+                      instance=instance)
+        else:
+            xml = self._xmlhooks_nova_xml(context, resized, network_info,
+                                          block_device_info)
+            if xml is not None:
+                return xml
+        return self._xmlhooks_nova_xml(context, instance, network_info,
+                                       block_device_info)
 
     def pre_live_migration(self, context: nova_context.RequestContext,
                            instance: objects.Instance,

@@ -275,6 +275,40 @@ class PreflightTest(helpers.FaultTestBase):
         self.assert_untouched(mark, running=True)
         self.assert_fault("'xmlhooks:xml:x'", 'matches nothing')
 
+    def test_resize_tried_on_the_new_flavors_xml(self):
+        # NOTE(xmlhooks): the new flavor makes Nova write CPU tuning
+        # (quota:cpu_*), which its own rule removes, a change the guard
+        # refuses. The old flavor's XML has no tuning, and the rule changes
+        # nothing there: tried on it, the rule would pass, and be refused
+        # on the destination after the power off.
+        self.useFixture(fixtures.MockPatch(
+            'nova.virt.libvirt.host.Host.is_cpu_control_policy_capable',
+            return_value=True))
+        specs = dict(SPECS, **{'quota:cpu_shares': '2048',
+                               'xmlhooks:xml:tune': 'xpath.delete=./cputune'})
+        new_flavor = self.create_unvalidated_flavor(specs)
+        mark = self.mark()
+        self.admin_api.post_server_action(
+            self.server['id'], {'resize': {'flavorRef': new_flavor}})
+        self._wait_for_migration_status(self.server, ['error'])
+        self._wait_idle('ACTIVE')
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("'xmlhooks:xml:tune'", 'resources')
+        # NOTE(xmlhooks): the XML was built from a copy of the instance.
+        self.assertEqual(SPECS, self.admin_api.get_server(
+            self.server['id'])['flavor']['extra_specs'])
+
+    def test_resize_to_what_only_the_new_flavor_writes(self):
+        # NOTE(xmlhooks): the reverse: a rule acting on a device that only
+        # the new flavor makes Nova write resizes, as it would boot.
+        specs = dict(SPECS, **{
+            'hw:watchdog_action': 'reset',
+            'xmlhooks:xml:dog': './devices/watchdog/@action=poweroff'})
+        new_flavor = self.create_unvalidated_flavor(specs)
+        self.server = self._resize_server(self.server, new_flavor)
+        self.assertEqual(['poweroff'], self.xpath(
+            self.server, './devices/watchdog/@action'))
+
     def test_rebuild_refused_leaves_guest_alone(self):
         self.break_profile()
         self.assert_rebuild_refused("unknown profile 'P'")
