@@ -75,7 +75,9 @@ class LibvirtDriver(reboot.HardRebootMixin, preflight.PreflightMixin,
         # NOTE(xmlhooks): profiles are read, parsed and their XPath compiled
         # here, once. A broken profile or a missing customiser raises and
         # nova-compute refuses to start, naming the file and the entry,
-        # rather than failing guests one by one later.
+        # rather than failing guests one by one later; so does a bad
+        # [xmlhooks] option value.
+        xmlhooks_conf.check_values(CONF)
         self.xmlhooks = engine_mod.Engine.from_conf(CONF)
         LOG.info('nova-xmlhooks enabled: customizers %(customizers)s, '
                  '%(count)d profile(s)',

@@ -21,6 +21,8 @@ from __future__ import annotations
 from oslo_config import cfg
 
 from nova_xmlhooks.conf import xmlhooks
+from nova_xmlhooks import exception
+from nova_xmlhooks import messages
 
 CONF = cfg.CONF
 
@@ -33,3 +35,28 @@ def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
     :returns: a list of ``(group, [options])`` pairs
     """
     return [(group, opts) for group, opts in xmlhooks.list_opts().items()]
+
+
+def check_values(conf: cfg.ConfigOpts) -> None:
+    """Read every ``[xmlhooks]`` option, so that a bad value stops a start.
+
+    NOTE(xmlhooks): oslo.config checks a value only when it is read. An
+    option read only by some operation (``preflight_asks_libvirt``, by a
+    hard reboot) would otherwise let nova-compute start and fail that
+    operation on every guest with oslo.config's error, traceback included.
+    The reason is the one of the type's own ``ValueError``, which
+    oslo.config chains as the context; its text is not parsed.
+
+    :param conf: the service's ``oslo_config.cfg.ConfigOpts``
+    :raises: nova_xmlhooks.exception.XmlHooksError naming the option
+    """
+    group = conf.xmlhooks
+    for opt in xmlhooks.ALL_OPTS:
+        try:
+            getattr(group, opt.dest)
+        except cfg.ConfigSourceValueError as e:
+            cause = e.__cause__ or e.__context__
+            reason = messages.one_line(cause if isinstance(cause, ValueError)
+                                       else e)
+            raise exception.XmlHooksError(
+                reason='[xmlhooks] %s is not valid: %s' % (opt.name, reason))

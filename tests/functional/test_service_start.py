@@ -13,8 +13,10 @@
 """A broken configuration stops nova-compute from starting."""
 
 import fixtures
+from oslo_config import fixture as config_fixture
 
 from nova_xmlhooks import compat
+from nova_xmlhooks import conf as xmlhooks_conf
 from nova_xmlhooks import exception
 from tests.functional import base
 
@@ -115,3 +117,15 @@ broken:
         self.assert_refuses_to_start(exception.ProfileError,
                                      '[xmlhooks] default_profiles',
                                      "profile 'absent'")
+
+    def test_bad_option_value_the_engine_does_not_read(self):
+        # NOTE(xmlhooks): oslo.config checks a value when it is read;
+        # preflight_asks_libvirt is only read by a hard reboot's
+        # preflight, which each failed with oslo's error, while the
+        # service started and said nothing.
+        self.useFixture(config_fixture.Config(
+            xmlhooks_conf.CONF)).load_raw_values(
+                group='xmlhooks', preflight_asks_libvirt='kinda')
+        self.assert_refuses_to_start(
+            exception.XmlHooksError, '[xmlhooks] preflight_asks_libvirt',
+            "'kinda'")

@@ -13,7 +13,15 @@
 import subprocess
 import sys
 
+from oslo_config import fixture as config_fixture
 from oslotest import base as oslo_base
+import testscenarios
+
+from nova_xmlhooks import conf as xmlhooks_conf
+from nova_xmlhooks import exception
+from tests.unit import base
+
+load_tests = testscenarios.load_tests_apply_scenarios
 
 
 class GeneratorTest(oslo_base.BaseTestCase):
@@ -31,3 +39,29 @@ class GeneratorTest(oslo_base.BaseTestCase):
                        'preflight_asks_libvirt', 'schema_path'):
             self.assertRegex(out, r'(?m)^#%s =' % option)
         self.assertIn('Possible values', out)
+
+
+class CheckValuesTest(base.TestCase):
+    """A bad option value is one line naming the option, at start."""
+
+    scenarios = [
+        ('bool', dict(name='preflight_asks_libvirt', value='kinda')),
+        ('choice', dict(name='on_error', value='maybe')),
+        ('list_item', dict(name='allow_sensitive', value='resources,bogus')),
+        ('tristate', dict(name='validate_schema', value='perhaps')),
+    ]
+
+    def test_names_the_option(self):
+        self.useFixture(config_fixture.Config(self.conf)).load_raw_values(
+            group='xmlhooks', **{self.name: self.value})
+        error = self.assertRaises(exception.XmlHooksError,
+                                  xmlhooks_conf.check_values, self.conf)
+        message = error.format_message()
+        self.assertIn('[xmlhooks] %s is not valid' % self.name, message)
+        self.assertEqual(1, len(message.splitlines()), message)
+
+
+class GoodValuesTest(base.TestCase):
+
+    def test_pass(self):
+        xmlhooks_conf.check_values(self.conf)
