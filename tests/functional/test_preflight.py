@@ -12,6 +12,7 @@
 
 """Customisations that no longer resolve never take a guest down."""
 
+import copy
 import os
 
 import fixtures
@@ -20,6 +21,7 @@ from nova import exception as nova_exception
 from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.virt.libvirt import blockinfo
 from nova.virt.libvirt import utils as libvirt_utils
+from oslo_utils import uuidutils
 
 from tests.functional import base
 from tests.functional import compat
@@ -308,6 +310,33 @@ class PreflightTest(helpers.FaultTestBase):
         self.server = self._resize_server(self.server, new_flavor)
         self.assertEqual(['poweroff'], self.xpath(
             self.server, './devices/watchdog/@action'))
+
+    def test_rebuild_tried_on_the_new_images_xml(self):
+        # NOTE(xmlhooks): the guest's image makes Nova write a watchdog,
+        # which the flavor's rule acts on; the rebuild's image has none,
+        # and the rule matches no device there. Tried on the guest's own
+        # XML it would pass, and be refused after the destroy.
+        image = copy.deepcopy(next(iter(self.glance.images.values())))
+        image['id'] = uuidutils.generate_uuid()
+        image['properties'] = dict(image['properties'],
+                                   hw_watchdog_action='reset')
+        watched = self.glance.create(None, image)['id']
+        plain = self.server['image']['id']
+        key = 'xmlhooks:xml:dog'
+        self.server = self.boot(
+            dict(SPECS, **{key: './devices/watchdog/@action=poweroff'}),
+            image_uuid=watched)
+        self.assertEqual(['poweroff'], self.xpath(
+            self.server, './devices/watchdog/@action'))
+        mark = self.mark()
+        self.admin_api.post_server_action(
+            self.server['id'],
+            {'rebuild': {'imageRef': plain}})
+        self.notifier.wait_for_versioned_notifications(
+            'instance.rebuild.error')
+        self._wait_idle('ACTIVE')
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("'%s'" % key, 'matches no')
 
     def test_rebuild_refused_leaves_guest_alone(self):
         self.break_profile()
