@@ -52,13 +52,14 @@ from nova.compute import task_states
 from nova.console import serial as serial_console
 from nova import exception as nova_exception
 from nova.network import model as network_model
+from nova import objects
+from nova.virt import driver as virt_driver
 
 from nova_xmlhooks import exception
 from nova_xmlhooks import instance_specs
 
 if ty.TYPE_CHECKING:
     from nova import context as nova_context
-    from nova import objects
     from nova.objects import migrate_data as migrate_data_obj
     from nova.virt.libvirt import driver as libvirt_driver
 
@@ -193,14 +194,47 @@ class PreflightMixin(_DriverBase):
         # NOTE(xmlhooks): Nova's rescue powers the guest off before it asks
         # the driver for the rescue XML, and any error puts the instance
         # in ERROR (rescue has no rollback); checked here first, a refused
-        # rule leaves the guest running. The rescue's disks and network
-        # are not known here: the rules are tried on the current
-        # definition. getattr: one caller of Nova's passes the context
-        # first, which the libvirt driver fails on as it did before.
+        # rule leaves the guest running. The rescue's disks are not known
+        # here: the rules are tried on Nova's XML for the guest as it is.
+        # getattr: one caller of Nova's passes the context first, which the
+        # libvirt driver fails on as it did before.
         if getattr(instance, 'task_state', None) == task_states.RESCUING:
-            self._xmlhooks_preflight(instance, instance.flavor.extra_specs,
-                                     'rescue')
+            self._xmlhooks_preflight(
+                instance, instance.flavor.extra_specs, 'rescue',
+                functools.partial(self._xmlhooks_recorded_xml, instance))
         return super().power_off(instance, timeout, retry_interval)
+
+    def _xmlhooks_recorded_xml(self,
+                               instance: objects.Instance) -> str | None:
+        """Nova's XML for the guest as it is, from the instance alone.
+
+        NOTE(xmlhooks): ``power_off`` is given the instance, not the
+        network and block device info the other preflights are given; they
+        are read from what Nova records of the instance, as the compute
+        manager reads them. The current definition will not do: it holds
+        the effects of the guest's rules, and a rule that rewrites what it
+        matches (``./clock[@offset='utc']/@offset=localtime``) matches
+        nothing there, or adds a second element, and is refused.
+
+        :param instance: the instance, with its request context
+        :returns: the XML, or None when it cannot be built now
+        """
+        try:
+            # NOTE(xmlhooks): the manager's context is not given either;
+            # the instance's own is the request's.
+            context = instance._context
+            bdms = objects.BlockDeviceMappingList.get_by_instance_uuid(
+                context, instance.uuid)
+            block_device_info = virt_driver.get_block_device_info(instance,
+                                                                  bdms)
+            network_info = instance.get_network_info()
+        except Exception as e:
+            LOG.debug('Could not read the guest\'s devices before touching '
+                      'it (%s); trying the rules on the current definition',
+                      e, instance=instance)
+            return None
+        return self._xmlhooks_nova_xml(context, instance, network_info,
+                                       block_device_info)
 
     def spawn(self, context: nova_context.RequestContext,
               instance: objects.Instance, image_meta: objects.ImageMeta,

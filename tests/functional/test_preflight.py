@@ -383,6 +383,34 @@ class PreflightTest(helpers.FaultTestBase):
         compat.rescue(self, self.server)
         self.assertTrue(self.domain_events(self.server, since=mark))
 
+    def test_rescue_refused_by_the_guard_on_novas_xml(self):
+        # NOTE(xmlhooks): as for a hard reboot: the current definition
+        # holds the rule's effect, so the rule changes nothing there, and
+        # the rescue domain, built after the power off, was refused.
+        key = self._boot_then_withdraw_category()
+        mark = self.mark()
+        self.api.post_server_action(self.server['id'], {'rescue': {}})
+        self._wait_for_state_change(self.server, 'ERROR')
+        self.assert_untouched(mark, running=True)
+        self.assert_fault("'%s'" % key, 'resources')
+
+    def test_rescue_of_a_guest_whose_rule_reads_what_it_changes(self):
+        # NOTE(xmlhooks): the rule changes the tablet Nova writes on a USB
+        # bus, and so matches nothing in the definition it made; the
+        # rescue domain, which Nova builds afresh, has the USB tablet. The
+        # rescue's preflight tries the rules on the current definition:
+        # it must not refuse what the rescue itself leaves out.
+        key = 'xmlhooks:xml:tablet'
+        self.server = self.boot(dict(SPECS, **{
+            key: "./devices/input[@type='tablet'][@bus='usb']/@bus=virtio"}))
+        self.assertEqual(['virtio'], self.xpath(
+            self.server, "./devices/input[@type='tablet']/@bus"))
+        mark = self.mark()
+        compat.rescue(self, self.server)
+        self.assertEqual(['virtio'], self.xpath(
+            self.server, "./devices/input[@type='tablet']/@bus", since=mark))
+        self.assertEqual([], self.instance_faults(self.server))
+
 
 #: a topology of more vCPUs than any flavor of these tests has
 TOO_MANY_SOCKETS = './cpu/topology/@sockets=9'
