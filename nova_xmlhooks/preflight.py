@@ -14,7 +14,8 @@
 
 NOTE(xmlhooks): Nova's ``_hard_reboot`` destroys and undefines the domain
 before it regenerates the XML, resize powers the guest off on the source
-before the destination builds the new XML, rebuild destroys before it
+before the destination builds the new XML (a cross-cell resize too,
+without ``migrate_disk_and_power_off``), rebuild destroys before it
 spawns, and rescue powers the guest off before it builds the rescue XML.
 A revert, which destroys the resized guest before the source builds the
 old flavor's XML, is not checked: see how-it-works. A live migration
@@ -43,6 +44,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Mapping
+import contextvars
+import dataclasses
 import functools
 import typing as ty
 
@@ -73,6 +76,25 @@ else:
     _DriverBase = object
 
 LOG = logging.getLogger(__name__)
+
+#: the uuid of the instance whose resize ``migrate_disk_and_power_off``
+#: checked, while it runs in this thread or green thread
+_RESIZING: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    'xmlhooks_resizing', default=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordedDevices:
+    """What Nova records of a guest's devices, read as its manager does.
+
+    :ivar context: the instance's request context
+    :ivar network_info: the instance's network info, from its info cache
+    :ivar block_device_info: the block device info of its BDMs
+    """
+
+    context: nova_context.RequestContext
+    network_info: network_model.NetworkInfo
+    block_device_info: dict[str, ty.Any] | None
 
 
 def _release_listen_ports(migrate_data: LiveMigrateData) -> None:
@@ -198,26 +220,59 @@ class PreflightMixin(_DriverBase):
         # here: the rules are tried on Nova's XML for the guest as it is.
         # getattr: one caller of Nova's passes the context first, which the
         # libvirt driver fails on as it did before.
-        if getattr(instance, 'task_state', None) == task_states.RESCUING:
+        task_state = getattr(instance, 'task_state', None)
+        if task_state == task_states.RESCUING:
             self._xmlhooks_preflight(
                 instance, instance.flavor.extra_specs, 'rescue',
                 functools.partial(self._xmlhooks_recorded_xml, instance))
+        elif (task_state == task_states.RESIZE_MIGRATING and
+                _RESIZING.get() != instance.uuid):
+            self._xmlhooks_cross_cell_preflight(instance)
         return super().power_off(instance, timeout, retry_interval)
 
-    def _xmlhooks_recorded_xml(self,
-                               instance: objects.Instance) -> str | None:
-        """Nova's XML for the guest as it is, from the instance alone.
+    def _xmlhooks_cross_cell_preflight(self,
+                                       instance: objects.Instance) -> None:
+        """Try the new flavor's rules before a cross-cell resize's power off.
+
+        NOTE(xmlhooks): a cross-cell resize never calls
+        ``migrate_disk_and_power_off``: the source's
+        ``prep_snapshot_based_resize_at_source`` powers the guest off
+        first, in this call, then snapshots and destroys it, and the
+        target cell's compute spawns it with the new flavor's XML. The
+        conductor has given the instance its ``new_flavor`` and the
+        destination's claims (``migration_context``) before. The power off
+        is the first driver call that knows the new flavor while the guest
+        runs (the destination's ``prep_snapshot_based_resize_at_dest``
+        claims resources without asking the driver anything), and the
+        only other one with this task state is the one Nova's own
+        ``migrate_disk_and_power_off`` makes, after its own preflight.
+        The compute manager turns any error here into
+        ``InstancePowerOffFailure`` (so InstanceFaultRollback would add
+        nothing but its own words to the fault): it marks the migration
+        ``error`` and clears the task state, and the conductor's rollback
+        gives the allocations back and keeps the instance's vm state.
+        The rules' own error is raised, which the fault quotes.
+
+        :param instance: the instance, as the source cell has it
+        :raises: nova_xmlhooks.exception.XmlHooksError under ``on_error =
+            fail``
+        """
+        flavor = instance.new_flavor or instance.flavor
+        self._xmlhooks_preflight(
+            instance, flavor.extra_specs, 'cross-cell resize',
+            functools.partial(self._xmlhooks_recorded_xml, instance, flavor))
+
+    def _xmlhooks_recorded_devices(
+            self, instance: objects.Instance) -> RecordedDevices | None:
+        """The guest's devices, from what Nova records of the instance.
 
         NOTE(xmlhooks): ``power_off`` is given the instance, not the
         network and block device info the other preflights are given; they
         are read from what Nova records of the instance, as the compute
-        manager reads them. The current definition will not do: it holds
-        the effects of the guest's rules, and a rule that rewrites what it
-        matches (``./clock[@offset='utc']/@offset=localtime``) matches
-        nothing there, or adds a second element, and is refused.
+        manager reads them.
 
         :param instance: the instance, with its request context
-        :returns: the XML, or None when it cannot be built now
+        :returns: the devices, or None when they cannot be read now
         """
         try:
             # NOTE(xmlhooks): the manager's context is not given either;
@@ -225,16 +280,43 @@ class PreflightMixin(_DriverBase):
             context = instance._context
             bdms = objects.BlockDeviceMappingList.get_by_instance_uuid(
                 context, instance.uuid)
-            block_device_info = virt_driver.get_block_device_info(instance,
-                                                                  bdms)
-            network_info = instance.get_network_info()
+            return RecordedDevices(
+                context=context,
+                network_info=instance.get_network_info(),
+                block_device_info=virt_driver.get_block_device_info(
+                    instance, bdms))
         except Exception as e:
             LOG.debug('Could not read the guest\'s devices before touching '
                       'it (%s); trying the rules on the current definition',
                       e, instance=instance)
             return None
-        return self._xmlhooks_nova_xml(context, instance, network_info,
-                                       block_device_info)
+
+    def _xmlhooks_recorded_xml(
+            self, instance: objects.Instance,
+            flavor: objects.Flavor | None = None) -> str | None:
+        """Nova's XML for the guest, from the instance alone.
+
+        NOTE(xmlhooks): the current definition will not do: it holds the
+        effects of the guest's rules, and a rule that rewrites what it
+        matches (``./clock[@offset='utc']/@offset=localtime``) matches
+        nothing there, or adds a second element, and is refused.
+
+        :param instance: the instance, with its request context
+        :param flavor: the flavor it is resized to, for the XML of the
+            guest resized (see :meth:`_xmlhooks_resized_xml`); None for
+            the guest as it is
+        :returns: the XML, or None when it cannot be built now
+        """
+        devices = self._xmlhooks_recorded_devices(instance)
+        if devices is None:
+            return None
+        if flavor is not None:
+            return self._xmlhooks_resized_xml(
+                devices.context, instance, flavor, devices.network_info,
+                devices.block_device_info)
+        return self._xmlhooks_nova_xml(devices.context, instance,
+                                       devices.network_info,
+                                       devices.block_device_info)
 
     def spawn(self, context: nova_context.RequestContext,
               instance: objects.Instance, image_meta: objects.ImageMeta,
@@ -263,9 +345,16 @@ class PreflightMixin(_DriverBase):
                                      block_device_info)
         self._xmlhooks_preflight_or_rollback(instance, flavor.extra_specs,
                                              'resize', nova_xml)
-        return super().migrate_disk_and_power_off(
-            context, instance, dest, flavor, network_info, block_device_info,
-            *args, **kwargs)
+        # NOTE(xmlhooks): Nova's method powers the guest off through
+        # power_off, with the task state a cross-cell resize's power off
+        # has; checked already, it is not checked again there.
+        token = _RESIZING.set(instance.uuid)
+        try:
+            return super().migrate_disk_and_power_off(
+                context, instance, dest, flavor, network_info,
+                block_device_info, *args, **kwargs)
+        finally:
+            _RESIZING.reset(token)
 
     def _xmlhooks_resized_xml(
             self, context: nova_context.RequestContext,
