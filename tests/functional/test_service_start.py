@@ -12,8 +12,9 @@
 
 """A broken configuration stops nova-compute from starting."""
 
+import os
+
 import fixtures
-from oslo_config import fixture as config_fixture
 
 from nova_xmlhooks import compat
 from nova_xmlhooks import conf as xmlhooks_conf
@@ -28,6 +29,29 @@ good:
 
 
 class ServiceStartTest(base.XmlHooksTestBase):
+
+    def use_config_file(self, text):
+        """Read a configuration file into nova's options, as a service would.
+
+        NOTE(xmlhooks): oslo.config's Config fixture resets every default
+        and override at cleanup, nova's test defaults included, before the
+        harness stops its services: nova 33's scheduler then waits its
+        default manager_shutdown_timeout (160 s) to stop.
+        """
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'nova.conf')
+        with open(path, 'w') as f:
+            f.write(text)
+        conf = xmlhooks_conf.CONF
+        self.addCleanup(self._read_config_files, conf.default_config_files)
+        self._read_config_files([path])
+
+    @staticmethod
+    def _read_config_files(paths):
+        conf = xmlhooks_conf.CONF
+        conf.default_config_files = paths
+        if not conf.reload_config_files():
+            raise RuntimeError('cannot read %s' % paths)
 
     def assert_refuses_to_start(self, error_class, *expected):
         error = self.assertRaises(error_class, self.start_compute,
@@ -123,9 +147,7 @@ broken:
         # preflight_asks_libvirt is only read by a hard reboot's
         # preflight, which each failed with oslo's error, while the
         # service started and said nothing.
-        self.useFixture(config_fixture.Config(
-            xmlhooks_conf.CONF)).load_raw_values(
-                group='xmlhooks', preflight_asks_libvirt='kinda')
+        self.use_config_file('[xmlhooks]\npreflight_asks_libvirt = kinda\n')
         self.assert_refuses_to_start(
             exception.XmlHooksError, '[xmlhooks] preflight_asks_libvirt',
             "'kinda'")
