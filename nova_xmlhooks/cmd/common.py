@@ -248,14 +248,39 @@ def parse_domain(xml: str, what: str) -> etree._Element:
         root = engine_mod.parse_domain(xml)
     except exception.DoctypeError as e:
         raise CommandError('%s: %s' % (what, error_message(e)))
-    except exception.XmlHooksError:
-        # NOTE(xmlhooks): lxml's message for an empty or binary file is
-        # long and says nothing useful; the line number is enough.
-        raise CommandError('%s is not a valid XML document' % what)
+    except exception.XmlHooksError as e:
+        raise CommandError(_not_xml(what, e.__context__))
     if root.tag != 'domain':
         raise CommandError('%s is not a libvirt domain XML (the root element '
                            'is <%s>)' % (what, root.tag))
     return root
+
+
+def _not_xml(what: str, error: BaseException | None) -> str:
+    """Say why a document does not parse, with where, in one line.
+
+    NOTE(xmlhooks): lxml's message for an empty or binary file is long
+    and says nothing useful; the position is enough, and is read from the
+    error's attributes, not its text. A document beyond the parser's
+    limits (nesting deeper than 256 elements, a text or attribute over 10
+    MB, entities that expand too much) may be well-formed: saying so
+    spares the operator a search for a syntax error that is not there.
+
+    :param what: what the document is, for messages
+    :param error: the ``lxml.etree.XMLSyntaxError``, or another exception
+        the engine's parser met
+    :returns: the message
+    """
+    from lxml import etree
+    if not isinstance(error, etree.XMLSyntaxError):
+        return '%s is not a valid XML document' % what
+    line, column = error.position
+    if error.code == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+        return ('%s exceeds a limit of the XML parser (nesting depth, size '
+                'of a text or attribute, or entity expansion) at line %d, '
+                'column %d' % (what, line, column))
+    return '%s is not a valid XML document (line %d, column %d)' % (
+        what, line, column)
 
 
 def recorded_extra_specs(

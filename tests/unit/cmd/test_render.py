@@ -126,10 +126,24 @@ class RenderTest(base.CommandTestCase):
 
     def test_not_xml(self):
         status, _out, err = self.render(
-            xml_file=self.write_xml('not <xml', 'broken.xml'))
+            xml_file=self.write_xml('<domain>\n  <name>x</name\n</domain>',
+                                    'broken.xml'))
         self.assertEqual(1, status)
         self.assertOneLineError(err, 'broken.xml',
-                                'is not a valid XML document')
+                                'is not a valid XML document (line 3,')
+
+    def test_xml_beyond_the_parser_limits(self):
+        # NOTE(xmlhooks): well-formed, but deeper than lxml parses without
+        # huge_tree; saying only "not valid XML" would send the operator
+        # looking for a syntax error that is not there.
+        deep = self.nova_xml().replace(
+            '</domain>', '<description>%s%s</description></domain>'
+            % ('<a>' * 300, '</a>' * 300))
+        status, _out, err = self.render(
+            xml_file=self.write_xml(deep, 'deep.xml'))
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, 'deep.xml', 'a limit of the XML parser',
+                                'line ')
 
     def test_not_a_domain(self):
         status, _out, err = self.render(
