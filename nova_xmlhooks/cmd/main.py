@@ -215,7 +215,8 @@ def _add_subcommand(
     if add_arguments is not None:
         add_arguments(subparser)
     _add_global_options(subparser, late=True)
-    subparser.set_defaults(func=module.run)
+    subparser.set_defaults(func=module.run,
+                           unread=getattr(module, 'unread', None))
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -285,9 +286,21 @@ def _quiet_stdout() -> None:
         os.close(devnull)
 
 
+def _configuration(args: argparse.Namespace) -> config.Configuration:
+    try:
+        return config.Configuration(
+            args.sources + getattr(args, 'late_sources', []))
+    except common.CommandError as e:
+        # NOTE(xmlhooks): a command whose report covers the configuration
+        # (validate) reports this problem too, before the line on stderr.
+        unread = getattr(args, 'unread', None)
+        if unread is not None:
+            unread(args, str(e))
+        raise
+
+
 def _run(args: argparse.Namespace) -> int:
-    configuration = config.Configuration(
-        args.sources + getattr(args, 'late_sources', []))
+    configuration = _configuration(args)
     status = args.func(configuration, args)
     # NOTE(xmlhooks): flushed here so that a closed pipe shows now, where
     # it is handled, and not at interpreter exit.

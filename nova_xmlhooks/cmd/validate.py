@@ -156,6 +156,35 @@ def report(configuration: config.Configuration) -> Document:
     }
 
 
+def unread(args: argparse.Namespace, message: str) -> None:
+    """Report a configuration that cannot be read, for ``--format json``.
+
+    NOTE(xmlhooks): a bad option value stops nova-compute from starting,
+    which is what ``status`` says; a script reading the JSON report gets
+    one then as well, with the problem, and what could not be read empty
+    or ``null``. The text report is the line on stderr, as before.
+
+    :param args: the parsed arguments
+    :param message: the one-line problem
+    """
+    if args.format != 'json':
+        return
+    common.out_json({
+        'status': 'problems',
+        'config_files': [],
+        'compute_driver': None,
+        'problems': [{'message': message, 'file': None, 'profile': None,
+                      'entry': None, 'hint': None}],
+        'warnings': [],
+        'notes': [],
+        'customizers': [],
+        'profiles': [],
+        'profile_files': [],
+        'default_profiles': [],
+        'on_error': None,
+    })
+
+
 def print_text(document: Document) -> None:
     """Write the report as text.
 

@@ -132,6 +132,25 @@ class ValidateTest(base.CommandTestCase):
                        'profile': 'two-bad', 'entry': 'xmlhooks:xml:a',
                        'hint': None}, report['problems'])
 
+    def test_json_of_a_bad_option_value(self):
+        # NOTE(xmlhooks): nova-compute refuses to start on it, so the
+        # report a script reads says so, as for any other problem.
+        self.write_config(on_error='bogus')
+        status, out, err = self.run_command('validate', '--format', 'json')
+        self.assertEqual(1, status)
+        self.assertOneLineError(err, 'option [xmlhooks] on_error in %s'
+                                % self.config_file)
+        report = json.loads(out)
+        self.assertEqual('problems', report['status'])
+        self.assertEqual([{'message': err.split(': error: ', 1)[1].strip(),
+                           'file': None, 'profile': None, 'entry': None,
+                           'hint': None}], report['problems'])
+        self.assertIsNone(report['on_error'])
+        self.assertIsNone(report['compute_driver'])
+        for key in ('config_files', 'warnings', 'notes', 'customizers',
+                    'profiles', 'profile_files', 'default_profiles'):
+            self.assertEqual([], report[key], key)
+
     def test_reports_every_problem(self):
         entries = self.write_profile('10-entries.yaml', ENTRIES)
         yaml = self.write_profile('20-yaml.yaml', 'a: [unclosed\n')
