@@ -91,6 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--format', choices=('table', 'json'),
                         default='table', help='the report format')
     parser.add_argument('--domain', action='append', default=[],
+                        type=common.nonempty,
                         metavar='NAME',
                         help='audit only this domain (name or UUID); '
                              'repeat for several')

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import json
 import os
@@ -206,6 +207,22 @@ def read_input(path: str) -> str:
     except UnicodeDecodeError as e:
         raise CommandError('%s is not UTF-8 text (byte %d)'
                            % (input_label(path), e.start))
+
+
+def nonempty(value: str) -> str:
+    """The argparse type of a name or file that the user must give.
+
+    NOTE(xmlhooks): an empty argument (``"$NAME"`` with the variable
+    unset) would otherwise be named as nothing in a message ("no such
+    domain:") or be silently ignored, as an empty ``--profile`` was.
+
+    :param value: the argument
+    :returns: ``value``
+    :raises: argparse.ArgumentTypeError, a usage error naming the argument
+    """
+    if not value:
+        raise argparse.ArgumentTypeError('must not be empty')
+    return value
 
 
 def utf8_argument(what: str, value: str) -> str:

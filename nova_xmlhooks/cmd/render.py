@@ -57,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     :param parser: the sub-command's argparse parser
     """
     parser.add_argument('--xml', required=True, metavar='FILE',
+                        type=common.nonempty,
                         help='a domain XML, e.g. saved with virsh dumpxml; '
                              '"-" reads standard input')
     parser.add_argument('--spec', action='append', default=[],
@@ -65,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'Without it, the extra specs Nova recorded in '
                              'the XML are used')
     parser.add_argument('--profile', action='append', default=[],
+                        type=common.nonempty,
                         metavar='NAME',
                         help='add a profile to xmlhooks:profile; repeat for '
                              'several')

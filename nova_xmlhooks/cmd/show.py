@@ -69,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     :param parser: the sub-command's argparse parser
     """
-    parser.add_argument('instance', metavar='INSTANCE',
+    parser.add_argument('instance', metavar='INSTANCE', type=common.nonempty,
                         help='the instance UUID or the libvirt domain name')
     libvirt_host.add_connection_argument(parser)
     parser.add_argument('--raw', action='store_true',

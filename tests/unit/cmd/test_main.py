@@ -224,6 +224,23 @@ class ShellCompletionTest(base.CommandTestCase):
         self.assertNotIn('Traceback', err)
 
 
+class EmptyArgumentTest(base.CommandTestCase):
+    """An empty name or file is a usage error, naming the argument."""
+
+    def test_refused(self):
+        for argv, argument in [
+                (('show', ''), 'INSTANCE'),
+                (('audit', '--domain', ''), '--domain'),
+                (('render', '--xml', ''), '--xml'),
+                (('render', '--xml', '-', '--profile', ''), '--profile')]:
+            status, out, err = self.run_command(*argv)
+            self.assertEqual(2, status, argv)
+            self.assertEqual('', out)
+            self.assertIn('error: argument %s: must not be empty' % argument,
+                          err)
+            self.assertNotIn('Traceback', err)
+
+
 class BrokenPipeTest(base.CommandTestCase):
 
     def test_reader_gone(self):
