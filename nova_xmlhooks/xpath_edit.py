@@ -843,5 +843,31 @@ def _compile(element_xpath: str) -> _Path:
     # when evaluating (unknown prefixes, functions, variables) and what
     # could cost more than the rules allow.
     tree = _check(element_xpath)
+    _check_selects_elements(element_xpath, compiled)
     return _Path(compiled=compiled, steps=_creatable_steps(tree),
                  touches=_touched(tree))
+
+
+def _check_selects_elements(element_xpath: str,
+                            compiled: etree.XPath) -> None:
+    """Refuse an XPath that can never select elements.
+
+    NOTE(xmlhooks): the type of an XPath 1.0 expression follows from its
+    syntax alone: one that gives a boolean, a number or a string on an
+    empty ``<domain/>`` (``xpath.create=./features/pmu=1``, a comparison)
+    gives one on every document, and its rule would fail every build
+    after nova-api accepted it. Refusing it when parsed lets nova-api
+    refuse it. An error evaluating it here is left to the apply, which
+    reports it with the document it met.
+
+    :param element_xpath: the XPath, for the message
+    :param compiled: its compiled ``etree.XPath``
+    :raises: EditError
+    """
+    try:
+        result = compiled(etree.Element('domain'))
+    except etree.XPathError:
+        return
+    if not isinstance(result, list):
+        raise EditError("XPath '%s' returns a %s, not elements"
+                        % (element_xpath, type(result).__name__))

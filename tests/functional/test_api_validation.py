@@ -40,6 +40,9 @@ BAD_SPECS = [
     ('xmlhooks:xml:x', './devices/bad:disk/@x=1', 'namespace prefix'),
     ('xmlhooks:xml:x', '/domain/devices/@x=1', './'),
     ('xmlhooks:xml:x', 'xpath.create=./qemu:commandline', 'qemu_passthrough'),
+    # NOTE(xmlhooks): a comparison, which fails every build when applied.
+    ('xmlhooks:xml:x', 'xpath.create=./features/pmu=1',
+     'returns a bool, not elements'),
     ('xmlhooks:xml:x', './uuid=11111111-2222-3333-4444-555555555555',
      'by which Nova finds the guest'),
     ('xmlhooks:xml:x', './name=instance-00000002',

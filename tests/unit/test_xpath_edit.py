@@ -61,6 +61,23 @@ class ParseTest(oslo_base.BaseTestCase):
     def test_empty_value_unsets(self):
         self.assertIsNone(xpath_edit.parse('./clock/@offset=').value)
 
+    def test_xpath_that_never_selects_elements_is_refused(self):
+        # NOTE(xmlhooks): each would fail every build when applied, after
+        # nova-api accepted it; the type follows from the syntax alone.
+        for text, kind in [('xpath.create=./features/pmu=1', 'bool'),
+                           ("xpath.delete=./devices/tpm!='x'", 'bool'),
+                           ('./devices and ./os/@x=1', 'bool'),
+                           ('xpath.create=./memory + 1', 'float'),
+                           ('xpath.delete=./vcpu mod 2', 'float')]:
+            e = self.assertRaises(xpath_edit.EditError, xpath_edit.parse,
+                                  text)
+            self.assertIn('returns a %s, not elements' % kind, str(e), text)
+        # A union, a predicate or a descendant step still selects elements.
+        for text in ('xpath.delete=./devices/tpm | ./devices/rng',
+                     "xpath.delete=./devices/input[@type='tablet']",
+                     './/driver/@cache=none'):
+            xpath_edit.parse(text)
+
     def test_create_and_delete(self):
         self.assertEqual(xpath_edit.CREATE,
                          xpath_edit.parse('xpath.create=./a/b').action)
@@ -575,8 +592,10 @@ class ApplyTest(base.TestCase):
         self.assertEqual(1, len(base.xpath(once, './features/pmu')))
 
     def test_non_element_results_are_refused(self):
+        # NOTE(xmlhooks): a boolean or a number is refused when parsed
+        # (see ParseTest); text nodes only when they match.
         root = etree.fromstring(self.xml.encode())
-        for text in ('./devices and ./os=1', './os/type/text()=x'):
+        for text in ('./os/type/text()=x',):
             e = self.assertRaises(xpath_edit.EditError,
                                   xpath_edit.parse(text).apply, root)
             self.assertIn('XPath', str(e))
