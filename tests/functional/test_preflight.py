@@ -113,6 +113,20 @@ class PreflightTest(helpers.FaultTestBase):
         self.assert_untouched(mark, running=True)
         self.assert_fault(*expected)
 
+    def assert_resize_refused(self, new_flavor, *expected):
+        """A resize fails before the power off, the guest still running.
+
+        :returns: the server as the API shows it afterwards
+        """
+        mark = self.mark()
+        self.admin_api.post_server_action(
+            self.server['id'], {'resize': {'flavorRef': new_flavor}})
+        self._wait_for_migration_status(self.server, ['error'])
+        server = self._wait_idle('ACTIVE')
+        self.assert_untouched(mark, running=True)
+        self.assert_fault(*expected)
+        return server
+
     def test_hard_reboot_refused_then_recovers(self):
         self.break_profile()
         self.assert_hard_reboot_refused("'xmlhooks:profile'",
@@ -229,13 +243,7 @@ class PreflightTest(helpers.FaultTestBase):
         key = self._boot_then_withdraw_category()
         new_flavor = self.create_unvalidated_flavor(
             {key: 'xpath.create=./memoryBacking/nosharepages'})
-        mark = self.mark()
-        self.admin_api.post_server_action(
-            self.server['id'], {'resize': {'flavorRef': new_flavor}})
-        self._wait_for_migration_status(self.server, ['error'])
-        self._wait_idle('ACTIVE')
-        self.assert_untouched(mark, running=True)
-        self.assert_fault("'%s'" % key, 'resources')
+        self.assert_resize_refused(new_flavor, "'%s'" % key, 'resources')
 
     def test_hard_reboot_refused_for_what_qemu_cannot_start(self):
         # NOTE(xmlhooks): libvirt defines a KVM guest whose stimer lacks
@@ -268,14 +276,9 @@ class PreflightTest(helpers.FaultTestBase):
             {'xmlhooks:xml:x': './devices/nosuch[@a>1]/@x=1'})
         old_flavor = self.admin_api.get_server(
             self.server['id'])['flavor']['original_name']
-        mark = self.mark()
-        self.admin_api.post_server_action(
-            self.server['id'], {'resize': {'flavorRef': new_flavor}})
-        self._wait_for_migration_status(self.server, ['error'])
-        server = self._wait_idle('ACTIVE')
+        server = self.assert_resize_refused(new_flavor, "'xmlhooks:xml:x'",
+                                            'matches nothing')
         self.assertEqual(old_flavor, server['flavor']['original_name'])
-        self.assert_untouched(mark, running=True)
-        self.assert_fault("'xmlhooks:xml:x'", 'matches nothing')
 
     def test_resize_tried_on_the_new_flavors_xml(self):
         # NOTE(xmlhooks): the new flavor makes Nova write CPU tuning
@@ -289,13 +292,8 @@ class PreflightTest(helpers.FaultTestBase):
         specs = dict(SPECS, **{'quota:cpu_shares': '2048',
                                'xmlhooks:xml:tune': 'xpath.delete=./cputune'})
         new_flavor = self.create_unvalidated_flavor(specs)
-        mark = self.mark()
-        self.admin_api.post_server_action(
-            self.server['id'], {'resize': {'flavorRef': new_flavor}})
-        self._wait_for_migration_status(self.server, ['error'])
-        self._wait_idle('ACTIVE')
-        self.assert_untouched(mark, running=True)
-        self.assert_fault("'xmlhooks:xml:tune'", 'resources')
+        self.assert_resize_refused(new_flavor, "'xmlhooks:xml:tune'",
+                                   'resources')
         # NOTE(xmlhooks): the XML was built from a copy of the instance.
         self.assertEqual(SPECS, self.admin_api.get_server(
             self.server['id'])['flavor']['extra_specs'])
