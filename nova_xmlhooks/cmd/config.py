@@ -286,9 +286,7 @@ def value_error(error: cfg.ConfigSourceValueError, group: str, opt: cfg.Opt,
                 files: Sequence[str]) -> str:
     """Word a bad option value as one line, without parsing oslo's text.
 
-    NOTE(xmlhooks): oslo.config raises the error from within the handler
-    of the type's own ``ValueError``, which it chains as the context; that
-    object holds the reason. The file is found by reading each file alone.
+    NOTE(xmlhooks): the file is found by reading each file alone.
 
     :param error: the ``cfg.ConfigSourceValueError``
     :param group: the option's group
@@ -297,9 +295,7 @@ def value_error(error: cfg.ConfigSourceValueError, group: str, opt: cfg.Opt,
     :returns: ``configuration: option [GROUP] NAME in FILE is not valid:
         REASON``
     """
-    cause = error.__cause__ or error.__context__
-    reason = messages.one_line(cause if isinstance(cause, ValueError)
-                               else error)
+    reason = xmlhooks_conf.value_reason(error)
     where = file_of_value(group, opt, files)
     return 'configuration: option [%s] %s%s is not valid: %s' % (
         group, opt.name, ' in %s' % where if where else '', reason)

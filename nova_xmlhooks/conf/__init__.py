@@ -44,8 +44,6 @@ def check_values(conf: cfg.ConfigOpts) -> None:
     option read only by some operation (``preflight_asks_libvirt``, by a
     hard reboot) would otherwise let nova-compute start and fail that
     operation on every guest with oslo.config's error, traceback included.
-    The reason is the one of the type's own ``ValueError``, which
-    oslo.config chains as the context; its text is not parsed.
 
     :param conf: the service's ``oslo_config.cfg.ConfigOpts``
     :raises: nova_xmlhooks.exception.XmlHooksError naming the option
@@ -55,8 +53,21 @@ def check_values(conf: cfg.ConfigOpts) -> None:
         try:
             getattr(group, opt.dest)
         except cfg.ConfigSourceValueError as e:
-            cause = e.__cause__ or e.__context__
-            reason = messages.one_line(cause if isinstance(cause, ValueError)
-                                       else e)
             raise exception.XmlHooksError(
-                reason='[xmlhooks] %s is not valid: %s' % (opt.name, reason))
+                reason='[xmlhooks] %s is not valid: %s'
+                % (opt.name, value_reason(e)))
+
+
+def value_reason(error: cfg.ConfigSourceValueError) -> str:
+    """Why oslo.config refused an option's value, in one line.
+
+    NOTE(xmlhooks): oslo.config raises the error from within the handler
+    of the type's own ``ValueError``, which it chains as the context; that
+    object holds the reason, and oslo's text is not parsed.
+
+    :param error: the ``cfg.ConfigSourceValueError``
+    :returns: the reason
+    """
+    cause = error.__cause__ or error.__context__
+    return messages.one_line(cause if isinstance(cause, ValueError)
+                             else error)
